@@ -1,0 +1,42 @@
+"""Estuary Portal: the application factory."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from .config import build_config
+from .database import configure_engine
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(build_config(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    configure_engine(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    login_manager.init_app(app)
+    # The limiter counts sign-in attempts before CSRF checks reject anything.
+    limiter.init_app(app)
+    csrf.init_app(app)
+
+    from .web import register_web
+
+    register_web(app)
+
+    from .blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,83 @@
+"""Configuration read from the environment, with safe defaults for a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_or_create_secret_key(instance_path: str) -> str:
+    """A per-install secret kept in the instance folder, so no key ever lives in the code."""
+    key_file = Path(instance_path) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def build_config(instance_path: str) -> dict:
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "portal.db")
+    )
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or load_or_create_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "LIVEKIT_URL": os.environ.get("LIVEKIT_URL", ""),
+        "LIVEKIT_API_KEY": os.environ.get("LIVEKIT_API_KEY", ""),
+        "LIVEKIT_API_SECRET": os.environ.get("LIVEKIT_API_SECRET", ""),
+        # The video room opens this many minutes before a session starts.
+        "PORTAL_JOIN_MINUTES_BEFORE": _env_int("PORTAL_JOIN_MINUTES_BEFORE", 10),
+        # A join token only has to outlive the click on "Join"; LiveKit refreshes it after.
+        "PORTAL_JOIN_TOKEN_TTL_MINUTES": _env_int("PORTAL_JOIN_TOKEN_TTL_MINUTES", 15),
+        # How long an unpaid order keeps its seats.
+        "PORTAL_HOLD_MINUTES": _env_int("PORTAL_HOLD_MINUTES", 15),
+        # How long a seat offered to the next client on a waitlist stays held for them.
+        "PORTAL_WAITLIST_OFFER_MINUTES": _env_int("PORTAL_WAITLIST_OFFER_MINUTES", 120),
+        # The payment provider new orders use (see portal/booking/payment_providers.py).
+        "PORTAL_PAYMENT_PROVIDER": os.environ.get("PORTAL_PAYMENT_PROVIDER", "manual"),
+        # "Join" shows this many minutes before a confirmed session starts.
+        # SQLite waits this long for the write lock before giving up.
+        "PORTAL_SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000),
+        # Attendance: total room time that counts as attended (1 = any join), how long
+        # after its end a session without room_finished is completed by mark-attendance,
+        # and the slack before a join is "late" or a leave "early".
+        "PORTAL_ATTENDANCE_MIN_SECONDS": _env_int("PORTAL_ATTENDANCE_MIN_SECONDS", 1),
+        "PORTAL_ATTENDANCE_GRACE_MINUTES": _env_int("PORTAL_ATTENDANCE_GRACE_MINUTES", 60),
+        "PORTAL_ATTENDANCE_SLACK_MINUTES": _env_int("PORTAL_ATTENDANCE_SLACK_MINUTES", 5),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

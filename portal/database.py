@@ -1,0 +1,147 @@
+"""Engine set-up per backend, and the one way booking writes open a transaction.
+
+SQLite: WAL, foreign keys and a busy timeout on every connection, and transactions
+that write start with BEGIN IMMEDIATE, so concurrent writers queue on the lock
+instead of failing with "database is locked" half-way through.
+PostgreSQL: READ COMMITTED plus explicit row locks taken by the domain layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import Flask
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+IMMEDIATE = "portal_begin_immediate"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC in Python; naive UTC on SQLite, timestamptz on PostgreSQL.
+
+    SQLite keeps the text form 'YYYY-MM-DD HH:MM:SS.ffffff', so the overlap
+    triggers can compare values as strings.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the portal stores aware UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Ids are 32-bit integer columns on PostgreSQL (SQLite stops at 64 bits): any larger
+# number a request carries names nothing, and must not reach the database driver.
+MAX_ID = 2**31 - 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_sqlite(engine: Engine | None = None) -> bool:
+    return (engine or db.engine).dialect.name == "sqlite"
+
+
+def configure_engine(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(app.config["PORTAL_SQLITE_BUSY_TIMEOUT_MS"])
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not pysqlite, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_on_begin(conn):
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_WROTE = "portal_transaction_wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session, _context):
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement_write(state):
+    if not state.is_select:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WROTE, None)
+
+
+def _end_read_transaction(session) -> None:
+    """Close the request's open transaction before the write lock is taken.
+
+    When it only read, its objects stay loaded: expiring them would cost one
+    SELECT per object on first touch, and nothing is lost by keeping them, since
+    every rule is checked on rows the unit of work locks and re-reads
+    (lock_sessions, lock_practitioner: populate_existing) or by a conditional
+    UPDATE. A transaction that wrote (or is about to flush) commits as usual.
+    """
+    if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+        session.commit()
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One all-or-nothing unit of work for the domain layer.
+
+    Ends whatever read transaction the request had open, starts a fresh one that
+    holds the SQLite write lock from its first statement (PostgreSQL needs no
+    such thing: the domain takes row locks), commits on success and rolls back
+    on any error, so an operation that writes N rows writes all or none.
+    """
+    session = db.session()
+    if session.in_transaction():
+        _end_read_transaction(session)
+    session.connection(execution_options={IMMEDIATE: True})
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

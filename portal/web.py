@@ -1,0 +1,145 @@
+"""Web-layer plumbing shared by every blueprint: sign-in loading, role checks,
+page-or-fragment rendering, time formatting and error pages."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, flash, render_template, request
+from flask_login import current_user, login_required
+from werkzeug.routing import IntegerConverter
+
+from .database import MAX_ID
+from .extensions import db, login_manager
+from .models import Role, User
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    key = user_id.partition(".")[0]
+    user = db.session.get(User, int(key)) if key.isdigit() and len(key) < 10 else None
+    # A cookie made before the password changed names the user by an old id.
+    if user is None or not hmac.compare_digest(user.get_id(), user_id):
+        return None
+    return user
+
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to continue."
+login_manager.login_message_category = "info"
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Signed in and holding one of the roles, else 403."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def is_htmx() -> bool:
+    # A history restore (back button after a cache miss) needs the whole page.
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-Boosted") != "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render_page(page: str, fragment: str, **context):
+    """The full page for a normal request; only the fragment for an htmx swap."""
+    return render_template(fragment if is_htmx() else page, **context)
+
+
+def viewer_zone() -> ZoneInfo:
+    if current_user.is_authenticated:
+        return current_user.zone
+    return ZoneInfo("UTC")
+
+
+def local_time(moment: datetime | None, fmt: str = "%a %d %b %Y %H:%M", zone: str | None = None):
+    if moment is None:
+        return "unscheduled"
+    target = ZoneInfo(zone) if zone else viewer_zone()
+    return moment.astimezone(target).strftime(fmt)
+
+
+def flash_domain_error(error) -> None:
+    flash(error.message, "error")
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self' wss: https:; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: a number beyond any id matches nothing (a 404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def register_web(app: Flask) -> None:
+    # Before any blueprint adds its rules, so every <int:...> in them is bounded.
+    app.url_map.converters["int"] = IdConverter
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.globals["Role"] = Role
+
+    @app.before_request
+    def _refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.
+        fields = (v for sent in (request.args, request.form) for _, vs in sent.lists() for v in vs)
+        if "\x00" in request.path or any("\x00" in value for value in fields):
+            abort(400, "The request contains a NUL character.")
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Served over HTTPS (SESSION_COOKIE_SECURE=1): browsers must not fall back to http.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # One URL answers with a page or a fragment: caches must keep them apart.
+        response.vary.add("HX-Request")
+        return response
+
+    for code, title in (
+        (400, "Bad request"),
+        (403, "Not allowed"),
+        (404, "Not found"),
+        (405, "Method not allowed"),
+        (429, "Too many attempts"),
+    ):
+        app.register_error_handler(code, _error_page(code, title))
+
+
+def _error_page(code: int, title: str) -> Callable:
+    def handler(error):
+        description = getattr(error, "description", "") or ""
+        if request.path.startswith("/api/"):
+            from .blueprints.api.errors import http_error_response
+
+            return http_error_response(error, code, description or title)
+        return render_template("error.html", code=code, title=title, description=description), code
+
+    return handler
