@@ -1,0 +1,53 @@
+"""Every model module is imported here so the metadata (and Alembic) sees them all."""
+
+from .attendance import AttendanceOutcome, AttendanceStatus
+from .availability import DateOverride, ScheduleSettings, WeeklyHours
+from .bookings import SEAT_HOLDING, Booking
+from .enums import (
+    BookingStatus,
+    OrderStatus,
+    Role,
+    ServiceType,
+    SessionStatus,
+    SessionType,
+    Visibility,
+)
+from .feeds import CalendarFeed
+from .orders import Order
+from .room_events import ProcessedRoomEvent
+from .rooms import Room, RoomParticipant
+from .services import Service, ServiceComponent
+from .sessions import ServiceSession
+from .tokens import ApiToken
+from .users import User
+from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
+
+__all__ = [
+    "ApiToken",
+    "SEAT_HOLDING",
+    "AttendanceOutcome",
+    "AttendanceStatus",
+    "Booking",
+    "BookingStatus",
+    "CalendarFeed",
+    "DateOverride",
+    "Order",
+    "OrderStatus",
+    "ProcessedRoomEvent",
+    "Role",
+    "Room",
+    "RoomParticipant",
+    "ScheduleSettings",
+    "Service",
+    "ServiceComponent",
+    "ServiceSession",
+    "ServiceType",
+    "SessionStatus",
+    "SessionType",
+    "User",
+    "Visibility",
+    "WeeklyHours",
+    "WAITLIST_OPEN",
+    "WaitlistEntry",
+    "WaitlistStatus",
+]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .enums import BookingStatus, enum_column
+from .orders import Order
+from .services import Service
+from .sessions import ServiceSession
+from .users import User
+
+# Bookings in these states occupy a seat of their session.
+SEAT_HOLDING = (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+
+
+class Booking(db.Model):
+    """A seat in a ServiceSession; its times are read from the session."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("price_charged_cents >= 0", name="price_not_negative"),
+        # One live seat per person per session; canceled rows stay as history.
+        Index(
+            "uq_bookings_active_seat",
+            "user_id",
+            "service_session_id",
+            unique=True,
+            sqlite_where=text("status <> 'canceled'"),
+            postgresql_where=text("status <> 'canceled'"),
+        ),
+        Index("ix_bookings_session_status", "service_session_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    service_session_id: Mapped[int] = mapped_column(ForeignKey("service_sessions.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(
+        enum_column(BookingStatus, "booking_status"), default=BookingStatus.DRAFT
+    )
+    price_charged_cents: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    pending_payment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    canceled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Canceled by the client after the service's cut-off: not a no-show, not refunded.
+    late_cancel: Mapped[bool] = mapped_column(default=False)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    service: Mapped[Service] = relationship()
+    service_session: Mapped[ServiceSession] = relationship(back_populates="bookings")
+    order: Mapped[Order] = relationship(back_populates="bookings")
+    canceled_by: Mapped[User | None] = relationship(foreign_keys=[canceled_by_id])
+
+    def get_start_time(self) -> datetime | None:
+        return self.service_session.start_time
+
+    def get_end_time(self) -> datetime | None:
+        return self.service_session.end_time
+
+    @property
+    def is_unscheduled(self) -> bool:
+        return self.service_session.start_time is None
+
+    def __repr__(self) -> str:
+        return f"<Booking {self.id} {self.status} session={self.service_session_id}>"
