@@ -1,0 +1,474 @@
+"""Who showed up: attendance derived from RoomParticipant, recorded outcomes, overrides.
+
+A user attended a session when their total room time, summed over every
+participant sid they had in its room, reaches PORTAL_ATTENDANCE_MIN_SECONDS. A sid
+still open counts up to the room's finish (or the session's actual end, or now
+while it runs). A no-show is a confirmed booking of a completed session whose
+user did not attend: the database answers that with a left anti-join of bookings
+against the per-user room time, never a set difference in Python.
+
+Once a session is completed, each confirmed booking gets an AttendanceOutcome
+row. A practitioner (their own sessions) or staff may override it, and
+recomputing never replaces an override.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from ..models import (
+    AttendanceOutcome,
+    AttendanceStatus,
+    Booking,
+    BookingStatus,
+    Room,
+    RoomParticipant,
+    ServiceSession,
+    SessionStatus,
+    User,
+)
+from .errors import InvalidInput, InvalidTransition, NotPermitted
+from .seats import lock_sessions
+from .sql import seconds_between
+from .transactions import unit_of_work
+
+# The kind of each booking row the reports count.
+ATTENDED = AttendanceStatus.ATTENDED.value
+NO_SHOW = AttendanceStatus.NO_SHOW.value
+LATE_CANCEL = "late_cancel"
+PENDING = "pending"
+
+
+def min_seconds() -> int:
+    # Zero would make every booked person "attend" without joining.
+    return max(1, int(current_app.config["PORTAL_ATTENDANCE_MIN_SECONDS"]))
+
+
+def room_time(now: datetime, *session_criteria: ColumnElement, detail: bool = True) -> Select:
+    """Per (session, user): total seconds in the room, and with detail first join, last leave.
+
+    session_criteria filter ServiceSession, so a report only reads the room
+    data of the sessions it covers.
+    """
+    end = func.coalesce(
+        RoomParticipant.left_at,
+        Room.finished_at,
+        ServiceSession.actual_end_time,
+        literal(now, UTCDateTime()),
+    )
+    seconds = case(
+        (RoomParticipant.duration_seconds.is_not(None), RoomParticipant.duration_seconds),
+        (RoomParticipant.joined_at.is_(None), 0),
+        else_=seconds_between(end, RoomParticipant.joined_at),
+    )
+    columns = [
+        Room.service_session_id.label("session_id"),
+        RoomParticipant.user_id.label("user_id"),
+        func.sum(seconds).label("total_seconds"),
+    ]
+    if detail:
+        columns += [
+            func.min(RoomParticipant.joined_at).label("first_joined_at"),
+            func.max(end).label("last_left_at"),
+        ]
+    return (
+        select(*columns)
+        .join(Room, RoomParticipant.room_id == Room.id)
+        .join(ServiceSession, Room.service_session_id == ServiceSession.id)
+        .where(RoomParticipant.user_id.is_not(None), *session_criteria)
+        .group_by(Room.service_session_id, RoomParticipant.user_id)
+    )
+
+
+def booking_rows(
+    now: datetime,
+    session_criteria: Iterable[ColumnElement] = (),
+    booking_criteria: Iterable[ColumnElement] | None = None,
+    *,
+    detail: bool = True,
+) -> Select:
+    """One row per booking with its attendance kind, all decided in SQL.
+
+    kind: late_cancel for a late-canceled booking; for a confirmed booking of a
+    completed session the recorded outcome if there is one, else attended/no_show
+    from the room time (the anti-join: no room time row, or too little, is a
+    no-show); for a session not completed yet, attended or pending.
+    With detail, also computed (what the room time alone says: what recording
+    stores), total_seconds, first_joined_at, last_left_at; aggregates leave them
+    out. By default only confirmed bookings are included.
+    """
+    session_criteria = list(session_criteria)
+    if booking_criteria is None:
+        booking_criteria = [Booking.status == BookingStatus.CONFIRMED]
+    totals = room_time(now, *session_criteria, detail=detail).subquery("room_time")
+    total = func.coalesce(totals.c.total_seconds, 0)
+    computed = case((total >= min_seconds(), ATTENDED), else_=NO_SHOW)
+    completed = ServiceSession.status == SessionStatus.COMPLETED
+    kind = case(
+        (Booking.status == BookingStatus.CANCELED, LATE_CANCEL),
+        (~completed, case((total >= min_seconds(), ATTENDED), else_=PENDING)),
+        (AttendanceOutcome.id.is_not(None), type_coerce(AttendanceOutcome.outcome, String)),
+        else_=computed,
+    )
+    columns = [
+        Booking.id.label("booking_id"),
+        Booking.user_id.label("user_id"),
+        Booking.service_id.label("service_id"),
+        ServiceSession.id.label("session_id"),
+        ServiceSession.practitioner_id.label("practitioner_id"),
+        ServiceSession.start_time.label("start_time"),
+        ServiceSession.status.label("session_status"),
+        kind.label("kind"),
+    ]
+    if detail:
+        columns += [
+            computed.label("computed"),
+            total.label("total_seconds"),
+            totals.c.first_joined_at,
+            totals.c.last_left_at,
+        ]
+    return (
+        select(*columns)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .outerjoin(AttendanceOutcome, AttendanceOutcome.booking_id == Booking.id)
+        .outerjoin(
+            totals,
+            and_(
+                totals.c.session_id == Booking.service_session_id,
+                totals.c.user_id == Booking.user_id,
+            ),
+        )
+        .where(*session_criteria, *booking_criteria)
+    )
+
+
+def reportable_bookings() -> ColumnElement:
+    """Bookings a no-show report counts: confirmed seats of completed sessions and late cancels."""
+    return or_(
+        and_(
+            Booking.status == BookingStatus.CONFIRMED,
+            ServiceSession.status == SessionStatus.COMPLETED,
+        ),
+        and_(Booking.status == BookingStatus.CANCELED, Booking.late_cancel.is_(True)),
+    )
+
+
+# --- One session -------------------------------------------------------------------
+
+
+@dataclass
+class ClientAttendance:
+    booking: Booking
+    kind: str
+    total_seconds: int
+    first_joined_at: datetime | None
+    last_left_at: datetime | None
+    late_join: bool
+    early_leave: bool
+    outcome: AttendanceOutcome | None
+
+    @property
+    def user(self) -> User:
+        return self.booking.user
+
+    @property
+    def total_minutes(self) -> int:
+        return round(self.total_seconds / 60)
+
+
+@dataclass
+class SessionAttendance:
+    session: ServiceSession
+    clients: list[ClientAttendance]
+    participants: list[RoomParticipant]
+    late_cancels: list[Booking] = field(default_factory=list)
+    booked_user_ids: set[int] = field(default_factory=set)
+    attended_user_ids: set[int] = field(default_factory=set)
+    no_show_user_ids: set[int] = field(default_factory=set)
+
+    @property
+    def unbooked(self) -> list[RoomParticipant]:
+        """Room participants who held no confirmed seat (and are not the host)."""
+        return [
+            p
+            for p in self.participants
+            if p.participant_kind != "host" and p.user_id not in self.booked_user_ids
+        ]
+
+
+def _session_times(session: ServiceSession) -> tuple[datetime | None, datetime | None]:
+    return (
+        session.actual_start_time or session.start_time,
+        session.actual_end_time or session.end_time,
+    )
+
+
+def session_attendance(
+    session: ServiceSession, *, now: datetime | None = None
+) -> SessionAttendance:
+    """Every confirmed booking of the session with its attendance, plus the room's rows.
+
+    A fixed number of queries whatever the session's size: the per-booking rows,
+    the bookings (late cancels too) with their users, the outcomes, the room's
+    participants with theirs.
+    """
+    now = now or utcnow()
+    rows = db.session.execute(booking_rows(now, [ServiceSession.id == session.id])).all()
+    seats = db.session.scalars(
+        select(Booking)
+        .where(
+            or_(
+                Booking.id.in_([r.booking_id for r in rows]),
+                and_(
+                    Booking.service_session_id == session.id,
+                    Booking.status == BookingStatus.CANCELED,
+                    Booking.late_cancel.is_(True),
+                ),
+            )
+        )
+        .options(selectinload(Booking.user))
+        .order_by(Booking.id)
+    ).all()
+    by_id = {b.id: b for b in seats}
+    outcomes = {
+        o.booking_id: o
+        for o in db.session.scalars(
+            select(AttendanceOutcome)
+            .where(AttendanceOutcome.booking_id.in_(list(by_id)))
+            .options(selectinload(AttendanceOutcome.overridden_by))
+        )
+    }
+    participants = list(
+        db.session.scalars(
+            select(RoomParticipant)
+            .join(Room, RoomParticipant.room_id == Room.id)
+            .where(Room.service_session_id == session.id)
+            .options(selectinload(RoomParticipant.user))
+            .order_by(RoomParticipant.joined_at, RoomParticipant.id)
+        )
+    )
+    slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
+    starts, ends = _session_times(session)
+    completed = session.status == SessionStatus.COMPLETED
+    clients = [
+        ClientAttendance(
+            booking=by_id[row.booking_id],
+            kind=row.kind,
+            total_seconds=row.total_seconds,
+            first_joined_at=row.first_joined_at,
+            last_left_at=row.last_left_at,
+            late_join=bool(row.first_joined_at and starts and row.first_joined_at > starts + slack),
+            early_leave=bool(
+                completed and row.last_left_at and ends and row.last_left_at < ends - slack
+            ),
+            outcome=outcomes.get(row.booking_id),
+        )
+        for row in rows
+    ]
+    clients.sort(key=lambda c: (c.user.name.lower(), c.booking.id))
+    return SessionAttendance(
+        session=session,
+        clients=clients,
+        participants=participants,
+        late_cancels=[b for b in seats if b.status == BookingStatus.CANCELED],
+        booked_user_ids={row.user_id for row in rows},
+        attended_user_ids={row.user_id for row in rows if row.kind == ATTENDED},
+        no_show_user_ids={row.user_id for row in rows if row.kind == NO_SHOW},
+    )
+
+
+def attended_seconds(session: ServiceSession, *, now: datetime | None = None) -> dict[int, int]:
+    """Each signed-in participant's total room time in the session, in seconds.
+
+    The same sum session_attendance() judges attendance by (host included).
+    """
+    now = now or utcnow()
+    rows = db.session.execute(room_time(now, ServiceSession.id == session.id)).all()
+    return {row.user_id: int(row.total_seconds) for row in rows}
+
+
+def no_show_bookings(*session_criteria: ColumnElement, now: datetime | None = None) -> Select:
+    """Booking ids that are no-shows among completed sessions matching the criteria."""
+    rows = booking_rows(
+        now or utcnow(), [ServiceSession.status == SessionStatus.COMPLETED, *session_criteria]
+    ).subquery()
+    return select(rows.c.booking_id).where(rows.c.kind == NO_SHOW)
+
+
+# --- Recording ---------------------------------------------------------------------
+
+
+@unit_of_work
+def record_outcomes(session_ids: Iterable[int], *, now: datetime | None = None) -> int:
+    """Record (or refresh) the outcome of every confirmed booking of these completed sessions.
+
+    Idempotent. An overridden outcome keeps its value; only the computed side
+    (room time, first join, computed outcome) is refreshed. Returns rows written.
+    """
+    now = now or utcnow()
+    ids = sorted(set(session_ids))
+    if not ids:
+        return 0
+    # Two recorders of one session (webhook and cron) queue here instead of both inserting.
+    lock_sessions(ids)
+    rows = db.session.execute(
+        booking_rows(
+            now,
+            [ServiceSession.id.in_(ids), ServiceSession.status == SessionStatus.COMPLETED],
+        )
+    ).all()
+    existing = {
+        o.booking_id: o
+        for o in db.session.scalars(
+            select(AttendanceOutcome)
+            .join(Booking, AttendanceOutcome.booking_id == Booking.id)
+            .where(Booking.service_session_id.in_(ids))
+        )
+    }
+    for row in rows:
+        computed = AttendanceStatus(row.computed)
+        outcome = existing.get(row.booking_id)
+        if outcome is None:
+            outcome = AttendanceOutcome(booking_id=row.booking_id, outcome=computed)
+            db.session.add(outcome)
+        elif not outcome.is_overridden:
+            outcome.outcome = computed
+        outcome.computed_outcome = computed
+        outcome.total_seconds = int(row.total_seconds)
+        outcome.first_joined_at = row.first_joined_at
+        outcome.computed_at = now
+    db.session.flush()
+    return len(rows)
+
+
+def record_session_outcomes(session: ServiceSession, *, now: datetime | None = None) -> int:
+    return record_outcomes([session.id], now=now)
+
+
+def can_override(actor: User, session: ServiceSession) -> bool:
+    return actor.is_staff or (actor.is_practitioner and actor.id == session.practitioner_id)
+
+
+@unit_of_work
+def override_outcome(
+    booking: Booking,
+    outcome: AttendanceStatus,
+    actor: User,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> AttendanceOutcome:
+    """The practitioner of the session, or staff, sets a booking's outcome by hand."""
+    now = now or utcnow()
+    session = lock_sessions([booking.service_session_id])[booking.service_session_id]
+    if not can_override(actor, session):
+        raise NotPermitted("Only the session's practitioner or staff may change attendance.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the outcome is changed.", field="reason")
+    if len(reason) > 500:
+        raise InvalidInput("Keep the reason under 500 characters.", field="reason")
+    if session.status != SessionStatus.COMPLETED:
+        raise InvalidTransition("Attendance can be changed once the session is completed.")
+    db.session.refresh(booking)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise InvalidTransition("Only a confirmed booking has an attendance outcome.")
+    recorded = db.session.scalar(
+        select(AttendanceOutcome).where(AttendanceOutcome.booking_id == booking.id)
+    )
+    if recorded is None:
+        record_outcomes([session.id], now=now)
+        recorded = db.session.scalar(
+            select(AttendanceOutcome).where(AttendanceOutcome.booking_id == booking.id)
+        )
+    recorded.outcome = AttendanceStatus(outcome)
+    recorded.overridden_by_id = actor.id
+    recorded.overridden_at = now
+    recorded.override_reason = reason
+    db.session.flush()
+    return recorded
+
+
+# --- Cron --------------------------------------------------------------------------
+
+
+@dataclass
+class MarkResult:
+    completed: int
+    recorded: int
+    refreshed: int = 0
+
+
+# Room events can trail the room's end (a participant_left after room_finished):
+# sessions that ended this recently get their computed outcomes refreshed.
+REFRESH_WINDOW = timedelta(hours=24)
+
+
+def mark_attendance(*, now: datetime | None = None) -> MarkResult:
+    """Complete sessions left open past their end + grace, record missing outcomes, and
+    refresh those of sessions that ended within REFRESH_WINDOW (overrides are kept).
+
+    Each session is completed in its own unit of work, so a webhook completing
+    the same session at the same moment costs one skipped session, not the run.
+    Running it again changes no outcome.
+    """
+    from .lifecycle import complete_session
+
+    now = now or utcnow()
+    grace = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_GRACE_MINUTES"]))
+    stale = db.session.execute(
+        select(ServiceSession, Room.finished_at)
+        .outerjoin(Room, Room.service_session_id == ServiceSession.id)
+        .where(
+            ServiceSession.status.in_((SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)),
+            ServiceSession.end_time < now - grace,
+        )
+        .order_by(ServiceSession.id)
+    ).all()
+    completed = 0
+    for session, finished_at in stale:
+        ended = finished_at or max(session.end_time, session.actual_start_time or session.end_time)
+        try:
+            complete_session(session, at=ended)
+        except InvalidTransition:
+            continue
+        completed += 1
+    missing = db.session.scalars(
+        select(Booking.service_session_id)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .outerjoin(AttendanceOutcome, AttendanceOutcome.booking_id == Booking.id)
+        .where(
+            Booking.status == BookingStatus.CONFIRMED,
+            ServiceSession.status == SessionStatus.COMPLETED,
+            AttendanceOutcome.id.is_(None),
+        )
+        .distinct()
+    ).all()
+    backfilled = set(missing)
+    recent = [
+        session_id
+        for session_id in db.session.scalars(
+            select(ServiceSession.id).where(
+                ServiceSession.status == SessionStatus.COMPLETED,
+                ServiceSession.actual_end_time >= now - REFRESH_WINDOW,
+            )
+        )
+        if session_id not in backfilled
+    ]
+    recorded = 0
+    batch = 500
+    for i in range(0, len(missing), batch):
+        recorded += record_outcomes(missing[i : i + batch], now=now)
+    for i in range(0, len(recent), batch):
+        record_outcomes(recent[i : i + batch], now=now)
+    db.session.commit()
+    return MarkResult(completed=completed, recorded=recorded, refreshed=len(recent))

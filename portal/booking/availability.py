@@ -1,0 +1,208 @@
+"""When a practitioner can be booked: weekly hours, date overrides, buffers, notice, horizon.
+
+Hours are kept in the practitioner's own timezone and turned into UTC instants
+per date, so a 09:00 start stays 09:00 local across DST changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    DateOverride,
+    ScheduleSettings,
+    ServiceSession,
+    SessionStatus,
+    User,
+    WeeklyHours,
+)
+from .errors import SlotUnavailable
+
+BUSY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+def settings_for(practitioner_id: int) -> ScheduleSettings:
+    found = db.session.get(ScheduleSettings, practitioner_id)
+    if found is not None:
+        return found
+    defaults = ScheduleSettings(practitioner_id=practitioner_id)
+    for column in ScheduleSettings.__table__.columns:
+        if getattr(defaults, column.key) is None and column.default is not None:
+            setattr(defaults, column.key, column.default.arg)
+    return defaults
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall-clock time, or None inside a DST gap."""
+    local = datetime.combine(day, clock, tzinfo=zone)
+    as_utc = local.astimezone(UTC)
+    if as_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return as_utc
+
+
+def _working_bound(day: date, clock: time, zone: ZoneInfo) -> datetime:
+    """A working-hours bound as a UTC instant. One inside a DST gap reads the clock on
+    the offset before the change (as RFC 5545 does), which lands just past the gap:
+    the hours that do exist that day stay bookable instead of the whole range vanishing."""
+    return local_instant(day, clock, zone) or datetime.combine(day, clock, tzinfo=zone).astimezone(
+        UTC
+    )
+
+
+def working_intervals(practitioner: User, first_day: date, last_day: date) -> list[Interval]:
+    """Working ranges (UTC) for the practitioner's local dates first_day..last_day."""
+    zone = practitioner.zone
+    weekly = db.session.scalars(
+        select(WeeklyHours).where(WeeklyHours.practitioner_id == practitioner.id)
+    ).all()
+    overrides = db.session.scalars(
+        select(DateOverride).where(
+            DateOverride.practitioner_id == practitioner.id,
+            DateOverride.day >= first_day,
+            DateOverride.day <= last_day,
+        )
+    ).all()
+    overridden: dict[date, list[DateOverride]] = {}
+    for override in overrides:
+        overridden.setdefault(override.day, []).append(override)
+
+    intervals: list[Interval] = []
+    day = first_day
+    while day <= last_day:
+        if day in overridden:
+            ranges = [(o.start_time, o.end_time) for o in overridden[day] if o.start_time]
+        else:
+            ranges = [(w.start_time, w.end_time) for w in weekly if w.weekday == day.weekday()]
+        for start_clock, end_clock in ranges:
+            start = _working_bound(day, start_clock, zone)
+            end = _working_bound(day, end_clock, zone)
+            if end > start:
+                intervals.append(Interval(start, end))
+        day += timedelta(days=1)
+    return sorted(intervals, key=lambda i: i.start)
+
+
+def busy_intervals(
+    practitioner_id: int, window: Interval, buffer: timedelta, ignore_session_id: int | None
+) -> list[Interval]:
+    rows = db.session.execute(
+        select(ServiceSession.id, ServiceSession.start_time, ServiceSession.end_time).where(
+            ServiceSession.practitioner_id == practitioner_id,
+            ServiceSession.status.in_(BUSY_STATUSES),
+            ServiceSession.start_time < window.end + buffer,
+            ServiceSession.end_time > window.start - buffer,
+        )
+    ).all()
+    return [
+        Interval(start - buffer, end + buffer)
+        for session_id, start, end in rows
+        if session_id != ignore_session_id
+    ]
+
+
+def _timing_refusal(start: datetime, settings: ScheduleSettings, now: datetime) -> str | None:
+    if start < now + timedelta(minutes=settings.min_notice_minutes):
+        return "That time is too soon to book."
+    if start > now + timedelta(days=settings.horizon_days):
+        return "That time is too far ahead to book."
+    return None
+
+
+def _refusal(
+    candidate: Interval,
+    settings: ScheduleSettings,
+    working: Iterable[Interval],
+    busy: Iterable[Interval],
+    now: datetime,
+) -> str | None:
+    reason = _timing_refusal(candidate.start, settings, now)
+    if reason:
+        return reason
+    if not any(w.start <= candidate.start and candidate.end <= w.end for w in working):
+        return "That time is outside the practitioner's working hours."
+    if any(b.overlaps(candidate) for b in busy):
+        return "That time is no longer available."
+    return None
+
+
+def _dates_around(practitioner: User, window: Interval) -> tuple[date, date]:
+    zone = practitioner.zone
+    return (
+        window.start.astimezone(zone).date() - timedelta(days=1),
+        window.end.astimezone(zone).date() + timedelta(days=1),
+    )
+
+
+def check_bookable(
+    practitioner: User,
+    start: datetime,
+    duration: timedelta,
+    *,
+    now: datetime | None = None,
+    ignore_session_id: int | None = None,
+) -> None:
+    """Raise SlotUnavailable unless a client may book this practitioner then."""
+    now = now or utcnow()
+    settings = settings_for(practitioner.id)
+    # Refuse times outside the booking window first: near year 1 or 9999 the local
+    # dates computed below would not exist.
+    reason = _timing_refusal(start, settings, now)
+    if reason:
+        raise SlotUnavailable(reason, field="start_time")
+    candidate = Interval(start, start + duration)
+    first, last = _dates_around(practitioner, candidate)
+    working = working_intervals(practitioner, first, last)
+    buffer = timedelta(minutes=settings.buffer_minutes)
+    busy = busy_intervals(practitioner.id, candidate, buffer, ignore_session_id)
+    reason = _refusal(candidate, settings, working, busy, now)
+    if reason:
+        raise SlotUnavailable(reason, field="start_time")
+
+
+def available_slots(
+    practitioner: User,
+    duration: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    now: datetime | None = None,
+) -> list[datetime]:
+    """Start instants (UTC) a client may book within [window_start, window_end)."""
+    now = now or utcnow()
+    window = Interval(window_start, window_end)
+    settings = settings_for(practitioner.id)
+    first, last = _dates_around(practitioner, window)
+    working = working_intervals(practitioner, first, last)
+    buffer = timedelta(minutes=settings.buffer_minutes)
+    busy = busy_intervals(
+        practitioner.id, Interval(window.start, window.end + duration), buffer, None
+    )
+    step = timedelta(minutes=settings.slot_step_minutes)
+    slots: list[datetime] = []
+    for interval in working:
+        start = interval.start
+        while start + duration <= interval.end:
+            candidate = Interval(start, start + duration)
+            if window.start <= start < window.end and not _refusal(
+                candidate, settings, [interval], busy, now
+            ):
+                slots.append(start)
+            start += step
+    return sorted(set(slots))

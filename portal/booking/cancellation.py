@@ -1,0 +1,128 @@
+"""Canceling bookings and sessions, with the service's cut-off and credit return."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    SEAT_HOLDING,
+    Booking,
+    BookingStatus,
+    Order,
+    OrderStatus,
+    ServiceSession,
+    SessionStatus,
+    SessionType,
+    User,
+)
+from . import waitlist
+from .errors import CancellationWindowClosed, InvalidTransition
+from .factory import add_credit
+from .seats import close_empty_private_sessions, lock_sessions
+from .transactions import unit_of_work
+from .transitions import move_bookings, move_order, move_session
+
+CREDIT_SESSION_TYPES = (SessionType.PACKAGE_SESSION, SessionType.BUNDLE_SESSION)
+
+
+def cutoff_passed(booking: Booking, now: datetime) -> bool:
+    start = booking.get_start_time()
+    if start is None:
+        return False
+    return now > start - timedelta(hours=booking.service.cancellation_cutoff_hours)
+
+
+def _return_credit(booking: Booking, session: ServiceSession, now: datetime) -> Booking:
+    """A fresh unscheduled credit in the same order replaces the canceled one."""
+    return add_credit(booking.user, booking.service, booking.order, session.session_type, now)
+
+
+def _close_unpaid_order(order: Order, now: datetime) -> None:
+    """An unpaid order left with no seat is over: nobody should mark it paid later."""
+    if order.status != OrderStatus.PENDING:
+        return
+    db.session.refresh(order)
+    if not any(b.status in SEAT_HOLDING for b in order.bookings):
+        move_order(order, OrderStatus.CANCELED, now=now, cancel_reason="every booking canceled")
+
+
+@unit_of_work
+def cancel_booking(
+    booking: Booking,
+    actor: User,
+    *,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Booking | None:
+    """Cancel one booking and free its seat. Returns the returned credit, if any.
+
+    The booking's own client may cancel only before the service's cut-off; the
+    practitioner or staff may cancel at any time, and past the cut-off that is
+    recorded as a late cancel (kept apart from no-shows, credit forfeited).
+    """
+    now = now or utcnow()
+    session = lock_sessions([booking.service_session_id])[booking.service_session_id]
+    db.session.refresh(booking)
+    if booking.status not in SEAT_HOLDING:
+        raise InvalidTransition("This booking is already canceled.")
+    if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
+        raise InvalidTransition(
+            f"The session is {session.status.label}; it can no longer be canceled."
+        )
+    late = cutoff_passed(booking, now)
+    if late and actor.id == booking.user_id:
+        hours = booking.service.cancellation_cutoff_hours
+        raise CancellationWindowClosed(
+            f"Bookings can be canceled online up to {hours} hours before the start; "
+            "please contact your practitioner."
+        )
+    move_bookings(
+        [booking],
+        BookingStatus.CANCELED,
+        now=now,
+        cancel_reason=reason or "canceled",
+        canceled_by_id=actor.id,
+        late_cancel=late,
+    )
+    credit = None
+    # Only a scheduled credit comes back; giving up an unscheduled one just cancels it.
+    if session.session_type in CREDIT_SESSION_TYPES and session.start_time and not late:
+        credit = _return_credit(booking, session, now)
+    else:
+        _close_unpaid_order(booking.order, now)
+    close_empty_private_sessions({session.id})
+    waitlist.seats_freed({session.id}, now=now)
+    return credit
+
+
+@unit_of_work
+def cancel_session(
+    session: ServiceSession, actor: User, *, reason: str = "", now: datetime | None = None
+) -> int:
+    """Cancel a session and every seat in it; credits come back to their owners.
+
+    Returns how many bookings were canceled.
+    """
+    now = now or utcnow()
+    session = lock_sessions([session.id])[session.id]
+    if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
+        raise InvalidTransition(f"The session is {session.status.label}; it cannot be canceled.")
+    seats = [b for b in session.bookings if b.status in SEAT_HOLDING]
+    move_bookings(
+        seats,
+        BookingStatus.CANCELED,
+        now=now,
+        cancel_reason=reason or "session canceled",
+        canceled_by_id=actor.id,
+    )
+    if session.session_type in CREDIT_SESSION_TYPES and session.start_time:
+        for booking in seats:
+            _return_credit(booking, session, now)
+    else:
+        for order in {booking.order for booking in seats}:
+            _close_unpaid_order(order, now)
+    move_session(session, SessionStatus.CANCELED)
+    waitlist.session_closed(session, now=now)
+    return len(seats)

@@ -1,0 +1,112 @@
+"""A practitioner's services: the five types and what packages and bundles contain."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from ..database import MAX_ID
+from ..extensions import db
+from ..models import Service, ServiceComponent, ServiceSession, ServiceType, User
+from .errors import InvalidInput
+from .transactions import unit_of_work
+
+SERVICE_FIELDS = (
+    "name",
+    "description",
+    "service_type",
+    "price_cents",
+    "currency",
+    "duration_minutes",
+    "max_participants",
+    "cancellation_cutoff_hours",
+    "validity_days",
+    "is_active",
+)
+
+
+def _check_contents(
+    practitioner: User, service: Service | None, kind: ServiceType, lines: list[tuple[int, int]]
+) -> list[tuple[Service, int]]:
+    merged: dict[int, int] = {}
+    for service_id, quantity in lines:
+        if quantity < 1:
+            raise InvalidInput("Each quantity must be at least 1.", field="components")
+        merged[service_id] = merged.get(service_id, 0) + quantity
+    if kind not in (ServiceType.PACKAGE, ServiceType.BUNDLE):
+        if merged:
+            raise InvalidInput("Only packages and bundles have contents.", field="components")
+        return []
+    if not merged:
+        raise InvalidInput(f"A {kind.label} needs at least one service.", field="components")
+    if kind == ServiceType.BUNDLE and len(merged) != 1:
+        raise InvalidInput("A bundle contains exactly one service.", field="components")
+    if any(not 0 < service_id <= MAX_ID for service_id in merged):
+        raise InvalidInput("Contents must be your own 1-on-1 services.", field="components")
+    included = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Service).where(
+                Service.id.in_(merged),
+                Service.primary_practitioner_id == practitioner.id,
+                Service.service_type == ServiceType.INDIVIDUAL,
+            )
+        )
+    }
+    if set(included) != set(merged) or (service is not None and service.id in merged):
+        raise InvalidInput("Contents must be your own 1-on-1 services.", field="components")
+    return [(included[service_id], quantity) for service_id, quantity in merged.items()]
+
+
+@unit_of_work
+def save_service(
+    practitioner: User,
+    service: Service | None = None,
+    *,
+    components: list[tuple[int, int]] = (),
+    **fields,
+) -> Service:
+    """Create (service=None) or edit one of the practitioner's services."""
+    if not practitioner.is_practitioner:
+        raise InvalidInput("Only practitioners offer services.")
+    kind = ServiceType(fields["service_type"])
+    if service is not None and service.service_type != kind:
+        raise InvalidInput("The type of an existing service cannot change.", field="service_type")
+    if kind == ServiceType.INDIVIDUAL and fields.get("max_participants", 1) != 1:
+        raise InvalidInput("A 1-on-1 service has exactly one seat.", field="max_participants")
+    if fields.get("validity_days") and kind not in (ServiceType.PACKAGE, ServiceType.BUNDLE):
+        raise InvalidInput("Only packages and bundles expire.", field="validity_days")
+    contents = _check_contents(practitioner, service, kind, list(components))
+    renamed = service is not None and fields.get("name", service.name) != service.name
+    if service is None:
+        service = Service(primary_practitioner_id=practitioner.id)
+        db.session.add(service)
+    for key in SERVICE_FIELDS:
+        if key in fields:
+            setattr(service, key, fields[key])
+    if "currency" in fields:
+        service.currency = fields["currency"].strip().upper()
+    if kind in (ServiceType.PACKAGE, ServiceType.BUNDLE):
+        # Existing rows are updated in place: the (parent, included) pair is unique.
+        existing = {c.included_service_id: c for c in service.components}
+        wanted = {included.id: quantity for included, quantity in contents}
+        for included_id, component in existing.items():
+            if included_id not in wanted:
+                service.components.remove(component)
+        db.session.flush()
+        for included_id, quantity in wanted.items():
+            if included_id in existing:
+                existing[included_id].quantity = quantity
+            else:
+                service.components.append(
+                    ServiceComponent(included_service_id=included_id, quantity=quantity)
+                )
+    if renamed:
+        # Untitled sessions are shown under the service's name: calendars must see the change.
+        db.session.execute(
+            update(ServiceSession)
+            .where(ServiceSession.service_id == service.id, ServiceSession.title == "")
+            .values(revision=ServiceSession.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    return service

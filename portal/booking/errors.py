@@ -1,0 +1,75 @@
+"""Typed domain errors. Each carries a message a person can act on and a stable code
+that the web layer turns into a form error, a flash or a JSON 4xx."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    http_status = 409
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SessionFull(DomainError):
+    code = "session_full"
+
+
+class SlotUnavailable(DomainError):
+    code = "slot_unavailable"
+
+
+class AlreadyBooked(DomainError):
+    code = "already_booked"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+
+
+class CreditExpired(DomainError):
+    code = "credit_expired"
+
+
+class NotBookable(DomainError):
+    """The service or session cannot be booked this way (inactive, wrong type, past...)."""
+
+    code = "not_bookable"
+
+
+class CancellationWindowClosed(DomainError):
+    code = "cancellation_window_closed"
+
+
+class InvalidInput(DomainError):
+    code = "validation_error"
+    http_status = 422
+
+
+class JoinRefused(DomainError):
+    """The person may not enter the session's video room (now, or at all)."""
+
+    code = "join_refused"
+    http_status = 403
+
+    def __init__(self, message: str, *, opens_at=None):
+        super().__init__(message)
+        self.opens_at = opens_at
+
+
+class NotPermitted(DomainError):
+    """The person acting may not do this (e.g. override another practitioner's attendance)."""
+
+    code = "not_permitted"
+    http_status = 403
+
+
+class AlreadyWaiting(DomainError):
+    code = "already_waiting"

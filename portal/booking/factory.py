@@ -1,0 +1,342 @@
+"""The seed's BookingFactory: the five ways a purchase turns into an Order and Bookings.
+
+Every function runs as one unit of work: it writes the order and all of its
+bookings, or nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    Booking,
+    BookingStatus,
+    Order,
+    OrderStatus,
+    Service,
+    ServiceSession,
+    ServiceType,
+    SessionStatus,
+    SessionType,
+    User,
+    Visibility,
+)
+from .availability import check_bookable
+from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
+from .payment_providers import default_provider_name
+from .seats import (
+    ensure_seat_available,
+    hold_deadline,
+    lock_practitioner,
+    lock_sessions,
+    release_expired_holds,
+)
+from .transactions import unit_of_work
+from .transitions import move_bookings, move_session
+
+CREDIT_SESSION_TYPES = {
+    ServiceType.PACKAGE: SessionType.PACKAGE_SESSION,
+    ServiceType.BUNDLE: SessionType.BUNDLE_SESSION,
+}
+
+
+def _require(service: Service, *types: ServiceType) -> None:
+    if service.service_type not in types:
+        raise NotBookable(
+            f"{service.name} is a {service.service_type.label}, not bookable this way."
+        )
+    if not service.is_active:
+        raise NotBookable(f"{service.name} is not currently offered.")
+
+
+def _require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise InvalidInput("A time must carry its timezone.", field="start_time")
+
+
+def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:
+    """A new order for the service's price; free orders are paid at once."""
+    if order is not None:
+        return order
+    free = service.price_cents == 0
+    order = Order(
+        user_id=user.id,
+        service_id=service.id,
+        total_cents=service.price_cents,
+        currency=service.currency,
+        status=OrderStatus.PAID if free else OrderStatus.PENDING,
+        hold_expires_at=None if free else hold_deadline(now),
+        paid_at=now if free else None,
+        created_at=now,
+        payment_provider=default_provider_name(),
+    )
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def seat_status(order: Order) -> BookingStatus:
+    return (
+        BookingStatus.CONFIRMED
+        if order.status == OrderStatus.PAID
+        else BookingStatus.PENDING_PAYMENT
+    )
+
+
+def add_booking(
+    user: User,
+    service: Service,
+    session: ServiceSession,
+    order: Order,
+    status: BookingStatus,
+    price_cents: int,
+    now: datetime,
+) -> Booking:
+    booking = Booking(
+        user_id=user.id,
+        service_id=service.id,
+        service_session_id=session.id,
+        order_id=order.id,
+        status=status,
+        price_charged_cents=price_cents,
+        created_at=now,
+        pending_payment_at=now if status == BookingStatus.PENDING_PAYMENT else None,
+        confirmed_at=now if status == BookingStatus.CONFIRMED else None,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    # The seat counter is kept by a database trigger; reload it on next access.
+    db.session.expire(session, ["current_participants"])
+    return booking
+
+
+@unit_of_work
+def create_session(
+    service: Service,
+    *,
+    start_time: datetime,
+    end_time: datetime | None = None,
+    max_participants: int | None = None,
+    session_type: SessionType | None = None,
+    sequence_number: int | None = None,
+    title: str = "",
+    visibility: Visibility = Visibility.PUBLIC,
+    timezone: str | None = None,
+) -> ServiceSession:
+    """A practitioner puts a scheduled session on their calendar (workshop, course class...)."""
+    _require_aware(start_time)
+    end_time = end_time or start_time + timedelta(minutes=service.duration_minutes)
+    if end_time <= start_time:
+        raise InvalidInput("The session must end after it starts.", field="end_time")
+    practitioner = lock_practitioner(service.primary_practitioner_id)
+    default_types = {
+        ServiceType.WORKSHOP: SessionType.WORKSHOP,
+        ServiceType.COURSE: SessionType.COURSE_SESSION,
+        ServiceType.INDIVIDUAL: SessionType.INDIVIDUAL,
+    }
+    session = ServiceSession(
+        service_id=service.id,
+        practitioner_id=practitioner.id,
+        session_type=session_type or default_types.get(service.service_type, SessionType.WORKSHOP),
+        visibility=visibility,
+        title=title,
+        sequence_number=sequence_number,
+        start_time=start_time,
+        end_time=end_time,
+        timezone=timezone or practitioner.timezone,
+        max_participants=max_participants or service.max_participants,
+        status=SessionStatus.SCHEDULED,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+@unit_of_work
+def book_individual_session(
+    user: User,
+    service: Service,
+    start_time: datetime,
+    *,
+    now: datetime | None = None,
+    order: Order | None = None,
+) -> Order:
+    """1-on-1: the client picks a time; a private session is created, then its booking."""
+    now = now or utcnow()
+    _require(service, ServiceType.INDIVIDUAL)
+    _require_aware(start_time)
+    practitioner = lock_practitioner(service.primary_practitioner_id)
+    release_expired_holds(now=now, practitioner_id=practitioner.id)
+    duration = timedelta(minutes=service.duration_minutes)
+    check_bookable(practitioner, start_time, duration, now=now)
+    order = open_order(user, service, now, order)
+    session = ServiceSession(
+        service_id=service.id,
+        practitioner_id=practitioner.id,
+        session_type=SessionType.INDIVIDUAL,
+        visibility=Visibility.PRIVATE,
+        start_time=start_time,
+        end_time=start_time + duration,
+        timezone=practitioner.timezone,
+        max_participants=1,
+        status=SessionStatus.SCHEDULED,
+    )
+    db.session.add(session)
+    db.session.flush()
+    add_booking(user, service, session, order, seat_status(order), service.price_cents, now)
+    return order
+
+
+def _bookable_upcoming(session: ServiceSession, now: datetime) -> None:
+    if session.start_time is None or session.start_time <= now:
+        raise NotBookable(f"{session.display_title} has already started.")
+
+
+@unit_of_work
+def book_workshop_seat(
+    user: User, session: ServiceSession, *, now: datetime | None = None, order: Order | None = None
+) -> Order:
+    """Workshop: one seat in the practitioner's pre-created group session."""
+    now = now or utcnow()
+    service = session.service
+    _require(service, ServiceType.WORKSHOP)
+    locked = lock_sessions([session.id])[session.id]
+    _bookable_upcoming(locked, now)
+    ensure_seat_available(locked, user, now)
+    order = open_order(user, service, now, order)
+    add_booking(user, service, locked, order, seat_status(order), service.price_cents, now)
+    return order
+
+
+def course_sessions(course: Service) -> list[ServiceSession]:
+    return list(
+        db.session.scalars(
+            select(ServiceSession)
+            .where(
+                ServiceSession.service_id == course.id,
+                ServiceSession.status != SessionStatus.CANCELED,
+            )
+            .order_by(ServiceSession.sequence_number, ServiceSession.start_time)
+        )
+    )
+
+
+@unit_of_work
+def enroll_in_course(
+    user: User, course: Service, *, now: datetime | None = None, order: Order | None = None
+) -> Order:
+    """Course: one order, one booking per session at price 0 (paid at course level)."""
+    now = now or utcnow()
+    _require(course, ServiceType.COURSE)
+    sessions = course_sessions(course)
+    if not sessions:
+        raise NotBookable(f"{course.name} has no sessions yet.")
+    locked = lock_sessions([s.id for s in sessions])
+    ordered = sorted(locked.values(), key=lambda s: (s.sequence_number or 0, s.start_time))
+    for session in ordered:
+        _bookable_upcoming(session, now)
+    full = []
+    for session in ordered:
+        try:
+            ensure_seat_available(session, user, now)
+        except SessionFull:
+            full.append(session)
+    if full:
+        names = ", ".join(_session_label(s) for s in full)
+        raise SessionFull(f"{course.name} cannot be joined: {names} is full.")
+    order = open_order(user, course, now, order)
+    status = seat_status(order)
+    for session in ordered:
+        add_booking(user, course, session, order, status, 0, now)
+    return order
+
+
+def _session_label(session: ServiceSession) -> str:
+    local = session.start_time.astimezone(session.zone) if session.start_time else None
+    when = local.strftime("%a %d %b %Y %H:%M") if local else "unscheduled"
+    number = f"session {session.sequence_number}" if session.sequence_number else "session"
+    return f"{number} ({when})"
+
+
+def _credit_lines(service: Service) -> list[Service]:
+    lines: list[Service] = []
+    for component in service.components:
+        lines.extend([component.included_service] * component.quantity)
+    return lines
+
+
+@unit_of_work
+def buy_credits(
+    user: User, service: Service, *, now: datetime | None = None, order: Order | None = None
+) -> Order:
+    """Package (mix of services) or bundle (N of one): unscheduled draft bookings.
+
+    Each credit is a draft session with no time plus a draft booking in it; the
+    client schedules it later with schedule_credit().
+    """
+    now = now or utcnow()
+    _require(service, ServiceType.PACKAGE, ServiceType.BUNDLE)
+    lines = _credit_lines(service)
+    if not lines:
+        raise NotBookable(f"{service.name} has no contents configured.")
+    if service.service_type == ServiceType.BUNDLE and len({s.id for s in lines}) != 1:
+        raise NotBookable(f"{service.name} must bundle exactly one service.")
+    order = open_order(user, service, now, order)
+    session_type = CREDIT_SESSION_TYPES[service.service_type]
+    for included in lines:
+        add_credit(user, included, order, session_type, now)
+    return order
+
+
+def add_credit(
+    user: User, service: Service, order: Order, session_type: SessionType, now: datetime
+) -> Booking:
+    """One unscheduled credit: a draft session with no time and a draft booking in it."""
+    session = ServiceSession(
+        service_id=service.id,
+        practitioner_id=service.primary_practitioner_id,
+        session_type=session_type,
+        visibility=Visibility.PRIVATE,
+        timezone=service.primary_practitioner.timezone,
+        max_participants=1,
+        status=SessionStatus.DRAFT,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return add_booking(user, service, session, order, BookingStatus.DRAFT, 0, now)
+
+
+def credit_expires_at(order: Order) -> datetime | None:
+    days = order.service.validity_days
+    return order.created_at + timedelta(days=days) if days else None
+
+
+@unit_of_work
+def schedule_credit(
+    booking: Booking, start_time: datetime, *, now: datetime | None = None
+) -> Booking:
+    """Give a package/bundle draft booking a time: draft session -> scheduled."""
+    now = now or utcnow()
+    _require_aware(start_time)
+    session = lock_sessions([booking.service_session_id])[booking.service_session_id]
+    db.session.refresh(booking)
+    if booking.status != BookingStatus.DRAFT or session.status != SessionStatus.DRAFT:
+        raise NotBookable("This credit has already been used.")
+    order = booking.order
+    expires = credit_expires_at(order)
+    if expires is not None and now >= expires:
+        raise CreditExpired(f"This credit expired on {expires:%d %b %Y}.")
+    service = booking.service
+    practitioner = lock_practitioner(session.practitioner_id)
+    release_expired_holds(now=now, practitioner_id=practitioner.id)
+    duration = timedelta(minutes=service.duration_minutes)
+    check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
+    move_session(
+        session, SessionStatus.SCHEDULED, start_time=start_time, end_time=start_time + duration
+    )
+    move_bookings([booking], seat_status(order), now=now)
+    return booking

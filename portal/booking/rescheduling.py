@@ -1,0 +1,97 @@
+"""Moving a private session to another time, bound by the service's cut-off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    Booking,
+    BookingStatus,
+    ServiceSession,
+    SessionStatus,
+    SessionType,
+    User,
+    Visibility,
+)
+from .availability import check_bookable
+from .cancellation import cutoff_passed
+from .errors import (
+    CancellationWindowClosed,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    NotBookable,
+)
+from .seats import HOLD_EXPIRED, lock_practitioner, lock_sessions, release_expired_holds
+from .transactions import unit_of_work
+
+RESCHEDULABLE_TYPES = (
+    SessionType.INDIVIDUAL,
+    SessionType.PACKAGE_SESSION,
+    SessionType.BUNDLE_SESSION,
+)
+
+
+def can_reschedule(booking: Booking) -> bool:
+    """A 1-on-1 or credit session belongs to its one client and may move; group seats may not."""
+    session = booking.service_session
+    return session.visibility == Visibility.PRIVATE and session.session_type in RESCHEDULABLE_TYPES
+
+
+@unit_of_work
+def reschedule_booking(
+    booking: Booking, actor: User, start_time: datetime, *, now: datetime | None = None
+) -> ServiceSession:
+    """Move a booking's private session to start_time; returns the moved session.
+
+    The client may do it only before the service's cut-off; the practitioner or
+    staff at any time. The new time must be bookable (hours, buffer, notice,
+    horizon), ignoring the session's own current slot.
+    """
+    now = now or utcnow()
+    if start_time.tzinfo is None:
+        raise InvalidInput("A time must carry its timezone.", field="start_time")
+    session = lock_sessions([booking.service_session_id])[booking.service_session_id]
+    practitioner = lock_practitioner(session.practitioner_id)
+    # A lapsed hold on this very booking must be released first, not moved.
+    release_expired_holds(now=now, practitioner_id=practitioner.id)
+    db.session.refresh(session)
+    db.session.refresh(booking)
+    if not can_reschedule(booking):
+        raise NotBookable(
+            f"A seat in {session.display_title} cannot be moved to another time: the group "
+            "meets when it meets. Cancel it instead if you cannot attend."
+        )
+    if booking.status == BookingStatus.CANCELED and booking.cancel_reason == HOLD_EXPIRED:
+        raise HoldExpired("The hold on this booking lapsed before payment; book a new time.")
+    if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
+        raise InvalidTransition(f"This booking is {booking.status.label}; it cannot be moved.")
+    if session.status != SessionStatus.SCHEDULED:
+        raise InvalidTransition(f"The session is {session.status.label}; it cannot be moved.")
+    if cutoff_passed(booking, now) and actor.id == booking.user_id:
+        hours = booking.service.cancellation_cutoff_hours
+        raise CancellationWindowClosed(
+            f"Bookings can be rescheduled online up to {hours} hours before the start; "
+            "please contact your practitioner."
+        )
+    if start_time == session.start_time:
+        raise InvalidInput("The session is already at that time.", field="start_time")
+    duration = timedelta(minutes=booking.service.duration_minutes)
+    check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
+    db.session.execute(
+        update(ServiceSession)
+        .where(ServiceSession.id == session.id, ServiceSession.status == SessionStatus.SCHEDULED)
+        .values(
+            start_time=start_time,
+            end_time=start_time + duration,
+            revision=ServiceSession.revision + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(session)
+    return session

@@ -1,0 +1,334 @@
+"""The video room of a session: who may join, and what LiveKit's events mean.
+
+Attendance is one RoomParticipant per LiveKit participant sid. LiveKit delivers
+webhooks at least once and not always in order, so every rule here is written to
+give the same records whatever order the events arrive in:
+- an event id is applied once (ProcessedRoomEvent, same transaction as its effects);
+- joined_at comes from the participant's own join time, whichever event carries it;
+- left_at is the earliest closing time known for the sid: its own left or
+  connection-aborted event, or the room's finish, whichever is earlier.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    Booking,
+    BookingStatus,
+    ProcessedRoomEvent,
+    Room,
+    RoomParticipant,
+    ServiceSession,
+    SessionStatus,
+    User,
+)
+from .attendance import record_session_outcomes
+from .errors import InvalidInput, JoinRefused
+from .lifecycle import complete_session, start_session
+from .seats import lock_sessions
+from .transactions import unit_of_work
+
+log = logging.getLogger(__name__)
+
+ROOM_STARTED = "room_started"
+ROOM_FINISHED = "room_finished"
+PARTICIPANT_JOINED = "participant_joined"
+PARTICIPANT_LEFT = "participant_left"
+PARTICIPANT_CONNECTION_ABORTED = "participant_connection_aborted"
+
+PARTICIPANT_EVENTS = frozenset(
+    {PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_CONNECTION_ABORTED}
+)
+HANDLED_EVENTS = PARTICIPANT_EVENTS | {ROOM_STARTED, ROOM_FINISHED}
+
+# What record_room_event did with an event.
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+UNKNOWN_ROOM = "unknown_room"
+IGNORED = "ignored"
+
+HOST = "host"
+BOOKED = "booked"
+UNBOOKED = "unbooked"
+
+_JOINABLE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+ROOM_OPEN = "open"
+ROOM_NOT_YET = "not_yet"
+ROOM_CLOSED = "closed"
+
+# Column sizes of processed_room_events.event_id, room_participants.participant_sid,
+# .identity and .display_name.
+_MAX_ID = 64
+_MAX_IDENTITY = 128
+_MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class ParticipantSnapshot:
+    """A participant as one event reports it."""
+
+    sid: str
+    identity: str
+    name: str = ""
+    # The participant's own join time; None when the event does not carry it.
+    joined_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoomEvent:
+    """One LiveKit webhook event, free of protobuf."""
+
+    id: str
+    kind: str
+    room_name: str
+    occurred_at: datetime
+    room_sid: str = ""
+    room_created_at: datetime | None = None
+    participant: ParticipantSnapshot | None = None
+
+
+# -- joining -------------------------------------------------------------------------------
+
+
+def join_window(session: ServiceSession) -> tuple[datetime, datetime] | None:
+    """When the session's room lets people in: (opens, closes); None if unscheduled."""
+    if session.start_time is None or session.end_time is None:
+        return None
+    before = timedelta(minutes=current_app.config["PORTAL_JOIN_MINUTES_BEFORE"])
+    return session.start_time - before, session.end_time
+
+
+def join_window_state(session: ServiceSession, *, now: datetime | None = None) -> str:
+    """ROOM_OPEN, ROOM_NOT_YET (opens later) or ROOM_CLOSED, whoever is asking."""
+    window = join_window(session)
+    if window is None or session.status not in _JOINABLE:
+        return ROOM_CLOSED
+    opens, closes = window
+    now = now or utcnow()
+    if now < opens:
+        return ROOM_NOT_YET
+    return ROOM_OPEN if now < closes else ROOM_CLOSED
+
+
+def may_enter(session: ServiceSession, user: User) -> bool:
+    """The session's practitioner, or someone holding a confirmed booking in it."""
+    if user.id == session.practitioner_id:
+        return True
+    return (
+        db.session.scalar(
+            select(Booking.id)
+            .where(
+                Booking.service_session_id == session.id,
+                Booking.user_id == user.id,
+                Booking.status == BookingStatus.CONFIRMED,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def check_can_join(session: ServiceSession, user: User, *, now: datetime | None = None) -> None:
+    """Raise JoinRefused unless `user` may enter the session's room right now."""
+    if not may_enter(session, user):
+        raise JoinRefused(
+            "Only the session's practitioner and clients with a confirmed booking can join "
+            "this video room."
+        )
+    if session.status == SessionStatus.CANCELED:
+        raise JoinRefused("This session was canceled.")
+    if session.status == SessionStatus.COMPLETED:
+        raise JoinRefused("This session has ended.")
+    state = join_window_state(session, now=now)
+    if state == ROOM_NOT_YET:
+        raise JoinRefused("The video room is not open yet.", opens_at=join_window(session)[0])
+    if state == ROOM_CLOSED:
+        if session.start_time is None or session.status == SessionStatus.DRAFT:
+            raise JoinRefused("This session is not scheduled yet.")
+        raise JoinRefused("This session has ended.")
+
+
+# -- LiveKit events ------------------------------------------------------------------------
+
+
+def _validate(event: RoomEvent) -> None:
+    if not event.id:
+        raise InvalidInput("The event has no id.")
+    if not event.room_name:
+        raise InvalidInput("The event names no room.")
+    if event.occurred_at.tzinfo is None:
+        raise InvalidInput("The event time has no time zone.")
+    if event.kind in PARTICIPANT_EVENTS and (
+        event.participant is None or not event.participant.sid or not event.participant.identity
+    ):
+        raise InvalidInput("The participant event names no participant sid and identity.")
+    # Longer values than LiveKit ever sends would fail in the database, and a database
+    # failure makes LiveKit retry: refuse them here instead.
+    if (
+        len(event.id) > _MAX_ID
+        or len(event.room_sid) > _MAX_ID
+        or (
+            event.participant is not None
+            and (
+                len(event.participant.sid) > _MAX_ID
+                or len(event.participant.identity) > _MAX_IDENTITY
+            )
+        )
+    ):
+        raise InvalidInput("The event carries an id, sid or identity longer than LiveKit's.")
+    texts = [event.id, event.room_sid]
+    if event.participant is not None:
+        texts += [event.participant.sid, event.participant.identity, event.participant.name]
+    if any("\x00" in text for text in texts):  # PostgreSQL text cannot hold NUL
+        raise InvalidInput("The event carries a NUL character.")
+
+
+@unit_of_work
+def record_room_event(event: RoomEvent) -> str:
+    """Apply one LiveKit event to the session, its Room and its RoomParticipants.
+
+    Returns APPLIED, DUPLICATE (the id was applied before: nothing changes),
+    UNKNOWN_ROOM (no session has this room: nothing is written) or IGNORED (an
+    event kind attendance does not use). Raises InvalidInput for an unusable event.
+    """
+    if not event.kind:
+        raise InvalidInput("The event names no event.")
+    if event.kind not in HANDLED_EVENTS:
+        return IGNORED
+    _validate(event)
+    session_id = db.session.scalar(
+        select(ServiceSession.id).where(ServiceSession.livekit_room_name == event.room_name)
+    )
+    if session_id is None:
+        log.warning(
+            "LiveKit event %s (%s) for unknown room %s", event.id, event.kind, event.room_name
+        )
+        return UNKNOWN_ROOM
+    # Every event of one room queues on the session row, so concurrent deliveries
+    # (the same id twice, or a join racing its own leave) apply one after the other.
+    session = lock_sessions([session_id])[session_id]
+    seen = db.session.scalar(
+        select(ProcessedRoomEvent.id).where(ProcessedRoomEvent.event_id == event.id)
+    )
+    if seen is not None:
+        return DUPLICATE
+    db.session.add(
+        ProcessedRoomEvent(event_id=event.id, event=event.kind, room_name=event.room_name)
+    )
+    room = _room_of(session, event)
+    if event.kind == ROOM_STARTED:
+        _start(session, room, event.occurred_at)
+    elif event.kind == ROOM_FINISHED:
+        _finish(session, room, event.occurred_at)
+    else:
+        _record_participant(session, room, event)
+        db.session.flush()
+        if session.status == SessionStatus.COMPLETED:
+            # A stay reported after the room closed still changes who attended.
+            record_session_outcomes(session)
+    db.session.flush()
+    return APPLIED
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def _room_of(session: ServiceSession, event: RoomEvent) -> Room:
+    room = db.session.scalar(select(Room).where(Room.service_session_id == session.id))
+    if room is None:
+        room = Room(name=session.livekit_room_name, service_session_id=session.id)
+        db.session.add(room)
+        db.session.flush()
+    if event.room_sid:
+        room.livekit_sid = event.room_sid
+    started = event.room_created_at
+    if started is None and event.kind == ROOM_STARTED:
+        started = event.occurred_at
+    room.started_at = _earliest(room.started_at, started)
+    return room
+
+
+def _start(session: ServiceSession, room: Room, fallback: datetime) -> None:
+    if room.finished_at is not None:
+        return
+    if session.status == SessionStatus.SCHEDULED:
+        start_session(session, at=room.started_at or fallback)
+    else:
+        log.info("room of session %s started while it is %s", session.id, session.status)
+
+
+def _finish(session: ServiceSession, room: Room, at: datetime) -> None:
+    room.finished_at = _earliest(room.finished_at, at)
+    for row in db.session.scalars(
+        select(RoomParticipant).where(RoomParticipant.room_id == room.id)
+    ):
+        _close(row, room.finished_at)
+    if session.status == SessionStatus.SCHEDULED:
+        # room_started was dropped or is still on its way: the session did run.
+        start_session(session, at=room.started_at or at)
+    if session.status == SessionStatus.IN_PROGRESS:
+        complete_session(session, at=room.finished_at)
+    else:
+        log.info("room of session %s finished while it is %s", session.id, session.status)
+
+
+def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -> None:
+    snapshot = event.participant
+    row = db.session.scalar(
+        select(RoomParticipant).where(
+            RoomParticipant.room_id == room.id, RoomParticipant.participant_sid == snapshot.sid
+        )
+    )
+    if row is None:
+        user, kind = _classify(session, snapshot.identity)
+        row = RoomParticipant(
+            room=room,
+            participant_sid=snapshot.sid,
+            identity=snapshot.identity,
+            user_id=user.id if user else None,
+            participant_kind=kind,
+            display_name=snapshot.name[:_MAX_NAME],
+        )
+        db.session.add(row)
+    if snapshot.name:
+        row.display_name = snapshot.name[:_MAX_NAME]
+    if event.kind == PARTICIPANT_JOINED:
+        row.joined_at = snapshot.joined_at or event.occurred_at
+        # Someone is inside, so the session runs even if room_started was dropped.
+        _start(session, room, row.joined_at)
+    else:
+        # A leave delivered before its join: the join fills joined_at when it comes.
+        if row.joined_at is None:
+            row.joined_at = snapshot.joined_at
+        row.left_at = _earliest(row.left_at, event.occurred_at)
+    _close(row, room.finished_at)
+
+
+def _close(row: RoomParticipant, at: datetime | None) -> None:
+    row.left_at = _earliest(row.left_at, at)
+    if row.joined_at is not None and row.left_at is not None:
+        row.duration_seconds = max(0, int((row.left_at - row.joined_at).total_seconds()))
+    else:
+        row.duration_seconds = None
+
+
+def _classify(session: ServiceSession, identity: str) -> tuple[User | None, str]:
+    user = db.session.scalar(select(User).where(User.livekit_identity == identity))
+    if user is None:
+        return None, UNBOOKED
+    if user.id == session.practitioner_id:
+        return user, HOST
+    return user, BOOKED if may_enter(session, user) else UNBOOKED
+
+
+# -- attendance ----------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""Two SQL expressions the attendance reports need that SQLite and PostgreSQL spell
+differently. Both work on the stored UTC values (text on SQLite, timestamptz on
+PostgreSQL), so the database does the arithmetic and the grouping."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class seconds_between(FunctionElement):  # noqa: N801  (reads as a SQL function)
+    """Whole seconds from the second argument to the first, never negative."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"MAX(0, CAST(ROUND((julianday({end}) - julianday({start})) * 86400) AS INTEGER))"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_between_postgresql(element, compiler, **kw):
+    end, start = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"GREATEST(0, CAST(ROUND(EXTRACT(EPOCH FROM ({end}) - ({start}))) AS INTEGER))"
+
+
+class week_start(FunctionElement):  # noqa: N801
+    """The Monday (UTC) of the week a moment falls in."""
+
+    type = Date()
+    inherit_cache = True
+    name = "week_start"
+
+
+@compiles(week_start, "sqlite")
+def _week_start_sqlite(element, compiler, **kw):
+    (moment,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"date({moment}, 'weekday 0', '-6 days')"
+
+
+@compiles(week_start, "postgresql")
+def _week_start_postgresql(element, compiler, **kw):
+    (moment,) = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(date_trunc('week', ({moment}) AT TIME ZONE 'UTC') AS DATE)"
+
+
+def as_date(value: date | str) -> date:
+    """SQLite hands dates computed in SQL back as text."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -1,0 +1,126 @@
+"""The unit of work every booking write runs in."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+
+from flask import g, has_app_context
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ..database import write_transaction
+from .errors import AlreadyBooked, AlreadyWaiting, DomainError, SessionFull, SlotUnavailable
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_inside_unit: ContextVar[bool] = ContextVar("inside_booking_unit_of_work", default=False)
+
+# PostgreSQL SQLSTATEs that mean "run the whole transaction again".
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+_ATTEMPTS = 5
+
+# Database constraint names -> the domain error a person should see when the
+# database, not the Python checks, was the one to refuse.
+_CONSTRAINT_ERRORS: list[tuple[str, type[DomainError], str]] = [
+    ("ck_service_sessions_capacity", SessionFull, "This session is full."),
+    ("uq_bookings_active_seat", AlreadyBooked, "You already hold a seat in this session."),
+    ("service_sessions_no_overlap", SlotUnavailable, "That time overlaps another session."),
+    ("uq_waitlist_entries_open", AlreadyWaiting, "You are already on this waitlist."),
+]
+
+
+def translate_integrity_error(exc: IntegrityError) -> DomainError | None:
+    text = str(exc.orig)
+    for constraint, error_cls, message in _CONSTRAINT_ERRORS:
+        if constraint in text:
+            return error_cls(message)
+    return None
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a domain operation all-or-nothing, retrying PostgreSQL deadlocks.
+
+    Nested calls join the outer unit, so operations compose without committing
+    half-way. Constraint violations come back as the matching DomainError.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _inside_unit.get():
+            return fn(*args, **kwargs)
+        riders = _take_riders()
+        try:
+            return _run(riders, *args, **kwargs)
+        except BaseException:
+            # Rolled back with the unit: they still have to be written.
+            _requeue(riders)
+            raise
+
+    def _run(riders: dict[str, Callable[[], None]], *args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, _ATTEMPTS + 1):
+            token = _inside_unit.set(True)
+            try:
+                with write_transaction():
+                    for write in riders.values():
+                        write()
+                    return fn(*args, **kwargs)
+            except IntegrityError as exc:
+                domain_error = translate_integrity_error(exc)
+                if domain_error is None:
+                    raise
+                raise domain_error from exc
+            except DBAPIError as exc:
+                if _sqlstate(exc) in _RETRYABLE_SQLSTATES and attempt < _ATTEMPTS:
+                    log.info("retrying %s after %s", fn.__name__, _sqlstate(exc))
+                    continue
+                raise
+            finally:
+                _inside_unit.reset(token)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+_RIDERS = "portal_unit_riders"
+
+
+def ride_along(name: str, write: Callable[[], None]) -> None:
+    """Queue a small write for the next unit of work of this request (a token's
+    last-use time, say), so it costs no transaction of its own; the latest write
+    queued under a name wins. Call `write_riders()` before the request ends for
+    the writes no unit of work took."""
+    g.setdefault(_RIDERS, {})[name] = write
+
+
+def write_riders() -> None:
+    """Write what is still queued, in a unit of work of its own."""
+    if has_app_context() and g.get(_RIDERS):
+        _write_alone()
+
+
+@unit_of_work
+def _write_alone() -> None:
+    """The riders are written by unit_of_work itself, first thing in the transaction."""
+
+
+def _take_riders() -> dict[str, Callable[[], None]]:
+    if not has_app_context():
+        return {}
+    return g.pop(_RIDERS, None) or {}
+
+
+def _requeue(riders: dict[str, Callable[[], None]]) -> None:
+    if riders:
+        queued = g.setdefault(_RIDERS, {})
+        for name, write in riders.items():
+            queued.setdefault(name, write)
