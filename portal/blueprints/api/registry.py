@@ -1,0 +1,172 @@
+"""A small route registry: each API endpoint declares its path, method, parameter,
+body, response and error models once; the decorator enforces them at run time and
+the OpenAPI document is generated from the same records."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, ValidationError
+
+from ... import api_tokens
+from ...models import User
+from .errors import ApiError, validation_error
+
+# <int(min=1, max=2147483647):session_id> -> {session_id}
+_RULE_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
+
+
+@dataclass(frozen=True)
+class PathParam:
+    name: str
+    schema: dict
+
+
+@dataclass
+class Operation:
+    rule: str
+    method: str
+    endpoint: str
+    summary: str
+    description: str
+    response: type[BaseModel] | None
+    status: int
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    body_required: bool
+    errors: tuple[int, ...]
+    public: bool
+    path_params: list[PathParam] = field(default_factory=list)
+
+    @property
+    def openapi_path(self) -> str:
+        return _RULE_PARAM.sub(lambda m: "{" + m.group("name") + "}", self.rule)
+
+    @property
+    def error_statuses(self) -> list[int]:
+        statuses = set(self.errors)
+        if not self.public:
+            statuses.add(401)
+        if self.path_params:
+            statuses.add(404)
+        if self.query or self.body:
+            statuses.add(422)
+        if self.body:
+            statuses.add(400)
+        return sorted(statuses)
+
+
+def _path_params(rule: str) -> list[PathParam]:
+    params = []
+    for match in _RULE_PARAM.finditer(rule):
+        schema: dict = {"type": "string"}
+        if match.group("converter") == "int":
+            schema = {"type": "integer"}
+            for arg in filter(None, (match.group("args") or "").split(",")):
+                key, _, value = arg.partition("=")
+                schema[{"min": "minimum", "max": "maximum"}[key.strip()]] = int(value)
+        params.append(PathParam(match.group("name"), schema))
+    return params
+
+
+def authenticate() -> User:
+    """The bearer token's user. Cookies are never consulted: the API is bearer-only."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        raise ApiError(401, "Send a personal API token as 'Authorization: Bearer <token>'.")
+    user = api_tokens.user_for_token(raw.strip())
+    if user is None:
+        raise ApiError(401, "This token is unknown or revoked.", code="invalid_token")
+    return user
+
+
+def parse_query(model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate_strings(request.args.to_dict())
+    except ValidationError as exc:
+        raise validation_error(exc, "query") from None
+
+
+def parse_body(model: type[BaseModel], required: bool) -> BaseModel:
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        if required:
+            raise ApiError(422, "A JSON body is required.", fields={"body": "Field required"})
+        return model()
+    try:
+        json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
+        raise ApiError(400, "The body is not valid JSON.", code="malformed_json") from None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise validation_error(exc, "body") from None
+
+
+def json_response(payload: BaseModel | dict, status: int) -> Response:
+    text = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
+    return Response(text, status=status, mimetype="application/json")
+
+
+class ApiRegistry:
+    def __init__(self, bp: Blueprint):
+        self.bp = bp
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        rule: str,
+        method: str,
+        *,
+        response: type[BaseModel] | None,
+        status: int = 200,
+        query: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        body_required: bool = True,
+        errors: tuple[int, ...] = (),
+        public: bool = False,
+    ) -> Callable:
+        """Register a view. It is called with its path arguments plus `user` (unless
+        public), `query` and `body` (parsed models), and returns a `response` model."""
+
+        def decorator(view: Callable) -> Callable:
+            doc = inspect.cleandoc(view.__doc__ or "")
+            summary, _, description = doc.partition("\n")
+            operation = Operation(
+                rule=(self.bp.url_prefix or "") + rule,
+                method=method.upper(),
+                endpoint=view.__name__,
+                summary=summary.strip(),
+                description=description.strip(),
+                response=response,
+                status=status,
+                query=query,
+                body=body,
+                body_required=body_required,
+                errors=errors,
+                public=public,
+                path_params=_path_params(rule),
+            )
+
+            @functools.wraps(view)
+            def endpoint(**path_args):
+                kwargs = dict(path_args)
+                if not public:
+                    kwargs["user"] = authenticate()
+                if query is not None:
+                    kwargs["query"] = parse_query(query)
+                if body is not None:
+                    kwargs["body"] = parse_body(body, body_required)
+                return json_response(view(**kwargs), status)
+
+            self.bp.add_url_rule(rule, view.__name__, endpoint, methods=[operation.method])
+            self.operations.append(operation)
+            return endpoint
+
+        return decorator

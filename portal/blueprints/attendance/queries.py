@@ -1,0 +1,60 @@
+"""Reads of the attendance pages that are not domain rules."""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from ...booking.attendance import ATTENDED, NO_SHOW, booking_rows
+from ...database import utcnow
+from ...extensions import db
+from ...models import ServiceSession, SessionStatus
+
+RECENT_LIMIT = 50
+
+
+def recent_sessions(practitioner_id: int | None) -> list[tuple[ServiceSession, int, int, int]]:
+    """The latest sessions that have started, each with booked / attended / no-show counts."""
+    now = utcnow()
+    query = (
+        select(ServiceSession)
+        .where(
+            ServiceSession.status.in_((SessionStatus.IN_PROGRESS, SessionStatus.COMPLETED)),
+            # A room may open (and even close) before the scheduled start.
+            func.coalesce(ServiceSession.actual_start_time, ServiceSession.start_time) <= now,
+        )
+        .options(selectinload(ServiceSession.service), selectinload(ServiceSession.practitioner))
+        .order_by(ServiceSession.start_time.desc(), ServiceSession.id.desc())
+        .limit(RECENT_LIMIT)
+    )
+    if practitioner_id is not None:
+        query = query.where(ServiceSession.practitioner_id == practitioner_id)
+    sessions = db.session.scalars(query).all()
+    if not sessions:
+        return []
+    rows = booking_rows(
+        now, [ServiceSession.id.in_([s.id for s in sessions])], detail=False
+    ).subquery()
+    counts = {
+        row.session_id: row
+        for row in db.session.execute(
+            select(
+                rows.c.session_id,
+                func.count().label("booked"),
+                func.sum(case((rows.c.kind == ATTENDED, 1), else_=0)).label("attended"),
+                func.sum(case((rows.c.kind == NO_SHOW, 1), else_=0)).label("no_shows"),
+            ).group_by(rows.c.session_id)
+        )
+    }
+    result = []
+    for session in sessions:
+        row = counts.get(session.id)
+        result.append(
+            (
+                session,
+                row.booked if row else 0,
+                int(row.attended or 0) if row else 0,
+                int(row.no_shows or 0) if row else 0,
+            )
+        )
+    return result

@@ -1,0 +1,285 @@
+"""Attendance and reports for staff (every practitioner) and practitioners (their own)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from ... import booking
+from ...booking import reports
+from ...booking.attendance import can_override
+from ...booking.errors import DomainError
+from ...extensions import db
+from ...models import (
+    Booking,
+    Role,
+    Service,
+    ServiceSession,
+    ServiceType,
+    SessionStatus,
+    User,
+)
+from ...web import flash_domain_error, render_page, roles_required
+from . import bp
+from .charts import weekly_chart
+from .forms import OverrideForm, ReportFilterForm
+from .queries import recent_sessions
+
+STAFF_OR_PRACTITIONER = (Role.STAFF, Role.PRACTITIONER)
+DEFAULT_WEEKS = 12
+
+
+def _own_only() -> bool:
+    return current_user.role == Role.PRACTITIONER
+
+
+def _check_practitioner(practitioner_id: int) -> None:
+    """Another practitioner's sessions and courses do not exist for a practitioner."""
+    if _own_only() and practitioner_id != current_user.id:
+        abort(404)
+
+
+def get_session(session_id: int) -> ServiceSession:
+    session = db.session.get(ServiceSession, session_id) or abort(404)
+    _check_practitioner(session.practitioner_id)
+    return session
+
+
+def get_course(course_id: int) -> Service:
+    course = db.session.get(Service, course_id)
+    if course is None or course.service_type != ServiceType.COURSE:
+        abort(404)
+    _check_practitioner(course.primary_practitioner_id)
+    return course
+
+
+@bp.route("/")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def index():
+    practitioner_id = current_user.id if _own_only() else None
+    sessions = recent_sessions(practitioner_id)
+    return render_page("attendance/index.html", "attendance/_sessions.html", sessions=sessions)
+
+
+@bp.route("/sessions/<int:session_id>")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def session_attendance(session_id: int):
+    session = get_session(session_id)
+    attendance = booking.session_attendance(session)
+    return render_page(
+        "attendance/session.html",
+        "attendance/_session_clients.html",
+        session=session,
+        attendance=attendance,
+        can_override=can_override(current_user, session)
+        and session.status == SessionStatus.COMPLETED,
+        form=OverrideForm(),
+    )
+
+
+@bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])
+@roles_required(*STAFF_OR_PRACTITIONER)
+def override_outcome(booking_id: int):
+    seat = db.session.get(Booking, booking_id) or abort(404)
+    session = get_session(seat.service_session_id)
+    form = OverrideForm()
+    target = url_for(".session_attendance", session_id=session.id, _anchor=f"booking-{seat.id}")
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(target)
+    try:
+        booking.override_outcome(
+            seat, form.outcome.data, current_user._get_current_object(), reason=form.reason.data
+        )
+    except DomainError as error:
+        flash_domain_error(error)
+    else:
+        flash(f"Attendance of {seat.user.name} set to {form.outcome.data.replace('_', ' ')}.")
+    return redirect(target)
+
+
+# --- No-show report ----------------------------------------------------------------
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=current_user.zone).astimezone(UTC)
+
+
+def _report_form() -> tuple[ReportFilterForm, reports.ReportFilters | None]:
+    """The filter form (choices scoped to the viewer) and, when valid, the report filters."""
+    form = ReportFilterForm(formdata=request.args or None)
+    services = select(Service).order_by(Service.name)
+    if _own_only():
+        services = services.where(Service.primary_practitioner_id == current_user.id)
+        form.practitioner.choices = [SelectChoice(0, "All")]
+    else:
+        practitioners = db.session.scalars(
+            select(User).where(User.role == Role.PRACTITIONER).order_by(User.name)
+        )
+        form.practitioner.choices = [SelectChoice(0, "All practitioners")] + [
+            SelectChoice(p.id, p.name) for p in practitioners
+        ]
+    form.service.choices = [SelectChoice(0, "All services")] + [
+        SelectChoice(s.id, s.name) for s in db.session.scalars(services)
+    ]
+    today = datetime.now(current_user.zone).date()
+    if form.end.data is None and not form.end.errors:
+        form.end.data = today
+    if form.start.data is None and not form.start.errors:
+        form.start.data = form.end.data - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1)
+    if request.args and not form.validate():
+        return form, None
+    filters = reports.ReportFilters(
+        start=_local_midnight(form.start.data),
+        end=_local_midnight(form.end.data + timedelta(days=1)),
+        practitioner_id=current_user.id if _own_only() else (form.practitioner.data or None),
+        service_id=form.service.data or None,
+        sort=form.sort.data or "no_shows",
+        descending=(form.dir.data or "desc") == "desc",
+    )
+    return form, filters
+
+
+def _filter_args(form: ReportFilterForm, **changes) -> dict:
+    args = {
+        "start": form.start.data.isoformat() if form.start.data else None,
+        "end": form.end.data.isoformat() if form.end.data else None,
+        "practitioner": form.practitioner.data or None,
+        "service": form.service.data or None,
+        "sort": form.sort.data or "no_shows",
+        "dir": form.dir.data or "desc",
+    }
+    args.update(changes)
+    return {k: v for k, v in args.items() if v is not None}
+
+
+@bp.route("/reports/no-shows")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def noshow_report():
+    form, filters = _report_form()
+    report = reports.noshow_report(filters) if filters else None
+    return render_page(
+        "attendance/noshow_report.html",
+        "attendance/_noshow_report.html",
+        form=form,
+        report=report,
+        chart=weekly_chart(report.weekly) if report else None,
+        filter_args=lambda **changes: _filter_args(form, **changes),
+    )
+
+
+def _csv_cell(value) -> str:
+    """Text a spreadsheet would run as a formula is quoted (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_response(filename: str, header: list[str], rows) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _percent(rate: float | None) -> str:
+    return "" if rate is None else f"{rate * 100:.1f}"
+
+
+@bp.route("/reports/no-shows.csv")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def noshow_report_csv():
+    form, filters = _report_form()
+    if filters is None:
+        abort(400, "The report filters are not valid.")
+    per = request.args.get("per", "client")
+    if per not in ("client", "service"):
+        abort(400, "per must be client or service.")
+    rows = (reports.rows_by_client if per == "client" else reports.rows_by_service)(filters)
+    header = [per, "email" if per == "client" else "practitioner"]
+    header += ["booked", "attended", "no_shows", "no_show_rate_percent", "late_cancels"]
+    if per == "client":
+        header.append("repeat_no_show")
+
+    def line(r: reports.ReportRow) -> list:
+        cells = [r.name, r.detail, r.booked, r.attended, r.no_shows, _percent(r.rate)]
+        cells.append(r.late_cancels)
+        if per == "client":
+            cells.append("yes" if r.repeat_no_show else "no")
+        return cells
+
+    body = (line(r) for r in rows)
+    filename = f"no-shows-by-{per}_{form.start.data}_{form.end.data}.csv"
+    return _csv_response(filename, header, body)
+
+
+# --- Course completion -------------------------------------------------------------
+
+
+@bp.route("/courses")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def courses():
+    completed = func.sum(case((ServiceSession.status == SessionStatus.COMPLETED, 1), else_=0))
+    query = (
+        select(Service, func.count(ServiceSession.id), completed)
+        .outerjoin(
+            ServiceSession,
+            (ServiceSession.service_id == Service.id)
+            & (ServiceSession.status != SessionStatus.CANCELED),
+        )
+        .where(Service.service_type == ServiceType.COURSE)
+        .group_by(Service.id)
+        .options(selectinload(Service.primary_practitioner))
+        .order_by(Service.name)
+    )
+    if _own_only():
+        query = query.where(Service.primary_practitioner_id == current_user.id)
+    return render_template("attendance/courses.html", courses=db.session.execute(query).all())
+
+
+@bp.route("/courses/<int:course_id>")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def course_completion(course_id: int):
+    course = get_course(course_id)
+    return render_page(
+        "attendance/course.html",
+        "attendance/_course_completion.html",
+        course=course,
+        rows=reports.course_completion(course),
+    )
+
+
+@bp.route("/courses/<int:course_id>/completion.csv")
+@roles_required(*STAFF_OR_PRACTITIONER)
+def course_completion_csv(course_id: int):
+    course = get_course(course_id)
+    rows = reports.course_completion(course)
+    body = (
+        [
+            r.name,
+            r.email,
+            r.attended,
+            r.completed,
+            "" if r.rate is None else f"{r.rate:.1f}",
+        ]
+        for r in rows
+    )
+    return _csv_response(
+        f"course-{course.id}-completion.csv",
+        ["client", "email", "attended", "completed_sessions", "completion_percent"],
+        body,
+    )

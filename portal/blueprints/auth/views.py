@@ -1,0 +1,70 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from ... import accounts
+from ...extensions import db, limiter
+from ...models import User
+from . import bp
+from .forms import LoginForm, PasswordChangeForm
+
+
+def _login_limit() -> str:
+    return current_app.config["PORTAL_LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Control characters would reach the Location header (a 500); browsers read "\" as "/".
+    if not target or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(
+            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
+        )
+        if not accounts.password_matches(user, form.password.data):
+            form.password.errors.append("Email or password is not right.")
+        elif not user.is_active:
+            form.email.errors.append("This account is deactivated.")
+        else:
+            login_user(user, remember=form.remember_me.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            accounts.change_password(current_user, form.new_password.data)
+            # Every other session has just ended (User.get_id); keep this one signed in.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(current_user._get_current_object(), remember=remembered in request.cookies)
+            flash("Your password is changed.", "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/password.html", form=form)

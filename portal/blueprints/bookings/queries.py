@@ -1,0 +1,202 @@
+"""Reads for "My bookings": what a client holds, and what they may do with each booking."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ... import booking
+from ...booking.cancellation import CREDIT_SESSION_TYPES
+from ...booking.seats import HOLD_EXPIRED
+from ...extensions import db
+from ...models import (
+    WAITLIST_OPEN,
+    Booking,
+    BookingStatus,
+    Order,
+    Service,
+    ServiceSession,
+    SessionStatus,
+    User,
+    WaitlistEntry,
+)
+
+RECENT_LIMIT = 20
+
+
+@dataclass
+class BookingRow:
+    booking: Booking
+    cancel_blocked: str | None = None
+    reschedule_blocked: str | None = None
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.cancel_blocked is None
+
+    @property
+    def can_reschedule(self) -> bool:
+        return self.reschedule_blocked is None
+
+
+@dataclass
+class CreditGroup:
+    order: Order
+    credits: list[Booking]
+    total: int
+    expires_at: datetime | None
+    expired: bool
+    remaining_by_service: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass
+class MyBookings:
+    upcoming: list[BookingRow]
+    past: list[Booking]
+    canceled: list[Booking]
+    credit_groups: list[CreditGroup]
+    waitlist: list[WaitlistEntry]
+
+
+def _booking_options():
+    return (
+        selectinload(Booking.service),
+        selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
+        selectinload(Booking.service_session).selectinload(ServiceSession.service),
+        selectinload(Booking.order).selectinload(Order.service),
+    )
+
+
+def row_for(b: Booking, now: datetime) -> BookingRow:
+    """What the client may do with one upcoming booking, and why not when they may not."""
+    session = b.service_session
+    row = BookingRow(b)
+    hours = b.service.cancellation_cutoff_hours
+    closed = (
+        f"Online changes closed {hours} hours before the start; please contact your practitioner."
+    )
+    if session.status != SessionStatus.SCHEDULED:
+        row.cancel_blocked = row.reschedule_blocked = f"The session is {session.status.label}."
+    elif booking.cutoff_passed(b, now):
+        row.cancel_blocked = row.reschedule_blocked = closed
+    if row.reschedule_blocked is None and not booking.can_reschedule(b):
+        row.reschedule_blocked = (
+            f"A seat in a {b.service.service_type.label} cannot be moved: the group meets "
+            "at its set time."
+        )
+    return row
+
+
+def my_bookings(user: User, now: datetime) -> MyBookings:
+    upcoming = db.session.scalars(
+        select(Booking)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == user.id,
+            Booking.status.in_((BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)),
+            ServiceSession.end_time > now,
+        )
+        .options(*_booking_options())
+        .order_by(ServiceSession.start_time, Booking.id)
+    ).all()
+    past = db.session.scalars(
+        select(Booking)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == user.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            ServiceSession.end_time <= now,
+        )
+        .options(*_booking_options())
+        .order_by(ServiceSession.start_time.desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    canceled = db.session.scalars(
+        select(Booking)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == user.id,
+            Booking.status == BookingStatus.CANCELED,
+            ServiceSession.start_time.is_not(None),
+        )
+        .options(*_booking_options())
+        .order_by(Booking.canceled_at.desc())
+        .limit(RECENT_LIMIT)
+    ).all()
+    drafts = db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.DRAFT)
+        .options(
+            *_booking_options(),
+            selectinload(Booking.order)
+            .selectinload(Order.service)
+            .selectinload(Service.components),
+        )
+        .order_by(Booking.order_id, Booking.id)
+    ).all()
+    waitlist = db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.user_id == user.id, WaitlistEntry.status.in_(WAITLIST_OPEN))
+        .options(
+            selectinload(WaitlistEntry.service_session).selectinload(ServiceSession.service),
+            selectinload(WaitlistEntry.order),
+        )
+        .order_by(WaitlistEntry.created_at)
+    ).all()
+    return MyBookings(
+        upcoming=[row_for(b, now) for b in upcoming],
+        past=list(past),
+        canceled=list(canceled),
+        credit_groups=_group_credits(drafts, now),
+        waitlist=[e for e in waitlist if e.service_session.start_time > now],
+    )
+
+
+def _group_credits(drafts: list[Booking], now: datetime) -> list[CreditGroup]:
+    by_order: dict[int, list[Booking]] = {}
+    for credit in drafts:
+        by_order.setdefault(credit.order_id, []).append(credit)
+    groups = []
+    for credits in by_order.values():
+        order = credits[0].order
+        expires = booking.credit_expires_at(order)
+        counts = Counter(c.service.name for c in credits)
+        groups.append(
+            CreditGroup(
+                order=order,
+                credits=credits,
+                total=sum(c.quantity for c in order.service.components),
+                expires_at=expires,
+                expired=expires is not None and now >= expires,
+                remaining_by_service=sorted(counts.items()),
+            )
+        )
+    return groups
+
+
+def cancel_outcome(b: Booking) -> str:
+    """How a canceled booking ended, in the words the client needs."""
+    if b.cancel_reason == HOLD_EXPIRED:
+        return "Hold lapsed before payment"
+    credit = b.service_session.session_type in CREDIT_SESSION_TYPES
+    if b.late_cancel:
+        return "Late cancel: credit forfeited" if credit else "Late cancel"
+    if credit:
+        return "Canceled: credit returned"
+    return "Canceled"
+
+
+def own_booking(user: User, booking_id: int) -> Booking | None:
+    found = db.session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(*_booking_options())
+    )
+    return found if found is not None and found.user_id == user.id else None
+
+
+def own_entry(user: User, entry_id: int) -> WaitlistEntry | None:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    return entry if entry is not None and entry.user_id == user.id else None

@@ -1,0 +1,152 @@
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ... import booking
+from ...database import utcnow
+from ...models import Role, WaitlistStatus
+from ...web import render_page, roles_required
+from ..slot_picker import SlotForm, build_picker
+from . import bp, queries
+
+
+@bp.app_template_global()
+def cancel_outcome(b) -> str:
+    return queries.cancel_outcome(b)
+
+
+def _own_booking_or_404(booking_id: int):
+    found = queries.own_booking(current_user, booking_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _render_index(errors=None, status=200):
+    """My bookings; errors are keyed by booking id (or "w<entry id>") and shown on their row."""
+    now = utcnow()
+    mine = queries.my_bookings(current_user, now)
+    errors = errors or {}
+    on_rows = {row.booking.id for row in mine.upcoming} | {f"w{e.id}" for e in mine.waitlist}
+    return render_template(
+        "bookings/index.html",
+        mine=mine,
+        errors=errors,
+        page_errors=[message for key, message in errors.items() if key not in on_rows],
+        now=now,
+    ), status
+
+
+@bp.route("/")
+@roles_required(Role.CLIENT)
+def index():
+    return _render_index()
+
+
+def _render_picker(b, mode: str, *, form=None, error=None, status=200):
+    """The slot picker page for scheduling a credit or moving a booking."""
+    endpoint = "bookings.schedule_credit" if mode == "schedule" else "bookings.reschedule"
+    session = b.service_session
+    picker = build_picker(
+        session.practitioner,
+        timedelta(minutes=b.service.duration_minutes),
+        current_user.zone,
+        request.values.get("day"),
+        page_endpoint=endpoint,
+        page_args={"booking_id": b.id},
+        action=url_for(endpoint, booking_id=b.id),
+    )
+    return render_page(
+        "bookings/pick_time.html",
+        "_slot_picker.html",
+        booking=b,
+        mode=mode,
+        picker=picker,
+        slot_form=form or SlotForm(formdata=None),
+        error=error,
+    ), status
+
+
+def _pick_time(booking_id: int, mode: str):
+    b = _own_booking_or_404(booking_id)
+    if request.method == "GET":
+        return _render_picker(b, mode)
+    form = SlotForm()
+    if not form.validate():
+        first = next(iter(form.errors.values()))[0]
+        return _render_picker(b, mode, form=form, error=first, status=422)
+    try:
+        if mode == "schedule":
+            booking.schedule_credit(b, form.start_time)
+        else:
+            booking.reschedule_booking(b, current_user, form.start_time)
+    except booking.DomainError as exc:
+        return _render_picker(b, mode, form=form, error=exc.message, status=exc.http_status)
+    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
+    verb = "scheduled" if mode == "schedule" else "moved"
+    flash(f"{b.service.name} is {verb} for {when} ({current_user.timezone}).", "success")
+    return redirect(url_for("bookings.index"))
+
+
+@bp.route("/<int:booking_id>/schedule", methods=["GET", "POST"])
+@roles_required(Role.CLIENT)
+def schedule_credit(booking_id: int):
+    return _pick_time(booking_id, "schedule")
+
+
+@bp.route("/<int:booking_id>/reschedule", methods=["GET", "POST"])
+@roles_required(Role.CLIENT)
+def reschedule(booking_id: int):
+    return _pick_time(booking_id, "reschedule")
+
+
+@bp.route("/<int:booking_id>/cancel", methods=["POST"])
+@roles_required(Role.CLIENT)
+def cancel(booking_id: int):
+    b = _own_booking_or_404(booking_id)
+    try:
+        credit = booking.cancel_booking(b, current_user, reason="canceled by client")
+    except booking.DomainError as exc:
+        return _render_index(errors={b.id: exc.message}, status=exc.http_status)
+    if credit is not None:
+        flash(
+            f"{b.service.name} is canceled. Your credit is returned: schedule it again "
+            "under Unscheduled credits.",
+            "success",
+        )
+    else:
+        flash(f"{b.service.name} is canceled.", "success")
+    return redirect(url_for("bookings.index"))
+
+
+def _own_entry_or_404(entry_id: int):
+    entry = queries.own_entry(current_user, entry_id)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
+@roles_required(Role.CLIENT)
+def leave_waitlist(entry_id: int):
+    entry = _own_entry_or_404(entry_id)
+    offered = entry.status == WaitlistStatus.OFFERED
+    try:
+        booking.leave_waitlist(entry)
+    except booking.DomainError as exc:
+        return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
+    flash("You declined the seat." if offered else "You left the waitlist.", "success")
+    return redirect(url_for("bookings.index"))
+
+
+@bp.route("/waitlist/<int:entry_id>/accept", methods=["POST"])
+@roles_required(Role.CLIENT)
+def accept_offer(entry_id: int):
+    entry = _own_entry_or_404(entry_id)
+    try:
+        booking.accept_offer(entry)
+    except booking.DomainError as exc:
+        return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
+    flash("The seat is yours: your booking is confirmed.", "success")
+    return redirect(url_for("bookings.index"))

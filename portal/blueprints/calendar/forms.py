@@ -1,0 +1,40 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TimeField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from ...booking import DomainError
+
+
+def show_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a domain refusal next to the field it is about, or above the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+class SessionForm(FlaskForm):
+    service = SelectField("Service", coerce=int, validators=[InputRequired()])
+    title = StringField("Title (optional)", validators=[Optional(), Length(max=200)])
+    start_date = DateField("Date", validators=[DataRequired()])
+    start_time = TimeField("Start time", validators=[DataRequired()])
+    # Left blank, both keep the service's (new) or the session's (edit) current value.
+    duration = IntegerField(
+        "Duration (minutes)", validators=[Optional(), NumberRange(min=5, max=24 * 60)]
+    )
+    max_participants = IntegerField(
+        "Capacity (seats)", validators=[Optional(), NumberRange(min=1, max=1000)]
+    )
+
+
+class CancelSessionForm(FlaskForm):
+    reason = StringField("Reason (optional)", validators=[Optional(), Length(max=200)])
+
+
+class AddClientForm(FlaskForm):
+    email = EmailField("Client email", validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class RemoveClientForm(FlaskForm):
+    """CSRF only: the booking is named in the URL."""

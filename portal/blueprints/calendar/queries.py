@@ -1,0 +1,198 @@
+"""Reads for the practitioner's calendar. Each runs a fixed number of statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, request
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ...database import MAX_ID, utcnow
+from ...extensions import db
+from ...models import Booking, Role, ServiceSession, SessionStatus, User
+
+PAGE_SIZE = 25
+
+
+def calendar_owner() -> User:
+    """Whose calendar: the practitioner's own, or the one staff picked (read-only)."""
+    wanted = request.args.get("practitioner", type=int)
+    if wanted is not None and not 0 < wanted <= MAX_ID:
+        abort(404)
+    if current_user.is_practitioner:
+        if wanted not in (None, current_user.id):
+            abort(404)
+        return current_user
+    if not current_user.is_staff:
+        abort(403)
+    query = select(User).where(User.role == Role.PRACTITIONER)
+    query = query.where(User.id == wanted) if wanted else query.order_by(User.name).limit(1)
+    owner = db.session.scalar(query)
+    if owner is None:
+        abort(404)
+    return owner
+
+
+def find_client(email: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(), User.role == Role.CLIENT
+        )
+    )
+
+
+def practitioners() -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
+    )
+
+
+def load_session(session_id: int, *, write: bool = False) -> ServiceSession:
+    """A session the viewer may see: their own (practitioner) or any (staff, read-only)."""
+    session = db.session.scalar(
+        select(ServiceSession)
+        .where(ServiceSession.id == session_id)
+        .options(
+            selectinload(ServiceSession.service),
+            selectinload(ServiceSession.bookings).selectinload(Booking.user),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        abort(404)
+    if current_user.is_practitioner:
+        if session.practitioner_id != current_user.id:
+            abort(404)
+    elif not current_user.is_staff or write:
+        abort(403)
+    return session
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+
+
+def sessions_between(practitioner_id: int, first_day: date, end_day: date, zone: ZoneInfo):
+    """Sessions touching the local days [first_day, end_day), with service and attendees."""
+    return list(
+        db.session.scalars(
+            select(ServiceSession)
+            .where(
+                ServiceSession.practitioner_id == practitioner_id,
+                ServiceSession.start_time < local_midnight(end_day, zone),
+                ServiceSession.end_time > local_midnight(first_day, zone),
+            )
+            .options(
+                selectinload(ServiceSession.service),
+                selectinload(ServiceSession.bookings).selectinload(Booking.user),
+            )
+            .order_by(ServiceSession.start_time, ServiceSession.id)
+        )
+    )
+
+
+@dataclass
+class Placed:
+    """A session placed on the week grid: which day column and which half-hour rows."""
+
+    session: ServiceSession
+    column: int
+    row: int
+    span: int
+    # Events overlapping in one day column are offset into lanes so each stays clickable.
+    lane: int = 0
+
+
+def place_week(sessions, days: list[date], zone: ZoneInfo) -> tuple[list[Placed], int, int]:
+    """Grid placement and the hour range shown (07:00-21:00, widened to fit every event)."""
+    first_hour, last_hour = 7, 21
+    spans = []
+    for session in sessions:
+        start = session.start_time.astimezone(zone)
+        end = session.end_time.astimezone(zone)
+        if start.date() < days[0]:
+            start = datetime.combine(days[0], datetime.min.time(), tzinfo=zone)
+        if end.date() > start.date():
+            end = datetime.combine(
+                start.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone
+            )
+        last = 24 if end.date() > start.date() else end.hour + (1 if end.minute else 0)
+        first_hour, last_hour = min(first_hour, start.hour), max(last_hour, last)
+        spans.append((session, start, end))
+    placed = []
+    for session, start, end in spans:
+        row = (start.hour - first_hour) * 2 + start.minute // 30
+        minutes = max(30, int((end - start).total_seconds() // 60))
+        placed.append(Placed(session, (start.date() - days[0]).days, row, -(-minutes // 30)))
+    for index, item in enumerate(placed):
+        taken = {
+            earlier.lane
+            for earlier in placed[:index]
+            if earlier.column == item.column and earlier.row + earlier.span > item.row
+        }
+        item.lane = min(set(range(len(taken) + 1)) - taken)
+    return placed, first_hour, last_hour
+
+
+def calendar_layout(owner: User, view: str, day: date) -> dict:
+    """The days, sessions and grid placement of the week or month around `day`."""
+    zone = owner.zone
+    if view == "month":
+        first_of_month = day.replace(day=1)
+        first = first_of_month - timedelta(days=first_of_month.weekday())
+        next_month = (first_of_month + timedelta(days=32)).replace(day=1)
+        end = next_month + timedelta(days=(7 - next_month.weekday()) % 7)
+        prev_day = (first_of_month - timedelta(days=1)).replace(day=1)
+        next_day = next_month
+        title = f"{first_of_month:%B %Y}"
+    else:
+        first = day - timedelta(days=day.weekday())
+        end = first + timedelta(days=7)
+        prev_day, next_day = first - timedelta(days=7), end
+        title = f"{first:%d %b} – {end - timedelta(days=1):%d %b %Y}"
+    days = [first + timedelta(days=n) for n in range((end - first).days)]
+    sessions = sessions_between(owner.id, first, end, zone)
+    by_day: dict[date, list] = {d: [] for d in days}
+    for session in sessions:
+        local_day = session.start_time.astimezone(zone).date()
+        by_day.setdefault(max(local_day, first), []).append(session)
+    placed, first_hour, last_hour = (
+        place_week(sessions, days, zone) if view == "week" else ([], 0, 0)
+    )
+    return {
+        "view": view,
+        "day": day,
+        "days": days,
+        "month": day.month,
+        "title": title,
+        "today": datetime.now(zone).date(),
+        "prev_day": prev_day,
+        "next_day": next_day,
+        "by_day": by_day,
+        "placed": placed,
+        "hours": list(range(first_hour, last_hour)),
+    }
+
+
+def session_list(practitioner_id: int, when: str, page: int) -> tuple[list[ServiceSession], bool]:
+    """The seed's upcoming and past queries, a page at a time; True if there is more."""
+    now = utcnow()
+    query = (
+        select(ServiceSession)
+        .where(ServiceSession.practitioner_id == practitioner_id)
+        .options(selectinload(ServiceSession.service))
+    )
+    if when == "past":
+        query = query.where(
+            ServiceSession.start_time < now, ServiceSession.status != SessionStatus.CANCELED
+        ).order_by(ServiceSession.start_time.desc())
+    else:
+        query = query.where(
+            ServiceSession.status == SessionStatus.SCHEDULED, ServiceSession.start_time >= now
+        ).order_by(ServiceSession.start_time)
+    rows = list(db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
+    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE

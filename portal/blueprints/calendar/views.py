@@ -1,0 +1,279 @@
+import json
+from datetime import date, datetime
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ... import booking
+from ...booking import sessions as calendar_ops
+from ...extensions import db
+from ...models import Role, Service, User
+from ...web import is_htmx, render_page, roles_required
+from . import bp
+from .forms import (
+    AddClientForm,
+    CancelSessionForm,
+    RemoveClientForm,
+    SessionForm,
+    show_domain_error,
+)
+from .queries import (
+    calendar_layout,
+    calendar_owner,
+    find_client,
+    load_session,
+    practitioners,
+    session_list,
+)
+
+VIEWERS = (Role.PRACTITIONER, Role.STAFF)
+
+
+def _day_arg(zone) -> date:
+    try:
+        day = date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        day = None
+    if day is None or not calendar_ops.MIN_YEAR <= day.year <= calendar_ops.MAX_YEAR:
+        return datetime.now(zone).date()
+    return day
+
+
+def _owner_args(owner: User) -> dict:
+    """Staff carry the picked practitioner through every link; practitioners need nothing."""
+    return {"practitioner": owner.id} if current_user.is_staff else {}
+
+
+def _calendar_context(owner: User, view: str, day: date) -> dict:
+    return {
+        **calendar_layout(owner, view, day),
+        "owner": owner,
+        "owner_args": _owner_args(owner),
+        "can_edit": current_user.id == owner.id,
+        "practitioners": practitioners() if current_user.is_staff else [],
+    }
+
+
+@bp.route("/")
+@roles_required(*VIEWERS)
+def week():
+    owner = calendar_owner()
+    context = _calendar_context(owner, "week", _day_arg(owner.zone))
+    return render_page("calendar/index.html", "calendar/_calendar.html", **context)
+
+
+@bp.route("/month")
+@roles_required(*VIEWERS)
+def month():
+    owner = calendar_owner()
+    context = _calendar_context(owner, "month", _day_arg(owner.zone))
+    return render_page("calendar/index.html", "calendar/_calendar.html", **context)
+
+
+@bp.route("/sessions")
+@roles_required(*VIEWERS)
+def list_sessions():
+    owner = calendar_owner()
+    when = "past" if request.args.get("when") == "past" else "upcoming"
+    page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
+    sessions, more = session_list(owner.id, when, page)
+    return render_page(
+        "calendar/sessions.html",
+        "calendar/_session_list.html",
+        owner=owner,
+        when=when,
+        page_number=page,
+        more=more,
+        sessions=sessions,
+        owner_args=_owner_args(owner),
+        practitioners=practitioners() if current_user.is_staff else [],
+    )
+
+
+def _back_to_calendar(session, message: str):
+    flash(message, "success")
+    local_day = session.start_time.astimezone(session.practitioner.zone).date()
+    target = url_for("calendar.week", date=local_day.isoformat())
+    if is_htmx():
+        response = make_response("", 200)
+        response.headers["HX-Location"] = json.dumps(
+            {"path": target, "target": "#calendar", "swap": "outerHTML"}
+        )
+        return response
+    return redirect(target)
+
+
+def _service_choices() -> list[SelectChoice]:
+    services = db.session.scalars(
+        select(Service)
+        .where(
+            Service.primary_practitioner_id == current_user.id,
+            Service.is_active.is_(True),
+            Service.service_type.in_(calendar_ops.CALENDAR_TYPES),
+        )
+        .order_by(Service.name)
+    )
+    return [
+        SelectChoice(
+            s.id,
+            f"{s.name} ({s.service_type.label} · {s.duration_minutes} min · "
+            f"{s.max_participants} seats)",
+        )
+        for s in services
+    ]
+
+
+def _form_page(form, **context):
+    return render_page(
+        "calendar/session_form.html", "calendar/_session_form.html", form=form, **context
+    )
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+@roles_required(Role.PRACTITIONER)
+def new_session():
+    form = SessionForm()
+    form.service.choices = _service_choices()
+    if request.method == "GET":
+        form.start_date.data = _day_arg(current_user.zone)
+    if form.validate_on_submit():
+        service = db.session.get(Service, form.service.data)
+        try:
+            session = calendar_ops.schedule_session(
+                service,
+                start_time=calendar_ops.local_start(
+                    form.start_date.data, form.start_time.data, current_user.timezone
+                ),
+                duration_minutes=form.duration.data or service.duration_minutes,
+                max_participants=form.max_participants.data or service.max_participants,
+                title=form.title.data or "",
+            )
+        except booking.DomainError as error:
+            show_domain_error(form, error)
+        else:
+            return _back_to_calendar(session, f"{session.display_title} is on your calendar.")
+    return _form_page(form, session=None, cancel_form=None)
+
+
+@bp.route("/sessions/<int:session_id>")
+@roles_required(*VIEWERS)
+def show_session(session_id: int):
+    session = load_session(session_id)
+    return render_page(
+        "calendar/session.html",
+        "calendar/_roster.html",
+        session=session,
+        can_edit=session.practitioner_id == current_user.id,
+        add_form=AddClientForm(),
+        remove_form=RemoveClientForm(),
+        cancel_form=CancelSessionForm(),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.PRACTITIONER)
+def edit_session(session_id: int):
+    session = load_session(session_id, write=True)
+    local = session.start_time.astimezone(session.zone)
+    minutes = int((session.end_time - session.start_time).total_seconds() // 60)
+    form = SessionForm(
+        data={
+            "title": session.title,
+            "start_date": local.date(),
+            "start_time": local.time(),
+            "duration": minutes,
+            "max_participants": session.max_participants,
+        }
+    )
+    del form.service
+    if form.validate_on_submit():
+        try:
+            calendar_ops.update_session(
+                session,
+                start_time=calendar_ops.local_start(
+                    form.start_date.data, form.start_time.data, session.timezone
+                ),
+                duration_minutes=form.duration.data or minutes,
+                max_participants=form.max_participants.data or session.max_participants,
+                title=form.title.data or "",
+            )
+        except booking.DomainError as error:
+            show_domain_error(form, error)
+        else:
+            return _back_to_calendar(session, f"{session.display_title} is updated.")
+    return _form_page(form, session=session, cancel_form=CancelSessionForm())
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
+@roles_required(Role.PRACTITIONER)
+def cancel_session(session_id: int):
+    session = load_session(session_id, write=True)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            count = booking.cancel_session(session, current_user, reason=form.reason.data or "")
+        except booking.DomainError as error:
+            flash(error.message, "error")
+            return redirect(url_for("calendar.show_session", session_id=session.id))
+        noun = "booking was" if count == 1 else "bookings were"
+        return _back_to_calendar(
+            session, f"{session.display_title} is canceled; {count} {noun} canceled."
+        )
+    flash("The cancellation could not be read; please try again.", "error")
+    return redirect(url_for("calendar.show_session", session_id=session.id))
+
+
+def _roster(session, add_form=None):
+    session = load_session(session.id)
+    return render_page(
+        "calendar/session.html",
+        "calendar/_roster.html",
+        session=session,
+        can_edit=True,
+        add_form=add_form or AddClientForm(formdata=None),
+        remove_form=RemoveClientForm(),
+        cancel_form=CancelSessionForm(),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/attendees", methods=["POST"])
+@roles_required(Role.PRACTITIONER)
+def add_attendee(session_id: int):
+    session = load_session(session_id, write=True)
+    form = AddClientForm()
+    if form.validate_on_submit():
+        client = find_client(form.email.data)
+        if client is None:
+            form.email.errors.append("No client account has that email.")
+        else:
+            try:
+                calendar_ops.add_client_to_session(session, client, current_user)
+            except booking.DomainError as error:
+                show_domain_error(form, error)
+            else:
+                flash(f"{client.name} is added.", "success")
+                if not is_htmx():
+                    return redirect(url_for("calendar.show_session", session_id=session.id))
+                form = None
+    return _roster(session, form)
+
+
+@bp.route("/sessions/<int:session_id>/attendees/<int:booking_id>/remove", methods=["POST"])
+@roles_required(Role.PRACTITIONER)
+def remove_attendee(session_id: int, booking_id: int):
+    session = load_session(session_id, write=True)
+    seat = next((b for b in session.bookings if b.id == booking_id), None)
+    if seat is None:
+        abort(404)
+    if RemoveClientForm().validate_on_submit():
+        try:
+            booking.cancel_booking(seat, current_user, reason="removed by practitioner")
+        except booking.DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(f"{seat.user.name} is removed; their seat is free.", "success")
+    if not is_htmx():
+        return redirect(url_for("calendar.show_session", session_id=session.id))
+    return _roster(session)

@@ -1,0 +1,15 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField
+from wtforms.validators import NumberRange, Optional
+
+from ...database import MAX_ID
+
+
+class BuyForm(FlaskForm):
+    """Buy a workshop seat (session_id), a course, a package or a bundle."""
+
+    session_id = IntegerField(
+        "Session",
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
+        widget=HiddenField.widget,
+    )

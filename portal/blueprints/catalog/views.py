@@ -1,0 +1,166 @@
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ... import booking
+from ...database import utcnow
+from ...extensions import db
+from ...models import Role, ServiceSession, ServiceType, User
+from ...web import render_page, roles_required
+from ..slot_picker import SlotForm, build_picker
+from . import bp, queries
+from .forms import BuyForm
+
+
+def _practitioner_or_404(practitioner_id: int) -> User:
+    user = db.session.get(User, practitioner_id)
+    if user is None or not user.is_practitioner or not user.is_active_account:
+        abort(404)
+    return user
+
+
+def _service_or_404(service_id: int):
+    service = queries.active_service(service_id)
+    if service is None:
+        abort(404)
+    return service
+
+
+def _session_of(service, session_id: int | None) -> ServiceSession | None:
+    session = db.session.get(ServiceSession, session_id) if session_id else None
+    return session if session is not None and session.service_id == service.id else None
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template(
+        "catalog/index.html",
+        practitioners=queries.practitioners_with_services(),
+    )
+
+
+@bp.route("/practitioners/<int:practitioner_id>")
+@login_required
+def practitioner(practitioner_id: int):
+    user = _practitioner_or_404(practitioner_id)
+    return render_template(
+        "catalog/practitioner.html",
+        practitioner=user,
+        services=queries.active_services(user),
+    )
+
+
+def _render_service(service, *, error=None, error_session_id=None, slot_form=None, status=200):
+    """The service page with what it takes to buy it; errors re-render it unchanged."""
+    now = utcnow()
+    context = {
+        "service": service,
+        "error": error,
+        "error_session_id": error_session_id,
+        "buy_form": BuyForm(formdata=None),
+        "slot_form": slot_form or SlotForm(formdata=None),
+        "can_buy": current_user.role == Role.CLIENT,
+        "picker": None,
+        "sessions": [],
+        "my_seats": set(),
+        "my_waitlist": {},
+    }
+    if service.service_type == ServiceType.INDIVIDUAL:
+        context["picker"] = build_picker(
+            service.primary_practitioner,
+            timedelta(minutes=service.duration_minutes),
+            current_user.zone,
+            request.values.get("day"),
+            page_endpoint="catalog.service",
+            page_args={"service_id": service.id},
+            action=url_for("catalog.buy", service_id=service.id),
+            now=now,
+        )
+    elif service.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE):
+        sessions = queries.listed_sessions(service, now)
+        if any(s.is_full for s in sessions) and booking.release_expired_holds(
+            now=now, practitioner_id=service.primary_practitioner_id
+        ):
+            # Lapsed holds were released (and passed to waitlists): count the seats again.
+            sessions = queries.listed_sessions(service, now)
+        ids = [s.id for s in sessions]
+        context.update(
+            sessions=sessions,
+            my_seats=queries.my_seats(current_user, ids),
+            my_waitlist=queries.my_waitlist(current_user, ids),
+        )
+    return render_page(
+        "catalog/service.html",
+        "_slot_picker.html" if context["picker"] else "catalog/service.html",
+        **context,
+    ), status
+
+
+@bp.route("/services/<int:service_id>")
+@login_required
+def service(service_id: int):
+    return _render_service(_service_or_404(service_id))
+
+
+@bp.route("/services/<int:service_id>/buy", methods=["POST"])
+@roles_required(Role.CLIENT)
+def buy(service_id: int):
+    service = _service_or_404(service_id)
+    kind = service.service_type
+    form = SlotForm() if kind == ServiceType.INDIVIDUAL else BuyForm()
+    if not form.validate():
+        first = next(iter(form.errors.values()))[0]
+        return _render_service(service, error=first, slot_form=form, status=422)
+    session = None
+    try:
+        if kind == ServiceType.INDIVIDUAL:
+            order = booking.book_individual_session(current_user, service, form.start_time)
+        elif kind == ServiceType.WORKSHOP:
+            session = _session_of(service, form.session_id.data)
+            if session is None:
+                return _render_service(service, error="Pick one of the sessions.", status=422)
+            order = booking.book_workshop_seat(current_user, session)
+        elif kind == ServiceType.COURSE:
+            order = booking.enroll_in_course(current_user, service)
+        else:
+            order = booking.buy_credits(current_user, service)
+    except booking.DomainError as exc:
+        if isinstance(exc, booking.SessionFull) and session is not None:
+            # The refused purchase rolled back the lapsed holds it released; release
+            # them on their own so the seats still pass to the waitlist now.
+            booking.release_expired_holds(session_id=session.id)
+        return _render_service(
+            service,
+            error=exc.message,
+            error_session_id=session.id if session else None,
+            slot_form=form if kind == ServiceType.INDIVIDUAL else None,
+            status=exc.http_status,
+        )
+    flash(f"Order placed for {service.name}.", "success")
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
+@roles_required(Role.CLIENT)
+def join_waitlist(session_id: int):
+    session = db.session.get(ServiceSession, session_id)
+    if session is None or not session.service.is_active:
+        abort(404)
+    try:
+        booking.join_waitlist(current_user, session)
+    except booking.DomainError as exc:
+        booking.release_expired_holds(session_id=session.id)
+        return _render_service(
+            session.service,
+            error=exc.message,
+            error_session_id=session.id,
+            status=exc.http_status,
+        )
+    flash(
+        f"You are on the waitlist for {session.display_title}. If a seat frees up it is held "
+        "for you, and you will find the offer under My bookings.",
+        "success",
+    )
+    return redirect(url_for("catalog.service", service_id=session.service_id))

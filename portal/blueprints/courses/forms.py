@@ -1,0 +1,39 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
+
+from ..offerings.forms import ServiceForm
+
+
+class CourseForm(ServiceForm):
+    """A course's own fields plus the recurrence its sessions are generated from."""
+
+    start_date = DateField("First session date", validators=[DataRequired()])
+    start_time = TimeField("Start time", validators=[DataRequired()])
+    frequency = SelectField(
+        "Repeat", choices=[SelectChoice("weekly", "Weekly"), SelectChoice("daily", "Daily")]
+    )
+    interval = IntegerField(
+        "Every (weeks or days)", default=1, validators=[InputRequired(), NumberRange(1, 52)]
+    )
+    count = IntegerField(
+        "Number of sessions", default=8, validators=[InputRequired(), NumberRange(1, 104)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("service_type", "validity_days", "components"):
+            delattr(self, name)
+
+
+class EnrollForm(FlaskForm):
+    email = EmailField("Client email", validators=[DataRequired(), Email(), Length(max=254)])
+    paid = BooleanField("Payment received (mark the order paid)")

@@ -1,0 +1,103 @@
+"""ICS documents for calendar subscriptions (Google, Apple, Outlook)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ...database import utcnow
+from ...extensions import db
+from ...models import SEAT_HOLDING, Booking, ServiceSession, SessionStatus, User
+
+PAST_DAYS = 180
+UID_DOMAIN = "estuary-portal"
+
+
+def session_uid(session: ServiceSession) -> str:
+    """Stable for the life of the session, so updates replace the same event."""
+    return f"service-session-{session.id}@{UID_DOMAIN}"
+
+
+def _practitioner_events(user: User):
+    sessions = db.session.scalars(
+        select(ServiceSession)
+        .where(
+            ServiceSession.practitioner_id == user.id,
+            ServiceSession.start_time.is_not(None),
+            ServiceSession.end_time > utcnow() - timedelta(days=PAST_DAYS),
+        )
+        .options(
+            selectinload(ServiceSession.service),
+            selectinload(ServiceSession.bookings).selectinload(Booking.user),
+        )
+        .order_by(ServiceSession.start_time)
+    )
+    for session in sessions:
+        attendees = [b.user.name for b in session.bookings if b.status in SEAT_HOLDING]
+        description = (
+            f"{session.service.service_type.label.capitalize()} · "
+            f"{session.current_participants}/{session.max_participants} seats taken"
+        )
+        if attendees:
+            description += "\nAttendees: " + ", ".join(attendees)
+        yield session, session.status == SessionStatus.CANCELED, description
+
+
+def _client_events(user: User):
+    bookings = db.session.scalars(
+        select(Booking)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == user.id,
+            ServiceSession.start_time.is_not(None),
+            ServiceSession.end_time > utcnow() - timedelta(days=PAST_DAYS),
+        )
+        .options(
+            selectinload(Booking.service_session).selectinload(ServiceSession.service),
+            selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
+        )
+        .order_by(Booking.id)
+    ).all()
+    # A person may have canceled and rebooked one session: the live seat wins.
+    by_session: dict[int, Booking] = {}
+    for seat in bookings:
+        kept = by_session.get(seat.service_session_id)
+        if kept is None or seat.status in SEAT_HOLDING:
+            by_session[seat.service_session_id] = seat
+    for seat in sorted(by_session.values(), key=lambda b: b.service_session.start_time):
+        session = seat.service_session
+        canceled = session.status == SessionStatus.CANCELED or seat.status not in SEAT_HOLDING
+        description = f"With {session.practitioner.name} · booking {seat.status.label}"
+        yield session, canceled, description
+
+
+def build_feed(user: User) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Estuary Portal//Calendar feed//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    # How often subscribers should refetch (Apple reads the first, Outlook the second).
+    calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")
+    calendar.add("x-wr-calname", f"Estuary · {user.name}")
+    events = _practitioner_events(user) if user.is_practitioner else _client_events(user)
+    for session, canceled, description in events:
+        zone = session.zone
+        event = Event()
+        event.add("uid", session_uid(session))
+        event.add("summary", session.display_title)
+        event.add("description", description)
+        event.add("dtstart", session.start_time.astimezone(zone))
+        event.add("dtend", session.end_time.astimezone(zone))
+        event.add("dtstamp", session.updated_at)
+        event.add("last-modified", session.updated_at)
+        event.add("created", session.created_at)
+        event.add("sequence", session.revision)
+        event.add("status", "CANCELLED" if canceled else "CONFIRMED")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

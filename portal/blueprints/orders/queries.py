@@ -1,0 +1,47 @@
+"""Reads for the order pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ...extensions import db
+from ...models import Booking, Order, OrderStatus, Service, ServiceSession, User
+
+
+def order_with_bookings(order_id: int) -> Order | None:
+    return db.session.scalar(
+        select(Order)
+        .where(Order.id == order_id)
+        .options(
+            selectinload(Order.user),
+            selectinload(Order.service).selectinload(Service.primary_practitioner),
+            selectinload(Order.bookings)
+            .selectinload(Booking.service_session)
+            .selectinload(ServiceSession.service),
+        )
+    )
+
+
+def pending_orders_for(viewer: User) -> list[Order]:
+    """Orders awaiting payment: all of them for staff, their own services' for a practitioner."""
+    query = (
+        select(Order)
+        .join(Service, Order.service_id == Service.id)
+        .where(Order.status == OrderStatus.PENDING)
+        .options(
+            selectinload(Order.user),
+            selectinload(Order.service),
+            selectinload(Order.bookings).selectinload(Booking.service_session),
+        )
+        .order_by(Order.created_at, Order.id)
+    )
+    if not viewer.is_staff:
+        query = query.where(Service.primary_practitioner_id == viewer.id)
+    return list(db.session.scalars(query))
+
+
+def may_collect(viewer: User, order: Order) -> bool:
+    return viewer.is_staff or (
+        viewer.is_practitioner and order.service.primary_practitioner_id == viewer.id
+    )

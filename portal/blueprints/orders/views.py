@@ -1,0 +1,75 @@
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ... import booking
+from ...booking.payment_providers import payment_reference
+from ...database import utcnow
+from ...models import OrderStatus, Role
+from ...web import roles_required
+from . import bp, queries
+from .forms import MarkPaidForm
+
+
+def _order_or_404(order_id: int):
+    """The order, for its client, the practitioner it pays and staff; others learn nothing."""
+    order = queries.order_with_bookings(order_id)
+    if order is None:
+        abort(404)
+    if order.user_id != current_user.id and not queries.may_collect(current_user, order):
+        abort(404)
+    return order
+
+
+@bp.route("/<int:order_id>")
+@login_required
+def view_order(order_id: int):
+    order = _order_or_404(order_id)
+    start = None
+    if order.status == OrderStatus.PENDING:
+        start = booking.get_provider(order.payment_provider).start(order)
+    return render_template(
+        "orders/order.html",
+        order=order,
+        payment=start,
+        reference=payment_reference(order),
+        now=utcnow(),
+        may_collect=queries.may_collect(current_user, order),
+        form=MarkPaidForm(formdata=None),
+    )
+
+
+def _render_pending(errors=None, forms=None, status=200):
+    return render_template(
+        "orders/pending.html",
+        orders=queries.pending_orders_for(current_user),
+        errors=errors or {},
+        forms=forms or {},
+        blank_form=MarkPaidForm(formdata=None),
+        now=utcnow(),
+        payment_reference=payment_reference,
+    ), status
+
+
+@bp.route("/")
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def pending_orders():
+    return _render_pending()
+
+
+@bp.route("/<int:order_id>/mark-paid", methods=["POST"])
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def mark_paid(order_id: int):
+    order = _order_or_404(order_id)
+    if not queries.may_collect(current_user, order):
+        abort(404)
+    form = MarkPaidForm()
+    if not form.validate():
+        return _render_pending(forms={order.id: form}, status=422)
+    try:
+        booking.confirm_payment(order, reference=form.reference.data or "")
+    except booking.DomainError as exc:
+        return _render_pending(errors={order.id: exc.message}, status=exc.http_status)
+    flash(
+        f"Order {payment_reference(order)} is marked paid; its bookings are confirmed.", "success"
+    )
+    return redirect(url_for("orders.pending_orders"))

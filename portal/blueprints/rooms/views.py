@@ -1,0 +1,61 @@
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ... import booking
+from ...extensions import db
+from ...livekit import join_token, video_configured
+from ...models import ServiceSession
+from ...web import SECURITY_HEADERS
+from . import bp
+
+
+def get_session(session_id: int) -> ServiceSession:
+    session = db.session.scalar(
+        select(ServiceSession)
+        .where(ServiceSession.id == session_id)
+        .options(joinedload(ServiceSession.service), joinedload(ServiceSession.practitioner))
+    )
+    if session is None:
+        abort(404)
+    return session
+
+
+def policy_reaching(livekit_url: str) -> str:
+    """The portal's CSP, letting the page reach the LiveKit server (ws:// in development)."""
+    parts = urlsplit(livekit_url)
+    secure = parts.scheme in ("wss", "https")
+    origins = f"{'wss' if secure else 'ws'}://{parts.netloc} {'https' if secure else 'http'}://{parts.netloc}"
+    return SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "connect-src 'self'", f"connect-src 'self' {origins}"
+    )
+
+
+@bp.app_template_global("room_state")
+def room_state(session: ServiceSession) -> str:
+    """ "open", "not_yet" or "closed": lets any page show a session's join button."""
+    return booking.join_window_state(session)
+
+
+@bp.route("/sessions/<int:session_id>/join")
+@login_required
+def join(session_id: int):
+    session = get_session(session_id)
+    try:
+        booking.check_can_join(session, current_user)
+    except booking.JoinRefused as refusal:
+        page = render_template("rooms/refused.html", session=session, refusal=refusal)
+        return page, 403
+    context = {"session": session, "configured": video_configured()}
+    if context["configured"]:
+        context["livekit_url"] = current_app.config["LIVEKIT_URL"]
+        context["token"] = join_token(session, current_user)
+    response = current_app.make_response(render_template("rooms/join.html", **context))
+    # The page carries a bearer token: keep it out of every cache.
+    response.headers["Cache-Control"] = "no-store"
+    if context["configured"]:
+        response.headers["Content-Security-Policy"] = policy_reaching(context["livekit_url"])
+    return response

@@ -1,0 +1,101 @@
+"""The day-by-day slot picker shared by buying a 1-on-1, scheduling a credit and rescheduling.
+
+Days are the viewer's local days; the slots come from booking.available_slots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, ValidationError
+
+from .. import booking
+from ..booking.availability import settings_for
+from ..database import utcnow
+from ..models import User
+
+
+@dataclass
+class SlotPicker:
+    day: date
+    zone: ZoneInfo
+    slots: list[datetime]
+    prev_day: date | None
+    next_day: date | None
+    # The GET page that shows a day (endpoint + its view args) and the POST that books a slot.
+    page_endpoint: str
+    page_args: dict = field(default_factory=dict)
+    action: str = ""
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def build_picker(
+    practitioner: User,
+    duration: timedelta,
+    viewer_zone: ZoneInfo,
+    requested_day: str | None,
+    *,
+    page_endpoint: str,
+    page_args: dict,
+    action: str,
+    now: datetime | None = None,
+) -> SlotPicker:
+    now = now or utcnow()
+    today = now.astimezone(viewer_zone).date()
+    last = (
+        (now + timedelta(days=settings_for(practitioner.id).horizon_days))
+        .astimezone(viewer_zone)
+        .date()
+    )
+    day = _parse_day(requested_day) or today
+    day = min(max(day, today), last)
+    slots = booking.available_slots(
+        practitioner,
+        duration,
+        _local_midnight(day, viewer_zone),
+        _local_midnight(day + timedelta(days=1), viewer_zone),
+        now=now,
+    )
+    return SlotPicker(
+        day=day,
+        zone=viewer_zone,
+        slots=slots,
+        prev_day=day - timedelta(days=1) if day > today else None,
+        next_day=day + timedelta(days=1) if day < last else None,
+        page_endpoint=page_endpoint,
+        page_args=page_args,
+        action=action,
+    )
+
+
+class SlotForm(FlaskForm):
+    """One slot button: the chosen start as an ISO instant with its offset."""
+
+    start = HiddenField("Start", validators=[DataRequired(message="Pick a time.")])
+    day = HiddenField("Day")
+
+    def validate_start(self, field):
+        try:
+            moment = datetime.fromisoformat(field.data)
+        except (TypeError, ValueError):
+            raise ValidationError("That is not a time we offered; pick one of the slots.") from None
+        if moment.tzinfo is None:
+            raise ValidationError("That is not a time we offered; pick one of the slots.")
+        try:
+            self.start_time = moment.astimezone(UTC)
+        except OverflowError:  # near year 1 or 9999 the UTC instant does not exist
+            raise ValidationError("That is not a time we offered; pick one of the slots.") from None

@@ -1,0 +1,85 @@
+"""LiveKit's webhooks, turned into calls of the attendance domain (booking.rooms).
+
+LiveKit retries a delivery only when it gets a 5xx, so a 5xx here means "the
+database failed, send it again"; every refusal of the request itself is a 4xx.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from flask import jsonify, request
+from google.protobuf.json_format import ParseError
+from livekit.protocol.webhook import WebhookEvent
+from sqlalchemy.exc import SQLAlchemyError
+
+from ... import booking
+from ...extensions import csrf
+from ...livekit import credentials_configured, receive_webhook
+from . import bp
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str):
+    return jsonify(error=message), status
+
+
+def _moment(seconds: int, millis: int = 0) -> datetime | None:
+    try:
+        if millis:
+            return datetime.fromtimestamp(millis / 1000, UTC)
+        if seconds:
+            return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
+        raise booking.InvalidInput("The event carries a time out of range.") from None
+    return None
+
+
+def room_event(event: WebhookEvent) -> booking.RoomEvent:
+    participant = None
+    if event.HasField("participant"):
+        info = event.participant
+        participant = booking.ParticipantSnapshot(
+            sid=info.sid,
+            identity=info.identity,
+            name=info.name,
+            joined_at=_moment(info.joined_at, info.joined_at_ms),
+        )
+    return booking.RoomEvent(
+        id=event.id,
+        kind=event.event,
+        room_name=event.room.name,
+        room_sid=event.room.sid,
+        room_created_at=_moment(event.room.creation_time, event.room.creation_time_ms),
+        # LiveKit always stamps created_at; receipt time only stands in for a stray sender.
+        occurred_at=_moment(event.created_at) or datetime.now(UTC),
+        participant=participant,
+    )
+
+
+@bp.post("/livekit")
+@csrf.exempt
+def livekit():
+    authorization = request.headers.get("Authorization", "")
+    if not authorization:
+        return _error(401, "missing Authorization header")
+    if not credentials_configured():
+        log.error("LiveKit webhook refused: LIVEKIT_API_KEY/LIVEKIT_API_SECRET are not set")
+        return _error(401, "LiveKit webhooks are not configured")
+    try:
+        event = receive_webhook(request.get_data(as_text=True), authorization)
+    except ParseError as exc:
+        return _error(400, f"not a LiveKit webhook event: {exc}")
+    except Exception as exc:  # livekit-api raises a bare Exception for every signature fault
+        log.warning("LiveKit webhook with a bad signature: %s", exc)
+        return _error(401, "invalid webhook signature")
+    try:
+        outcome = booking.record_room_event(room_event(event))
+    except booking.InvalidInput as exc:
+        return _error(400, exc.message)
+    except booking.DomainError as exc:
+        return _error(exc.http_status, exc.message)
+    except SQLAlchemyError:
+        log.exception("LiveKit event %s not stored; LiveKit will retry", event.id)
+        return _error(503, "database unavailable, retry later")
+    return jsonify(status=outcome, event=event.id)
