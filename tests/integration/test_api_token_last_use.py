@@ -1,0 +1,75 @@
+"""An API token's last use is recorded on every kind of request, and on a booking
+request it is written inside the booking's own transaction, not one of its own."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from portal.extensions import db
+from portal.models import ApiToken, Booking
+from tests.fixtures.factories import make_user, make_workshop
+
+
+@contextmanager
+def transactions():
+    """Counts the transactions that wrote: commits after at least one write statement."""
+    seen = {"commits": 0, "wrote": False}
+
+    def statement(conn, cursor, sql, *args):
+        if sql.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            seen["wrote"] = True
+
+    def commit(conn):
+        if seen["wrote"]:
+            seen["commits"] += 1
+        seen["wrote"] = False
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+
+
+def last_used(api) -> object:
+    db.session.commit()
+    prefix = api.token.split("_")[1]
+    return db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.prefix == prefix))
+
+
+def test_a_booking_records_the_tokens_use_in_the_same_transaction(api_as, practitioner):
+    session = make_workshop(practitioner, seats=3)
+    buyer = make_user()
+    api = api_as(buyer)
+    body = {"service_id": session.service_id, "service_session_id": session.id}
+    buyer_id = buyer.id
+    db.session.expunge_all()
+
+    with transactions() as seen:
+        response = api.post("/api/v1/orders", json=body)
+
+    assert response.status_code == 201
+    assert seen["commits"] == 1
+    assert last_used(api) is not None
+    assert db.session.scalar(select(Booking.id).where(Booking.user_id == buyer_id))
+
+
+def test_a_refused_booking_and_a_read_still_record_the_tokens_use(api_as, practitioner):
+    full = make_workshop(practitioner, seats=1)
+    api_as(make_user()).post(
+        "/api/v1/orders", json={"service_id": full.service_id, "service_session_id": full.id}
+    )
+    refused = api_as(make_user())
+    response = refused.post(
+        "/api/v1/orders", json={"service_id": full.service_id, "service_session_id": full.id}
+    )
+    assert response.status_code == 409
+    assert last_used(refused) is not None
+
+    reader = api_as(make_user())
+    assert reader.get("/api/v1/services/").status_code == 200
+    assert last_used(reader) is not None

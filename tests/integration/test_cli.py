@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    AttendanceOutcome,
+    Booking,
+    Order,
+    Service,
+    ServiceSession,
+    ServiceType,
+    User,
+)
+from tests.fixtures.factories import seat_invariant_violations
+
+
+def counts():
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model))
+        for model in (User, Service, ServiceSession, Booking, Order)
+    )
+
+
+def test_seed_demo_loads_every_pattern_once(runner):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "demo data created" in first.output
+    assert "practitioner@estuary-demo.example.com" in first.output
+    after_first = counts()
+
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0 and "already present" in second.output
+    assert counts() == after_first
+
+    kinds = set(db.session.scalars(select(Service.service_type)))
+    assert kinds == set(ServiceType)
+    assert db.session.scalar(select(func.count(Booking.id))) > 0
+    assert seat_invariant_violations() == []
+    # The past workshop's room was replayed: one client came, the other is a no-show.
+    outcomes = sorted(db.session.scalars(select(AttendanceOutcome.outcome)))
+    assert [str(o) for o in outcomes] == ["attended", "no_show"]
+
+
+def test_demo_logins_work(runner, client):
+    runner.invoke(args=["seed-demo"])
+    response = client.post(
+        "/auth/login",
+        data={"email": "practitioner@estuary-demo.example.com", "password": "demo-practitioner"},
+    )
+    assert response.status_code == 302
+
+
+def test_create_user_with_role_and_password_option(runner):
+    result = runner.invoke(
+        args=["create-user", "New@Example.com", "--role", "staff", "--password", "s3cret-enough"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "new@example.com"))
+    assert user.role.value == "staff"
+    assert user.check_password("s3cret-enough")
+    assert user.password_hash != "s3cret-enough"
+
+
+def test_create_user_refuses_a_duplicate_and_a_bad_timezone(runner):
+    runner.invoke(args=["create-user", "a@example.com", "--password", "pw-123456"])
+    duplicate = runner.invoke(args=["create-user", "A@example.com", "--password", "pw-123456"])
+    assert duplicate.exit_code != 0 and "already has an account" in duplicate.output
+    bad_zone = runner.invoke(
+        args=["create-user", "b@example.com", "--password", "x", "--timezone", "Mars/Olympus"]
+    )
+    assert bad_zone.exit_code != 0 and "Unknown timezone" in bad_zone.output
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_expire_holds_reports_what_it_released(runner):
+    result = runner.invoke(args=["expire-holds"])
+    assert result.exit_code == 0
+    assert "released 0 booking(s)" in result.output

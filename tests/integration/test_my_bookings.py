@@ -1,0 +1,356 @@
+"""My bookings: sections, credits, scheduling, rescheduling, canceling, joining, waitlist."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from portal import booking
+from portal.database import utcnow
+from portal.extensions import db
+from portal.models import (
+    Booking,
+    BookingStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from tests.fixtures.client_portal import day_at, full_workshop, make_bundle, text_of
+from tests.fixtures.factories import make_service, make_user, make_workshop
+
+
+def paid_bundle(client_user, practitioner, classes=10, **extra):
+    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=classes, **extra))
+    booking.confirm_payment(order)
+    return order
+
+
+def drafts(order) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(Booking.order_id == order.id, Booking.status == BookingStatus.DRAFT)
+    )
+
+
+def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=5, name="Breathwork")
+    booking.confirm_payment(booking.book_workshop_seat(client_user, session))
+    past = make_workshop(practitioner, seats=5, name="Old workshop", start=day_at(-7, 10))
+    booked_at = utcnow() - timedelta(days=20)
+    booking.confirm_payment(booking.book_workshop_seat(client_user, past, now=booked_at))
+    paid_bundle(client_user, practitioner, classes=3, validity_days=30)
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+
+    upcoming = page.split("Upcoming", 1)[1].split("Unscheduled credits", 1)[0]
+    assert "Breathwork" in upcoming and "Old workshop" not in upcoming
+    assert "Old workshop" in page.split("Past", 1)[1]
+    credits = page.split("Unscheduled credits", 1)[1].split("Past", 1)[0]
+    assert "3-class yoga pass" in credits and "3 of 3 credits left" in credits
+    order = db.session.scalars(select(Booking).where(Booking.status == "draft")).first().order
+    expires = booking.credit_expires_at(order).astimezone(client_user.zone)
+    assert f"Use by {expires:%d %b %Y}" in credits
+    assert credits.count("Schedule") == 3
+
+
+def test_scheduling_a_credit_in_the_slot_picker_confirms_it(signed_in, practitioner, client_user):
+    order = paid_bundle(client_user, practitioner, classes=2)
+    credit = order.bookings[0]
+    client = signed_in(client_user)
+    day = day_at(4, 12).astimezone(client_user.zone).date()
+
+    picker = text_of(client.get(f"/bookings/{credit.id}/schedule?day={day.isoformat()}"))
+    assert "Schedule Yoga class" in picker and day.strftime("%A %d %B %Y") in picker
+
+    start = day_at(4, 9)
+    response = client.post(f"/bookings/{credit.id}/schedule", data={"start": start.isoformat()})
+
+    assert response.status_code == 302
+    db.session.refresh(credit)
+    assert credit.status == BookingStatus.CONFIRMED and credit.get_start_time() == start
+    page = text_of(client.get("/bookings/"))
+    assert "1 of 2 credits left" in page
+    assert "is scheduled for" in page
+
+
+def test_a_credit_of_an_unpaid_order_is_scheduled_awaiting_payment(
+    signed_in, practitioner, client_user
+):
+    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=2))
+    client = signed_in(client_user)
+    client.post(
+        f"/bookings/{order.bookings[0].id}/schedule", data={"start": day_at(4, 9).isoformat()}
+    )
+    db.session.refresh(order.bookings[0])
+    assert order.bookings[0].status == BookingStatus.PENDING_PAYMENT
+    assert "Awaiting payment" in text_of(client.get("/bookings/"))
+
+
+def test_an_expired_credit_cannot_be_scheduled(signed_in, practitioner, client_user):
+    bundle = make_bundle(practitioner, classes=2, validity_days=30)
+    order = booking.buy_credits(client_user, bundle, now=utcnow() - timedelta(days=31))
+    booking.confirm_payment(order, now=utcnow() - timedelta(days=31))
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+    assert "Expired on" in page and "Schedule" not in page.split("Unscheduled credits")[1]
+
+    credit = order.bookings[0]
+    response = client.post(
+        f"/bookings/{credit.id}/schedule", data={"start": day_at(4, 9).isoformat()}
+    )
+    assert response.status_code == 409
+    assert "This credit expired on" in text_of(response)
+    db.session.refresh(credit)
+    assert credit.status == BookingStatus.DRAFT
+
+
+def test_scheduling_a_used_credit_again_is_refused(signed_in, practitioner, client_user):
+    order = paid_bundle(client_user, practitioner, classes=2)
+    credit = order.bookings[0]
+    booking.schedule_credit(credit, day_at(4, 9))
+    client = signed_in(client_user)
+    response = client.post(
+        f"/bookings/{credit.id}/schedule", data={"start": day_at(5, 9).isoformat()}
+    )
+    assert response.status_code == 409
+    assert "already been used" in text_of(response)
+    db.session.refresh(credit)
+    assert credit.get_start_time() == day_at(4, 9)
+
+
+def test_a_time_taken_meanwhile_re_renders_the_picker(signed_in, practitioner, client_user):
+    order = paid_bundle(client_user, practitioner, classes=2)
+    taken = day_at(4, 9)
+    booking.book_individual_session(make_user(), make_service(practitioner), taken)
+    client = signed_in(client_user)
+    response = client.post(
+        f"/bookings/{order.bookings[0].id}/schedule", data={"start": taken.isoformat()}
+    )
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "That time is no longer available." in page and "Previous day" in page
+    assert drafts(order) == 2
+
+
+def test_reschedule_inside_the_window(signed_in, practitioner, client_user):
+    order = paid_bundle(client_user, practitioner, classes=1)
+    credit = order.bookings[0]
+    booking.schedule_credit(credit, day_at(4, 9))
+    client = signed_in(client_user)
+    assert "Reschedule" in text_of(client.get("/bookings/"))
+
+    new_start = day_at(6, 14)
+    response = client.post(
+        f"/bookings/{credit.id}/reschedule", data={"start": new_start.isoformat()}
+    )
+
+    assert response.status_code == 302
+    db.session.refresh(credit)
+    assert credit.get_start_time() == new_start
+    assert credit.service_session.revision >= 1
+    assert "is moved for" in text_of(client.get("/bookings/"))
+
+
+def test_past_the_cut_off_the_buttons_say_why_and_the_post_is_refused(
+    signed_in, practitioner, client_user
+):
+    service = make_service(practitioner, cancellation_cutoff_hours=48)
+    start = day_at(1, 23)
+    order = booking.book_individual_session(client_user, service, start)
+    booking.confirm_payment(order)
+    seat = order.bookings[0]
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+    assert "Reschedule unavailable: Online changes closed 48 hours before the start" in page
+    assert "Cancel unavailable" not in page  # one reason covers both buttons
+    assert f'action="/bookings/{seat.id}/cancel"' not in client.get("/bookings/").get_data(
+        as_text=True
+    )
+
+    response = client.post(f"/bookings/{seat.id}/cancel")
+    assert response.status_code == 409
+    assert "can be canceled online up to 48 hours" in text_of(response)
+    response = client.post(
+        f"/bookings/{seat.id}/reschedule", data={"start": day_at(7, 10).isoformat()}
+    )
+    assert response.status_code == 409
+    assert "can be rescheduled online up to 48 hours" in text_of(response)
+    db.session.refresh(seat)
+    assert seat.status == BookingStatus.CONFIRMED and seat.get_start_time() == start
+
+
+def test_a_workshop_seat_says_it_cannot_be_rescheduled(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=3)
+    seat = booking.book_workshop_seat(client_user, session).bookings[0]
+    client = signed_in(client_user)
+    page = text_of(client.get("/bookings/"))
+    assert "Reschedule unavailable: A seat in a workshop cannot be moved" in page
+    assert "Cancel" in page
+    response = client.post(
+        f"/bookings/{seat.id}/reschedule", data={"start": day_at(9, 10).isoformat()}
+    )
+    assert response.status_code == 409
+    assert "cannot be moved to another time" in text_of(response)
+
+
+def test_canceling_a_credit_inside_the_window_returns_it(signed_in, practitioner, client_user):
+    order = paid_bundle(client_user, practitioner, classes=2)
+    credit = order.bookings[0]
+    booking.schedule_credit(credit, day_at(5, 9))
+    client = signed_in(client_user)
+
+    response = client.post(f"/bookings/{credit.id}/cancel", follow_redirects=True)
+
+    page = text_of(response)
+    assert "Your credit is returned" in page
+    assert "2 of 2 credits left" in page
+    assert "Canceled: credit returned" in page
+    assert drafts(order) == 2
+
+
+def test_a_late_cancel_by_the_practitioner_shows_the_credit_forfeited(
+    signed_in, practitioner, client_user
+):
+    order = paid_bundle(client_user, practitioner, classes=2)
+    credit = order.bookings[0]
+    start = day_at(5, 9)
+    booking.schedule_credit(credit, start)
+    booking.cancel_booking(credit, practitioner, now=start - timedelta(hours=2))
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+
+    assert "Late cancel: credit forfeited" in page
+    assert "1 of 2 credits left" in page
+
+
+def test_a_lapsed_hold_shows_as_such(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=3)
+    booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
+    booking.release_expired_holds()
+    page = text_of(signed_in(client_user).get("/bookings/"))
+    assert "Hold lapsed before payment" in page
+
+
+def test_someone_elses_booking_is_not_found(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=3)
+    seat = booking.book_workshop_seat(make_user(), session).bookings[0]
+    client = signed_in(client_user)
+    assert client.post(f"/bookings/{seat.id}/cancel").status_code == 404
+    assert client.get(f"/bookings/{seat.id}/reschedule").status_code == 404
+
+
+def _starting_soon(practitioner, client_user):
+    session = make_workshop(practitioner, seats=3, start=utcnow() + timedelta(minutes=10))
+    booking.confirm_payment(booking.book_workshop_seat(client_user, session))
+    return session
+
+
+def test_join_links_to_the_room_shortly_before_start(app, signed_in, practitioner, client_user):
+    session = _starting_soon(practitioner, client_user)
+    later = make_workshop(practitioner, seats=3, start=day_at(8, 10))
+    booking.confirm_payment(booking.book_workshop_seat(client_user, later))
+
+    html = signed_in(client_user).get("/bookings/").get_data(as_text=True)
+
+    assert f'href="/sessions/{session.id}/join"' in html
+    assert f'href="/sessions/{later.id}/join"' not in html
+
+
+def test_waitlist_through_the_pages(signed_in, practitioner, client_user):
+    session, (holder,) = full_workshop(practitioner, seats=1, price_cents=0)
+    client = signed_in(client_user)
+
+    response = client.post(f"/book/sessions/{session.id}/waitlist", follow_redirects=True)
+    assert "You are on the waitlist" in text_of(response)
+    assert "On the waitlist" in text_of(client.get("/bookings/"))
+
+    seat = db.session.scalars(select(Booking).where(Booking.user_id == holder.id)).one()
+    booking.cancel_booking(seat, holder)
+
+    page = text_of(client.get("/bookings/"))
+    assert "A seat is held for you" in page and "Accept the seat" in page
+    entry = db.session.scalars(select(WaitlistEntry)).one()
+    response = client.post(f"/bookings/waitlist/{entry.id}/accept", follow_redirects=True)
+    assert "The seat is yours" in text_of(response)
+    db.session.refresh(entry)
+    assert entry.status == WaitlistStatus.CLAIMED
+
+
+def test_joining_the_waitlist_of_a_workshop_with_seats_is_refused(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=2)
+    response = signed_in(client_user).post(f"/book/sessions/{session.id}/waitlist")
+    assert response.status_code == 409
+    assert "has seats left: book one directly" in text_of(response)
+    assert db.session.scalars(select(WaitlistEntry)).all() == []
+
+
+def test_declining_a_paid_offer_passes_it_on(signed_in, practitioner, client_user):
+    session, (holder,) = full_workshop(practitioner, seats=1)
+    entry = booking.join_waitlist(client_user, session)
+    nxt = booking.join_waitlist(make_user(), session)
+    seat = db.session.scalars(select(Booking).where(Booking.user_id == holder.id)).one()
+    booking.cancel_booking(seat, holder)
+    client = signed_in(client_user)
+    page = text_of(client.get("/bookings/"))
+    assert "Pay for it to claim it" in page and "Accept the seat" not in page
+
+    response = client.post(f"/bookings/waitlist/{entry.id}/leave", follow_redirects=True)
+
+    assert "You declined the seat." in text_of(response)
+    db.session.refresh(nxt)
+    assert nxt.status == WaitlistStatus.OFFERED
+
+
+def test_accepting_a_lapsed_offer_shows_the_hold_expired_message(
+    signed_in, practitioner, client_user
+):
+    session, (holder,) = full_workshop(practitioner, seats=1, price_cents=0)
+    entry = booking.join_waitlist(client_user, session)
+    seat = db.session.scalars(select(Booking).where(Booking.user_id == holder.id)).one()
+    booking.cancel_booking(seat, holder, now=utcnow() - timedelta(hours=3))
+    client = signed_in(client_user)
+
+    response = client.post(f"/bookings/waitlist/{entry.id}/accept")
+
+    assert response.status_code == 409
+    assert "This offer has lapsed" in text_of(response)
+    db.session.refresh(entry)
+    assert entry.status == WaitlistStatus.OFFERED
+
+
+def test_rescheduling_a_booking_whose_hold_lapsed_says_so(signed_in, practitioner, client_user):
+    service = make_service(practitioner)
+    order = booking.book_individual_session(
+        client_user, service, day_at(5, 10), now=utcnow() - timedelta(hours=1)
+    )
+    seat = order.bookings[0]
+    client = signed_in(client_user)
+
+    response = client.post(
+        f"/bookings/{seat.id}/reschedule", data={"start": day_at(6, 10).isoformat()}
+    )
+
+    assert response.status_code == 409
+    assert "The hold on this booking lapsed before payment" in text_of(response)
+    db.session.refresh(seat)
+    assert seat.status == BookingStatus.PENDING_PAYMENT
+    assert seat.get_start_time() == day_at(5, 10)
+
+
+def test_canceling_twice_says_it_is_already_canceled(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=3)
+    seat = booking.book_workshop_seat(client_user, session).bookings[0]
+    client = signed_in(client_user)
+    assert client.post(f"/bookings/{seat.id}/cancel").status_code == 302
+
+    response = client.post(f"/bookings/{seat.id}/cancel")
+
+    assert response.status_code == 409
+    assert "This booking is already canceled." in text_of(response)

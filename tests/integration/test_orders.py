@@ -1,0 +1,180 @@
+"""The order page, the practitioner's pending orders, marking paid, late payments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal import booking
+from portal.database import utcnow
+from portal.extensions import db
+from portal.models import BookingStatus, OrderStatus, Role, ServiceType
+from tests.fixtures.client_portal import day_at, text_of
+from tests.fixtures.factories import make_service, make_user, make_workshop
+
+
+def test_order_page_shows_status_total_hold_in_the_clients_zone_and_instructions(
+    signed_in, practitioner
+):
+    tokyo = make_user(Role.CLIENT, timezone="Asia/Tokyo")
+    session = make_workshop(practitioner, seats=5, price_cents=3500)
+    order = booking.book_workshop_seat(tokyo, session)
+    client = signed_in(tokyo)
+
+    page = text_of(client.get(f"/orders/{order.id}"))
+
+    assert "pending" in page and "35.00 USD" in page
+    held_until = order.hold_expires_at.astimezone(tokyo.zone).strftime("%a %d %b %Y %H:%M")
+    assert f"Seats held until {held_until} (Asia/Tokyo)" in page
+    assert "Awaiting payment" in page
+    assert f"quoting the reference EST-{order.id:06d}" in page
+    assert "Mark paid" not in page
+
+
+def test_an_order_is_private_to_its_client_and_its_practitioner(signed_in, practitioner):
+    session = make_workshop(practitioner, seats=5)
+    order = booking.book_workshop_seat(make_user(), session)
+    other_practitioner = make_user(Role.PRACTITIONER)
+    client = signed_in(make_user())
+    assert client.get(f"/orders/{order.id}").status_code == 404
+    client.post("/auth/logout")
+    signed_in(other_practitioner)
+    assert client.get(f"/orders/{order.id}").status_code == 404
+    assert client.post(f"/orders/{order.id}/mark-paid").status_code == 404
+
+
+def test_practitioner_lists_only_their_pending_orders_and_marks_one_paid(
+    signed_in, practitioner, client_user
+):
+    mine = make_workshop(practitioner, seats=5, name="Breathwork")
+    theirs = make_workshop(make_user(Role.PRACTITIONER), seats=5, name="Pottery")
+    order = booking.book_workshop_seat(client_user, mine)
+    booking.book_workshop_seat(client_user, theirs)
+    client = signed_in(practitioner)
+
+    page = text_of(client.get("/orders/"))
+    assert "Breathwork" in page and "Pottery" not in page and client_user.name in page
+
+    response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "bank 42"})
+
+    assert response.status_code == 302
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PAID and order.payment_reference == "bank 42"
+    assert order.bookings[0].status == BookingStatus.CONFIRMED
+    assert "No orders are awaiting payment" in text_of(client.get(response.location))
+
+
+def test_staff_see_every_pending_order(signed_in, practitioner, client_user, staff_user):
+    session = make_workshop(practitioner, seats=5, name="Breathwork")
+    booking.book_workshop_seat(client_user, session)
+    client = signed_in(staff_user)
+    assert "Breathwork" in text_of(client.get("/orders/"))
+
+
+def test_clients_cannot_open_the_orders_list(signed_in, client_user):
+    assert signed_in(client_user).get("/orders/").status_code == 403
+
+
+def test_late_payment_takes_a_seat_that_is_still_free(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=1)
+    order = booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
+    booking.release_expired_holds()
+    db.session.refresh(session)
+    assert session.current_participants == 0
+    client = signed_in(practitioner)
+    assert "hold lapsed" in text_of(client.get("/orders/"))
+
+    response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "late"})
+
+    assert response.status_code == 302
+    db.session.refresh(order)
+    db.session.refresh(session)
+    assert order.status == OrderStatus.PAID
+    assert session.current_participants == 1
+
+
+def test_late_payment_for_a_seat_gone_shows_why_and_changes_nothing(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=1)
+    order = booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
+    taker = make_user()
+    booking.book_workshop_seat(taker, session)  # finds the lapsed hold and takes the seat
+    client = signed_in(practitioner)
+
+    response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "late"})
+
+    assert response.status_code == 409
+    page = text_of(response)
+    assert "lapsed before payment" in page and "is full" in page
+    db.session.refresh(order)
+    db.session.refresh(session)
+    assert order.status == OrderStatus.PENDING
+    assert [b.status for b in order.bookings] == [BookingStatus.CANCELED]
+    assert session.current_participants == 1
+
+
+def test_a_late_individual_slot_taken_by_another_is_refused(signed_in, practitioner, client_user):
+    service = make_service(practitioner, ServiceType.INDIVIDUAL)
+    start = day_at(5, 11)
+    order = booking.book_individual_session(
+        client_user, service, start, now=utcnow() - timedelta(hours=1)
+    )
+    booking.book_individual_session(make_user(), service, start)
+    client = signed_in(practitioner)
+
+    response = client.post(f"/orders/{order.id}/mark-paid", data={})
+
+    assert response.status_code == 409
+    assert "That time is no longer available." in text_of(response)
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PENDING
+
+
+def test_marking_an_already_paid_order_is_refused(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=2)
+    order = booking.book_workshop_seat(client_user, session)
+    booking.confirm_payment(order)
+    client = signed_in(practitioner)
+    response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "again"})
+    assert response.status_code == 409
+    assert "not awaiting payment" in text_of(response)
+
+
+def test_an_overlong_reference_is_a_field_error(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=2)
+    order = booking.book_workshop_seat(client_user, session)
+    client = signed_in(practitioner)
+    response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "x" * 121})
+    assert response.status_code == 422
+    assert "under 120 characters" in text_of(response)
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PENDING
+
+
+def test_the_manual_provider_is_the_default_and_registered(app):
+    provider = booking.get_provider(app.config["PORTAL_PAYMENT_PROVIDER"])
+    assert provider.name == "manual"
+
+
+def test_an_unpaid_order_canceled_by_its_client_leaves_the_pending_list(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=2, name="Breathwork")
+    order = booking.book_workshop_seat(client_user, session)
+    booking.cancel_booking(order.bookings[0], client_user)
+    db.session.refresh(order)
+    assert order.status == OrderStatus.CANCELED
+    page = text_of(signed_in(practitioner).get("/orders/"))
+    assert "No orders are awaiting payment" in page
+
+
+def test_the_order_page_follows_its_provider(
+    redirect_provider, signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=3, price_cents=3500)
+    order = booking.book_workshop_seat(client_user, session)
+
+    html = signed_in(client_user).get(f"/orders/{order.id}").get_data(as_text=True)
+
+    assert "Pay by card on the next page." in html
+    assert f'href="https://pay.example.com/checkout/{order.id}"' in html

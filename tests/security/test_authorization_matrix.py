@@ -1,0 +1,359 @@
+"""Who may call what: every registered route × every persona.
+
+The table below has one row per endpoint of `app.url_map`; a route added without a row
+fails `test_every_route_has_a_row` by name. Each persona test signs in once, calls every
+route with every method it has (GETs first, then POSTs, in table order), with ids that
+belong to "client" or "practitioner", and checks:
+
+- the outcome is the one in the table;
+- a refused request changed no row of any table, and no GET changed any row;
+- the "other" personas and anonymous visitors never read the owners' private data;
+- every HTML answer (error pages too) carries the security headers and no markup the
+  CSP would block.
+
+Outcomes: OK (reached the view: 200/201/302 elsewhere, or a 4xx the view itself gave for
+the empty form, like 409/422), LOGIN (302 to the sign-in page), UNAUTH (401), DENY (403),
+HIDDEN (404: existence is private). The HTML routes use the sign-in cookie, the API its
+bearer token (api_tokens), the webhook a LiveKit signature; static files need nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import url_for
+
+from portal import api_tokens
+from tests.fixtures.client_portal import day_at
+from tests.fixtures.livekit import LIVEKIT_CONFIG, LiveKitWebhooks
+from tests.fixtures.security import (
+    PERSONAS,
+    browser,
+    changed_tables,
+    csp_blocked_markup,
+    missing_security_headers,
+    sign_in,
+    snapshot,
+)
+
+OK, LOGIN, UNAUTH, DENY, HIDDEN = "ok", "login", "401", "403", "404"
+
+
+@dataclass(frozen=True)
+class Row:
+    endpoint: str
+    expected: tuple[str, str, str, str, str, str]  # in PERSONAS order
+    args: dict = field(default_factory=dict)  # url argument -> World attribute (its id)
+    query: dict = field(default_factory=dict)
+    secret_url: bool = False  # the URL itself is the owner's credential
+
+
+def row(endpoint, anonymous, client, other_client, practitioner, other_practitioner, staff, **kw):
+    expected = (anonymous, client, other_client, practitioner, other_practitioner, staff)
+    query, secret_url = kw.pop("query", {}), kw.pop("secret_url", False)
+    return Row(endpoint, expected, kw, query, secret_url)
+
+
+SIGNED_IN = (OK, OK, OK, OK, OK)
+
+CLIENTS_ONLY = (OK, OK, DENY, DENY, DENY)
+PRACTITIONERS_ONLY = (DENY, DENY, OK, OK, DENY)
+PRACTITIONERS_AND_STAFF = (DENY, DENY, OK, OK, OK)
+# The session/course/booking of "practitioner": the other practitioner must not learn it exists.
+PRACTITIONER_OWNED = (DENY, DENY, OK, HIDDEN, OK)
+PRACTITIONER_WRITES = (DENY, DENY, OK, HIDDEN, DENY)
+# Something of "client": only they may touch it, the other client learns nothing.
+CLIENT_OWNED = (OK, HIDDEN, DENY, DENY, DENY)
+# The API calendar window around the world's sessions (past, live and coming).
+_NOW = datetime.now(UTC).replace(microsecond=0)
+WINDOW = {
+    "start": (_NOW - timedelta(days=30)).isoformat(),
+    "end": (_NOW + timedelta(days=60)).isoformat(),
+}
+
+# Order matters inside one persona's run only for state: rows that use up an object
+# (cancel, remove, mark paid, logout) come after the rows that need it.
+TABLE = [
+    # -- public -----------------------------------------------------------------------
+    row("home.index", OK, *SIGNED_IN),
+    row("static", OK, *SIGNED_IN, query={"filename": "css/portal.css"}),
+    row("auth.login", OK, *SIGNED_IN),
+    # The secret URL is the client's credential: whoever holds it reads their calendar.
+    row("feeds.ics_feed", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    # -- any signed-in user -------------------------------------------------------------
+    row("auth.change_password", LOGIN, *SIGNED_IN),
+    row("catalog.index", LOGIN, *SIGNED_IN),
+    row("catalog.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
+    row("catalog.service", LOGIN, *SIGNED_IN, service_id="workshop"),
+    row("tokens.list_tokens", LOGIN, *SIGNED_IN),
+    row("tokens.create_token", LOGIN, *SIGNED_IN),
+    row("orders.view_order", LOGIN, OK, HIDDEN, OK, HIDDEN, OK, order_id="pending_order"),
+    row("rooms.join", LOGIN, OK, DENY, OK, DENY, DENY, session_id="live_session"),
+    # -- clients ------------------------------------------------------------------------
+    row("bookings.index", LOGIN, *CLIENTS_ONLY),
+    row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
+    row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
+    row("bookings.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
+    row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
+    row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
+    row("bookings.leave_waitlist", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
+    row("bookings.cancel", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
+    row("feeds.manage_feed", LOGIN, OK, OK, OK, OK, DENY),
+    row("feeds.rotate", LOGIN, OK, OK, OK, OK, DENY),
+    row("feeds.revoke", LOGIN, OK, OK, OK, OK, DENY),
+    # -- practitioners (and staff, read-only) ---------------------------------------------
+    row("calendar.week", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("calendar.month", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("calendar.list_sessions", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("calendar.new_session", LOGIN, *PRACTITIONERS_ONLY),
+    row("calendar.show_session", LOGIN, *PRACTITIONER_OWNED, session_id="spare_session"),
+    row("calendar.edit_session", LOGIN, *PRACTITIONER_WRITES, session_id="spare_session"),
+    row("calendar.add_attendee", LOGIN, *PRACTITIONER_WRITES, session_id="spare_session"),
+    row(
+        "calendar.remove_attendee",
+        LOGIN,
+        *PRACTITIONER_WRITES,
+        session_id="spare_session",
+        booking_id="roster_seat",
+    ),
+    row("calendar.cancel_session", LOGIN, *PRACTITIONER_WRITES, session_id="spare_session"),
+    row("availability.edit_availability", LOGIN, *PRACTITIONERS_ONLY),
+    row("availability.save_weekly_hours", LOGIN, *PRACTITIONERS_ONLY),
+    row("availability.save_override", LOGIN, *PRACTITIONERS_ONLY),
+    row("availability.remove_override", LOGIN, *PRACTITIONERS_ONLY),
+    row("availability.save_settings", LOGIN, *PRACTITIONERS_ONLY),
+    row("offerings.list_services", LOGIN, *PRACTITIONERS_ONLY),
+    row("offerings.new_service", LOGIN, *PRACTITIONERS_ONLY),
+    row("offerings.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
+    row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
+    row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),
+    row("courses.show_course", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
+    row("courses.enroll", LOGIN, *PRACTITIONER_WRITES, course_id="course"),
+    row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    # -- attendance and reports ----------------------------------------------------------
+    row("attendance.index", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("attendance.noshow_report", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("attendance.noshow_report_csv", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("attendance.courses", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("attendance.course_completion", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
+    row("attendance.course_completion_csv", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
+    row("attendance.session_attendance", LOGIN, *PRACTITIONER_OWNED, session_id="past_session"),
+    row("attendance.override_outcome", LOGIN, *PRACTITIONER_OWNED, booking_id="past_booking"),
+    # -- JSON API (bearer token; never the cookie) ---------------------------------------
+    row("api.openapi_spec", OK, *SIGNED_IN),
+    row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),
+    row("api.services", UNAUTH, *SIGNED_IN, practitioner_id="practitioner"),
+    row("api.session_detail", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, session_id="private_session"),
+    row("api.create_order", UNAUTH, OK, OK, DENY, DENY, DENY),
+    row("api.schedule_booking", UNAUTH, OK, HIDDEN, DENY, HIDDEN, OK, booking_id="api_credit"),
+    row("api.mark_order_paid", UNAUTH, DENY, HIDDEN, OK, HIDDEN, OK, order_id="api_pending_order"),
+    row("api.cancel_booking", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, booking_id="api_credit"),
+    # A client sees only their own entries; a private session's existence stays private.
+    row(
+        "api.session_attendance",
+        UNAUTH,
+        OK,
+        HIDDEN,
+        OK,
+        HIDDEN,
+        OK,
+        session_id="private_session",
+    ),
+    # Practitioners get their own numbers (the other one's are empty, not someone else's).
+    row("api.noshow_report", UNAUTH, DENY, DENY, OK, OK, OK, query=WINDOW),
+    row("api.course_completion", UNAUTH, DENY, DENY, OK, DENY, OK, service_id="course"),
+    # -- machines --------------------------------------------------------------------------
+    row("webhooks.livekit", OK, *SIGNED_IN),  # signed as LiveKit signs; unsigned is below
+    # -- last: it ends the persona's session -------------------------------------------------
+    row("tokens.revoke_token", LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, token_id="client_token"),
+    row("auth.logout", LOGIN, *SIGNED_IN),
+]
+ROWS = {r.endpoint: r for r in TABLE}
+
+
+@pytest.fixture
+def app_config():
+    return dict(LIVEKIT_CONFIG)
+
+
+def test_every_route_has_a_row(app):
+    registered = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(registered - ROWS.keys())
+    assert not missing, (
+        f"routes without a row in the authorization matrix: {', '.join(missing)}; "
+        "add one to TABLE in tests/security/test_authorization_matrix.py"
+    )
+    stale = sorted(ROWS.keys() - registered)
+    assert not stale, f"rows for routes that no longer exist: {', '.join(stale)}"
+    assert len(TABLE) == len(ROWS), "an endpoint has two rows"
+
+
+def outcome(response) -> str:
+    code = response.status_code
+    assert code < 500, f"server error {code}"
+    assert code != 405, "method not allowed: the table and the url map disagree"
+    if code == 302 and "/auth/login?next=" in response.headers["Location"]:
+        return LOGIN
+    return {401: UNAUTH, 403: DENY, 404: HIDDEN}.get(code, OK)
+
+
+def world_value(world, name: str):
+    if name == "private_session":
+        return world.one_on_one.service_session_id
+    value = getattr(world, name)
+    return value if isinstance(value, str) else value.id
+
+
+def api_body(endpoint: str, world) -> dict:
+    if endpoint == "api.create_order":
+        return {"service_id": world.bundle.id}
+    if endpoint == "api.schedule_booking":
+        return {"start_time": day_at(4, 9).isoformat()}
+    return {}
+
+
+class Caller:
+    """Sends one persona's requests with the credential each kind of route takes."""
+
+    def __init__(self, app, world, persona: str):
+        self.app = app
+        self.world = world
+        user = world.user(persona)
+        self.html = sign_in(app, user) if user else browser(app)
+        self.token = api_tokens.issue_token(user, "matrix")[1] if user else None
+        self.webhooks = LiveKitWebhooks(browser(app))
+
+    def call(self, r: Row, method: str):
+        args = {name: world_value(self.world, attr) for name, attr in r.args.items()}
+        with self.app.test_request_context():
+            path = url_for(r.endpoint, **args, **r.query)
+        return self.send(r.endpoint, method, path)
+
+    def send(self, endpoint: str, method: str, path: str):
+        if endpoint == "webhooks.livekit":
+            return self.webhooks.post(self.webhooks.room_started(self.world.spare_session))
+        if endpoint.startswith("api."):
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            if method == "GET":
+                return self.html.get(path, headers=headers)
+            return self.html.post(path, json=api_body(endpoint, self.world), headers=headers)
+        return self.html.open(path, method=method, data={})
+
+
+def requests_in_order(app):
+    """(row, method) for every method of every route: GETs first, then POSTs, table order."""
+    methods = {}
+    for rule in app.url_map.iter_rules():
+        methods.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    gets = [(r, "GET") for r in TABLE if "GET" in methods[r.endpoint]]
+    posts = [(r, "POST") for r in TABLE if "POST" in methods[r.endpoint]]
+    return gets + posts
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_authorization_matrix(app, world, persona):
+    caller = Caller(app, world, persona)
+    column = PERSONAS.index(persona)
+    nosy = persona in ("anonymous", "other_client", "other_practitioner")
+    failures, seen = [], []
+    state = snapshot()
+    for r, method in requests_in_order(app):
+        where = f"{method} {r.endpoint} as {persona}"
+        response = caller.call(r, method)
+        got, wanted = outcome(response), r.expected[column]
+        seen.append(f"{where}: {response.status_code}")
+        if got != wanted:
+            failures.append(f"{where}: expected {wanted}, got {got} ({response.status_code})")
+        after = snapshot()
+        changed = changed_tables(state, after)
+        if changed and (method == "GET" or got != OK):
+            failures.append(f"{where}: refused or read-only, yet changed {', '.join(changed)}")
+        state = after
+        body = response.get_data(as_text=True)
+        response.close()
+        if response.mimetype == "text/html":
+            for problem in missing_security_headers(response) + csp_blocked_markup(body):
+                failures.append(f"{where}: {problem}")
+        if nosy and not r.secret_url:
+            leaked = [m for m in world.markers if m in body]
+            if leaked:
+                failures.append(f"{where}: shows the owners' data {leaked}")
+    print("\n".join(seen))
+    assert not failures, "\n".join(failures)
+
+
+# Ids the catalog publishes to every signed-in user: a practitioner, an active service,
+# a listed workshop session (which a client may join the waitlist of).
+PUBLIC_IDS = {"catalog.practitioner", "catalog.service", "catalog.buy", "catalog.join_waitlist"}
+
+
+def test_no_one_else_reaches_an_id_of_the_owners(app):
+    """IDOR: on every URL carrying an id (or secret) of "client" or "practitioner", the
+    other client and the other practitioner are refused, unless the catalog publishes it."""
+    opened = []
+    for rule in app.url_map.iter_rules():
+        r = ROWS[rule.endpoint]
+        if not rule.arguments or rule.endpoint == "static" or rule.endpoint in PUBLIC_IDS:
+            continue
+        for persona in ("other_client", "other_practitioner"):
+            expected = r.expected[PERSONAS.index(persona)]
+            if expected == OK and not r.secret_url:
+                opened.append(f"{rule.endpoint} is open to {persona}")
+    assert not opened, "\n".join(opened)
+
+
+@pytest.mark.parametrize("persona", ["other_client", "other_practitioner"])
+def test_a_public_session_shows_others_only_its_seat_count(app, world, persona):
+    """A public workshop is visible through the API to every signed-in user, but its
+    attendee list is the practitioner's and staff's to read."""
+    caller = Caller(app, world, persona)
+    response = caller.html.get(
+        f"/api/v1/sessions/{world.live_session.id}",
+        headers={"Authorization": f"Bearer {caller.token}"},
+    )
+    assert response.status_code == 200
+    event = response.get_json()
+    assert event["attendee_count"] == 1
+    assert event["attendees"] == []
+    assert not [m for m in world.markers if m in response.get_data(as_text=True)]
+
+
+# Beyond a 32-bit id column: PostgreSQL refuses such a value in a query ("integer out of
+# range"), so it must be turned away before any query runs.
+HUGE_ID = 2**31
+SENTINEL = 987654321
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "staff"])
+def test_an_id_no_row_can_have_is_a_404_on_every_route(app, world, persona):
+    caller = Caller(app, world, persona)
+    methods = {}
+    for rule in app.url_map.iter_rules():
+        methods.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    failures = []
+    for rule in app.url_map.iter_rules():
+        ids = [name for name in rule.arguments if name.endswith("_id")]
+        if not ids:
+            continue
+        args = {name: world_value(world, attr) for name, attr in ROWS[rule.endpoint].args.items()}
+        for method in sorted(methods[rule.endpoint]):
+            for name in ids:
+                with app.test_request_context():
+                    path = url_for(rule.endpoint, **{**args, name: SENTINEL})
+                path = path.replace(str(SENTINEL), str(HUGE_ID))
+                response = caller.send(rule.endpoint, method, path)
+                if response.status_code != 404:
+                    failures.append(f"{method} {path}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("query", [{"practitioner": HUGE_ID}, {"page": 10**20}])
+def test_a_huge_number_in_the_calendar_query_is_not_a_server_error(app, world, query):
+    caller = Caller(app, world, "staff")
+    for endpoint in ("calendar.week", "calendar.month", "calendar.list_sessions"):
+        with app.test_request_context():
+            path = url_for(endpoint, **query)
+        assert caller.html.get(path).status_code in (200, 404), path

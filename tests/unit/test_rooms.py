@@ -1,0 +1,142 @@
+"""The attendance domain without HTTP: join window edges, event validation, attendance sums."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from portal import booking
+from portal.booking.rooms import ParticipantSnapshot, RoomEvent
+from portal.extensions import db
+from portal.models import Role, Room, RoomParticipant
+from tests.fixtures.factories import future, make_user, make_workshop
+from tests.fixtures.livekit import confirmed_seat
+
+START = future(days=2, hour=9)
+
+
+@pytest.fixture
+def workshop(practitioner):
+    return make_workshop(practitioner, start=START)
+
+
+@pytest.mark.parametrize(
+    ("offset", "allowed"),
+    [
+        (timedelta(minutes=-10, seconds=-1), False),
+        (timedelta(minutes=-10), True),
+        (timedelta(minutes=89, seconds=59), True),
+        (timedelta(minutes=90), False),
+    ],
+    ids=["just before opening", "opening", "last second", "end"],
+)
+def test_the_join_window_runs_from_ten_minutes_before_start_to_the_end(
+    workshop, client_user, offset, allowed
+):
+    confirmed_seat(client_user, workshop)
+    now = START + offset
+
+    if allowed:
+        booking.check_can_join(workshop, client_user, now=now)
+    else:
+        with pytest.raises(booking.JoinRefused):
+            booking.check_can_join(workshop, client_user, now=now)
+
+
+def test_a_refusal_before_opening_says_when_it_opens(workshop, practitioner):
+    with pytest.raises(booking.JoinRefused) as refusal:
+        booking.check_can_join(workshop, practitioner, now=START - timedelta(hours=1))
+
+    assert refusal.value.opens_at == START - timedelta(minutes=10)
+    assert refusal.value.http_status == 403
+
+
+def test_strangers_are_refused_even_inside_the_window(workshop):
+    stranger = make_user(Role.PRACTITIONER)
+
+    with pytest.raises(booking.JoinRefused, match="confirmed booking"):
+        booking.check_can_join(workshop, stranger, now=START)
+
+
+def event(kind: str, room: str, minutes: int, sid: str = "", identity: str = "", **extra):
+    participant = ParticipantSnapshot(sid=sid, identity=identity) if sid or identity else None
+    participant = extra.pop("participant", participant)
+    return RoomEvent(
+        id=extra.pop("id", f"EV_{kind}_{sid}_{minutes}"),
+        kind=kind,
+        room_name=room,
+        occurred_at=START + timedelta(minutes=minutes),
+        participant=participant,
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"id": ""},
+        {"kind": ""},
+        {"room_name": ""},
+        {"participant": None},
+        {"participant": ParticipantSnapshot(sid="", identity="u_1")},
+        {"id": "EV_" + "x" * 62},
+        {"participant": ParticipantSnapshot(sid="PA_1", identity="u" * 129)},
+    ],
+    ids=["no id", "no kind", "no room", "no participant", "no sid", "long id", "long identity"],
+)
+def test_unusable_events_are_refused_before_anything_is_written(workshop, bad):
+    good = event("participant_left", workshop.livekit_room_name, 5, "PA_1", "u_1")
+    fields = {**good.__dict__, **bad}
+
+    with pytest.raises(booking.InvalidInput):
+        booking.record_room_event(RoomEvent(**fields))
+
+    assert booking.attended_seconds(workshop) == {}
+
+
+def test_a_very_long_display_name_is_cut_to_fit(workshop, client_user):
+    long_name = ParticipantSnapshot(
+        sid="PA_1", identity=client_user.livekit_identity, name="n" * 500
+    )
+    joined = event("participant_joined", workshop.livekit_room_name, 0, participant=long_name)
+
+    assert booking.record_room_event(joined) == "applied"
+
+    (row,) = workshop_rows(workshop)
+    assert row.display_name == "n" * 200
+
+
+def workshop_rows(session):
+    return db.session.scalars(
+        select(RoomParticipant).join(Room).where(Room.service_session_id == session.id)
+    ).all()
+
+
+def test_attended_seconds_sums_each_users_sids_and_leaves_out_anonymous_ones(
+    workshop, practitioner, client_user
+):
+    room = workshop.livekit_room_name
+    other = make_user()
+    me, host = client_user.livekit_identity, practitioner.livekit_identity
+    for e in [
+        event("participant_joined", room, 0, "PA_a", me),
+        event("participant_left", room, 10, "PA_a", me),
+        event("participant_joined", room, 12, "PA_b", me),
+        event("participant_left", room, 40, "PA_b", me),
+        event("participant_joined", room, 0, "PA_h", host),
+        event("participant_left", room, 60, "PA_h", host),
+        event("participant_joined", room, 5, "PA_o", other.livekit_identity),
+        event("participant_joined", room, 5, "PA_x", "guest-without-account"),
+        event("participant_left", room, 25, "PA_x", "guest-without-account"),
+    ]:
+        assert booking.record_room_event(e) == "applied"
+
+    seconds = booking.attended_seconds(workshop, now=START + timedelta(minutes=65))
+    # A sid still inside counts up to now; guests without an account are not users.
+    assert seconds == {
+        client_user.id: (10 + 28) * 60,
+        practitioner.id: 60 * 60,
+        other.id: 60 * 60,
+    }
