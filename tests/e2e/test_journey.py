@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from portal import booking
 from portal.models import Role
-from tests.fixtures.browser import SCREENSHOTS, sign_in
+from tests.fixtures.browser import SCREENSHOTS, sign_in, wait_for_htmx
 from tests.fixtures.factories import make_user, open_all_week
 from tests.fixtures.livekit import (
     CONTENT_TYPE,
@@ -331,6 +331,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
     with journey.signed_in(staff) as office:
         office.get_by_role("link", name="Reports").click()
         expect(office.get_by_role("heading", name="No-show report")).to_be_visible()
+        wait_for_htmx(office)
         session_day = workshop_start.astimezone(staff.zone).date().isoformat()
         office.get_by_label("To", exact=True).fill(session_day)
         office.wait_for_url(re.compile(rf"end={session_day}"))

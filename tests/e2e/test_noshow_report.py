@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import sign_in
+from tests.fixtures.browser import sign_in, wait_for_htmx
 
 pytestmark = pytest.mark.e2e
 
@@ -16,6 +16,7 @@ def test_staff_filters_the_no_show_report_and_downloads_the_csv(
     page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="No-show report")).to_be_visible()
     expect(page.locator("#by-service")).to_contain_text("Workshop A")
+    wait_for_htmx(page)
 
     page.get_by_label("Practitioner").select_option(label="Quinn Practitioner")
 
