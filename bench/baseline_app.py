@@ -5,9 +5,10 @@ ratio of this one's on the same database.
 
 The transaction is the portal's workshop purchase, check for check: lock the
 session row (SELECT ... FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite),
-refuse a session that is not scheduled, has started or is full, refuse a second
-seat for the same person, then insert a pending order held for 15 minutes and
-its pending-payment booking (the triggers count the seat).
+refuse a session that is not scheduled, has started or is full, then insert a
+pending order held for 15 minutes and its pending-payment booking (the triggers
+count the seat; the unique index uq_bookings_active_seat refuses a second seat
+for the same person, and the whole transaction is rolled back).
 
 Served by gunicorn: `gunicorn 'bench.baseline_app:create_app()'` with DATABASE_URL set.
 """
@@ -21,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, jsonify, request
 
 BUSY = 30_000
-SEAT_HOLDING = ("draft", "pending_payment", "confirmed")
 
 
 def _connect_sqlite(path: str):
@@ -63,21 +63,30 @@ def create_app() -> Flask:
         user_id, session_id = int(body["user_id"]), int(body["service_session_id"])
         now = datetime.now(UTC)
         times = stored(now), stored(now + timedelta(minutes=15))
-        if sqlite_path:
-            db = conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                payload, status = _purchase(db, "?", user_id, session_id, *times)
-            except Exception:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT" if status == 201 else "ROLLBACK")
-        else:
-            with conn().transaction():
-                payload, status = _purchase(conn(), "%s", user_id, session_id, *times)
-        return jsonify(payload), status
+        try:
+            if sqlite_path:
+                db = conn()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    payload = _purchase(db, "?", user_id, session_id, *times)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            else:
+                with conn().transaction():
+                    payload = _purchase(conn(), "%s", user_id, session_id, *times)
+        except Refused as refusal:
+            return jsonify({"error": refusal.message}), refusal.status
+        return jsonify(payload), 201
 
     return app
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
 
 
 def _purchase(conn, mark, user_id, session_id, now, hold):
@@ -89,19 +98,12 @@ def _purchase(conn, mark, user_id, session_id, now, hold):
         (session_id,),
     ).fetchone()
     if row is None:
-        return {"error": "no such session"}, 404
+        raise Refused(404, "no such session")
     service_id, status, start, taken, capacity, price, currency = row
     if status != "scheduled" or start <= now:
-        return {"error": "not bookable"}, 409
+        raise Refused(409, "not bookable")
     if taken >= capacity:
-        return {"error": "full"}, 409
-    held = conn.execute(
-        f"SELECT id FROM bookings WHERE user_id = {mark} AND service_session_id = {mark} "
-        f"AND status IN ({mark}, {mark}, {mark})",
-        (user_id, session_id, *SEAT_HOLDING),
-    ).fetchone()
-    if held is not None:
-        return {"error": "already booked"}, 409
+        raise Refused(409, "full")
     order_id = conn.execute(
         "INSERT INTO orders (user_id, service_id, total_cents, currency, status, "
         "payment_provider, payment_reference, hold_expires_at, created_at, cancel_reason) "
@@ -109,11 +111,17 @@ def _purchase(conn, mark, user_id, session_id, now, hold):
         "RETURNING id",
         (user_id, service_id, price, currency, hold, now),
     ).fetchone()[0]
-    booking_id = conn.execute(
-        "INSERT INTO bookings (user_id, service_id, service_session_id, order_id, status, "
-        "price_charged_cents, created_at, pending_payment_at, cancel_reason, late_cancel) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, 'pending_payment', {mark}, {mark}, {mark}, "
-        "'', FALSE) RETURNING id",
-        (user_id, service_id, session_id, order_id, price, now, now),
-    ).fetchone()[0]
-    return {"order_id": order_id, "booking_id": booking_id}, 201
+    try:
+        booking_id = conn.execute(
+            "INSERT INTO bookings (user_id, service_id, service_session_id, order_id, status, "
+            "price_charged_cents, created_at, pending_payment_at, cancel_reason, late_cancel) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, 'pending_payment', {mark}, {mark}, "
+            f"{mark}, '', FALSE) RETURNING id",
+            (user_id, service_id, session_id, order_id, price, now, now),
+        ).fetchone()[0]
+    except Exception as exc:
+        # sqlite3.IntegrityError or psycopg's UniqueViolation: the index refused a second seat.
+        if "bookings.user_id" in str(exc) or "uq_bookings_active_seat" in str(exc):
+            raise Refused(409, "already booked") from exc
+        raise
+    return {"order_id": order_id, "booking_id": booking_id}
