@@ -88,7 +88,10 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
 
 
 def _write_last_use(token_id: int, now: datetime) -> None:
-    db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    # On the table, not the entity: no ORM object is kept in step with a last-use
+    # stamp, and a plain Core UPDATE is far less Python work on every API call.
+    tokens = ApiToken.__table__
+    db.session.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=now))
 
 
 _touch = unit_of_work(_write_last_use)

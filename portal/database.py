@@ -127,6 +127,24 @@ def _end_read_transaction(session) -> None:
 
 
 @contextmanager
+def kept_loaded() -> Iterator[None]:
+    """Objects stay loaded through the commits made inside, so a response can be
+    built from what a unit of work wrote without reading it back.
+
+    Sound for what the unit wrote or locked: those rows are as it committed them.
+    A value the database itself sets (the trigger-kept seat counter) is expired by
+    whoever caused it (factory.add_booking) and still reloads on first touch.
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = expire
+
+
+@contextmanager
 def write_transaction() -> Iterator[None]:
     """One all-or-nothing unit of work for the domain layer.
 

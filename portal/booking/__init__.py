@@ -41,7 +41,7 @@ from .factory import (
 from .lifecycle import complete_session, start_session
 from .payment_providers import PaymentStart, get_provider, register_provider
 from .payments import confirm_payment
-from .purchases import purchase
+from .purchases import purchase, purchase_by_ids
 from .rescheduling import can_reschedule, reschedule_booking
 from .rooms import (
     ParticipantSnapshot,
@@ -87,6 +87,7 @@ __all__ = [
     "join_window_state",
     "record_room_event",
     "purchase",
+    "purchase_by_ids",
     "release_expired_holds",
     "schedule_credit",
     "start_session",

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..extensions import db
 from ..models import Order, Service, ServiceSession, ServiceType, User
 from .errors import InvalidInput
-from .factory import book_individual_session, book_workshop_seat, buy_credits, enroll_in_course
+from .factory import (
+    book_individual_session,
+    book_workshop_seat,
+    buy_credits,
+    enroll_in_course,
+    take_workshop_seat,
+)
+from .seats import lock_session_with_service
+from .transactions import unit_of_work
 
 
 def _refuse_extra(given: object, field: str, service: Service) -> None:
@@ -45,3 +54,51 @@ def purchase(
     if kind == ServiceType.COURSE:
         return enroll_in_course(user, service, now=now, order=order)
     return buy_credits(user, service, now=now, order=order)
+
+
+def _no_such(field: str, what: str) -> InvalidInput:
+    return InvalidInput(f"No such {what}.", field=field)
+
+
+def purchase_by_ids(
+    user: User,
+    service_id: int,
+    *,
+    service_session_id: int | None = None,
+    start_time: datetime | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """`purchase` for a caller that holds ids (an API body): unknown ids are
+    InvalidInput on their field. A workshop seat locks its session and loads the
+    service in one statement, the busiest path of all when a workshop opens."""
+    if service_session_id is not None:
+        return _seat_by_ids(user, service_id, service_session_id, start_time, now)
+    service = db.session.get(Service, service_id)
+    if service is None:
+        raise _no_such("service_id", "service")
+    return purchase(user, service, start_time=start_time, now=now)
+
+
+@unit_of_work
+def _seat_by_ids(
+    user: User,
+    service_id: int,
+    session_id: int,
+    start_time: datetime | None,
+    now: datetime | None,
+) -> Order:
+    locked = lock_session_with_service(session_id)
+    if (
+        locked is not None
+        and locked.service_id == service_id
+        and locked.service.service_type == ServiceType.WORKSHOP
+        and start_time is None
+    ):
+        return take_workshop_seat(user, locked, now=now)
+    # Anything else is refused by purchase() with the message it always gives.
+    service = db.session.get(Service, service_id)
+    if service is None:
+        raise _no_such("service_id", "service")
+    if locked is None:
+        raise _no_such("service_session_id", "session")
+    return purchase(user, service, start_time=start_time, session=locked, now=now)

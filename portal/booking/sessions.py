@@ -280,7 +280,7 @@ def add_client_to_session(
     locked = lock_sessions([session.id])[session.id]
     if locked.start_time is None or locked.end_time <= now:
         raise NotBookable(f"{locked.display_title} is over; no seats can be added.")
-    ensure_seat_available(locked, client, now)
+    ensure_seat_available(locked, now)
     order = Order(
         user_id=client.id,
         service_id=locked.service_id,

@@ -30,6 +30,12 @@ _ATTEMPTS = 5
 _CONSTRAINT_ERRORS: list[tuple[str, type[DomainError], str]] = [
     ("ck_service_sessions_capacity", SessionFull, "This session is full."),
     ("uq_bookings_active_seat", AlreadyBooked, "You already hold a seat in this session."),
+    # SQLite names the columns of a unique index, not the index.
+    (
+        "bookings.user_id, bookings.service_session_id",
+        AlreadyBooked,
+        "You already hold a seat in this session.",
+    ),
     ("service_sessions_no_overlap", SlotUnavailable, "That time overlaps another session."),
     ("uq_waitlist_entries_open", AlreadyWaiting, "You are already on this waitlist."),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from portal.database import utcnow
 from portal.extensions import db
@@ -257,7 +257,34 @@ def test_already_booked(apis, practitioner):
     session = make_workshop(practitioner, seats=5)
     body = {"service_id": session.service_id, "service_session_id": session.id}
     created(buy(apis["client"], **body))
-    refused(buy(apis["client"], **body), 409, "already_booked")
+    error = refused(buy(apis["client"], **body), 409, "already_booked")
+    # The unique index refused the second seat: its order went with it.
+    assert error["message"] == f"You already hold a seat in {session.display_title}."
+    assert db.session.query(Order).count() == 1
+    assert seat_invariant_violations() == []
+
+
+def test_a_workshop_seat_purchase_takes_five_statements(apis, practitioner):
+    """Token, its last use, the locked session with its service, the order, the
+    booking; the response is built from what was written, not read back."""
+    session = make_workshop(practitioner, seats=5)
+    body = {"service_id": session.service_id, "service_session_id": session.id}
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.split(None, 1)[0].upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            statements.append(statement)
+
+    db.session.expunge_all()
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        order = created(buy(apis["client"], **body))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert len(statements) == 5, statements
+    assert order["bookings"][0]["start_time"] == session.start_time.isoformat()
+    assert order["order"]["hold_expires_at"] is not None
 
 
 def test_slot_unavailable_names_the_field(api_as, apis, practitioner):

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
-from sqlalchemy.orm import joinedload
-
 from ... import booking
 from ...booking import reports
 from ...booking.attendance import SessionAttendance
+from ...database import kept_loaded
 from ...extensions import db
 from ...models import (
     SEAT_HOLDING,
     Booking,
+    Order,
     Service,
     ServiceSession,
     ServiceType,
@@ -19,7 +18,7 @@ from ...models import (
     Visibility,
 )
 from . import api
-from .errors import ApiError, forbidden, not_found
+from .errors import forbidden, not_found
 from .openapi import build_spec
 from .queries import (
     booking_with_session,
@@ -161,7 +160,10 @@ def booking_out(item: Booking) -> BookingOut:
 
 
 def order_response(order_id: int) -> OrderResponse:
-    order = order_with_bookings(order_id)
+    return order_out(order_with_bookings(order_id))
+
+
+def order_out(order: Order) -> OrderResponse:
     return OrderResponse(
         order=OrderOut(
             id=order.id,
@@ -372,21 +374,14 @@ def create_order(user: User, body: OrderRequest):
     """
     if not user.is_client:
         raise forbidden("Only clients buy services.")
-    session = None
-    if body.service_session_id is not None:
-        # Its service comes along: usually the one asked for, then found without a query.
-        session = db.session.get(
-            ServiceSession, body.service_session_id, options=[joinedload(ServiceSession.service)]
+    with kept_loaded():
+        order = booking.purchase_by_ids(
+            user,
+            body.service_id,
+            service_session_id=body.service_session_id,
+            start_time=body.start_time,
         )
-    service = db.session.get(Service, body.service_id)
-    if service is None:
-        raise ApiError(422, "No such service.", fields={"service_id": "No such service."})
-    if body.service_session_id is not None and session is None:
-        message = "No such session."
-        raise ApiError(422, message, fields={"service_session_id": message})
-    order = booking.purchase(user, service, start_time=body.start_time, session=session)
-    # The commit expired the order; its key is known without reloading it.
-    return order_response(inspect(order).identity[0])
+        return order_out(order)
 
 
 @api.route(
