@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, flash, render_template, request
+from flask import Flask, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
 
@@ -131,6 +131,13 @@ def register_web(app: Flask) -> None:
         (429, "Too many attempts"),
     ):
         app.register_error_handler(code, _error_page(code, title))
+    app.register_error_handler(413, _too_large)
+
+
+def _too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error.description = f"The request is larger than the {limit:,} bytes this portal accepts."
+    return _error_page(413, "Request too large")(error)
 
 
 def _error_page(code: int, title: str) -> Callable:
