@@ -73,6 +73,13 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per signed-in user: the current-password field is as good a guessing oracle as sign-in.
+        "PORTAL_PASSWORD_CHANGE_RATE_LIMIT": os.environ.get(
+            "PORTAL_PASSWORD_CHANGE_RATE_LIMIT", "5 per minute; 20 per hour"
+        ),
+        # No form, API body or LiveKit event comes near 1 MiB; bigger bodies are refused (413)
+        # before anything reads them into memory.
+        "MAX_CONTENT_LENGTH": _env_int("PORTAL_MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

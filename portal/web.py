@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, abort, flash, render_template, request
+from flask import Flask, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
 
@@ -121,6 +121,9 @@ def register_web(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         # One URL answers with a page or a fragment: caches must keep them apart.
         response.vary.add("HX-Request")
+        if "Cache-Control" not in response.headers and _answers_someone():
+            # Neither a shared proxy nor the back button after sign-out may replay it.
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
     for code, title in (
@@ -131,6 +134,20 @@ def register_web(app: Flask) -> None:
         (429, "Too many attempts"),
     ):
         app.register_error_handler(code, _error_page(code, title))
+    app.register_error_handler(413, _too_large)
+
+
+def _answers_someone() -> bool:
+    """The answer was made for one person: a bearer-token API call or a signed-in page.
+    (Static files never get here: send_file sets their Cache-Control.)"""
+    scheme, _, _ = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" or current_user.is_authenticated
+
+
+def _too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    error.description = f"The request is larger than the {limit:,} bytes this portal accepts."
+    return _error_page(413, "Request too large")(error)
 
 
 def _error_page(code: int, title: str) -> Callable:

@@ -63,7 +63,7 @@ def test_spec_documents_parameters_bodies_and_errors(client):
     assert orders["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/OrderRequest"
     }
-    assert set(orders["responses"]) == {"201", "400", "401", "403", "409", "422"}
+    assert set(orders["responses"]) == {"201", "400", "401", "403", "409", "413", "422"}
     order_request = spec["components"]["schemas"]["OrderRequest"]
     assert order_request["required"] == ["service_id"]
     assert order_request["additionalProperties"] is False

@@ -58,7 +58,7 @@ class Operation:
         if self.query or self.body:
             statuses.add(422)
         if self.body:
-            statuses.add(400)
+            statuses.update((400, 413))
         return sorted(statuses)
 
 

@@ -366,7 +366,7 @@ class ErrorBody(ResponseModel):
         description="session_full, slot_unavailable, invalid_transition, hold_expired, "
         "credit_expired, not_bookable, cancellation_window_closed, already_booked, "
         "validation_error, malformed_json, unauthorized, invalid_token, forbidden, not_found, "
-        "method_not_allowed"
+        "method_not_allowed, request_too_large"
     )
     message: str
     fields: dict[str, str] = Field(description="Field name -> what is wrong with it.")

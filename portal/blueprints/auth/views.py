@@ -1,6 +1,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -13,6 +14,18 @@ from .forms import LoginForm, PasswordChangeForm
 
 def _login_limit() -> str:
     return current_app.config["PORTAL_LOGIN_RATE_LIMIT"]
+
+
+def _password_change_limit() -> str:
+    return current_app.config["PORTAL_PASSWORD_CHANGE_RATE_LIMIT"]
+
+
+def _signed_in_user_key() -> str:
+    # Per account, not per address: whoever holds a session gains no guesses by moving.
+    # The id, not get_id(): that changes with the password and would reset the count.
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -54,6 +67,12 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(
+    _password_change_limit,
+    methods=["POST"],
+    key_func=_signed_in_user_key,
+    error_message="Too many password change attempts.",
+)
 @login_required
 def change_password():
     form = PasswordChangeForm()

@@ -11,6 +11,7 @@ from flask import jsonify, request
 from google.protobuf.json_format import ParseError
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ... import booking
 from ...extensions import csrf
@@ -55,6 +56,12 @@ def room_event(event: WebhookEvent) -> booking.RoomEvent:
         occurred_at=_moment(event.created_at) or datetime.now(UTC),
         participant=participant,
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    # A 4xx, not the page: LiveKit must drop what no retry can make smaller (MAX_CONTENT_LENGTH).
+    return _error(413, "request body too large")
 
 
 @bp.post("/livekit")
