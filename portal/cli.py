@@ -38,6 +38,16 @@ def register_cli(app: Flask) -> None:
         released = booking.release_expired_holds()
         click.echo(f"released {released} booking(s) whose hold had lapsed")
 
+    @app.cli.command("prune-room-events")
+    def prune_room_events_command():
+        """Forget LiveKit event ids applied before the retention period (safe to run from cron)."""
+        try:
+            pruned = booking.prune_processed_room_events()
+        except InvalidInput as exc:
+            raise click.ClickException(exc.message) from exc
+        days = app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"]
+        click.echo(f"removed {pruned} processed room event id(s) older than {days} day(s)")
+
     @app.cli.command("mark-attendance")
     def mark_attendance_command():
         """Complete sessions left open past their end + grace, record attendance (cron-safe)."""

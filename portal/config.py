@@ -70,6 +70,10 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_ATTENDANCE_MIN_SECONDS": _env_int("PORTAL_ATTENDANCE_MIN_SECONDS", 1),
         "PORTAL_ATTENDANCE_GRACE_MINUTES": _env_int("PORTAL_ATTENDANCE_GRACE_MINUTES", 60),
         "PORTAL_ATTENDANCE_SLACK_MINUTES": _env_int("PORTAL_ATTENDANCE_SLACK_MINUTES", 5),
+        # Applied LiveKit event ids are kept this many days, then pruned by
+        # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
+        # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
+        "PORTAL_ROOM_EVENT_RETENTION_DAYS": _env_int("PORTAL_ROOM_EVENT_RETENTION_DAYS", 30),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),

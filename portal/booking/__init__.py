@@ -48,6 +48,7 @@ from .rooms import (
     RoomEvent,
     check_can_join,
     join_window_state,
+    prune_processed_room_events,
     record_room_event,
 )
 from .seats import release_expired_holds
@@ -85,6 +86,7 @@ __all__ = [
     "cutoff_passed",
     "enroll_in_course",
     "join_window_state",
+    "prune_processed_room_events",
     "record_room_event",
     "purchase",
     "purchase_by_ids",

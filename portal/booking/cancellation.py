@@ -54,13 +54,17 @@ def cancel_booking(
     actor: User,
     *,
     reason: str = "",
+    client_requested: bool = False,
     now: datetime | None = None,
 ) -> Booking | None:
     """Cancel one booking and free its seat. Returns the returned credit, if any.
 
-    The booking's own client may cancel only before the service's cut-off; the
-    practitioner or staff may cancel at any time, and past the cut-off that is
-    recorded as a late cancel (kept apart from no-shows, credit forfeited).
+    The booking's own client may cancel only before the service's cut-off; past it
+    they have to ask the practitioner. The practitioner or staff may cancel at any
+    time. Past the cut-off, a cancel the client asked for (``client_requested``) is
+    the client's late cancel: kept apart from no-shows, credit forfeited. Removing a
+    client for any other reason is not the client's doing, so it is not a late
+    cancel and a credit comes back as before the cut-off.
     """
     now = now or utcnow()
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
@@ -71,24 +75,25 @@ def cancel_booking(
         raise InvalidTransition(
             f"The session is {session.status.label}; it can no longer be canceled."
         )
-    late = cutoff_passed(booking, now)
-    if late and actor.id == booking.user_id:
+    past_cutoff = cutoff_passed(booking, now)
+    if past_cutoff and actor.id == booking.user_id:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
             f"Bookings can be canceled online up to {hours} hours before the start; "
             "please contact your practitioner."
         )
+    late_cancel = past_cutoff and client_requested
     move_bookings(
         [booking],
         BookingStatus.CANCELED,
         now=now,
         cancel_reason=reason or "canceled",
         canceled_by_id=actor.id,
-        late_cancel=late,
+        late_cancel=late_cancel,
     )
     credit = None
     # Only a scheduled credit comes back; giving up an unscheduled one just cancels it.
-    if session.session_type in CREDIT_SESSION_TYPES and session.start_time and not late:
+    if session.session_type in CREDIT_SESSION_TYPES and session.start_time and not late_cancel:
         credit = _return_credit(booking, session, now)
     else:
         _close_unpaid_order(booking.order, now)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..database import utcnow
 from ..extensions import db
@@ -236,6 +236,23 @@ def record_room_event(event: RoomEvent) -> str:
             record_session_outcomes(session)
     db.session.flush()
     return APPLIED
+
+
+@unit_of_work
+def prune_processed_room_events(*, now: datetime | None = None) -> int:
+    """Forget applied event ids older than PORTAL_ROOM_EVENT_RETENTION_DAYS; returns how many.
+
+    An id only has to outlive LiveKit's redeliveries of its event; one pruned too early
+    would let a late redelivery count twice, so a retention under a day is refused.
+    """
+    days = current_app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"]
+    if days < 1:
+        raise InvalidInput(f"PORTAL_ROOM_EVENT_RETENTION_DAYS must be at least 1 (it is {days}).")
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    pruned = db.session.execute(
+        delete(ProcessedRoomEvent).where(ProcessedRoomEvent.processed_at < cutoff)
+    )
+    return pruned.rowcount
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

@@ -103,7 +103,9 @@ def ran(practitioner) -> RanSession:
     ana, ben, cleo, dan = (make_user(name=n) for n in ("Ana", "Ben", "Cleo", "Dan"))
     session = book_past_session(practitioner, [ana, ben, cleo, dan], past(3))
     seat = next(b for b in session.bookings if b.user_id == dan.id)
-    booking.cancel_booking(seat, practitioner, now=session.start_time - timedelta(hours=3))
+    booking.cancel_booking(
+        seat, practitioner, client_requested=True, now=session.start_time - timedelta(hours=3)
+    )
     join(session, practitioner, 0, 60, kind="host")
     join(session, ana, 2, 20)
     join(session, ana, 25, 50)

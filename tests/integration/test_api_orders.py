@@ -350,14 +350,18 @@ def test_not_bookable(apis, practitioner):
     refused(schedule(apis["client"], seat["id"], future(days=9)), 409, "not_bookable")
 
 
-def test_cancellation_window_closed_for_the_client_not_the_practitioner(apis, practitioner):
+@pytest.mark.parametrize("client_requested", [False, True])
+def test_cancellation_window_closed_for_the_client_not_the_practitioner(
+    apis, practitioner, client_requested
+):
     service = make_service(practitioner, price_cents=0, cancellation_cutoff_hours=24 * 30)
     seat = created(buy(apis["client"], service_id=service.id, start_time=iso(future(days=3))))[
         "bookings"
     ][0]
     refused(cancel(apis["client"], seat["id"]), 409, "cancellation_window_closed")
-    assert ok(cancel(apis["practitioner"], seat["id"]))["booking"]["status"] == "canceled"
-    assert db.session.get(Booking, seat["id"]).late_cancel is True
+    canceled = ok(cancel(apis["practitioner"], seat["id"], client_requested=client_requested))
+    assert canceled["booking"]["status"] == "canceled"
+    assert db.session.get(Booking, seat["id"]).late_cancel is client_requested
 
 
 @pytest.mark.parametrize(

@@ -290,7 +290,10 @@ def test_session_page_lists_late_cancels_and_its_query_count_is_fixed(client, au
     from portal import booking
 
     booking.cancel_booking(
-        large.bookings[-1], practitioner, now=large.start_time - timedelta(hours=1)
+        large.bookings[-1],
+        practitioner,
+        client_requested=True,
+        now=large.start_time - timedelta(hours=1),
     )
     for user in many[:10]:
         join(large, user, 0, 20)

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from sqlalchemy import func, select
 
+from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (
     AttendanceOutcome,
     Booking,
     Order,
+    ProcessedRoomEvent,
     Service,
     ServiceSession,
     ServiceType,
@@ -71,6 +76,57 @@ def test_create_user_refuses_a_duplicate_and_a_bad_timezone(runner):
     )
     assert bad_zone.exit_code != 0 and "Unknown timezone" in bad_zone.output
     assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def add_processed_events(**ages_in_days: int) -> None:
+    now = utcnow()
+    db.session.add_all(
+        ProcessedRoomEvent(
+            event_id=f"EV_{name}",
+            event="room_started",
+            room_name="room",
+            processed_at=now - timedelta(days=days),
+        )
+        for name, days in ages_in_days.items()
+    )
+    db.session.commit()
+
+
+def test_prune_room_events_reports_what_it_removed(app, runner):
+    add_processed_events(old=45, new=1)
+
+    result = runner.invoke(args=["prune-room-events"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "removed 1 processed room event id(s) older than 30 day(s)\n"
+    assert set(db.session.scalars(select(ProcessedRoomEvent.event_id))) == {"EV_new"}
+    again = runner.invoke(args=["prune-room-events"])
+    assert "removed 0 processed room event id(s)" in again.output
+
+
+def test_prune_room_events_refuses_a_retention_under_a_day(app, runner):
+    app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] = 0
+
+    result = runner.invoke(args=["prune-room-events"])
+
+    assert result.exit_code != 0
+    assert "PORTAL_ROOM_EVENT_RETENTION_DAYS must be at least 1" in result.output
+
+
+class TestRetentionFromTheEnvironment:
+    @pytest.fixture
+    def app_config(self, monkeypatch):
+        # Set the way an operator sets it: in the environment the config is read from.
+        monkeypatch.setenv("PORTAL_ROOM_EVENT_RETENTION_DAYS", "7")
+        return {}
+
+    def test_prune_room_events_uses_it(self, app, runner):
+        add_processed_events(week_old=8, days_old=6)
+
+        result = runner.invoke(args=["prune-room-events"])
+
+        assert "removed 1 processed room event id(s) older than 7 day(s)" in result.output
+        assert set(db.session.scalars(select(ProcessedRoomEvent.event_id))) == {"EV_days_old"}
 
 
 def test_expire_holds_reports_what_it_released(runner):

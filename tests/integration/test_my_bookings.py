@@ -219,7 +219,9 @@ def test_a_late_cancel_by_the_practitioner_shows_the_credit_forfeited(
     credit = order.bookings[0]
     start = day_at(5, 9)
     booking.schedule_credit(credit, start)
-    booking.cancel_booking(credit, practitioner, now=start - timedelta(hours=2))
+    booking.cancel_booking(
+        credit, practitioner, client_requested=True, now=start - timedelta(hours=2)
+    )
     client = signed_in(client_user)
 
     page = text_of(client.get("/bookings/"))

@@ -216,6 +216,69 @@ def test_roster_lists_attendees_and_the_practitioner_adds_and_removes_one(
     assert seat.status == BookingStatus.CANCELED
 
 
+LATE_CANCEL_BUTTON = re.compile(r'<button[^>]*name="client_requested"[^>]*>Late cancel</button>')
+
+
+def test_removing_a_client_past_the_cutoff_is_no_late_cancel_and_returns_their_credit(
+    signed_in, practitioner, client_user
+):
+    yoga = make_service(practitioner, cancellation_cutoff_hours=24 * 30)
+    bundle = make_service(practitioner, ServiceType.BUNDLE, price_cents=0, components=[(yoga, 3)])
+    order = booking.buy_credits(client_user, bundle)
+    seat = order.bookings[0]
+    booking.schedule_credit(seat, future(days=5, hour=10))
+    session = seat.service_session
+    web = signed_in(practitioner)
+    assert LATE_CANCEL_BUTTON.search(web.get(f"/calendar/sessions/{session.id}").text)
+
+    removed = web.post(
+        f"/calendar/sessions/{session.id}/attendees/{seat.id}/remove",
+        headers={"HX-Request": "true"},
+    ).text
+
+    assert f"{client_user.name} is removed; their seat is free. Their credit is returned." in (
+        removed
+    )
+    assert '<span class="badge">late cancel</span>' not in removed
+    db.session.refresh(seat)
+    assert seat.status == BookingStatus.CANCELED and seat.late_cancel is False
+    db.session.refresh(order)
+    assert sum(b.status == BookingStatus.DRAFT for b in order.bookings) == 3
+
+
+def test_late_cancel_on_the_roster_records_the_clients_late_cancel(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=3, cancellation_cutoff_hours=24 * 30)
+    order = booking.book_workshop_seat(client_user, session)
+    booking.confirm_payment(order)
+    seat = order.bookings[0]
+
+    canceled = (
+        signed_in(practitioner)
+        .post(
+            f"/calendar/sessions/{session.id}/attendees/{seat.id}/remove",
+            data={"client_requested": "y"},
+            headers={"HX-Request": "true"},
+        )
+        .text
+    )
+
+    assert f"{client_user.name} is canceled at their request; their seat is free." in canceled
+    assert '<span class="badge">late cancel</span>' in canceled
+    db.session.refresh(seat)
+    assert seat.status == BookingStatus.CANCELED and seat.late_cancel is True
+
+
+def test_late_cancel_is_offered_only_past_the_cutoff(signed_in, practitioner, client_user):
+    session = make_workshop(practitioner, seats=3, start=future(days=5))
+    booking.book_workshop_seat(client_user, session)
+
+    page = signed_in(practitioner).get(f"/calendar/sessions/{session.id}").text
+
+    assert f"Remove {client_user.name}" in page and not LATE_CANCEL_BUTTON.search(page)
+
+
 def test_adding_an_unknown_email_says_so(signed_in, practitioner):
     session = make_workshop(practitioner)
     html = (

@@ -57,7 +57,10 @@ def ran_session(practitioner, clients):
     ana, ben, cleo, dan, eve = clients
     session = book_past_session(practitioner, clients, past(days=2))
     booking.cancel_booking(
-        seat_of(session, eve), practitioner, now=session.start_time - timedelta(hours=2)
+        seat_of(session, eve),
+        practitioner,
+        client_requested=True,
+        now=session.start_time - timedelta(hours=2),
     )
     join(session, practitioner, 0, 60, kind="host")
     join(session, ana, 1, 60)

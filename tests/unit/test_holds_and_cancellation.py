@@ -183,19 +183,77 @@ def test_client_cannot_cancel_past_the_cutoff(practitioner, client_user):
     assert credit.status == BookingStatus.CONFIRMED
 
 
-def test_practitioner_cancel_past_the_cutoff_is_late_and_forfeits_the_credit(
+def test_client_asking_for_a_cancel_does_not_open_the_window_to_them(practitioner, client_user):
+    order, credit = _scheduled_credit(practitioner, client_user)
+    near_start = credit.get_start_time() - timedelta(hours=2)
+
+    with pytest.raises(booking.CancellationWindowClosed):
+        booking.cancel_booking(credit, client_user, client_requested=True, now=near_start)
+
+    db.session.refresh(credit)
+    assert credit.status == BookingStatus.CONFIRMED and credit.late_cancel is False
+
+
+def test_a_cancel_the_client_asked_for_past_the_cutoff_is_late_and_forfeits_the_credit(
     practitioner, client_user
 ):
     order, credit = _scheduled_credit(practitioner, client_user)
     near_start = credit.get_start_time() - timedelta(hours=2)
 
-    returned = booking.cancel_booking(credit, practitioner, reason="called in", now=near_start)
+    returned = booking.cancel_booking(
+        credit, practitioner, reason="called in", client_requested=True, now=near_start
+    )
 
     assert returned is None
     db.session.refresh(credit)
     assert credit.status == BookingStatus.CANCELED and credit.late_cancel is True
+    assert credit.canceled_by_id == practitioner.id
     db.session.refresh(order)
     assert sum(b.status == BookingStatus.DRAFT for b in order.bookings) == 2
+
+
+@pytest.mark.parametrize("remover", ["practitioner", "staff_user"])
+def test_removing_a_client_past_the_cutoff_is_no_late_cancel_and_returns_the_credit(
+    request, remover, practitioner, client_user
+):
+    order, credit = _scheduled_credit(practitioner, client_user)
+    near_start = credit.get_start_time() - timedelta(hours=2)
+    actor = request.getfixturevalue(remover)
+
+    returned = booking.cancel_booking(
+        credit, actor, reason="removed by practitioner", now=near_start
+    )
+
+    db.session.refresh(credit)
+    assert credit.status == BookingStatus.CANCELED and credit.late_cancel is False
+    assert returned is not None and returned.status == BookingStatus.DRAFT
+    assert returned.order_id == order.id and returned.user_id == client_user.id
+    db.session.refresh(order)
+    assert sum(b.status == BookingStatus.DRAFT for b in order.bookings) == 3
+
+
+def test_asking_before_the_cutoff_is_no_late_cancel(practitioner, client_user):
+    order, credit = _scheduled_credit(practitioner, client_user)
+
+    returned = booking.cancel_booking(credit, practitioner, client_requested=True)
+
+    db.session.refresh(credit)
+    assert credit.late_cancel is False and returned is not None
+
+
+def test_removing_a_workshop_client_past_the_cutoff_is_no_late_cancel(practitioner, client_user):
+    session = make_workshop(practitioner, seats=3)
+    order = booking.book_workshop_seat(client_user, session)
+    booking.confirm_payment(order)
+    seat = order.bookings[0]
+
+    assert (
+        booking.cancel_booking(seat, practitioner, now=session.start_time - timedelta(minutes=5))
+        is None
+    )
+
+    db.session.refresh(seat)
+    assert seat.status == BookingStatus.CANCELED and seat.late_cancel is False
 
 
 def test_canceling_a_session_returns_credits_to_their_owners(practitioner, client_user):

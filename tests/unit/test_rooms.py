@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import booking
 from portal.booking.rooms import ParticipantSnapshot, RoomEvent
+from portal.database import utcnow
 from portal.extensions import db
-from portal.models import Role, Room, RoomParticipant
+from portal.models import ProcessedRoomEvent, Role, Room, RoomParticipant
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.livekit import confirmed_seat
 
@@ -140,3 +141,58 @@ def test_attended_seconds_sums_each_users_sids_and_leaves_out_anonymous_ones(
         practitioner.id: 60 * 60,
         other.id: 60 * 60,
     }
+
+
+def processed_ids() -> set[str]:
+    return set(db.session.scalars(select(ProcessedRoomEvent.event_id)))
+
+
+def age_event(event_id: str, days: float) -> None:
+    db.session.execute(
+        update(ProcessedRoomEvent)
+        .where(ProcessedRoomEvent.event_id == event_id)
+        .values(processed_at=utcnow() - timedelta(days=days))
+    )
+    db.session.commit()
+
+
+def test_pruning_forgets_ids_past_the_retention_and_keeps_recent_ones(app, workshop):
+    room = workshop.livekit_room_name
+    old, edge, recent = (
+        event("participant_joined", room, minute, f"PA_{minute}", f"guest_{minute}")
+        for minute in (1, 2, 3)
+    )
+    for applied in (old, edge, recent):
+        assert booking.record_room_event(applied) == "applied"
+    assert app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] == 30
+    age_event(old.id, 31)
+    age_event(edge.id, 29.9)
+
+    assert booking.prune_processed_room_events() == 1
+
+    assert processed_ids() == {edge.id, recent.id}
+    assert booking.record_room_event(recent) == "duplicate"
+    assert booking.record_room_event(edge) == "duplicate"
+    assert booking.prune_processed_room_events() == 0
+
+
+def test_pruning_follows_the_configured_retention(app, workshop):
+    applied = event("room_started", workshop.livekit_room_name, 0)
+    booking.record_room_event(applied)
+    age_event(applied.id, 3)
+    app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] = 2
+
+    assert booking.prune_processed_room_events() == 1
+    assert processed_ids() == set()
+
+
+@pytest.mark.parametrize("days", [0, -5])
+def test_a_retention_under_a_day_is_refused_and_prunes_nothing(app, workshop, days):
+    applied = event("room_started", workshop.livekit_room_name, 0)
+    booking.record_room_event(applied)
+    app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] = days
+
+    with pytest.raises(booking.InvalidInput, match="at least 1"):
+        booking.prune_processed_room_events(now=utcnow() + timedelta(days=365))
+
+    assert processed_ids() == {applied.id}

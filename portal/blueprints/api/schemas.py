@@ -125,6 +125,12 @@ class ScheduleRequest(RequestModel):
 
 class CancelRequest(RequestModel):
     reason: Text = Field("", max_length=200)
+    client_requested: bool = Field(
+        False,
+        description="Practitioner or staff: the client asked for this cancel. Past the "
+        "service's cut-off that makes it the client's late cancel (a credit is forfeited); "
+        "otherwise the client gets their credit back.",
+    )
 
 
 # Responses

@@ -439,10 +439,13 @@ def cancel_booking(user: User, booking_id: int, body: CancelRequest):
     """Cancel a booking and free its seat.
 
     The client may cancel up to the service's cut-off; the practitioner and staff at
-    any time (a late cancel). A canceled package/bundle booking returns its credit.
+    any time. Past the cut-off, a cancel the client asked for is their late cancel and
+    forfeits a package/bundle credit; any other canceled package/bundle booking returns it.
     """
     found = visible_booking(user, booking_id)
-    credit = booking.cancel_booking(found, user, reason=body.reason)
+    credit = booking.cancel_booking(
+        found, user, reason=body.reason, client_requested=body.client_requested
+    )
     return CancelResponse(
         booking=booking_out(booking_with_session(booking_id)),
         credit=booking_out(booking_with_session(credit.id)) if credit else None,

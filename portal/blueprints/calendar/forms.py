@@ -1,5 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, SelectField, StringField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ...booking import DomainError
@@ -37,4 +45,7 @@ class AddClientForm(FlaskForm):
 
 
 class RemoveClientForm(FlaskForm):
-    """CSRF only: the booking is named in the URL."""
+    """The booking is named in the URL; past the cut-off the practitioner says whether the
+    client asked to cancel (their late cancel) or is being removed (not the client's doing)."""
+
+    client_requested = BooleanField("The client asked to cancel")

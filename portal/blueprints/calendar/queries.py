@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ... import booking
 from ...database import MAX_ID, utcnow
 from ...extensions import db
 from ...models import Booking, Role, ServiceSession, SessionStatus, User
@@ -70,6 +71,12 @@ def load_session(session_id: int, *, write: bool = False) -> ServiceSession:
     elif not current_user.is_staff or write:
         abort(403)
     return session
+
+
+def seats_past_cutoff(session: ServiceSession) -> set[int]:
+    """Ids of the session's bookings whose client can no longer cancel them online."""
+    now = utcnow()
+    return {b.id for b in session.bookings if booking.cutoff_passed(b, now)}
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

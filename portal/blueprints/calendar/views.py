@@ -25,6 +25,7 @@ from .queries import (
     find_client,
     load_session,
     practitioners,
+    seats_past_cutoff,
     session_list,
 )
 
@@ -167,7 +168,8 @@ def show_session(session_id: int):
         session=session,
         can_edit=session.practitioner_id == current_user.id,
         add_form=AddClientForm(),
-        remove_form=RemoveClientForm(),
+        remove_form=RemoveClientForm(formdata=None),
+        past_cutoff=seats_past_cutoff(session),
         cancel_form=CancelSessionForm(),
     )
 
@@ -233,7 +235,8 @@ def _roster(session, add_form=None):
         session=session,
         can_edit=True,
         add_form=add_form or AddClientForm(formdata=None),
-        remove_form=RemoveClientForm(),
+        remove_form=RemoveClientForm(formdata=None),
+        past_cutoff=seats_past_cutoff(session),
         cancel_form=CancelSessionForm(),
     )
 
@@ -267,13 +270,22 @@ def remove_attendee(session_id: int, booking_id: int):
     seat = next((b for b in session.bookings if b.id == booking_id), None)
     if seat is None:
         abort(404)
-    if RemoveClientForm().validate_on_submit():
+    form = RemoveClientForm()
+    if form.validate_on_submit():
+        client_requested = form.client_requested.data
+        done = "canceled at their request" if client_requested else "removed"
         try:
-            booking.cancel_booking(seat, current_user, reason="removed by practitioner")
+            credit = booking.cancel_booking(
+                seat,
+                current_user,
+                reason=f"{done} by practitioner",
+                client_requested=client_requested,
+            )
         except booking.DomainError as error:
             flash(error.message, "error")
         else:
-            flash(f"{seat.user.name} is removed; their seat is free.", "success")
+            returned = " Their credit is returned." if credit else ""
+            flash(f"{seat.user.name} is {done}; their seat is free.{returned}", "success")
     if not is_htmx():
         return redirect(url_for("calendar.show_session", session_id=session.id))
     return _roster(session)
