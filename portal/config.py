@@ -51,7 +51,7 @@ def build_config(instance_path: str) -> dict:
         "LIVEKIT_URL": os.environ.get("LIVEKIT_URL", ""),
         "LIVEKIT_API_KEY": os.environ.get("LIVEKIT_API_KEY", ""),
         "LIVEKIT_API_SECRET": os.environ.get("LIVEKIT_API_SECRET", ""),
-        # The video room opens this many minutes before a session starts.
+        # The video room opens, and "Join" shows, this many minutes before a session starts.
         "PORTAL_JOIN_MINUTES_BEFORE": _env_int("PORTAL_JOIN_MINUTES_BEFORE", 10),
         # A join token only has to outlive the click on "Join"; LiveKit refreshes it after.
         "PORTAL_JOIN_TOKEN_TTL_MINUTES": _env_int("PORTAL_JOIN_TOKEN_TTL_MINUTES", 15),
@@ -61,7 +61,6 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_WAITLIST_OFFER_MINUTES": _env_int("PORTAL_WAITLIST_OFFER_MINUTES", 120),
         # The payment provider new orders use (see portal/booking/payment_providers.py).
         "PORTAL_PAYMENT_PROVIDER": os.environ.get("PORTAL_PAYMENT_PROVIDER", "manual"),
-        # "Join" shows this many minutes before a confirmed session starts.
         # SQLite waits this long for the write lock before giving up.
         "PORTAL_SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000),
         # Attendance: total room time that counts as attended (1 = any join), how long
