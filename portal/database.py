@@ -8,6 +8,8 @@ PostgreSQL: READ COMMITTED plus explicit row locks taken by the domain layer.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -82,8 +84,34 @@ def configure_engine(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_on_begin(conn):
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get(IMMEDIATE, False):
+            _begin_immediate(conn.connection.dbapi_connection, busy_ms)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+# SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries, so a
+# writer queued behind a 1 ms transaction often sleeps while the lock sits free.
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.0002, 0.002
+
+
+def _begin_immediate(dbapi_connection, busy_ms: int) -> None:
+    """BEGIN IMMEDIATE, polling the write lock at a fine grain until busy_ms."""
+    deadline = time.monotonic() + busy_ms / 1000
+    pause = _FIRST_PAUSE
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LONGEST_PAUSE)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {busy_ms}")
 
 
 _WROTE = "portal_transaction_wrote"
