@@ -134,6 +134,18 @@ def _forget_write(session, transaction):
         session.info.pop(_WROTE, None)
 
 
+def _carry_on_reading_transaction(session) -> bool:
+    """On PostgreSQL a request's read-only transaction simply becomes the unit of
+    work: under READ COMMITTED every statement reads the latest committed rows and
+    the unit takes its own row locks, so ending it first would only cost a COMMIT
+    and a BEGIN. SQLite must begin afresh to take the write lock up front."""
+    return (
+        session.in_transaction()
+        and not is_sqlite(session.get_bind())
+        and not (session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+    )
+
+
 def _end_read_transaction(session) -> None:
     """Close the request's open transaction before the write lock is taken.
 
@@ -176,15 +188,17 @@ def kept_loaded() -> Iterator[None]:
 def write_transaction() -> Iterator[None]:
     """One all-or-nothing unit of work for the domain layer.
 
-    Ends whatever read transaction the request had open, starts a fresh one that
-    holds the SQLite write lock from its first statement (PostgreSQL needs no
-    such thing: the domain takes row locks), commits on success and rolls back
-    on any error, so an operation that writes N rows writes all or none.
+    Ends whatever read transaction the request had open (on PostgreSQL a read-only
+    one carries on instead), starts a fresh one that holds the SQLite write lock
+    from its first statement (PostgreSQL needs no such thing: the domain takes row
+    locks), commits on success and rolls back on any error, so an operation that
+    writes N rows writes all or none.
     """
     session = db.session()
-    if session.in_transaction():
-        _end_read_transaction(session)
-    session.connection(execution_options={IMMEDIATE: True})
+    if not _carry_on_reading_transaction(session):
+        if session.in_transaction():
+            _end_read_transaction(session)
+        session.connection(execution_options={IMMEDIATE: True})
     try:
         yield
         session.commit()
