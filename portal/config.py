@@ -80,6 +80,9 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_PASSWORD_CHANGE_RATE_LIMIT": os.environ.get(
             "PORTAL_PASSWORD_CHANGE_RATE_LIMIT", "5 per minute; 20 per hour"
         ),
+        # Per token's user (or per address without a valid token): well above what an
+        # integration sends, low enough to stop token guessing and runaway scripts.
+        "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "300 per minute"),
         # No form, API body or LiveKit event comes near 1 MiB; bigger bodies are refused (413)
         # before anything reads them into memory.
         "MAX_CONTENT_LENGTH": _env_int("PORTAL_MAX_CONTENT_LENGTH", 1024 * 1024),

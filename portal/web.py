@@ -7,6 +7,7 @@ import functools
 import hmac
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, abort, current_app, flash, render_template, request
@@ -80,16 +81,33 @@ def flash_domain_error(error) -> None:
     flash(error.message, "error")
 
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self' wss: https:; frame-ancestors 'none'; base-uri 'self'; "
-        "form-action 'self'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+def livekit_origins(livekit_url: str) -> list[str]:
+    """The LiveKit server's WebSocket origin and its HTTP(S) twin: livekit-client also calls
+    the same host over HTTP. Plain ws:// and http:// only for a development server."""
+    if not livekit_url:
+        return []
+    parts = urlsplit(livekit_url)
+    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.netloc:
+        raise ValueError(f"LIVEKIT_URL must look like wss://livekit.example.com: {livekit_url!r}")
+    secure = parts.scheme in ("wss", "https")
+    return [
+        f"{'wss' if secure else 'ws'}://{parts.netloc}",
+        f"{'https' if secure else 'http'}://{parts.netloc}",
+    ]
+
+
+def security_headers(livekit_url: str) -> dict[str, str]:
+    connect = " ".join(["'self'", *livekit_origins(livekit_url)])
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'"
+        ),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
 
 
 class IdConverter(IntegerConverter):
@@ -112,9 +130,12 @@ def register_web(app: Flask) -> None:
         if "\x00" in request.path or any("\x00" in value for value in fields):
             abort(400, "The request contains a NUL character.")
 
+    # Once per app: the LiveKit server is configuration, not something a request changes.
+    headers = security_headers(app.config["LIVEKIT_URL"])
+
     @app.after_request
     def _security_headers(response):
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         if app.config["SESSION_COOKIE_SECURE"]:
             # Served over HTTPS (SESSION_COOKIE_SECURE=1): browsers must not fall back to http.

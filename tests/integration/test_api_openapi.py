@@ -52,7 +52,7 @@ def test_spec_documents_parameters_bodies_and_errors(client):
     assert params["start"]["required"] and params["end"]["required"]
     assert params["start"]["schema"] == {"type": "string", "format": "date-time"}
     assert not params["practitioner_id"]["required"]
-    assert set(calendar["responses"]) == {"200", "401", "403", "422"}
+    assert set(calendar["responses"]) == {"200", "401", "403", "422", "429"}
     event = spec["components"]["schemas"]["Event"]["properties"]
     assert {"service_session_id", "attendee_count", "livekit_room", "attendees"} <= set(event)
     attendee = spec["components"]["schemas"]["Attendee"]["properties"]
@@ -63,7 +63,7 @@ def test_spec_documents_parameters_bodies_and_errors(client):
     assert orders["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/OrderRequest"
     }
-    assert set(orders["responses"]) == {"201", "400", "401", "403", "409", "413", "422"}
+    assert set(orders["responses"]) == {"201", "400", "401", "403", "409", "413", "422", "429"}
     order_request = spec["components"]["schemas"]["OrderRequest"]
     assert order_request["required"] == ["service_id"]
     assert order_request["additionalProperties"] is False
@@ -73,6 +73,13 @@ def test_spec_documents_parameters_bodies_and_errors(client):
     assert cancel["requestBody"]["required"] is False
     assert spec["security"] == [{"bearerAuth": []}]
     assert spec["paths"]["/api/v1/openapi.json"]["get"]["security"] == []
+    # Every call, the public spec included, counts against the rate limit.
+    limited = {
+        f"{method} {path}": "429" in operation["responses"]
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+    }
+    assert all(limited.values()), limited
 
 
 def test_spec_documents_the_attendance_endpoints(client):
@@ -81,7 +88,7 @@ def test_spec_documents_the_attendance_endpoints(client):
 
     attendance = spec["paths"]["/api/v1/sessions/{session_id}/attendance"]["get"]
     assert [p["name"] for p in attendance["parameters"]] == ["session_id"]
-    assert set(attendance["responses"]) == {"200", "401", "403", "404"}
+    assert set(attendance["responses"]) == {"200", "401", "403", "404", "429"}
     assert attendance["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/SessionAttendanceOut"
     }
@@ -107,7 +114,7 @@ def test_spec_documents_the_attendance_endpoints(client):
     assert params["start"]["required"] and params["end"]["required"]
     assert not params["practitioner_id"]["required"] and not params["service_id"]["required"]
     assert params["service_id"]["schema"]["minimum"] == 1
-    assert set(report["responses"]) == {"200", "401", "403", "422"}
+    assert set(report["responses"]) == {"200", "401", "403", "422", "429"}
     assert {"total", "by_service", "by_client", "weekly"} <= set(
         schemas["NoShowReportOut"]["required"]
     )
@@ -116,7 +123,7 @@ def test_spec_documents_the_attendance_endpoints(client):
 
     completion = spec["paths"]["/api/v1/courses/{service_id}/completion"]["get"]
     assert [p["name"] for p in completion["parameters"]] == ["service_id"]
-    assert set(completion["responses"]) == {"200", "401", "403", "404"}
+    assert set(completion["responses"]) == {"200", "401", "403", "404", "429"}
     enrollee = schemas["Enrollee"]["properties"]
     assert {"user_id", "attended", "completed", "rate"} <= set(enrollee)
 

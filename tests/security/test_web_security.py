@@ -10,7 +10,9 @@ import pytest
 from limits import parse
 
 from portal.config import build_config
+from tests.fixtures.app import make_app
 from tests.fixtures.factories import PASSWORD
+from tests.fixtures.livekit import LIVEKIT_URL
 from tests.fixtures.security import (
     browser,
     csp_blocked_markup,
@@ -137,6 +139,41 @@ def test_the_header_check_catches_a_weakened_policy(client):
     del response.headers["Referrer-Policy"]
     problems = missing_security_headers(response)
     assert len(problems) == 3, problems
+
+
+def connect_sources(response) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    directive = next(d.split() for d in policy.split(";") if d.split()[0] == "connect-src")
+    return directive[1:]
+
+
+@pytest.mark.parametrize(
+    ("app_config", "expected"),
+    [
+        ({"LIVEKIT_URL": ""}, ["'self'"]),
+        (
+            {"LIVEKIT_URL": LIVEKIT_URL},
+            ["'self'", "wss://livekit.portal.test", "https://livekit.portal.test"],
+        ),
+        # A development server over plain ws://, on a port, reached under a path.
+        (
+            {"LIVEKIT_URL": "ws://127.0.0.1:7880/rtc"},
+            ["'self'", "ws://127.0.0.1:7880", "http://127.0.0.1:7880"],
+        ),
+    ],
+)
+def test_pages_may_connect_only_to_the_portal_and_its_livekit_server(client, expected):
+    for path in ("/auth/login", "/api/v1/openapi.json", "/no/such/page"):
+        sources = connect_sources(client.get(path))
+        assert sources == expected, path
+        # No scheme wildcard (wss:, https:) and no host wildcard.
+        assert not any(source.endswith(":") or "*" in source for source in sources)
+
+
+@pytest.mark.parametrize("livekit_url", ["livekit.example.com", "ftp://livekit.example.com"])
+def test_a_livekit_url_that_names_no_server_stops_the_app_starting(database_url, livekit_url):
+    with pytest.raises(ValueError, match="LIVEKIT_URL"):
+        make_app(database_url, LIVEKIT_URL=livekit_url)
 
 
 @pytest.mark.parametrize(

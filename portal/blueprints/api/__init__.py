@@ -1,14 +1,33 @@
-from flask import Blueprint
+from flask import Blueprint, current_app
+from flask_limiter.util import get_remote_address
 
 from ...booking import DomainError
-from ...extensions import csrf
+from ...extensions import csrf, limiter
 from .errors import ApiError, error_response
-from .registry import ApiRegistry
+from .registry import ApiRegistry, token_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens only: no cookie ever authenticates an API call, so there is nothing to forge.
 csrf.exempt(bp)
 api = ApiRegistry(bp)
+
+
+def _api_limit() -> str:
+    return current_app.config["PORTAL_API_RATE_LIMIT"]
+
+
+def _caller_key() -> str:
+    # Per user, so many tokens of one account share one budget; per address without a live
+    # token, so guessing tokens is limited too.
+    user = token_user()
+    return f"user:{user.id}" if user is not None else get_remote_address()
+
+
+# One budget for the whole API (shared scope), not one per endpoint. The 429 comes back as
+# the API's JSON error with Retry-After (portal/web.py, RATELIMIT_HEADERS_ENABLED).
+limiter.shared_limit(
+    _api_limit, scope="api", key_func=_caller_key, error_message="Too many API calls."
+)(bp)
 
 
 @bp.errorhandler(ApiError)

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import abort, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,7 +7,6 @@ from ... import booking
 from ...extensions import db
 from ...livekit import join_token, video_configured
 from ...models import ServiceSession
-from ...web import SECURITY_HEADERS
 from . import bp
 
 
@@ -22,16 +19,6 @@ def get_session(session_id: int) -> ServiceSession:
     if session is None:
         abort(404)
     return session
-
-
-def policy_reaching(livekit_url: str) -> str:
-    """The portal's CSP, letting the page reach the LiveKit server (ws:// in development)."""
-    parts = urlsplit(livekit_url)
-    secure = parts.scheme in ("wss", "https")
-    origins = f"{'wss' if secure else 'ws'}://{parts.netloc} {'https' if secure else 'http'}://{parts.netloc}"
-    return SECURITY_HEADERS["Content-Security-Policy"].replace(
-        "connect-src 'self'", f"connect-src 'self' {origins}"
-    )
 
 
 @bp.app_template_global("room_state")
@@ -56,6 +43,4 @@ def join(session_id: int):
     response = current_app.make_response(render_template("rooms/join.html", **context))
     # The page carries a bearer token: keep it out of every cache.
     response.headers["Cache-Control"] = "no-store"
-    if context["configured"]:
-        response.headers["Content-Security-Policy"] = policy_reaching(context["livekit_url"])
     return response
