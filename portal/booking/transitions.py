@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ..database import utcnow
 from ..extensions import db
@@ -104,7 +104,28 @@ def move_bookings(
         raise InvalidTransition(
             f"Booking {stuck[0].id} cannot move from {stuck[0].status.label} to {target.label}."
         )
+    if moved:
+        bookings_changed(select(Booking.service_session_id).where(Booking.id.in_(moved)))
     return moved
+
+
+def bookings_changed(session_ids) -> None:
+    """Bookings in these sessions (ids, or a subquery of them) were added or moved.
+
+    The ICS feed shows a session's seats taken and attendees, and each client's
+    booking status: one UPDATE for all of them bumps the revision (the feed's
+    SEQUENCE) so subscribed calendars replace their copy. The seat counter itself
+    is kept by database triggers.
+    """
+    db.session.execute(
+        update(ServiceSession)
+        .where(ServiceSession.id.in_(session_ids))
+        .values(revision=ServiceSession.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, ServiceSession):
+            db.session.expire(obj, ["revision", "updated_at"])
 
 
 def move_session(session: ServiceSession, target: SessionStatus, **values: Any) -> None:

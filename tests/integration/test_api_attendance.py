@@ -213,9 +213,11 @@ def test_a_late_canceled_client_sees_their_late_cancel_only(api_as, ran):
 
 def test_others_are_refused(api_as, practitioner, ran):
     other_practitioner = make_user(Role.PRACTITIONER)
-    for outsider in (make_user(), other_practitioner):
-        response = attendance(api_as(outsider), ran.session.id)
-        assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+    response = attendance(api_as(make_user()), ran.session.id)
+    assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+    # As on the attendance pages, another practitioner's session does not exist for them.
+    response = attendance(api_as(other_practitioner), ran.session.id)
+    assert response.status_code == 404 and error_of(response)["code"] == "not_found"
 
     # A private 1-on-1 session does not exist for anyone else.
     owner = make_user()
@@ -549,9 +551,11 @@ def test_course_completion_is_refused_to_others(api_as, practitioner):
     world = build_course_world(practitioner)
     other_practitioner = make_user(Role.PRACTITIONER)
     open_all_week(other_practitioner)
-    for outsider in (world.ana, other_practitioner):
-        response = completion(api_as(outsider), world.course.id)
-        assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+    response = completion(api_as(world.ana), world.course.id)
+    assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
+    # As on the completion page, another practitioner's course does not exist for them.
+    response = completion(api_as(other_practitioner), world.course.id)
+    assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     assert completion(api_as(None), world.course.id).status_code == 401
 
     hidden = free_course(practitioner, sessions=1, is_active=False)

@@ -52,7 +52,7 @@ def test_practitioner_feed_has_stable_uids_sequences_and_cancellations(
     uid = f"service-session-{kept.id}@estuary-portal"
     event = first[uid]
     assert str(event["SUMMARY"]) == "Kept"
-    assert int(event["SEQUENCE"]) == 0 and str(event["STATUS"]) == "CONFIRMED"
+    assert int(event["SEQUENCE"]) == 1 and str(event["STATUS"]) == "CONFIRMED"  # one booking
     assert event["DTSTART"].params["TZID"] == "America/New_York"
     assert event.decoded("DTSTART") == kept.start_time
     assert event.decoded("DTEND") == kept.end_time
@@ -69,7 +69,7 @@ def test_practitioner_feed_has_stable_uids_sequences_and_cancellations(
     booking.cancel_session(dropped, practitioner)
     second = events(fetch(web, url))
     assert set(second) == set(first)
-    assert int(second[uid]["SEQUENCE"]) == 1
+    assert int(second[uid]["SEQUENCE"]) == 2
     assert second[uid].decoded("DTSTART") == moved_to
     canceled = second[f"service-session-{dropped.id}@estuary-portal"]
     assert str(canceled["STATUS"]) == "CANCELLED" and int(canceled["SEQUENCE"]) == 1
@@ -92,6 +92,37 @@ def test_client_feed_lists_only_their_booked_sessions(signed_in, practitioner, c
     found = events(fetch(web, new_feed_url(web)))
     summaries = {str(e["SUMMARY"]): str(e["STATUS"]) for e in found.values()}
     assert summaries == {"Mine": "CONFIRMED", "Left": "CANCELLED"}
+
+
+def test_a_booking_or_a_cancel_is_a_new_sequence_in_both_feeds(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, start=future(days=4, hour=15), name="Circle")
+    uid = f"service-session-{session.id}@estuary-portal"
+    practitioner_web = signed_in(practitioner)
+    practitioner_feed = new_feed_url(practitioner_web)
+    before = events(fetch(practitioner_web, practitioner_feed))[uid]
+    assert client_user.name not in str(before["DESCRIPTION"])
+
+    seat = booking.book_workshop_seat(client_user, session).bookings[0]
+    booked = events(fetch(practitioner_web, practitioner_feed))[uid]
+    assert client_user.name in str(booked["DESCRIPTION"])
+    assert int(booked["SEQUENCE"]) > int(before["SEQUENCE"])
+    practitioner_web.post("/auth/logout")
+    client_web = signed_in(client_user)
+    client_feed = new_feed_url(client_web)
+    mine = events(fetch(client_web, client_feed))[uid]
+    assert str(mine["STATUS"]) == "CONFIRMED"
+
+    booking.cancel_booking(seat, client_user)
+    left = events(fetch(client_web, client_feed))[uid]
+    assert str(left["STATUS"]) == "CANCELLED"
+    assert int(left["SEQUENCE"]) > int(mine["SEQUENCE"])
+    client_web.post("/auth/logout")
+    practitioner_web = signed_in(practitioner)
+    emptied = events(fetch(practitioner_web, practitioner_feed))[uid]
+    assert client_user.name not in str(emptied["DESCRIPTION"])
+    assert int(emptied["SEQUENCE"]) > int(booked["SEQUENCE"])
 
 
 def test_rotating_the_feed_retires_the_old_address(signed_in, practitioner):

@@ -197,6 +197,21 @@ def test_a_workshop_seat_says_it_cannot_be_rescheduled(signed_in, practitioner, 
     assert "cannot be moved to another time" in text_of(response)
 
 
+def test_inside_the_cut_off_a_workshop_seat_still_says_it_never_moves(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(
+        practitioner, seats=3, start=day_at(1, 23), cancellation_cutoff_hours=48
+    )
+    booking.book_workshop_seat(client_user, session)
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+    assert "Reschedule unavailable: A seat in a workshop cannot be moved" in page
+    assert "Online changes closed 48 hours" not in page.split("Cancel unavailable")[0]
+    assert "Cancel unavailable: Online changes closed 48 hours before the start" in page
+
+
 def test_canceling_a_credit_inside_the_window_returns_it(signed_in, practitioner, client_user):
     order = paid_bundle(client_user, practitioner, classes=2)
     credit = order.bookings[0]

@@ -164,7 +164,7 @@ TABLE = [
     ),
     # Practitioners get their own numbers (the other one's are empty, not someone else's).
     row("api.noshow_report", UNAUTH, DENY, DENY, OK, OK, OK, query=WINDOW),
-    row("api.course_completion", UNAUTH, DENY, DENY, OK, DENY, OK, service_id="course"),
+    row("api.course_completion", UNAUTH, DENY, DENY, OK, HIDDEN, OK, service_id="course"),
     # -- machines --------------------------------------------------------------------------
     row("webhooks.livekit", OK, *SIGNED_IN),  # signed as LiveKit signs; unsigned is below
     # -- last: it ends the persona's session -------------------------------------------------
@@ -319,6 +319,31 @@ def test_a_public_session_shows_others_only_its_seat_count(app, world, persona):
     assert event["attendee_count"] == 1
     assert event["attendees"] == []
     assert not [m for m in world.markers if m in response.get_data(as_text=True)]
+
+
+# One object read through a page and through the API: (page, API, World attribute).
+PAGE_AND_API = [
+    ("attendance.session_attendance", "api.session_attendance", "live_session"),
+    ("attendance.session_attendance", "api.session_attendance", "private_session"),
+    ("attendance.course_completion", "api.course_completion", "course"),
+]
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_the_api_hides_what_the_pages_hide(app, world, persona):
+    """Where a page answers 404 (existence is private), the API must not answer 403."""
+    caller = Caller(app, world, persona)
+    failures = []
+    for page, api, attr in PAGE_AND_API:
+        paths = {}
+        for endpoint in (page, api):
+            (argument,) = ROWS[endpoint].args
+            with app.test_request_context():
+                paths[endpoint] = url_for(endpoint, **{argument: world_value(world, attr)})
+        got = {e: outcome(caller.send(e, "GET", path)) for e, path in paths.items()}
+        if got[page] == HIDDEN and got[api] != HIDDEN:
+            failures.append(f"{api} on {attr}: the page is 404, the API {got[api]}")
+    assert not failures, "\n".join(failures)
 
 
 # Beyond a 32-bit id column: PostgreSQL refuses such a value in a query ("integer out of

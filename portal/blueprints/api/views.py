@@ -76,6 +76,14 @@ def manages_session(user: User, session: ServiceSession) -> bool:
     return user.is_staff or session.practitioner_id == user.id
 
 
+def hidden_from(user: User, practitioner_id: int) -> bool:
+    """Another practitioner's sessions and courses do not exist for a practitioner.
+
+    The attendance pages answer them 404; the API must not tell them more.
+    """
+    return user.is_practitioner and practitioner_id != user.id
+
+
 def holds_seat(user: User, session: ServiceSession) -> bool:
     return any(b.user_id == user.id and b.status in SEAT_HOLDING for b in session.bookings)
 
@@ -93,15 +101,15 @@ def visible_booking(user: User, booking_id: int) -> Booking:
 def visible_course(user: User, course_id: int) -> Service:
     """A course its practitioner or staff may report on.
 
-    Unknown ids, other services and inactive courses of others are 404 (the catalog
-    shows only active services to them); someone else's active course is 403.
+    Unknown ids, other services, inactive courses (the catalog shows only active
+    services) and other practitioners' courses are 404; a client gets 403.
     """
     course = db.session.get(Service, course_id)
     if course is None or course.service_type != ServiceType.COURSE:
         raise not_found("course")
     if user.is_staff or course.primary_practitioner_id == user.id:
         return course
-    if not course.is_active:
+    if not course.is_active or hidden_from(user, course.primary_practitioner_id):
         raise not_found("course")
     raise forbidden("Only the course's practitioner and staff see its completion.")
 
@@ -461,7 +469,7 @@ def session_attendance(user: User, session_id: int):
     The session's practitioner and staff see everyone. A client with a booking in
     the session (any status) sees only their own entries: their user id in the
     lists, their booking, their late cancel, their room sids; never anyone else's.
-    Anyone else gets 403 for a public session and 404 otherwise. Until the session
+    Another client gets 403 for a public session; anyone else 404. Until the session
     is completed nobody is a no-show (outcomes are pending).
     """
     found = db.session.get(ServiceSession, session_id)
@@ -471,7 +479,7 @@ def session_attendance(user: User, session_id: int):
         own = None
     elif has_booking_in(user, found):
         own = user.id
-    elif found.visibility == Visibility.PUBLIC:
+    elif found.visibility == Visibility.PUBLIC and not hidden_from(user, found.practitioner_id):
         raise forbidden("Only the session's practitioner, staff and its clients see attendance.")
     else:
         raise not_found("session")
@@ -513,8 +521,8 @@ def course_completion(user: User, service_id: int):
 
     rate = attended / completed x 100 (null before any session is completed). An
     enrollee holds a confirmed seat in a session of the course. For the course's
-    practitioner and staff; others get 403 (404 for an inactive course, an unknown
-    id or a service that is not a course).
+    practitioner and staff; clients get 403 (404 for an inactive course, an unknown
+    id or a service that is not a course), other practitioners 404.
     """
     course = visible_course(user, service_id)
     sessions, completed = course_session_counts(course)

@@ -83,7 +83,8 @@ def row_for(b: Booking, now: datetime) -> BookingRow:
         row.cancel_blocked = row.reschedule_blocked = f"The session is {session.status.label}."
     elif booking.cutoff_passed(b, now):
         row.cancel_blocked = row.reschedule_blocked = closed
-    if row.reschedule_blocked is None and not booking.can_reschedule(b):
+    # A group seat never moves, cut-off or not: saying "closed" would suggest it once could.
+    if not booking.can_reschedule(b):
         row.reschedule_blocked = (
             f"A seat in a {b.service.service_type.label} cannot be moved: the group meets "
             "at its set time."
