@@ -114,17 +114,21 @@ def bookings_changed(session_ids) -> None:
 
     The ICS feed shows a session's seats taken and attendees, and each client's
     booking status: one UPDATE for all of them bumps the revision (the feed's
-    SEQUENCE) so subscribed calendars replace their copy. The seat counter itself
-    is kept by database triggers.
+    SEQUENCE) and the modification time so subscribed calendars replace their copy.
+    The seat counter itself is kept by database triggers.
     """
+    # On the table: the ORM's bulk-update machinery is several times the Python
+    # work, on the path of every purchase.
+    sessions = ServiceSession.__table__
     db.session.execute(
-        update(ServiceSession)
-        .where(ServiceSession.id.in_(session_ids))
-        .values(revision=ServiceSession.revision + 1)
-        .execution_options(synchronize_session=False)
+        update(sessions)
+        .where(sessions.c.id.in_(session_ids))
+        .values(revision=sessions.c.revision + 1, updated_at=utcnow())
     )
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, ServiceSession):
+    known = set(session_ids) if isinstance(session_ids, list | set | tuple) else None
+    # By identity key: reading obj.id of an expired object would itself be a query.
+    for (model, key, _), obj in list(db.session.identity_map.items()):
+        if model is ServiceSession and (known is None or key[0] in known):
             db.session.expire(obj, ["revision", "updated_at"])
 
 
