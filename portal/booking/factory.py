@@ -39,7 +39,7 @@ from .seats import (
     release_expired_holds,
 )
 from .transactions import translate_integrity_error, unit_of_work
-from .transitions import bookings_changed, move_bookings, move_session
+from .transitions import SEAT_TRIGGER_COLUMNS, move_bookings, move_session
 
 M = TypeVar("M")
 
@@ -138,10 +138,9 @@ def add_booking(
     set_committed_value(booking, "order", order)
     if "bookings" not in inspect(order).unloaded:
         set_committed_value(order, "bookings", [*order.bookings, booking])
-    # The seat counter is kept by a database trigger; reload it on next access.
-    db.session.expire(session, ["current_participants"])
-    if session.start_time is not None:  # an unscheduled credit is in no calendar feed
-        bookings_changed([session.id])
+    # The seat counter and the feed revision are kept by a database trigger; reload
+    # them on next access.
+    db.session.expire(session, SEAT_TRIGGER_COLUMNS)
     return booking
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from ..database import utcnow
 from ..extensions import db
@@ -57,6 +57,11 @@ _BOOKING_TIMESTAMPS = {
 }
 _ORDER_TIMESTAMPS = {OrderStatus.PAID: "paid_at", OrderStatus.CANCELED: "canceled_at"}
 
+# What the bookings triggers change on a session row when a booking is added or
+# moved (migrations 0002 and 0800): the seat count, and the revision and
+# modification time the calendar feeds publish as SEQUENCE and LAST-MODIFIED.
+SEAT_TRIGGER_COLUMNS = ["current_participants", "revision", "updated_at"]
+
 
 def sources_of(machine: dict, target) -> list:
     return [state for state, targets in machine.items() if target in targets]
@@ -80,7 +85,7 @@ def _apply(model, machine, ids: list[int], target, values: dict[str, Any]) -> li
         if isinstance(obj, model) and obj.id in moved:
             db.session.expire(obj)
         elif model is Booking and isinstance(obj, ServiceSession):
-            db.session.expire(obj, ["current_participants"])
+            db.session.expire(obj, SEAT_TRIGGER_COLUMNS)
     return moved
 
 
@@ -104,32 +109,7 @@ def move_bookings(
         raise InvalidTransition(
             f"Booking {stuck[0].id} cannot move from {stuck[0].status.label} to {target.label}."
         )
-    if moved:
-        bookings_changed(select(Booking.service_session_id).where(Booking.id.in_(moved)))
     return moved
-
-
-def bookings_changed(session_ids) -> None:
-    """Bookings in these sessions (ids, or a subquery of them) were added or moved.
-
-    The ICS feed shows a session's seats taken and attendees, and each client's
-    booking status: one UPDATE for all of them bumps the revision (the feed's
-    SEQUENCE) and the modification time so subscribed calendars replace their copy.
-    The seat counter itself is kept by database triggers.
-    """
-    # On the table: the ORM's bulk-update machinery is several times the Python
-    # work, on the path of every purchase.
-    sessions = ServiceSession.__table__
-    db.session.execute(
-        update(sessions)
-        .where(sessions.c.id.in_(session_ids))
-        .values(revision=sessions.c.revision + 1, updated_at=utcnow())
-    )
-    known = set(session_ids) if isinstance(session_ids, list | set | tuple) else None
-    # By identity key: reading obj.id of an expired object would itself be a query.
-    for (model, key, _), obj in list(db.session.identity_map.items()):
-        if model is ServiceSession and (known is None or key[0] in known):
-            db.session.expire(obj, ["revision", "updated_at"])
 
 
 def move_session(session: ServiceSession, target: SessionStatus, **values: Any) -> None:
