@@ -58,6 +58,24 @@ RUNS = 5
 PASSWORD_HASH = "scrypt:32768:8:1$bench$" + "0" * 128
 
 
+def user_rows(practitioners: int, clients: int, timezone: str, created_at: datetime) -> list:
+    """Ids 1..practitioners are practitioners, the next `clients` ids clients."""
+    return [
+        {
+            "id": i,
+            "email": f"bench{i}@example.com",
+            "name": f"{'Practitioner' if i <= practitioners else 'Client'} {i:05d}",
+            "password_hash": PASSWORD_HASH,
+            "role": "practitioner" if i <= practitioners else "client",
+            "timezone": timezone,
+            "livekit_identity": f"u_bench{i:07d}",
+            "is_active_account": True,
+            "created_at": created_at,
+        }
+        for i in range(1, practitioners + clients + 1)
+    ]
+
+
 def seed(bookings_wanted: int, rng: random.Random) -> dict:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     first_day = (now - timedelta(days=365)).replace(hour=0)
@@ -65,21 +83,7 @@ def seed(bookings_wanted: int, rng: random.Random) -> dict:
     per_session = max(1, round(bookings_wanted / session_count))
     conn = db.session.connection()
 
-    users = [
-        {
-            "id": i,
-            "email": f"bench{i}@example.com",
-            "name": f"{'Practitioner' if i <= PRACTITIONERS else 'Client'} {i:05d}",
-            "password_hash": PASSWORD_HASH,
-            "role": "practitioner" if i <= PRACTITIONERS else "client",
-            "timezone": "UTC",
-            "livekit_identity": f"u_bench{i:07d}",
-            "is_active_account": True,
-            "created_at": first_day,
-        }
-        for i in range(1, PRACTITIONERS + CLIENTS + 1)
-    ]
-    conn.execute(insert(User), users)
+    conn.execute(insert(User), user_rows(PRACTITIONERS, CLIENTS, "UTC", first_day))
     client_ids = list(range(PRACTITIONERS + 1, PRACTITIONERS + CLIENTS + 1))
 
     services = []

@@ -55,7 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, insert, select, text  # noqa: E402
 
-from bench.noshow_report import postgres_database  # noqa: E402
+from bench.noshow_report import postgres_database, user_rows  # noqa: E402
 from portal import api_tokens, create_app  # noqa: E402
 from portal.booking.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -80,7 +80,6 @@ PRACTITIONERS = 20
 CLIENT_ACCOUNTS = BOOKINGS + WARMUP + 100
 SEATS = 12
 WEEK_SESSIONS = 10  # the focus practitioner's sessions in the rendered week
-PASSWORD_HASH = "scrypt:32768:8:1$bench$" + "0" * 128  # nobody signs in with a password
 PRICE = 2_500  # a paid workshop: orders stay pending with a hold, as in the baseline
 SECRET_KEY = "bench-secret-key"
 
@@ -97,20 +96,7 @@ def seed(total_bookings: int, today: datetime) -> dict:
     rng = random.Random(8)
     conn = db.session.connection()
     first = today - timedelta(days=400)
-    users = [
-        {
-            "id": i,
-            "email": f"bench{i}@example.com",
-            "name": f"{'Practitioner' if i <= PRACTITIONERS else 'Client'} {i:05d}",
-            "password_hash": PASSWORD_HASH,
-            "role": "practitioner" if i <= PRACTITIONERS else "client",
-            "timezone": "Europe/Lisbon",
-            "livekit_identity": f"u_bench{i:07d}",
-            "is_active_account": True,
-            "created_at": first,
-        }
-        for i in range(1, PRACTITIONERS + CLIENT_ACCOUNTS + 1)
-    ]
+    users = user_rows(PRACTITIONERS, CLIENT_ACCOUNTS, "Europe/Lisbon", first)
     conn.execute(insert(User), users)
     clients = [u["id"] for u in users if u["role"] == "client"]
     services = [

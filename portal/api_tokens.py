@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import partial
 
-from flask import after_this_request, has_request_context
+from flask import after_this_request, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -60,6 +60,12 @@ def _parse(raw: str) -> str | None:
     if scheme != TOKEN_SCHEME or not prefix or not secret:
         return None
     return prefix
+
+
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header, if any."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
 
 
 def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:

@@ -134,15 +134,18 @@ def _forget_write(session, transaction):
         session.info.pop(_WROTE, None)
 
 
+def _has_written(session) -> bool:
+    """The open transaction wrote, or has changes waiting to be flushed."""
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+
+
 def _carry_on_reading_transaction(session) -> bool:
     """On PostgreSQL a request's read-only transaction simply becomes the unit of
     work: under READ COMMITTED every statement reads the latest committed rows and
     the unit takes its own row locks, so ending it first would only cost a COMMIT
     and a BEGIN. SQLite must begin afresh to take the write lock up front."""
     return (
-        session.in_transaction()
-        and not is_sqlite(session.get_bind())
-        and not (session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+        session.in_transaction() and not is_sqlite(session.get_bind()) and not _has_written(session)
     )
 
 
@@ -155,15 +158,11 @@ def _end_read_transaction(session) -> None:
     (lock_sessions, lock_practitioner: populate_existing) or by a conditional
     UPDATE. A transaction that wrote (or is about to flush) commits as usual.
     """
-    if session.new or session.dirty or session.deleted or session.info.get(_WROTE):
+    if _has_written(session):
         session.commit()
         return
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
+    with kept_loaded():
         session.commit()
-    finally:
-        session.expire_on_commit = expire
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from flask import Flask, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 from werkzeug.routing import IntegerConverter
 
+from . import api_tokens
 from .database import MAX_ID
 from .extensions import db, login_manager
 from .models import Role, User
@@ -161,8 +162,7 @@ def register_web(app: Flask) -> None:
 def _answers_someone() -> bool:
     """The answer was made for one person: a bearer-token API call or a signed-in page.
     (Static files never get here: send_file sets their Cache-Control.)"""
-    scheme, _, _ = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" or current_user.is_authenticated
+    return api_tokens.bearer_token() is not None or current_user.is_authenticated
 
 
 def _too_large(error):

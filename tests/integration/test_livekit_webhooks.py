@@ -21,7 +21,7 @@ from portal.models import (
     SessionStatus,
 )
 from tests.fixtures.factories import future, make_user, make_workshop
-from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, serialize, sign
+from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, room_storm, serialize, sign
 
 START = future(days=3, hour=10)
 OPENED = START - timedelta(minutes=2)
@@ -394,32 +394,7 @@ class TestWithCsrfEnabled:
 
 
 def storm_script(livekit, session, people) -> list:
-    """A realistic room: rejoins, aborted connections, people still inside at the end."""
-    rng = random.Random(5)
-    events = [livekit.room_started(session)]
-    for index, who in enumerate(people):
-        clock = rng.randint(-2, 10)
-        for visit in range(rng.randint(1, 5)):
-            sid = f"PA_{index}_{visit}"
-            if rng.random() < 0.1:
-                events.append(livekit.aborted(session, sid, who, at=at(clock)))
-                clock += 1
-                continue
-            joined_at = at(clock)
-            events.append(livekit.joined(session, sid, who, at=joined_at))
-            clock += rng.randint(1, 25)
-            if clock >= 80 or rng.random() < 0.1:
-                break  # still inside when the room finishes
-            # A leave sometimes arrives without the join time: the join must fill it in.
-            carries_join = rng.random() < 0.7
-            events.append(
-                livekit.left(
-                    session, sid, who, at=at(clock), joined_at=joined_at if carries_join else None
-                )
-            )
-            clock += rng.randint(0, 3)
-    events.append(livekit.room_finished(session, at=at(90)))
-    return events
+    return room_storm(livekit, session, people, at, random.Random(5))
 
 
 def test_a_shuffled_storm_with_duplicates_ends_like_the_ordered_run(

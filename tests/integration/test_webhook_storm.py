@@ -38,6 +38,7 @@ from tests.fixtures.livekit import (
     LIVEKIT_CONFIG,
     LiveKitWebhooks,
     confirmed_seat,
+    room_storm,
     serialize,
     sign,
 )
@@ -64,30 +65,9 @@ def script(session: ServiceSession, people: list, seed: int) -> list[str]:
     def at(minutes: float) -> datetime:
         return base + timedelta(minutes=minutes)
 
-    events = [livekit.room_started(session)]
-    for index, who in enumerate(people):
-        if rng.random() < 0.15:
-            continue  # a no-show
-        clock = rng.randint(-2, 15)
-        for visit in range(rng.randint(1, 5)):
-            sid = f"PA_{index}_{visit}"
-            if rng.random() < 0.1:
-                events.append(livekit.aborted(session, sid, who, at=at(clock)))
-                clock += 1
-                continue
-            joined_at = at(clock)
-            events.append(livekit.joined(session, sid, who, at=joined_at))
-            clock += rng.randint(1, 25)
-            if clock >= 85 or rng.random() < 0.1:
-                break  # still inside when the room finishes
-            carries_join = rng.random() < 0.7
-            events.append(
-                livekit.left(
-                    session, sid, who, at=at(clock), joined_at=joined_at if carries_join else None
-                )
-            )
-            clock += rng.randint(0, 3)
-    events.append(livekit.room_finished(session, at=at(90)))
+    events = room_storm(
+        livekit, session, people, at, rng, no_show_rate=0.15, latest_first_join=15, stays_from=85
+    )
     return [serialize(event) for event in events]
 
 

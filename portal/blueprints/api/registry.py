@@ -77,15 +77,10 @@ def _path_params(rule: str) -> list[PathParam]:
     return params
 
 
-def _bearer_token() -> str | None:
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    return raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
-
-
 def token_user() -> User | None:
     """The user of the request's bearer token, if it is live. The rate limit keys on it
     before the view authenticates: looked up once, so one call costs one query."""
-    token = _bearer_token()
+    token = api_tokens.bearer_token()
     if token is None:
         return None
     # Kept with its token: a test's app context (and so g) can outlive one request.
@@ -97,7 +92,7 @@ def token_user() -> User | None:
 
 def authenticate() -> User:
     """The bearer token's user. Cookies are never consulted: the API is bearer-only."""
-    if _bearer_token() is None:
+    if api_tokens.bearer_token() is None:
         raise ApiError(401, "Send a personal API token as 'Authorization: Bearer <token>'.")
     user = token_user()
     if user is None:
