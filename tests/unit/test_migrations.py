@@ -3,11 +3,38 @@ triggers and constraints that only migrations carry."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+import os
+import uuid
+from pathlib import Path
 
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+import portal
 from portal.extensions import db
+from tests.fixtures.app import make_app
+from tests.fixtures.database import postgres_url
+
+MIGRATIONS = Path(portal.__file__).parent / "migrations"
+
+# The chain as it read before the renumbering, base first, each old id paired with
+# the new id of the same migration. A database stamped by then must still upgrade.
+OLD_TO_NEW = [
+    ("0001", "0001"),
+    ("0002", "0002"),
+    ("0500", "0003"),
+    ("0600", "0004"),
+    ("0700", "0005"),
+    ("0400", "0006"),
+    ("0300", "0007"),
+    ("0800", "0008"),
+]
 
 
 def test_migrated_schema_matches_the_models(app):
@@ -61,3 +88,121 @@ def test_db_upgrade_builds_the_schema_from_empty_and_downgrade_removes_it(tmp_pa
         upgrade()
         assert "bookings" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def test_the_migrations_have_exactly_one_head():
+    assert len(_scripts().get_heads()) == 1
+
+
+def test_migration_ids_ascend_from_base_to_head_and_name_their_files():
+    chain = list(reversed(list(_scripts().walk_revisions("base", "heads"))))
+    ids = [script.revision for script in chain]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids), ids
+    for script in chain:
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+
+
+def test_the_old_ids_name_the_migrations_in_the_same_order():
+    chain = list(reversed(list(_scripts().walk_revisions("base", "heads"))))
+    assert [script.revision for script in chain] == [new for _old, new in OLD_TO_NEW]
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with nothing in it, on the backend the suite runs against."""
+    base_url = postgres_url()
+    if base_url is None:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    admin_url = make_url(base_url).set(drivername="postgresql+psycopg")
+    name = f"portal_stamp_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _schema(engine) -> dict:
+    """What a migration can change: tables, their columns, indexes, unique and check
+    constraints, and the triggers and exclusion constraints only migrations carry."""
+    inspector = inspect(engine)
+    schema = {}
+    for table in sorted(inspector.get_table_names()):
+        schema[table] = (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
+            sorted(str(u["name"]) for u in inspector.get_unique_constraints(table)),
+            sorted(str(c["name"]) for c in inspector.get_check_constraints(table)),
+        )
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            schema["triggers"] = sorted(
+                tuple(row)
+                for row in conn.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                )
+            )
+        else:
+            schema["triggers"] = sorted(
+                tuple(row)
+                for row in conn.execute(
+                    text(
+                        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                        "WHERE NOT tgisinternal"
+                    )
+                )
+            )
+            schema["functions"] = sorted(
+                tuple(row)
+                for row in conn.execute(
+                    text(
+                        "SELECT proname, prosrc FROM pg_proc "
+                        "JOIN pg_namespace ON pg_namespace.oid = pronamespace "
+                        "WHERE nspname = 'public'"
+                    )
+                )
+            )
+            schema["exclusions"] = sorted(
+                conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'x'"))
+                .scalars()
+                .all()
+            )
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [pair for pair in OLD_TO_NEW if pair[0] != pair[1]], ids=lambda x: x
+)
+def test_db_upgrade_restamps_an_old_id_and_builds_the_same_schema(
+    old, new, empty_database_url, database_url, capsys
+):
+    """Migrated up to one migration and stamped with that migration's old id, as
+    `db upgrade` left a database before the renumbering: the next `db upgrade`
+    restamps it, says so, and applies the rest of the chain."""
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision=new)
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :old"), {"old": old})
+        capsys.readouterr()
+        upgrade()
+        assert f"Restamped renumbered revision {old} as {new}" in capsys.readouterr().err
+        with db.engine.connect() as conn:
+            stamped = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            assert stamped.all() == [OLD_TO_NEW[-1][1]]
+        restamped = _schema(db.engine)
+        db.engine.dispose()
+    reference = create_engine(database_url)
+    try:
+        assert restamped == _schema(reference)
+    finally:
+        reference.dispose()

@@ -1,13 +1,13 @@
 """LiveKit webhook event ids already applied, so a redelivered event counts once.
 
-Revision ID: 0500
+Revision ID: 0003
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0500"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

@@ -1,15 +1,15 @@
 """calendar feeds: one secret ICS subscription per user
 
-Revision ID: 0300
-Revises: 0400
+Revision ID: 0007
+Revises: 0006
 
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0300"
-down_revision = "0400"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -6,15 +6,15 @@ SEQUENCE (revision) and LAST-MODIFIED (updated_at) must move with it. The seat
 triggers already update that session row on every such change: doing it there
 costs no statement and no second row version.
 
-Revision ID: 0800
-Revises: 0300
+Revision ID: 0008
+Revises: 0007
 
 """
 
 from alembic import op
 
-revision = "0800"
-down_revision = "0300"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,15 +1,15 @@
 """personal API tokens
 
-Revision ID: 0700
-Revises: 0600
+Revision ID: 0005
+Revises: 0004
 
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0700"
-down_revision = "0600"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

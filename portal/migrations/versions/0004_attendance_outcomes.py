@@ -1,7 +1,7 @@
 """attendance outcomes: one recorded attended/no-show per confirmed booking
 
-Revision ID: 0600
-Revises: 0500
+Revision ID: 0004
+Revises: 0003
 
 """
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0600"
-down_revision = "0500"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

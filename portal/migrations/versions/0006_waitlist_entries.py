@@ -1,14 +1,14 @@
 """waitlist entries: clients in line for a seat in a full session
 
-Revision ID: 0400
-Revises: 0700
+Revision ID: 0006
+Revises: 0005
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0400"
-down_revision = "0700"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
