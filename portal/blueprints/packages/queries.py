@@ -30,9 +30,7 @@ def _credit_options():
     return (
         selectinload(Booking.service),
         selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
-        selectinload(Booking.order)
-        .selectinload(Order.service)
-        .selectinload(Service.components),
+        selectinload(Booking.order).selectinload(Order.service).selectinload(Service.components),
     )
 
 
