@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = (
     "availability",
     "courses",
     "feeds",
+    "packages",
 )
 
 

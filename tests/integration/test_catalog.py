@@ -1,4 +1,4 @@
-"""Clients browse a practitioner's services and buy each of the five types."""
+"""Clients browse services and buy them (packages and bundles: test_packages.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ from portal.models import (
     OrderStatus,
     Role,
     ServiceType,
-    SessionStatus,
 )
-from tests.fixtures.client_portal import day_at, full_workshop, make_bundle, text_of
+from tests.fixtures.client_portal import day_at, full_workshop, text_of
 from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
 
 
@@ -211,39 +210,6 @@ def test_a_course_with_a_full_session_is_refused_whole(signed_in, practitioner, 
     assert response.status_code == 409
     assert "cannot be joined" in text_of(response)
     assert orders() == 1 and bookings() == 2
-
-
-def test_buying_a_package_gives_unscheduled_credits(signed_in, practitioner, client_user):
-    consult = make_service(practitioner, name="Consultation")
-    massage = make_service(practitioner, name="Massage")
-    package = make_service(
-        practitioner,
-        ServiceType.PACKAGE,
-        name="Starter package",
-        components=[(consult, 1), (massage, 3)],
-        validity_days=180,
-    )
-    client = signed_in(client_user)
-
-    page = text_of(client.get(f"/book/services/{package.id}"))
-    assert "3 × Massage" in page and "within 180 days" in page
-
-    client.post(f"/book/services/{package.id}/buy")
-
-    order = db.session.scalars(select(Order)).one()
-    assert [b.status for b in order.bookings] == [BookingStatus.DRAFT] * 4
-    mine = text_of(client.get("/bookings/"))
-    assert "Starter package" in mine and "4 of 4 credits left" in mine
-
-
-def test_buying_a_bundle_gives_ten_credits(signed_in, practitioner, client_user):
-    bundle = make_bundle(practitioner, classes=10)
-    client = signed_in(client_user)
-    response = client.post(f"/book/services/{bundle.id}/buy")
-    assert response.status_code == 302
-    order = db.session.scalars(select(Order)).one()
-    assert len(order.bookings) == 10
-    assert all(b.service_session.status == SessionStatus.DRAFT for b in order.bookings)
 
 
 def test_a_free_service_is_confirmed_at_once(signed_in, practitioner, client_user):

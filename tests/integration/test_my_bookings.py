@@ -1,10 +1,10 @@
-"""My bookings: sections, credits, scheduling, rescheduling, canceling, joining, waitlist."""
+"""My bookings: sections, rescheduling, canceling, joining, waitlist (credits: test_packages.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal import booking
 from portal.database import utcnow
@@ -15,22 +15,8 @@ from portal.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from tests.fixtures.client_portal import day_at, full_workshop, make_bundle, text_of
+from tests.fixtures.client_portal import day_at, full_workshop, paid_bundle, text_of
 from tests.fixtures.factories import make_service, make_user, make_workshop
-
-
-def paid_bundle(client_user, practitioner, classes=10, **extra):
-    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=classes, **extra))
-    booking.confirm_payment(order)
-    return order
-
-
-def drafts(order) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Booking)
-        .where(Booking.order_id == order.id, Booking.status == BookingStatus.DRAFT)
-    )
 
 
 def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client_user):
@@ -53,86 +39,6 @@ def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client
     expires = booking.credit_expires_at(order).astimezone(client_user.zone)
     assert f"Use by {expires:%d %b %Y}" in credits
     assert credits.count("Schedule") == 3
-
-
-def test_scheduling_a_credit_in_the_slot_picker_confirms_it(signed_in, practitioner, client_user):
-    order = paid_bundle(client_user, practitioner, classes=2)
-    credit = order.bookings[0]
-    client = signed_in(client_user)
-    day = day_at(4, 12).astimezone(client_user.zone).date()
-
-    picker = text_of(client.get(f"/bookings/{credit.id}/schedule?day={day.isoformat()}"))
-    assert "Schedule Yoga class" in picker and day.strftime("%A %d %B %Y") in picker
-
-    start = day_at(4, 9)
-    response = client.post(f"/bookings/{credit.id}/schedule", data={"start": start.isoformat()})
-
-    assert response.status_code == 302
-    db.session.refresh(credit)
-    assert credit.status == BookingStatus.CONFIRMED and credit.get_start_time() == start
-    page = text_of(client.get("/bookings/"))
-    assert "1 of 2 credits left" in page
-    assert "is scheduled for" in page
-
-
-def test_a_credit_of_an_unpaid_order_is_scheduled_awaiting_payment(
-    signed_in, practitioner, client_user
-):
-    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=2))
-    client = signed_in(client_user)
-    client.post(
-        f"/bookings/{order.bookings[0].id}/schedule", data={"start": day_at(4, 9).isoformat()}
-    )
-    db.session.refresh(order.bookings[0])
-    assert order.bookings[0].status == BookingStatus.PENDING_PAYMENT
-    assert "Awaiting payment" in text_of(client.get("/bookings/"))
-
-
-def test_an_expired_credit_cannot_be_scheduled(signed_in, practitioner, client_user):
-    bundle = make_bundle(practitioner, classes=2, validity_days=30)
-    order = booking.buy_credits(client_user, bundle, now=utcnow() - timedelta(days=31))
-    booking.confirm_payment(order, now=utcnow() - timedelta(days=31))
-    client = signed_in(client_user)
-
-    page = text_of(client.get("/bookings/"))
-    assert "Expired on" in page and "Schedule" not in page.split("Unscheduled credits")[1]
-
-    credit = order.bookings[0]
-    response = client.post(
-        f"/bookings/{credit.id}/schedule", data={"start": day_at(4, 9).isoformat()}
-    )
-    assert response.status_code == 409
-    assert "This credit expired on" in text_of(response)
-    db.session.refresh(credit)
-    assert credit.status == BookingStatus.DRAFT
-
-
-def test_scheduling_a_used_credit_again_is_refused(signed_in, practitioner, client_user):
-    order = paid_bundle(client_user, practitioner, classes=2)
-    credit = order.bookings[0]
-    booking.schedule_credit(credit, day_at(4, 9))
-    client = signed_in(client_user)
-    response = client.post(
-        f"/bookings/{credit.id}/schedule", data={"start": day_at(5, 9).isoformat()}
-    )
-    assert response.status_code == 409
-    assert "already been used" in text_of(response)
-    db.session.refresh(credit)
-    assert credit.get_start_time() == day_at(4, 9)
-
-
-def test_a_time_taken_meanwhile_re_renders_the_picker(signed_in, practitioner, client_user):
-    order = paid_bundle(client_user, practitioner, classes=2)
-    taken = day_at(4, 9)
-    booking.book_individual_session(make_user(), make_service(practitioner), taken)
-    client = signed_in(client_user)
-    response = client.post(
-        f"/bookings/{order.bookings[0].id}/schedule", data={"start": taken.isoformat()}
-    )
-    assert response.status_code == 409
-    page = text_of(response)
-    assert "That time is no longer available." in page and "Previous day" in page
-    assert drafts(order) == 2
 
 
 def test_reschedule_inside_the_window(signed_in, practitioner, client_user):
@@ -210,39 +116,6 @@ def test_inside_the_cut_off_a_workshop_seat_still_says_it_never_moves(
     assert "Reschedule unavailable: A seat in a workshop cannot be moved" in page
     assert "Online changes closed 48 hours" not in page.split("Cancel unavailable")[0]
     assert "Cancel unavailable: Online changes closed 48 hours before the start" in page
-
-
-def test_canceling_a_credit_inside_the_window_returns_it(signed_in, practitioner, client_user):
-    order = paid_bundle(client_user, practitioner, classes=2)
-    credit = order.bookings[0]
-    booking.schedule_credit(credit, day_at(5, 9))
-    client = signed_in(client_user)
-
-    response = client.post(f"/bookings/{credit.id}/cancel", follow_redirects=True)
-
-    page = text_of(response)
-    assert "Your credit is returned" in page
-    assert "2 of 2 credits left" in page
-    assert "Canceled: credit returned" in page
-    assert drafts(order) == 2
-
-
-def test_a_late_cancel_by_the_practitioner_shows_the_credit_forfeited(
-    signed_in, practitioner, client_user
-):
-    order = paid_bundle(client_user, practitioner, classes=2)
-    credit = order.bookings[0]
-    start = day_at(5, 9)
-    booking.schedule_credit(credit, start)
-    booking.cancel_booking(
-        credit, practitioner, client_requested=True, now=start - timedelta(hours=2)
-    )
-    client = signed_in(client_user)
-
-    page = text_of(client.get("/bookings/"))
-
-    assert "Late cancel: credit forfeited" in page
-    assert "1 of 2 credits left" in page
 
 
 def test_a_lapsed_hold_shows_as_such(signed_in, practitioner, client_user):

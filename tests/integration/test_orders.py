@@ -8,8 +8,8 @@ from portal import booking
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import BookingStatus, OrderStatus, Role, ServiceType
-from tests.fixtures.client_portal import day_at, make_bundle, text_of
-from tests.fixtures.factories import make_service, make_user, make_workshop, open_all_week
+from tests.fixtures.client_portal import day_at, text_of
+from tests.fixtures.factories import make_service, make_user, make_workshop
 
 
 def test_order_page_shows_status_total_hold_in_the_clients_zone_and_instructions(
@@ -28,23 +28,6 @@ def test_order_page_shows_status_total_hold_in_the_clients_zone_and_instructions
     assert "Awaiting payment" in page
     assert f"quoting the reference EST-{order.id:06d}" in page
     assert "Mark paid" not in page
-
-
-def test_a_bundle_order_lists_credits_not_seats(signed_in, practitioner, client_user):
-    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=2))
-    scheduled = order.bookings[0]
-    open_all_week(practitioner)
-    start = day_at(5, 10)
-    booking.schedule_credit(scheduled, start)
-    client = signed_in(client_user)
-
-    page = text_of(client.get(f"/orders/{order.id}"))
-
-    assert "Credits held until" in page and "Your credits are held until" in page
-    assert "seat" not in page.lower()
-    assert "Credits in this order" in page
-    assert start.strftime("%a %d %b %Y %H:%M") in page
-    assert page.count("not scheduled yet") == 1
 
 
 def test_a_workshop_order_still_lists_seats_at_their_time(signed_in, practitioner, client_user):

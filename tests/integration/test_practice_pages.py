@@ -21,25 +21,12 @@ from portal.models import (
     WeeklyHours,
 )
 from tests.fixtures.factories import future, make_course, make_service, make_workshop
+from tests.fixtures.practice import SERVICE_FORM
 
 
 def field_error(html: str, field: str) -> str:
     match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', html, re.S)
     return match.group(1) if match else ""
-
-
-SERVICE_FORM = {
-    "name": "Deep Tissue",
-    "description": "An hour of massage",
-    "service_type": "individual",
-    "price": "85.50",
-    "currency": "eur",
-    "duration_minutes": "60",
-    "max_participants": "1",
-    "cancellation_cutoff_hours": "24",
-    "validity_days": "",
-    "is_active": "y",
-}
 
 
 def test_practitioner_creates_and_lists_a_service(signed_in, practitioner):
@@ -51,45 +38,6 @@ def test_practitioner_creates_and_lists_a_service(signed_in, practitioner):
     assert "85.50 EUR" in html and "60 min" in html
     service = db.session.scalar(select(Service))
     assert service.price_cents == 8550 and service.primary_practitioner_id == practitioner.id
-
-
-def test_a_bundle_with_two_different_services_is_refused_inline(signed_in, practitioner):
-    a = make_service(practitioner, ServiceType.INDIVIDUAL)
-    b = make_service(practitioner, ServiceType.INDIVIDUAL)
-    data = {
-        **SERVICE_FORM,
-        "name": "Ten pack",
-        "service_type": "bundle",
-        "validity_days": "180",
-        "components-0-included": str(a.id),
-        "components-0-quantity": "5",
-        "components-1-included": str(b.id),
-        "components-1-quantity": "5",
-    }
-    html = signed_in(practitioner).post("/practice/services/new", data=data).text
-    assert "A bundle contains exactly one service." in html
-    assert db.session.scalar(select(func.count(Service.id))) == 2
-
-
-def test_editing_a_package_changes_its_contents(signed_in, practitioner):
-    massage = make_service(practitioner, ServiceType.INDIVIDUAL, name="Massage")
-    package = make_service(
-        practitioner, ServiceType.PACKAGE, name="Reset", components=[(massage, 2)], validity_days=90
-    )
-    web = signed_in(practitioner)
-    form = web.get(f"/practice/services/{package.id}/edit").text
-    assert 'value="Reset"' in form and "disabled" in form
-    data = {
-        **SERVICE_FORM,
-        "name": "Reset",
-        "validity_days": "90",
-        "components-0-included": str(massage.id),
-        "components-0-quantity": "4",
-    }
-    data.pop("service_type")
-    assert web.post(f"/practice/services/{package.id}/edit", data=data).status_code == 302
-    html = web.get("/practice/services/").text
-    assert "4 × Massage" in html and "valid 90 days" in html
 
 
 def test_another_practitioners_service_cannot_be_edited(

@@ -95,7 +95,7 @@ TABLE = [
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
     row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
-    row("bookings.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
+    row("packages.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
     row("bookings.leave_waitlist", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),

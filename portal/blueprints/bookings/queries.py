@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,7 +17,6 @@ from ...models import (
     Booking,
     BookingStatus,
     Order,
-    Service,
     ServiceSession,
     SessionStatus,
     User,
@@ -44,21 +42,10 @@ class BookingRow:
 
 
 @dataclass
-class CreditGroup:
-    order: Order
-    credits: list[Booking]
-    total: int
-    expires_at: datetime | None
-    expired: bool
-    remaining_by_service: list[tuple[str, int]] = field(default_factory=list)
-
-
-@dataclass
 class MyBookings:
     upcoming: list[BookingRow]
     past: list[Booking]
     canceled: list[Booking]
-    credit_groups: list[CreditGroup]
     waitlist: list[WaitlistEntry]
 
 
@@ -128,17 +115,6 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
         .order_by(Booking.canceled_at.desc())
         .limit(RECENT_LIMIT)
     ).all()
-    drafts = db.session.scalars(
-        select(Booking)
-        .where(Booking.user_id == user.id, Booking.status == BookingStatus.DRAFT)
-        .options(
-            *_booking_options(),
-            selectinload(Booking.order)
-            .selectinload(Order.service)
-            .selectinload(Service.components),
-        )
-        .order_by(Booking.order_id, Booking.id)
-    ).all()
     waitlist = db.session.scalars(
         select(WaitlistEntry)
         .where(WaitlistEntry.user_id == user.id, WaitlistEntry.status.in_(WAITLIST_OPEN))
@@ -152,31 +128,8 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
         upcoming=[row_for(b, now) for b in upcoming],
         past=list(past),
         canceled=list(canceled),
-        credit_groups=_group_credits(drafts, now),
         waitlist=[e for e in waitlist if e.service_session.start_time > now],
     )
-
-
-def _group_credits(drafts: list[Booking], now: datetime) -> list[CreditGroup]:
-    by_order: dict[int, list[Booking]] = {}
-    for credit in drafts:
-        by_order.setdefault(credit.order_id, []).append(credit)
-    groups = []
-    for credits in by_order.values():
-        order = credits[0].order
-        expires = booking.credit_expires_at(order)
-        counts = Counter(c.service.name for c in credits)
-        groups.append(
-            CreditGroup(
-                order=order,
-                credits=credits,
-                total=sum(c.quantity for c in order.service.components),
-                expires_at=expires,
-                expired=expires is not None and now >= expires,
-                remaining_by_service=sorted(counts.items()),
-            )
-        )
-    return groups
 
 
 def cancel_outcome(b: Booking) -> str:

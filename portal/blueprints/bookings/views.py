@@ -44,61 +44,44 @@ def index():
     return _render_index()
 
 
-def _render_picker(b, mode: str, *, form=None, error=None, status=200):
-    """The slot picker page for scheduling a credit or moving a booking."""
-    endpoint = "bookings.schedule_credit" if mode == "schedule" else "bookings.reschedule"
-    session = b.service_session
+def _render_picker(b, *, form=None, error=None, status=200):
+    """The slot picker page for moving a booking."""
     picker = build_picker(
-        session.practitioner,
+        b.service_session.practitioner,
         timedelta(minutes=b.service.duration_minutes),
         current_user.zone,
         request.values.get("day"),
-        page_endpoint=endpoint,
+        page_endpoint="bookings.reschedule",
         page_args={"booking_id": b.id},
-        action=url_for(endpoint, booking_id=b.id),
+        action=url_for("bookings.reschedule", booking_id=b.id),
     )
     return render_page(
-        "bookings/pick_time.html",
+        "bookings/reschedule.html",
         "_slot_picker.html",
         booking=b,
-        mode=mode,
         picker=picker,
         slot_form=form or SlotForm(formdata=None),
         error=error,
     ), status
 
 
-def _pick_time(booking_id: int, mode: str):
-    b = _own_booking_or_404(booking_id)
-    if request.method == "GET":
-        return _render_picker(b, mode)
-    form = SlotForm()
-    if not form.validate():
-        first = next(iter(form.errors.values()))[0]
-        return _render_picker(b, mode, form=form, error=first, status=422)
-    try:
-        if mode == "schedule":
-            booking.schedule_credit(b, form.start_time)
-        else:
-            booking.reschedule_booking(b, current_user, form.start_time)
-    except booking.DomainError as exc:
-        return _render_picker(b, mode, form=form, error=exc.message, status=exc.http_status)
-    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
-    verb = "scheduled" if mode == "schedule" else "moved"
-    flash(f"{b.service.name} is {verb} for {when} ({current_user.timezone}).", "success")
-    return redirect(url_for("bookings.index"))
-
-
-@bp.route("/<int:booking_id>/schedule", methods=["GET", "POST"])
-@roles_required(Role.CLIENT)
-def schedule_credit(booking_id: int):
-    return _pick_time(booking_id, "schedule")
-
-
 @bp.route("/<int:booking_id>/reschedule", methods=["GET", "POST"])
 @roles_required(Role.CLIENT)
 def reschedule(booking_id: int):
-    return _pick_time(booking_id, "reschedule")
+    b = _own_booking_or_404(booking_id)
+    if request.method == "GET":
+        return _render_picker(b)
+    form = SlotForm()
+    if not form.validate():
+        first = next(iter(form.errors.values()))[0]
+        return _render_picker(b, form=form, error=first, status=422)
+    try:
+        booking.reschedule_booking(b, current_user, form.start_time)
+    except booking.DomainError as exc:
+        return _render_picker(b, form=form, error=exc.message, status=exc.http_status)
+    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
+    flash(f"{b.service.name} is moved for {when} ({current_user.timezone}).", "success")
+    return redirect(url_for("bookings.index"))
 
 
 @bp.route("/<int:booking_id>/cancel", methods=["POST"])

@@ -1,0 +1,70 @@
+"""Reads for a client's package and bundle credits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ... import booking
+from ...extensions import db
+from ...models import Booking, BookingStatus, Order, Service, ServiceSession, User
+
+
+@dataclass
+class CreditGroup:
+    """One purchased package or bundle and its credits still to schedule."""
+
+    order: Order
+    credits: list[Booking]
+    total: int
+    expires_at: datetime | None
+    expired: bool
+    remaining_by_service: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _credit_options():
+    return (
+        selectinload(Booking.service),
+        selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
+        selectinload(Booking.order).selectinload(Order.service).selectinload(Service.components),
+    )
+
+
+def credit_groups(user: User, now: datetime) -> list[CreditGroup]:
+    """The client's unscheduled credits, one group per order, in order of purchase."""
+    drafts = db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.DRAFT)
+        .options(*_credit_options())
+        .order_by(Booking.order_id, Booking.id)
+    ).all()
+    by_order: dict[int, list[Booking]] = {}
+    for credit in drafts:
+        by_order.setdefault(credit.order_id, []).append(credit)
+    groups = []
+    for credits in by_order.values():
+        order = credits[0].order
+        expires = booking.credit_expires_at(order)
+        counts = Counter(c.service.name for c in credits)
+        groups.append(
+            CreditGroup(
+                order=order,
+                credits=credits,
+                total=sum(c.quantity for c in order.service.components),
+                expires_at=expires,
+                expired=expires is not None and now >= expires,
+                remaining_by_service=sorted(counts.items()),
+            )
+        )
+    return groups
+
+
+def own_booking(user: User, booking_id: int) -> Booking | None:
+    found = db.session.scalar(
+        select(Booking).where(Booking.id == booking_id).options(*_credit_options())
+    )
+    return found if found is not None and found.user_id == user.id else None
