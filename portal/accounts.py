@@ -45,3 +45,12 @@ def password_matches(user: User | None, password: str) -> bool:
         check_password_hash(_stand_in_hash(), password)
         return False
     return user.check_password(password)
+
+
+def find_client(email: str) -> User | None:
+    """The client account with that email, whatever its case."""
+    return db.session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(), User.role == Role.CLIENT
+        )
+    )
