@@ -54,3 +54,10 @@ def find_client(email: str) -> User | None:
             func.lower(User.email) == email.strip().lower(), User.role == Role.CLIENT
         )
     )
+
+
+def practitioners() -> list[User]:
+    """Every practitioner by name: staff pick one to read their calendar or report."""
+    return list(
+        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
+    )

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from ...booking.attendance import ATTENDED, NO_SHOW, booking_rows
 from ...database import utcnow
 from ...extensions import db
-from ...models import Role, Service, ServiceSession, ServiceType, SessionStatus, User
+from ...models import Service, ServiceSession, ServiceType, SessionStatus
 
 RECENT_LIMIT = 50
 
@@ -58,12 +58,6 @@ def recent_sessions(practitioner_id: int | None) -> list[tuple[ServiceSession, i
             )
         )
     return result
-
-
-def report_practitioners() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
-    )
 
 
 def report_services(practitioner_id: int | None) -> list[Service]:

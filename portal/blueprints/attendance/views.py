@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ... import booking
+from ...accounts import practitioners
 from ...booking import reports
 from ...booking.attendance import can_override
 from ...booking.errors import DomainError
@@ -20,7 +21,7 @@ from ...web.access import get_booking, get_course, get_session
 from . import bp
 from .charts import weekly_chart
 from .forms import OverrideForm, ReportFilterForm
-from .queries import courses_with_counts, recent_sessions, report_practitioners, report_services
+from .queries import courses_with_counts, recent_sessions, report_services
 
 STAFF_OR_PRACTITIONER = (Role.STAFF, Role.PRACTITIONER)
 DEFAULT_WEEKS = 12
@@ -91,7 +92,7 @@ def _offer_choices(form: ReportFilterForm) -> None:
         form.practitioner.choices = [SelectChoice(0, "All")]
     else:
         form.practitioner.choices = [SelectChoice(0, "All practitioners")] + [
-            SelectChoice(p.id, p.name) for p in report_practitioners()
+            SelectChoice(p.id, p.name) for p in practitioners()
         ]
     form.service.choices = [SelectChoice(0, "All services")] + [
         SelectChoice(s.id, s.name) for s in report_services(own)

@@ -12,15 +12,9 @@ from sqlalchemy.orm import selectinload
 from ... import booking
 from ...database import utcnow
 from ...extensions import db
-from ...models import Booking, Role, ServiceSession, SessionStatus, User
+from ...models import Booking, ServiceSession, SessionStatus, User
 
 PAGE_SIZE = 25
-
-
-def practitioners() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
-    )
 
 
 # A session's roster page: its service and each seat's client, read afresh after a change.

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import booking
-from ...accounts import find_client
+from ...accounts import find_client, practitioners
 from ...booking import sessions as calendar_ops
 from ...extensions import db
 from ...models import Role, Service, User
@@ -15,7 +15,7 @@ from ...web import is_htmx, render_page, roles_required, show_domain_error
 from ...web.access import SessionUse, get_calendar_owner, get_session
 from . import bp
 from .forms import AddClientForm, CancelSessionForm, RemoveClientForm, SessionForm
-from .queries import ROSTER_LOADS, calendar_layout, practitioners, seats_past_cutoff, session_list
+from .queries import ROSTER_LOADS, calendar_layout, seats_past_cutoff, session_list
 
 VIEWERS = (Role.PRACTITIONER, Role.STAFF)
 
