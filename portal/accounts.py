@@ -45,3 +45,19 @@ def password_matches(user: User | None, password: str) -> bool:
         check_password_hash(_stand_in_hash(), password)
         return False
     return user.check_password(password)
+
+
+def find_client(email: str) -> User | None:
+    """The client account with that email, whatever its case."""
+    return db.session.scalar(
+        select(User).where(
+            func.lower(User.email) == email.strip().lower(), User.role == Role.CLIENT
+        )
+    )
+
+
+def practitioners() -> list[User]:
+    """Every practitioner by name: staff pick one to read their calendar or report."""
+    return list(
+        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
+    )

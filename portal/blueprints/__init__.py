@@ -1,29 +1,39 @@
 """Every feature blueprint is registered here, one line each."""
 
-from importlib import import_module
-
 from flask import Flask
 
-BLUEPRINT_MODULES = (
-    "home",
-    "auth",
-    "rooms",
-    "webhooks",
-    "tokens",
-    "api",
-    "attendance",
-    "catalog",
-    "bookings",
-    "orders",
-    "calendar",
-    "offerings",
-    "availability",
-    "courses",
-    "feeds",
-    "packages",
-)
+from .api import bp as api_bp
+from .attendance import bp as attendance_bp
+from .auth import bp as auth_bp
+from .availability import bp as availability_bp
+from .bookings import bp as bookings_bp
+from .calendar import bp as calendar_bp
+from .catalog import bp as catalog_bp
+from .courses import bp as courses_bp
+from .feeds import bp as feeds_bp
+from .home import bp as home_bp
+from .offerings import bp as offerings_bp
+from .orders import bp as orders_bp
+from .packages import bp as packages_bp
+from .rooms import bp as rooms_bp
+from .tokens import bp as tokens_bp
+from .webhooks import bp as webhooks_bp
 
 
 def register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINT_MODULES:
-        app.register_blueprint(import_module(f"{__name__}.{name}").bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(rooms_bp)
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(attendance_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(bookings_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(offerings_bp)
+    app.register_blueprint(availability_bp)
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(packages_bp)

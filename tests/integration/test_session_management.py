@@ -374,3 +374,22 @@ def test_blank_duration_and_capacity_take_the_services(signed_in, practitioner):
     session = db.session.scalar(select(ServiceSession))
     assert session.end_time - session.start_time == timedelta(minutes=75)
     assert session.max_participants == 14
+
+
+def test_a_flash_shows_once_on_a_boosted_page_and_inside_an_htmx_swap(signed_in, practitioner):
+    """One helper decides "page or fragment": a boosted request gets the full page, whose
+    layout shows the flash; the calendar fragment inside it must not show it again."""
+    workshop = make_service(practitioner, ServiceType.WORKSHOP, name="Qi Gong", max_participants=20)
+    web = signed_in(practitioner)
+    message = "Qi Gong is on your calendar."
+    for headers, whole_page in (
+        ({"HX-Request": "true", "HX-Boosted": "true"}, True),
+        ({"HX-Request": "true"}, False),
+    ):
+        start = future(days=6 if whole_page else 8, hour=16)
+        response = web.post(
+            "/calendar/sessions/new", data=form_data(start, practitioner, service=str(workshop.id))
+        )
+        answer = web.get(response.headers["Location"], headers=headers).text
+        assert ("<html" in answer) is whole_page
+        assert answer.count(message) == 1

@@ -3,13 +3,17 @@ from flask_limiter.util import get_remote_address
 
 from ...booking import DomainError
 from ...extensions import csrf, limiter
-from .errors import ApiError, error_response
+from ...web.errors import answer_errors_as_json
+from .errors import ApiError, error_response, http_error_response
 from .registry import ApiRegistry, token_user
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Bearer tokens only: no cookie ever authenticates an API call, so there is nothing to forge.
 csrf.exempt(bp)
 api = ApiRegistry(bp)
+# Every error under /api/ (an unknown URL's 404, an abort from portal/web/access.py, a 429)
+# is JSON in the API's shape, not the HTML error page.
+bp.record_once(lambda state: answer_errors_as_json(state.app, "/api/", http_error_response))
 
 
 def _api_limit() -> str:
@@ -24,7 +28,7 @@ def _caller_key() -> str:
 
 
 # One budget for the whole API (shared scope), not one per endpoint. The 429 comes back as
-# the API's JSON error with Retry-After (portal/web.py, RATELIMIT_HEADERS_ENABLED).
+# the API's JSON error with Retry-After (portal/web/errors.py, RATELIMIT_HEADERS_ENABLED).
 limiter.shared_limit(
     _api_limit, scope="api", key_func=_caller_key, error_message="Too many API calls."
 )(bp)

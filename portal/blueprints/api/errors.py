@@ -57,10 +57,6 @@ def http_error_response(error: HTTPException, status: int, message: str) -> Resp
     return response
 
 
-def not_found(what: str = "resource") -> ApiError:
-    return ApiError(404, f"No such {what}.")
-
-
 def forbidden(message: str) -> ApiError:
     return ApiError(403, message)
 

@@ -58,10 +58,6 @@ def calendar_sessions(
     return list(db.session.scalars(query))
 
 
-def event(session_id: int) -> ServiceSession | None:
-    return db.session.get(ServiceSession, session_id, options=EVENT_LOADS)
-
-
 def catalog(viewer: User, practitioner_id: int | None) -> list[Service]:
     owner = practitioner_id if practitioner_id is not None else None
     if owner is None and viewer.is_practitioner:
@@ -96,16 +92,15 @@ def upcoming_sessions(services: list[Service]) -> dict[int, list[ServiceSession]
     return by_service
 
 
+# An order as the API shows it, read afresh (its bookings change when it is paid).
+ORDER_LOADS = (
+    joinedload(Order.service),
+    joinedload(Order.bookings).joinedload(Booking.service_session),
+)
+
+
 def order_with_bookings(order_id: int) -> Order | None:
-    return db.session.get(
-        Order,
-        order_id,
-        options=(
-            joinedload(Order.service),
-            joinedload(Order.bookings).joinedload(Booking.service_session),
-        ),
-        populate_existing=True,
-    )
+    return db.session.get(Order, order_id, options=ORDER_LOADS, populate_existing=True)
 
 
 def booking_with_session(booking_id: int) -> Booking | None:
@@ -115,16 +110,6 @@ def booking_with_session(booking_id: int) -> Booking | None:
         options=(selectinload(Booking.service_session), selectinload(Booking.service)),
         populate_existing=True,
     )
-
-
-def has_booking_in(user: User, session: ServiceSession) -> bool:
-    """Whether the user has (or had: any status) a booking in the session."""
-    found = db.session.scalar(
-        select(Booking.id)
-        .where(Booking.service_session_id == session.id, Booking.user_id == user.id)
-        .limit(1)
-    )
-    return found is not None
 
 
 def course_session_counts(course: Service) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from ...booking.attendance import ATTENDED, NO_SHOW, booking_rows
 from ...database import utcnow
 from ...extensions import db
-from ...models import ServiceSession, SessionStatus
+from ...models import Service, ServiceSession, ServiceType, SessionStatus
 
 RECENT_LIMIT = 50
 
@@ -58,3 +58,31 @@ def recent_sessions(practitioner_id: int | None) -> list[tuple[ServiceSession, i
             )
         )
     return result
+
+
+def report_services(practitioner_id: int | None) -> list[Service]:
+    """Every service by name, or only the practitioner's."""
+    query = select(Service).order_by(Service.name)
+    if practitioner_id is not None:
+        query = query.where(Service.primary_practitioner_id == practitioner_id)
+    return list(db.session.scalars(query))
+
+
+def courses_with_counts(practitioner_id: int | None) -> list[tuple[Service, int, int]]:
+    """Courses (all, or the practitioner's) with their sessions not canceled and completed."""
+    completed = func.sum(case((ServiceSession.status == SessionStatus.COMPLETED, 1), else_=0))
+    query = (
+        select(Service, func.count(ServiceSession.id), completed)
+        .outerjoin(
+            ServiceSession,
+            (ServiceSession.service_id == Service.id)
+            & (ServiceSession.status != SessionStatus.CANCELED),
+        )
+        .where(Service.service_type == ServiceType.COURSE)
+        .group_by(Service.id)
+        .options(selectinload(Service.primary_practitioner))
+        .order_by(Service.name)
+    )
+    if practitioner_id is not None:
+        query = query.where(Service.primary_practitioner_id == practitioner_id)
+    return list(db.session.execute(query).all())

@@ -8,29 +8,20 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from ... import booking
+from ...accounts import practitioners
 from ...booking import reports
 from ...booking.attendance import can_override
 from ...booking.errors import DomainError
-from ...extensions import db
-from ...models import (
-    Booking,
-    Role,
-    Service,
-    ServiceSession,
-    ServiceType,
-    SessionStatus,
-    User,
-)
+from ...models import Role, SessionStatus
 from ...web import flash_domain_error, render_page, roles_required
+from ...web.access import get_booking, get_course, get_session
 from . import bp
 from .charts import weekly_chart
 from .forms import OverrideForm, ReportFilterForm
-from .queries import recent_sessions
+from .queries import courses_with_counts, recent_sessions, report_services
 
 STAFF_OR_PRACTITIONER = (Role.STAFF, Role.PRACTITIONER)
 DEFAULT_WEEKS = 12
@@ -38,26 +29,6 @@ DEFAULT_WEEKS = 12
 
 def _own_only() -> bool:
     return current_user.role == Role.PRACTITIONER
-
-
-def _check_practitioner(practitioner_id: int) -> None:
-    """Another practitioner's sessions and courses do not exist for a practitioner."""
-    if _own_only() and practitioner_id != current_user.id:
-        abort(404)
-
-
-def get_session(session_id: int) -> ServiceSession:
-    session = db.session.get(ServiceSession, session_id) or abort(404)
-    _check_practitioner(session.practitioner_id)
-    return session
-
-
-def get_course(course_id: int) -> Service:
-    course = db.session.get(Service, course_id)
-    if course is None or course.service_type != ServiceType.COURSE:
-        abort(404)
-    _check_practitioner(course.primary_practitioner_id)
-    return course
 
 
 @bp.route("/")
@@ -71,7 +42,7 @@ def index():
 @bp.route("/sessions/<int:session_id>")
 @roles_required(*STAFF_OR_PRACTITIONER)
 def session_attendance(session_id: int):
-    session = get_session(session_id)
+    session = get_session(session_id, current_user)
     attendance = booking.session_attendance(session)
     return render_page(
         "attendance/session.html",
@@ -87,8 +58,8 @@ def session_attendance(session_id: int):
 @bp.route("/bookings/<int:booking_id>/outcome", methods=["POST"])
 @roles_required(*STAFF_OR_PRACTITIONER)
 def override_outcome(booking_id: int):
-    seat = db.session.get(Booking, booking_id) or abort(404)
-    session = get_session(seat.service_session_id)
+    seat = get_booking(booking_id, current_user)
+    session = get_session(seat.service_session_id, current_user)
     form = OverrideForm()
     target = url_for(".session_attendance", session_id=session.id, _anchor=f"booking-{seat.id}")
     if not form.validate_on_submit():
@@ -114,31 +85,31 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=current_user.zone).astimezone(UTC)
 
 
-def _report_form() -> tuple[ReportFilterForm, reports.ReportFilters | None]:
-    """The filter form (choices scoped to the viewer) and, when valid, the report filters."""
-    form = ReportFilterForm(formdata=request.args or None)
-    services = select(Service).order_by(Service.name)
-    if _own_only():
-        services = services.where(Service.primary_practitioner_id == current_user.id)
+def _offer_choices(form: ReportFilterForm) -> None:
+    """A practitioner filters their own services; staff pick any practitioner and service."""
+    own = current_user.id if _own_only() else None
+    if own is not None:
         form.practitioner.choices = [SelectChoice(0, "All")]
     else:
-        practitioners = db.session.scalars(
-            select(User).where(User.role == Role.PRACTITIONER).order_by(User.name)
-        )
         form.practitioner.choices = [SelectChoice(0, "All practitioners")] + [
-            SelectChoice(p.id, p.name) for p in practitioners
+            SelectChoice(p.id, p.name) for p in practitioners()
         ]
     form.service.choices = [SelectChoice(0, "All services")] + [
-        SelectChoice(s.id, s.name) for s in db.session.scalars(services)
+        SelectChoice(s.id, s.name) for s in report_services(own)
     ]
-    today = datetime.now(current_user.zone).date()
+
+
+def _default_range(form: ReportFilterForm) -> None:
+    """Dates left out (not mistyped) default to the last DEFAULT_WEEKS weeks up to today."""
     if form.end.data is None and not form.end.errors:
-        form.end.data = today
+        form.end.data = datetime.now(current_user.zone).date()
     if form.start.data is None and not form.start.errors:
         form.start.data = form.end.data - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1)
-    if request.args and not form.validate():
-        return form, None
-    filters = reports.ReportFilters(
+
+
+def _filters(form: ReportFilterForm) -> reports.ReportFilters:
+    """The form's local days as UTC instants, scoped to the viewer."""
+    return reports.ReportFilters(
         start=_local_midnight(form.start.data),
         end=_local_midnight(form.end.data + timedelta(days=1)),
         practitioner_id=current_user.id if _own_only() else (form.practitioner.data or None),
@@ -146,7 +117,16 @@ def _report_form() -> tuple[ReportFilterForm, reports.ReportFilters | None]:
         sort=form.sort.data or "no_shows",
         descending=(form.dir.data or "desc") == "desc",
     )
-    return form, filters
+
+
+def _report_form() -> tuple[ReportFilterForm, reports.ReportFilters | None]:
+    """The filter form (choices scoped to the viewer) and, when valid, the report filters."""
+    form = ReportFilterForm(formdata=request.args or None)
+    _offer_choices(form)
+    _default_range(form)
+    if request.args and not form.validate():
+        return form, None
+    return form, _filters(form)
 
 
 def _filter_args(form: ReportFilterForm, **changes) -> dict:
@@ -233,28 +213,14 @@ def noshow_report_csv():
 @bp.route("/courses")
 @roles_required(*STAFF_OR_PRACTITIONER)
 def courses():
-    completed = func.sum(case((ServiceSession.status == SessionStatus.COMPLETED, 1), else_=0))
-    query = (
-        select(Service, func.count(ServiceSession.id), completed)
-        .outerjoin(
-            ServiceSession,
-            (ServiceSession.service_id == Service.id)
-            & (ServiceSession.status != SessionStatus.CANCELED),
-        )
-        .where(Service.service_type == ServiceType.COURSE)
-        .group_by(Service.id)
-        .options(selectinload(Service.primary_practitioner))
-        .order_by(Service.name)
-    )
-    if _own_only():
-        query = query.where(Service.primary_practitioner_id == current_user.id)
-    return render_template("attendance/courses.html", courses=db.session.execute(query).all())
+    practitioner_id = current_user.id if _own_only() else None
+    return render_template("attendance/courses.html", courses=courses_with_counts(practitioner_id))
 
 
 @bp.route("/courses/<int:course_id>")
 @roles_required(*STAFF_OR_PRACTITIONER)
 def course_completion(course_id: int):
-    course = get_course(course_id)
+    course = get_course(course_id, current_user)
     return render_page(
         "attendance/course.html",
         "attendance/_course_completion.html",
@@ -266,7 +232,7 @@ def course_completion(course_id: int):
 @bp.route("/courses/<int:course_id>/completion.csv")
 @roles_required(*STAFF_OR_PRACTITIONER)
 def course_completion_csv(course_id: int):
-    course = get_course(course_id)
+    course = get_course(course_id, current_user)
     rows = reports.course_completion(course)
     body = (
         [

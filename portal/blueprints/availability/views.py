@@ -10,8 +10,7 @@ from ...booking.availability import settings_for
 from ...database import utcnow
 from ...extensions import db
 from ...models import DateOverride, Role, Service, ServiceType, WeeklyHours
-from ...web import roles_required
-from ..calendar.forms import show_domain_error
+from ...web import roles_required, show_domain_error
 from . import bp
 from .forms import (
     OverrideForm,

@@ -7,7 +7,7 @@ from ... import booking
 from ...database import utcnow
 from ...models import Role, WaitlistStatus
 from ...web import render_page, roles_required
-from ..slot_picker import SlotForm, build_picker
+from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
 

@@ -10,17 +10,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from ...booking import DomainError
-
-
-def show_domain_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a domain refusal next to the field it is about, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
 
 class SessionForm(FlaskForm):
     service = SelectField("Service", coerce=int, validators=[InputRequired()])

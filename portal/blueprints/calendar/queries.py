@@ -6,71 +6,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, request
-from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...database import MAX_ID, utcnow
+from ...database import utcnow
 from ...extensions import db
-from ...models import Booking, Role, ServiceSession, SessionStatus, User
+from ...models import Booking, ServiceSession, SessionStatus, User
 
 PAGE_SIZE = 25
 
 
-def calendar_owner() -> User:
-    """Whose calendar: the practitioner's own, or the one staff picked (read-only)."""
-    wanted = request.args.get("practitioner", type=int)
-    if wanted is not None and not 0 < wanted <= MAX_ID:
-        abort(404)
-    if current_user.is_practitioner:
-        if wanted not in (None, current_user.id):
-            abort(404)
-        return current_user
-    if not current_user.is_staff:
-        abort(403)
-    query = select(User).where(User.role == Role.PRACTITIONER)
-    query = query.where(User.id == wanted) if wanted else query.order_by(User.name).limit(1)
-    owner = db.session.scalar(query)
-    if owner is None:
-        abort(404)
-    return owner
-
-
-def find_client(email: str) -> User | None:
-    return db.session.scalar(
-        select(User).where(
-            func.lower(User.email) == email.strip().lower(), User.role == Role.CLIENT
-        )
-    )
-
-
-def practitioners() -> list[User]:
-    return list(
-        db.session.scalars(select(User).where(User.role == Role.PRACTITIONER).order_by(User.name))
-    )
-
-
-def load_session(session_id: int, *, write: bool = False) -> ServiceSession:
-    """A session the viewer may see: their own (practitioner) or any (staff, read-only)."""
-    session = db.session.scalar(
-        select(ServiceSession)
-        .where(ServiceSession.id == session_id)
-        .options(
-            selectinload(ServiceSession.service),
-            selectinload(ServiceSession.bookings).selectinload(Booking.user),
-        )
-        .execution_options(populate_existing=True)
-    )
-    if session is None:
-        abort(404)
-    if current_user.is_practitioner:
-        if session.practitioner_id != current_user.id:
-            abort(404)
-    elif not current_user.is_staff or write:
-        abort(403)
-    return session
+# A session's roster page: its service and each seat's client, read afresh after a change.
+ROSTER_LOADS = (
+    selectinload(ServiceSession.service),
+    selectinload(ServiceSession.bookings).selectinload(Booking.user),
+)
 
 
 def seats_past_cutoff(session: ServiceSession) -> set[int]:

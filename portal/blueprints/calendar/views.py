@@ -7,27 +7,15 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ... import booking
+from ...accounts import find_client, practitioners
 from ...booking import sessions as calendar_ops
 from ...extensions import db
 from ...models import Role, Service, User
-from ...web import is_htmx, render_page, roles_required
+from ...web import is_htmx, render_page, roles_required, show_domain_error
+from ...web.access import SessionUse, get_calendar_owner, get_session
 from . import bp
-from .forms import (
-    AddClientForm,
-    CancelSessionForm,
-    RemoveClientForm,
-    SessionForm,
-    show_domain_error,
-)
-from .queries import (
-    calendar_layout,
-    calendar_owner,
-    find_client,
-    load_session,
-    practitioners,
-    seats_past_cutoff,
-    session_list,
-)
+from .forms import AddClientForm, CancelSessionForm, RemoveClientForm, SessionForm
+from .queries import ROSTER_LOADS, calendar_layout, seats_past_cutoff, session_list
 
 VIEWERS = (Role.PRACTITIONER, Role.STAFF)
 
@@ -40,6 +28,15 @@ def _day_arg(zone) -> date:
     if day is None or not calendar_ops.MIN_YEAR <= day.year <= calendar_ops.MAX_YEAR:
         return datetime.now(zone).date()
     return day
+
+
+def _calendar_owner() -> User:
+    return get_calendar_owner(current_user, request.args.get("practitioner", type=int))
+
+
+def _load_session(session_id: int, use: SessionUse = SessionUse.MANAGE):
+    """The session with its roster: the practitioner's own; staff read any."""
+    return get_session(session_id, current_user, use, loads=ROSTER_LOADS, refresh=True)
 
 
 def _owner_args(owner: User) -> dict:
@@ -60,7 +57,7 @@ def _calendar_context(owner: User, view: str, day: date) -> dict:
 @bp.route("/")
 @roles_required(*VIEWERS)
 def week():
-    owner = calendar_owner()
+    owner = _calendar_owner()
     context = _calendar_context(owner, "week", _day_arg(owner.zone))
     return render_page("calendar/index.html", "calendar/_calendar.html", **context)
 
@@ -68,7 +65,7 @@ def week():
 @bp.route("/month")
 @roles_required(*VIEWERS)
 def month():
-    owner = calendar_owner()
+    owner = _calendar_owner()
     context = _calendar_context(owner, "month", _day_arg(owner.zone))
     return render_page("calendar/index.html", "calendar/_calendar.html", **context)
 
@@ -76,7 +73,7 @@ def month():
 @bp.route("/sessions")
 @roles_required(*VIEWERS)
 def list_sessions():
-    owner = calendar_owner()
+    owner = _calendar_owner()
     when = "past" if request.args.get("when") == "past" else "upcoming"
     page = min(max(request.args.get("page", 1, type=int), 1), 10_000)
     sessions, more = session_list(owner.id, when, page)
@@ -161,7 +158,7 @@ def new_session():
 @bp.route("/sessions/<int:session_id>")
 @roles_required(*VIEWERS)
 def show_session(session_id: int):
-    session = load_session(session_id)
+    session = _load_session(session_id)
     return render_page(
         "calendar/session.html",
         "calendar/_roster.html",
@@ -177,7 +174,7 @@ def show_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.PRACTITIONER)
 def edit_session(session_id: int):
-    session = load_session(session_id, write=True)
+    session = _load_session(session_id, SessionUse.EDIT)
     local = session.start_time.astimezone(session.zone)
     minutes = int((session.end_time - session.start_time).total_seconds() // 60)
     form = SessionForm(
@@ -211,7 +208,7 @@ def edit_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
 @roles_required(Role.PRACTITIONER)
 def cancel_session(session_id: int):
-    session = load_session(session_id, write=True)
+    session = _load_session(session_id, SessionUse.EDIT)
     form = CancelSessionForm()
     if form.validate_on_submit():
         try:
@@ -228,7 +225,7 @@ def cancel_session(session_id: int):
 
 
 def _roster(session, add_form=None):
-    session = load_session(session.id)
+    session = _load_session(session.id)
     return render_page(
         "calendar/session.html",
         "calendar/_roster.html",
@@ -244,7 +241,7 @@ def _roster(session, add_form=None):
 @bp.route("/sessions/<int:session_id>/attendees", methods=["POST"])
 @roles_required(Role.PRACTITIONER)
 def add_attendee(session_id: int):
-    session = load_session(session_id, write=True)
+    session = _load_session(session_id, SessionUse.EDIT)
     form = AddClientForm()
     if form.validate_on_submit():
         client = find_client(form.email.data)
@@ -266,7 +263,7 @@ def add_attendee(session_id: int):
 @bp.route("/sessions/<int:session_id>/attendees/<int:booking_id>/remove", methods=["POST"])
 @roles_required(Role.PRACTITIONER)
 def remove_attendee(session_id: int, booking_id: int):
-    session = load_session(session_id, write=True)
+    session = _load_session(session_id, SessionUse.EDIT)
     seat = next((b for b in session.bookings if b.id == booking_id), None)
     if seat is None:
         abort(404)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ...booking.factory import course_sessions
 from ...extensions import db
 from ...models import (
     SEAT_HOLDING,
@@ -66,19 +67,6 @@ def upcoming_sessions(service: Service, now: datetime) -> list[ServiceSession]:
                 ServiceSession.start_time > now,
             )
             .order_by(ServiceSession.start_time)
-        )
-    )
-
-
-def course_sessions(service: Service) -> list[ServiceSession]:
-    return list(
-        db.session.scalars(
-            select(ServiceSession)
-            .where(
-                ServiceSession.service_id == service.id,
-                ServiceSession.status != SessionStatus.CANCELED,
-            )
-            .order_by(ServiceSession.sequence_number, ServiceSession.start_time)
         )
     )
 

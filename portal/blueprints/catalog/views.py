@@ -8,7 +8,7 @@ from ...database import utcnow
 from ...extensions import db
 from ...models import Role, ServiceSession, ServiceType, User
 from ...web import render_page, roles_required
-from ..slot_picker import SlotForm, build_picker
+from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
 

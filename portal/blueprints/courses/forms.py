@@ -10,10 +10,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange
 
-from ..offerings.forms import ServiceForm
+from ...web.forms import ServiceFields
 
 
-class CourseForm(ServiceForm):
+class CourseForm(ServiceFields):
     """A course's own fields plus the recurrence its sessions are generated from."""
 
     start_date = DateField("First session date", validators=[DataRequired()])
@@ -27,11 +27,6 @@ class CourseForm(ServiceForm):
     count = IntegerField(
         "Number of sessions", default=8, validators=[InputRequired(), NumberRange(1, 104)]
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("service_type", "validity_days", "components"):
-            delattr(self, name)
 
 
 class EnrollForm(FlaskForm):

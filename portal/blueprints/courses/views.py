@@ -1,62 +1,20 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from ... import booking
+from ...accounts import find_client
 from ...booking import sessions as calendar_ops
-from ...extensions import db
-from ...models import (
-    SEAT_HOLDING,
-    Booking,
-    Order,
-    Role,
-    Service,
-    ServiceSession,
-    ServiceType,
-)
-from ...web import roles_required
-from ..calendar.forms import show_domain_error
-from ..calendar.queries import find_client
-from . import bp
+from ...models import SEAT_HOLDING, Role, Service
+from ...web import roles_required, show_domain_error
+from ...web.access import get_course
+from . import bp, queries
 from .forms import CourseForm, EnrollForm
-
-
-def load_course(course_id: int) -> Service:
-    course = db.session.get(Service, course_id)
-    if course is None or course.service_type != ServiceType.COURSE:
-        abort(404)
-    if current_user.is_practitioner and course.primary_practitioner_id != current_user.id:
-        abort(404)
-    return course
 
 
 @bp.route("/")
 @roles_required(Role.PRACTITIONER)
 def list_courses():
-    sessions = (
-        select(ServiceSession.service_id, func.count(ServiceSession.id).label("n"))
-        .group_by(ServiceSession.service_id)
-        .subquery()
-    )
-    enrolled = (
-        select(Order.service_id, func.count(func.distinct(Order.user_id)).label("n"))
-        .join(Booking, Booking.order_id == Order.id)
-        .where(Booking.status.in_(SEAT_HOLDING))
-        .group_by(Order.service_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Service, func.coalesce(sessions.c.n, 0), func.coalesce(enrolled.c.n, 0))
-        .outerjoin(sessions, sessions.c.service_id == Service.id)
-        .outerjoin(enrolled, enrolled.c.service_id == Service.id)
-        .where(
-            Service.primary_practitioner_id == current_user.id,
-            Service.service_type == ServiceType.COURSE,
-        )
-        .order_by(Service.name)
-    ).all()
-    return render_template("courses/list.html", rows=rows)
+    return render_template("courses/list.html", rows=queries.courses_with_counts(current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,24 +52,12 @@ def new_course():
 
 
 def _course_page(course: Service, enroll_form: EnrollForm, status: int = 200):
-    sessions = db.session.scalars(
-        select(ServiceSession)
-        .where(ServiceSession.service_id == course.id)
-        .options(selectinload(ServiceSession.bookings).selectinload(Booking.user))
-        .order_by(ServiceSession.sequence_number, ServiceSession.start_time)
-    ).all()
-    orders = db.session.scalars(
-        select(Order)
-        .where(Order.service_id == course.id)
-        .options(selectinload(Order.user), selectinload(Order.bookings))
-        .order_by(Order.created_at)
-    ).all()
     return (
         render_template(
             "courses/show.html",
             course=course,
-            sessions=sessions,
-            orders=orders,
+            sessions=queries.sessions_with_rosters(course),
+            orders=queries.orders_of(course),
             seat_holding=SEAT_HOLDING,
             can_edit=course.primary_practitioner_id == current_user.id,
             enroll_form=enroll_form,
@@ -123,13 +69,13 @@ def _course_page(course: Service, enroll_form: EnrollForm, status: int = 200):
 @bp.route("/<int:course_id>")
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def show_course(course_id: int):
-    return _course_page(load_course(course_id), EnrollForm(formdata=None))
+    return _course_page(get_course(course_id, current_user), EnrollForm(formdata=None))
 
 
 @bp.route("/<int:course_id>/enroll", methods=["POST"])
 @roles_required(Role.PRACTITIONER)
 def enroll(course_id: int):
-    course = load_course(course_id)
+    course = get_course(course_id, current_user)
     form = EnrollForm()
     if form.validate_on_submit():
         client = find_client(form.email.data)

@@ -1,19 +1,8 @@
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DecimalField,
-    FieldList,
-    Form,
-    FormField,
-    IntegerField,
-    SelectChoice,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import FieldList, Form, FormField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import NumberRange, Optional
 
 from ...models import ServiceType
+from ...web.forms import ServiceFields
 
 
 class ComponentForm(Form):
@@ -23,34 +12,12 @@ class ComponentForm(Form):
     quantity = IntegerField("Quantity", validators=[Optional(), NumberRange(min=1, max=100)])
 
 
-class ServiceForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+class ServiceForm(ServiceFields):
     service_type = SelectField(
         "Type", choices=[SelectChoice(t.value, t.label.capitalize()) for t in ServiceType]
-    )
-    price = DecimalField(
-        "Price", places=2, validators=[InputRequired(), NumberRange(min=0, max=1_000_000)]
-    )
-    currency = StringField(
-        "Currency",
-        default="USD",
-        validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Three letters, e.g. USD.")],
-    )
-    duration_minutes = IntegerField(
-        "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(5, 24 * 60)]
-    )
-    max_participants = IntegerField(
-        "Max participants", default=1, validators=[InputRequired(), NumberRange(1, 1000)]
-    )
-    cancellation_cutoff_hours = IntegerField(
-        "Cancellation cut-off (hours before start)",
-        default=24,
-        validators=[InputRequired(), NumberRange(0, 24 * 30)],
     )
     validity_days = IntegerField(
         "Valid for (days, packages and bundles)",
         validators=[Optional(), NumberRange(1, 3650)],
     )
-    is_active = BooleanField("Offered to clients", default=True)
     components = FieldList(FormField(ComponentForm), min_entries=4, max_entries=10)

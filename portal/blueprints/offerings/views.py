@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -10,8 +10,8 @@ from ... import booking
 from ...booking.catalog import save_service
 from ...extensions import db
 from ...models import Role, Service, ServiceComponent, ServiceType
-from ...web import roles_required
-from ..calendar.forms import show_domain_error
+from ...web import roles_required, show_domain_error
+from ...web.access import get_own_service
 from . import bp
 from .forms import ServiceForm
 
@@ -23,13 +23,6 @@ def own_services():
         .options(selectinload(Service.components).selectinload(ServiceComponent.included_service))
         .order_by(Service.service_type, Service.name)
     ).all()
-
-
-def load_own_service(service_id: int) -> Service:
-    service = db.session.get(Service, service_id)
-    if service is None or service.primary_practitioner_id != current_user.id:
-        abort(404)
-    return service
 
 
 @bp.route("/")
@@ -93,7 +86,7 @@ def new_service():
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.PRACTITIONER)
 def edit_service(service_id: int):
-    service = load_own_service(service_id)
+    service = get_own_service(service_id, current_user)
     form = ServiceForm(obj=service)
     if not form.is_submitted():
         form.price.data = Decimal(service.price_cents) / 100

@@ -8,19 +8,14 @@ from sqlalchemy.orm import selectinload
 from ...extensions import db
 from ...models import Booking, Order, OrderStatus, Service, ServiceSession, User
 
-
-def order_with_bookings(order_id: int) -> Order | None:
-    return db.session.scalar(
-        select(Order)
-        .where(Order.id == order_id)
-        .options(
-            selectinload(Order.user),
-            selectinload(Order.service).selectinload(Service.primary_practitioner),
-            selectinload(Order.bookings)
-            .selectinload(Booking.service_session)
-            .selectinload(ServiceSession.service),
-        )
-    )
+# An order's page: its buyer, the practitioner it pays and each booking's session.
+ORDER_LOADS = (
+    selectinload(Order.user),
+    selectinload(Order.service).selectinload(Service.primary_practitioner),
+    selectinload(Order.bookings)
+    .selectinload(Booking.service_session)
+    .selectinload(ServiceSession.service),
+)
 
 
 def pending_orders_for(viewer: User) -> list[Order]:
@@ -39,9 +34,3 @@ def pending_orders_for(viewer: User) -> list[Order]:
     if not viewer.is_staff:
         query = query.where(Service.primary_practitioner_id == viewer.id)
     return list(db.session.scalars(query))
-
-
-def may_collect(viewer: User, order: Order) -> bool:
-    return viewer.is_staff or (
-        viewer.is_practitioner and order.service.primary_practitioner_id == viewer.id
-    )

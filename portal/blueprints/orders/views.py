@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ... import booking
@@ -6,24 +6,19 @@ from ...booking.payment_providers import payment_reference
 from ...database import utcnow
 from ...models import OrderStatus, Role
 from ...web import roles_required
+from ...web.access import get_order, may_collect
 from . import bp, queries
 from .forms import MarkPaidForm
 
 
-def _order_or_404(order_id: int):
-    """The order, for its client, the practitioner it pays and staff; others learn nothing."""
-    order = queries.order_with_bookings(order_id)
-    if order is None:
-        abort(404)
-    if order.user_id != current_user.id and not queries.may_collect(current_user, order):
-        abort(404)
-    return order
+def _order(order_id: int, *, collect: bool = False):
+    return get_order(order_id, current_user, collect=collect, loads=queries.ORDER_LOADS)
 
 
 @bp.route("/<int:order_id>")
 @login_required
 def view_order(order_id: int):
-    order = _order_or_404(order_id)
+    order = _order(order_id)
     start = None
     if order.status == OrderStatus.PENDING:
         start = booking.get_provider(order.payment_provider).start(order)
@@ -33,7 +28,7 @@ def view_order(order_id: int):
         payment=start,
         reference=payment_reference(order),
         now=utcnow(),
-        may_collect=queries.may_collect(current_user, order),
+        may_collect=may_collect(current_user, order),
         form=MarkPaidForm(formdata=None),
     )
 
@@ -59,9 +54,7 @@ def pending_orders():
 @bp.route("/<int:order_id>/mark-paid", methods=["POST"])
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def mark_paid(order_id: int):
-    order = _order_or_404(order_id)
-    if not queries.may_collect(current_user, order):
-        abort(404)
+    order = _order(order_id, collect=True)
     form = MarkPaidForm()
     if not form.validate():
         return _render_pending(forms={order.id: form}, status=422)

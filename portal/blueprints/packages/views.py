@@ -6,7 +6,7 @@ from flask_login import current_user
 from ... import booking
 from ...models import Role
 from ...web import render_page, roles_required
-from ..slot_picker import SlotForm, build_picker
+from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
 

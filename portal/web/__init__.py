@@ -1,0 +1,41 @@
+"""The web layer shared by every blueprint: sign-in loading and role checks (auth), "page or
+fragment" (htmx), error rendering (errors), shared form pieces (forms), the lookup-and-permission
+helpers (access), the slot picker, local times and the security headers.
+
+A blueprint imports the domain, the models and this package; never another blueprint.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..models import Role
+from .auth import load_user, roles_required
+from .errors import flash_domain_error, register_error_pages
+from .forms import show_domain_error
+from .htmx import is_htmx, render_page
+from .localtime import local_time, viewer_zone
+from .security import IdConverter, register_security
+
+__all__ = [
+    "flash_domain_error",
+    "is_htmx",
+    "load_user",
+    "local_time",
+    "register_web",
+    "render_page",
+    "roles_required",
+    "show_domain_error",
+    "viewer_zone",
+]
+
+
+def register_web(app: Flask) -> None:
+    # Before any blueprint adds its rules, so every <int:...> in them is bounded.
+    app.url_map.converters["int"] = IdConverter
+    app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.globals["Role"] = Role
+    # Templates ask the same question the views do, so a flash is shown in one place only.
+    app.jinja_env.globals["is_htmx"] = is_htmx
+    register_security(app)
+    register_error_pages(app)

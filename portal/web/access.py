@@ -1,0 +1,197 @@
+"""One lookup-and-permission helper per object, shared by the pages and the JSON API
+(the Flask tutorial's get_post(id, check_author=True)).
+
+Each returns the object or aborts: 404 when the object does not exist for the viewer (another
+practitioner's session or course among them), 403 when the viewer may know it exists but not
+do this. The pages render the abort as the error page; under /api/ the same abort comes back in
+the API's JSON error shape (portal/web/errors.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..database import MAX_ID
+from ..extensions import db
+from ..models import (
+    SEAT_HOLDING,
+    Booking,
+    Order,
+    Role,
+    Service,
+    ServiceSession,
+    ServiceType,
+    User,
+    Visibility,
+)
+
+# The rules, each written once.
+
+
+def hidden_from(user: User, practitioner_id: int) -> bool:
+    """Another practitioner's sessions and courses do not exist for a practitioner."""
+    return user.is_practitioner and practitioner_id != user.id
+
+
+def manages_session(user: User, session: ServiceSession) -> bool:
+    return user.is_staff or session.practitioner_id == user.id
+
+
+def holds_seat(user: User, session: ServiceSession) -> bool:
+    return any(b.user_id == user.id and b.status in SEAT_HOLDING for b in session.bookings)
+
+
+def has_booking_in(user: User, session: ServiceSession) -> bool:
+    """Whether the user has (or had: any status) a booking in the session."""
+    found = db.session.scalar(
+        select(Booking.id)
+        .where(Booking.service_session_id == session.id, Booking.user_id == user.id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def may_collect(user: User, order: Order) -> bool:
+    """Staff and the practitioner the order pays may record its payment."""
+    return user.is_staff or (
+        user.is_practitioner and order.service.primary_practitioner_id == user.id
+    )
+
+
+# The helpers.
+
+
+class SessionUse(Enum):
+    """What the viewer wants of a session; each asks for a different right."""
+
+    # Its practitioner and staff: rosters, attendance, outcomes.
+    MANAGE = "manage"
+    # Its practitioner only: staff read other calendars but do not change them.
+    EDIT = "edit"
+    # A scheduled session as an event: its practitioner, staff, seat holders; anyone if public.
+    VIEW = "view"
+    # Its attendance: its practitioner and staff, or a client with a booking in it (their own
+    # entries). A public session's other viewers learn they may not (403).
+    ATTENDANCE = "attendance"
+
+
+def get_session(
+    session_id: int | None,
+    user: User,
+    use: SessionUse = SessionUse.MANAGE,
+    *,
+    loads: Sequence = (),
+    refresh: bool = False,
+) -> ServiceSession:
+    session = (
+        db.session.get(ServiceSession, session_id, options=loads, populate_existing=refresh)
+        if session_id is not None
+        else None
+    )
+    if session is None:
+        abort(404, "No such session.")
+    if use in (SessionUse.MANAGE, SessionUse.EDIT):
+        if hidden_from(user, session.practitioner_id):
+            abort(404, "No such session.")
+        if not manages_session(user, session):
+            abort(403)
+        if use == SessionUse.EDIT and session.practitioner_id != user.id:
+            abort(403)
+        return session
+    public = session.visibility == Visibility.PUBLIC
+    if session.start_time is None:
+        abort(404, "No such session.")
+    if use == SessionUse.VIEW:
+        if not (public or manages_session(user, session) or holds_seat(user, session)):
+            abort(404, "No such session.")
+        return session
+    if manages_session(user, session) or has_booking_in(user, session):
+        return session
+    if public and not hidden_from(user, session.practitioner_id):
+        abort(403, "Only the session's practitioner, staff and its clients see attendance.")
+    abort(404, "No such session.")
+
+
+def get_booking(booking_id: int, user: User) -> Booking:
+    """The booking for its client, its session's practitioner and staff; others 404."""
+    found = db.session.get(
+        Booking,
+        booking_id,
+        options=(selectinload(Booking.service_session), selectinload(Booking.service)),
+        populate_existing=True,
+    )
+    if found is None:
+        abort(404, "No such booking.")
+    session = found.service_session
+    if not (
+        found.user_id == user.id
+        or user.is_staff
+        or (session is not None and session.practitioner_id == user.id)
+    ):
+        abort(404, "No such booking.")
+    return found
+
+
+def get_order(
+    order_id: int, user: User, *, collect: bool = False, loads: Sequence = (), refresh=False
+) -> Order:
+    """The order for its buyer, the practitioner it pays and staff; others learn nothing (404).
+    To collect (record its payment) it must be the practitioner's or staff's: the buyer gets 403."""
+    order = db.session.get(Order, order_id, options=loads, populate_existing=refresh)
+    if order is None:
+        abort(404, "No such order.")
+    if may_collect(user, order):
+        return order
+    if order.user_id != user.id:
+        abort(404, "No such order.")
+    if collect:
+        abort(403, "Only the practitioner or staff can record a payment.")
+    return order
+
+
+def get_course(course_id: int, user: User) -> Service:
+    """A course for its practitioner and staff.
+
+    Unknown ids, other services, another practitioner's course and (for a client: the catalog
+    shows only active services) an inactive course are 404; a client gets 403.
+    """
+    course = db.session.get(Service, course_id)
+    if course is None or course.service_type != ServiceType.COURSE:
+        abort(404, "No such course.")
+    if user.is_staff or course.primary_practitioner_id == user.id:
+        return course
+    if not course.is_active or hidden_from(user, course.primary_practitioner_id):
+        abort(404, "No such course.")
+    abort(403, "Only the course's practitioner and staff see it.")
+
+
+def get_own_service(service_id: int, user: User) -> Service:
+    """A service its practitioner edits; anyone else's does not exist for them."""
+    service = db.session.get(Service, service_id)
+    if service is None or service.primary_practitioner_id != user.id:
+        abort(404, "No such service.")
+    return service
+
+
+def get_calendar_owner(user: User, wanted: int | None) -> User:
+    """Whose calendar: a practitioner's own; for staff (read-only) the practitioner they
+    picked, or the first by name when they picked none."""
+    if wanted is not None and not 0 < wanted <= MAX_ID:
+        abort(404)
+    if user.is_practitioner:
+        if wanted not in (None, user.id):
+            abort(404)
+        return user
+    if not user.is_staff:
+        abort(403)
+    query = select(User).where(User.role == Role.PRACTITIONER)
+    query = query.where(User.id == wanted) if wanted else query.order_by(User.name).limit(1)
+    owner = db.session.scalar(query)
+    if owner is None:
+        abort(404)
+    return owner

@@ -1,0 +1,80 @@
+"""Headers and request checks every answer gets, whatever blueprint made it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, request
+from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+from .. import api_tokens
+from ..database import MAX_ID
+
+
+def livekit_origins(livekit_url: str) -> list[str]:
+    """The LiveKit server's WebSocket origin and its HTTP(S) twin: livekit-client also calls
+    the same host over HTTP. Plain ws:// and http:// only for a development server."""
+    if not livekit_url:
+        return []
+    parts = urlsplit(livekit_url)
+    if parts.scheme not in ("ws", "wss", "http", "https") or not parts.netloc:
+        raise ValueError(f"LIVEKIT_URL must look like wss://livekit.example.com: {livekit_url!r}")
+    secure = parts.scheme in ("wss", "https")
+    return [
+        f"{'wss' if secure else 'ws'}://{parts.netloc}",
+        f"{'https' if secure else 'http'}://{parts.netloc}",
+    ]
+
+
+def security_headers(livekit_url: str) -> dict[str, str]:
+    connect = " ".join(["'self'", *livekit_origins(livekit_url)])
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            f"connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'"
+        ),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in every route: a number beyond any id matches nothing (a 404)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def register_security(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_characters():
+        # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.
+        fields = (v for sent in (request.args, request.form) for _, vs in sent.lists() for v in vs)
+        if "\x00" in request.path or any("\x00" in value for value in fields):
+            abort(400, "The request contains a NUL character.")
+
+    # Once per app: the LiveKit server is configuration, not something a request changes.
+    headers = security_headers(app.config["LIVEKIT_URL"])
+
+    @app.after_request
+    def _security_headers(response):
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Served over HTTPS (SESSION_COOKIE_SECURE=1): browsers must not fall back to http.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        # One URL answers with a page or a fragment: caches must keep them apart.
+        response.vary.add("HX-Request")
+        if "Cache-Control" not in response.headers and _answers_someone():
+            # Neither a shared proxy nor the back button after sign-out may replay it.
+            response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _answers_someone() -> bool:
+    """The answer was made for one person: a bearer-token API call or a signed-in page.
+    (Static files never get here: send_file sets their Cache-Control.)"""
+    return api_tokens.bearer_token() is not None or current_user.is_authenticated
