@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.seats import HOLD_EXPIRED
 from portal.extensions import db
 from portal.models import (
     Booking,
     BookingStatus,
+    CancelReason,
     Order,
     OrderStatus,
     ServiceSession,
@@ -67,7 +67,7 @@ def test_an_expired_hold_releases_its_seat_to_the_next_buyer(practitioner, clien
     db.session.refresh(unpaid)
     assert unpaid.status == OrderStatus.PENDING
     assert unpaid.bookings[0].status == BookingStatus.CANCELED
-    assert unpaid.bookings[0].cancel_reason == HOLD_EXPIRED
+    assert unpaid.bookings[0].cancel_reason == CancelReason.HOLD_EXPIRED
     assert seat_invariant_violations() == []
 
 

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking.cancellation import CREDIT_SESSION_TYPES
-from ...booking.seats import HOLD_EXPIRED
 from ...extensions import db
 from ...models import (
+    CREDIT_SESSION_TYPES,
     WAITLIST_OPEN,
     Booking,
     BookingStatus,
@@ -181,7 +180,7 @@ def _group_credits(drafts: list[Booking], now: datetime) -> list[CreditGroup]:
 
 def cancel_outcome(b: Booking) -> str:
     """How a canceled booking ended, in the words the client needs."""
-    if b.cancel_reason == HOLD_EXPIRED:
+    if b.hold_lapsed:
         return "Hold lapsed before payment"
     credit = b.service_session.session_type in CREDIT_SESSION_TYPES
     if b.late_cancel:

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking import sessions as calendar_ops
+from ...booking import timetable
 from ...extensions import db
 from ...models import (
     SEAT_HOLDING,
@@ -65,7 +65,7 @@ def new_course():
     form = CourseForm()
     if form.validate_on_submit():
         try:
-            starts = calendar_ops.recurrence(
+            starts = timetable.recurrence(
                 form.start_date.data,
                 form.start_time.data,
                 current_user.timezone,
@@ -73,7 +73,7 @@ def new_course():
                 interval=form.interval.data,
                 count=form.count.data,
             )
-            course = calendar_ops.create_course(
+            course = timetable.create_course(
                 current_user,
                 starts,
                 name=form.name.data.strip(),
@@ -137,7 +137,7 @@ def enroll(course_id: int):
             form.email.errors.append("No client account has that email.")
         else:
             try:
-                order = calendar_ops.enroll_client(course, client, paid=form.paid.data)
+                order = timetable.enroll_client(course, client, paid=form.paid.data)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:
