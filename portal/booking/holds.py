@@ -27,7 +27,7 @@ from ..models import (
 )
 from .offers import seats_freed
 from .seats import check_not_full, check_open, close_empty_private_sessions
-from .transactions import unit_of_work
+from .transactions import if_rolled_back, unit_of_work
 from .transitions import move_bookings
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,26 @@ def release_expired_holds(
     return len(released)
 
 
+def release_for_session(session: ServiceSession, now: datetime | None = None) -> None:
+    """Release a full session's lapsed holds before deciding on a seat in it.
+
+    The release stands even if the operation is then refused (the session is still
+    full, say) and its unit rolls back: it is done again in a unit of its own, so
+    the freed seats still reach the waitlist and no caller has to release again.
+    """
+    session_id = session.id
+    if release_expired_holds(now=now, session_id=session_id):
+        if_rolled_back(
+            ("release_expired_holds", session_id),
+            lambda: release_expired_holds(now=now, session_id=session_id),
+        )
+    db.session.refresh(session, ["current_participants"])
+
+
 def ensure_seat_available(session: ServiceSession, now: datetime | None = None) -> None:
     """Checks on a locked session row before a seat is taken in it; a full session
     first gets its lapsed holds back."""
     check_open(session)
     if session.is_full:
-        release_expired_holds(now=now, session_id=session.id)
-        db.session.refresh(session, ["current_participants"])
+        release_for_session(session, now)
     check_not_full(session)

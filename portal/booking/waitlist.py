@@ -28,7 +28,7 @@ from .errors import (
     InvalidTransition,
     NotBookable,
 )
-from .holds import release_expired_holds
+from .holds import release_for_session
 from .locks import lock_order, lock_sessions
 from .offers import (
     holds_seat,
@@ -56,8 +56,7 @@ def join_waitlist(
     if not open_for_booking(locked, now):
         raise NotBookable(f"{locked.display_title} is not open for booking.")
     if locked.is_full:
-        release_expired_holds(now=now, session_id=locked.id)
-        db.session.refresh(locked, ["current_participants"])
+        release_for_session(locked, now)
     if not locked.is_full:
         raise NotBookable(f"{locked.display_title} has seats left: book one directly.")
     if holds_seat(user.id, locked.id):
