@@ -27,7 +27,6 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 """
 
 from .attendance import (
-    attended_seconds,
     override_outcome,
     record_outcomes,
     session_attendance,
@@ -106,7 +105,6 @@ __all__ = [
     "NotPermitted",
     "SessionFull",
     "SlotUnavailable",
-    "attended_seconds",
     "available_slots",
     "book_individual_session",
     "book_workshop_seat",

@@ -212,6 +212,72 @@ def _session_times(session: ServiceSession) -> tuple[datetime | None, datetime |
     )
 
 
+def _seats(session: ServiceSession, booking_ids: list[int]) -> list[Booking]:
+    """The session's confirmed seats (from the per-booking rows) and its late
+    cancels, with their users."""
+    return db.session.scalars(
+        select(Booking)
+        .where(
+            or_(
+                Booking.id.in_(booking_ids),
+                and_(
+                    Booking.service_session_id == session.id,
+                    Booking.status == BookingStatus.CANCELED,
+                    Booking.late_cancel.is_(True),
+                ),
+            )
+        )
+        .options(selectinload(Booking.user))
+        .order_by(Booking.id)
+    ).all()
+
+
+def _outcomes(booking_ids: list[int]) -> dict[int, AttendanceOutcome]:
+    return {
+        o.booking_id: o
+        for o in db.session.scalars(
+            select(AttendanceOutcome)
+            .where(AttendanceOutcome.booking_id.in_(booking_ids))
+            .options(selectinload(AttendanceOutcome.overridden_by))
+        )
+    }
+
+
+def _room_participants(session: ServiceSession) -> list[RoomParticipant]:
+    return list(
+        db.session.scalars(
+            select(RoomParticipant)
+            .join(Room, RoomParticipant.room_id == Room.id)
+            .where(Room.service_session_id == session.id)
+            .options(selectinload(RoomParticipant.user))
+            .order_by(RoomParticipant.joined_at, RoomParticipant.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """What 'late' and 'early' are measured against in one session."""
+
+    starts: datetime | None
+    ends: datetime | None
+    slack: timedelta
+    completed: bool
+
+    @classmethod
+    def of(cls, session: ServiceSession) -> _Timing:
+        starts, ends = _session_times(session)
+        slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
+        return cls(starts, ends, slack, session.status == SessionStatus.COMPLETED)
+
+    def late_join(self, joined: datetime | None) -> bool:
+        return bool(joined and self.starts and joined > self.starts + self.slack)
+
+    def early_leave(self, left: datetime | None) -> bool:
+        # Only a finished session has an end someone could leave before.
+        return bool(self.completed and left and self.ends and left < self.ends - self.slack)
+
+
 def session_attendance(
     session: ServiceSession, *, now: datetime | None = None
 ) -> SessionAttendance:
@@ -223,42 +289,10 @@ def session_attendance(
     """
     now = now or utcnow()
     rows = db.session.execute(booking_rows(now, [ServiceSession.id == session.id])).all()
-    seats = db.session.scalars(
-        select(Booking)
-        .where(
-            or_(
-                Booking.id.in_([r.booking_id for r in rows]),
-                and_(
-                    Booking.service_session_id == session.id,
-                    Booking.status == BookingStatus.CANCELED,
-                    Booking.late_cancel.is_(True),
-                ),
-            )
-        )
-        .options(selectinload(Booking.user))
-        .order_by(Booking.id)
-    ).all()
+    seats = _seats(session, [r.booking_id for r in rows])
     by_id = {b.id: b for b in seats}
-    outcomes = {
-        o.booking_id: o
-        for o in db.session.scalars(
-            select(AttendanceOutcome)
-            .where(AttendanceOutcome.booking_id.in_(list(by_id)))
-            .options(selectinload(AttendanceOutcome.overridden_by))
-        )
-    }
-    participants = list(
-        db.session.scalars(
-            select(RoomParticipant)
-            .join(Room, RoomParticipant.room_id == Room.id)
-            .where(Room.service_session_id == session.id)
-            .options(selectinload(RoomParticipant.user))
-            .order_by(RoomParticipant.joined_at, RoomParticipant.id)
-        )
-    )
-    slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
-    starts, ends = _session_times(session)
-    completed = session.status == SessionStatus.COMPLETED
+    outcomes = _outcomes(list(by_id))
+    timing = _Timing.of(session)
     clients = [
         ClientAttendance(
             booking=by_id[row.booking_id],
@@ -266,10 +300,8 @@ def session_attendance(
             total_seconds=row.total_seconds,
             first_joined_at=row.first_joined_at,
             last_left_at=row.last_left_at,
-            late_join=bool(row.first_joined_at and starts and row.first_joined_at > starts + slack),
-            early_leave=bool(
-                completed and row.last_left_at and ends and row.last_left_at < ends - slack
-            ),
+            late_join=timing.late_join(row.first_joined_at),
+            early_leave=timing.early_leave(row.last_left_at),
             outcome=outcomes.get(row.booking_id),
         )
         for row in rows
@@ -278,30 +310,12 @@ def session_attendance(
     return SessionAttendance(
         session=session,
         clients=clients,
-        participants=participants,
+        participants=_room_participants(session),
         late_cancels=[b for b in seats if b.status == BookingStatus.CANCELED],
         booked_user_ids={row.user_id for row in rows},
         attended_user_ids={row.user_id for row in rows if row.kind == ATTENDED},
         no_show_user_ids={row.user_id for row in rows if row.kind == NO_SHOW},
     )
-
-
-def attended_seconds(session: ServiceSession, *, now: datetime | None = None) -> dict[int, int]:
-    """Each signed-in participant's total room time in the session, in seconds.
-
-    The same sum session_attendance() judges attendance by (host included).
-    """
-    now = now or utcnow()
-    rows = db.session.execute(room_time(now, ServiceSession.id == session.id)).all()
-    return {row.user_id: int(row.total_seconds) for row in rows}
-
-
-def no_show_bookings(*session_criteria: ColumnElement, now: datetime | None = None) -> Select:
-    """Booking ids that are no-shows among completed sessions matching the criteria."""
-    rows = booking_rows(
-        now or utcnow(), [ServiceSession.status == SessionStatus.COMPLETED, *session_criteria]
-    ).subquery()
-    return select(rows.c.booking_id).where(rows.c.kind == NO_SHOW)
 
 
 # --- Recording ---------------------------------------------------------------------
