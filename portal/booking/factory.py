@@ -27,7 +27,7 @@ from ..models import (
 )
 from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
 from .holds import ensure_seat_available, release_expired_holds
-from .locks import lock_practitioner, lock_sessions
+from .locks import lock_order, lock_practitioner, lock_sessions
 from .seats import add_booking, add_credit, open_order, seat_status
 from .slots import check_bookable
 from .transactions import unit_of_work
@@ -246,11 +246,13 @@ def schedule_credit(
     """Give a package/bundle draft booking a time: draft session -> scheduled."""
     now = now or utcnow()
     _require_aware(start_time)
+    # The order first, as a payment takes it: the seat's status follows the order's
+    # (paid -> confirmed), so a payment must not change it half-way through.
+    order = lock_order(booking.order_id)
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     db.session.refresh(booking)
     if booking.status != BookingStatus.DRAFT or session.status != SessionStatus.DRAFT:
         raise NotBookable("This credit has already been used.")
-    order = booking.order
     expires = credit_expires_at(order)
     if expires is not None and now >= expires:
         raise CreditExpired(f"This credit expired on {expires:%d %b %Y}.")

@@ -1,9 +1,11 @@
 """Row locks: the order in which writers meet, so two of them never both decide.
 
-Lock order, everywhere: practitioner, then sessions (in id order), then orders.
-Hold release is the one writer that meets an order before its session (it starts
-from the lapsed orders); it skips orders someone else has locked instead of
-waiting for them (see holds.release_expired_holds).
+A writer that decides an order (paying it, releasing its lapsed hold, scheduling
+one of its credits) locks the order before the sessions its bookings sit in (the
+booking triggers write those session rows). A writer that starts from a session
+(taking a seat) meets other orders only through hold release, which skips an
+order someone holds instead of waiting for it (holds.release_expired_holds), so
+the two directions never wait on each other. Sessions are locked in id order.
 
 On SQLite the unit of work already holds the database write lock, and FOR UPDATE
 is not rendered.

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from portal import booking
 from portal.extensions import db
-from portal.models import SEAT_HOLDING, Booking, Order, OrderStatus
+from portal.models import SEAT_HOLDING, Booking, Order, OrderStatus, WaitlistEntry, WaitlistStatus
 from tests.fixtures.concurrency import many_connections, race
 from tests.fixtures.factories import future, make_user, make_workshop, seat_invariant_violations
 
@@ -86,4 +86,50 @@ def test_a_payment_as_its_hold_lapses_never_loses_its_seat(app, practitioner):
     assert {o.status for o in paid} == {OrderStatus.PAID}
     db.session.refresh(session)
     assert session.current_participants == PAYERS <= session.max_participants
+    assert seat_invariant_violations() == []
+
+
+def _accept(entry_id: int, at):
+    def accept():
+        booking.accept_offer(db.session.get(WaitlistEntry, entry_id), now=at)
+
+    return accept
+
+
+def test_accepting_an_offer_as_it_lapses_keeps_the_seat_or_refuses_cleanly(app, practitioner):
+    """The same meeting for a free workshop's waitlist offers: accept_offer pays the
+    offer's order, so it takes the order's lock before the release can."""
+    seats = PAYERS // 2
+    session = make_workshop(practitioner, seats=seats, price_cents=0)
+    start = future(0) - timedelta(days=1)
+    holders = [booking.book_workshop_seat(make_user(), session, now=start) for _ in range(seats)]
+    entries = [
+        booking.join_waitlist(make_user(), session, now=start + timedelta(minutes=1)).id
+        for _ in range(seats)
+    ]
+    freed_at = start + timedelta(minutes=2)
+    for order in holders:
+        booking.cancel_booking(order.bookings[0], practitioner, now=freed_at)
+    offers = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.id.in_(entries))).all()
+    assert {e.status for e in offers} == {WaitlistStatus.OFFERED}
+    lapse = offers[0].offer_expires_at
+    attempts = [_accept(entry_id, lapse - timedelta(seconds=1)) for entry_id in entries]
+    for n in range(RELEASERS):
+        attempts.insert(n * (len(attempts) // RELEASERS), _release(lapse + timedelta(seconds=1)))
+
+    outcomes = race(app, attempts)
+    db.session.expire_all()
+
+    assert set(outcomes) <= {"ok", "HoldExpired"}
+    assert outcomes["ok"] + outcomes["HoldExpired"] == seats + RELEASERS
+    offers = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.id.in_(entries))).all()
+    claimed = [e for e in offers if e.status == WaitlistStatus.CLAIMED]
+    assert len(claimed) == outcomes["ok"] - RELEASERS
+    assert {e.status for e in offers} <= {WaitlistStatus.CLAIMED, WaitlistStatus.EXPIRED}
+    orders = [e.order_id for e in offers]
+    assert _paid_orders_without_their_seat(orders) == []
+    for entry in offers:
+        held = [b for b in entry.order.bookings if b.status in SEAT_HOLDING]
+        assert len(held) == (1 if entry.status == WaitlistStatus.CLAIMED else 0)
+    print(f"offers claimed {len(claimed)}, lapsed {seats - len(claimed)}; {dict(outcomes)}")
     assert seat_invariant_violations() == []
