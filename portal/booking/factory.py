@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
     Booking,
     BookingStatus,
@@ -221,7 +222,7 @@ def buy_credits(
     client schedules it later with schedule_credit().
     """
     now = now or utcnow()
-    _require(service, ServiceType.PACKAGE, ServiceType.BUNDLE)
+    _require(service, *CREDIT_SERVICE_TYPES)
     lines = _credit_lines(service)
     if not lines:
         raise NotBookable(f"{service.name} has no contents configured.")
