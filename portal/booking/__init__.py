@@ -2,18 +2,37 @@
 
 Views, CLI commands and webhooks call these functions; none of them writes a
 booking rule of its own.
+
+The modules stand on floors, bottom to top; a module imports only modules on
+floors below its own (tests/unit/test_domain_layering.py checks it):
+
+0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
+   payment provider registry
+1. transactions, transitions -- the unit of work; the state machines' conditional UPDATEs
+2. locks -- row locks and the order they are taken in
+3. seats (a seat is taken: open an order, add a booking or a credit),
+   slots (a slot is free: working hours minus busy time), working_hours (the
+   practitioner's weekly hours and date overrides), catalog (services),
+   attendance (who attended; outcomes)
+4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
+   and completes), reports (attendance reports)
+5. holds (a hold lapses: release it and offer the seat), cancellation,
+   resizing (a session's capacity), rooms (video room events)
+6. factory (the seed's BookingFactory: the five ways to book), rescheduling
+7. checkout (buy any service: picks the factory's pattern)
+8. payments (pay an order; a lapsed hold's seats are taken again)
+9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
+   operations)
+10. jobs (periodic runs such as mark_attendance)
 """
 
 from .attendance import (
-    attended_seconds,
-    mark_attendance,
     override_outcome,
     record_outcomes,
     session_attendance,
 )
-from .availability import available_slots, check_bookable
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
-from .capacity import resize_session
+from .checkout import purchase, purchase_by_ids
 from .errors import (
     AlreadyBooked,
     AlreadyWaiting,
@@ -38,11 +57,13 @@ from .factory import (
     enroll_in_course,
     schedule_credit,
 )
+from .holds import release_expired_holds
+from .jobs import mark_attendance
 from .lifecycle import complete_session, start_session
 from .payment_providers import PaymentStart, get_provider, register_provider
 from .payments import confirm_payment
-from .purchases import purchase, purchase_by_ids
 from .rescheduling import can_reschedule, reschedule_booking
+from .resizing import resize_session
 from .rooms import (
     ParticipantSnapshot,
     RoomEvent,
@@ -51,9 +72,23 @@ from .rooms import (
     prune_processed_room_events,
     record_room_event,
 )
-from .seats import release_expired_holds
+from .slots import available_slots, check_bookable
 from .transactions import unit_of_work
 from .waitlist import accept_offer, join_waitlist, leave_waitlist
+
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("errors", "sql", "payment_providers"),
+    ("transactions", "transitions"),
+    ("locks",),
+    ("seats", "slots", "working_hours", "catalog", "attendance"),
+    ("offers", "lifecycle", "reports"),
+    ("holds", "cancellation", "resizing", "rooms"),
+    ("factory", "rescheduling"),
+    ("checkout",),
+    ("payments",),
+    ("waitlist", "timetable"),
+    ("jobs",),
+)
 
 __all__ = [
     "AlreadyBooked",
@@ -70,7 +105,6 @@ __all__ = [
     "NotPermitted",
     "SessionFull",
     "SlotUnavailable",
-    "attended_seconds",
     "available_slots",
     "book_individual_session",
     "book_workshop_seat",

@@ -37,7 +37,7 @@ from ..models import (
     User,
 )
 from .errors import InvalidInput, InvalidTransition, NotPermitted
-from .seats import lock_sessions
+from .locks import lock_sessions
 from .sql import seconds_between
 from .transactions import unit_of_work
 
@@ -212,6 +212,72 @@ def _session_times(session: ServiceSession) -> tuple[datetime | None, datetime |
     )
 
 
+def _seats(session: ServiceSession, booking_ids: list[int]) -> list[Booking]:
+    """The session's confirmed seats (from the per-booking rows) and its late
+    cancels, with their users."""
+    return db.session.scalars(
+        select(Booking)
+        .where(
+            or_(
+                Booking.id.in_(booking_ids),
+                and_(
+                    Booking.service_session_id == session.id,
+                    Booking.status == BookingStatus.CANCELED,
+                    Booking.late_cancel.is_(True),
+                ),
+            )
+        )
+        .options(selectinload(Booking.user))
+        .order_by(Booking.id)
+    ).all()
+
+
+def _outcomes(booking_ids: list[int]) -> dict[int, AttendanceOutcome]:
+    return {
+        o.booking_id: o
+        for o in db.session.scalars(
+            select(AttendanceOutcome)
+            .where(AttendanceOutcome.booking_id.in_(booking_ids))
+            .options(selectinload(AttendanceOutcome.overridden_by))
+        )
+    }
+
+
+def _room_participants(session: ServiceSession) -> list[RoomParticipant]:
+    return list(
+        db.session.scalars(
+            select(RoomParticipant)
+            .join(Room, RoomParticipant.room_id == Room.id)
+            .where(Room.service_session_id == session.id)
+            .options(selectinload(RoomParticipant.user))
+            .order_by(RoomParticipant.joined_at, RoomParticipant.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """What 'late' and 'early' are measured against in one session."""
+
+    starts: datetime | None
+    ends: datetime | None
+    slack: timedelta
+    completed: bool
+
+    @classmethod
+    def of(cls, session: ServiceSession) -> _Timing:
+        starts, ends = _session_times(session)
+        slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
+        return cls(starts, ends, slack, session.status == SessionStatus.COMPLETED)
+
+    def late_join(self, joined: datetime | None) -> bool:
+        return bool(joined and self.starts and joined > self.starts + self.slack)
+
+    def early_leave(self, left: datetime | None) -> bool:
+        # Only a finished session has an end someone could leave before.
+        return bool(self.completed and left and self.ends and left < self.ends - self.slack)
+
+
 def session_attendance(
     session: ServiceSession, *, now: datetime | None = None
 ) -> SessionAttendance:
@@ -223,42 +289,10 @@ def session_attendance(
     """
     now = now or utcnow()
     rows = db.session.execute(booking_rows(now, [ServiceSession.id == session.id])).all()
-    seats = db.session.scalars(
-        select(Booking)
-        .where(
-            or_(
-                Booking.id.in_([r.booking_id for r in rows]),
-                and_(
-                    Booking.service_session_id == session.id,
-                    Booking.status == BookingStatus.CANCELED,
-                    Booking.late_cancel.is_(True),
-                ),
-            )
-        )
-        .options(selectinload(Booking.user))
-        .order_by(Booking.id)
-    ).all()
+    seats = _seats(session, [r.booking_id for r in rows])
     by_id = {b.id: b for b in seats}
-    outcomes = {
-        o.booking_id: o
-        for o in db.session.scalars(
-            select(AttendanceOutcome)
-            .where(AttendanceOutcome.booking_id.in_(list(by_id)))
-            .options(selectinload(AttendanceOutcome.overridden_by))
-        )
-    }
-    participants = list(
-        db.session.scalars(
-            select(RoomParticipant)
-            .join(Room, RoomParticipant.room_id == Room.id)
-            .where(Room.service_session_id == session.id)
-            .options(selectinload(RoomParticipant.user))
-            .order_by(RoomParticipant.joined_at, RoomParticipant.id)
-        )
-    )
-    slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
-    starts, ends = _session_times(session)
-    completed = session.status == SessionStatus.COMPLETED
+    outcomes = _outcomes(list(by_id))
+    timing = _Timing.of(session)
     clients = [
         ClientAttendance(
             booking=by_id[row.booking_id],
@@ -266,10 +300,8 @@ def session_attendance(
             total_seconds=row.total_seconds,
             first_joined_at=row.first_joined_at,
             last_left_at=row.last_left_at,
-            late_join=bool(row.first_joined_at and starts and row.first_joined_at > starts + slack),
-            early_leave=bool(
-                completed and row.last_left_at and ends and row.last_left_at < ends - slack
-            ),
+            late_join=timing.late_join(row.first_joined_at),
+            early_leave=timing.early_leave(row.last_left_at),
             outcome=outcomes.get(row.booking_id),
         )
         for row in rows
@@ -278,30 +310,12 @@ def session_attendance(
     return SessionAttendance(
         session=session,
         clients=clients,
-        participants=participants,
+        participants=_room_participants(session),
         late_cancels=[b for b in seats if b.status == BookingStatus.CANCELED],
         booked_user_ids={row.user_id for row in rows},
         attended_user_ids={row.user_id for row in rows if row.kind == ATTENDED},
         no_show_user_ids={row.user_id for row in rows if row.kind == NO_SHOW},
     )
-
-
-def attended_seconds(session: ServiceSession, *, now: datetime | None = None) -> dict[int, int]:
-    """Each signed-in participant's total room time in the session, in seconds.
-
-    The same sum session_attendance() judges attendance by (host included).
-    """
-    now = now or utcnow()
-    rows = db.session.execute(room_time(now, ServiceSession.id == session.id)).all()
-    return {row.user_id: int(row.total_seconds) for row in rows}
-
-
-def no_show_bookings(*session_criteria: ColumnElement, now: datetime | None = None) -> Select:
-    """Booking ids that are no-shows among completed sessions matching the criteria."""
-    rows = booking_rows(
-        now or utcnow(), [ServiceSession.status == SessionStatus.COMPLETED, *session_criteria]
-    ).subquery()
-    return select(rows.c.booking_id).where(rows.c.kind == NO_SHOW)
 
 
 # --- Recording ---------------------------------------------------------------------
@@ -396,79 +410,3 @@ def override_outcome(
     recorded.override_reason = reason
     db.session.flush()
     return recorded
-
-
-# --- Cron --------------------------------------------------------------------------
-
-
-@dataclass
-class MarkResult:
-    completed: int
-    recorded: int
-    refreshed: int = 0
-
-
-# Room events can trail the room's end (a participant_left after room_finished):
-# sessions that ended this recently get their computed outcomes refreshed.
-REFRESH_WINDOW = timedelta(hours=24)
-
-
-def mark_attendance(*, now: datetime | None = None) -> MarkResult:
-    """Complete sessions left open past their end + grace, record missing outcomes, and
-    refresh those of sessions that ended within REFRESH_WINDOW (overrides are kept).
-
-    Each session is completed in its own unit of work, so a webhook completing
-    the same session at the same moment costs one skipped session, not the run.
-    Running it again changes no outcome.
-    """
-    from .lifecycle import complete_session
-
-    now = now or utcnow()
-    grace = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_GRACE_MINUTES"]))
-    stale = db.session.execute(
-        select(ServiceSession, Room.finished_at)
-        .outerjoin(Room, Room.service_session_id == ServiceSession.id)
-        .where(
-            ServiceSession.status.in_((SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)),
-            ServiceSession.end_time < now - grace,
-        )
-        .order_by(ServiceSession.id)
-    ).all()
-    completed = 0
-    for session, finished_at in stale:
-        ended = finished_at or max(session.end_time, session.actual_start_time or session.end_time)
-        try:
-            complete_session(session, at=ended)
-        except InvalidTransition:
-            continue
-        completed += 1
-    missing = db.session.scalars(
-        select(Booking.service_session_id)
-        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
-        .outerjoin(AttendanceOutcome, AttendanceOutcome.booking_id == Booking.id)
-        .where(
-            Booking.status == BookingStatus.CONFIRMED,
-            ServiceSession.status == SessionStatus.COMPLETED,
-            AttendanceOutcome.id.is_(None),
-        )
-        .distinct()
-    ).all()
-    backfilled = set(missing)
-    recent = [
-        session_id
-        for session_id in db.session.scalars(
-            select(ServiceSession.id).where(
-                ServiceSession.status == SessionStatus.COMPLETED,
-                ServiceSession.actual_end_time >= now - REFRESH_WINDOW,
-            )
-        )
-        if session_id not in backfilled
-    ]
-    recorded = 0
-    batch = 500
-    for i in range(0, len(missing), batch):
-        recorded += record_outcomes(missing[i : i + batch], now=now)
-    for i in range(0, len(recent), batch):
-        record_outcomes(recent[i : i + batch], now=now)
-    db.session.commit()
-    return MarkResult(completed=completed, recorded=recorded, refreshed=len(recent))

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    CREDIT_SESSION_TYPES,
     SEAT_HOLDING,
     Booking,
     BookingStatus,
+    CancelReason,
     Order,
     OrderStatus,
     ServiceSession,
     SessionStatus,
-    SessionType,
     User,
 )
-from . import waitlist
 from .errors import CancellationWindowClosed, InvalidTransition
-from .factory import add_credit
-from .seats import close_empty_private_sessions, lock_sessions
+from .locks import lock_sessions
+from .offers import seats_freed, session_closed
+from .seats import add_credit, close_empty_private_sessions
 from .transactions import unit_of_work
 from .transitions import move_bookings, move_order, move_session
 
-CREDIT_SESSION_TYPES = (SessionType.PACKAGE_SESSION, SessionType.BUNDLE_SESSION)
+log = logging.getLogger(__name__)
 
 
 def cutoff_passed(booking: Booking, now: datetime) -> bool:
@@ -45,7 +47,7 @@ def _close_unpaid_order(order: Order, now: datetime) -> None:
         return
     db.session.refresh(order)
     if not any(b.status in SEAT_HOLDING for b in order.bookings):
-        move_order(order, OrderStatus.CANCELED, now=now, cancel_reason="every booking canceled")
+        move_order(order, OrderStatus.CANCELED, now=now, cancel_reason=CancelReason.ORDER_EMPTIED)
 
 
 @unit_of_work
@@ -87,7 +89,7 @@ def cancel_booking(
         [booking],
         BookingStatus.CANCELED,
         now=now,
-        cancel_reason=reason or "canceled",
+        cancel_reason=reason or CancelReason.CANCELED,
         canceled_by_id=actor.id,
         late_cancel=late_cancel,
     )
@@ -98,7 +100,16 @@ def cancel_booking(
     else:
         _close_unpaid_order(booking.order, now)
     close_empty_private_sessions({session.id})
-    waitlist.seats_freed({session.id}, now=now)
+    seats_freed({session.id}, now=now)
+    log.info(
+        "booking canceled: booking %s, order %s, session %s, by user %s, late %s, credit %s",
+        booking.id,
+        booking.order_id,
+        session.id,
+        actor.id,
+        late_cancel,
+        credit.id if credit else None,
+    )
     return credit
 
 
@@ -119,7 +130,7 @@ def cancel_session(
         seats,
         BookingStatus.CANCELED,
         now=now,
-        cancel_reason=reason or "session canceled",
+        cancel_reason=reason or CancelReason.SESSION_CANCELED,
         canceled_by_id=actor.id,
     )
     if session.session_type in CREDIT_SESSION_TYPES and session.start_time:
@@ -129,5 +140,11 @@ def cancel_session(
         for order in {booking.order for booking in seats}:
             _close_unpaid_order(order, now)
     move_session(session, SessionStatus.CANCELED)
-    waitlist.session_closed(session, now=now)
+    session_closed(session, now=now)
+    log.info(
+        "session canceled: session %s, by user %s, bookings %s",
+        session.id,
+        actor.id,
+        [b.id for b in seats],
+    )
     return len(seats)

@@ -6,7 +6,14 @@ from sqlalchemy import select, update
 
 from ..database import MAX_ID
 from ..extensions import db
-from ..models import Service, ServiceComponent, ServiceSession, ServiceType, User
+from ..models import (
+    CREDIT_SERVICE_TYPES,
+    Service,
+    ServiceComponent,
+    ServiceSession,
+    ServiceType,
+    User,
+)
 from .errors import InvalidInput
 from .transactions import unit_of_work
 
@@ -32,7 +39,7 @@ def _check_contents(
         if quantity < 1:
             raise InvalidInput("Each quantity must be at least 1.", field="components")
         merged[service_id] = merged.get(service_id, 0) + quantity
-    if kind not in (ServiceType.PACKAGE, ServiceType.BUNDLE):
+    if kind not in CREDIT_SERVICE_TYPES:
         if merged:
             raise InvalidInput("Only packages and bundles have contents.", field="components")
         return []
@@ -57,6 +64,46 @@ def _check_contents(
     return [(included[service_id], quantity) for service_id, quantity in merged.items()]
 
 
+def _check_fields(practitioner: User, service: Service | None, kind: ServiceType, fields) -> None:
+    """The rules on a service's own fields, before anything is written."""
+    if not practitioner.is_practitioner:
+        raise InvalidInput("Only practitioners offer services.")
+    if service is not None and service.service_type != kind:
+        raise InvalidInput("The type of an existing service cannot change.", field="service_type")
+    if kind == ServiceType.INDIVIDUAL and fields.get("max_participants", 1) != 1:
+        raise InvalidInput("A 1-on-1 service has exactly one seat.", field="max_participants")
+    if fields.get("validity_days") and kind not in CREDIT_SERVICE_TYPES:
+        raise InvalidInput("Only packages and bundles expire.", field="validity_days")
+
+
+def _set_contents(service: Service, contents: list[tuple[Service, int]]) -> None:
+    """A package's or bundle's lines. Existing rows are updated in place: the
+    (parent, included) pair is unique, so a delete-and-insert would collide."""
+    existing = {c.included_service_id: c for c in service.components}
+    wanted = {included.id: quantity for included, quantity in contents}
+    for included_id, component in existing.items():
+        if included_id not in wanted:
+            service.components.remove(component)
+    db.session.flush()
+    for included_id, quantity in wanted.items():
+        if included_id in existing:
+            existing[included_id].quantity = quantity
+        else:
+            service.components.append(
+                ServiceComponent(included_service_id=included_id, quantity=quantity)
+            )
+
+
+def _bump_untitled_sessions(service: Service) -> None:
+    """Untitled sessions are shown under the service's name: calendars must see a rename."""
+    db.session.execute(
+        update(ServiceSession)
+        .where(ServiceSession.service_id == service.id, ServiceSession.title == "")
+        .values(revision=ServiceSession.revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 @unit_of_work
 def save_service(
     practitioner: User,
@@ -66,15 +113,8 @@ def save_service(
     **fields,
 ) -> Service:
     """Create (service=None) or edit one of the practitioner's services."""
-    if not practitioner.is_practitioner:
-        raise InvalidInput("Only practitioners offer services.")
     kind = ServiceType(fields["service_type"])
-    if service is not None and service.service_type != kind:
-        raise InvalidInput("The type of an existing service cannot change.", field="service_type")
-    if kind == ServiceType.INDIVIDUAL and fields.get("max_participants", 1) != 1:
-        raise InvalidInput("A 1-on-1 service has exactly one seat.", field="max_participants")
-    if fields.get("validity_days") and kind not in (ServiceType.PACKAGE, ServiceType.BUNDLE):
-        raise InvalidInput("Only packages and bundles expire.", field="validity_days")
+    _check_fields(practitioner, service, kind, fields)
     contents = _check_contents(practitioner, service, kind, list(components))
     renamed = service is not None and fields.get("name", service.name) != service.name
     if service is None:
@@ -85,28 +125,9 @@ def save_service(
             setattr(service, key, fields[key])
     if "currency" in fields:
         service.currency = fields["currency"].strip().upper()
-    if kind in (ServiceType.PACKAGE, ServiceType.BUNDLE):
-        # Existing rows are updated in place: the (parent, included) pair is unique.
-        existing = {c.included_service_id: c for c in service.components}
-        wanted = {included.id: quantity for included, quantity in contents}
-        for included_id, component in existing.items():
-            if included_id not in wanted:
-                service.components.remove(component)
-        db.session.flush()
-        for included_id, quantity in wanted.items():
-            if included_id in existing:
-                existing[included_id].quantity = quantity
-            else:
-                service.components.append(
-                    ServiceComponent(included_service_id=included_id, quantity=quantity)
-                )
+    if kind in CREDIT_SERVICE_TYPES:
+        _set_contents(service, contents)
     if renamed:
-        # Untitled sessions are shown under the service's name: calendars must see the change.
-        db.session.execute(
-            update(ServiceSession)
-            .where(ServiceSession.service_id == service.id, ServiceSession.title == "")
-            .values(revision=ServiceSession.revision + 1)
-            .execution_options(synchronize_session=False)
-        )
+        _bump_untitled_sessions(service)
     db.session.flush()
     return service

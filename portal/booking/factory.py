@@ -7,19 +7,17 @@ bookings, or nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
 
-from sqlalchemy import insert, inspect, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    CREDIT_SERVICE_TYPES,
+    CREDIT_SESSION_TYPE,
     Booking,
     BookingStatus,
     Order,
-    OrderStatus,
     Service,
     ServiceSession,
     ServiceType,
@@ -28,25 +26,13 @@ from ..models import (
     User,
     Visibility,
 )
-from .availability import check_bookable
-from .errors import AlreadyBooked, CreditExpired, InvalidInput, NotBookable, SessionFull
-from .payment_providers import default_provider_name
-from .seats import (
-    ensure_seat_available,
-    hold_deadline,
-    lock_practitioner,
-    lock_sessions,
-    release_expired_holds,
-)
-from .transactions import translate_integrity_error, unit_of_work
-from .transitions import SEAT_TRIGGER_COLUMNS, move_bookings, move_session
-
-M = TypeVar("M")
-
-CREDIT_SESSION_TYPES = {
-    ServiceType.PACKAGE: SessionType.PACKAGE_SESSION,
-    ServiceType.BUNDLE: SessionType.BUNDLE_SESSION,
-}
+from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
+from .holds import ensure_seat_available, release_expired_holds
+from .locks import lock_order, lock_practitioner, lock_sessions
+from .seats import add_booking, add_credit, open_order, seat_status
+from .slots import check_bookable
+from .transactions import unit_of_work
+from .transitions import move_bookings, move_session
 
 
 def _require(service: Service, *types: ServiceType) -> None:
@@ -61,87 +47,6 @@ def _require(service: Service, *types: ServiceType) -> None:
 def _require_aware(moment: datetime) -> None:
     if moment.tzinfo is None:
         raise InvalidInput("A time must carry its timezone.", field="start_time")
-
-
-def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:
-    """A new order for the service's price; free orders are paid at once."""
-    if order is not None:
-        return order
-    free = service.price_cents == 0
-    order = _inserted(
-        Order,
-        user_id=user.id,
-        service_id=service.id,
-        total_cents=service.price_cents,
-        currency=service.currency,
-        status=OrderStatus.PAID if free else OrderStatus.PENDING,
-        hold_expires_at=None if free else hold_deadline(now),
-        paid_at=now if free else None,
-        created_at=now,
-        payment_provider=default_provider_name(),
-    )
-    # A new order has no bookings yet: saying so spares a query when they are listed.
-    set_committed_value(order, "bookings", [])
-    return order
-
-
-def _inserted(model: type[M], **values) -> M:
-    """One row, inserted at once and returned as a loaded object.
-
-    An INSERT ... RETURNING is a fraction of the Python work of a unit-of-work
-    flush, on the path every purchase takes while holding the seat lock.
-    """
-    return db.session.scalars(insert(model).returning(model), [values]).one()
-
-
-def seat_status(order: Order) -> BookingStatus:
-    return (
-        BookingStatus.CONFIRMED
-        if order.status == OrderStatus.PAID
-        else BookingStatus.PENDING_PAYMENT
-    )
-
-
-def add_booking(
-    user: User,
-    service: Service,
-    session: ServiceSession,
-    order: Order,
-    status: BookingStatus,
-    price_cents: int,
-    now: datetime,
-) -> Booking:
-    # Worded before the insert: a failed statement leaves nothing safe to read.
-    second_seat = f"You already hold a seat in {session.display_title}."
-    try:
-        booking = _inserted(
-            Booking,
-            user_id=user.id,
-            service_id=service.id,
-            service_session_id=session.id,
-            order_id=order.id,
-            status=status,
-            price_charged_cents=price_cents,
-            created_at=now,
-            pending_payment_at=now if status == BookingStatus.PENDING_PAYMENT else None,
-            confirmed_at=now if status == BookingStatus.CONFIRMED else None,
-        )
-    except IntegrityError as exc:
-        if isinstance(translate_integrity_error(exc), AlreadyBooked):
-            raise AlreadyBooked(second_seat) from exc
-        raise
-    # The booking holds its service, session and order (the identity map alone
-    # holds them weakly), and an order whose bookings are loaded lists it: all as
-    # committed state, since the row is already written.
-    set_committed_value(booking, "service", service)
-    set_committed_value(booking, "service_session", session)
-    set_committed_value(booking, "order", order)
-    if "bookings" not in inspect(order).unloaded:
-        set_committed_value(order, "bookings", [*order.bookings, booking])
-    # The seat counter and the feed revision are kept by a database trigger; reload
-    # them on next access.
-    db.session.expire(session, SEAT_TRIGGER_COLUMNS)
-    return booking
 
 
 @unit_of_work
@@ -317,35 +222,17 @@ def buy_credits(
     client schedules it later with schedule_credit().
     """
     now = now or utcnow()
-    _require(service, ServiceType.PACKAGE, ServiceType.BUNDLE)
+    _require(service, *CREDIT_SERVICE_TYPES)
     lines = _credit_lines(service)
     if not lines:
         raise NotBookable(f"{service.name} has no contents configured.")
     if service.service_type == ServiceType.BUNDLE and len({s.id for s in lines}) != 1:
         raise NotBookable(f"{service.name} must bundle exactly one service.")
     order = open_order(user, service, now, order)
-    session_type = CREDIT_SESSION_TYPES[service.service_type]
+    session_type = CREDIT_SESSION_TYPE[service.service_type]
     for included in lines:
         add_credit(user, included, order, session_type, now)
     return order
-
-
-def add_credit(
-    user: User, service: Service, order: Order, session_type: SessionType, now: datetime
-) -> Booking:
-    """One unscheduled credit: a draft session with no time and a draft booking in it."""
-    session = ServiceSession(
-        service_id=service.id,
-        practitioner_id=service.primary_practitioner_id,
-        session_type=session_type,
-        visibility=Visibility.PRIVATE,
-        timezone=service.primary_practitioner.timezone,
-        max_participants=1,
-        status=SessionStatus.DRAFT,
-    )
-    db.session.add(session)
-    db.session.flush()
-    return add_booking(user, service, session, order, BookingStatus.DRAFT, 0, now)
 
 
 def credit_expires_at(order: Order) -> datetime | None:
@@ -360,11 +247,13 @@ def schedule_credit(
     """Give a package/bundle draft booking a time: draft session -> scheduled."""
     now = now or utcnow()
     _require_aware(start_time)
+    # The order first, as a payment takes it: the seat's status follows the order's
+    # (paid -> confirmed), so a payment must not change it half-way through.
+    order = lock_order(booking.order_id)
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     db.session.refresh(booking)
     if booking.status != BookingStatus.DRAFT or session.status != SessionStatus.DRAFT:
         raise NotBookable("This credit has already been used.")
-    order = booking.order
     expires = credit_expires_at(order)
     if expires is not None and now >= expires:
         raise CreditExpired(f"This credit expired on {expires:%d %b %Y}.")

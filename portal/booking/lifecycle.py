@@ -7,7 +7,7 @@ from datetime import datetime
 from ..database import utcnow
 from ..models import ServiceSession, SessionStatus
 from .attendance import record_outcomes
-from .seats import lock_sessions
+from .locks import lock_sessions
 from .transactions import unit_of_work
 from .transitions import move_session
 

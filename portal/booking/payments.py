@@ -1,35 +1,29 @@
 """Paying for an order. The manual (offline) provider is the built-in one: a
-practitioner or staff member records that the money arrived."""
+practitioner or staff member records that the money arrived.
+
+A payment takes the order's row lock, the lock hold release takes too (see
+holds.py): whichever comes first decides, and the other sees what it decided.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from sqlalchemy import select
-
 from ..database import utcnow
-from ..extensions import db
 from ..models import Booking, BookingStatus, Order, OrderStatus, ServiceType
-from . import waitlist
+from .checkout import purchase
 from .errors import DomainError, HoldExpired, InvalidTransition
-from .seats import HOLD_EXPIRED
+from .locks import lock_order
+from .offers import order_paid
 from .transactions import unit_of_work
 from .transitions import move_bookings, move_order
 
-
-def _lock_order(order: Order) -> Order:
-    return db.session.scalars(
-        select(Order)
-        .where(Order.id == order.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+log = logging.getLogger(__name__)
 
 
 def _rebook_lapsed(order: Order, lapsed: list[Booking], now: datetime) -> None:
     """The hold lapsed and its seats were released: take them again, if still free."""
-    from .purchases import purchase
-
     service = order.service
     released = lapsed[0].service_session
     try:
@@ -54,16 +48,25 @@ def _rebook_lapsed(order: Order, lapsed: list[Booking], now: datetime) -> None:
 def confirm_payment(order: Order, *, reference: str = "", now: datetime | None = None) -> Order:
     """Pending -> paid; the order's bookings awaiting payment become confirmed."""
     now = now or utcnow()
-    order = _lock_order(order)
+    order = lock_order(order.id)
     if order.status != OrderStatus.PENDING:
         raise InvalidTransition(f"Order {order.id} is {order.status.label}, not awaiting payment.")
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
-    lapsed = [b for b in order.bookings if b.cancel_reason == HOLD_EXPIRED]
+    lapsed = [b for b in order.bookings if b.hold_lapsed]
     if not live and lapsed:
         _rebook_lapsed(order, lapsed, now)
-        db.session.refresh(order)
+        order = lock_order(order.id)
     move_order(order, OrderStatus.PAID, now=now, payment_reference=reference, hold_expires_at=None)
     awaiting = [b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT]
     move_bookings(awaiting, BookingStatus.CONFIRMED, now=now)
-    waitlist.order_paid(order, now=now)
+    order_paid(order, now=now)
+    log.info(
+        "payment marked: order %s, user %s, %s %s, reference %r, bookings %s",
+        order.id,
+        order.user_id,
+        order.total_cents,
+        order.currency,
+        reference,
+        [b.id for b in awaiting],
+    )
     return order

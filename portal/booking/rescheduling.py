@@ -9,15 +9,14 @@ from sqlalchemy import update
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    RESCHEDULABLE_SESSION_TYPES,
     Booking,
     BookingStatus,
     ServiceSession,
     SessionStatus,
-    SessionType,
     User,
     Visibility,
 )
-from .availability import check_bookable
 from .cancellation import cutoff_passed
 from .errors import (
     CancellationWindowClosed,
@@ -26,20 +25,19 @@ from .errors import (
     InvalidTransition,
     NotBookable,
 )
-from .seats import HOLD_EXPIRED, lock_practitioner, lock_sessions, release_expired_holds
+from .holds import release_expired_holds
+from .locks import lock_practitioner, lock_sessions
+from .slots import check_bookable
 from .transactions import unit_of_work
-
-RESCHEDULABLE_TYPES = (
-    SessionType.INDIVIDUAL,
-    SessionType.PACKAGE_SESSION,
-    SessionType.BUNDLE_SESSION,
-)
 
 
 def can_reschedule(booking: Booking) -> bool:
     """A 1-on-1 or credit session belongs to its one client and may move; group seats may not."""
     session = booking.service_session
-    return session.visibility == Visibility.PRIVATE and session.session_type in RESCHEDULABLE_TYPES
+    return (
+        session.visibility == Visibility.PRIVATE
+        and session.session_type in RESCHEDULABLE_SESSION_TYPES
+    )
 
 
 @unit_of_work
@@ -66,7 +64,7 @@ def reschedule_booking(
             f"A seat in {session.display_title} cannot be moved to another time: the group "
             "meets when it meets. Cancel it instead if you cannot attend."
         )
-    if booking.status == BookingStatus.CANCELED and booking.cancel_reason == HOLD_EXPIRED:
+    if booking.hold_lapsed:
         raise HoldExpired("The hold on this booking lapsed before payment; book a new time.")
     if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
         raise InvalidTransition(f"This booking is {booking.status.label}; it cannot be moved.")

@@ -33,7 +33,7 @@ from ..models import (
 from .attendance import record_session_outcomes
 from .errors import InvalidInput, JoinRefused
 from .lifecycle import complete_session, start_session
-from .seats import lock_sessions
+from .locks import lock_sessions
 from .transactions import unit_of_work
 
 log = logging.getLogger(__name__)

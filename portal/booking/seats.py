@@ -1,114 +1,158 @@
-"""Capacity: locking a session, taking a seat, releasing lapsed holds."""
+"""Taking a seat: the primitives every way of booking is built from.
+
+Opening an order, adding a booking to it (a seat is taken when a seat-holding
+booking is inserted: the database triggers count it), adding an unscheduled
+credit, and the checks on a locked session before a seat is taken. Nothing here
+releases holds or offers seats: that is holds.py and offers.py, one floor up.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from ..database import utcnow
 from ..extensions import db
 from ..models import (
-    SEAT_HOLDING,
     Booking,
     BookingStatus,
     Order,
     OrderStatus,
+    Service,
     ServiceSession,
     SessionStatus,
+    SessionType,
     User,
     Visibility,
 )
-from .errors import NotBookable, SessionFull
-from .transactions import unit_of_work
-from .transitions import move_bookings, move_session
+from .errors import AlreadyBooked, NotBookable, SessionFull
+from .payment_providers import default_provider_name
+from .transactions import translate_integrity_error
+from .transitions import SEAT_TRIGGER_COLUMNS, move_session
 
-HOLD_EXPIRED = "hold_expired"
+M = TypeVar("M")
 
 
-def lock_sessions(session_ids: list[int]) -> dict[int, ServiceSession]:
-    """Row-lock sessions in id order (no deadlocks between two multi-session buyers).
+def hold_deadline(now: datetime) -> datetime:
+    return now + timedelta(minutes=int(current_app.config["PORTAL_HOLD_MINUTES"]))
 
-    On SQLite the unit of work already holds the database write lock.
+
+def _inserted(model: type[M], **values) -> M:
+    """One row, inserted at once and returned as a loaded object.
+
+    An INSERT ... RETURNING is a fraction of the Python work of a unit-of-work
+    flush, on the path every purchase takes while holding the seat lock.
     """
-    rows = db.session.scalars(
-        select(ServiceSession)
-        .where(ServiceSession.id.in_(session_ids))
-        .order_by(ServiceSession.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return {row.id: row for row in rows}
+    return db.session.scalars(insert(model).returning(model), [values]).one()
 
 
-def lock_session_with_service(session_id: int) -> ServiceSession | None:
-    """Row-lock one session and load its service in the same statement (the hot
-    path of a seat purchase: one round trip instead of a read, then a lock)."""
-    return db.session.scalars(
-        select(ServiceSession)
-        .options(joinedload(ServiceSession.service, innerjoin=True))
-        .where(ServiceSession.id == session_id)
-        .with_for_update(of=ServiceSession)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-
-
-def lock_practitioner(practitioner_id: int) -> User:
-    """Serializes everything that places sessions on one practitioner's calendar."""
-    return db.session.scalars(
-        select(User)
-        .where(User.id == practitioner_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
-@unit_of_work
-def release_expired_holds(
-    *,
-    now: datetime | None = None,
-    session_id: int | None = None,
-    practitioner_id: int | None = None,
-) -> int:
-    """Free the seats of pending orders whose hold has lapsed; returns bookings released.
-
-    The order stays pending (an offline payment may still arrive: see
-    payments.confirm_payment); its bookings are canceled with reason hold_expired.
-    """
-    now = now or utcnow()
-    query = (
-        select(Booking)
-        .join(Order, Booking.order_id == Order.id)
-        .where(
-            Order.status == OrderStatus.PENDING,
-            Order.hold_expires_at < now,
-            Booking.status.in_(SEAT_HOLDING),
-        )
+def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:
+    """A new order for the service's price; free orders are paid at once."""
+    if order is not None:
+        return order
+    free = service.price_cents == 0
+    order = _inserted(
+        Order,
+        user_id=user.id,
+        service_id=service.id,
+        total_cents=service.price_cents,
+        currency=service.currency,
+        status=OrderStatus.PAID if free else OrderStatus.PENDING,
+        hold_expires_at=None if free else hold_deadline(now),
+        paid_at=now if free else None,
+        created_at=now,
+        payment_provider=default_provider_name(),
     )
-    if session_id is not None:
-        lapsed_orders = select(Booking.order_id).where(Booking.service_session_id == session_id)
-        query = query.where(Booking.order_id.in_(lapsed_orders))
-    if practitioner_id is not None:
-        lapsed_orders = (
-            select(Booking.order_id)
-            .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
-            .where(ServiceSession.practitioner_id == practitioner_id)
-        )
-        query = query.where(Booking.order_id.in_(lapsed_orders))
-    lapsed = db.session.scalars(query.order_by(Booking.id)).all()
-    if not lapsed:
-        return 0
-    released = move_bookings(
-        lapsed, BookingStatus.CANCELED, strict=False, now=now, cancel_reason=HOLD_EXPIRED
-    )
-    freed = {b.service_session_id for b in lapsed if b.id in released}
-    close_empty_private_sessions(freed)
-    from . import waitlist
+    # A new order has no bookings yet: saying so spares a query when they are listed.
+    set_committed_value(order, "bookings", [])
+    return order
 
-    waitlist.seats_freed(freed, now=now)
-    return len(released)
+
+def seat_status(order: Order) -> BookingStatus:
+    return (
+        BookingStatus.CONFIRMED
+        if order.status == OrderStatus.PAID
+        else BookingStatus.PENDING_PAYMENT
+    )
+
+
+def add_booking(
+    user: User,
+    service: Service,
+    session: ServiceSession,
+    order: Order,
+    status: BookingStatus,
+    price_cents: int,
+    now: datetime,
+) -> Booking:
+    """Insert one booking. A second seat for the same person is refused by the
+    unique index uq_bookings_active_seat, not by a query: the index is the rule."""
+    # Worded before the insert: a failed statement leaves nothing safe to read.
+    second_seat = f"You already hold a seat in {session.display_title}."
+    try:
+        booking = _inserted(
+            Booking,
+            user_id=user.id,
+            service_id=service.id,
+            service_session_id=session.id,
+            order_id=order.id,
+            status=status,
+            price_charged_cents=price_cents,
+            created_at=now,
+            pending_payment_at=now if status == BookingStatus.PENDING_PAYMENT else None,
+            confirmed_at=now if status == BookingStatus.CONFIRMED else None,
+        )
+    except IntegrityError as exc:
+        if isinstance(translate_integrity_error(exc), AlreadyBooked):
+            raise AlreadyBooked(second_seat) from exc
+        raise
+    # The booking holds its service, session and order (the identity map alone
+    # holds them weakly), and an order whose bookings are loaded lists it: all as
+    # committed state, since the row is already written.
+    set_committed_value(booking, "service", service)
+    set_committed_value(booking, "service_session", session)
+    set_committed_value(booking, "order", order)
+    if "bookings" not in inspect(order).unloaded:
+        set_committed_value(order, "bookings", [*order.bookings, booking])
+    # The seat counter and the feed revision are kept by a database trigger; reload
+    # them on next access.
+    db.session.expire(session, SEAT_TRIGGER_COLUMNS)
+    return booking
+
+
+def add_credit(
+    user: User, service: Service, order: Order, session_type: SessionType, now: datetime
+) -> Booking:
+    """One unscheduled credit: a draft session with no time and a draft booking in it."""
+    session = ServiceSession(
+        service_id=service.id,
+        practitioner_id=service.primary_practitioner_id,
+        session_type=session_type,
+        visibility=Visibility.PRIVATE,
+        timezone=service.primary_practitioner.timezone,
+        max_participants=1,
+        status=SessionStatus.DRAFT,
+    )
+    db.session.add(session)
+    db.session.flush()
+    return add_booking(user, service, session, order, BookingStatus.DRAFT, 0, now)
+
+
+def check_open(session: ServiceSession) -> None:
+    """A seat is taken only in a scheduled session."""
+    if session.status != SessionStatus.SCHEDULED:
+        raise NotBookable(
+            f"{session.display_title} is {session.status.label}, not open for booking."
+        )
+
+
+def check_not_full(session: ServiceSession) -> None:
+    if session.is_full:
+        raise SessionFull(f"{session.display_title} is full.")
 
 
 def close_empty_private_sessions(session_ids: set[int]) -> None:
@@ -127,25 +171,3 @@ def close_empty_private_sessions(session_ids: set[int]) -> None:
     for session in sessions:
         if session.current_participants == 0:
             move_session(session, SessionStatus.CANCELED)
-
-
-def hold_deadline(now: datetime) -> datetime:
-    return now + timedelta(minutes=int(current_app.config["PORTAL_HOLD_MINUTES"]))
-
-
-def ensure_seat_available(session: ServiceSession, now: datetime | None = None) -> None:
-    """Checks on a locked session row before a seat is taken in it.
-
-    A second seat for the same person is refused by the unique index
-    uq_bookings_active_seat when the booking is inserted (see factory.add_booking),
-    not by a query here: the index is the rule, a pre-check would only repeat it.
-    """
-    if session.status != SessionStatus.SCHEDULED:
-        raise NotBookable(
-            f"{session.display_title} is {session.status.label}, not open for booking."
-        )
-    if session.is_full:
-        release_expired_holds(now=now, session_id=session.id)
-        db.session.refresh(session, ["current_participants"])
-    if session.is_full:
-        raise SessionFull(f"{session.display_title} is full.")

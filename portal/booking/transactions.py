@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
@@ -20,6 +20,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _inside_unit: ContextVar[bool] = ContextVar("inside_booking_unit_of_work", default=False)
+_if_rolled_back: ContextVar[dict[Hashable, Callable[[], object]] | None] = ContextVar(
+    "booking_unit_if_rolled_back", default=None
+)
 
 # PostgreSQL SQLSTATEs that mean "run the whole transaction again".
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -65,15 +68,25 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         if _inside_unit.get():
             return fn(*args, **kwargs)
         riders = _take_riders()
+        undo_token = _if_rolled_back.set({})
         try:
             return _run(riders, *args, **kwargs)
         except BaseException:
             # Rolled back with the unit: they still have to be written.
             _requeue(riders)
+            standing = _if_rolled_back.get() or {}
+            _if_rolled_back.reset(undo_token)
+            undo_token = None
+            for write in standing.values():
+                write()
             raise
+        finally:
+            if undo_token is not None:
+                _if_rolled_back.reset(undo_token)
 
     def _run(riders: dict[str, Callable[[], None]], *args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(1, _ATTEMPTS + 1):
+            _if_rolled_back.get().clear()
             token = _inside_unit.set(True)
             try:
                 with write_transaction():
@@ -95,6 +108,19 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
+    """Run `write` in a unit of work of its own if the current unit rolls back.
+
+    For work an operation did on the way that must stand even when the operation
+    is refused: a purchase refused as full has released lapsed holds, and those
+    seats must still go to the waitlist. Outside a unit it does nothing (there is
+    nothing to roll back); a second write under the same key is the same work.
+    """
+    pending = _if_rolled_back.get()
+    if pending is not None:
+        pending.setdefault(key, write)
 
 
 _RIDERS = "portal_unit_riders"

@@ -58,7 +58,7 @@ _BOOKING_TIMESTAMPS = {
 _ORDER_TIMESTAMPS = {OrderStatus.PAID: "paid_at", OrderStatus.CANCELED: "canceled_at"}
 
 # What the bookings triggers change on a session row when a booking is added or
-# moved (migrations 0002 and 0800): the seat count, and the revision and
+# moved (migrations 0002 and 0008): the seat count, and the revision and
 # modification time the calendar feeds publish as SEQUENCE and LAST-MODIFIED.
 SEAT_TRIGGER_COLUMNS = ["current_participants", "revision", "updated_at"]
 
@@ -67,10 +67,14 @@ def sources_of(machine: dict, target) -> list:
     return [state for state, targets in machine.items() if target in targets]
 
 
-def _apply(model, machine, ids: list[int], target, values: dict[str, Any]) -> list[int]:
+def _apply(
+    model, machine, ids: list[int], target, values: dict[str, Any], only_from=None
+) -> list[int]:
     if not ids:
         return []
     sources = sources_of(machine, target)
+    if only_from is not None:
+        sources = [state for state in sources if state in only_from]
     statement = (
         update(model)
         .where(model.id.in_(ids), model.status.in_(sources))
@@ -95,15 +99,24 @@ def move_bookings(
     *,
     strict: bool = True,
     now: datetime | None = None,
+    only_from: Iterable[BookingStatus] | None = None,
     **values: Any,
 ) -> list[int]:
     """Move every booking to `target` (stamped `now`); with strict, refuse all if any one
-    may not move."""
+    may not move. `only_from` narrows the states a booking may leave (a lapsed hold
+    cancels only what is still unpaid)."""
     bookings = list(bookings)
     column = _BOOKING_TIMESTAMPS.get(target)
     if column:
         values.setdefault(column, now or utcnow())
-    moved = _apply(Booking, BOOKING_TRANSITIONS, [b.id for b in bookings], target, values)
+    moved = _apply(
+        Booking,
+        BOOKING_TRANSITIONS,
+        [b.id for b in bookings],
+        target,
+        values,
+        None if only_from is None else frozenset(only_from),
+    )
     if strict and len(moved) != len(bookings):
         stuck = [b for b in bookings if b.id not in moved]
         raise InvalidTransition(

@@ -1,34 +1,20 @@
-"""Waitlists for full workshops.
-
-When a seat frees up, the first client in line is offered it: the offer is a
-real pending order with a pending_payment booking (so the capacity triggers
-count the held seat), whose hold lapses at the offer's expiry. Offers are made
-inside the unit of work that freed the seat, under the session's row lock, so a
-freed seat is never given twice. Claiming an offer is paying for its order (or,
-for a free workshop, accepting it); an unclaimed offer lapses through
-release_expired_holds, and the seat passes to the next in line.
-"""
+"""A client's place on a workshop's waitlist: joining the line, leaving it, and
+accepting the seat offered (offers.py makes the offers, one floor down)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime, timedelta
-
-from flask import current_app
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+import logging
+from datetime import datetime
 
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
     SEAT_HOLDING,
-    WAITLIST_OPEN,
-    Booking,
     BookingStatus,
+    CancelReason,
     Order,
     OrderStatus,
     ServiceSession,
-    SessionStatus,
     SessionType,
     User,
     WaitlistEntry,
@@ -42,74 +28,20 @@ from .errors import (
     InvalidTransition,
     NotBookable,
 )
-from .payment_providers import default_provider_name
-from .seats import HOLD_EXPIRED, lock_sessions, release_expired_holds
+from .holds import release_for_session
+from .locks import lock_order, lock_sessions
+from .offers import (
+    holds_seat,
+    move_entries,
+    offer_freed_seats,
+    open_entry,
+    open_for_booking,
+)
+from .payments import confirm_payment
 from .transactions import unit_of_work
 from .transitions import move_bookings, move_order
 
-DECLINED = "waitlist offer declined"
-
-
-def _move_entries(
-    entries: Iterable[WaitlistEntry],
-    target: WaitlistStatus,
-    sources: Iterable[WaitlistStatus],
-    **values,
-) -> list[int]:
-    """Conditional UPDATE, like transitions.py: only rows still in a source state move."""
-    ids = [entry.id for entry in entries]
-    if not ids:
-        return []
-    moved = list(
-        db.session.scalars(
-            update(WaitlistEntry)
-            .where(WaitlistEntry.id.in_(ids), WaitlistEntry.status.in_(tuple(sources)))
-            .values(status=target, **values)
-            .returning(WaitlistEntry.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, WaitlistEntry) and obj.id in moved:
-            db.session.expire(obj)
-    return moved
-
-
-def _holds_seat(user_id: int, session_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Booking.id).where(
-                Booking.user_id == user_id,
-                Booking.service_session_id == session_id,
-                Booking.status.in_(SEAT_HOLDING),
-            )
-        )
-        is not None
-    )
-
-
-def _open_entry(user_id: int, session_id: int) -> WaitlistEntry | None:
-    return db.session.scalar(
-        select(WaitlistEntry).where(
-            WaitlistEntry.user_id == user_id,
-            WaitlistEntry.service_session_id == session_id,
-            WaitlistEntry.status.in_(WAITLIST_OPEN),
-        )
-    )
-
-
-def offer_deadline(session: ServiceSession, now: datetime) -> datetime:
-    minutes = int(current_app.config["PORTAL_WAITLIST_OFFER_MINUTES"])
-    return min(now + timedelta(minutes=minutes), session.start_time)
-
-
-def _open_for_booking(session: ServiceSession, now: datetime) -> bool:
-    return (
-        session.status == SessionStatus.SCHEDULED
-        and session.start_time is not None
-        and session.start_time > now
-        and session.service.is_active
-    )
+log = logging.getLogger(__name__)
 
 
 @unit_of_work
@@ -121,16 +53,15 @@ def join_waitlist(
     locked = lock_sessions([session.id])[session.id]
     if locked.session_type != SessionType.WORKSHOP:
         raise NotBookable("Only workshops keep a waitlist.")
-    if not _open_for_booking(locked, now):
+    if not open_for_booking(locked, now):
         raise NotBookable(f"{locked.display_title} is not open for booking.")
     if locked.is_full:
-        release_expired_holds(now=now, session_id=locked.id)
-        db.session.refresh(locked, ["current_participants"])
+        release_for_session(locked, now)
     if not locked.is_full:
         raise NotBookable(f"{locked.display_title} has seats left: book one directly.")
-    if _holds_seat(user.id, locked.id):
+    if holds_seat(user.id, locked.id):
         raise AlreadyBooked(f"You already hold a seat in {locked.display_title}.")
-    if _open_entry(user.id, locked.id) is not None:
+    if open_entry(user.id, locked.id) is not None:
         raise AlreadyWaiting(f"You are already on the waitlist for {locked.display_title}.")
     entry = WaitlistEntry(
         user_id=user.id,
@@ -155,7 +86,7 @@ def leave_waitlist(entry: WaitlistEntry, *, now: datetime | None = None) -> None
     now = now or utcnow()
     entry, session = _lock_entry(entry)
     if entry.status == WaitlistStatus.WAITING:
-        _move_entries([entry], WaitlistStatus.CANCELED, [WaitlistStatus.WAITING], closed_at=now)
+        move_entries([entry], WaitlistStatus.CANCELED, [WaitlistStatus.WAITING], closed_at=now)
         return
     if entry.status != WaitlistStatus.OFFERED:
         raise InvalidTransition(f"This waitlist place is {entry.status.label}.")
@@ -165,21 +96,33 @@ def leave_waitlist(entry: WaitlistEntry, *, now: datetime | None = None) -> None
         seats,
         BookingStatus.CANCELED,
         now=now,
-        cancel_reason=DECLINED,
+        cancel_reason=CancelReason.WAITLIST_DECLINED,
         canceled_by_id=entry.user_id,
     )
     if order.status == OrderStatus.PENDING:
-        move_order(order, OrderStatus.CANCELED, now=now, cancel_reason=DECLINED)
-    _move_entries([entry], WaitlistStatus.DECLINED, [WaitlistStatus.OFFERED], closed_at=now)
+        move_order(
+            order, OrderStatus.CANCELED, now=now, cancel_reason=CancelReason.WAITLIST_DECLINED
+        )
+    move_entries([entry], WaitlistStatus.DECLINED, [WaitlistStatus.OFFERED], closed_at=now)
+    log.info(
+        "waitlist offer declined: entry %s, user %s, session %s, order %s",
+        entry.id,
+        entry.user_id,
+        session.id,
+        order.id,
+    )
     offer_freed_seats(session, now=now)
 
 
 @unit_of_work
 def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
     """Claim an offered seat in a free workshop (a paid one is claimed by paying its order)."""
-    from .payments import confirm_payment
-
     now = now or utcnow()
+    db.session.refresh(entry)
+    if entry.order_id is not None:
+        # The order before the session, as a payment takes them: accepting and the
+        # offer lapsing then meet on the order's lock without a deadlock.
+        lock_order(entry.order_id)
     entry, _session = _lock_entry(entry)
     if entry.status == WaitlistStatus.EXPIRED:
         raise HoldExpired("This offer has lapsed and the seat went to the next in line.")
@@ -193,116 +136,3 @@ def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
             "This seat is claimed by paying for it; see the order's payment instructions."
         )
     return confirm_payment(order, reference="waitlist offer accepted", now=now)
-
-
-def offer_freed_seats(session: ServiceSession, *, now: datetime) -> list[WaitlistEntry]:
-    """Offer the session's free seats to the clients waiting longest. Call with it locked."""
-    if not _open_for_booking(session, now):
-        return []
-    waiting = db.session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.service_session_id == session.id,
-            WaitlistEntry.status == WaitlistStatus.WAITING,
-        )
-        .options(selectinload(WaitlistEntry.user))
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-    ).all()
-    offered: list[WaitlistEntry] = []
-    for entry in waiting:
-        if session.seats_left <= 0:
-            break
-        if _holds_seat(entry.user_id, session.id):
-            _move_entries([entry], WaitlistStatus.CANCELED, [WaitlistStatus.WAITING], closed_at=now)
-            continue
-        offered.append(_offer(entry, session, now))
-    return offered
-
-
-def _offer(entry: WaitlistEntry, session: ServiceSession, now: datetime) -> WaitlistEntry:
-    from .factory import book_workshop_seat
-
-    service = session.service
-    expires = offer_deadline(session, now)
-    order = Order(
-        user_id=entry.user_id,
-        service_id=service.id,
-        total_cents=service.price_cents,
-        currency=service.currency,
-        status=OrderStatus.PENDING,
-        hold_expires_at=expires,
-        created_at=now,
-        payment_provider=default_provider_name(),
-    )
-    db.session.add(order)
-    db.session.flush()
-    book_workshop_seat(entry.user, session, now=now, order=order)
-    _move_entries(
-        [entry],
-        WaitlistStatus.OFFERED,
-        [WaitlistStatus.WAITING],
-        order_id=order.id,
-        offered_at=now,
-        offer_expires_at=expires,
-    )
-    return entry
-
-
-def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
-    """Hook for every path that frees seats: close dead offers, then offer the free seats."""
-    session_ids = set(session_ids)
-    if not session_ids:
-        return
-    open_entries = db.session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.service_session_id.in_(session_ids),
-            WaitlistEntry.status.in_(WAITLIST_OPEN),
-        )
-        .options(selectinload(WaitlistEntry.order).selectinload(Order.bookings))
-    ).all()
-    if not open_entries:
-        return
-    for entry in open_entries:
-        if entry.status != WaitlistStatus.OFFERED:
-            continue
-        bookings = entry.order.bookings
-        if any(b.status in SEAT_HOLDING for b in bookings):
-            continue
-        lapsed = any(b.cancel_reason == HOLD_EXPIRED for b in bookings)
-        target = WaitlistStatus.EXPIRED if lapsed else WaitlistStatus.DECLINED
-        _move_entries([entry], target, [WaitlistStatus.OFFERED], closed_at=now)
-    waiting_sessions = sorted(
-        {e.service_session_id for e in open_entries if e.status == WaitlistStatus.WAITING}
-    )
-    if not waiting_sessions:
-        return
-    for session in lock_sessions(waiting_sessions).values():
-        offer_freed_seats(session, now=now)
-
-
-def order_paid(order: Order, *, now: datetime) -> None:
-    """Hook for confirm_payment: paying an offer's order claims the seat."""
-    entries = db.session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.order_id == order.id,
-            WaitlistEntry.status.in_((WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED)),
-        )
-    ).all()
-    _move_entries(
-        entries,
-        WaitlistStatus.CLAIMED,
-        [WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED],
-        closed_at=now,
-    )
-
-
-def session_closed(session: ServiceSession, *, now: datetime) -> None:
-    """Hook for cancel_session: nobody waits for a session that will not happen."""
-    entries = db.session.scalars(
-        select(WaitlistEntry).where(
-            WaitlistEntry.service_session_id == session.id,
-            WaitlistEntry.status.in_(WAITLIST_OPEN),
-        )
-    ).all()
-    _move_entries(entries, WaitlistStatus.CANCELED, WAITLIST_OPEN, closed_at=now)

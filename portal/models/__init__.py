@@ -4,7 +4,12 @@ from .attendance import AttendanceOutcome, AttendanceStatus
 from .availability import DateOverride, ScheduleSettings, WeeklyHours
 from .bookings import SEAT_HOLDING, Booking
 from .enums import (
+    CREDIT_SERVICE_TYPES,
+    CREDIT_SESSION_TYPE,
+    CREDIT_SESSION_TYPES,
+    RESCHEDULABLE_SESSION_TYPES,
     BookingStatus,
+    CancelReason,
     OrderStatus,
     Role,
     ServiceType,
@@ -23,6 +28,11 @@ from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "CREDIT_SERVICE_TYPES",
+    "CREDIT_SESSION_TYPE",
+    "CREDIT_SESSION_TYPES",
+    "RESCHEDULABLE_SESSION_TYPES",
+    "CancelReason",
     "ApiToken",
     "SEAT_HOLDING",
     "AttendanceOutcome",

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import BookingStatus, enum_column
+from .enums import BookingStatus, CancelReason, enum_column
 from .orders import Order
 from .services import Service
 from .sessions import ServiceSession
@@ -64,6 +64,15 @@ class Booking(db.Model):
 
     def get_end_time(self) -> datetime | None:
         return self.service_session.end_time
+
+    @property
+    def cancel_kind(self) -> CancelReason | None:
+        """The domain's reason, if the domain canceled it (None for a person's own words)."""
+        return CancelReason.of(self.cancel_reason)
+
+    @property
+    def hold_lapsed(self) -> bool:
+        return self.cancel_kind is CancelReason.HOLD_EXPIRED
 
     @property
     def is_unscheduled(self) -> bool:

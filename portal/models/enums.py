@@ -35,6 +35,19 @@ class SessionType(StrEnum):
     BUNDLE_SESSION = "bundle_session"
 
 
+# The credit-based services (bought as unscheduled credits, scheduled later) and the
+# session type each one's credits become. Every rule that asks "is this a credit?"
+# reads these.
+CREDIT_SESSION_TYPE: dict[ServiceType, SessionType] = {
+    ServiceType.PACKAGE: SessionType.PACKAGE_SESSION,
+    ServiceType.BUNDLE: SessionType.BUNDLE_SESSION,
+}
+CREDIT_SERVICE_TYPES = frozenset(CREDIT_SESSION_TYPE)
+CREDIT_SESSION_TYPES = frozenset(CREDIT_SESSION_TYPE.values())
+# Sessions that belong to their one client, so the client may move them.
+RESCHEDULABLE_SESSION_TYPES = frozenset({SessionType.INDIVIDUAL, *CREDIT_SESSION_TYPES})
+
+
 class Visibility(StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"
@@ -60,6 +73,39 @@ class OrderStatus(StrEnum):
     PAID = "paid"
     CANCELED = "canceled"
     REFUNDED = "refunded"
+
+
+class CancelReason(StrEnum):
+    """Why the domain itself canceled a booking or an order. A person's own reason
+    (typed when canceling) is stored as free text beside these; rules compare only
+    members of this enum."""
+
+    HOLD_EXPIRED = "hold_expired"
+    WAITLIST_DECLINED = "waitlist offer declined"
+    ORDER_EMPTIED = "every booking canceled"
+    CANCELED = "canceled"
+    SESSION_CANCELED = "session canceled"
+
+    @property
+    def label(self) -> str:
+        return _CANCEL_LABELS[self]
+
+    @classmethod
+    def of(cls, stored: str) -> CancelReason | None:
+        """The member a stored reason is, or None for a person's own words."""
+        try:
+            return cls(stored)
+        except ValueError:
+            return None
+
+
+_CANCEL_LABELS = {
+    CancelReason.HOLD_EXPIRED: "hold lapsed",
+    CancelReason.WAITLIST_DECLINED: "waitlist offer declined",
+    CancelReason.ORDER_EMPTIED: "every booking canceled",
+    CancelReason.CANCELED: "canceled",
+    CancelReason.SESSION_CANCELED: "session canceled",
+}
 
 
 def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import ServiceType, enum_column
+from .enums import CREDIT_SERVICE_TYPES, ServiceType, enum_column
 from .users import User
 
 
@@ -47,7 +47,7 @@ class Service(db.Model):
 
     @property
     def is_credit_based(self) -> bool:
-        return self.service_type in (ServiceType.PACKAGE, ServiceType.BUNDLE)
+        return self.service_type in CREDIT_SERVICE_TYPES
 
     @property
     def price_display(self) -> str:

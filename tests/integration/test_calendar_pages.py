@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from portal import booking
-from portal.booking.sessions import create_course
+from portal.booking.timetable import create_course
 from portal.extensions import db
 from portal.models import Role
 from tests.fixtures.factories import future, make_course, make_user, make_workshop

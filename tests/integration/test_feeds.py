@@ -10,7 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from portal import booking
-from portal.booking import sessions as ops
+from portal.booking import timetable as ops
 from portal.extensions import db
 from portal.models import CalendarFeed
 from tests.fixtures.factories import future, make_user, make_workshop

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal import booking
-from portal.booking import schedule
+from portal.booking import working_hours
 from portal.models import Role, ServiceType
 from tests.fixtures.api import error_of
 from tests.fixtures.factories import future, make_course, make_service, make_user, make_workshop
@@ -79,8 +79,10 @@ def body(fields: dict) -> st.SearchStrategy:
 @pytest.fixture
 def api_world(app):
     practitioner = make_user(Role.PRACTITIONER, timezone=ZONE)
-    schedule.set_weekly_hours(practitioner, {day: [(time(0), time(23, 59))] for day in range(7)})
-    schedule.update_schedule_settings(
+    working_hours.set_weekly_hours(
+        practitioner, {day: [(time(0), time(23, 59))] for day in range(7)}
+    )
+    working_hours.update_schedule_settings(
         practitioner,
         buffer_minutes=0,
         min_notice_minutes=60,

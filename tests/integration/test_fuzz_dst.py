@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import booking
-from portal.booking import schedule
+from portal.booking import working_hours
 from portal.extensions import db
 from portal.models import Booking, Role, Service, ServiceSession, ServiceType
 from tests.fixtures.factories import make_service, make_user
@@ -31,8 +31,10 @@ def utc(*args) -> datetime:
 @pytest.fixture
 def lisbon(app):
     practitioner = make_user(Role.PRACTITIONER, timezone=ZONE)
-    schedule.set_weekly_hours(practitioner, {day: [(time(0), time(23, 59))] for day in range(7)})
-    schedule.update_schedule_settings(
+    working_hours.set_weekly_hours(
+        practitioner, {day: [(time(0), time(23, 59))] for day in range(7)}
+    )
+    working_hours.update_schedule_settings(
         practitioner,
         buffer_minutes=0,
         min_notice_minutes=60,
@@ -302,8 +304,8 @@ def test_working_hours_starting_inside_the_gap_keep_the_rest_of_the_day(
     app, zone, day, hours, first_slot
 ):
     practitioner = make_user(Role.PRACTITIONER, timezone=zone)
-    schedule.set_weekly_hours(practitioner, {day.weekday(): [hours]})
-    schedule.update_schedule_settings(
+    working_hours.set_weekly_hours(practitioner, {day.weekday(): [hours]})
+    working_hours.update_schedule_settings(
         practitioner, buffer_minutes=0, min_notice_minutes=0, horizon_days=730, slot_step_minutes=60
     )
     window = (

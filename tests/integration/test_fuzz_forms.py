@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal import booking
-from portal.booking import schedule
+from portal.booking import working_hours
 from portal.models import Role, ServiceType
 from tests.fixtures.factories import future, make_course, make_service, make_user, make_workshop
 from tests.fixtures.fuzz import (
@@ -55,8 +55,8 @@ class World:
 @pytest.fixture
 def world(app) -> World:
     practitioner = make_user(Role.PRACTITIONER, timezone=ZONE)
-    schedule.set_weekly_hours(practitioner, {day: [(time(6), time(22))] for day in range(7)})
-    schedule.update_schedule_settings(
+    working_hours.set_weekly_hours(practitioner, {day: [(time(6), time(22))] for day in range(7)})
+    working_hours.update_schedule_settings(
         practitioner,
         buffer_minutes=0,
         min_notice_minutes=60,

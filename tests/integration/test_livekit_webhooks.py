@@ -20,6 +20,7 @@ from portal.models import (
     ServiceSession,
     SessionStatus,
 )
+from tests.fixtures.attendance import attended_seconds
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, room_storm, serialize, sign
 
@@ -138,7 +139,7 @@ def test_participant_left_closes_that_sid(livekit, workshop, booked):
     assert response.status_code == 200
     row = rows(workshop)["PA_1"]
     assert (row.joined_at, row.left_at, row.duration_seconds) == (at(0), at(45), 45 * 60)
-    assert booking.attended_seconds(workshop) == {booked.id: 45 * 60}
+    assert attended_seconds(workshop) == {booked.id: 45 * 60}
 
 
 def test_room_finished_completes_the_session_and_closes_who_is_still_inside(
@@ -158,7 +159,7 @@ def test_room_finished_completes_the_session_and_closes_who_is_still_inside(
     found = rows(workshop)
     assert (found["PA_host"].left_at, found["PA_host"].duration_seconds) == (at(60), 3600)
     assert (found["PA_client"].left_at, found["PA_client"].duration_seconds) == (at(20), 900)
-    assert booking.attended_seconds(workshop) == {practitioner.id: 3600, booked.id: 900}
+    assert attended_seconds(workshop) == {practitioner.id: 3600, booked.id: 900}
 
 
 def test_room_finished_without_room_started_still_runs_the_session(livekit, workshop):
@@ -186,7 +187,7 @@ def test_connection_aborted_without_a_join_is_recorded_with_no_time_inside(
     row = rows(workshop)["PA_1"]
     assert (row.joined_at, row.left_at, row.duration_seconds) == (None, at(3), None)
     assert row.participant_kind == "booked"
-    assert booking.attended_seconds(workshop) == {booked.id: 0}
+    assert attended_seconds(workshop) == {booked.id: 0}
 
 
 def test_connection_aborted_after_a_join_closes_that_sid(livekit, workshop, booked):
@@ -221,7 +222,7 @@ def test_rejoin_with_a_new_sid_whose_old_left_arrives_late(livekit, workshop, bo
     found = rows(workshop)
     assert (found["PA_old"].left_at, found["PA_old"].duration_seconds) == (at(9), 540)
     assert found["PA_new"].left_at == at(50) and found["PA_new"].duration_seconds == 2400
-    assert booking.attended_seconds(workshop) == {booked.id: 540 + 2400}
+    assert attended_seconds(workshop) == {booked.id: 540 + 2400}
 
 
 def test_join_delivered_after_room_finished_is_closed_at_the_finish(livekit, workshop, booked):
@@ -426,7 +427,7 @@ def test_a_shuffled_storm_with_duplicates_ends_like_the_ordered_run(
     assert expected["status"] == SessionStatus.COMPLETED
     assert len(expected["participants"]) > 40
     assert records(shuffled) == expected
-    assert booking.attended_seconds(shuffled) == booking.attended_seconds(in_order)
+    assert attended_seconds(shuffled) == attended_seconds(in_order)
 
 
 def test_a_stay_reported_after_the_room_closed_updates_the_outcome(livekit, workshop, booked):

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal.booking.sessions import add_client_to_session
+from portal.booking.timetable import add_client_to_session
 from portal.extensions import db
 from portal.models import ServiceSession, ServiceType
 from tests.fixtures.factories import future, make_service, make_workshop

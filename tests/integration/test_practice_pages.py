@@ -8,7 +8,7 @@ from datetime import time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.booking.sessions import local_start
+from portal.booking.timetable import local_start
 from portal.extensions import db
 from portal.models import (
     BookingStatus,

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from portal import booking
 from portal.extensions import db
 from portal.models import (
     AttendanceOutcome,
@@ -32,6 +31,7 @@ from portal.models import (
     SessionStatus,
     User,
 )
+from tests.fixtures.attendance import attended_seconds
 from tests.fixtures.factories import future, make_workshop
 from tests.fixtures.livekit import (
     CONTENT_TYPE,
@@ -118,7 +118,7 @@ def attendance(session_id: int) -> dict:
             )
             for user_id, o in outcomes
         ),
-        "seconds": booking.attended_seconds(session),
+        "seconds": attended_seconds(session),
     }
 
 

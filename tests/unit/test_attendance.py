@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
+from portal.booking.attendance import NO_SHOW, booking_rows
 from portal.booking.errors import InvalidInput, InvalidTransition, NotPermitted
 from portal.database import utcnow
 from portal.extensions import db
@@ -18,9 +19,10 @@ from portal.models import (
     Booking,
     BookingStatus,
     Role,
+    ServiceSession,
     SessionStatus,
 )
-from tests.fixtures.attendance import book_past_session, finish, join, past
+from tests.fixtures.attendance import attended_seconds, book_past_session, finish, join, past
 from tests.fixtures.factories import make_user
 
 
@@ -117,7 +119,7 @@ def test_session_attendance_sets_and_participant_rows(ran_session, clients, prac
 
 def test_attended_seconds_agrees_with_session_attendance(ran_session, clients, practitioner):
     ana, ben, cleo, dan, _ = clients
-    seconds = booking.attended_seconds(ran_session)
+    seconds = attended_seconds(ran_session)
     assert seconds[ana.id] == 59 * 60
     assert seconds[dan.id] == 16 * 60
     assert seconds[practitioner.id] == 60 * 60
@@ -129,7 +131,8 @@ def test_attended_seconds_agrees_with_session_attendance(ran_session, clients, p
 
 def test_no_show_query_is_the_set_difference(ran_session, clients):
     _, ben, cleo, _, _ = clients
-    ids = db.session.scalars(booking.attendance.no_show_bookings()).all()
+    rows = booking_rows(utcnow(), [ServiceSession.status == SessionStatus.COMPLETED]).subquery()
+    ids = db.session.scalars(select(rows.c.booking_id).where(rows.c.kind == NO_SHOW)).all()
     users = set(db.session.scalars(select(Booking.user_id).where(Booking.id.in_(ids))))
     assert users == {ben.id, cleo.id}
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal import booking
-from portal.booking.availability import local_instant
+from portal.booking.slots import local_instant
 from portal.extensions import db
 from portal.models import DateOverride, Role, ScheduleSettings, ServiceType, WeeklyHours
 from tests.fixtures.factories import make_service, make_user

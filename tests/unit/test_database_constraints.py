@@ -12,7 +12,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import booking
-from portal.booking import seats
+from portal.booking import holds
 from portal.extensions import db
 from portal.models import (
     Booking,
@@ -153,7 +153,7 @@ def test_without_the_python_check_the_database_still_stops_overbooking(
 ):
     """Skip the domain's capacity check entirely: the CHECK constraint, fed by the
     seat-count trigger, still lets exactly `max_participants` through."""
-    monkeypatch.setattr(seats, "ensure_seat_available", lambda session, user, now=None: None)
+    monkeypatch.setattr(holds, "ensure_seat_available", lambda session, user, now=None: None)
     monkeypatch.setattr(
         booking.factory, "ensure_seat_available", lambda session, user, now=None: None
     )

@@ -9,16 +9,17 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.seats import HOLD_EXPIRED
 from portal.extensions import db
 from portal.models import (
     Booking,
     BookingStatus,
+    CancelReason,
     Order,
     OrderStatus,
     ServiceSession,
     ServiceType,
     SessionStatus,
+    WaitlistStatus,
 )
 from tests.fixtures.factories import (
     future,
@@ -67,7 +68,7 @@ def test_an_expired_hold_releases_its_seat_to_the_next_buyer(practitioner, clien
     db.session.refresh(unpaid)
     assert unpaid.status == OrderStatus.PENDING
     assert unpaid.bookings[0].status == BookingStatus.CANCELED
-    assert unpaid.bookings[0].cancel_reason == HOLD_EXPIRED
+    assert unpaid.bookings[0].cancel_reason == CancelReason.HOLD_EXPIRED
     assert seat_invariant_violations() == []
 
 
@@ -306,3 +307,22 @@ def test_transition_timestamps_follow_the_operations_clock(practitioner, client_
     db.session.refresh(order)
     seat = order.bookings[0]
     assert (order.paid_at, seat.confirmed_at, seat.canceled_at) == (paid_at, paid_at, canceled_at)
+
+
+def test_a_refused_purchase_still_hands_the_lapsed_seat_to_the_waitlist(practitioner):
+    """The purchase releases the lapsed hold, the freed seat goes to the first in
+    line, and the buyer is refused: the release and the offer stand regardless."""
+    session = make_workshop(practitioner, seats=1, price_cents=1000)
+    now = future(0)
+    holder, waiting, buyer = make_user(), make_user(), make_user()
+    booking.book_workshop_seat(holder, session, now=now)
+    entry = booking.join_waitlist(waiting, session, now=now + timedelta(minutes=1))
+
+    with pytest.raises(booking.SessionFull):
+        booking.book_workshop_seat(buyer, session, now=now + timedelta(minutes=16))
+
+    db.session.rollback()
+    db.session.refresh(entry)
+    assert entry.status == WaitlistStatus.OFFERED
+    assert [b.user_id for b in entry.order.bookings] == [waiting.id]
+    assert seat_invariant_violations() == []

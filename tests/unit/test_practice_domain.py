@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking import catalog, schedule
-from portal.booking import sessions as ops
+from portal.booking import catalog, working_hours
+from portal.booking import timetable as ops
 from portal.extensions import db
 from portal.models import (
     Booking,
@@ -254,7 +254,9 @@ def test_enroll_client_paid_offline_confirms_every_booking(practitioner, client_
 
 def test_weekly_hours_refuse_overlapping_ranges_and_keep_the_old_ones(practitioner):
     with pytest.raises(booking.InvalidInput) as refused:
-        schedule.set_weekly_hours(practitioner, {0: [(time(9), time(12)), (time(11), time(14))]})
+        working_hours.set_weekly_hours(
+            practitioner, {0: [(time(9), time(12)), (time(11), time(14))]}
+        )
     assert refused.value.field == "day_0"
     assert count(Booking) == 0
     from portal.models import WeeklyHours
@@ -264,29 +266,29 @@ def test_weekly_hours_refuse_overlapping_ranges_and_keep_the_old_ones(practition
 
 def test_a_day_off_override_removes_that_days_slots(practitioner):
     service = make_service(practitioner, ServiceType.INDIVIDUAL)
-    schedule.set_weekly_hours(practitioner, {d: [(time(9), time(12))] for d in range(7)})
+    working_hours.set_weekly_hours(practitioner, {d: [(time(9), time(12))] for d in range(7)})
     day = (datetime.now(UTC) + timedelta(days=5)).astimezone(practitioner.zone).date()
     window_start = datetime.combine(day, time(0), tzinfo=practitioner.zone)
     window = (window_start, window_start + timedelta(days=1))
     duration = timedelta(minutes=service.duration_minutes)
     assert len(booking.available_slots(practitioner, duration, *window)) == 5
 
-    schedule.set_date_override(practitioner, day, [])
+    working_hours.set_date_override(practitioner, day, [])
     assert booking.available_slots(practitioner, duration, *window) == []
 
-    schedule.set_date_override(practitioner, day, [(time(14), time(15))])
+    working_hours.set_date_override(practitioner, day, [(time(14), time(15))])
     slots = booking.available_slots(practitioner, duration, *window)
     assert [s.astimezone(practitioner.zone).time() for s in slots] == [time(14)]
 
-    schedule.remove_date_override(practitioner, day)
+    working_hours.remove_date_override(practitioner, day)
     assert len(booking.available_slots(practitioner, duration, *window)) == 5
 
 
 def test_schedule_settings_are_validated(practitioner):
     with pytest.raises(booking.InvalidInput) as refused:
-        schedule.update_schedule_settings(practitioner, slot_step_minutes=2)
+        working_hours.update_schedule_settings(practitioner, slot_step_minutes=2)
     assert refused.value.field == "slot_step_minutes"
-    saved = schedule.update_schedule_settings(practitioner, buffer_minutes=15, horizon_days=30)
+    saved = working_hours.update_schedule_settings(practitioner, buffer_minutes=15, horizon_days=30)
     assert (saved.buffer_minutes, saved.horizon_days) == (15, 30)
 
 

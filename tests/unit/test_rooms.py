@@ -12,6 +12,7 @@ from portal.booking.rooms import ParticipantSnapshot, RoomEvent
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import ProcessedRoomEvent, Role, Room, RoomParticipant
+from tests.fixtures.attendance import attended_seconds
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.livekit import confirmed_seat
 
@@ -94,7 +95,7 @@ def test_unusable_events_are_refused_before_anything_is_written(workshop, bad):
     with pytest.raises(booking.InvalidInput):
         booking.record_room_event(RoomEvent(**fields))
 
-    assert booking.attended_seconds(workshop) == {}
+    assert attended_seconds(workshop) == {}
 
 
 def test_a_very_long_display_name_is_cut_to_fit(workshop, client_user):
@@ -134,7 +135,7 @@ def test_attended_seconds_sums_each_users_sids_and_leaves_out_anonymous_ones(
     ]:
         assert booking.record_room_event(e) == "applied"
 
-    seconds = booking.attended_seconds(workshop, now=START + timedelta(minutes=65))
+    seconds = attended_seconds(workshop, now=START + timedelta(minutes=65))
     # A sid still inside counts up to now; guests without an account are not users.
     assert seconds == {
         client_user.id: (10 + 28) * 60,

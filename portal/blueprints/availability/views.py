@@ -5,8 +5,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import booking
-from ...booking import schedule
-from ...booking.availability import settings_for
+from ...booking import working_hours
+from ...booking.slots import settings_for
 from ...database import utcnow
 from ...extensions import db
 from ...models import DateOverride, Role, Service, ServiceType, WeeklyHours
@@ -114,7 +114,7 @@ def save_weekly_hours():
     if form.validate_on_submit():
         hours = {n: field.ranges for n, field in enumerate(form.day_fields())}
         try:
-            schedule.set_weekly_hours(current_user, hours)
+            working_hours.set_weekly_hours(current_user, hours)
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
@@ -128,7 +128,7 @@ def save_override():
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            schedule.set_date_override(current_user, form.day.data, form.ranges.ranges)
+            working_hours.set_date_override(current_user, form.day.data, form.ranges.ranges)
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
@@ -142,7 +142,7 @@ def save_override():
 def remove_override():
     form = RemoveOverrideForm()
     if form.validate_on_submit():
-        schedule.remove_date_override(current_user, form.day.data)
+        working_hours.remove_date_override(current_user, form.day.data)
         return _done(f"{form.day.data:%a %d %b %Y} follows your weekly hours again.")
     flash("That date could not be read.", "error")
     return redirect(url_for("availability.edit_availability"))
@@ -154,7 +154,7 @@ def save_settings():
     form = SettingsForm()
     if form.validate_on_submit():
         try:
-            schedule.update_schedule_settings(
+            working_hours.update_schedule_settings(
                 current_user,
                 buffer_minutes=form.buffer_minutes.data,
                 min_notice_minutes=form.min_notice_minutes.data,

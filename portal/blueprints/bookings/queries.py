@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking.cancellation import CREDIT_SESSION_TYPES
-from ...booking.seats import HOLD_EXPIRED
 from ...extensions import db
 from ...models import (
+    CREDIT_SESSION_TYPES,
     WAITLIST_OPEN,
     Booking,
     BookingStatus,
@@ -134,7 +133,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
 
 def cancel_outcome(b: Booking) -> str:
     """How a canceled booking ended, in the words the client needs."""
-    if b.cancel_reason == HOLD_EXPIRED:
+    if b.hold_lapsed:
         return "Hold lapsed before payment"
     credit = b.service_session.session_type in CREDIT_SESSION_TYPES
     if b.late_cancel:

@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 
 from ... import booking
 from ...accounts import find_client, practitioners
-from ...booking import sessions as calendar_ops
+from ...booking import timetable
 from ...extensions import db
 from ...models import Role, Service, User
 from ...web import is_htmx, render_page, roles_required, show_domain_error
@@ -25,7 +25,7 @@ def _day_arg(zone) -> date:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         day = None
-    if day is None or not calendar_ops.MIN_YEAR <= day.year <= calendar_ops.MAX_YEAR:
+    if day is None or not timetable.MIN_YEAR <= day.year <= timetable.MAX_YEAR:
         return datetime.now(zone).date()
     return day
 
@@ -109,7 +109,7 @@ def _service_choices() -> list[SelectChoice]:
         .where(
             Service.primary_practitioner_id == current_user.id,
             Service.is_active.is_(True),
-            Service.service_type.in_(calendar_ops.CALENDAR_TYPES),
+            Service.service_type.in_(timetable.CALENDAR_TYPES),
         )
         .order_by(Service.name)
     )
@@ -139,9 +139,9 @@ def new_session():
     if form.validate_on_submit():
         service = db.session.get(Service, form.service.data)
         try:
-            session = calendar_ops.schedule_session(
+            session = timetable.schedule_session(
                 service,
-                start_time=calendar_ops.local_start(
+                start_time=timetable.local_start(
                     form.start_date.data, form.start_time.data, current_user.timezone
                 ),
                 duration_minutes=form.duration.data or service.duration_minutes,
@@ -189,9 +189,9 @@ def edit_session(session_id: int):
     del form.service
     if form.validate_on_submit():
         try:
-            calendar_ops.update_session(
+            timetable.update_session(
                 session,
-                start_time=calendar_ops.local_start(
+                start_time=timetable.local_start(
                     form.start_date.data, form.start_time.data, session.timezone
                 ),
                 duration_minutes=form.duration.data or minutes,
@@ -249,7 +249,7 @@ def add_attendee(session_id: int):
             form.email.errors.append("No client account has that email.")
         else:
             try:
-                calendar_ops.add_client_to_session(session, client, current_user)
+                timetable.add_client_to_session(session, client, current_user)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:

@@ -127,10 +127,6 @@ def buy(service_id: int):
         else:
             order = booking.buy_credits(current_user, service)
     except booking.DomainError as exc:
-        if isinstance(exc, booking.SessionFull) and session is not None:
-            # The refused purchase rolled back the lapsed holds it released; release
-            # them on their own so the seats still pass to the waitlist now.
-            booking.release_expired_holds(session_id=session.id)
         return _render_service(
             service,
             error=exc.message,
@@ -151,7 +147,6 @@ def join_waitlist(session_id: int):
     try:
         booking.join_waitlist(current_user, session)
     except booking.DomainError as exc:
-        booking.release_expired_holds(session_id=session.id)
         return _render_service(
             session.service,
             error=exc.message,

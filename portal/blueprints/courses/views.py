@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from ... import booking
 from ...accounts import find_client
-from ...booking import sessions as calendar_ops
+from ...booking import timetable
 from ...models import SEAT_HOLDING, Role, Service
 from ...web import roles_required, show_domain_error
 from ...web.access import get_course
@@ -23,7 +23,7 @@ def new_course():
     form = CourseForm()
     if form.validate_on_submit():
         try:
-            starts = calendar_ops.recurrence(
+            starts = timetable.recurrence(
                 form.start_date.data,
                 form.start_time.data,
                 current_user.timezone,
@@ -31,7 +31,7 @@ def new_course():
                 interval=form.interval.data,
                 count=form.count.data,
             )
-            course = calendar_ops.create_course(
+            course = timetable.create_course(
                 current_user,
                 starts,
                 name=form.name.data.strip(),
@@ -83,7 +83,7 @@ def enroll(course_id: int):
             form.email.errors.append("No client account has that email.")
         else:
             try:
-                order = calendar_ops.enroll_client(course, client, paid=form.paid.data)
+                order = timetable.enroll_client(course, client, paid=form.paid.data)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:

@@ -25,12 +25,14 @@ from ..models import (
     User,
     Visibility,
 )
-from .availability import BUSY_STATUSES, Interval, local_instant
 from .catalog import save_service
 from .errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
-from .factory import add_booking, create_session, enroll_in_course
+from .factory import create_session, enroll_in_course
+from .holds import ensure_seat_available
+from .locks import lock_practitioner, lock_sessions
 from .payments import confirm_payment
-from .seats import ensure_seat_available, lock_practitioner, lock_sessions
+from .seats import add_booking
+from .slots import BUSY_STATUSES, Interval, local_instant
 from .transactions import unit_of_work
 
 # Service types a practitioner places on the calendar one session at a time.

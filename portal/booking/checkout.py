@@ -16,7 +16,7 @@ from .factory import (
     enroll_in_course,
     take_workshop_seat,
 )
-from .seats import lock_session_with_service
+from .locks import lock_session_with_service
 from .transactions import unit_of_work
 
 

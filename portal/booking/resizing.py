@@ -9,9 +9,9 @@ from sqlalchemy import update
 from ..database import utcnow
 from ..extensions import db
 from ..models import ServiceSession, SessionStatus
-from . import waitlist
 from .errors import InvalidInput, InvalidTransition
-from .seats import lock_sessions
+from .locks import lock_sessions
+from .offers import seats_freed
 from .transactions import unit_of_work
 
 
@@ -42,5 +42,5 @@ def resize_session(
     )
     db.session.expire(session)
     if grew:
-        waitlist.seats_freed({session.id}, now=now)
+        seats_freed({session.id}, now=now)
     return session

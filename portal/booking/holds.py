@@ -1,0 +1,132 @@
+"""A hold lapses: an unpaid order's seats go back on sale, and to the waitlist.
+
+Hold release and payment meet on the order's row lock. Release locks the lapsed
+orders first, and only the ones nobody else holds (SKIP LOCKED): a payer holding
+the lock is deciding that order right now, and a release that waited for it
+could deadlock (release may run under a session lock, which the payer's booking
+triggers need). Under the lock, only a still-pending order's unpaid bookings are
+canceled; a paid order's seats are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..database import utcnow
+from ..extensions import db
+from ..models import (
+    Booking,
+    BookingStatus,
+    CancelReason,
+    Order,
+    OrderStatus,
+    ServiceSession,
+)
+from .offers import seats_freed
+from .seats import check_not_full, check_open, close_empty_private_sessions
+from .transactions import if_rolled_back, unit_of_work
+from .transitions import move_bookings
+
+log = logging.getLogger(__name__)
+
+
+def _lock_lapsed_orders(
+    now: datetime, session_id: int | None, practitioner_id: int | None
+) -> list[int]:
+    """Lock the lapsed pending orders (in id order) that no one else has locked."""
+    query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.hold_expires_at < now)
+    if session_id is not None:
+        query = query.where(
+            Order.id.in_(select(Booking.order_id).where(Booking.service_session_id == session_id))
+        )
+    if practitioner_id is not None:
+        query = query.where(
+            Order.id.in_(
+                select(Booking.order_id)
+                .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+                .where(ServiceSession.practitioner_id == practitioner_id)
+            )
+        )
+    return list(
+        db.session.scalars(query.order_by(Order.id).with_for_update(of=Order, skip_locked=True))
+    )
+
+
+@unit_of_work
+def release_expired_holds(
+    *,
+    now: datetime | None = None,
+    session_id: int | None = None,
+    practitioner_id: int | None = None,
+) -> int:
+    """Free the seats of pending orders whose hold has lapsed; returns bookings released.
+
+    The order stays pending (an offline payment may still arrive: payments.confirm_payment
+    takes the seats again if they are still free); its bookings are canceled with
+    CancelReason.HOLD_EXPIRED.
+    """
+    now = now or utcnow()
+    order_ids = _lock_lapsed_orders(now, session_id, practitioner_id)
+    if not order_ids:
+        return 0
+    lapsed = db.session.scalars(
+        select(Booking)
+        .where(Booking.order_id.in_(order_ids), Booking.status == BookingStatus.PENDING_PAYMENT)
+        .order_by(Booking.id)
+    ).all()
+    if not lapsed:
+        return 0
+    # Read before the move expires them.
+    seen = [(b.id, b.order_id, b.service_session_id, b.user_id) for b in lapsed]
+    released = set(
+        move_bookings(
+            lapsed,
+            BookingStatus.CANCELED,
+            strict=False,
+            now=now,
+            only_from=[BookingStatus.PENDING_PAYMENT],
+            cancel_reason=CancelReason.HOLD_EXPIRED,
+        )
+    )
+    freed = set()
+    for booking_id, order_id, session_id_, user_id in seen:
+        if booking_id in released:
+            freed.add(session_id_)
+            log.info(
+                "hold released: booking %s, order %s, session %s, user %s",
+                booking_id,
+                order_id,
+                session_id_,
+                user_id,
+            )
+    close_empty_private_sessions(freed)
+    seats_freed(freed, now=now)
+    return len(released)
+
+
+def release_for_session(session: ServiceSession, now: datetime | None = None) -> None:
+    """Release a full session's lapsed holds before deciding on a seat in it.
+
+    The release stands even if the operation is then refused (the session is still
+    full, say) and its unit rolls back: it is done again in a unit of its own, so
+    the freed seats still reach the waitlist and no caller has to release again.
+    """
+    session_id = session.id
+    if release_expired_holds(now=now, session_id=session_id):
+        if_rolled_back(
+            ("release_expired_holds", session_id),
+            lambda: release_expired_holds(now=now, session_id=session_id),
+        )
+    db.session.refresh(session, ["current_participants"])
+
+
+def ensure_seat_available(session: ServiceSession, now: datetime | None = None) -> None:
+    """Checks on a locked session row before a seat is taken in it; a full session
+    first gets its lapsed holds back."""
+    check_open(session)
+    if session.is_full:
+        release_for_session(session, now)
+    check_not_full(session)

@@ -1,0 +1,66 @@
+"""Row locks: the order in which writers meet, so two of them never both decide.
+
+A writer that decides an order (paying it, releasing its lapsed hold, scheduling
+one of its credits) locks the order before the sessions its bookings sit in (the
+booking triggers write those session rows). A writer that starts from a session
+(taking a seat) meets other orders only through hold release, which skips an
+order someone holds instead of waiting for it (holds.release_expired_holds), so
+the two directions never wait on each other. Sessions are locked in id order.
+
+On SQLite the unit of work already holds the database write lock, and FOR UPDATE
+is not rendered.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Order, ServiceSession, User
+
+
+def lock_sessions(session_ids: list[int]) -> dict[int, ServiceSession]:
+    """Row-lock sessions in id order (no deadlocks between two multi-session buyers)."""
+    rows = db.session.scalars(
+        select(ServiceSession)
+        .where(ServiceSession.id.in_(session_ids))
+        .order_by(ServiceSession.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def lock_session_with_service(session_id: int) -> ServiceSession | None:
+    """Row-lock one session and load its service in the same statement (the hot
+    path of a seat purchase: one round trip instead of a read, then a lock)."""
+    return db.session.scalars(
+        select(ServiceSession)
+        .options(joinedload(ServiceSession.service, innerjoin=True))
+        .where(ServiceSession.id == session_id)
+        .with_for_update(of=ServiceSession)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def lock_practitioner(practitioner_id: int) -> User:
+    """Serializes everything that places sessions on one practitioner's calendar."""
+    return db.session.scalars(
+        select(User)
+        .where(User.id == practitioner_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def lock_order(order_id: int) -> Order:
+    """Row-lock an order and read its bookings as they are now, not as this
+    session last saw them: whoever held the lock before may have moved them."""
+    return db.session.scalars(
+        select(Order)
+        .options(selectinload(Order.bookings))
+        .where(Order.id == order_id)
+        .with_for_update(of=Order)
+        .execution_options(populate_existing=True)
+    ).one()
