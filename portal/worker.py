@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking
+from .database import utcnow
 from .models import Channel
 from .notifications import delivery
 from .notifications.mailer import deliver_email
@@ -105,9 +106,12 @@ class Worker:
         @huey.task(name="deliver_outbox")
         def deliver_outbox():
             result = deliver_now()
-            if result.retrying:
-                # Come back when the first retry falls due, not at the next minute.
-                deliver_outbox.schedule(delay=self.app.config["PORTAL_WORKER_RETRY_SECONDS"])
+            if result.next_due_at is not None:
+                # Come back when a retry falls due or a dead worker's lease ends, rather
+                # than at the next minute's periodic run (which covers anything later).
+                delay = (result.next_due_at - utcnow()).total_seconds()
+                if 0 < delay < 60:
+                    deliver_outbox.schedule(delay=delay + 0.1)
             return result.sent
 
         self.deliver = deliver_outbox

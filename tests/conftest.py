@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.practice",
     "tests.fixtures.security",
     "tests.fixtures.smtp",
+    "tests.fixtures.worker",
 ]

@@ -16,12 +16,12 @@ At least once, never lost, never doubled:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..database import utcnow, write_transaction
 from ..extensions import db
@@ -31,9 +31,10 @@ from .messages import load_subjects, skip_reason
 log = logging.getLogger(__name__)
 
 # A deliverer sends a batch of rows of its channel and reports each one as soon as it is
-# done: report(row, None) when delivered, report(row, error) when not.
+# done: report(row, None) when delivered, report(row, error) when not. The batch is an
+# iterable that ends early when the claim's lease runs short.
 Report = Callable[[Notification, Exception | None], None]
-Deliverer = Callable[[list[Notification], Report], None]
+Deliverer = Callable[[Iterable[Notification], Report], None]
 _DELIVERERS: dict[Channel, Deliverer] = {}
 
 
@@ -47,7 +48,7 @@ class DeliveryResult:
     retrying: int = 0
     failed: int = 0
     skipped: int = 0
-    # When the earliest row still pending falls due (for scheduling the next run).
+    # When the earliest row still pending becomes claimable (to schedule the next run).
     next_due_at: datetime | None = None
 
     def add(self, other: DeliveryResult) -> None:
@@ -146,6 +147,17 @@ def _record(result: DeliveryResult, row: Notification, lease: datetime, error) -
     log.info("delivery of %s failed (try %d), will retry: %s", row.message_id, attempts, message)
 
 
+def _while_leased(rows: list[Notification], lease: datetime) -> Iterator[Notification]:
+    """Hand out rows only while a good part of the lease is left: past it, another worker
+    may have claimed the rest, and sending them too would send them twice."""
+    margin = timedelta(seconds=current_app.config["PORTAL_WORKER_LEASE_SECONDS"] / 3)
+    for row in rows:
+        if utcnow() > lease - margin:
+            log.info("lease running out: %d row(s) left for the next claim", len(rows))
+            return
+        yield row
+
+
 def deliver_batch(limit: int | None = None, now: datetime | None = None) -> DeliveryResult:
     """Claim one batch and deliver it."""
     result = DeliveryResult()
@@ -164,7 +176,9 @@ def deliver_batch(limit: int | None = None, now: datetime | None = None) -> Deli
         by_channel.setdefault(row.channel, []).append(row)
     for channel, batch in by_channel.items():
         deliverer = _DELIVERERS[channel]
-        deliverer(batch, lambda row, error: _record(result, row, lease, error))
+        deliverer(
+            _while_leased(batch, lease), lambda row, error: _record(result, row, lease, error)
+        )
     return result
 
 
@@ -176,14 +190,24 @@ def deliver_due(now: datetime | None = None) -> DeliveryResult:
         total.add(result)
         if not (result.sent or result.retrying or result.failed or result.skipped):
             break
-    total.next_due_at = db.session.scalar(
-        select(Notification.next_attempt_at)
-        .where(Notification.status == NotificationStatus.PENDING)
-        .order_by(Notification.next_attempt_at)
-        .limit(1)
-    )
+    total.next_due_at = next_due(now or utcnow())
     db.session.rollback()
     return total
+
+
+def next_due(now: datetime) -> datetime | None:
+    """When a pending row next becomes claimable: its retry time, or the end of the
+    lease another (perhaps dead) worker holds it under."""
+    pending = Notification.status == NotificationStatus.PENDING
+    waiting = db.session.scalar(
+        select(func.min(Notification.next_attempt_at)).where(pending, _unclaimed(now))
+    )
+    leased = db.session.scalar(
+        select(func.min(Notification.claimed_until)).where(
+            pending, Notification.claimed_until >= now
+        )
+    )
+    return min((t for t in (waiting, leased) if t is not None), default=None)
 
 
 def resend(row_id: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+from collections.abc import Iterable
 from contextlib import suppress
 from email import policy
 from email.message import EmailMessage
@@ -44,7 +45,7 @@ def read_kept(row: Notification) -> EmailMessage | None:
     return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
 
 
-def deliver_email(batch: list[Notification], report: Report) -> None:
+def deliver_email(batch: Iterable[Notification], report: Report) -> None:
     if not current_app.config["MAIL_SERVER"]:
         for row in batch:
             try:
