@@ -103,6 +103,8 @@ def build_config(instance_path: str) -> dict:
         # this many tries (staff can resend it from the outbox page).
         "PORTAL_WORKER_RETRY_SECONDS": _env_int("PORTAL_WORKER_RETRY_SECONDS", 30),
         "PORTAL_WORKER_MAX_ATTEMPTS": _env_int("PORTAL_WORKER_MAX_ATTEMPTS", 8),
+        # Clients hear this many days ahead that paid credits they have not used expire.
+        "PORTAL_CREDITS_EXPIRING_DAYS": _env_int("PORTAL_CREDITS_EXPIRING_DAYS", 7),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),

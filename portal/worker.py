@@ -28,7 +28,7 @@ from werkzeug.serving import run_simple
 from . import booking
 from .database import utcnow
 from .models import Channel
-from .notifications import delivery
+from .notifications import delivery, reminders
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
 
@@ -67,6 +67,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
     # A lapsed hold frees its seat and offers it to the waitlist within the minute.
     ("release_expired_holds", crontab(minute="*"), booking.release_expired_holds),
+    ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
+    ("queue_expiring_credits", crontab(minute="7"), reminders.queue_expiring_credits),
+    ("queue_daily_agendas", crontab(minute="*/15"), reminders.queue_daily_agendas),
     ("mark_attendance", crontab(minute="*/5"), booking.mark_attendance),
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
 ]
