@@ -12,6 +12,7 @@ and the wake-up, a retry fell due), so a committed message always goes.
 from __future__ import annotations
 
 import logging
+import signal
 import subprocess
 import sys
 import threading
@@ -170,6 +171,8 @@ def register_worker(app: Flask) -> None:
         """Serve the portal and run the worker beside it (for trying the portal out;
         production runs the web server and `flask --app portal worker` separately)."""
         child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "worker"])
+        # Stopped with SIGTERM (not only Ctrl-C), it still stops its worker on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             run_simple(host, port, app, threaded=True)
         finally:
