@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+
 from ..extensions import db
 from ..models import Channel, Notification, NotificationKind, User
+from ..models.notifications import new_message_id
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +23,7 @@ WRITTEN = "portal_outbox_written"
 
 def notify(
     kind: NotificationKind,
-    user: User | None,
+    user: User | int | None,
     *,
     address: str | None = None,
     dedup_key: str | None = None,
@@ -28,19 +31,29 @@ def notify(
     **refs: int | str | bool | None,
 ) -> Notification:
     """Queue one message about `refs` (ids such as booking_id, session_id, order_id,
-    waitlist_entry_id, plus facts only this moment knows, e.g. canceled_by) for `user`,
-    or for a bare `address` when there is no account yet (an invitation)."""
+    waitlist_entry_id, plus facts only this moment knows, e.g. canceled_by) for `user`
+    (an object, or just its id), or for a bare `address` when there is no account yet
+    (an invitation)."""
     if user is None and not address:
         raise ValueError("a notification needs a recipient user or an address")
+    if isinstance(user, User):
+        user_id, recipient = user.id, address or user.email
+    elif user is not None:
+        # Only an id at hand: the INSERT reads the address itself, no query of ours.
+        user_id = user
+        recipient = address or select(User.email).where(User.id == user).scalar_subquery()
+    else:
+        user_id, recipient = None, address
     row = Notification(
+        message_id=new_message_id(),
         kind=kind,
         channel=channel,
-        user_id=user.id if user is not None else None,
-        address=address or user.email,
+        user_id=user_id,
+        address=recipient,
         payload=refs,
         dedup_key=dedup_key,
     )
     db.session.add(row)
     db.session.info[WRITTEN] = True
-    log.info("queued %s for %s %s", kind.value, row.address, refs)
+    log.info("queued %s %s for %s %s", kind.value, row.message_id, user_id or address, refs)
     return row

@@ -5,16 +5,18 @@ delays delivery. Every run shares the test's database (SQLite or PostgreSQL)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal import booking
 from portal.booking.transactions import unit_of_work
+from portal.database import utcnow
 from portal.extensions import db
-from portal.models import Notification, NotificationKind, NotificationStatus
+from portal.models import Notification, NotificationKind, NotificationStatus, Role
 from portal.notifications.outbox import notify
-from tests.fixtures.factories import make_workshop
+from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.worker import worker_settings
 
 
@@ -86,3 +88,26 @@ def test_a_mail_server_down_for_a_while_only_delays_delivery(order, smtp_server,
     assert set(smtp_server.message_ids()) == expected
     sent = wait_for_rows(lambda found: all(r.status == NotificationStatus.SENT for r in found))
     assert all(r.attempts >= 3 for r in sent)
+
+
+def test_a_lapsed_hold_reaches_the_waitlisted_client_through_the_worker_alone(
+    app, practitioner, smtp_server, worker_process
+):
+    """Nobody runs a command: the worker's minute job releases the hold, the domain
+    offers the seat, and the offer's email goes out."""
+    session = make_workshop(practitioner, seats=1)
+    hold = timedelta(minutes=app.config["PORTAL_HOLD_MINUTES"])
+    # The last seat, held by an order placed long enough ago that its hold lapses in 2 s.
+    holder = make_user(Role.CLIENT)
+    booking.book_workshop_seat(holder, session, now=utcnow() - hold + timedelta(seconds=2))
+    waiting = make_user(Role.CLIENT, timezone="Asia/Tokyo")
+    booking.join_waitlist(waiting, session)
+    worker_process.start()
+    offered = smtp_server.wait_until(
+        lambda ms: any(m["To"] == waiting.email for m in ms), timeout=100
+    )
+    (offer,) = [m for m in offered if m["To"] == waiting.email]
+    assert offer["Subject"].startswith("A seat is free")
+    text = offer.get_body(("plain",)).get_content()
+    assert "(Asia/Tokyo, JST)" in text  # the deadline in the client's own zone
+    assert "http://portal.test/bookings/" in text

@@ -60,6 +60,15 @@ def test_a_rolled_back_unit_of_work_leaves_no_message(seat):
     assert [r.kind for r in rows()] == [NotificationKind.BOOKING_PENDING_PAYMENT]
 
 
+def test_a_recipient_given_by_id_gets_the_address_from_the_insert(seat):
+    @unit_of_work
+    def write():
+        return notify(NotificationKind.PAYMENT_RECEIVED, seat.user_id, order_id=seat.order_id)
+
+    row = write()
+    assert (row.user_id, row.address) == (seat.user_id, seat.user.email)
+
+
 def test_a_due_message_is_sent_once_with_its_invite_and_stable_message_id(seat, smtp_server):
     row = queue_pending_payment(seat)
     result = delivery.deliver_due()
