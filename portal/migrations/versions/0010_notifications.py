@@ -1,7 +1,7 @@
 """notifications outbox and notification preferences
 
 Revision ID: 0010
-Revises: 0800
+Revises: 0008
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0800"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
