@@ -107,7 +107,6 @@ class Subjects:
     booking: Booking | None = None
     order: Order | None = None
     session: ServiceSession | None = None
-    previous_session: ServiceSession | None = None
     entry: WaitlistEntry | None = None
     client: User | None = None
     facts: dict = field(default_factory=dict)
@@ -131,11 +130,22 @@ def load_subjects(row: Notification) -> Subjects:
         if found.booking
         else found.entry.service_session
         if found.entry
-        else None
+        else _first_dated_session(found.order)
     )
-    found.previous_session = get(ServiceSession, "previous_session_id")
     found.client = get(User, "client_id")
     return found
+
+
+def _first_dated_session(order: Order | None) -> ServiceSession | None:
+    """An order's first seat with a time (a course's first class), if it has one."""
+    if order is None:
+        return None
+    dated = [
+        b.service_session
+        for b in sorted(order.bookings, key=lambda b: b.id)
+        if b.service_session.start_time is not None
+    ]
+    return min(dated, key=lambda s: s.start_time) if dated else None
 
 
 def skip_reason(row: Notification, subjects: Subjects) -> str | None:
@@ -192,10 +202,7 @@ def _invites(row: Notification, subjects: Subjects) -> list[Invite]:
         ]
     else:
         sessions = [subjects.session] if subjects.session is not None else []
-    invites = [Invite(method, s) for s in sessions if s.start_time is not None]
-    if subjects.previous_session is not None and subjects.previous_session.start_time:
-        invites.append(Invite(CANCEL, subjects.previous_session))
-    return invites
+    return [Invite(method, s) for s in sessions if s.start_time is not None]
 
 
 @dataclass
@@ -241,7 +248,6 @@ def render(row: Notification, subjects: Subjects) -> Rendered:
         "booking": subjects.booking,
         "order": subjects.order,
         "session": subjects.session,
-        "previous_session": subjects.previous_session,
         "entry": subjects.entry,
         "client": subjects.client,
         "facts": subjects.facts,

@@ -21,6 +21,7 @@ from portal.notifications import delivery
 from portal.notifications.links import unsubscribe_token
 from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_workshop
+from tests.fixtures.smtp import clear_outbox
 
 
 @pytest.fixture
@@ -30,7 +31,9 @@ def app_config(tmp_path):
 
 @pytest.fixture
 def order(practitioner, client_user):
-    return booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
+    placed = booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
+    clear_outbox()
+    return placed
 
 
 def queue(order) -> Notification:

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models import Notification, NotificationKind, NotificationStatus, Role
 from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_user, make_workshop
+from tests.fixtures.smtp import clear_outbox
 from tests.fixtures.worker import worker_settings
 
 
@@ -27,7 +28,9 @@ def app_config(smtp_server, tmp_path):
 
 @pytest.fixture
 def order(practitioner, client_user):
-    return booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
+    placed = booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
+    clear_outbox()
+    return placed
 
 
 def queue_messages(order, count: int) -> set[str]:

@@ -20,6 +20,7 @@ from portal.notifications import delivery
 from portal.notifications.mailer import kept_path, read_kept
 from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_user, make_workshop
+from tests.fixtures.smtp import clear_outbox
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def app_config(smtp_server):
 def seat(practitioner, client_user):
     session = make_workshop(practitioner, seats=5)
     order = booking.book_workshop_seat(client_user, session)
+    clear_outbox()
     return order.bookings[0]
 
 
