@@ -134,13 +134,13 @@ def queue_messages(client: User, count: int, one_commit: bool) -> list[tuple[str
         ]
 
     if one_commit:
-        rows = write(count)
+        ids = write(count)
         done = time.monotonic()
-        return [(f"<{row.message_id}@{domain}>", done) for row in rows]
+        return [(f"<{message_id}@{domain}>", done) for message_id in ids]
     committed = []
     for _ in range(count):
-        (row,) = write(1)
-        committed.append((f"<{row.message_id}@{domain}>", time.monotonic()))
+        (message_id,) = write(1)
+        committed.append((f"<{message_id}@{domain}>", time.monotonic()))
     return committed
 
 

@@ -23,6 +23,7 @@ from ..models import (
     User,
 )
 from ..notifications import outbox
+from ..notifications.outbox import Notice
 
 K = NotificationKind
 
@@ -47,9 +48,15 @@ def order_placed(order: Order, practitioner_id: int) -> None:
     """A new order: the client hears it is confirmed (free) or held until paid; the
     practitioner hears of the booking."""
     kind = K.BOOKING_CONFIRMED if order.status == OrderStatus.PAID else K.BOOKING_PENDING_PAYMENT
-    outbox.notify(kind, order.user_id, order_id=order.id)
-    outbox.notify(
-        K.PRACTITIONER_NEW_BOOKING, practitioner_id, order_id=order.id, client_id=order.user_id
+    outbox.notify_all(
+        [
+            Notice(kind, order.user_id, {"order_id": order.id}),
+            Notice(
+                K.PRACTITIONER_NEW_BOOKING,
+                practitioner_id,
+                {"order_id": order.id, "client_id": order.user_id},
+            ),
+        ]
     )
 
 
@@ -92,28 +99,22 @@ def booking_canceled(
 
 def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
     """Unpaid orders whose hold ran out: {order id: (first lapsed booking id, client id)}."""
-    for order_id, (booking_id, user_id) in sorted(first_booking_of_order.items()):
-        outbox.notify(
-            K.BOOKING_CANCELED,
-            user_id,
-            booking_id=booking_id,
-            order_id=order_id,
-            canceled_by="system",
-            reason_label=CancelReason.HOLD_EXPIRED.label,
+    facts = {"canceled_by": "system", "reason_label": CancelReason.HOLD_EXPIRED.label}
+    outbox.notify_all(
+        Notice(
+            K.BOOKING_CANCELED, user_id, {"booking_id": booking_id, "order_id": order_id, **facts}
         )
+        for order_id, (booking_id, user_id) in sorted(first_booking_of_order.items())
+    )
 
 
 def session_canceled(
     session: ServiceSession, seats: list[Booking], *, credits_returned: bool, reason: str
 ) -> None:
-    for seat in seats:
-        outbox.notify(
-            K.SESSION_CANCELED,
-            seat.user_id,
-            booking_id=seat.id,
-            credit_returned=credits_returned,
-            reason_label=_reason_label(reason),
-        )
+    facts = {"credit_returned": credits_returned, "reason_label": _reason_label(reason)}
+    outbox.notify_all(
+        Notice(K.SESSION_CANCELED, seat.user_id, {"booking_id": seat.id, **facts}) for seat in seats
+    )
 
 
 def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
@@ -126,14 +127,12 @@ def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
 
 
 def session_moved(session: ServiceSession, previous_start: datetime) -> None:
-    for seat in session.bookings:
-        if seat.status in SEAT_HOLDING:
-            outbox.notify(
-                K.SESSION_MOVED,
-                seat.user_id,
-                booking_id=seat.id,
-                previous_start=previous_start.isoformat(),
-            )
+    was = previous_start.isoformat()
+    outbox.notify_all(
+        Notice(K.SESSION_MOVED, seat.user_id, {"booking_id": seat.id, "previous_start": was})
+        for seat in session.bookings
+        if seat.status in SEAT_HOLDING
+    )
 
 
 # Waitlist entries are named by their ids: the operations move them with conditional

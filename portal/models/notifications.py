@@ -99,7 +99,9 @@ class Notification(db.Model):
         enum_column(NotificationKind, "notification_kind")
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    address: Mapped[str] = mapped_column(String(254))
+    # Given for a recipient without an account; otherwise the user's email, written when
+    # the message is sent (so it goes to the address they have then).
+    address: Mapped[str | None] = mapped_column(String(254))
     # Ids of what the message is about and facts only the moment knew (who canceled).
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     # Written at most once: the unique key of a message that must never go twice
@@ -118,6 +120,10 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User | None] = relationship()
+
+    @property
+    def recipient_address(self) -> str:
+        return self.address or self.user.email
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} {self.status} to={self.address}>"

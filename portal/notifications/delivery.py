@@ -113,6 +113,7 @@ def _record(result: DeliveryResult, row: Notification, lease: datetime, error) -
     now = utcnow()
     attempts = row.attempts + 1
     if error is None:
+        address = row.recipient_address
         if _finish(
             row.id,
             lease,
@@ -120,9 +121,10 @@ def _record(result: DeliveryResult, row: Notification, lease: datetime, error) -
             sent_at=now,
             attempts=attempts,
             last_error=None,
+            address=address,
         ):
             result.sent += 1
-        log.info("delivered %s %s to %s", row.kind.value, row.message_id, row.address)
+        log.info("delivered %s %s to %s", row.kind.value, row.message_id, address)
         return
     message = f"{type(error).__name__}: {error}"[:2000]
     if attempts >= current_app.config["PORTAL_WORKER_MAX_ATTEMPTS"]:

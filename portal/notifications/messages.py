@@ -275,7 +275,7 @@ def render(row: Notification, subjects: Subjects) -> Rendered:
             invite.method,
             invite.to_ical(
                 sender,
-                row.address,
+                row.recipient_address,
                 external_url("rooms.join", session_id=invite.session.id),
             ),
         )
@@ -299,7 +299,7 @@ def build_email(row: Notification, rendered: Rendered) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = rendered.subject
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = row.address
+    message["To"] = row.recipient_address
     message["Date"] = format_datetime(row.created_at)
     # The same id on every attempt: a re-send after a crash is recognisably the same mail.
     message["Message-ID"] = message_id_header(row)

@@ -41,7 +41,8 @@ def queue(order) -> Notification:
     def write():
         return notify(NotificationKind.BOOKING_PENDING_PAYMENT, order.user, order_id=order.id)
 
-    return write()
+    message_id = write()
+    return db.session.scalar(select(Notification).where(Notification.message_id == message_id))
 
 
 def test_staff_read_every_kept_message_on_the_outbox_page(client, auth, staff_user, order):

@@ -43,7 +43,7 @@ def queue_messages(order, count: int) -> set[str]:
             for _ in range(count)
         ]
 
-    return {f"<{row.message_id}@estuary.test>" for row in write()}
+    return {f"<{message_id}@estuary.test>" for message_id in write()}
 
 
 def rows() -> list[Notification]:

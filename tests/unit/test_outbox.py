@@ -46,7 +46,11 @@ def queue_pending_payment(seat) -> Notification:
     def write():
         return notify(NotificationKind.BOOKING_PENDING_PAYMENT, seat.user, order_id=seat.order_id)
 
-    return write()
+    return by_message_id(write())
+
+
+def by_message_id(message_id: str) -> Notification:
+    return db.session.scalar(select(Notification).where(Notification.message_id == message_id))
 
 
 def test_a_rolled_back_unit_of_work_leaves_no_message(seat):
@@ -62,13 +66,18 @@ def test_a_rolled_back_unit_of_work_leaves_no_message(seat):
     assert [r.kind for r in rows()] == [NotificationKind.BOOKING_PENDING_PAYMENT]
 
 
-def test_a_recipient_given_by_id_gets_the_address_from_the_insert(seat):
+def test_a_user_is_written_to_at_the_address_they_have_when_it_is_sent(seat, smtp_server):
     @unit_of_work
     def write():
         return notify(NotificationKind.PAYMENT_RECEIVED, seat.user_id, order_id=seat.order_id)
 
-    row = write()
-    assert (row.user_id, row.address) == (seat.user_id, seat.user.email)
+    row = by_message_id(write())
+    assert (row.user_id, row.address) == (seat.user_id, None)
+    seat.user.email = "moved@example.com"
+    db.session.commit()
+    assert delivery.deliver_due().sent == 1
+    assert smtp_server.messages[0]["To"] == "moved@example.com"
+    assert rows()[0].address == "moved@example.com"  # where it went, kept
 
 
 def test_a_due_message_is_sent_once_with_its_invite_and_stable_message_id(seat, smtp_server):

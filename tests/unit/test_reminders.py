@@ -81,7 +81,7 @@ def test_booked_a_week_ahead_gets_one_24h_and_one_1h_reminder_across_dst(seat, s
     # Every minute from then to the start, and a run every half hour over the week.
     assert sum(tick(START - timedelta(minutes=m)) for m in range(59, 0, -1)) == 0
     assert sum(tick(BOOKED + timedelta(minutes=30 * n)) for n in range(336)) == 0
-    assert [(r.payload["offset_minutes"], r.address) for r in reminders()] == [
+    assert [(r.payload["offset_minutes"], r.recipient_address) for r in reminders()] == [
         (1440, seat.user.email),
         (60, seat.user.email),
     ]

@@ -48,7 +48,7 @@ def upgrade():
         sa.Column("channel", sa.String(length=5), nullable=False),
         sa.Column("kind", sa.String(length=max(map(len, KINDS))), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("address", sa.String(length=254), nullable=False),
+        sa.Column("address", sa.String(length=254), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("dedup_key", sa.String(length=200), nullable=True),
         sa.Column("status", sa.String(length=7), nullable=False),
