@@ -8,7 +8,7 @@ from flask import Flask
 
 from .config import build_config
 from .database import configure_engine
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_engine(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     login_manager.init_app(app)
+    mail.init_app(app)
     # The limiter counts sign-in attempts before CSRF checks reject anything.
     limiter.init_app(app)
     csrf.init_app(app)
@@ -39,4 +40,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+
+    from .worker import register_worker
+
+    register_worker(app)
     return app

@@ -73,6 +73,38 @@ def build_config(instance_path: str) -> dict:
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
         "PORTAL_ROOM_EVENT_RETENTION_DAYS": _env_int("PORTAL_ROOM_EVENT_RETENTION_DAYS", 30),
+        # Links in messages point here (the worker has no request to take a host from).
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        # Flask-Mail's settings. Without MAIL_SERVER nothing is sent: each message is kept
+        # in PORTAL_MAIL_OUTBOX_DIR and shown to staff on the outbox page.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Estuary Portal <portal@estuary.invalid>"
+        ),
+        "PORTAL_MAIL_OUTBOX_DIR": os.environ.get(
+            "PORTAL_MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")
+        ),
+        # The worker's queue: an SQLite file by default (no server to run); Redis or
+        # PostgreSQL when several workers on several machines share one queue.
+        "PORTAL_WORKER_QUEUE_URL": os.environ.get("PORTAL_WORKER_QUEUE_URL")
+        or os.environ.get("REDIS_URL")
+        or "sqlite:///" + str(Path(instance_path) / "worker-queue.db"),
+        "PORTAL_WORKER_THREADS": _env_int("PORTAL_WORKER_THREADS", 2),
+        # Messages one worker claims at a time, and how long it may hold them before
+        # another worker takes them over (a worker that died holds them no longer).
+        "PORTAL_WORKER_BATCH": _env_int("PORTAL_WORKER_BATCH", 50),
+        "PORTAL_WORKER_LEASE_SECONDS": _env_int("PORTAL_WORKER_LEASE_SECONDS", 300),
+        # A failed delivery is retried after 30 s, 1 min, 2 min... and given up after
+        # this many tries (staff can resend it from the outbox page).
+        "PORTAL_WORKER_RETRY_SECONDS": _env_int("PORTAL_WORKER_RETRY_SECONDS", 30),
+        "PORTAL_WORKER_MAX_ATTEMPTS": _env_int("PORTAL_WORKER_MAX_ATTEMPTS", 8),
+        # Clients hear this many days ahead that paid credits they have not used expire.
+        "PORTAL_CREDITS_EXPIRING_DAYS": _env_int("PORTAL_CREDITS_EXPIRING_DAYS", 7),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),

@@ -11,4 +11,6 @@ pytest_plugins = [
     "tests.fixtures.client_portal",
     "tests.fixtures.practice",
     "tests.fixtures.security",
+    "tests.fixtures.smtp",
+    "tests.fixtures.worker",
 ]

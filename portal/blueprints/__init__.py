@@ -12,8 +12,10 @@ from .catalog import bp as catalog_bp
 from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
+from .notifications import bp as notifications_bp
 from .offerings import bp as offerings_bp
 from .orders import bp as orders_bp
+from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
@@ -37,3 +39,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(packages_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(notifications_bp)

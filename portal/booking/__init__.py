@@ -8,7 +8,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 
 0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
    payment provider registry
-1. transactions, transitions -- the unit of work; the state machines' conditional UPDATEs
+1. transactions, transitions, notices -- the unit of work; the state machines' conditional
+   UPDATEs; who hears of a change (the outbox rows written with it)
 2. locks -- row locks and the order they are taken in
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
@@ -78,7 +79,7 @@ from .waitlist import accept_offer, join_waitlist, leave_waitlist
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("errors", "sql", "payment_providers"),
-    ("transactions", "transitions"),
+    ("transactions", "transitions", "notices"),
     ("locks",),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
     ("offers", "lifecycle", "reports"),

@@ -19,6 +19,7 @@ from ..models import (
     SessionStatus,
     User,
 )
+from . import notices
 from .errors import CancellationWindowClosed, InvalidTransition
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
@@ -99,6 +100,7 @@ def cancel_booking(
         credit = _return_credit(booking, session, now)
     else:
         _close_unpaid_order(booking.order, now)
+    notices.booking_canceled(booking, actor, late=late_cancel, credit=credit, reason=reason)
     close_empty_private_sessions({session.id})
     seats_freed({session.id}, now=now)
     log.info(
@@ -133,12 +135,14 @@ def cancel_session(
         cancel_reason=reason or CancelReason.SESSION_CANCELED,
         canceled_by_id=actor.id,
     )
-    if session.session_type in CREDIT_SESSION_TYPES and session.start_time:
+    credits_back = session.session_type in CREDIT_SESSION_TYPES and session.start_time is not None
+    if credits_back:
         for booking in seats:
             _return_credit(booking, session, now)
     else:
         for order in {booking.order for booking in seats}:
             _close_unpaid_order(order, now)
+    notices.session_canceled(session, seats, credits_returned=credits_back, reason=reason)
     move_session(session, SessionStatus.CANCELED)
     session_closed(session, now=now)
     log.info(

@@ -26,6 +26,7 @@ from ..models import (
     User,
     Visibility,
 )
+from . import notices
 from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
 from .holds import ensure_seat_available, release_expired_holds
 from .locks import lock_order, lock_practitioner, lock_sessions
@@ -266,4 +267,5 @@ def schedule_credit(
         session, SessionStatus.SCHEDULED, start_time=start_time, end_time=start_time + duration
     )
     move_bookings([booking], seat_status(order), now=now)
+    notices.credit_scheduled(booking)
     return booking

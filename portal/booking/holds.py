@@ -24,7 +24,9 @@ from ..models import (
     Order,
     OrderStatus,
     ServiceSession,
+    WaitlistEntry,
 )
+from . import notices
 from .offers import seats_freed
 from .seats import check_not_full, check_open, close_empty_private_sessions
 from .transactions import if_rolled_back, unit_of_work
@@ -92,9 +94,18 @@ def release_expired_holds(
         )
     )
     freed = set()
+    # A lapsed waitlist offer is told as such (offers.seats_freed), not as a lapsed hold.
+    offered = set(
+        db.session.scalars(
+            select(WaitlistEntry.order_id).where(WaitlistEntry.order_id.in_(order_ids))
+        )
+    )
+    told: dict[int, tuple[int, int]] = {}
     for booking_id, order_id, session_id_, user_id in seen:
         if booking_id in released:
             freed.add(session_id_)
+            if order_id not in offered:
+                told.setdefault(order_id, (booking_id, user_id))
             log.info(
                 "hold released: booking %s, order %s, session %s, user %s",
                 booking_id,
@@ -102,6 +113,7 @@ def release_expired_holds(
                 session_id_,
                 user_id,
             )
+    notices.holds_lapsed(told)
     close_empty_private_sessions(freed)
     seats_freed(freed, now=now)
     return len(released)

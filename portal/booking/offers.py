@@ -35,6 +35,7 @@ from ..models import (
     WaitlistEntry,
     WaitlistStatus,
 )
+from . import notices
 from .locks import lock_sessions
 from .payment_providers import default_provider_name
 from .seats import add_booking
@@ -147,6 +148,7 @@ def _offer(entry: WaitlistEntry, session: ServiceSession, now: datetime) -> Wait
     add_booking(
         entry.user, service, session, order, BookingStatus.PENDING_PAYMENT, service.price_cents, now
     )
+    entry_id, user_id = entry.id, entry.user_id
     move_entries(
         [entry],
         WaitlistStatus.OFFERED,
@@ -157,12 +159,13 @@ def _offer(entry: WaitlistEntry, session: ServiceSession, now: datetime) -> Wait
     )
     log.info(
         "waitlist offer made: entry %s, user %s, session %s, order %s, until %s",
-        entry.id,
-        entry.user_id,
+        entry_id,
+        user_id,
         session.id,
         order.id,
         expires.isoformat(),
     )
+    notices.offer_made(entry_id, user_id)
     return entry
 
 
@@ -189,7 +192,9 @@ def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
             continue
         lapsed = any(b.hold_lapsed for b in bookings)
         target = WaitlistStatus.EXPIRED if lapsed else WaitlistStatus.DECLINED
-        move_entries([entry], target, [WaitlistStatus.OFFERED], closed_at=now)
+        entry_id, user_id = entry.id, entry.user_id
+        if move_entries([entry], target, [WaitlistStatus.OFFERED], closed_at=now) and lapsed:
+            notices.offer_lapsed(entry_id, user_id)
     waiting_sessions = sorted(
         {e.service_session_id for e in open_entries if e.status == WaitlistStatus.WAITING}
     )
@@ -207,12 +212,16 @@ def order_paid(order: Order, *, now: datetime) -> None:
             WaitlistEntry.status.in_((WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED)),
         )
     ).all()
-    move_entries(
+    seen = [(entry.id, entry.user_id) for entry in entries]
+    claimed = move_entries(
         entries,
         WaitlistStatus.CLAIMED,
         [WaitlistStatus.OFFERED, WaitlistStatus.EXPIRED],
         closed_at=now,
     )
+    for entry_id, user_id in seen:
+        if entry_id in claimed:
+            notices.offer_taken(entry_id, user_id, order.service.primary_practitioner_id)
 
 
 def session_closed(session: ServiceSession, *, now: datetime) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..database import utcnow
 from ..models import Booking, BookingStatus, Order, OrderStatus, ServiceType
+from . import notices
 from .checkout import purchase
 from .errors import DomainError, HoldExpired, InvalidTransition
 from .locks import lock_order
@@ -60,6 +61,7 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     awaiting = [b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT]
     move_bookings(awaiting, BookingStatus.CONFIRMED, now=now)
     order_paid(order, now=now)
+    notices.payment_received(order)
     log.info(
         "payment marked: order %s, user %s, %s %s, reference %r, bookings %s",
         order.id,

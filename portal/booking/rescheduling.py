@@ -17,6 +17,7 @@ from ..models import (
     User,
     Visibility,
 )
+from . import notices
 from .cancellation import cutoff_passed
 from .errors import (
     CancellationWindowClosed,
@@ -80,6 +81,7 @@ def reschedule_booking(
         raise InvalidInput("The session is already at that time.", field="start_time")
     duration = timedelta(minutes=booking.service.duration_minutes)
     check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
+    notices.booking_rescheduled(booking, previous_start=session.start_time)
     db.session.execute(
         update(ServiceSession)
         .where(ServiceSession.id == session.id, ServiceSession.status == SessionStatus.SCHEDULED)

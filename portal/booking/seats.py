@@ -29,6 +29,7 @@ from ..models import (
     User,
     Visibility,
 )
+from . import notices
 from .errors import AlreadyBooked, NotBookable, SessionFull
 from .payment_providers import default_provider_name
 from .transactions import translate_integrity_error
@@ -69,6 +70,7 @@ def open_order(user: User, service: Service, now: datetime, order: Order | None 
     )
     # A new order has no bookings yet: saying so spares a query when they are listed.
     set_committed_value(order, "bookings", [])
+    notices.order_placed(order, service.primary_practitioner_id)
     return order
 
 

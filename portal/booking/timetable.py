@@ -25,6 +25,7 @@ from ..models import (
     User,
     Visibility,
 )
+from . import notices
 from .catalog import save_service
 from .errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
 from .factory import create_session, enroll_in_course
@@ -216,6 +217,7 @@ def update_session(
     }
     if all(getattr(locked, key) == value for key, value in changes.items()):
         return locked
+    previous_start = locked.start_time
     if (start_time, end_time) != (locked.start_time, locked.end_time):
         lock_practitioner(locked.practitioner_id)
         _refuse_conflicts(
@@ -230,6 +232,8 @@ def update_session(
         setattr(locked, key, value)
     locked.revision = locked.revision + 1
     db.session.flush()
+    if start_time != previous_start:
+        notices.session_moved(locked, previous_start)
     return locked
 
 

@@ -18,6 +18,16 @@ from .enums import (
     Visibility,
 )
 from .feeds import CalendarFeed
+from .notifications import (
+    DEFAULT_REMINDER_OFFSETS,
+    OPTIONAL_KINDS,
+    Channel,
+    Notification,
+    NotificationKind,
+    NotificationPreferences,
+    NotificationStatus,
+    Preference,
+)
 from .orders import Order
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -40,6 +50,14 @@ __all__ = [
     "Booking",
     "BookingStatus",
     "CalendarFeed",
+    "Channel",
+    "DEFAULT_REMINDER_OFFSETS",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreferences",
+    "NotificationStatus",
+    "OPTIONAL_KINDS",
+    "Preference",
     "DateOverride",
     "Order",
     "OrderStatus",

@@ -66,6 +66,7 @@ PRACTITIONER_OWNED = (DENY, DENY, OK, HIDDEN, OK)
 PRACTITIONER_WRITES = (DENY, DENY, OK, HIDDEN, DENY)
 # Something of "client": only they may touch it, the other client learns nothing.
 CLIENT_OWNED = (OK, HIDDEN, DENY, DENY, DENY)
+STAFF_ONLY = (DENY, DENY, DENY, DENY, OK)
 # The API calendar window around the world's sessions (past, live and coming).
 _NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = {
@@ -82,6 +83,15 @@ TABLE = [
     row("auth.login", OK, *SIGNED_IN),
     # The secret URL is the client's credential: whoever holds it reads their calendar.
     row("feeds.ics_feed", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    # The signed link in a reminder: whoever holds it may turn that one kind of message off.
+    row(
+        "notifications.confirm_unsubscribe",
+        OK,
+        *SIGNED_IN,
+        token="unsubscribe_token",
+        secret_url=True,
+    ),
+    row("notifications.unsubscribe", OK, *SIGNED_IN, token="unsubscribe_token", secret_url=True),
     # -- any signed-in user -------------------------------------------------------------
     row("auth.change_password", LOGIN, *SIGNED_IN),
     row("catalog.index", LOGIN, *SIGNED_IN),
@@ -89,6 +99,7 @@ TABLE = [
     row("catalog.service", LOGIN, *SIGNED_IN, service_id="workshop"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
     row("tokens.create_token", LOGIN, *SIGNED_IN),
+    row("notifications.preferences", LOGIN, *SIGNED_IN),
     row("orders.view_order", LOGIN, OK, HIDDEN, OK, HIDDEN, OK, order_id="pending_order"),
     row("rooms.join", LOGIN, OK, DENY, OK, DENY, DENY, session_id="live_session"),
     # -- clients ------------------------------------------------------------------------
@@ -142,6 +153,10 @@ TABLE = [
     row("attendance.course_completion_csv", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
     row("attendance.session_attendance", LOGIN, *PRACTITIONER_OWNED, session_id="past_session"),
     row("attendance.override_outcome", LOGIN, *PRACTITIONER_OWNED, booking_id="past_booking"),
+    # -- staff ---------------------------------------------------------------------------
+    row("outbox.index", LOGIN, *STAFF_ONLY),
+    row("outbox.show_message", LOGIN, *STAFF_ONLY, notification_id="notification"),
+    row("outbox.resend", LOGIN, *STAFF_ONLY, notification_id="notification"),
     # -- JSON API (bearer token; never the cookie) ---------------------------------------
     row("api.openapi_spec", OK, *SIGNED_IN),
     row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),

@@ -3,8 +3,9 @@ changes nothing; the same POST with the token (the form field a page renders, or
 X-CSRFToken header htmx sends from <body hx-headers>) gets through.
 
 The POST routes come from the URL map, so a new form route is covered the day it is
-added. Only the bearer-token API and the signed LiveKit webhook are exempt (they never
-read the sign-in cookie), and they are checked to stay that way."""
+added. Only the bearer-token API, the signed LiveKit webhook and the one-click
+unsubscribe (RFC 8058: a mail client posts it, with its signed token and no cookie) are
+exempt, and they are checked to stay that way."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def app_config():
 
 
 def exempt(endpoint: str) -> bool:
-    return endpoint.startswith("api.") or endpoint == "webhooks.livekit"
+    return endpoint.startswith("api.") or endpoint in (
+        "webhooks.livekit",
+        "notifications.unsubscribe",
+    )
 
 
 def form_routes(app) -> list[str]:
@@ -132,3 +136,20 @@ def test_the_api_and_the_webhook_never_take_the_cookie(app, world):
     )
     assert hook.status_code == 401
     assert changed_tables(before, snapshot()) == []
+
+
+def test_the_one_click_unsubscribe_acts_only_on_its_signed_token(app, world):
+    """Exempt because the signed token, not the cookie, says whose messages stop: a
+    signed-in browser posting a forged or altered token is turned away, changing nothing."""
+    browser = sign_in(app, world.client, csrf=True)
+    before = snapshot()
+    for token in ("forged", world.unsubscribe_token[:-2] + "xx"):
+        answer = browser.post(url_for("notifications.unsubscribe", token=token))
+        assert answer.status_code == 404
+    assert changed_tables(before, snapshot()) == []
+    answer = browser.post(
+        url_for("notifications.unsubscribe", token=world.unsubscribe_token),
+        data={"List-Unsubscribe": "One-Click"},
+    )
+    assert answer.status_code == 200
+    assert changed_tables(before, snapshot()) == ["notification_preferences"]

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...database import utcnow
 from ...extensions import db
+from ...ics import new_calendar, session_event
 from ...models import SEAT_HOLDING, Booking, ServiceSession, SessionStatus, User
 
 PAST_DAYS = 180
-UID_DOMAIN = "estuary-portal"
-
-
-def session_uid(session: ServiceSession) -> str:
-    """Stable for the life of the session, so updates replace the same event."""
-    return f"service-session-{session.id}@{UID_DOMAIN}"
 
 
 def _practitioner_events(user: User):
@@ -75,29 +69,13 @@ def _client_events(user: User):
 
 
 def build_feed(user: User) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Estuary Portal//Calendar feed//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar = new_calendar("PUBLISH", "Calendar feed")
     # How often subscribers should refetch (Apple reads the first, Outlook the second).
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")
     calendar.add("x-wr-calname", f"Estuary · {user.name}")
     events = _practitioner_events(user) if user.is_practitioner else _client_events(user)
     for session, canceled, description in events:
-        zone = session.zone
-        event = Event()
-        event.add("uid", session_uid(session))
-        event.add("summary", session.display_title)
-        event.add("description", description)
-        event.add("dtstart", session.start_time.astimezone(zone))
-        event.add("dtend", session.end_time.astimezone(zone))
-        event.add("dtstamp", session.updated_at)
-        event.add("last-modified", session.updated_at)
-        event.add("created", session.created_at)
-        event.add("sequence", session.revision)
-        event.add("status", "CANCELLED" if canceled else "CONFIRMED")
-        calendar.add_component(event)
+        calendar.add_component(session_event(session, canceled=canceled, description=description))
     calendar.add_missing_timezones()
     return calendar.to_ical()

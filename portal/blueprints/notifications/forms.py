@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, SubmitField, ValidationError
+
+from ...notifications.preferences import MAX_OFFSET_MINUTES, MAX_OFFSETS
+
+
+def parse_hours(text: str) -> list[int]:
+    """'24, 1' or '1.5' → minutes before the session."""
+    minutes = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            hours = float(part)
+        except ValueError as exc:
+            raise ValidationError(f"“{part}” is not a number of hours.") from exc
+        value = round(hours * 60)
+        if not 5 <= value <= MAX_OFFSET_MINUTES:
+            raise ValidationError("Each reminder must be between 5 minutes and 30 days before.")
+        minutes.append(value)
+    if len(set(minutes)) > MAX_OFFSETS:
+        raise ValidationError(f"At most {MAX_OFFSETS} reminders per session.")
+    return minutes
+
+
+def format_hours(minutes: list[int]) -> str:
+    return ", ".join(f"{m / 60:g}" for m in minutes)
+
+
+class PreferencesForm(FlaskForm):
+    reminders = BooleanField("Reminders before my sessions")
+    practitioner_notices = BooleanField(
+        "A message for each new booking, cancellation and waitlist seat taken"
+    )
+    daily_agenda = BooleanField("My day's sessions each morning")
+    reminder_offsets = StringField(
+        "Remind my clients this many hours before each session",
+        description="Comma-separated, e.g. “24, 1”. Leave empty for no reminders.",
+    )
+    submit = SubmitField("Save")
+
+    def validate_reminder_offsets(self, field):
+        field.minutes = parse_hours(field.data or "")

@@ -1,0 +1,6 @@
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+
+class ResendForm(FlaskForm):
+    submit = SubmitField("Send again")

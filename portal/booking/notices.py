@@ -1,0 +1,156 @@
+"""Who hears of a change: the outbox rows a domain operation writes in its own unit of
+work (a rollback writes none), one function per kind of change.
+
+Rows carry ids and the facts only this moment knows (who canceled, whether a credit
+came back); the worker renders the message from them later. Recipients are named by
+id where the object is not at hand, so a notice costs one INSERT and no query.
+Optional notices (a practitioner's) are written anyway: the recipient's choice is
+applied when the worker delivers, so it holds for rows already queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..models import (
+    SEAT_HOLDING,
+    Booking,
+    CancelReason,
+    NotificationKind,
+    Order,
+    OrderStatus,
+    ServiceSession,
+    User,
+)
+from ..notifications import outbox
+from ..notifications.outbox import Notice
+
+K = NotificationKind
+
+
+def _canceled_by(booking: Booking, actor: User | None) -> str:
+    if actor is None:
+        return "system"
+    if actor.id == booking.user_id:
+        return "client"
+    return "staff" if actor.is_staff else "practitioner"
+
+
+def _reason_label(reason: str) -> str:
+    """A person's own words as typed; the domain's reasons in their reading form."""
+    member = CancelReason.of(reason)
+    if member in (CancelReason.CANCELED, CancelReason.SESSION_CANCELED):
+        return ""
+    return member.label if member is not None else reason
+
+
+def order_placed(order: Order, practitioner_id: int) -> None:
+    """A new order: the client hears it is confirmed (free) or held until paid; the
+    practitioner hears of the booking."""
+    kind = K.BOOKING_CONFIRMED if order.status == OrderStatus.PAID else K.BOOKING_PENDING_PAYMENT
+    outbox.notify_all(
+        [
+            Notice(kind, order.user_id, {"order_id": order.id}),
+            Notice(
+                K.PRACTITIONER_NEW_BOOKING,
+                practitioner_id,
+                {"order_id": order.id, "client_id": order.user_id},
+            ),
+        ]
+    )
+
+
+def credit_scheduled(booking: Booking) -> None:
+    outbox.notify(K.BOOKING_CONFIRMED, booking.user_id, booking_id=booking.id)
+    outbox.notify(
+        K.PRACTITIONER_NEW_BOOKING,
+        booking.service_session.practitioner_id,
+        booking_id=booking.id,
+        client_id=booking.user_id,
+    )
+
+
+def payment_received(order: Order) -> None:
+    outbox.notify(K.PAYMENT_RECEIVED, order.user_id, order_id=order.id)
+
+
+def booking_canceled(
+    booking: Booking, actor: User, *, late: bool, credit: Booking | None, reason: str
+) -> None:
+    by = _canceled_by(booking, actor)
+    outbox.notify(
+        K.BOOKING_CANCELED,
+        booking.user_id,
+        booking_id=booking.id,
+        canceled_by=by,
+        late=late,
+        credit_returned=credit is not None,
+        reason_label=_reason_label(reason),
+    )
+    if by == "client":
+        outbox.notify(
+            K.PRACTITIONER_CANCELLATION,
+            booking.service_session.practitioner_id,
+            booking_id=booking.id,
+            client_id=booking.user_id,
+            late=late,
+        )
+
+
+def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
+    """Unpaid orders whose hold ran out: {order id: (first lapsed booking id, client id)}."""
+    facts = {"canceled_by": "system", "reason_label": CancelReason.HOLD_EXPIRED.label}
+    outbox.notify_all(
+        Notice(
+            K.BOOKING_CANCELED, user_id, {"booking_id": booking_id, "order_id": order_id, **facts}
+        )
+        for order_id, (booking_id, user_id) in sorted(first_booking_of_order.items())
+    )
+
+
+def session_canceled(
+    session: ServiceSession, seats: list[Booking], *, credits_returned: bool, reason: str
+) -> None:
+    facts = {"credit_returned": credits_returned, "reason_label": _reason_label(reason)}
+    outbox.notify_all(
+        Notice(K.SESSION_CANCELED, seat.user_id, {"booking_id": seat.id, **facts}) for seat in seats
+    )
+
+
+def booking_rescheduled(booking: Booking, previous_start: datetime) -> None:
+    outbox.notify(
+        K.BOOKING_RESCHEDULED,
+        booking.user_id,
+        booking_id=booking.id,
+        previous_start=previous_start.isoformat(),
+    )
+
+
+def session_moved(session: ServiceSession, previous_start: datetime) -> None:
+    was = previous_start.isoformat()
+    outbox.notify_all(
+        Notice(K.SESSION_MOVED, seat.user_id, {"booking_id": seat.id, "previous_start": was})
+        for seat in session.bookings
+        if seat.status in SEAT_HOLDING
+    )
+
+
+# Waitlist entries are named by their ids: the operations move them with conditional
+# UPDATEs that expire the objects, and reading them back would cost a query each.
+
+
+def offer_made(entry_id: int, user_id: int) -> None:
+    outbox.notify(K.WAITLIST_OFFER, user_id, waitlist_entry_id=entry_id)
+
+
+def offer_lapsed(entry_id: int, user_id: int) -> None:
+    outbox.notify(K.WAITLIST_OFFER_LAPSED, user_id, waitlist_entry_id=entry_id)
+
+
+def offer_taken(entry_id: int, user_id: int, practitioner_id: int) -> None:
+    outbox.notify(
+        K.PRACTITIONER_WAITLIST_TAKEN,
+        practitioner_id,
+        waitlist_entry_id=entry_id,
+        client_id=user_id,
+    )

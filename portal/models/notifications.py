@@ -1,0 +1,150 @@
+"""The transactional outbox and each person's choice of optional messages.
+
+A domain operation that must tell someone writes a `Notification` row in its own
+transaction; the worker delivers it later. A rolled-back operation leaves no row, a
+committed one always has one, and the row's `message_id` stays the same through every
+retry so a receiver can recognise a message it already has.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+from .enums import StrEnum, enum_column
+from .users import User
+
+
+class Channel(StrEnum):
+    """How a row travels; each channel has one deliverer in the worker."""
+
+    EMAIL = "email"
+
+
+class NotificationKind(StrEnum):
+    # -- to clients -------------------------------------------------------------------
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_PENDING_PAYMENT = "booking_pending_payment"
+    PAYMENT_RECEIVED = "payment_received"
+    BOOKING_CANCELED = "booking_canceled"
+    BOOKING_RESCHEDULED = "booking_rescheduled"
+    SESSION_MOVED = "session_moved"
+    SESSION_CANCELED = "session_canceled"
+    REMINDER = "reminder"
+    WAITLIST_OFFER = "waitlist_offer"
+    WAITLIST_OFFER_LAPSED = "waitlist_offer_lapsed"
+    CREDITS_EXPIRING = "credits_expiring"
+    # -- account emails ---------------------------------------------------------------
+    ACCOUNT_VERIFICATION = "account_verification"
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+    # -- to practitioners -------------------------------------------------------------
+    PRACTITIONER_NEW_BOOKING = "practitioner_new_booking"
+    PRACTITIONER_CANCELLATION = "practitioner_cancellation"
+    PRACTITIONER_WAITLIST_TAKEN = "practitioner_waitlist_taken"
+    DAILY_AGENDA = "daily_agenda"
+
+
+class Preference(StrEnum):
+    """The optional messages a person may turn off; every other kind always goes."""
+
+    REMINDERS = "reminders"
+    PRACTITIONER_NOTICES = "practitioner_notices"
+    DAILY_AGENDA = "daily_agenda"
+
+
+OPTIONAL_KINDS: dict[NotificationKind, Preference] = {
+    NotificationKind.REMINDER: Preference.REMINDERS,
+    NotificationKind.PRACTITIONER_NEW_BOOKING: Preference.PRACTITIONER_NOTICES,
+    NotificationKind.PRACTITIONER_CANCELLATION: Preference.PRACTITIONER_NOTICES,
+    NotificationKind.PRACTITIONER_WAITLIST_TAKEN: Preference.PRACTITIONER_NOTICES,
+    NotificationKind.DAILY_AGENDA: Preference.DAILY_AGENDA,
+}
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    # Nothing to say any more (a reminder for a booking canceled since it was queued).
+    SKIPPED = "skipped"
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Notification(db.Model):
+    """One message in the outbox, from the commit that caused it to its delivery."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # The worker's claim query: pending rows whose time has come.
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Message-ID's local part: stable through retries, so a re-send is recognisable.
+    message_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_message_id)
+    channel: Mapped[Channel] = mapped_column(
+        enum_column(Channel, "notification_channel"), default=Channel.EMAIL
+    )
+    kind: Mapped[NotificationKind] = mapped_column(
+        enum_column(NotificationKind, "notification_kind")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Given for a recipient without an account; otherwise the user's email, written when
+    # the message is sent (so it goes to the address they have then).
+    address: Mapped[str | None] = mapped_column(String(254))
+    # Ids of what the message is about and facts only the moment knew (who canceled).
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Written at most once: the unique key of a message that must never go twice
+    # (a reminder per booking, session time and offset).
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[NotificationStatus] = mapped_column(
+        enum_column(NotificationStatus, "notification_status"),
+        default=NotificationStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A worker owns the row until then; a worker that died lets it go when it passes.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def recipient_address(self) -> str:
+        return self.address or self.user.email
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.kind} {self.status} to={self.address}>"
+
+
+DEFAULT_REMINDER_OFFSETS = [24 * 60, 60]
+
+
+class NotificationPreferences(db.Model):
+    """A person's optional messages; no row means every default below."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    reminders: Mapped[bool] = mapped_column(default=True)
+    practitioner_notices: Mapped[bool] = mapped_column(default=True)
+    daily_agenda: Mapped[bool] = mapped_column(default=False)
+    # A practitioner's: minutes before each of their sessions that clients are reminded.
+    reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
+    )
+
+    def wants(self, preference: Preference) -> bool:
+        return bool(getattr(self, preference.value))

@@ -1,0 +1,86 @@
+"""The bottom floor: write a notification into the caller's transaction.
+
+Nothing here renders or sends, and nothing imports the domain, so the booking
+operations, the account emails and anything else can call `notify()` inside their own
+unit of work: the row commits with the change that caused it, or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
+
+from ..extensions import db
+from ..models import Channel, Notification, NotificationKind, User
+from ..models.notifications import new_message_id
+
+log = logging.getLogger(__name__)
+
+# Set on the session when a row is added; the worker module wakes a worker after commit.
+WRITTEN = "portal_outbox_written"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to write: its kind, its recipient (a user, a user's id, or None with
+    an address), and the ids and facts it is about."""
+
+    kind: NotificationKind
+    user: User | int | None
+    refs: dict = field(default_factory=dict)
+    address: str | None = None
+    dedup_key: str | None = None
+    channel: Channel = Channel.EMAIL
+
+    def row(self) -> dict:
+        if self.user is None and not self.address:
+            raise ValueError("a notification needs a recipient user or an address")
+        return {
+            "message_id": new_message_id(),
+            "kind": self.kind,
+            "channel": self.channel,
+            # A user's address is read when the message is sent: no query here, and
+            # the message goes where they receive mail by then.
+            "user_id": self.user.id if isinstance(self.user, User) else self.user,
+            "address": self.address,
+            "payload": self.refs,
+            "dedup_key": self.dedup_key,
+        }
+
+
+def notify_all(notices: Iterable[Notice]) -> list[str]:
+    """Write several messages in one INSERT; returns their message ids."""
+    rows = [notice.row() for notice in notices]
+    if not rows:
+        return []
+    db.session.execute(insert(Notification), rows)
+    db.session.info[WRITTEN] = True
+    for row in rows:
+        log.info(
+            "queued %s %s for %s %s",
+            row["kind"].value,
+            row["message_id"],
+            row["user_id"] or row["address"],
+            row["payload"],
+        )
+    return [row["message_id"] for row in rows]
+
+
+def notify(
+    kind: NotificationKind,
+    user: User | int | None,
+    *,
+    address: str | None = None,
+    dedup_key: str | None = None,
+    channel: Channel = Channel.EMAIL,
+    **refs: int | str | bool | list | None,
+) -> str:
+    """Queue one message about `refs` (ids such as booking_id, session_id, order_id,
+    waitlist_entry_id, plus facts only this moment knows, e.g. canceled_by) for `user`
+    (an object, or just its id), or for a bare `address` when there is no account yet
+    (an invitation). Returns its message id."""
+    (message_id,) = notify_all([Notice(kind, user, refs, address, dedup_key, channel)])
+    return message_id

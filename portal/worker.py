@@ -1,0 +1,183 @@
+"""The background worker: a Huey queue and the periodic jobs that replace cron.
+
+`flask --app portal worker` runs Huey's consumer. The queue is an SQLite file in the
+instance folder by default (nothing else to run); with PORTAL_WORKER_QUEUE_URL (or
+REDIS_URL) set to Redis or PostgreSQL, workers on several machines share one queue.
+
+Delivery is woken right after any commit that wrote to the outbox, and a periodic run
+every minute catches whatever a wake-up missed (the process died between its commit
+and the wake-up, a retry fell due), so a committed message always goes.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, current_app, has_app_context
+from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
+
+from . import booking
+from .database import utcnow
+from .models import Channel
+from .notifications import delivery, reminders
+from .notifications.mailer import deliver_email
+from .notifications.outbox import WRITTEN
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "portal_worker"
+
+delivery.register_deliverer(Channel.EMAIL, deliver_email)
+
+
+def build_huey(url: str) -> Huey:
+    """The queue named by a URL: sqlite:///path, redis://..., postgresql://..., memory://.
+    Nothing reads task results, so none are stored."""
+    scheme = urlsplit(url).scheme.split("+")[0]
+    if scheme == "sqlite":
+        return SqliteHuey("portal", results=False, filename=url.removeprefix("sqlite:///"))
+    if scheme in ("redis", "rediss"):
+        return RedisHuey("portal", results=False, url=url)
+    if scheme in ("postgresql", "postgres"):
+        return PostgresHuey("portal", results=False, dsn="postgresql://" + url.split("://", 1)[1])
+    if scheme == "memory":
+        return MemoryHuey("portal", results=False)
+    raise ValueError(f"PORTAL_WORKER_QUEUE_URL: unknown queue {url!r}")
+
+
+# Jobs run by every worker once a minute (or as their crontab says). Each is idempotent
+# and safe to run concurrently, so several workers running the same one do no harm.
+PeriodicJob = tuple[str, crontab, Callable[[], object]]
+
+
+def _deliver() -> delivery.DeliveryResult:
+    return delivery.deliver_due()
+
+
+PERIODIC_JOBS: list[PeriodicJob] = [
+    ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
+    # A lapsed hold frees its seat and offers it to the waitlist within the minute.
+    ("release_expired_holds", crontab(minute="*"), booking.release_expired_holds),
+    ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
+    ("queue_expiring_credits", crontab(minute="7"), reminders.queue_expiring_credits),
+    ("queue_daily_agendas", crontab(minute="*/15"), reminders.queue_daily_agendas),
+    ("mark_attendance", crontab(minute="*/5"), booking.mark_attendance),
+    ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
+]
+
+
+class Worker:
+    """The app's queue, built on first use so that a web process that never writes to
+    the outbox never opens it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._huey: Huey | None = None
+        self._lock = threading.Lock()
+        self.deliver = None
+
+    @property
+    def huey(self) -> Huey:
+        with self._lock:
+            if self._huey is None:
+                self._huey = build_huey(self.app.config["PORTAL_WORKER_QUEUE_URL"])
+                self._register(self._huey)
+            return self._huey
+
+    def _in_app(self, job: Callable[[], object]) -> Callable[[], object]:
+        app = self.app
+
+        def run():
+            with app.app_context():
+                return job()
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    def _register(self, huey: Huey) -> None:
+        deliver_now = self._in_app(_deliver)
+
+        @huey.task(name="deliver_outbox")
+        def deliver_outbox():
+            result = deliver_now()
+            if result.next_due_at is not None:
+                # Come back when a retry falls due or a dead worker's lease ends, rather
+                # than at the next minute's periodic run (which covers anything later).
+                delay = (result.next_due_at - utcnow()).total_seconds()
+                if 0 < delay < 60:
+                    deliver_outbox.schedule(delay=delay + 0.1)
+            return result.sent
+
+        self.deliver = deliver_outbox
+        for name, schedule, job in PERIODIC_JOBS:
+            huey.periodic_task(schedule, name=name)(self._in_app(job))
+
+    def kick(self) -> None:
+        """Ask a worker to deliver now. Losing this only delays delivery to the next
+        minute, so a queue that is down must not fail the request that committed."""
+        try:
+            _ = self.huey
+            self.deliver()
+        except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
+            log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_worker(session) -> None:
+    if session.info.pop(WRITTEN, False) and has_app_context():
+        worker = current_app.extensions.get(EXTENSION)
+        if worker is not None:
+            worker.kick()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_outbox_write(session) -> None:
+    session.info.pop(WRITTEN, None)
+
+
+def register_worker(app: Flask) -> None:
+    app.extensions[EXTENSION] = worker = Worker(app)
+
+    @app.cli.command("worker")
+    @click.option("--threads", type=int, default=None, help="Defaults to PORTAL_WORKER_THREADS.")
+    def worker_command(threads):
+        """Run the background worker: delivers messages and runs the periodic jobs."""
+        consumer = worker.huey.create_consumer(
+            workers=threads or app.config["PORTAL_WORKER_THREADS"],
+            worker_type="thread",
+            periodic=True,
+            # An SQLite queue is polled: at most a second between a wake-up and its run.
+            max_delay=1.0,
+            check_worker_health=True,
+        )
+        # Whatever a previous worker left behind goes out first.
+        worker.deliver()
+        consumer.run()
+
+    @app.cli.command("dev")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", type=int, default=5000)
+    def dev_command(host, port):
+        """Serve the portal and run the worker beside it (for trying the portal out;
+        production runs the web server and `flask --app portal worker` separately)."""
+        child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "worker"])
+        # Stopped with SIGTERM (not only Ctrl-C), it still stops its worker on the way out.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            run_simple(host, port, app, threaded=True)
+        finally:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
