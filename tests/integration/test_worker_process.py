@@ -101,10 +101,12 @@ def test_a_lapsed_hold_reaches_the_waitlisted_client_through_the_worker_alone(
     session = make_workshop(practitioner, seats=1)
     hold = timedelta(minutes=app.config["PORTAL_HOLD_MINUTES"])
     # The last seat, held by an order placed long enough ago that its hold lapses in 2 s.
+    # Both steps run at one instant, so a slow machine cannot let the hold lapse between them.
+    now = utcnow()
     holder = make_user(Role.CLIENT)
-    booking.book_workshop_seat(holder, session, now=utcnow() - hold + timedelta(seconds=2))
+    booking.book_workshop_seat(holder, session, now=now - hold + timedelta(seconds=2))
     waiting = make_user(Role.CLIENT, timezone="Asia/Tokyo")
-    booking.join_waitlist(waiting, session)
+    booking.join_waitlist(waiting, session, now=now)
     worker_process.start()
     offered = smtp_server.wait_until(
         lambda ms: any(m["To"] == waiting.email for m in ms), timeout=100
