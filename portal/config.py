@@ -111,6 +111,11 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL")
         or "memory://",
+        # Keeps this portal's counters apart from other users of the same Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
+        # The limits keep working (per process) while Redis is away, rather than every
+        # request failing with it.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto are to be
         # believed (0: none, so no client can pick its own address for the limits).
         "PORTAL_TRUSTED_PROXIES": _env_int("PORTAL_TRUSTED_PROXIES", 0),
