@@ -19,13 +19,12 @@ RUN pip install .
 RUN SECRET_KEY=build-static-only flask --app portal build-static /app/static-build
 
 COPY gunicorn.conf.py ./
-# Flask's instance folder of an installed package; the portal writes nothing else.
-RUN mkdir -p /usr/local/var/portal-instance /app/metrics \
-    && chown portal /usr/local/var/portal-instance /app/metrics
+# Flask's instance folder of an installed package; the portal writes nothing else there.
+# (gunicorn.conf.py keeps the workers' metrics in a temporary directory of its own.)
+RUN mkdir -p /usr/local/var/portal-instance && chown portal /usr/local/var/portal-instance
 
 ENV PORTAL_STATIC_BUILD_DIR=/app/static-build \
     PORTAL_LOG_FORMAT=json \
-    PROMETHEUS_MULTIPROC_DIR=/app/metrics \
     PORT=8000
 
 USER portal

@@ -59,6 +59,8 @@ if os.environ.get("PORTAL_LOG_FORMAT") == "json":
                 "stream": "ext://sys.stdout",
             },
         },
+        # The app installs its own JSON handler on the root logger (PORTAL_LOG_FORMAT).
+        "root": {"level": "INFO", "handlers": []},
         "loggers": {
             "gunicorn.error": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
             "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
