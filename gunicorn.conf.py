@@ -22,9 +22,6 @@ graceful_timeout = 30
 max_requests = 5000
 max_requests_jitter = 500
 
-# The app refuses in-memory rate limits when it knows it runs in several processes.
-os.environ["PORTAL_WORKERS"] = str(workers)
-
 # prometheus_client picks its storage when first imported, which happens in each worker
 # after this file ran: each worker then writes its figures into this directory, and a
 # scrape adds them up. A directory left over from an earlier run would add old figures.
@@ -66,6 +63,13 @@ if os.environ.get("PORTAL_LOG_FORMAT") == "json":
             "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         },
     }
+
+
+def on_starting(server):
+    # The app refuses in-memory rate limits when it knows it runs in several processes;
+    # the count gunicorn settled on (a --workers flag wins over this file) reaches every
+    # worker through the environment it forks with.
+    os.environ["PORTAL_WORKERS"] = str(server.cfg.workers)
 
 
 def child_exit(server, worker):

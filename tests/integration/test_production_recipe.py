@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from portal import create_app
 from tests.fixtures.database import postgres_url
-from tests.fixtures.gunicorn import ROOT, free_port, started, wait_ready
+from tests.fixtures.gunicorn import APP, ROOT, free_port, started, wait_ready
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
 BIN = Path(sys.executable).parent
@@ -209,3 +209,22 @@ def test_the_worker_process_starts_and_keeps_running(fresh_database, tmp_path):
         pytest.raises(subprocess.TimeoutExpired),
     ):
         worker.wait(timeout=5)
+
+
+def test_several_workers_with_in_memory_limits_refuse_to_start(tmp_path):
+    """The production config with two workers and no Redis: gunicorn stops, saying why."""
+    inherited = {
+        k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "RATELIMIT_STORAGE_URI"}
+    }
+    env = {
+        **inherited,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "SECRET_KEY": "refusal-test",
+        "PORTAL_BIND": f"127.0.0.1:{free_port()}",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    command = [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--workers", "2", APP]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "2 worker processes with in-memory rate limits" in done.stdout + done.stderr
