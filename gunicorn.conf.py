@@ -5,6 +5,7 @@ WEB_CONCURRENCY (workers), PORT or PORTAL_BIND, GUNICORN_TIMEOUT, PROMETHEUS_MUL
 """
 
 import glob
+import logging
 import multiprocessing
 import os
 import tempfile
@@ -37,10 +38,37 @@ accesslog = "-"
 errorlog = "-"
 # One line per request, with the request id the app put on its answer (its logs carry it too).
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s "%(a)s"'
+
+
+class AccessFields(logging.Filter):
+    """gunicorn passes an access line's parts as the record's args: lift them into fields,
+    so the JSON access log can be queried by status, path or request id."""
+
+    ATOMS = {
+        "h": "remote_addr",
+        "m": "method",
+        "U": "path",
+        "q": "query",
+        "s": "status",
+        "B": "bytes",
+        "M": "duration_ms",
+        "{x-request-id}o": "request_id",
+        "a": "user_agent",
+    }
+
+    def filter(self, record):
+        if isinstance(record.args, dict):
+            for atom, field in self.ATOMS.items():
+                if atom in record.args:
+                    setattr(record, field, record.args[atom])
+        return True
+
+
 if os.environ.get("PORTAL_LOG_FORMAT") == "json":
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
+        "filters": {"access_fields": {"()": AccessFields}},
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -53,6 +81,7 @@ if os.environ.get("PORTAL_LOG_FORMAT") == "json":
             "stdout": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
+                "filters": ["access_fields"],
                 "stream": "ext://sys.stdout",
             },
         },

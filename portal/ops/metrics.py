@@ -45,12 +45,12 @@ LATENCY = Histogram(
 )
 SEAT_PURCHASES = Counter(
     "portal_seat_purchases_total",
-    "Seats in a session taken by a committed booking (workshops, courses, 1-on-1s, credits "
-    "scheduled on purchase).",
+    "Bookings holding a seat in a session, counted when committed (workshop seats, course "
+    "enrollments, 1-on-1 sessions, seats given from the roster).",
 )
 REFUSALS = Counter(
     "portal_refusals_total",
-    "API requests refused, by the error code answered (session_full, rate_limited...).",
+    "API error answers, by their code (session_full, rate_limited, database_unavailable...).",
     ["code"],
 )
 WEBHOOK_LAG = Histogram(

@@ -189,7 +189,8 @@ def test_the_recipe_serves_on_postgresql_and_redis(fresh_database, tmp_path):
 
     lines = log.read_text().splitlines()
     access = [json.loads(line) for line in lines if line.startswith("{") and "/healthz" in line]
-    assert access and all("request_id=" in entry["message"] for entry in access)
+    assert access and all(len(entry["request_id"]) == 32 for entry in access)
+    assert {entry["status"] for entry in access} == {"200"}
 
 
 def worker_registered() -> bool:
