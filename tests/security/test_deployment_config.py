@@ -91,3 +91,19 @@ def test_redis_url_becomes_the_rate_limit_store(monkeypatch, tmp_path):
     assert build_config(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://cache.internal:6379/2"
     monkeypatch.delenv("REDIS_URL")
     assert build_config(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+class TestRedisAway:
+    @pytest.fixture
+    def app_config(self):
+        # Nothing listens on port 1: every call to the limits' store fails at once.
+        return {**LIMITED, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+
+    def test_sign_in_still_answers_and_is_still_limited(self, client):
+        user = make_user()
+        statuses = [
+            client.post("/auth/login", data={"email": user.email, "password": "wrong"}).status_code
+            for _ in range(4)
+        ]
+        # Counted per process meanwhile, never a 500.
+        assert statuses == [200, 200, 200, 429]
