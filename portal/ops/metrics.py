@@ -83,7 +83,8 @@ _PENDING_SEATS = "portal_pending_seat_inserts"
 def _note_seat_inserts(conn, clauseelement, multiparams, params, execution_options, result):
     if not isinstance(clauseelement, Insert) or clauseelement.table.name != "bookings":
         return
-    rows = multiparams if isinstance(multiparams, list) and multiparams else [params or {}]
+    # The compiled parameters hold every row's values, bound or written into the statement.
+    rows = getattr(result.context, "compiled_parameters", None) or []
     seats = sum(1 for row in rows if row.get("service_session_id") is not None)
     if seats:
         conn.info[_PENDING_SEATS] = conn.info.get(_PENDING_SEATS, 0) + seats
