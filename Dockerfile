@@ -10,9 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 RUN useradd --system --create-home --home-dir /home/portal portal
 
-COPY pyproject.toml README.md ./
-COPY portal ./portal
-RUN pip install .
+# Installed, then the sources removed: the package must come from site-packages, whose
+# instance folder is the one prepared below (a copy in /app would be imported first).
+COPY pyproject.toml README.md /src/
+COPY portal /src/portal
+RUN pip install /src && rm -rf /src
 
 # Content-hashed, pre-compressed static files, made once at build time. The key only
 # lets create_app start for this one command; it is not kept anywhere.
