@@ -28,7 +28,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,7 +44,7 @@ from portal import booking, create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Service, ServiceType, User  # noqa: E402
 from tests.fixtures.factories import seat_invariant_violations  # noqa: E402
-from tests.fixtures.gunicorn import gunicorn_instance  # noqa: E402
+from tests.fixtures.gunicorn import gunicorn_instances  # noqa: E402
 
 SECRET_KEY = "bench-scale-out"
 CLIENTS = 32
@@ -160,11 +159,7 @@ def run_layout(postgres: str, redis: str, instances: int, workers: int, purchase
             {"service_id": seeded["service_id"], "service_session_id": seeded["session_id"]}
         )
         tokens = seeded["tokens"]
-        with ExitStack() as stack:
-            bases = [
-                stack.enter_context(gunicorn_instance(env, workers=workers, name=f"bench{i}"))
-                for i in range(instances)
-            ]
+        with gunicorn_instances(env, count=instances, workers=workers) as bases:
             load(bases, body, tokens[:WARMUP])
             result = load(bases, body, tokens[WARMUP:])
         check_invariant(url)

@@ -20,7 +20,7 @@ from portal.extensions import db
 from portal.models import Booking, Role, ServiceSession, User
 from tests.fixtures.database import postgres_url
 from tests.fixtures.factories import make_user, make_workshop, seat_invariant_violations
-from tests.fixtures.gunicorn import gunicorn_instance
+from tests.fixtures.gunicorn import gunicorn_instances
 from tests.fixtures.security import csrf_token_of
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
@@ -32,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 BUYERS = 200
 SEATS = 20
 SIGN_IN_LIMIT = 5
+API_LIMIT = 5
 
 
 def add_buyers(count: int) -> list[str]:
@@ -63,10 +64,11 @@ def instances(app, database_url):
         # Fresh counters for this run: ids restart with every test database.
         "RATELIMIT_KEY_PREFIX": f"scale-out-{uuid.uuid4().hex}",
         "PORTAL_LOGIN_RATE_LIMIT": f"{SIGN_IN_LIMIT} per minute",
+        "PORTAL_API_RATE_LIMIT": f"{API_LIMIT} per minute",
     }
     db.session.remove()
-    with gunicorn_instance(env, name="a") as a, gunicorn_instance(env, name="b") as b:
-        yield a, b
+    with gunicorn_instances(env, count=2) as urls:
+        yield urls
 
 
 def test_two_instances_sell_exactly_the_capacity_and_share_the_limits(app, instances):
@@ -92,6 +94,16 @@ def test_two_instances_sell_exactly_the_capacity_and_share_the_limits(app, insta
     )
     assert sold == SEATS
     assert seat_invariant_violations() == []
+
+    # One integration calling both instances gets the API budget once: buyer 0 has spent
+    # one call on its purchase.
+    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    calls = [
+        requests.get(f"{instances[n % 2]}/api/v1/services/", headers=headers, timeout=10)
+        for n in range(API_LIMIT)
+    ]
+    assert [c.status_code for c in calls] == [200] * (API_LIMIT - 1) + [429]
+    assert calls[-1].json()["error"]["code"] == "rate_limited"
 
     # One person guessing a password against both instances gets the limit once, not twice.
     browser = requests.Session()
