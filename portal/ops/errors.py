@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from ..blueprints.api.errors import error_response
+from ..web.errors import json_renderer
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +29,30 @@ RETRY_AFTER_SECONDS = 5
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
-def _is_api() -> bool:
-    return request.path.startswith("/api/")
+def _answer(error: HTTPException, title: str, message: str):
+    """The JSON error of the URL's owner (the API), else a page needing no database."""
+    render = json_renderer()
+    if render is not None:
+        return render(error, error.code, message)
+    page = render_template("ops/error.html", code=error.code, title=title, description=message)
+    response = make_response(page, error.code)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def database_unavailable(error: Exception):
     log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
     message = "The service is briefly unavailable. Please try again in a few seconds."
-    if _is_api():
-        response = error_response(503, message, "database_unavailable")
-    else:
-        page = render_template(
-            "ops/error.html", code=503, title="Briefly unavailable", description=message
-        )
-        response = Flask.response_class(page, status=503, mimetype="text/html")
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    unavailable = ServiceUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
+    response = _answer(unavailable, "Briefly unavailable", message)
     # Never store an outage: the next request may well succeed.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def internal_error(error):
+def internal_error(error: InternalServerError):
     """Flask logs the exception itself (with the request id) before calling this."""
     original = getattr(error, "original_exception", None)
     # The database failing inside another handler (a 404 page asking who is signed in)
@@ -56,10 +60,7 @@ def internal_error(error):
     if isinstance(original, UNAVAILABLE):
         return database_unavailable(original)
     message = "Something went wrong on our side. It has been logged."
-    if _is_api():
-        return error_response(500, message, "internal_error")
-    page = render_template("ops/error.html", code=500, title="Server error", description=message)
-    return page, 500
+    return _answer(error, "Server error", message)
 
 
 def register_error_handlers(app: Flask) -> None:

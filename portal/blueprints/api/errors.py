@@ -20,6 +20,9 @@ DEFAULT_CODES = {
     413: "request_too_large",
     422: "validation_error",
     429: "rate_limited",
+    500: "internal_error",
+    # The one 503 the API gives: the database cannot be reached (portal/ops/errors.py).
+    503: "database_unavailable",
 }
 
 
