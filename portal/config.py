@@ -111,6 +111,9 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
         or os.environ.get("REDIS_URL")
         or "memory://",
+        # A moving window: a fixed one lets twice the limit through around its boundary
+        # (ten sign-in tries at 12:00:59 and ten more at 12:01:00).
+        "RATELIMIT_STRATEGY": "moving-window",
         # Keeps this portal's counters apart from other users of the same Redis.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
         # The limits keep working (per process) while Redis is away, rather than every
