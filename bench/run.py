@@ -369,7 +369,9 @@ def gunicorn(app_spec: str, database_url: str, extra_env: dict | None = None):
         "warning",
         app_spec,
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    # From bench/, not the repository root, where gunicorn would load the production
+    # gunicorn.conf.py: this fixed configuration is the one both apps are measured with.
+    process = subprocess.Popen(command, cwd=ROOT / "bench", env=env)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -9,6 +9,7 @@ from flask import Flask
 from .config import build_config
 from .database import configure_engine
 from .extensions import csrf, db, limiter, login_manager, mail, migrate
+from .ops import check_configuration, register_ops
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(build_config(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    check_configuration(app)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
 
@@ -44,4 +46,5 @@ def create_app(config: dict | None = None) -> Flask:
     from .worker import register_worker
 
     register_worker(app)
+    register_ops(app)
     return app

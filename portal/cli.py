@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from . import booking
 from .accounts import create_user
@@ -59,19 +60,45 @@ def register_cli(app: Flask) -> None:
         )
 
     @app.cli.command("seed-demo")
-    def seed_demo_command():
-        """Load demo data (idempotent) and print the demo sign-ins."""
-        created = seed_demo()
-        click.echo("demo data " + ("created" if created else "already present"))
-        for email, password, role in DEMO_LOGINS:
-            click.echo(f"  {role:<12} {email:<32} password: {password}")
+    @click.option(
+        "--password",
+        envvar="PORTAL_DEMO_PASSWORD",
+        default=None,
+        help="One password for every demo account (default: a new random one for each).",
+    )
+    @click.option(
+        "--force", is_flag=True, help="Seed even though the database holds other accounts."
+    )
+    def seed_demo_command(password, force):
+        """Load demo data (idempotent) and print the demo sign-ins, once."""
+        if demo_present():
+            click.echo(ALREADY_PRESENT)
+            return
+        others = db.session.scalar(
+            select(func.count(User.id)).where(User.email.not_like(f"%@{DEMO_DOMAIN}"))
+        )
+        if others and not force:
+            raise click.ClickException(
+                f"this database holds {others} account(s) that are not demo accounts; "
+                "seeding it would add demo people and services beside them. "
+                "Use --force if that is what you want."
+            )
+        passwords = {email: password or secrets.token_urlsafe(12) for email, _role in DEMO_LOGINS}
+        if not seed_demo(passwords):
+            click.echo(ALREADY_PRESENT)
+            return
+        click.echo("demo data created; the sign-ins (shown only now):")
+        for email, role in DEMO_LOGINS:
+            click.echo(f"  {role:<12} {email:<40} password: {passwords[email]}")
 
 
+ALREADY_PRESENT = "demo data already present (its passwords were printed when it was made)"
+DEMO_DOMAIN = "estuary-demo.example.com"
 DEMO_LOGINS = [
-    ("practitioner@estuary-demo.example.com", "demo-practitioner", "practitioner"),
-    ("client@estuary-demo.example.com", "demo-client-one", "client"),
-    ("client2@estuary-demo.example.com", "demo-client-two", "client"),
-    ("staff@estuary-demo.example.com", "demo-staff-user", "staff"),
+    (f"practitioner@{DEMO_DOMAIN}", "practitioner"),
+    (f"client@{DEMO_DOMAIN}", "client"),
+    (f"client2@{DEMO_DOMAIN}", "client"),
+    (f"staff@{DEMO_DOMAIN}", "staff"),
 ]
 DEMO_ZONES = {
     "practitioner": "America/New_York",
@@ -81,13 +108,18 @@ DEMO_ZONES = {
 }
 
 
+def demo_present() -> bool:
+    return db.session.scalar(select(User.id).where(User.email == DEMO_LOGINS[0][0])) is not None
+
+
 @unit_of_work
-def seed_demo() -> bool:
+def seed_demo(passwords: dict[str, str]) -> bool:
     """All or nothing: a failed run leaves no half-seeded database behind."""
-    if db.session.scalar(select(User).where(User.email == DEMO_LOGINS[0][0])):
+    if demo_present():  # checked again under the write lock: a concurrent run got there first
         return False
     users = {}
-    for email, password, role in DEMO_LOGINS:
+    for email, role in DEMO_LOGINS:
+        password = passwords[email]
         handle = email.split("@")[0]
         name = {"practitioner": "Maya Rivers", "client": "Sam Client", "client2": "Alex Client"}
         users[handle] = create_user(

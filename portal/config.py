@@ -45,7 +45,9 @@ def build_config(instance_path: str) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or load_or_create_secret_key(instance_path),
+        # None until create_app: it refuses a shared database without one (portal/ops/checks.py)
+        # and otherwise keeps a generated one in the instance folder.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "LIVEKIT_URL": os.environ.get("LIVEKIT_URL", ""),
@@ -105,7 +107,33 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_WORKER_MAX_ATTEMPTS": _env_int("PORTAL_WORKER_MAX_ATTEMPTS", 8),
         # Clients hear this many days ahead that paid credits they have not used expire.
         "PORTAL_CREDITS_EXPIRING_DAYS": _env_int("PORTAL_CREDITS_EXPIRING_DAYS", 7),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Every worker and instance must count in one place, or each grants the whole limit.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI")
+        or os.environ.get("REDIS_URL")
+        or "memory://",
+        # A moving window: a fixed one lets twice the limit through around its boundary
+        # (ten sign-in tries at 12:00:59 and ten more at 12:01:00).
+        "RATELIMIT_STRATEGY": "moving-window",
+        # Keeps this portal's counters apart from other users of the same Redis.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "portal"),
+        # The limits keep working (per process) while Redis is away, rather than every
+        # request failing with it.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # Reverse proxies in front of the portal whose X-Forwarded-For/-Proto are to be
+        # believed (0: none, so no client can pick its own address for the limits).
+        "PORTAL_TRUSTED_PROXIES": _env_int("PORTAL_TRUSTED_PROXIES", 0),
+        # "json": one JSON object per log line (production); "text": a line for people;
+        # empty: logging left as Python and Flask set it up (development, tests).
+        "PORTAL_LOG_FORMAT": os.environ.get("PORTAL_LOG_FORMAT", ""),
+        "PORTAL_LOG_LEVEL": os.environ.get("PORTAL_LOG_LEVEL", "INFO"),
+        # Where `flask build-static` wrote the content-hashed, compressed static files;
+        # empty serves portal/static as it is (development).
+        "PORTAL_STATIC_BUILD_DIR": os.environ.get("PORTAL_STATIC_BUILD_DIR", ""),
+        # When set, GET /metrics needs "Authorization: Bearer <this>".
+        "PORTAL_METRICS_TOKEN": os.environ.get("PORTAL_METRICS_TOKEN", ""),
+        # How many processes serve this instance (gunicorn.conf.py sets it from its worker
+        # count): with more than one, in-memory rate limits are refused at start-up.
+        "PORTAL_WORKERS": _env_int("PORTAL_WORKERS", 1),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per signed-in user: the current-password field is as good a guessing oracle as sign-in.

@@ -44,7 +44,8 @@ def _too_large(error):
     return _error_page(413, "Request too large")(error)
 
 
-def _json_renderer() -> Callable | None:
+def json_renderer() -> Callable | None:
+    """The renderer registered for this request's URL prefix, if any."""
     for prefix, render in current_app.extensions.get(JSON_ERRORS, {}).items():
         if request.path.startswith(prefix):
             return render
@@ -54,7 +55,7 @@ def _json_renderer() -> Callable | None:
 def _error_page(code: int, title: str) -> Callable:
     def handler(error: HTTPException):
         description = getattr(error, "description", "") or ""
-        render = _json_renderer()
+        render = json_renderer()
         if render is not None:
             return render(error, code, description or title)
         return render_template("error.html", code=code, title=title, description=description), code

@@ -47,13 +47,56 @@ def test_seed_demo_loads_every_pattern_once(runner):
     assert [str(o) for o in outcomes] == ["attended", "no_show"]
 
 
+def printed_passwords(output: str) -> dict[str, str]:
+    return {
+        line.split()[1]: line.split("password: ")[1]
+        for line in output.splitlines()
+        if "password: " in line
+    }
+
+
 def test_demo_logins_work(runner, client):
-    runner.invoke(args=["seed-demo"])
+    result = runner.invoke(args=["seed-demo"])
+    passwords = printed_passwords(result.output)
     response = client.post(
         "/auth/login",
-        data={"email": "practitioner@estuary-demo.example.com", "password": "demo-practitioner"},
+        data={
+            "email": "practitioner@estuary-demo.example.com",
+            "password": passwords["practitioner@estuary-demo.example.com"],
+        },
     )
     assert response.status_code == 302
+
+
+def test_demo_passwords_are_generated_per_account_and_printed_once(runner):
+    first = runner.invoke(args=["seed-demo"])
+    passwords = printed_passwords(first.output)
+    assert len(passwords) == 4 and len(set(passwords.values())) == 4
+    assert all(len(p) >= 16 for p in passwords.values())
+    staff = db.session.scalar(select(User).where(User.email.startswith("staff@")))
+    assert staff.check_password(passwords[staff.email])
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0 and printed_passwords(second.output) == {}
+
+
+def test_demo_password_from_the_option_or_the_environment(runner):
+    result = runner.invoke(args=["seed-demo"], env={"PORTAL_DEMO_PASSWORD": "a-chosen-one-42"})
+    assert result.exit_code == 0, result.output
+    assert set(printed_passwords(result.output).values()) == {"a-chosen-one-42"}
+    staff = db.session.scalar(select(User).where(User.email.startswith("staff@")))
+    assert staff.check_password("a-chosen-one-42")
+
+
+def test_seed_demo_refuses_a_database_with_real_accounts_unless_forced(runner):
+    runner.invoke(args=["create-user", "real@example.com", "--password", "pw-123456"])
+    before = counts()
+    refused = runner.invoke(args=["seed-demo"])
+    assert refused.exit_code != 0
+    assert "not demo accounts" in refused.output and "--force" in refused.output
+    assert counts() == before
+    forced = runner.invoke(args=["seed-demo", "--force", "--password", "forced-pass-123"])
+    assert forced.exit_code == 0, forced.output
+    assert counts()[0] == before[0] + 4
 
 
 def test_create_user_with_role_and_password_option(runner):

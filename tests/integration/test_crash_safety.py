@@ -47,7 +47,7 @@ def workers_of(master: subprocess.Popen) -> list[int]:
 
 
 @pytest.fixture
-def gunicorn_portal(database_url):
+def gunicorn_portal(database_url, tmp_path):
     port = free_port()
     env = {
         **os.environ,
@@ -69,7 +69,9 @@ def gunicorn_portal(database_url):
         "error",
         "portal:create_app()",
     ]
-    master = subprocess.Popen(command, cwd=ROOT, env=env)
+    # Not from the repository root: gunicorn would load the production gunicorn.conf.py
+    # there, whose checks want a shared rate-limit store this test has no use for.
+    master = subprocess.Popen(command, cwd=tmp_path, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while len(workers_of(master)) < WORKERS or not _answers(port):

@@ -80,6 +80,11 @@ TABLE = [
     # -- public -----------------------------------------------------------------------
     row("home.index", OK, *SIGNED_IN),
     row("static", OK, *SIGNED_IN, query={"filename": "css/portal.css"}),
+    # Probes and metrics: nothing private, for orchestrators and Prometheus (a deployment
+    # may require PORTAL_METRICS_TOKEN for /metrics).
+    row("ops.healthz", OK, *SIGNED_IN),
+    row("ops.readyz", OK, *SIGNED_IN),
+    row("ops.metrics", OK, *SIGNED_IN),
     row("auth.login", OK, *SIGNED_IN),
     # The secret URL is the client's credential: whoever holds it reads their calendar.
     row("feeds.ics_feed", OK, *SIGNED_IN, token="feed_token", secret_url=True),

@@ -6,6 +6,8 @@ from flask import Response
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from ...ops.logs import request_id
+from ...ops.metrics import record_refusal
 from .schemas import ErrorResponse
 
 DEFAULT_CODES = {
@@ -18,6 +20,9 @@ DEFAULT_CODES = {
     413: "request_too_large",
     422: "validation_error",
     429: "rate_limited",
+    500: "internal_error",
+    # The one 503 the API gives: the database cannot be reached (portal/ops/errors.py).
+    503: "database_unavailable",
 }
 
 
@@ -40,8 +45,10 @@ class ApiError(Exception):
 def error_response(
     status: int, message: str, code: str | None = None, fields: dict[str, str] | None = None
 ) -> Response:
-    error = {"code": code or DEFAULT_CODES[status], "message": message, "fields": fields or {}}
+    code = code or DEFAULT_CODES[status]
+    error = {"code": code, "message": message, "fields": fields or {}, "request_id": request_id()}
     body = ErrorResponse.model_validate({"error": error})
+    record_refusal(code)
     response = Response(body.model_dump_json(), status=status, mimetype="application/json")
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'

@@ -372,10 +372,14 @@ class ErrorBody(ResponseModel):
         description="session_full, slot_unavailable, invalid_transition, hold_expired, "
         "credit_expired, not_bookable, cancellation_window_closed, already_booked, "
         "validation_error, malformed_json, unauthorized, invalid_token, forbidden, not_found, "
-        "method_not_allowed, request_too_large"
+        "method_not_allowed, request_too_large, rate_limited, database_unavailable (503, "
+        "with Retry-After), internal_error"
     )
     message: str
     fields: dict[str, str] = Field(description="Field name -> what is wrong with it.")
+    request_id: str | None = Field(
+        None, description="The X-Request-ID of this answer: quote it when reporting a problem."
+    )
 
 
 class ErrorResponse(ResponseModel):

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ... import booking
 from ...extensions import csrf
 from ...livekit import credentials_configured, receive_webhook
+from ...ops.metrics import record_webhook_applied
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ def livekit():
         log.warning("LiveKit webhook with a bad signature: %s", exc)
         return _error(401, "invalid webhook signature")
     try:
-        outcome = booking.record_room_event(room_event(event))
+        item = room_event(event)
+        outcome = booking.record_room_event(item)
     except booking.InvalidInput as exc:
         return _error(400, exc.message)
     except booking.DomainError as exc:
@@ -89,4 +91,5 @@ def livekit():
     except SQLAlchemyError:
         log.exception("LiveKit event %s not stored; LiveKit will retry", event.id)
         return _error(503, "database unavailable, retry later")
+    record_webhook_applied(item.occurred_at)
     return jsonify(status=outcome, event=event.id)
