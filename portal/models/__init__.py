@@ -24,6 +24,7 @@ from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
 from .sessions import ServiceSession
 from .tokens import ApiToken
+from .user_sessions import UserSession
 from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
@@ -55,6 +56,7 @@ __all__ = [
     "SessionStatus",
     "SessionType",
     "User",
+    "UserSession",
     "Visibility",
     "WeeklyHours",
     "WAITLIST_OPEN",
