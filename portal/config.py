@@ -73,6 +73,10 @@ def build_config(instance_path: str) -> dict:
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
         "PORTAL_ROOM_EVENT_RETENTION_DAYS": _env_int("PORTAL_ROOM_EVENT_RETENTION_DAYS", 30),
+        # A room event more than this many hours before a session's start or after its end
+        # belongs to another occasion (a stale room of the same name, a clock far off):
+        # it neither moves the session nor counts as attendance.
+        "PORTAL_ROOM_EVENT_MARGIN_HOURS": _env_int("PORTAL_ROOM_EVENT_MARGIN_HOURS", 12),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),

@@ -1,7 +1,10 @@
-"""hardening (#15): sign-ins kept server-side
+"""hardening (#15): sign-ins kept server-side; room stays in order
 
 user_sessions: one row per sign-in; the session and remember-me cookies count only
 while their row exists, so signing out refuses every copy of them.
+room_participants: a stay ends no earlier than it begins, and nothing ends that did
+not begin. Rows stored before are brought in line the way booking.rooms now records
+them (a stay of no length at its end), which keeps every attendance total.
 
 Revision ID: 0012
 Revises: 0008
@@ -32,8 +35,19 @@ def upgrade():
         sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_user_sessions")),
     )
     op.create_index(op.f("ix_user_sessions_user_id"), "user_sessions", ["user_id"], unique=False)
+    op.execute(
+        "UPDATE room_participants SET joined_at = left_at, duration_seconds = 0 "
+        "WHERE left_at IS NOT NULL AND (joined_at IS NULL OR joined_at > left_at)"
+    )
+    with op.batch_alter_table("room_participants") as batch_op:
+        batch_op.create_check_constraint(
+            op.f("ck_room_participants_left_after_joined"),
+            "left_at IS NULL OR (joined_at IS NOT NULL AND left_at >= joined_at)",
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("room_participants") as batch_op:
+        batch_op.drop_constraint(op.f("ck_room_participants_left_after_joined"), type_="check")
     op.drop_index(op.f("ix_user_sessions_user_id"), table_name="user_sessions")
     op.drop_table("user_sessions")
