@@ -9,7 +9,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
    payment provider registry
 1. transactions, transitions -- the unit of work; the state machines' conditional UPDATEs
-2. locks -- row locks and the order they are taken in
+2. locks -- row locks and the order they are taken in; idempotency (a purchase
+   made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), catalog (services),
@@ -40,6 +41,7 @@ from .errors import (
     CreditExpired,
     DomainError,
     HoldExpired,
+    IdempotencyKeyReused,
     InvalidInput,
     InvalidTransition,
     JoinRefused,
@@ -58,6 +60,7 @@ from .factory import (
     schedule_credit,
 )
 from .holds import release_expired_holds
+from .idempotency import MAX_KEY_LENGTH, fingerprint, purchase_once
 from .jobs import mark_attendance
 from .lifecycle import complete_session, start_session
 from .payment_providers import PaymentStart, get_provider, register_provider
@@ -79,7 +82,7 @@ from .waitlist import accept_offer, join_waitlist, leave_waitlist
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("errors", "sql", "payment_providers"),
     ("transactions", "transitions"),
-    ("locks",),
+    ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
@@ -96,7 +99,11 @@ __all__ = [
     "CreditExpired",
     "DomainError",
     "HoldExpired",
+    "IdempotencyKeyReused",
     "InvalidInput",
+    "MAX_KEY_LENGTH",
+    "fingerprint",
+    "purchase_once",
     "InvalidTransition",
     "JoinRefused",
     "NotBookable",

@@ -18,6 +18,7 @@ from .enums import (
     Visibility,
 )
 from .feeds import CalendarFeed
+from .idempotency import IdempotentPurchase
 from .orders import Order
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -42,6 +43,7 @@ __all__ = [
     "BookingStatus",
     "CalendarFeed",
     "DateOverride",
+    "IdempotentPurchase",
     "Order",
     "OrderStatus",
     "ProcessedRoomEvent",
