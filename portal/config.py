@@ -75,6 +75,10 @@ def build_config(instance_path: str) -> dict:
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
         "PORTAL_ROOM_EVENT_RETENTION_DAYS": _env_int("PORTAL_ROOM_EVENT_RETENTION_DAYS", 30),
+        # A room event more than this many hours before a session's start or after its end
+        # belongs to another occasion (a stale room of the same name, a clock far off):
+        # it neither moves the session nor counts as attendance.
+        "PORTAL_ROOM_EVENT_MARGIN_HOURS": _env_int("PORTAL_ROOM_EVENT_MARGIN_HOURS", 12),
         # Links in messages point here (the worker has no request to take a host from).
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         # Flask-Mail's settings. Without MAIL_SERVER nothing is sent: each message is kept

@@ -10,7 +10,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
    payment provider registry
 1. transactions, transitions, notices -- the unit of work; the state machines' conditional
    UPDATEs; who hears of a change (the outbox rows written with it)
-2. locks -- row locks and the order they are taken in
+2. locks -- row locks and the order they are taken in; idempotency (a purchase
+   made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), catalog (services),
@@ -41,6 +42,7 @@ from .errors import (
     CreditExpired,
     DomainError,
     HoldExpired,
+    IdempotencyKeyReused,
     InvalidInput,
     InvalidTransition,
     JoinRefused,
@@ -59,6 +61,7 @@ from .factory import (
     schedule_credit,
 )
 from .holds import release_expired_holds
+from .idempotency import MAX_KEY_LENGTH, fingerprint, purchase_once
 from .jobs import mark_attendance
 from .lifecycle import complete_session, start_session
 from .payment_providers import PaymentStart, get_provider, register_provider
@@ -80,7 +83,7 @@ from .waitlist import accept_offer, join_waitlist, leave_waitlist
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("errors", "sql", "payment_providers"),
     ("transactions", "transitions", "notices"),
-    ("locks",),
+    ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
@@ -97,7 +100,11 @@ __all__ = [
     "CreditExpired",
     "DomainError",
     "HoldExpired",
+    "IdempotencyKeyReused",
     "InvalidInput",
+    "MAX_KEY_LENGTH",
+    "fingerprint",
+    "purchase_once",
     "InvalidTransition",
     "JoinRefused",
     "NotBookable",

@@ -53,6 +53,13 @@ class InvalidInput(DomainError):
     http_status = 422
 
 
+class IdempotencyKeyReused(DomainError):
+    """A purchase key sent again with a different request."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
 class JoinRefused(DomainError):
     """The person may not enter the session's video room (now, or at all)."""
 

@@ -6,7 +6,12 @@ give the same records whatever order the events arrive in:
 - an event id is applied once (ProcessedRoomEvent, same transaction as its effects);
 - joined_at comes from the participant's own join time, whichever event carries it;
 - left_at is the earliest closing time known for the sid: its own left or
-  connection-aborted event, or the room's finish, whichever is earlier.
+  connection-aborted event, or the room's finish, whichever is earlier;
+- joined_at is never after left_at: a stay known only by its end (a leave whose join
+  has not come), or reported as begun after the room had closed, is a stay of no length
+  at its end. Both are minimums over the events, so the order does not matter, and the
+  database checks every row keeps joined_at <= left_at;
+- an event far outside the session's time (PORTAL_ROOM_EVENT_MARGIN_HOURS) is ignored.
 """
 
 from __future__ import annotations
@@ -215,6 +220,15 @@ def record_room_event(event: RoomEvent) -> str:
     # Every event of one room queues on the session row, so concurrent deliveries
     # (the same id twice, or a join racing its own leave) apply one after the other.
     session = lock_sessions([session_id])[session_id]
+    if not _within_session_time(session, event.occurred_at):
+        log.warning(
+            "LiveKit event %s (%s) at %s is far outside session %s; ignored",
+            event.id,
+            event.kind,
+            event.occurred_at.isoformat(),
+            session.id,
+        )
+        return IGNORED
     seen = db.session.scalar(
         select(ProcessedRoomEvent.id).where(ProcessedRoomEvent.event_id == event.id)
     )
@@ -253,6 +267,15 @@ def prune_processed_room_events(*, now: datetime | None = None) -> int:
         delete(ProcessedRoomEvent).where(ProcessedRoomEvent.processed_at < cutoff)
     )
     return pruned.rowcount
+
+
+def _within_session_time(session: ServiceSession, moment: datetime) -> bool:
+    """Whether a room event at `moment` can belong to the session. A session with no
+    time yet accepts any: there is nothing to compare with."""
+    if session.start_time is None or session.end_time is None:
+        return True
+    margin = timedelta(hours=current_app.config["PORTAL_ROOM_EVENT_MARGIN_HOURS"])
+    return session.start_time - margin <= moment <= session.end_time + margin
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:
@@ -320,23 +343,23 @@ def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -
     if snapshot.name:
         row.display_name = snapshot.name[:_MAX_NAME]
     if event.kind == PARTICIPANT_JOINED:
-        row.joined_at = snapshot.joined_at or event.occurred_at
+        row.joined_at = _earliest(row.joined_at, snapshot.joined_at or event.occurred_at)
         # Someone is inside, so the session runs even if room_started was dropped.
         _start(session, room, row.joined_at)
     else:
-        # A leave delivered before its join: the join fills joined_at when it comes.
-        if row.joined_at is None:
-            row.joined_at = snapshot.joined_at
+        # A leave delivered before its join: the join moves joined_at back when it comes.
+        row.joined_at = _earliest(row.joined_at, snapshot.joined_at)
         row.left_at = _earliest(row.left_at, event.occurred_at)
     _close(row, room.finished_at)
 
 
 def _close(row: RoomParticipant, at: datetime | None) -> None:
     row.left_at = _earliest(row.left_at, at)
-    if row.joined_at is not None and row.left_at is not None:
-        row.duration_seconds = max(0, int((row.left_at - row.joined_at).total_seconds()))
-    else:
+    if row.left_at is None:
         row.duration_seconds = None
+        return
+    row.joined_at = _earliest(row.joined_at, row.left_at)
+    row.duration_seconds = int((row.left_at - row.joined_at).total_seconds())
 
 
 def _classify(session: ServiceSession, identity: str) -> tuple[User | None, str]:

@@ -18,6 +18,7 @@ from .enums import (
     Visibility,
 )
 from .feeds import CalendarFeed
+from .idempotency import IdempotentPurchase
 from .notifications import (
     DEFAULT_REMINDER_OFFSETS,
     OPTIONAL_KINDS,
@@ -34,6 +35,7 @@ from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
 from .sessions import ServiceSession
 from .tokens import ApiToken
+from .user_sessions import UserSession
 from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
@@ -59,6 +61,7 @@ __all__ = [
     "OPTIONAL_KINDS",
     "Preference",
     "DateOverride",
+    "IdempotentPurchase",
     "Order",
     "OrderStatus",
     "ProcessedRoomEvent",
@@ -73,6 +76,7 @@ __all__ = [
     "SessionStatus",
     "SessionType",
     "User",
+    "UserSession",
     "Visibility",
     "WeeklyHours",
     "WAITLIST_OPEN",

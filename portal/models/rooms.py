@@ -41,6 +41,11 @@ class RoomParticipant(db.Model):
         CheckConstraint(
             "duration_seconds IS NULL OR duration_seconds >= 0", name="duration_not_negative"
         ),
+        # A stay ends after it begins, and nothing ends that did not begin.
+        CheckConstraint(
+            "left_at IS NULL OR (joined_at IS NOT NULL AND left_at >= joined_at)",
+            name="left_after_joined",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

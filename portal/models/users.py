@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -55,11 +54,25 @@ class User(UserMixin, db.Model):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    # The key of the sign-in this request runs under (a UserSession); set by
+    # accounts.start_session and by the user loader, never stored on the user row.
+    session_key = None
+
     def get_id(self) -> str:
-        """What the session and remember-me cookies name the user by. It is bound to the
-        password, so changing the password ends every session signed in before."""
-        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}.{fingerprint}"
+        """What the session and remember-me cookies name the user by: the user and the
+        sign-in, so ending the sign-in refuses both cookies."""
+        if self.session_key is None:
+            raise RuntimeError("sign in through accounts.start_session")
+        return f"{self.id}.{self.session_key}"
+
+    # UserMixin compares get_id(), which names a sign-in; a user is the same user
+    # whichever browser it was loaded for.
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, User):
+            return self.id == other.id
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

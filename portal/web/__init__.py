@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..models import Role
-from .auth import load_user, roles_required
+from .auth import load_user, roles_required, sign_in
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
@@ -26,6 +26,7 @@ __all__ = [
     "render_page",
     "roles_required",
     "show_domain_error",
+    "sign_in",
     "viewer_zone",
 ]
 

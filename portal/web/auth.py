@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import functools
-import hmac
 from collections.abc import Callable
 
 from flask import abort
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 
-from ..extensions import db, login_manager
+from .. import accounts
+from ..extensions import login_manager
 from ..models import Role, User
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    key = user_id.partition(".")[0]
-    user = db.session.get(User, int(key)) if key.isdigit() and len(key) < 10 else None
-    # A cookie made before the password changed names the user by an old id.
-    if user is None or not hmac.compare_digest(user.get_id(), user_id):
-        return None
-    return user
+    # A cookie from a sign-in that has ended (signed out, password changed) names no one.
+    return accounts.user_for_session(user_id)
+
+
+def sign_in(user: User, remember: bool = False) -> None:
+    """Start a sign-in of its own for this browser and put it in the cookies."""
+    login_user(accounts.start_session(user), remember=remember)
 
 
 login_manager.login_view = "auth.login"

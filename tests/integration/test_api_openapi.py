@@ -52,7 +52,7 @@ def test_spec_documents_parameters_bodies_and_errors(client):
     assert params["start"]["required"] and params["end"]["required"]
     assert params["start"]["schema"] == {"type": "string", "format": "date-time"}
     assert not params["practitioner_id"]["required"]
-    assert set(calendar["responses"]) == {"200", "401", "403", "422", "429"}
+    assert set(calendar["responses"]) == {"200", "400", "401", "403", "422", "429"}
     event = spec["components"]["schemas"]["Event"]["properties"]
     assert {"service_session_id", "attendee_count", "livekit_room", "attendees"} <= set(event)
     attendee = spec["components"]["schemas"]["Attendee"]["properties"]
@@ -88,7 +88,7 @@ def test_spec_documents_the_attendance_endpoints(client):
 
     attendance = spec["paths"]["/api/v1/sessions/{session_id}/attendance"]["get"]
     assert [p["name"] for p in attendance["parameters"]] == ["session_id"]
-    assert set(attendance["responses"]) == {"200", "401", "403", "404", "429"}
+    assert set(attendance["responses"]) == {"200", "400", "401", "403", "404", "429"}
     assert attendance["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/SessionAttendanceOut"
     }
@@ -114,7 +114,7 @@ def test_spec_documents_the_attendance_endpoints(client):
     assert params["start"]["required"] and params["end"]["required"]
     assert not params["practitioner_id"]["required"] and not params["service_id"]["required"]
     assert params["service_id"]["schema"]["minimum"] == 1
-    assert set(report["responses"]) == {"200", "401", "403", "422", "429"}
+    assert set(report["responses"]) == {"200", "400", "401", "403", "422", "429"}
     assert {"total", "by_service", "by_client", "weekly"} <= set(
         schemas["NoShowReportOut"]["required"]
     )
@@ -123,7 +123,7 @@ def test_spec_documents_the_attendance_endpoints(client):
 
     completion = spec["paths"]["/api/v1/courses/{service_id}/completion"]["get"]
     assert [p["name"] for p in completion["parameters"]] == ["service_id"]
-    assert set(completion["responses"]) == {"200", "401", "403", "404", "429"}
+    assert set(completion["responses"]) == {"200", "400", "401", "403", "404", "429"}
     enrollee = schemas["Enrollee"]["properties"]
     assert {"user_id", "attended", "completed", "rate"} <= set(enrollee)
 
@@ -195,3 +195,22 @@ def test_api_matches_its_spec(app, fuzz_tokens, mode):
                 case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
 
         check()
+
+
+def test_a_nul_in_the_query_string_is_an_answer_the_spec_lists(app, fuzz_tokens):
+    """The app refuses a NUL anywhere in the query before any view runs: every operation
+    can answer that 400, so every operation documents it, with its error body."""
+    schema = schemathesis.openapi.from_wsgi(SPEC, app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    checked = []
+    for operation in operations:
+        path_parameters = {p.name: 1 for p in operation.path_parameters}
+        for token in fuzz_tokens:
+            case = operation.Case(path_parameters=path_parameters, query={"q": "a\x00b"})
+            response = case.call_and_validate(
+                headers={"Authorization": f"Bearer {token}"},
+                checks=[status_code_conformance, response_schema_conformance],
+            )
+            assert response.status_code == 400, operation.label
+        checked.append(operation.label)
+    assert len(checked) == len(operations) >= 10

@@ -185,7 +185,8 @@ def test_connection_aborted_without_a_join_is_recorded_with_no_time_inside(
 
     assert response.status_code == 200
     row = rows(workshop)["PA_1"]
-    assert (row.joined_at, row.left_at, row.duration_seconds) == (None, at(3), None)
+    # Nothing ends that did not begin (#15 defect 7): a stay of no length at its end.
+    assert (row.joined_at, row.left_at, row.duration_seconds) == (at(3), at(3), 0)
     assert row.participant_kind == "booked"
     assert attended_seconds(workshop) == {booked.id: 0}
 
@@ -199,10 +200,10 @@ def test_connection_aborted_after_a_join_closes_that_sid(livekit, workshop, book
 
 
 def test_left_before_joined_ends_like_joined_then_left(livekit, workshop, booked):
-    # The leave carries no join time, so the row waits for the join to fill it in.
+    # The leave carries no join time: a stay of no length until the join moves it back.
     livekit.post(livekit.left(workshop, "PA_1", booked, at=at(30)))
     row = rows(workshop)["PA_1"]
-    assert (row.joined_at, row.left_at, row.duration_seconds) == (None, at(30), None)
+    assert (row.joined_at, row.left_at, row.duration_seconds) == (at(30), at(30), 0)
 
     livekit.post(livekit.joined(workshop, "PA_1", booked, at=at(10)))
 

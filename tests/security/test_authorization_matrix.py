@@ -190,6 +190,8 @@ TABLE = [
     # -- last: it ends the persona's session -------------------------------------------------
     row("tokens.revoke_token", LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, token_id="client_token"),
     row("auth.logout", LOGIN, *SIGNED_IN),
+    # Signs in afresh (logout has just ended the persona's session) to end every session.
+    row("auth.sign_out_everywhere", LOGIN, *SIGNED_IN),
 ]
 ROWS = {r.endpoint: r for r in TABLE}
 
@@ -241,7 +243,7 @@ class Caller:
     def __init__(self, app, world, persona: str):
         self.app = app
         self.world = world
-        user = world.user(persona)
+        self.user = user = world.user(persona)
         self.html = sign_in(app, user) if user else browser(app)
         self.token = api_tokens.issue_token(user, "matrix")[1] if user else None
         self.webhooks = LiveKitWebhooks(browser(app))
@@ -255,6 +257,8 @@ class Caller:
     def send(self, endpoint: str, method: str, path: str):
         if endpoint == "webhooks.livekit":
             return self.webhooks.post(self.webhooks.room_started(self.world.spare_session))
+        if endpoint == "auth.sign_out_everywhere" and self.user:
+            self.html = sign_in(self.app, self.user)
         if endpoint.startswith("api."):
             headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
             if method == "GET":

@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from pydantic.json_schema import models_json_schema
 
-from .registry import Operation
+from .registry import IDEMPOTENCY_PARAMETER, Operation
 from .schemas import ErrorResponse
 
 REF = "#/components/schemas/{model}"
@@ -83,6 +83,8 @@ def build_spec(operations: list[Operation], *, title: str, version: str) -> dict
         ]
         if op.query:
             parameters += _query_parameters(inline(op.query))
+        if op.idempotent:
+            parameters.append(IDEMPOTENCY_PARAMETER)
         entry: dict = {
             "operationId": op.endpoint,
             "summary": op.summary,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, g, request
 from pydantic import BaseModel, ValidationError
 
-from ... import api_tokens
+from ... import api_tokens, booking
 from ...models import User
 from .errors import ApiError, validation_error
 
@@ -42,6 +42,7 @@ class Operation:
     body_required: bool
     errors: tuple[int, ...]
     public: bool
+    idempotent: bool = False
     path_params: list[PathParam] = field(default_factory=list)
 
     @property
@@ -50,7 +51,9 @@ class Operation:
 
     @property
     def error_statuses(self) -> list[int]:
-        statuses = set(self.errors)
+        # Any request may carry a NUL in its query string, which the app refuses with a
+        # 400 before routing (portal/web/security.py).
+        statuses = set(self.errors) | {400}
         if not self.public:
             statuses.add(401)
         if self.path_params:
@@ -58,7 +61,7 @@ class Operation:
         if self.query or self.body:
             statuses.add(422)
         if self.body:
-            statuses.update((400, 413))
+            statuses.add(413)
         # Every call counts against the API rate limit (see the blueprint).
         statuses.add(429)
         return sorted(statuses)
@@ -123,8 +126,41 @@ def parse_body(model: type[BaseModel], required: bool) -> BaseModel:
         raise validation_error(exc, "body") from None
 
 
-def json_response(payload: BaseModel | dict, status: int) -> Response:
-    text = payload.model_dump_json() if isinstance(payload, BaseModel) else json.dumps(payload)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID, say). The same key with the same body within 24 hours "
+        "returns the first answer, status and body, without acting again; the same key "
+        "with another body is a 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": booking.MAX_KEY_LENGTH},
+}
+
+
+def idempotency_key() -> str | None:
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 0 < len(key) <= booking.MAX_KEY_LENGTH:
+        raise ApiError(
+            422,
+            f"{IDEMPOTENCY_HEADER} must be 1 to {booking.MAX_KEY_LENGTH} characters.",
+            fields={IDEMPOTENCY_HEADER: "Invalid length"},
+        )
+    return key
+
+
+def json_response(payload: BaseModel | dict | str, status: int) -> Response:
+    """A str is an answer already serialized (a stored one, given again)."""
+    if isinstance(payload, str):
+        text = payload
+    elif isinstance(payload, BaseModel):
+        text = payload.model_dump_json()
+    else:
+        text = json.dumps(payload)
     return Response(text, status=status, mimetype="application/json")
 
 
@@ -145,9 +181,11 @@ class ApiRegistry:
         body_required: bool = True,
         errors: tuple[int, ...] = (),
         public: bool = False,
+        idempotent: bool = False,
     ) -> Callable:
         """Register a view. It is called with its path arguments plus `user` (unless
-        public), `query` and `body` (parsed models), and returns a `response` model."""
+        public), `query` and `body` (parsed models) and, if idempotent, the request's
+        `idempotency_key` (None without the header), and returns a `response` model."""
 
         def decorator(view: Callable) -> Callable:
             doc = inspect.cleandoc(view.__doc__ or "")
@@ -165,6 +203,7 @@ class ApiRegistry:
                 body_required=body_required,
                 errors=errors,
                 public=public,
+                idempotent=idempotent,
                 path_params=_path_params(rule),
             )
 
@@ -177,6 +216,8 @@ class ApiRegistry:
                     kwargs["query"] = parse_query(query)
                 if body is not None:
                     kwargs["body"] = parse_body(body, body_required)
+                if idempotent:
+                    kwargs["idempotency_key"] = idempotency_key()
                 return json_response(view(**kwargs), status)
 
             self.bp.add_url_rule(rule, view.__name__, endpoint, methods=[operation.method])

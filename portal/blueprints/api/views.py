@@ -110,25 +110,44 @@ def session_detail(user: User, session_id: int):
 
 
 @api.route(
-    "/orders", "POST", body=OrderRequest, response=OrderResponse, status=201, errors=(403, 409)
+    "/orders",
+    "POST",
+    body=OrderRequest,
+    response=OrderResponse,
+    status=201,
+    errors=(403, 409),
+    idempotent=True,
 )
-def create_order(user: User, body: OrderRequest):
+def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     """Buy a service for the calling client: any of the five types.
 
     Individual: give start_time. Workshop: give service_session_id. Course,
     package, bundle: the service alone. Paid services stay pending (their seats
     held until hold_expires_at) until the practitioner or staff marks them paid.
+    Send an Idempotency-Key to make a retry safe: it never buys twice.
     """
     if not user.is_client:
         raise forbidden("Only clients buy services.")
-    with kept_loaded():
-        order = booking.purchase_by_ids(
+
+    def purchase():
+        return booking.purchase_by_ids(
             user,
             body.service_id,
             service_session_id=body.service_session_id,
             start_time=body.start_time,
         )
-        return order_out(order)
+
+    with kept_loaded():
+        if idempotency_key is None:
+            return order_out(purchase())
+        record, _repeat = booking.purchase_once(
+            user,
+            idempotency_key,
+            booking.fingerprint("api.create_order", body.model_dump_json()),
+            purchase,
+            answer=lambda order: order_out(order).model_dump_json(),
+        )
+        return record.answer
 
 
 @api.route(

@@ -20,3 +20,9 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],
     )
     submit = SubmitField("Change password")
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """No fields: the form exists for its CSRF token."""
+
+    submit = SubmitField("Sign out everywhere")

@@ -2,14 +2,15 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
 
 from ... import accounts
 from ...extensions import db, limiter
 from ...models import User
+from ...web import sign_in
 from . import bp
-from .forms import LoginForm, PasswordChangeForm
+from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
 
 
 def _login_limit() -> str:
@@ -53,7 +54,7 @@ def login():
         elif not user.is_active:
             form.email.errors.append("This account is deactivated.")
         else:
-            login_user(user, remember=form.remember_me.data)
+            sign_in(user, remember=form.remember_me.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
@@ -61,6 +62,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    accounts.end_session(current_user)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -81,9 +83,20 @@ def change_password():
             form.current_password.errors.append("That is not your current password.")
         else:
             accounts.change_password(current_user, form.new_password.data)
-            # Every other session has just ended (User.get_id); keep this one signed in.
+            # Every session has just ended; this browser gets a new one.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            login_user(current_user._get_current_object(), remember=remembered in request.cookies)
+            sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
             flash("Your password is changed.", "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, everywhere_form=SignOutEverywhereForm())
+
+
+@bp.route("/sessions/end-all", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """Ends every sign-in of the account, on every device, this one included."""
+    # CSRFProtect has already refused a post without the form's token.
+    accounts.end_all_sessions(current_user)
+    logout_user()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,3 +1,5 @@
+import re
+import secrets
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,6 +13,9 @@ from ...web import render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
+
+# What _render_service issues: token_urlsafe(16) is 22 characters of this alphabet.
+_PURCHASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _practitioner_or_404(practitioner_id: int) -> User:
@@ -57,6 +62,8 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
     now = utcnow()
     context = {
         "service": service,
+        # Every buy form of this page carries it (see buy).
+        "purchase_token": secrets.token_urlsafe(16),
         "error": error,
         "error_session_id": error_session_id,
         "buy_form": BuyForm(formdata=None),
@@ -114,18 +121,35 @@ def buy(service_id: int):
         first = next(iter(form.errors.values()))[0]
         return _render_service(service, error=first, slot_form=form, status=422)
     session = None
-    try:
+    if kind == ServiceType.WORKSHOP:
+        session = _session_of(service, form.session_id.data)
+        if session is None:
+            return _render_service(service, error="Pick one of the sessions.", status=422)
+
+    def purchase():
         if kind == ServiceType.INDIVIDUAL:
-            order = booking.book_individual_session(current_user, service, form.start_time)
-        elif kind == ServiceType.WORKSHOP:
-            session = _session_of(service, form.session_id.data)
-            if session is None:
-                return _render_service(service, error="Pick one of the sessions.", status=422)
-            order = booking.book_workshop_seat(current_user, session)
-        elif kind == ServiceType.COURSE:
-            order = booking.enroll_in_course(current_user, service)
+            return booking.book_individual_session(current_user, service, form.start_time)
+        if kind == ServiceType.WORKSHOP:
+            return booking.book_workshop_seat(current_user, session)
+        if kind == ServiceType.COURSE:
+            return booking.enroll_in_course(current_user, service)
+        return booking.buy_credits(current_user, service)
+
+    token = request.form.get("purchase_token", "")
+    start = form.start_time if kind == ServiceType.INDIVIDUAL else None
+    repeat = False
+    try:
+        if _PURCHASE_TOKEN.fullmatch(token):
+            # The page's one-time token: a double submit finds the first submit's order.
+            record, repeat = booking.purchase_once(
+                current_user,
+                f"form:{token}",
+                booking.fingerprint("catalog.buy", service.id, session and session.id, start),
+                purchase,
+            )
+            order_id = record.order_id
         else:
-            order = booking.buy_credits(current_user, service)
+            order_id = purchase().id
     except booking.DomainError as exc:
         return _render_service(
             service,
@@ -134,8 +158,9 @@ def buy(service_id: int):
             slot_form=form if kind == ServiceType.INDIVIDUAL else None,
             status=exc.http_status,
         )
-    flash(f"Order placed for {service.name}.", "success")
-    return redirect(url_for("orders.view_order", order_id=order.id))
+    if not repeat:
+        flash(f"Order placed for {service.name}.", "success")
+    return redirect(url_for("orders.view_order", order_id=order_id))
 
 
 @bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])

@@ -1,0 +1,140 @@
+"""Benchmark: LiveKit webhook ingest, in-process, one worker.
+
+Builds a fresh migrated database (SQLite in a temporary folder, or PostgreSQL with
+--postgres URL: a database of its own, dropped after), a workshop per room with its
+booked clients, then signs EVENTS LiveKit events ahead of time (joins and leaves of
+the clients, room started/finished) and POSTs them one after another through the Flask
+test client, as one gunicorn sync worker would serve them. Reports events/s.
+
+    .venv/bin/python bench/webhooks.py                  # SQLite
+    .venv/bin/python bench/webhooks.py --profile        # plus the top of a cProfile
+    .venv/bin/python bench/webhooks.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Run by hand; nothing in the suite asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from portal.extensions import db  # noqa: E402
+from portal.models import Role  # noqa: E402
+from tests.fixtures.app import make_app  # noqa: E402
+from tests.fixtures.database import _migrate  # noqa: E402
+from tests.fixtures.factories import future, make_user, make_workshop  # noqa: E402
+from tests.fixtures.livekit import (  # noqa: E402
+    LIVEKIT_CONFIG,
+    LiveKitWebhooks,
+    confirmed_seat,
+    serialize,
+    sign,
+)
+
+
+def events_for(livekit, sessions, people, count):
+    """count events spread over the rooms: per room, start, joins and leaves, finish."""
+    bodies = []
+    per_room = count // len(sessions)
+    for session in sessions:
+        start = session.start_time
+        room = [livekit.room_started(session, at=start - timedelta(minutes=2))]
+        n = 0
+        while len(room) < per_room - 1:
+            who = people[n % len(people)]
+            sid = f"PA_{session.id}_{n}"
+            room.append(livekit.joined(session, sid, who, at=start + timedelta(seconds=n)))
+            room.append(
+                livekit.left(
+                    session,
+                    sid,
+                    who,
+                    at=start + timedelta(seconds=n + 30),
+                    joined_at=start + timedelta(seconds=n),
+                )
+            )
+            n += 1
+        room.append(livekit.room_finished(session, at=start + timedelta(minutes=90)))
+        bodies += [serialize(event) for event in room[:per_room]]
+    return [(body, sign(body)) for body in bodies]
+
+
+def run(url: str, count: int, rooms: int, profile: bool) -> float:
+    _migrate(url)
+    app = make_app(url, **LIVEKIT_CONFIG, SERVER_NAME=None)
+    with app.app_context():
+        practitioner = make_user(Role.PRACTITIONER)
+        people = [make_user() for _ in range(20)]
+        sessions = []
+        for i in range(rooms):
+            session = make_workshop(practitioner, seats=25, start=future(days=3 + i, hour=10))
+            for person in people:
+                confirmed_seat(person, session)
+            sessions.append(session)
+        client = app.test_client()
+        livekit = LiveKitWebhooks(client)
+        signed = events_for(livekit, sessions, people, count)
+        db.session.commit()
+        headers = {"Content-Type": "application/webhook+json"}
+        profiler = cProfile.Profile() if profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        for body, authorization in signed:
+            response = client.post(
+                "/webhooks/livekit",
+                data=body,
+                headers={**headers, "Authorization": authorization},
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)
+        elapsed = time.perf_counter() - started
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        db.session.remove()
+        db.engine.dispose()
+    return len(signed) / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--postgres", help="a PostgreSQL URL; SQLite when not given")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    if args.postgres:
+        admin_url = make_url(args.postgres).set(drivername="postgresql+psycopg")
+        name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = admin_url.set(database=name).render_as_string(hide_password=False)
+            rate = run(url, args.events, args.rooms, args.profile)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
+        backend = "postgresql"
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            rate = run(f"sqlite:///{folder}/bench.db", args.events, args.rooms, args.profile)
+        backend = "sqlite"
+    print(f"{backend}: {args.events} webhook events, {args.rooms} rooms: {rate:,.0f} events/s")
+
+
+if __name__ == "__main__":
+    main()
