@@ -95,6 +95,7 @@ TABLE = [
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
     row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
+    row("packages.buy_package", LOGIN, *CLIENTS_ONLY, service_id="bundle"),
     row("packages.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
@@ -127,6 +128,8 @@ TABLE = [
     row("offerings.list_services", LOGIN, *PRACTITIONERS_ONLY),
     row("offerings.new_service", LOGIN, *PRACTITIONERS_ONLY),
     row("offerings.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
+    row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
+    row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
     row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.show_course", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
@@ -287,7 +290,13 @@ def test_authorization_matrix(app, world, persona):
 
 # Ids the catalog publishes to every signed-in user: a practitioner, an active service,
 # a listed workshop session (which a client may join the waitlist of).
-PUBLIC_IDS = {"catalog.practitioner", "catalog.service", "catalog.buy", "catalog.join_waitlist"}
+PUBLIC_IDS = {
+    "catalog.practitioner",
+    "catalog.service",
+    "catalog.buy",
+    "catalog.join_waitlist",
+    "packages.buy_package",
+}
 
 
 def test_no_one_else_reaches_an_id_of_the_owners(app):

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from ... import booking
 from ...database import utcnow
 from ...extensions import db
-from ...models import Role, ServiceSession, ServiceType, User
+from ...models import CREDIT_SERVICE_TYPES, Role, ServiceSession, ServiceType, User
 from ...web import render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
@@ -109,6 +109,9 @@ def service(service_id: int):
 def buy(service_id: int):
     service = _service_or_404(service_id)
     kind = service.service_type
+    if kind in CREDIT_SERVICE_TYPES:
+        # Pages opened before packages had their own buy action still post here.
+        return redirect(url_for("packages.buy_package", service_id=service.id), code=307)
     form = SlotForm() if kind == ServiceType.INDIVIDUAL else BuyForm()
     if not form.validate():
         first = next(iter(form.errors.values()))[0]
@@ -122,10 +125,8 @@ def buy(service_id: int):
             if session is None:
                 return _render_service(service, error="Pick one of the sessions.", status=422)
             order = booking.book_workshop_seat(current_user, session)
-        elif kind == ServiceType.COURSE:
-            order = booking.enroll_in_course(current_user, service)
         else:
-            order = booking.buy_credits(current_user, service)
+            order = booking.enroll_in_course(current_user, service)
     except booking.DomainError as exc:
         return _render_service(
             service,
