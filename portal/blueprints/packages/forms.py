@@ -16,11 +16,12 @@ class PackageForm(ServiceFields):
     """The service form of a package (several 1-on-1 services) or a bundle (one, many times)."""
 
     service_type = SelectField(
-        "Type", choices=[
+        "Type",
+        choices=[
             SelectChoice(t.value, t.label.capitalize())
             for t in ServiceType
             if t in CREDIT_SERVICE_TYPES
-        ]
+        ],
     )
     validity_days = IntegerField(
         "Valid for (days)",
