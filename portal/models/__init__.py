@@ -19,6 +19,7 @@ from .enums import (
 )
 from .feeds import CalendarFeed
 from .orders import Order
+from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
@@ -28,6 +29,9 @@ from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "SLUG_MAX",
+    "PractitionerProfile",
+    "PractitionerSlug",
     "CREDIT_SERVICE_TYPES",
     "CREDIT_SESSION_TYPE",
     "CREDIT_SESSION_TYPES",
