@@ -15,6 +15,7 @@ from .home import bp as home_bp
 from .offerings import bp as offerings_bp
 from .orders import bp as orders_bp
 from .packages import bp as packages_bp
+from .public import bp as public_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
 from .webhooks import bp as webhooks_bp
@@ -37,3 +38,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(packages_bp)
+    app.register_blueprint(public_bp)

@@ -30,6 +30,8 @@ class SlotPicker:
     page_endpoint: str
     page_args: dict = field(default_factory=dict)
     action: str = ""
+    # A visitor's pick is a GET to the confirm page (sign-in comes first); a client's a POST.
+    method: str = "post"
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -52,6 +54,7 @@ def build_picker(
     page_endpoint: str,
     page_args: dict,
     action: str,
+    method: str = "post",
     now: datetime | None = None,
 ) -> SlotPicker:
     now = now or utcnow()
@@ -79,6 +82,7 @@ def build_picker(
         page_endpoint=page_endpoint,
         page_args=page_args,
         action=action,
+        method=method,
     )
 
 

@@ -7,7 +7,7 @@ from ... import booking
 from ...database import utcnow
 from ...extensions import db
 from ...models import CREDIT_SERVICE_TYPES, Role, ServiceSession, ServiceType, User
-from ...web import render_page, roles_required
+from ...web import render_page, roles_required, viewer_zone
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
@@ -53,15 +53,20 @@ def practitioner(practitioner_id: int):
 
 
 def _render_service(service, *, error=None, error_session_id=None, slot_form=None, status=200):
-    """The service page with what it takes to buy it; errors re-render it unchanged."""
+    """The service page with what it takes to buy it; errors re-render it unchanged.
+
+    Visitors see it too: their picks go to the confirm page, which asks them to sign in first.
+    """
     now = utcnow()
+    signed_in = current_user.is_authenticated
     context = {
         "service": service,
         "error": error,
         "error_session_id": error_session_id,
         "buy_form": BuyForm(formdata=None),
         "slot_form": slot_form or SlotForm(formdata=None),
-        "can_buy": current_user.role == Role.CLIENT,
+        "signed_in": signed_in,
+        "can_buy": not signed_in or current_user.role == Role.CLIENT,
         "picker": None,
         "sessions": [],
         "my_seats": set(),
@@ -71,11 +76,14 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         context["picker"] = build_picker(
             service.primary_practitioner,
             timedelta(minutes=service.duration_minutes),
-            current_user.zone,
+            viewer_zone(),
             request.values.get("day"),
             page_endpoint="catalog.service",
             page_args={"service_id": service.id},
-            action=url_for("catalog.buy", service_id=service.id),
+            action=url_for(
+                "catalog.buy" if signed_in else "catalog.confirm", service_id=service.id
+            ),
+            method="post" if signed_in else "get",
             now=now,
         )
     elif service.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE):
@@ -85,12 +93,13 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         ):
             # Lapsed holds were released (and passed to waitlists): count the seats again.
             sessions = queries.listed_sessions(service, now)
-        ids = [s.id for s in sessions]
-        context.update(
-            sessions=sessions,
-            my_seats=queries.my_seats(current_user, ids),
-            my_waitlist=queries.my_waitlist(current_user, ids),
-        )
+        context["sessions"] = sessions
+        if signed_in:
+            ids = [s.id for s in sessions]
+            context.update(
+                my_seats=queries.my_seats(current_user, ids),
+                my_waitlist=queries.my_waitlist(current_user, ids),
+            )
     return render_page(
         "catalog/service.html",
         "_slot_picker.html" if context["picker"] else "catalog/service.html",
@@ -99,9 +108,47 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
 
 
 @bp.route("/services/<int:service_id>")
-@login_required
 def service(service_id: int):
     return _render_service(_service_or_404(service_id))
+
+
+@bp.route("/services/<int:service_id>/confirm")
+@roles_required(Role.CLIENT)
+def confirm(service_id: int):
+    """A choice made on the service page (by a visitor, before signing in), checked again
+    and shown with the one button that places the order."""
+    service = _service_or_404(service_id)
+    kind = service.service_type
+    start = session = None
+    if kind == ServiceType.INDIVIDUAL:
+        form = SlotForm(formdata=request.args, meta={"csrf": False})
+        if not form.validate():
+            first = next(iter(form.errors.values()))[0]
+            return _render_service(service, error=first, status=422)
+        start = form.start_time
+        if not queries.slot_is_free(service, start):
+            return _render_service(
+                service,
+                error="That time is no longer free; please pick another.",
+                status=409,
+            )
+    elif kind == ServiceType.WORKSHOP:
+        session = _session_of(service, request.args.get("session_id", type=int))
+        if session is None or session.seats_left <= 0 or session.start_time <= utcnow():
+            return _render_service(
+                service,
+                error="That session can no longer be booked; please pick another.",
+                error_session_id=session.id if session else None,
+                status=409,
+            )
+    action = (
+        url_for("packages.buy_package", service_id=service.id)
+        if kind in CREDIT_SERVICE_TYPES
+        else url_for("catalog.buy", service_id=service.id)
+    )
+    return render_template(
+        "catalog/confirm.html", service=service, start=start, session=session, action=action
+    )
 
 
 @bp.route("/services/<int:service_id>/buy", methods=["POST"])
