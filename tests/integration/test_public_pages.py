@@ -3,6 +3,7 @@ signing in, their own timezone, and signing in half-way with the choice kept."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -305,3 +306,41 @@ def test_seat_counts_are_public_but_bookings_are_not(client, maya):
     assert "4 of 5" in text_of(client.get(f"/book/services/{session.service_id}"))
     assert "Zed Secretclient" not in html
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+
+
+# -- The same free slots through the API -----------------------------------------------------
+
+
+def test_the_api_lists_free_slots_without_a_token(client, maya):
+    open_all_week(maya)
+    service = make_service(maya, name="Consultation", duration_minutes=60)
+    start = day_at(4, 0)
+    taken = day_at(4, 10)
+    booking.book_individual_session(make_user(), service, taken)
+    db.session.commit()
+    window = {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat()}
+
+    response = client.get(f"/api/v1/services/{service.id}/slots?{urlencode(window)}")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    starts = [datetime.fromisoformat(s["start_time"]) for s in body["slots"]]
+    assert starts and all(s.utcoffset() is not None for s in starts)
+    assert taken not in starts and day_at(4, 9) in starts
+    assert starts == sorted(starts) and all(start <= s < start + timedelta(days=1) for s in starts)
+    page = client.get(f"/book/services/{service.id}?day={start.date().isoformat()}").text
+    assert page.count('class="slot"') == len(starts)
+
+
+def test_the_api_refuses_slots_of_other_kinds_and_long_windows(client, maya):
+    workshop = make_workshop(maya, seats=3, start=day_at(5, 9))
+    single = make_service(maya)
+    start = day_at(1, 0)
+    window = {"start": start.isoformat(), "end": (start + timedelta(days=1)).isoformat()}
+    kind = client.get(f"/api/v1/services/{workshop.service_id}/slots?{urlencode(window)}")
+    assert kind.status_code == 409
+    long = {"start": start.isoformat(), "end": (start + timedelta(days=90)).isoformat()}
+    assert client.get(f"/api/v1/services/{single.id}/slots?{urlencode(long)}").status_code == 422
+    single.is_active = False
+    db.session.commit()
+    assert client.get(f"/api/v1/services/{single.id}/slots?{urlencode(window)}").status_code == 404

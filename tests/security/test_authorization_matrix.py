@@ -72,6 +72,8 @@ WINDOW = {
     "start": (_NOW - timedelta(days=30)).isoformat(),
     "end": (_NOW + timedelta(days=60)).isoformat(),
 }
+# A week of a 1-on-1 service's free times.
+SLOT_WINDOW = {"start": _NOW.isoformat(), "end": (_NOW + timedelta(days=7)).isoformat()}
 
 # Order matters inside one persona's run only for state: rows that use up an object
 # (cancel, remove, mark paid, logout) come after the rows that need it.
@@ -82,11 +84,13 @@ TABLE = [
     row("auth.login", OK, *SIGNED_IN),
     # The secret URL is the client's credential: whoever holds it reads their calendar.
     row("feeds.ics_feed", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    row("public.practitioner_page", OK, *SIGNED_IN, slug="practitioner_slug"),
+    row("catalog.service", OK, *SIGNED_IN, service_id="workshop"),
+    row("public.choose_timezone", OK, *SIGNED_IN),
     # -- any signed-in user -------------------------------------------------------------
     row("auth.change_password", LOGIN, *SIGNED_IN),
     row("catalog.index", LOGIN, *SIGNED_IN),
     row("catalog.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
-    row("catalog.service", LOGIN, *SIGNED_IN, service_id="workshop"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
     row("tokens.create_token", LOGIN, *SIGNED_IN),
     row("orders.view_order", LOGIN, OK, HIDDEN, OK, HIDDEN, OK, order_id="pending_order"),
@@ -95,6 +99,7 @@ TABLE = [
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
     row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
+    row("catalog.confirm", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("packages.buy_package", LOGIN, *CLIENTS_ONLY, service_id="bundle"),
     row("packages.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
@@ -129,6 +134,7 @@ TABLE = [
     row("offerings.new_service", LOGIN, *PRACTITIONERS_ONLY),
     row("offerings.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
     row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
+    row("public.edit_public_page", LOGIN, *PRACTITIONERS_ONLY),
     row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
     row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),
@@ -149,6 +155,7 @@ TABLE = [
     row("api.openapi_spec", OK, *SIGNED_IN),
     row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),
     row("api.services", UNAUTH, *SIGNED_IN, practitioner_id="practitioner"),
+    row("api.service_slots", OK, *SIGNED_IN, service_id="individual", query=SLOT_WINDOW),
     row("api.session_detail", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, session_id="private_session"),
     row("api.create_order", UNAUTH, OK, OK, DENY, DENY, DENY),
     row("api.schedule_booking", UNAUTH, OK, HIDDEN, DENY, HIDDEN, OK, booking_id="api_credit"),
@@ -296,6 +303,9 @@ PUBLIC_IDS = {
     "catalog.buy",
     "catalog.join_waitlist",
     "packages.buy_package",
+    "catalog.confirm",
+    "public.practitioner_page",
+    "api.service_slots",
 }
 
 
