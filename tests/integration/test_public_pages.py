@@ -3,7 +3,7 @@ signing in, their own timezone, and signing in half-way with the choice kept."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -13,6 +13,7 @@ from portal import booking, profiles
 from portal.accounts import create_user
 from portal.booking.errors import InvalidInput
 from portal.booking.factory import course_sessions
+from portal.booking.working_hours import set_date_override, set_weekly_hours
 from portal.extensions import db
 from portal.models import Booking, Order, PractitionerSlug, Role, ServiceType, User
 from tests.fixtures.client_portal import day_at, full_workshop, text_of
@@ -344,3 +345,41 @@ def test_the_api_refuses_slots_of_other_kinds_and_long_windows(client, maya):
     single.is_active = False
     db.session.commit()
     assert client.get(f"/api/v1/services/{single.id}/slots?{urlencode(window)}").status_code == 404
+
+
+# -- The slot picker's overview -----------------------------------------------------------
+
+
+def test_the_overview_marks_free_days_and_jumps_to_the_next_one(client, maya):
+    service = make_service(maya, name="Consultation")
+    only_free = day_at(9, 0).date()
+    set_weekly_hours(maya, {})
+    set_date_override(maya, only_free, [(time(9), time(12))])
+    db.session.commit()
+
+    html = client.get(f"/book/services/{service.id}").text
+
+    assert f'href="/book/services/{service.id}?day={only_free.isoformat()}"' in html
+    assert f"Next available: {only_free.strftime('%a %d %b')}" in html
+    assert 'type="date"' in html and 'name="day"' in html
+    assert "No free times on this day" in html
+
+
+def test_a_day_past_the_horizon_says_so(client, maya):
+    open_all_week(maya)
+    service = make_service(maya, name="Consultation")
+    far = (day_at(0, 0) + timedelta(days=400)).date()
+    html = text_of(client.get(f"/book/services/{service.id}?day={far.isoformat()}"))
+    assert "is too far ahead" in html and "Bookings open up to" in html
+
+
+def test_reschedule_opens_on_the_bookings_own_day(signed_in, maya, client_user):
+    open_all_week(maya)
+    service = make_service(maya, name="Consultation", cancellation_cutoff_hours=1)
+    start = day_at(12, 10)
+    order = booking.book_individual_session(client_user, service, start)
+    booking.confirm_payment(order)
+    db.session.commit()
+    web = signed_in(client_user)
+    html = web.get(f"/bookings/{order.bookings[0].id}/reschedule").text
+    assert start.strftime("%A %d %B %Y") in html
