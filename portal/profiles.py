@@ -72,6 +72,7 @@ def save_public_profile(practitioner: User, *, slug: str | None = None, bio: str
     if profile is None:
         profile = PractitionerProfile(user_id=practitioner.id, slug=slug, bio=bio)
         db.session.add(profile)
+        logger.info("practitioner %s opened their public page at %s", practitioner.id, slug)
     else:
         if profile.slug != slug:
             logger.info(
