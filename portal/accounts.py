@@ -16,6 +16,7 @@ from .booking.errors import InvalidInput
 from .booking.transactions import unit_of_work
 from .extensions import db
 from .models import Role, User, UserSession
+from .profiles import save_public_profile
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ def create_user(email: str, name: str, role: Role, password: str, timezone: str 
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    if role == Role.PRACTITIONER:
+        # Their public page exists from the start, under an address made from their name.
+        save_public_profile(user)
     return user
 
 

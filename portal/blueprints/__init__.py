@@ -17,6 +17,7 @@ from .offerings import bp as offerings_bp
 from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
+from .public import bp as public_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
 from .webhooks import bp as webhooks_bp
@@ -41,3 +42,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(packages_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(public_bp)

@@ -12,7 +12,14 @@ from flask import g, has_app_context
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..database import write_transaction
-from .errors import AlreadyBooked, AlreadyWaiting, DomainError, SessionFull, SlotUnavailable
+from .errors import (
+    AlreadyBooked,
+    AlreadyWaiting,
+    DomainError,
+    InvalidInput,
+    SessionFull,
+    SlotUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,9 @@ _CONSTRAINT_ERRORS: list[tuple[str, type[DomainError], str]] = [
     ),
     ("service_sessions_no_overlap", SlotUnavailable, "That time overlaps another session."),
     ("uq_waitlist_entries_open", AlreadyWaiting, "You are already on this waitlist."),
+    # Two practitioners claiming one public page address at once (portal/profiles.py).
+    ("pk_practitioner_slugs", InvalidInput, "That address is taken; pick another."),
+    ("practitioner_slugs.slug", InvalidInput, "That address is taken; pick another."),
 ]
 
 

@@ -30,6 +30,7 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
@@ -40,6 +41,9 @@ from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "SLUG_MAX",
+    "PractitionerProfile",
+    "PractitionerSlug",
     "CREDIT_SERVICE_TYPES",
     "CREDIT_SESSION_TYPE",
     "CREDIT_SESSION_TYPES",

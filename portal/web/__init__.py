@@ -14,7 +14,7 @@ from .auth import load_user, roles_required, sign_in
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
-from .localtime import local_time, viewer_zone
+from .localtime import local_time, timezone_names, viewer_zone, visitor_zone_name
 from .security import IdConverter, register_security
 
 __all__ = [
@@ -36,6 +36,9 @@ def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.globals["Role"] = Role
+    app.jinja_env.globals["viewer_zone"] = viewer_zone
+    app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
+    app.jinja_env.globals["timezone_names"] = timezone_names
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
     register_security(app)

@@ -44,3 +44,16 @@ class ServiceFields(FlaskForm):
         validators=[InputRequired(), NumberRange(0, 24 * 30)],
     )
     is_active = BooleanField("Offered to clients", default=True)
+
+    def service_values(self) -> dict:
+        """The fields as booking.catalog.save_service takes them."""
+        return {
+            "name": self.name.data.strip(),
+            "description": self.description.data or "",
+            "price_cents": int((self.price.data * 100).to_integral_value()),
+            "currency": self.currency.data,
+            "duration_minutes": self.duration_minutes.data,
+            "max_participants": self.max_participants.data,
+            "cancellation_cutoff_hours": self.cancellation_cutoff_hours.data,
+            "is_active": self.is_active.data,
+        }

@@ -12,6 +12,17 @@ from .. import api_tokens
 from ..database import MAX_ID
 
 
+def safe_next(target: str | None) -> str | None:
+    """A ?next= target that stays on this site, or None."""
+    # Control characters would reach the Location header (a 500); browsers read "\" as "/".
+    if not target or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
 def livekit_origins(livekit_url: str) -> list[str]:
     """The LiveKit server's WebSocket origin and its HTTP(S) twin: livekit-client also calls
     the same host over HTTP. Plain ws:// and http:// only for a development server."""

@@ -1,10 +1,14 @@
-"""The day-by-day slot picker shared by buying a 1-on-1, scheduling a credit and rescheduling.
+"""The slot picker shared by buying a 1-on-1, scheduling a credit and rescheduling: a month
+overview with the days that have free times marked, "next available", a date field, and the
+chosen day's times.
 
-Days are the viewer's local days; the slots come from booking.available_slots.
+Days are the viewer's local days; the slots come from booking.available_slots, asked once for
+the whole bookable range (today to the horizon) so the overview and the day agree.
 """
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,10 +30,33 @@ class SlotPicker:
     slots: list[datetime]
     prev_day: date | None
     next_day: date | None
+    today: date
+    last_day: date  # the booking horizon, in the viewer's zone
+    free_days: set[date]
+    next_free_day: date | None
+    # A day asked for past the horizon: said so, and the last bookable day shown instead.
+    past_horizon: date | None
     # The GET page that shows a day (endpoint + its view args) and the POST that books a slot.
     page_endpoint: str
     page_args: dict = field(default_factory=dict)
     action: str = ""
+    # A visitor's pick is a GET to the confirm page (sign-in comes first); a client's a POST.
+    method: str = "post"
+
+    def month_weeks(self) -> list[list[date | None]]:
+        """The chosen day's month as weeks (Monday first), None outside the month."""
+        weeks = calendar.Calendar().monthdatescalendar(self.day.year, self.day.month)
+        return [[d if d.month == self.day.month else None for d in week] for week in weeks]
+
+    @property
+    def prev_month(self) -> date | None:
+        first = self.day.replace(day=1)
+        return max(first - timedelta(days=1), self.today) if first > self.today else None
+
+    @property
+    def next_month(self) -> date | None:
+        following = (self.day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following if following <= self.last_day else None
 
 
 def _parse_day(raw: str | None) -> date | None:
@@ -52,6 +79,7 @@ def build_picker(
     page_endpoint: str,
     page_args: dict,
     action: str,
+    method: str = "post",
     now: datetime | None = None,
 ) -> SlotPicker:
     now = now or utcnow()
@@ -61,24 +89,31 @@ def build_picker(
         .astimezone(viewer_zone)
         .date()
     )
-    day = _parse_day(requested_day) or today
-    day = min(max(day, today), last)
-    slots = booking.available_slots(
+    asked = _parse_day(requested_day)
+    day = min(max(asked or today, today), last)
+    every_slot = booking.available_slots(
         practitioner,
         duration,
-        _local_midnight(day, viewer_zone),
-        _local_midnight(day + timedelta(days=1), viewer_zone),
+        _local_midnight(today, viewer_zone),
+        _local_midnight(last + timedelta(days=1), viewer_zone),
         now=now,
     )
+    free_days = {slot.astimezone(viewer_zone).date() for slot in every_slot}
     return SlotPicker(
         day=day,
         zone=viewer_zone,
-        slots=slots,
+        slots=[slot for slot in every_slot if slot.astimezone(viewer_zone).date() == day],
         prev_day=day - timedelta(days=1) if day > today else None,
         next_day=day + timedelta(days=1) if day < last else None,
+        today=today,
+        last_day=last,
+        free_days=free_days,
+        next_free_day=min(free_days, default=None),
+        past_horizon=asked if asked is not None and asked > last else None,
         page_endpoint=page_endpoint,
         page_args=page_args,
         action=action,
+        method=method,
     )
 
 

@@ -246,6 +246,9 @@ FORMS = {
         lambda w: f"/practice/services/{w.individual.id}/edit",
         lambda w: service_fields(w),
     ),
+    "new_package": Target(
+        "practitioner", lambda w: "/practice/packages/new", lambda w: service_fields(w)
+    ),
     "new_course": Target(
         "practitioner",
         lambda w: "/courses/new",

@@ -165,8 +165,8 @@ def test_a_double_submitted_buy_form_makes_one_order(signed_in, client_user, bun
     page = web.get(f"/book/services/{bundle.id}").get_data(as_text=True)
     form = buy_form(page)
 
-    first = web.post(f"/book/services/{bundle.id}/buy", data=form)
-    second = web.post(f"/book/services/{bundle.id}/buy", data=form)
+    first = web.post(f"/book/packages/{bundle.id}/buy", data=form)
+    second = web.post(f"/book/packages/{bundle.id}/buy", data=form)
 
     assert first.status_code == second.status_code == 302
     assert second.headers["Location"] == first.headers["Location"]
@@ -178,7 +178,7 @@ def test_each_rendering_of_the_page_buys_again(signed_in, client_user, bundle):
     web = signed_in(client_user)
     for _ in range(2):
         page = web.get(f"/book/services/{bundle.id}").get_data(as_text=True)
-        web.post(f"/book/services/{bundle.id}/buy", data=buy_form(page))
+        web.post(f"/book/packages/{bundle.id}/buy", data=buy_form(page))
     assert orders() == 2
 
 

@@ -39,7 +39,7 @@ def test_a_bundle_with_two_different_services_is_refused_inline(signed_in, pract
         "components-1-included": str(b.id),
         "components-1-quantity": "5",
     }
-    html = signed_in(practitioner).post("/practice/services/new", data=data).text
+    html = signed_in(practitioner).post("/practice/packages/new", data=data).text
     assert "A bundle contains exactly one service." in html
     assert db.session.scalar(select(func.count(Service.id))) == 2
 
@@ -50,7 +50,7 @@ def test_editing_a_package_changes_its_contents(signed_in, practitioner):
         practitioner, ServiceType.PACKAGE, name="Reset", components=[(massage, 2)], validity_days=90
     )
     web = signed_in(practitioner)
-    form = web.get(f"/practice/services/{package.id}/edit").text
+    form = web.get(f"/practice/packages/{package.id}/edit").text
     assert 'value="Reset"' in form and "disabled" in form
     data = {
         **SERVICE_FORM,
@@ -60,7 +60,7 @@ def test_editing_a_package_changes_its_contents(signed_in, practitioner):
         "components-0-quantity": "4",
     }
     data.pop("service_type")
-    assert web.post(f"/practice/services/{package.id}/edit", data=data).status_code == 302
+    assert web.post(f"/practice/packages/{package.id}/edit", data=data).status_code == 302
     html = web.get("/practice/services/").text
     assert "4 × Massage" in html and "valid 90 days" in html
 
@@ -83,7 +83,7 @@ def test_buying_a_package_gives_unscheduled_credits(signed_in, practitioner, cli
     page = text_of(client.get(f"/book/services/{package.id}"))
     assert "3 × Massage" in page and "within 180 days" in page
 
-    client.post(f"/book/services/{package.id}/buy")
+    client.post(f"/book/packages/{package.id}/buy")
 
     order = db.session.scalars(select(Order)).one()
     assert [b.status for b in order.bookings] == [BookingStatus.DRAFT] * 4
@@ -94,7 +94,7 @@ def test_buying_a_package_gives_unscheduled_credits(signed_in, practitioner, cli
 def test_buying_a_bundle_gives_ten_credits(signed_in, practitioner, client_user):
     bundle = make_bundle(practitioner, classes=10)
     client = signed_in(client_user)
-    response = client.post(f"/book/services/{bundle.id}/buy")
+    response = client.post(f"/book/packages/{bundle.id}/buy")
     assert response.status_code == 302
     order = db.session.scalars(select(Order)).one()
     assert len(order.bookings) == 10

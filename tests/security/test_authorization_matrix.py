@@ -73,6 +73,8 @@ WINDOW = {
     "start": (_NOW - timedelta(days=30)).isoformat(),
     "end": (_NOW + timedelta(days=60)).isoformat(),
 }
+# A week of a 1-on-1 service's free times.
+SLOT_WINDOW = {"start": _NOW.isoformat(), "end": (_NOW + timedelta(days=7)).isoformat()}
 
 # Order matters inside one persona's run only for state: rows that use up an object
 # (cancel, remove, mark paid, logout) come after the rows that need it.
@@ -97,11 +99,13 @@ TABLE = [
         secret_url=True,
     ),
     row("notifications.unsubscribe", OK, *SIGNED_IN, token="unsubscribe_token", secret_url=True),
+    row("public.practitioner_page", OK, *SIGNED_IN, slug="practitioner_slug"),
+    row("catalog.service", OK, *SIGNED_IN, service_id="workshop"),
+    row("public.choose_timezone", OK, *SIGNED_IN),
     # -- any signed-in user -------------------------------------------------------------
     row("auth.change_password", LOGIN, *SIGNED_IN),
     row("catalog.index", LOGIN, *SIGNED_IN),
     row("catalog.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
-    row("catalog.service", LOGIN, *SIGNED_IN, service_id="workshop"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
     row("tokens.create_token", LOGIN, *SIGNED_IN),
     row("notifications.preferences", LOGIN, *SIGNED_IN),
@@ -111,6 +115,8 @@ TABLE = [
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
     row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
+    row("catalog.confirm", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
+    row("packages.buy_package", LOGIN, *CLIENTS_ONLY, service_id="bundle"),
     row("packages.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
@@ -143,6 +149,9 @@ TABLE = [
     row("offerings.list_services", LOGIN, *PRACTITIONERS_ONLY),
     row("offerings.new_service", LOGIN, *PRACTITIONERS_ONLY),
     row("offerings.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
+    row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
+    row("public.edit_public_page", LOGIN, *PRACTITIONERS_ONLY),
+    row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
     row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.show_course", LOGIN, *PRACTITIONER_OWNED, course_id="course"),
@@ -166,6 +175,7 @@ TABLE = [
     row("api.openapi_spec", OK, *SIGNED_IN),
     row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),
     row("api.services", UNAUTH, *SIGNED_IN, practitioner_id="practitioner"),
+    row("api.service_slots", OK, *SIGNED_IN, service_id="individual", query=SLOT_WINDOW),
     row("api.session_detail", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, session_id="private_session"),
     row("api.create_order", UNAUTH, OK, OK, DENY, DENY, DENY),
     row("api.schedule_booking", UNAUTH, OK, HIDDEN, DENY, HIDDEN, OK, booking_id="api_credit"),
@@ -311,7 +321,16 @@ def test_authorization_matrix(app, world, persona):
 
 # Ids the catalog publishes to every signed-in user: a practitioner, an active service,
 # a listed workshop session (which a client may join the waitlist of).
-PUBLIC_IDS = {"catalog.practitioner", "catalog.service", "catalog.buy", "catalog.join_waitlist"}
+PUBLIC_IDS = {
+    "catalog.practitioner",
+    "catalog.service",
+    "catalog.buy",
+    "catalog.join_waitlist",
+    "packages.buy_package",
+    "catalog.confirm",
+    "public.practitioner_page",
+    "api.service_slots",
+}
 
 
 def test_no_one_else_reaches_an_id_of_the_owners(app):

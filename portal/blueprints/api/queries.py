@@ -71,6 +71,15 @@ def catalog(viewer: User, practitioner_id: int | None) -> list[Service]:
     return list(db.session.scalars(query))
 
 
+def offered_service(service_id: int) -> Service | None:
+    """An active service with its practitioner, as anyone may see it."""
+    return db.session.scalar(
+        select(Service)
+        .where(Service.id == service_id, Service.is_active.is_(True))
+        .options(selectinload(Service.primary_practitioner))
+    )
+
+
 def upcoming_sessions(services: list[Service]) -> dict[int, list[ServiceSession]]:
     """Open sessions of the listed workshops and courses, by service id."""
     ids = [s.id for s in services if s.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE)]

@@ -105,6 +105,19 @@ class NoShowQuery(RequestModel):
         return bounded_end(end, info, MAX_RANGE, "range")
 
 
+MAX_SLOTS_WINDOW = timedelta(days=62)
+
+
+class SlotsQuery(RequestModel):
+    start: Instant = Field(description="Window start, ISO 8601 with offset.")
+    end: Instant = Field(description="Window end (exclusive), at most 62 days after start.")
+
+    @field_validator("end")
+    @classmethod
+    def _window(cls, end: datetime, info: ValidationInfo) -> datetime:
+        return bounded_end(end, info, MAX_SLOTS_WINDOW, "window")
+
+
 class ServicesQuery(RequestModel):
     practitioner_id: Id | None = Field(None, description="One practitioner's catalog.")
 
@@ -208,6 +221,19 @@ class ServiceOut(ResponseModel):
 
 class ServiceList(ResponseModel):
     services: list[ServiceOut]
+
+
+class Slot(ResponseModel):
+    start_time: Instant = Field(description="Give this as start_time to POST /orders.")
+    end_time: Instant
+
+
+class SlotList(ResponseModel):
+    service_id: int
+    duration_minutes: int
+    slots: list[Slot] = Field(
+        description="Free starts in the window, earliest first; none past the booking horizon."
+    )
 
 
 class OrderOut(ResponseModel):

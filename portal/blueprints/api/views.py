@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ... import booking
 from ...booking import reports
 from ...database import kept_loaded
-from ...models import User
+from ...models import ServiceType, User
 from ...web.access import (
     SessionUse,
     get_booking,
@@ -15,7 +17,7 @@ from ...web.access import (
     manages_session,
 )
 from . import api
-from .errors import forbidden
+from .errors import ApiError, forbidden
 from .openapi import build_spec
 from .queries import (
     EVENT_LOADS,
@@ -24,6 +26,7 @@ from .queries import (
     calendar_sessions,
     catalog,
     course_session_counts,
+    offered_service,
     order_with_bookings,
     upcoming_sessions,
 )
@@ -45,6 +48,9 @@ from .schemas import (
     ServiceList,
     ServicesQuery,
     SessionAttendanceOut,
+    Slot,
+    SlotList,
+    SlotsQuery,
 )
 from .serializers import (
     attendance_out,
@@ -96,6 +102,33 @@ def services(user: User, query: ServicesQuery):
     found = catalog(user, query.practitioner_id)
     sessions = upcoming_sessions(found)
     return ServiceList(services=[service_out(s, sessions.get(s.id, [])) for s in found])
+
+
+@api.route(
+    f"/services/<{ID}:service_id>/slots",
+    "GET",
+    query=SlotsQuery,
+    response=SlotList,
+    errors=(409,),
+    public=True,
+)
+def service_slots(service_id: int, query: SlotsQuery):
+    """The free start times of an active 1-on-1 service within a window.
+
+    Public, like the service's page: no token needed. Other service types have no slots (409).
+    """
+    service = offered_service(service_id)
+    if service is None:
+        raise ApiError(404, "No such service.")
+    if service.service_type != ServiceType.INDIVIDUAL:
+        raise ApiError(409, "Only 1-on-1 services are booked by time slot.")
+    length = timedelta(minutes=service.duration_minutes)
+    starts = booking.available_slots(service.primary_practitioner, length, query.start, query.end)
+    return SlotList(
+        service_id=service.id,
+        duration_minutes=service.duration_minutes,
+        slots=[Slot(start_time=start, end_time=start + length) for start in starts],
+    )
 
 
 @api.route(f"/sessions/<{ID}:session_id>", "GET", response=Event)

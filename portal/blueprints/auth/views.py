@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
@@ -9,6 +7,7 @@ from ... import accounts
 from ...extensions import db, limiter
 from ...models import User
 from ...web import sign_in
+from ...web.security import safe_next
 from . import bp
 from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
 
@@ -29,16 +28,6 @@ def _signed_in_user_key() -> str:
     return get_remote_address()
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Control characters would reach the Location header (a 500); browsers read "\" as "/".
-    if not target or not target.isprintable() or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
 def login():
@@ -55,7 +44,7 @@ def login():
             form.email.errors.append("This account is deactivated.")
         else:
             sign_in(user, remember=form.remember_me.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 

@@ -50,7 +50,9 @@ def _render_picker(b, *, form=None, error=None, status=200):
         b.service_session.practitioner,
         timedelta(minutes=b.service.duration_minutes),
         current_user.zone,
-        request.values.get("day"),
+        # Opens on the booking's own day: moving it is usually by a little.
+        request.values.get("day")
+        or b.service_session.start_time.astimezone(current_user.zone).date().isoformat(),
         page_endpoint="bookings.reschedule",
         page_args={"booking_id": b.id},
         action=url_for("bookings.reschedule", booking_id=b.id),

@@ -6,7 +6,7 @@ from ...database import MAX_ID
 
 
 class BuyForm(FlaskForm):
-    """Buy a workshop seat (session_id), a course, a package or a bundle."""
+    """Buy a workshop seat (session_id) or a course."""
 
     session_id = IntegerField(
         "Session",

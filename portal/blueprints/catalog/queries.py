@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ... import booking
 from ...booking.factory import course_sessions
 from ...extensions import db
 from ...models import (
@@ -103,3 +104,16 @@ def my_waitlist(user: User, session_ids: list[int]) -> dict[int, WaitlistEntry]:
         )
     )
     return {entry.service_session_id: entry for entry in entries}
+
+
+def slot_is_free(service: Service, start: datetime) -> bool:
+    """Whether a 1-on-1 start is still among the offered slots (the window spans the UTC day
+    around it, so any day a viewer's timezone puts it on is covered)."""
+    midnight = datetime.combine(start.astimezone(UTC).date(), time(0), tzinfo=UTC)
+    slots = booking.available_slots(
+        service.primary_practitioner,
+        timedelta(minutes=service.duration_minutes),
+        midnight - timedelta(days=1),
+        midnight + timedelta(days=2),
+    )
+    return start in slots

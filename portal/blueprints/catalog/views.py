@@ -1,5 +1,3 @@
-import re
-import secrets
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -8,14 +6,14 @@ from flask_login import current_user, login_required
 from ... import booking
 from ...database import utcnow
 from ...extensions import db
-from ...models import Role, ServiceSession, ServiceType, User
-from ...web import render_page, roles_required
+from ...models import CREDIT_SERVICE_TYPES, Role, ServiceSession, ServiceType, User
+from ...web import render_page, roles_required, viewer_zone
+from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
 
 # What _render_service issues: token_urlsafe(16) is 22 characters of this alphabet.
-_PURCHASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def _practitioner_or_404(practitioner_id: int) -> User:
@@ -58,17 +56,22 @@ def practitioner(practitioner_id: int):
 
 
 def _render_service(service, *, error=None, error_session_id=None, slot_form=None, status=200):
-    """The service page with what it takes to buy it; errors re-render it unchanged."""
+    """The service page with what it takes to buy it; errors re-render it unchanged.
+
+    Visitors see it too: their picks go to the confirm page, which asks them to sign in first.
+    """
     now = utcnow()
+    signed_in = current_user.is_authenticated
     context = {
         "service": service,
         # Every buy form of this page carries it (see buy).
-        "purchase_token": secrets.token_urlsafe(16),
+        "purchase_token": new_purchase_token(),
         "error": error,
         "error_session_id": error_session_id,
         "buy_form": BuyForm(formdata=None),
         "slot_form": slot_form or SlotForm(formdata=None),
-        "can_buy": current_user.role == Role.CLIENT,
+        "signed_in": signed_in,
+        "can_buy": not signed_in or current_user.role == Role.CLIENT,
         "picker": None,
         "sessions": [],
         "my_seats": set(),
@@ -78,11 +81,14 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         context["picker"] = build_picker(
             service.primary_practitioner,
             timedelta(minutes=service.duration_minutes),
-            current_user.zone,
+            viewer_zone(),
             request.values.get("day"),
             page_endpoint="catalog.service",
             page_args={"service_id": service.id},
-            action=url_for("catalog.buy", service_id=service.id),
+            action=url_for(
+                "catalog.buy" if signed_in else "catalog.confirm", service_id=service.id
+            ),
+            method="post" if signed_in else "get",
             now=now,
         )
     elif service.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE):
@@ -92,12 +98,13 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         ):
             # Lapsed holds were released (and passed to waitlists): count the seats again.
             sessions = queries.listed_sessions(service, now)
-        ids = [s.id for s in sessions]
-        context.update(
-            sessions=sessions,
-            my_seats=queries.my_seats(current_user, ids),
-            my_waitlist=queries.my_waitlist(current_user, ids),
-        )
+        context["sessions"] = sessions
+        if signed_in:
+            ids = [s.id for s in sessions]
+            context.update(
+                my_seats=queries.my_seats(current_user, ids),
+                my_waitlist=queries.my_waitlist(current_user, ids),
+            )
     return render_page(
         "catalog/service.html",
         "_slot_picker.html" if context["picker"] else "catalog/service.html",
@@ -106,9 +113,47 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
 
 
 @bp.route("/services/<int:service_id>")
-@login_required
 def service(service_id: int):
     return _render_service(_service_or_404(service_id))
+
+
+@bp.route("/services/<int:service_id>/confirm")
+@roles_required(Role.CLIENT)
+def confirm(service_id: int):
+    """A choice made on the service page (by a visitor, before signing in), checked again
+    and shown with the one button that places the order."""
+    service = _service_or_404(service_id)
+    kind = service.service_type
+    start = session = None
+    if kind == ServiceType.INDIVIDUAL:
+        form = SlotForm(formdata=request.args, meta={"csrf": False})
+        if not form.validate():
+            first = next(iter(form.errors.values()))[0]
+            return _render_service(service, error=first, status=422)
+        start = form.start_time
+        if not queries.slot_is_free(service, start):
+            return _render_service(
+                service,
+                error="That time is no longer free; please pick another.",
+                status=409,
+            )
+    elif kind == ServiceType.WORKSHOP:
+        session = _session_of(service, request.args.get("session_id", type=int))
+        if session is None or session.seats_left <= 0 or session.start_time <= utcnow():
+            return _render_service(
+                service,
+                error="That session can no longer be booked; please pick another.",
+                error_session_id=session.id if session else None,
+                status=409,
+            )
+    action = (
+        url_for("packages.buy_package", service_id=service.id)
+        if kind in CREDIT_SERVICE_TYPES
+        else url_for("catalog.buy", service_id=service.id)
+    )
+    return render_template(
+        "catalog/confirm.html", service=service, start=start, session=session, action=action
+    )
 
 
 @bp.route("/services/<int:service_id>/buy", methods=["POST"])
@@ -116,6 +161,9 @@ def service(service_id: int):
 def buy(service_id: int):
     service = _service_or_404(service_id)
     kind = service.service_type
+    if kind in CREDIT_SERVICE_TYPES:
+        # Pages opened before packages had their own buy action still post here.
+        return redirect(url_for("packages.buy_package", service_id=service.id), code=307)
     form = SlotForm() if kind == ServiceType.INDIVIDUAL else BuyForm()
     if not form.validate():
         first = next(iter(form.errors.values()))[0]
@@ -131,25 +179,13 @@ def buy(service_id: int):
             return booking.book_individual_session(current_user, service, form.start_time)
         if kind == ServiceType.WORKSHOP:
             return booking.book_workshop_seat(current_user, session)
-        if kind == ServiceType.COURSE:
-            return booking.enroll_in_course(current_user, service)
-        return booking.buy_credits(current_user, service)
+        return booking.enroll_in_course(current_user, service)
 
-    token = request.form.get("purchase_token", "")
     start = form.start_time if kind == ServiceType.INDIVIDUAL else None
-    repeat = False
     try:
-        if _PURCHASE_TOKEN.fullmatch(token):
-            # The page's one-time token: a double submit finds the first submit's order.
-            record, repeat = booking.purchase_once(
-                current_user,
-                f"form:{token}",
-                booking.fingerprint("catalog.buy", service.id, session and session.id, start),
-                purchase,
-            )
-            order_id = record.order_id
-        else:
-            order_id = purchase().id
+        order_id, repeat = buy_once(
+            ("catalog.buy", service.id, session and session.id, start), purchase
+        )
     except booking.DomainError as exc:
         return _render_service(
             service,

@@ -3,6 +3,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ... import profiles
 from ...database import utcnow
 from ...extensions import db
 from ...models import Booking, BookingStatus, ServiceSession, SessionStatus
@@ -14,7 +15,7 @@ UPCOMING_LIMIT = 10
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
-        return render_template("home/welcome.html")
+        return render_template("home/welcome.html", profiles=profiles.listed_profiles())
     now = utcnow()
     if current_user.is_client:
         bookings = db.session.scalars(

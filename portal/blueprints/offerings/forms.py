@@ -1,23 +1,18 @@
-from wtforms import FieldList, Form, FormField, IntegerField, SelectChoice, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import SelectChoice, SelectField
 
-from ...models import ServiceType
+from ...models import CREDIT_SERVICE_TYPES, ServiceType
 from ...web.forms import ServiceFields
 
 
-class ComponentForm(Form):
-    """One line of a package or bundle; an empty line is ignored."""
-
-    included = SelectField("Service", coerce=int, validate_choice=False)
-    quantity = IntegerField("Quantity", validators=[Optional(), NumberRange(min=1, max=100)])
-
-
 class ServiceForm(ServiceFields):
+    """A 1-on-1 service or a workshop; packages and bundles have their own form (packages),
+    courses theirs (courses)."""
+
     service_type = SelectField(
-        "Type", choices=[SelectChoice(t.value, t.label.capitalize()) for t in ServiceType]
+        "Type",
+        choices=[
+            SelectChoice(t.value, t.label.capitalize())
+            for t in ServiceType
+            if t not in CREDIT_SERVICE_TYPES
+        ],
     )
-    validity_days = IntegerField(
-        "Valid for (days, packages and bundles)",
-        validators=[Optional(), NumberRange(1, 3650)],
-    )
-    components = FieldList(FormField(ComponentForm), min_entries=4, max_entries=10)

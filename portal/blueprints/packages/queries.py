@@ -11,7 +11,17 @@ from sqlalchemy.orm import selectinload
 
 from ... import booking
 from ...extensions import db
-from ...models import Booking, BookingStatus, Order, Service, ServiceSession, User
+from ...models import (
+    CREDIT_SERVICE_TYPES,
+    Booking,
+    BookingStatus,
+    Order,
+    Service,
+    ServiceComponent,
+    ServiceSession,
+    ServiceType,
+    User,
+)
 
 
 @dataclass
@@ -68,3 +78,33 @@ def own_booking(user: User, booking_id: int) -> Booking | None:
         select(Booking).where(Booking.id == booking_id).options(*_credit_options())
     )
     return found if found is not None and found.user_id == user.id else None
+
+
+def own_individual_services(practitioner: User) -> list[Service]:
+    """What a package or bundle of this practitioner may contain."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(
+                Service.primary_practitioner_id == practitioner.id,
+                Service.service_type == ServiceType.INDIVIDUAL,
+            )
+            .order_by(Service.name)
+        )
+    )
+
+
+def offered_package(service_id: int) -> Service | None:
+    """An active package or bundle as the catalog offers it."""
+    return db.session.scalar(
+        select(Service)
+        .where(
+            Service.id == service_id,
+            Service.is_active,
+            Service.service_type.in_(CREDIT_SERVICE_TYPES),
+        )
+        .options(
+            selectinload(Service.primary_practitioner),
+            selectinload(Service.components).selectinload(ServiceComponent.included_service),
+        )
+    )

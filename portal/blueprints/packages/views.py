@@ -1,13 +1,19 @@
 from datetime import timedelta
+from decimal import Decimal
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ... import booking
-from ...models import Role
-from ...web import render_page, roles_required
+from ...booking.catalog import save_service
+from ...models import CREDIT_SERVICE_TYPES, Role, Service
+from ...web import render_page, roles_required, show_domain_error
+from ...web.access import get_own_service
+from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
+from .forms import PackageForm
 
 
 @bp.app_template_global()
@@ -61,3 +67,94 @@ def schedule_credit(booking_id: int):
     when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
     flash(f"{credit.service.name} is scheduled for {when} ({current_user.timezone}).", "success")
     return redirect(url_for("bookings.index"))
+
+
+# -- Defining a package or bundle (the practitioner) ----------------------------------------
+
+
+def _prepare(form: PackageForm, service: Service | None) -> None:
+    choices = [SelectChoice(0, "—")] + [
+        SelectChoice(s.id, s.name) for s in queries.own_individual_services(current_user)
+    ]
+    for line in form.components:
+        line.included.choices = choices
+    if service is not None:
+        form.service_type.render_kw = {"disabled": True}
+        form.service_type.data = service.service_type.value
+
+
+def _save(form: PackageForm, service: Service | None):
+    lines = [
+        (line.included.data, line.quantity.data or 1)
+        for line in form.components
+        if line.included.data
+    ]
+    try:
+        saved = save_service(
+            current_user,
+            service,
+            components=lines,
+            service_type=service.service_type if service else form.service_type.data,
+            validity_days=form.validity_days.data,
+            **form.service_values(),
+        )
+    except booking.DomainError as error:
+        show_domain_error(form, error)
+        return None
+    flash(f"{saved.name} is saved.", "success")
+    return redirect(url_for("offerings.list_services"))
+
+
+@bp.route("/practice/packages/new", methods=["GET", "POST"])
+@roles_required(Role.PRACTITIONER)
+def new_package():
+    form = PackageForm()
+    _prepare(form, None)
+    if form.validate_on_submit() and (response := _save(form, None)):
+        return response
+    return render_template("packages/form.html", form=form, service=None)
+
+
+@bp.route("/practice/packages/<int:service_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.PRACTITIONER)
+def edit_package(service_id: int):
+    service = get_own_service(service_id, current_user)
+    if service.service_type not in CREDIT_SERVICE_TYPES:
+        abort(404)
+    form = PackageForm(obj=service)
+    if not form.is_submitted():
+        form.price.data = Decimal(service.price_cents) / 100
+        for line, component in zip(form.components, service.components, strict=False):
+            line.included.data = component.included_service_id
+            line.quantity.data = component.quantity
+    _prepare(form, service)
+    if form.validate_on_submit() and (response := _save(form, service)):
+        return response
+    return render_template("packages/form.html", form=form, service=service)
+
+
+# -- Buying one (the client) -----------------------------------------------------------------
+
+
+@bp.route("/book/packages/<int:service_id>/buy", methods=["POST"])
+@roles_required(Role.CLIENT)
+def buy_package(service_id: int):
+    service = queries.offered_package(service_id)
+    if service is None:
+        abort(404)
+    try:
+        order_id, repeat = buy_once(
+            ("packages.buy_package", service.id), lambda: booking.buy_credits(current_user, service)
+        )
+    except booking.DomainError as exc:
+        page = render_template(
+            "packages/offer.html",
+            service=service,
+            can_buy=True,
+            error=exc.message,
+            purchase_token=new_purchase_token(),
+        )
+        return page, exc.http_status
+    if not repeat:
+        flash(f"Order placed for {service.name}.", "success")
+    return redirect(url_for("orders.view_order", order_id=order_id))

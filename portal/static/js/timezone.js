@@ -1,0 +1,18 @@
+// A visitor's timezone from the browser, for the server to show times in: written to the
+// `tz` cookie, and the page reloaded once if it was rendered in another zone. A zone the
+// visitor picked in the select (data-zone-chosen) wins over the browser's.
+(function () {
+  var root = document.documentElement;
+  var zone;
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  } catch (e) {
+    return;
+  }
+  if (!zone || root.hasAttribute("data-zone-chosen")) return;
+  var already = document.cookie.split("; ").indexOf("tz=" + zone) !== -1;
+  document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+  if (!already && root.getAttribute("data-viewer-zone") !== zone) {
+    window.location.reload();
+  }
+})();
