@@ -73,9 +73,38 @@ def build_config(instance_path: str) -> dict:
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
         "PORTAL_ROOM_EVENT_RETENTION_DAYS": _env_int("PORTAL_ROOM_EVENT_RETENTION_DAYS", 30),
+        # Links in messages point here when no request gives the host (a CLI invitation).
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Estuary Portal <portal@estuary.invalid>"
+        ),
+        # Where account emails are written (one .eml file each) for the mail relay to send.
+        "PORTAL_MAIL_OUTBOX_DIR": os.environ.get(
+            "PORTAL_MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")
+        ),
+        # Lifetimes of the links in account emails, in seconds: a verification or an
+        # email change (2 days), a password reset (1 hour), an invitation (7 days).
+        "PORTAL_VERIFY_EMAIL_MAX_AGE": _env_int("PORTAL_VERIFY_EMAIL_MAX_AGE", 2 * 86_400),
+        "PORTAL_PASSWORD_RESET_MAX_AGE": _env_int("PORTAL_PASSWORD_RESET_MAX_AGE", 3_600),
+        "PORTAL_INVITATION_MAX_AGE": _env_int("PORTAL_INVITATION_MAX_AGE", 7 * 86_400),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per submitted address (the account), whatever the sender's IP: spreading guesses
+        # over many machines gains nothing.
+        "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour"
+        ),
+        # Sign-up and password reset send email: per IP, and per submitted address so
+        # no one can fill a stranger's inbox.
+        "PORTAL_SIGNUP_RATE_LIMIT": os.environ.get("PORTAL_SIGNUP_RATE_LIMIT", "5 per minute"),
+        "PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT", "3 per hour"
+        ),
+        "PORTAL_RESET_RATE_LIMIT": os.environ.get("PORTAL_RESET_RATE_LIMIT", "5 per minute"),
+        "PORTAL_RESET_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_RESET_ACCOUNT_RATE_LIMIT", "3 per hour"
+        ),
         # Per signed-in user: the current-password field is as good a guessing oracle as sign-in.
         "PORTAL_PASSWORD_CHANGE_RATE_LIMIT": os.environ.get(
             "PORTAL_PASSWORD_CHANGE_RATE_LIMIT", "5 per minute; 20 per hour"

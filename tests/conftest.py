@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.fixtures.client_portal",
     "tests.fixtures.practice",
     "tests.fixtures.security",
+    "tests.fixtures.mailbox",
 ]

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from .accounts import bp as accounts_bp
 from .api import bp as api_bp
 from .attendance import bp as attendance_bp
 from .auth import bp as auth_bp
@@ -17,6 +18,7 @@ from .orders import bp as orders_bp
 from .packages import bp as packages_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
+from .users import bp as users_bp
 from .webhooks import bp as webhooks_bp
 
 
@@ -37,3 +39,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(packages_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(users_bp)

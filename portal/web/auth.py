@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required
 
 from ..extensions import db, login_manager
@@ -20,7 +21,27 @@ def load_user(user_id: str) -> User | None:
     # A cookie made before the password changed names the user by an old id.
     if user is None or not hmac.compare_digest(user.get_id(), user_id):
         return None
+    # Deactivation ends every session at once: the next request finds nobody signed in.
+    if not user.is_active:
+        return None
     return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """A ?next= worth following after sign-in or sign-up: a path on this site, nothing else."""
+    # Control characters would reach the Location header (a 500); browsers read "\" as "/".
+    if not target or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def submitted_email_key() -> str:
+    """Rate-limit key for forms naming an account: the address typed, in any case, so
+    guesses at one account count together from every IP."""
+    return "email:" + request.form.get("email", "").strip().lower()[:254]
 
 
 login_manager.login_view = "auth.login"

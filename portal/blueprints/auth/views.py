@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -8,12 +6,17 @@ from sqlalchemy import func, select
 from ... import accounts
 from ...extensions import db, limiter
 from ...models import User
+from ...web.auth import safe_next, submitted_email_key
 from . import bp
 from .forms import LoginForm, PasswordChangeForm
 
 
 def _login_limit() -> str:
     return current_app.config["PORTAL_LOGIN_RATE_LIMIT"]
+
+
+def _login_account_limit() -> str:
+    return current_app.config["PORTAL_LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
 def _password_change_limit() -> str:
@@ -28,18 +31,14 @@ def _signed_in_user_key() -> str:
     return get_remote_address()
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Control characters would reach the Location header (a 500); browsers read "\" as "/".
-    if not target or not target.isprintable() or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
+@limiter.limit(
+    _login_account_limit,
+    methods=["POST"],
+    key_func=submitted_email_key,
+    error_message="Too many sign-in attempts.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -54,7 +53,7 @@ def login():
             form.email.errors.append("This account is deactivated.")
         else:
             login_user(user, remember=form.remember_me.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 
