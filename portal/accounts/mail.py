@@ -41,15 +41,20 @@ class AccountEmail(StrEnum):
 
 def send_account_email(kind: AccountEmail, recipient: User | str, url: str) -> None:
     """Queue one account email with its link, to go out when the current transaction commits."""
-    address = recipient.email if isinstance(recipient, User) else recipient
-    name = recipient.name if isinstance(recipient, User) else None
-    message = _render(kind, address, name, url)
+    message = compose_account_email(kind, recipient, url)
     drop = current_app.config["PORTAL_MAIL_OUTBOX_DIR"]
     db.session.info.setdefault(_PENDING, []).append((drop, message))
-    log.info("account email %s queued for %s", kind.value, address)
+    log.info("account email %s queued for %s", kind.value, _address(recipient))
 
 
-def _render(kind: AccountEmail, address: str, name: str | None, url: str) -> EmailMessage:
+def _address(recipient: User | str) -> str:
+    return recipient.email if isinstance(recipient, User) else recipient
+
+
+def compose_account_email(kind: AccountEmail, recipient: User | str, url: str) -> bytes:
+    """The message as it is written out (RFC 5322 bytes)."""
+    address = _address(recipient)
+    name = recipient.name if isinstance(recipient, User) else None
     template = current_app.jinja_env.get_template(f"emails/accounts/{kind.value}.txt")
     module = template.make_module({"name": name, "url": url, "address": address})
     message = EmailMessage()
@@ -60,7 +65,7 @@ def _render(kind: AccountEmail, address: str, name: str | None, url: str) -> Ema
     message["Message-ID"] = f"<{uuid.uuid4().hex}@estuary.invalid>"
     # Template tags leave blank lines behind; a paragraph break is one blank line.
     message.set_content(re.sub(r"\n\s*\n(\s*\n)+", "\n\n", str(module)).strip() + "\n")
-    return message
+    return message.as_bytes()
 
 
 @event.listens_for(Session, "after_commit")
@@ -69,8 +74,8 @@ def _write_after_commit(session: Session) -> None:
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         name = f"{utcnow():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
-        (folder / name).write_bytes(message.as_bytes())
-        log.info("account email written to %s for %s", name, message["To"])
+        (folder / name).write_bytes(message)
+        log.info("account email written to %s", name)
 
 
 @event.listens_for(Session, "after_rollback")
