@@ -68,7 +68,6 @@ def test_every_path_that_sets_a_password_applies_the_policy(app, client_user, st
 
 
 def test_the_database_refuses_a_second_account_for_an_address_in_another_case(app):
-    make_user()
     db.session.add(User(email="ann@example.com", name="Ann", password_hash="x"))
     db.session.commit()
     db.session.add(User(email="ANN@Example.com", name="Ann again", password_hash="x"))

@@ -1,4 +1,5 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user
 from werkzeug.routing import BuildError
 
@@ -23,7 +24,10 @@ def _limit(setting: str):
 
 
 def _signed_in_user_key() -> str:
-    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
+    # Per account, like the password change: a signed-in user gains nothing by moving.
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
 
 
 def _next() -> str | None:
