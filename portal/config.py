@@ -91,9 +91,10 @@ def build_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per submitted address (the account), whatever the sender's IP: spreading guesses
-        # over many machines gains nothing.
+        # over many machines gains little. Above the per-IP limit, so one guesser at the
+        # IP limit does not also lock the owner out from elsewhere.
         "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
-            "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute; 50 per hour"
+            "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "20 per minute; 100 per hour"
         ),
         # Sign-up and password reset send email: per IP, and per submitted address so
         # no one can fill a stranger's inbox.
