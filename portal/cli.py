@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from . import booking
+from . import accounts, booking
 from .accounts import create_user
 from .booking.errors import InvalidInput
 from .booking.transactions import unit_of_work
@@ -32,6 +32,46 @@ def register_cli(app: Flask) -> None:
         except InvalidInput as exc:
             raise click.BadParameter(exc.message, param_hint=exc.field) from exc
         click.echo(f"created {user.role.value} {user.email} (id {user.id})")
+
+    @app.cli.command("list-users")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=None)
+    def list_users_command(role):
+        """List the accounts: id, role, status, email and name."""
+        for user in accounts.list_users(Role(role) if role else None):
+            status = _status(user)
+            role_name = user.role.value
+            click.echo(f"{user.id:>6}  {role_name:<12}  {status:<11}  {user.email}  {user.name}")
+
+    @app.cli.command("invite-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default="practitioner")
+    @click.option("--name", default=None, help="Display name (defaults to the email's name).")
+    @click.option("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Lisbon.")
+    def invite_user_command(email, role, name, timezone):
+        """Invite someone by email: they choose their own password through the link."""
+        try:
+            user = accounts.invite_user(
+                email, name or email.split("@")[0], Role(role), timezone=timezone
+            )
+        except InvalidInput as exc:
+            raise click.BadParameter(exc.message, param_hint=exc.field) from exc
+        click.echo(f"invited {user.role.value} {user.email} (id {user.id})")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("email")
+    def deactivate_user_command(email):
+        """Deactivate an account: its sessions, API tokens and feed stop working at once."""
+        user = _existing_user(email)
+        accounts.deactivate_user(user)
+        click.echo(f"deactivated {user.email} (id {user.id})")
+
+    @app.cli.command("reactivate-user")
+    @click.argument("email")
+    def reactivate_user_command(email):
+        """Let a deactivated account sign in again."""
+        user = _existing_user(email)
+        accounts.reactivate_user(user)
+        click.echo(f"reactivated {user.email} (id {user.id})")
 
     @app.cli.command("expire-holds")
     def expire_holds_command():
@@ -94,6 +134,21 @@ def register_cli(app: Flask) -> None:
 
 ALREADY_PRESENT = "demo data already present (its passwords were printed when it was made)"
 DEMO_DOMAIN = "estuary-demo.example.com"
+def _status(user: User) -> str:
+    if not user.is_active:
+        return "deactivated"
+    if user.invitation_pending:
+        return "invited"
+    return "active" if user.email_verified else "unverified"
+
+
+def _existing_user(email: str) -> User:
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.BadParameter(f"no account has the address {email}", param_hint="email")
+    return user
+
+
 DEMO_LOGINS = [
     (f"practitioner@{DEMO_DOMAIN}", "practitioner"),
     (f"client@{DEMO_DOMAIN}", "client"),

@@ -138,8 +138,29 @@ def build_config(instance_path: str) -> dict:
         # How many processes serve this instance (gunicorn.conf.py sets it from its worker
         # count): with more than one, in-memory rate limits are refused at start-up.
         "PORTAL_WORKERS": _env_int("PORTAL_WORKERS", 1),
+        # Lifetimes of the links in account emails, in seconds: a verification or an
+        # email change (2 days), a password reset (1 hour), an invitation (7 days).
+        "PORTAL_VERIFY_EMAIL_MAX_AGE": _env_int("PORTAL_VERIFY_EMAIL_MAX_AGE", 2 * 86_400),
+        "PORTAL_PASSWORD_RESET_MAX_AGE": _env_int("PORTAL_PASSWORD_RESET_MAX_AGE", 3_600),
+        "PORTAL_INVITATION_MAX_AGE": _env_int("PORTAL_INVITATION_MAX_AGE", 7 * 86_400),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per submitted address (the account), whatever the sender's IP: spreading guesses
+        # over many machines gains little. Above the per-IP limit, so one guesser at the
+        # IP limit does not also lock the owner out from elsewhere.
+        "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_LOGIN_ACCOUNT_RATE_LIMIT", "20 per minute; 100 per hour"
+        ),
+        # Sign-up and password reset send email: per IP, and per submitted address so
+        # no one can fill a stranger's inbox.
+        "PORTAL_SIGNUP_RATE_LIMIT": os.environ.get("PORTAL_SIGNUP_RATE_LIMIT", "5 per minute"),
+        "PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT", "3 per hour"
+        ),
+        "PORTAL_RESET_RATE_LIMIT": os.environ.get("PORTAL_RESET_RATE_LIMIT", "5 per minute"),
+        "PORTAL_RESET_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "PORTAL_RESET_ACCOUNT_RATE_LIMIT", "3 per hour"
+        ),
         # Per signed-in user: the current-password field is as good a guessing oracle as sign-in.
         "PORTAL_PASSWORD_CHANGE_RATE_LIMIT": os.environ.get(
             "PORTAL_PASSWORD_CHANGE_RATE_LIMIT", "5 per minute; 20 per hour"

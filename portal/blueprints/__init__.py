@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from .accounts import bp as accounts_bp
 from .api import bp as api_bp
 from .attendance import bp as attendance_bp
 from .auth import bp as auth_bp
@@ -20,6 +21,7 @@ from .packages import bp as packages_bp
 from .public import bp as public_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
+from .users import bp as users_bp
 from .webhooks import bp as webhooks_bp
 
 
@@ -43,3 +45,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(users_bp)

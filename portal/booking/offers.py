@@ -32,6 +32,7 @@ from ..models import (
     OrderStatus,
     ServiceSession,
     SessionStatus,
+    User,
     WaitlistEntry,
     WaitlistStatus,
 )
@@ -106,14 +107,18 @@ def open_for_booking(session: ServiceSession, now: datetime) -> bool:
 
 
 def offer_freed_seats(session: ServiceSession, *, now: datetime) -> list[WaitlistEntry]:
-    """Offer the session's free seats to the clients waiting longest. Call with it locked."""
+    """Offer the session's free seats to the clients waiting longest. Call with it locked.
+    A client whose address is not confirmed keeps their place but is passed over: an
+    offer lapses unseen if its email goes to an address nobody reads."""
     if not open_for_booking(session, now):
         return []
     waiting = db.session.scalars(
         select(WaitlistEntry)
+        .join(User, User.id == WaitlistEntry.user_id)
         .where(
             WaitlistEntry.service_session_id == session.id,
             WaitlistEntry.status == WaitlistStatus.WAITING,
+            User.email_verified_at.is_not(None),
         )
         .options(selectinload(WaitlistEntry.user))
         .order_by(WaitlistEntry.created_at, WaitlistEntry.id)

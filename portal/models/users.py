@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +21,10 @@ def new_livekit_identity() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        # "Ann@x.org" and "ann@x.org" are one person: the database refuses the second account.
+        Index("uq_users_email_lower", text("lower(email)"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -33,6 +38,10 @@ class User(UserMixin, db.Model):
     )
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when the owner of the address clicked the link sent to it (README: "Accounts").
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set while staff's invitation waits for the invitee to choose a password.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
@@ -49,6 +58,20 @@ class User(UserMixin, db.Model):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether mail may go to this address: waitlist offers and reminders need it."""
+        return self.email_verified_at is not None
+
+    @property
+    def invitation_pending(self) -> bool:
+        return self.invited_at is not None
+
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: one-time links are bound to it."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
     def zone(self) -> ZoneInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user, login_required, login_user
 
 from .. import accounts
@@ -15,13 +15,21 @@ from ..models import Role, User
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # A cookie from a sign-in that has ended (signed out, password changed) names no one.
-    return accounts.user_for_session(user_id)
+    # A cookie from a sign-in that has ended (signed out, password changed) names no one,
+    # and deactivation ends every session at once.
+    user = accounts.user_for_session(user_id)
+    return user if user is not None and user.is_active else None
 
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Start a sign-in of its own for this browser and put it in the cookies."""
     login_user(accounts.start_session(user), remember=remember)
+
+
+def submitted_email_key() -> str:
+    """Rate-limit key for forms naming an account: the address typed, in any case, so
+    guesses at one account count together from every IP."""
+    return "email:" + request.form.get("email", "").strip().lower()[:254]
 
 
 login_manager.login_view = "auth.login"

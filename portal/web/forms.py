@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from functools import cache
+from zoneinfo import available_timezones
 
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..accounts import password_problem
 from ..booking import DomainError
 
 
@@ -57,3 +79,34 @@ class ServiceFields(FlaskForm):
             "cancellation_cutoff_hours": self.cancellation_cutoff_hours.data,
             "is_active": self.is_active.data,
         }
+
+def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
+    """The accounts' password policy as a field validator (the operations check it again)."""
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+class NewPasswordFields(FlaskForm):
+    """A password chosen twice, under the one policy: sign-up, reset, invitation."""
+
+    password = PasswordField("Password", validators=[DataRequired(), acceptable_password])
+    confirm_password = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+def timezone_choices() -> list[SelectChoice]:
+    return [SelectChoice(zone, zone.replace("_", " ")) for zone in _zones()]
+
+
+def timezone_field(label: str = "Timezone") -> SelectField:
+    """An IANA timezone select. portal/static/js/timezone.js picks the browser's zone on
+    forms that ask for it; without JavaScript the person picks it (UTC preselected)."""
+    return SelectField(label, choices=timezone_choices, default="UTC", validate_choice=True)

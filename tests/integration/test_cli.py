@@ -111,8 +111,8 @@ def test_create_user_with_role_and_password_option(runner):
 
 
 def test_create_user_refuses_a_duplicate_and_a_bad_timezone(runner):
-    runner.invoke(args=["create-user", "a@example.com", "--password", "pw-123456"])
-    duplicate = runner.invoke(args=["create-user", "A@example.com", "--password", "pw-123456"])
+    runner.invoke(args=["create-user", "a@example.com", "--password", "pw-123456-ok"])
+    duplicate = runner.invoke(args=["create-user", "A@example.com", "--password", "pw-123456-ok"])
     assert duplicate.exit_code != 0 and "already has an account" in duplicate.output
     bad_zone = runner.invoke(
         args=["create-user", "b@example.com", "--password", "x", "--timezone", "Mars/Olympus"]

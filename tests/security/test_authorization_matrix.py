@@ -61,6 +61,7 @@ SIGNED_IN = (OK, OK, OK, OK, OK)
 CLIENTS_ONLY = (OK, OK, DENY, DENY, DENY)
 PRACTITIONERS_ONLY = (DENY, DENY, OK, OK, DENY)
 PRACTITIONERS_AND_STAFF = (DENY, DENY, OK, OK, OK)
+STAFF_ONLY = (DENY, DENY, DENY, DENY, OK)
 # The session/course/booking of "practitioner": the other practitioner must not learn it exists.
 PRACTITIONER_OWNED = (DENY, DENY, OK, HIDDEN, OK)
 PRACTITIONER_WRITES = (DENY, DENY, OK, HIDDEN, DENY)
@@ -102,8 +103,19 @@ TABLE = [
     row("public.practitioner_page", OK, *SIGNED_IN, slug="practitioner_slug"),
     row("catalog.service", OK, *SIGNED_IN, service_id="workshop"),
     row("public.choose_timezone", OK, *SIGNED_IN),
+    # Account pages reached from the sign-in page or an account email. The links' tokens
+    # are their credential; the matrix's token is one they refuse (a 400 "bad link" page).
+    row("accounts.sign_up", OK, *SIGNED_IN),
+    row("accounts.request_password_reset", OK, *SIGNED_IN),
+    row("accounts.verify_email", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    row("accounts.reset_password", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    row("accounts.accept_invitation", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    row("accounts.confirm_email_change", OK, *SIGNED_IN, token="feed_token", secret_url=True),
     # -- any signed-in user -------------------------------------------------------------
     row("auth.change_password", LOGIN, *SIGNED_IN),
+    row("accounts.profile", LOGIN, *SIGNED_IN),
+    row("accounts.request_email_change", LOGIN, *SIGNED_IN),
+    row("accounts.resend_verification", LOGIN, *SIGNED_IN),
     row("catalog.index", LOGIN, *SIGNED_IN),
     row("catalog.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
@@ -158,6 +170,12 @@ TABLE = [
     row("courses.enroll", LOGIN, *PRACTITIONER_WRITES, course_id="course"),
     row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    # -- staff: accounts of others -------------------------------------------------------
+    row("users.list_users", LOGIN, *STAFF_ONLY),
+    row("users.invite_user", LOGIN, *STAFF_ONLY),
+    row("users.resend_invitation", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.deactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.reactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
     # -- attendance and reports ----------------------------------------------------------
     row("attendance.index", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("attendance.noshow_report", LOGIN, *PRACTITIONERS_AND_STAFF),

@@ -34,6 +34,15 @@ OLD_TO_NEW = [
     ("0400", "0006"),
     ("0300", "0007"),
     ("0800", "0008"),
+    # Added after the renumbering: never had another id.
+]
+
+
+# SQLite's reflection cannot read an index on an expression (users' lower(email)): the
+# comparisons here skip it there, and tests/unit/test_accounts.py proves it refuses.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based"),
 ]
 
 

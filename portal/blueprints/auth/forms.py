@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ...web.forms import acceptable_password
+
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
@@ -12,9 +14,7 @@ class LoginForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=10, max=200)]
-    )
+    new_password = PasswordField("New password", validators=[DataRequired(), acceptable_password])
     confirm_password = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")],

@@ -7,6 +7,7 @@ from ... import accounts
 from ...extensions import db, limiter
 from ...models import User
 from ...web import sign_in
+from ...web.auth import submitted_email_key
 from ...web.security import safe_next
 from . import bp
 from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
@@ -14,6 +15,10 @@ from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
 
 def _login_limit() -> str:
     return current_app.config["PORTAL_LOGIN_RATE_LIMIT"]
+
+
+def _login_account_limit() -> str:
+    return current_app.config["PORTAL_LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
 def _password_change_limit() -> str:
@@ -30,6 +35,12 @@ def _signed_in_user_key() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
+@limiter.limit(
+    _login_account_limit,
+    methods=["POST"],
+    key_func=submitted_email_key,
+    error_message="Too many sign-in attempts.",
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

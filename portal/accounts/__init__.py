@@ -1,0 +1,79 @@
+"""Accounts: sign-up, verification, password reset, profile, invitations, deactivation.
+
+operations -- the writes (each a unit of work) and the few reads they need
+passwords  -- the one password policy
+tokens     -- signed, time-limited, single-use links (itsdangerous)
+mail       -- send_account_email, the one door account email leaves by
+sessions   -- sign-ins, ended by signing out (here or everywhere)
+
+Views, CLI commands and tests call these; none of them writes an account rule of its own.
+"""
+
+from .mail import AccountEmail, send_account_email
+from .operations import (
+    accept_invitation,
+    change_password,
+    confirm_email_change,
+    create_user,
+    deactivate_user,
+    email_change,
+    find_client,
+    find_user_by_email,
+    invitation_user,
+    invite_user,
+    list_users,
+    normalize_email,
+    password_matches,
+    practitioners,
+    reactivate_user,
+    request_email_change,
+    request_password_reset,
+    resend_invitation,
+    resend_verification,
+    reset_password,
+    reset_user,
+    sign_up,
+    update_profile,
+    verification_user,
+    verify_email,
+)
+from .passwords import password_problem
+from .sessions import end_all_sessions, end_session, start_session, user_for_session
+from .tokens import BadLink, LinkProblem
+
+__all__ = [
+    "AccountEmail",
+    "BadLink",
+    "LinkProblem",
+    "accept_invitation",
+    "change_password",
+    "confirm_email_change",
+    "create_user",
+    "deactivate_user",
+    "email_change",
+    "find_client",
+    "find_user_by_email",
+    "invitation_user",
+    "invite_user",
+    "list_users",
+    "normalize_email",
+    "password_matches",
+    "password_problem",
+    "end_all_sessions",
+    "end_session",
+    "start_session",
+    "user_for_session",
+    "practitioners",
+    "reactivate_user",
+    "request_email_change",
+    "request_password_reset",
+    "resend_invitation",
+    "resend_verification",
+    "reset_password",
+    "reset_user",
+    "send_account_email",
+    "sign_up",
+    "update_profile",
+    "verification_user",
+    "verify_email",
+]

@@ -1,0 +1,65 @@
+"""Sign-ins: one row per sign-in, so signing out (here or everywhere) refuses every copy
+of the cookies it issued. Only a SHA-256 of each sign-in's key is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+
+from sqlalchemy import delete, select
+
+from ..booking.transactions import unit_of_work
+from ..extensions import db
+from ..models import User, UserSession
+
+log = logging.getLogger(__name__)
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@unit_of_work
+def start_session(user: User) -> User:
+    """Record a new sign-in and mark the user with its key, for login_user to put in the
+    cookies (User.get_id)."""
+    key = secrets.token_urlsafe(24)
+    db.session.add(UserSession(key_hash=_hash_key(key), user_id=user.id))
+    user.session_key = key
+    log.info("user %s signed in", user.id)
+    return user
+
+
+def user_for_session(cookie_id: str) -> User | None:
+    """The user a session or remember-me cookie names, while that sign-in lasts: one
+    lookup by primary key, joined to the user."""
+    user_id, _, key = cookie_id.partition(".")
+    if not (user_id.isdigit() and len(user_id) < 10 and key):
+        return None
+    user = db.session.scalar(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.key_hash == _hash_key(key), User.id == int(user_id))
+    )
+    if user is not None:
+        user.session_key = key
+    return user
+
+
+@unit_of_work
+def end_session(user: User) -> None:
+    """Sign-out: every copy of this sign-in's cookies is refused from now on."""
+    if user.session_key is not None:
+        db.session.execute(
+            delete(UserSession).where(UserSession.key_hash == _hash_key(user.session_key))
+        )
+    log.info("user %s signed out", user.id)
+
+
+@unit_of_work
+def end_all_sessions(user: User) -> int:
+    """Sign out everywhere: every sign-in of the user, on any device, ends."""
+    ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    log.info("user %s signed out everywhere (%s sessions)", user.id, ended.rowcount)
+    return ended.rowcount

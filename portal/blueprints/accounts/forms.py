@@ -1,0 +1,49 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, Length
+
+from ...web.forms import NewPasswordFields, timezone_field
+
+
+def _email_field(label: str = "Email") -> EmailField:
+    return EmailField(label, validators=[DataRequired(), Email(), Length(max=254)])
+
+
+def _name_field() -> StringField:
+    return StringField("Name", validators=[DataRequired(), Length(max=120)])
+
+
+class SignUpForm(NewPasswordFields):
+    name = _name_field()
+    email = _email_field()
+    timezone = timezone_field()
+    submit = SubmitField("Create account")
+
+
+class ResetRequestForm(FlaskForm):
+    email = _email_field()
+    submit = SubmitField("Send me a reset link")
+
+
+class NewPasswordForm(NewPasswordFields):
+    submit = SubmitField("Set password")
+
+
+class ConfirmForm(FlaskForm):
+    """A button: a link in an email only shows a page; this POST does the change."""
+
+    submit = SubmitField("Confirm")
+
+
+class ProfileForm(FlaskForm):
+    name = _name_field()
+    timezone = timezone_field()
+    submit = SubmitField("Save")
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field("New email")
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=200)]
+    )
+    submit = SubmitField("Send confirmation link")

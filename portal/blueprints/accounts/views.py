@@ -1,0 +1,245 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from ... import accounts
+from ...booking import DomainError
+from ...extensions import limiter
+from ...web.auth import sign_in, submitted_email_key
+from ...web.forms import show_domain_error
+from ...web.security import safe_next
+from . import bp
+from .forms import (
+    ConfirmForm,
+    EmailChangeForm,
+    NewPasswordForm,
+    ProfileForm,
+    ResetRequestForm,
+    SignUpForm,
+)
+
+
+def _limit(setting: str):
+    return lambda: current_app.config[setting]
+
+
+def _signed_in_user_key() -> str:
+    # Per account, like the password change: a signed-in user gains nothing by moving.
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return get_remote_address()
+
+
+def _next() -> str | None:
+    return safe_next(request.args.get("next"))
+
+
+def _bad_link(error: accounts.BadLink):
+    # 400 and no form: the page says what happened and where to ask for a new link.
+    return render_template("accounts/bad_link.html", problem=error.problem), 400
+
+
+def _check_email(address: str, kind: str):
+    """The one answer to a sign-up or reset request, whether or not the address has an
+    account: what to look for in the inbox, never whether a message was sent."""
+    return render_template("accounts/check_email.html", address=address, kind=kind)
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(
+    _limit("PORTAL_SIGNUP_RATE_LIMIT"), methods=["POST"], error_message="Too many sign-ups."
+)
+@limiter.limit(
+    _limit("PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=submitted_email_key,
+    error_message="Too many sign-ups.",
+)
+def sign_up():
+    if current_user.is_authenticated:
+        return redirect(_next() or url_for("home.index"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            accounts.sign_up(
+                form.email.data,
+                form.name.data,
+                form.password.data,
+                form.timezone.data,
+                next_path=_next(),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            return _check_email(form.email.data, "signup")
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/verify-email/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    form = ConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            accounts.verification_user(token)
+            return render_template("accounts/confirm.html", form=form, kind="verify")
+        user = accounts.verify_email(token)
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    sign_in(user)
+    flash("Your email address is confirmed. Welcome!", "success")
+    return redirect(_next() or url_for("home.index"))
+
+
+@bp.route("/settings/verify-email", methods=["POST"])
+@limiter.limit(
+    _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=_signed_in_user_key,
+    error_message="Too many confirmation emails.",
+)
+@login_required
+def resend_verification():
+    if ConfirmForm().validate_on_submit():
+        try:
+            accounts.resend_verification(current_user)
+        except DomainError as error:
+            flash(error.message, "info")
+        else:
+            flash(f"We sent a new confirmation link to {current_user.email}.", "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(
+    _limit("PORTAL_RESET_RATE_LIMIT"), methods=["POST"], error_message="Too many reset requests."
+)
+@limiter.limit(
+    _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=submitted_email_key,
+    error_message="Too many reset requests.",
+)
+def request_password_reset():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return _check_email(form.email.data, "reset")
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    form = NewPasswordForm()
+    try:
+        accounts.reset_user(token)
+        if form.validate_on_submit():
+            user = accounts.reset_password(token, form.password.data)
+            sign_in(user)
+            flash("Your password is changed and you are signed in.", "success")
+            return redirect(url_for("home.index"))
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    except DomainError as error:
+        show_domain_error(form, error)
+    return render_template("accounts/new_password.html", form=form, kind="reset")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    form = NewPasswordForm()
+    try:
+        invitee = accounts.invitation_user(token)
+        if form.validate_on_submit():
+            user = accounts.accept_invitation(token, form.password.data)
+            sign_in(user)
+            flash("Welcome to Estuary: your account is ready.", "success")
+            return redirect(url_for("home.index"))
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    except DomainError as error:
+        show_domain_error(form, error)
+    return render_template(
+        "accounts/new_password.html", form=form, kind="invitation", invitee=invitee
+    )
+
+
+def _preferences_url() -> str | None:
+    # The notification preferences live in the notifications blueprint, when installed.
+    try:
+        return url_for("notifications.preferences")
+    except BuildError:
+        return None
+
+
+def _profile_page(profile: ProfileForm, email_form: EmailChangeForm, status: int = 200):
+    page = render_template(
+        "accounts/profile.html",
+        form=profile,
+        email_form=email_form,
+        resend_form=ConfirmForm(),
+        preferences_url=_preferences_url(),
+    )
+    return page, status
+
+
+@bp.route("/settings/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(current_user, form.name.data, form.timezone.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.profile"))
+    return _profile_page(form, EmailChangeForm(formdata=None))
+
+
+@bp.route("/settings/email", methods=["POST"])
+@limiter.limit(
+    _limit("PORTAL_PASSWORD_CHANGE_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=_signed_in_user_key,
+    error_message="Too many email change attempts.",
+)
+@login_required
+def request_email_change():
+    form = EmailChangeForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            try:
+                accounts.request_email_change(current_user, form.email.data)
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                flash(
+                    f"We sent a confirmation link to {accounts.normalize_email(form.email.data)}. "
+                    "Your address changes once you follow it.",
+                    "success",
+                )
+                return redirect(url_for("accounts.profile"))
+    return _profile_page(ProfileForm(formdata=None, obj=current_user), form, 422)
+
+
+@bp.route("/settings/email/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str):
+    form = ConfirmForm()
+    try:
+        user, new_email = accounts.email_change(token)
+        if form.validate_on_submit():
+            accounts.confirm_email_change(token)
+            flash(f"Your email address is now {new_email}.", "success")
+            target = "accounts.profile" if current_user.is_authenticated else "auth.login"
+            return redirect(url_for(target))
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    except DomainError as error:
+        flash(error.message, "error")
+    return render_template(
+        "accounts/confirm.html", form=form, kind="email_change", user=user, new_email=new_email
+    )

@@ -1,0 +1,60 @@
+"""Sign-up in Chromium: the form, the message actually written, the link, signed in.
+With JavaScript the browser's timezone is pre-selected; without it the person picks."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from portal import accounts
+from portal.extensions import db
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "tidal-basin-47-heron"
+
+
+def sign_up_and_verify(page, live_server, mailbox, *, zone: str | None) -> None:
+    page.goto(f"{live_server.url}/auth/login?next=/catalog/")
+    page.get_by_role("link", name="Create an account").last.click()
+    page.get_by_label("Name").fill("Nia Newcomer")
+    page.get_by_label("Email").fill("Nia@Example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat password").fill(PASSWORD)
+    if zone is not None:
+        page.get_by_label("Timezone").select_option(zone)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    message = mailbox.last("nia@example.com")
+    assert message["Subject"] == "Confirm your email address"
+    page.goto(mailbox.link("nia@example.com"))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(f"{live_server.url}/catalog/")
+    expect(page.locator(".flash.success")).to_contain_text("Your email address is confirmed")
+    expect(page.locator("header")).to_contain_text("Nia Newcomer")
+
+
+def test_sign_up_verify_from_the_email_and_arrive_signed_in(app, browser, live_server, mailbox):
+    # A browser in Lisbon, so that the script's pick is seen (the server's default is UTC).
+    context = browser.new_context(timezone_id="Europe/Lisbon", locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_up_and_verify(page, live_server, mailbox, zone=None)
+    finally:
+        context.close()
+    db.session.rollback()
+    user = accounts.find_user_by_email("nia@example.com")
+    assert user.email_verified and user.timezone == "Europe/Lisbon"
+
+
+def test_the_same_sign_up_works_without_javascript(app, browser, live_server, mailbox):
+    context = browser.new_context(java_script_enabled=False, timezone_id="UTC", locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_up_and_verify(page, live_server, mailbox, zone="Asia/Tokyo")
+    finally:
+        context.close()
+    db.session.rollback()
+    user = accounts.find_user_by_email("nia@example.com")
+    assert user.email_verified and user.timezone == "Asia/Tokyo"

@@ -1,0 +1,360 @@
+"""Accounts through HTTP: sign-up and verification, password reset, email change,
+invitations, deactivation, and the answers that must not tell who has an account."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import accounts, api_tokens
+from portal.blueprints.feeds.operations import rotate_feed
+from portal.extensions import db
+from portal.models import Role, User
+from tests.fixtures.factories import PASSWORD, make_user
+from tests.fixtures.security import browser, sign_in
+
+NEW_PASSWORD = "tidal-basin-47-heron"
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def sign_up(client, email: str, path: str = "/signup", **extra):
+    data = {
+        "name": "Nia Newcomer",
+        "email": email,
+        "password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+        "timezone": "Europe/Lisbon",
+        **extra,
+    }
+    return client.post(path, data=data)
+
+
+def signed_in_name(client) -> str | None:
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'<span class="who">([^·<]+)·', page)
+    return found.group(1).strip() if found else None
+
+
+# -- sign-up and verification ---------------------------------------------------------------
+
+
+def test_sign_up_then_the_emailed_link_confirms_and_signs_in(app, mailbox):
+    visitor = browser(app)
+    response = sign_up(visitor, "Nia@Example.com", path="/signup?next=/catalog/")
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
+    user = accounts.find_user_by_email("nia@example.com")
+    assert user.email == "nia@example.com" and user.role == Role.CLIENT
+    assert not user.email_verified and user.timezone == "Europe/Lisbon"
+    assert signed_in_name(visitor) is None
+
+    link = path_of(mailbox.link("nia@example.com"))
+    assert mailbox.last("nia@example.com")["Subject"] == "Confirm your email address"
+    # Opening the link changes nothing (mail scanners open links); the button does.
+    assert "Confirm" in visitor.get(link).get_data(as_text=True)
+    db.session.refresh(user)
+    assert not user.email_verified
+
+    confirmed = visitor.post(link)
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/catalog/"
+    db.session.refresh(user)
+    assert user.email_verified
+    assert signed_in_name(visitor) == "Nia Newcomer"
+
+    again = browser(app).get(link)
+    assert again.status_code == 400
+    assert "already been used" in again.get_data(as_text=True)
+
+
+def test_sign_up_with_an_existing_address_tells_its_owner_not_the_form(app, mailbox, client_user):
+    response = sign_up(browser(app), client_user.email.upper())
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
+    count = select(func.count(User.id)).where(func.lower(User.email) == client_user.email)
+    assert db.session.scalar(count) == 1
+    notice = mailbox.last(client_user.email)
+    assert notice["Subject"] == "Signing up to Estuary"
+    assert "already has an account" in notice.get_content()
+    assert path_of(mailbox.link(client_user.email)) == "/reset-password"
+
+
+def test_sign_up_refuses_a_weak_password_and_an_unknown_timezone(app, mailbox):
+    visitor = browser(app)
+    weak = sign_up(
+        visitor, "w@example.com", password="aaaaaaaaaaaa", confirm_password="aaaaaaaaaaaa"
+    )
+    assert "too repetitive" in weak.get_data(as_text=True)
+    common = sign_up(visitor, "w@example.com", password="tinkerbell", confirm_password="tinkerbell")
+    assert "most common" in common.get_data(as_text=True)
+    zone = sign_up(visitor, "w@example.com", timezone="Mars/Olympus")
+    assert "Not a valid choice" in zone.get_data(as_text=True)
+    assert accounts.find_user_by_email("w@example.com") is None
+    assert mailbox.messages() == []
+
+
+def test_the_sign_up_page_pre_selects_the_browser_zone_by_script_only(app):
+    page = browser(app).get("/signup").get_data(as_text=True)
+    assert 'data-browser-timezone="unchosen"' in page
+    assert '<option selected value="UTC">' in page
+    assert "/static/js/timezone.js" in page
+
+
+def _answer_shape(response, email: str) -> tuple[int, str]:
+    body = response.get_data(as_text=True).replace(email, "ADDRESS")
+    # The session's CSRF token differs between any two visitors; nothing else may.
+    body = re.sub(r'"X-CSRFToken": "[^"]+"', "", body)
+    return response.status_code, body
+
+
+def _median_seconds(send, emails: list[str]) -> float:
+    times = []
+    for email in emails:
+        started = time.perf_counter()
+        send(email)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@pytest.mark.parametrize("form", ["signup", "reset"])
+def test_sign_up_and_reset_answer_alike_for_known_and_unknown_addresses(app, form):
+    """Same status, same page (the typed address aside), same time within noise: the slow
+    password hash runs on both paths."""
+    known = [make_user().email for _ in range(7)]
+    unknown = [f"nobody{n}@example.com" for n in range(7)]
+    visitor = browser(app)
+
+    def send(email):
+        if form == "signup":
+            return sign_up(visitor, email)
+        return visitor.post("/reset-password", data={"email": email})
+
+    assert _answer_shape(send(known[0]), known[0]) == _answer_shape(send(unknown[0]), unknown[0])
+    known_time = _median_seconds(send, known[1:])
+    unknown_time = _median_seconds(send, unknown[1:])
+    print(f"{form}: known {known_time * 1000:.1f} ms, unknown {unknown_time * 1000:.1f} ms")
+    assert abs(known_time - unknown_time) < max(known_time, unknown_time) * 0.5
+
+
+# -- password reset -------------------------------------------------------------------------
+
+
+def request_reset(app, mailbox, user) -> str:
+    response = browser(app).post("/reset-password", data={"email": user.email})
+    assert response.status_code == 200
+    return path_of(mailbox.link(user.email))
+
+
+def choose(client, link: str, password: str = NEW_PASSWORD):
+    return client.post(link, data={"password": password, "confirm_password": password})
+
+
+def test_password_reset_end_to_end_and_the_link_works_once(app, mailbox, client_user):
+    signed_in_before = sign_in(app, client_user)
+    link = request_reset(app, mailbox, client_user)
+    assert mailbox.last(client_user.email)["Subject"] == "Reset your password"
+
+    visitor = browser(app)
+    assert "Choose a new password" in visitor.get(link).get_data(as_text=True)
+    weak = choose(visitor, link, "1234567890")
+    assert weak.status_code == 200 and "too repetitive" in weak.get_data(as_text=True)
+    done = choose(visitor, link)
+    assert done.status_code == 302
+    assert signed_in_name(visitor) == client_user.name
+    db.session.refresh(client_user)
+    assert client_user.check_password(NEW_PASSWORD)
+    # The sessions signed in with the old password have ended.
+    assert signed_in_name(signed_in_before) is None
+
+    for reuse in (browser(app).get(link), choose(browser(app), link, "another-fine-passphrase")):
+        assert reuse.status_code == 400
+        assert "already been used" in reuse.get_data(as_text=True)
+    db.session.refresh(client_user)
+    assert client_user.check_password(NEW_PASSWORD)
+
+
+def test_an_expired_reset_link_is_refused(app, mailbox, client_user, monkeypatch):
+    link = request_reset(app, mailbox, client_user)
+    lifetime = app.config["PORTAL_PASSWORD_RESET_MAX_AGE"]
+    later = time.time() + lifetime + 5
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    for response in (browser(app).get(link), choose(browser(app), link)):
+        assert response.status_code == 400
+        assert "expired" in response.get_data(as_text=True)
+    db.session.refresh(client_user)
+    assert client_user.check_password(PASSWORD)
+
+
+def test_a_reset_link_dies_when_the_password_changes(app, mailbox, client_user):
+    link = request_reset(app, mailbox, client_user)
+    accounts.change_password(client_user, "changed-in-between-77")
+    response = choose(browser(app), link)
+    assert response.status_code == 400
+    assert "already been used, or the account changed" in response.get_data(as_text=True)
+    db.session.refresh(client_user)
+    assert client_user.check_password("changed-in-between-77")
+
+
+def test_a_tampered_reset_link_is_refused(app, mailbox, client_user):
+    link = request_reset(app, mailbox, client_user)
+    response = browser(app).get(link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB"))
+    assert response.status_code == 400
+    assert "not valid" in response.get_data(as_text=True)
+
+
+# -- profile and email change -----------------------------------------------------------------
+
+
+def test_profile_changes_name_and_timezone(app, client_user):
+    owner = sign_in(app, client_user)
+    page = owner.get("/settings/profile").get_data(as_text=True)
+    assert "/auth/password" in page
+    response = owner.post(
+        "/settings/profile", data={"name": "Renamed Person", "timezone": "Asia/Tokyo"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(client_user)
+    assert (client_user.name, client_user.timezone) == ("Renamed Person", "Asia/Tokyo")
+
+
+def test_an_email_change_takes_effect_only_through_the_link(app, mailbox, client_user):
+    owner = sign_in(app, client_user)
+    old = client_user.email
+    wrong = owner.post(
+        "/settings/email", data={"email": "moved@example.com", "current_password": "nope"}
+    )
+    assert "not your current password" in wrong.get_data(as_text=True)
+    asked = owner.post(
+        "/settings/email", data={"email": "Moved@Example.com", "current_password": PASSWORD}
+    )
+    assert asked.status_code == 302
+    db.session.refresh(client_user)
+    assert client_user.email == old
+    link = path_of(mailbox.link("moved@example.com"))
+
+    assert "moved@example.com" in browser(app).get(link).get_data(as_text=True)
+    assert browser(app).post(link).status_code == 302
+    db.session.refresh(client_user)
+    assert client_user.email == "moved@example.com" and client_user.email_verified
+    assert browser(app).post(link).status_code == 400
+
+
+def test_an_email_change_to_a_taken_address_sends_no_link_and_says_the_same(
+    app, mailbox, client_user
+):
+    taken = make_user().email
+    owner = sign_in(app, client_user)
+    asked = owner.post("/settings/email", data={"email": taken, "current_password": PASSWORD})
+    assert asked.status_code == 302
+    assert mailbox.messages() == []
+    db.session.refresh(client_user)
+    assert client_user.email != taken
+
+
+def test_an_unconfirmed_client_can_ask_for_the_link_again(app, mailbox):
+    user = accounts.sign_up("late@example.com", "Late", NEW_PASSWORD, "UTC")
+    client = browser(app)
+    client.post("/auth/login", data={"email": user.email, "password": NEW_PASSWORD})
+    assert "not confirmed yet" in client.get("/settings/profile").get_data(as_text=True)
+    assert client.post("/settings/verify-email").status_code == 302
+    assert len(mailbox.messages("late@example.com")) == 2
+    assert client.post(path_of(mailbox.link("late@example.com"))).status_code == 302
+    db.session.refresh(user)
+    assert user.email_verified
+
+
+# -- staff: invitations and deactivation --------------------------------------------------------
+
+
+def test_staff_invite_a_practitioner_who_chooses_a_password(app, mailbox, staff_user):
+    staff = sign_in(app, staff_user)
+    response = staff.post(
+        "/staff/users/invite",
+        data={
+            "name": "Ines Invited",
+            "email": "ines@example.com",
+            "role": "practitioner",
+            "timezone": "Europe/Lisbon",
+        },
+    )
+    assert response.status_code == 302
+    invitee = accounts.find_user_by_email("ines@example.com")
+    assert invitee.role == Role.PRACTITIONER and invitee.invitation_pending
+    assert "Invited" in staff.get("/staff/users/").get_data(as_text=True)
+    first_link = path_of(mailbox.link("ines@example.com"))
+
+    # Sent again: the first link no longer works.
+    assert staff.post(f"/staff/users/{invitee.id}/resend-invitation").status_code == 302
+    second_link = path_of(mailbox.link("ines@example.com"))
+    assert choose(browser(app), first_link).status_code == 400
+
+    invited = browser(app)
+    assert "Welcome to Estuary, Ines Invited" in invited.get(second_link).get_data(as_text=True)
+    assert choose(invited, second_link).status_code == 302
+    assert signed_in_name(invited) == "Ines Invited"
+    db.session.refresh(invitee)
+    assert not invitee.invitation_pending and invitee.email_verified
+    assert choose(browser(app), second_link).status_code == 400
+
+
+def test_deactivation_ends_sessions_tokens_and_feed_at_once(app, staff_user, client_user):
+    session = sign_in(app, client_user)
+    _token, raw = api_tokens.issue_token(client_user, "script")
+    feed = rotate_feed(client_user)
+    bearer = {"Authorization": f"Bearer {raw}"}
+    assert session.get("/bookings/").status_code == 200
+    assert browser(app).get("/api/v1/services/", headers=bearer).status_code == 200
+    assert browser(app).get(f"/feeds/{feed}.ics").status_code == 200
+
+    staff = sign_in(app, staff_user)
+    assert staff.post(f"/staff/users/{client_user.id}/deactivate").status_code == 302
+
+    assert session.get("/bookings/").status_code == 302
+    assert signed_in_name(session) is None
+    assert browser(app).get("/api/v1/services/", headers=bearer).status_code == 401
+    assert browser(app).get(f"/feeds/{feed}.ics").status_code == 404
+    refused = browser(app).post(
+        "/auth/login", data={"email": client_user.email, "password": PASSWORD}
+    )
+    assert "deactivated" in refused.get_data(as_text=True)
+
+    assert staff.post(f"/staff/users/{client_user.id}/reactivate").status_code == 302
+    assert sign_in(app, client_user).get("/bookings/").status_code == 200
+
+
+def test_staff_cannot_deactivate_themselves(app, staff_user):
+    staff = sign_in(app, staff_user)
+    response = staff.post(f"/staff/users/{staff_user.id}/deactivate", follow_redirects=True)
+    assert "cannot deactivate your own account" in response.get_data(as_text=True)
+    db.session.refresh(staff_user)
+    assert staff_user.is_active
+
+
+# -- operator commands ---------------------------------------------------------------------------
+
+
+def test_operator_commands_list_invite_deactivate_and_reactivate(app, runner, mailbox):
+    invited = runner.invoke(args=["invite-user", "Op@Example.com", "--role", "staff"])
+    assert invited.exit_code == 0, invited.output
+    link = mailbox.link("op@example.com")
+    # No request to take a host from: the link is built on PORTAL_BASE_URL.
+    assert link.startswith(app.config["PORTAL_BASE_URL"] + "/invitation/")
+    listed = runner.invoke(args=["list-users"])
+    assert re.search(r"staff\s+invited\s+op@example.com", listed.output), listed.output
+
+    assert runner.invoke(args=["deactivate-user", "op@example.com"]).exit_code == 0
+    assert "deactivated  op@example.com" in runner.invoke(args=["list-users"]).output
+    assert runner.invoke(args=["reactivate-user", "OP@example.com"]).exit_code == 0
+    assert accounts.find_user_by_email("op@example.com").is_active
+    missing = runner.invoke(args=["deactivate-user", "nobody@example.com"])
+    assert missing.exit_code != 0 and "no account" in missing.output
+    weak = runner.invoke(args=["create-user", "w@example.com", "--password", "aaaaaaaaaaaa"])
+    assert weak.exit_code != 0 and "too repetitive" in weak.output
