@@ -228,3 +228,8 @@ class TestMetricsToken:
         wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         assert samples(client, "portal_http_requests_total", token="scrape-secret")
+
+
+def test_the_outbox_backlog_is_on_metrics(client):
+    """The notification outbox's table exists: every scrape reads its backlog."""
+    assert samples(client, "portal_outbox_backlog") == {(): 0.0}

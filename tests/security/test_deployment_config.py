@@ -7,6 +7,7 @@ import pytest
 
 from portal import create_app
 from portal.config import build_config
+from portal.extensions import limiter
 from portal.ops.checks import UnsafeConfiguration
 from tests.fixtures.app import make_app
 from tests.fixtures.factories import make_user
@@ -98,6 +99,14 @@ class TestRedisAway:
     def app_config(self):
         # Nothing listens on port 1: every call to the limits' store fails at once.
         return {**LIMITED, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+
+    @pytest.fixture(autouse=True)
+    def _revive_the_store(self):
+        yield
+        # Flask-Limiter keeps "storage dead" on the extension object, which every app of
+        # this test process shares: left set, the next test's first request would count
+        # in the fallback store and its limit would come one request late.
+        limiter._storage_dead = False
 
     def test_sign_in_still_answers_and_is_still_limited(self, client):
         user = make_user()
