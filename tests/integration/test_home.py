@@ -36,3 +36,10 @@ def test_the_top_bar_shows_each_role_its_links_and_nothing_else(client, auth, pr
     for link in ("Calendar", "Courses", "Services", "Orders", "Attendance", "Reports", "Feeds"):
         assert f">{link}</a>" in nav
     assert "<<<<<<<" not in nav and ">>>>>>>" not in nav and "=======" not in nav
+
+
+def test_favicon_is_served_where_browsers_ask_for_it(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert b"<svg" in response.data

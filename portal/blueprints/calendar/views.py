@@ -62,6 +62,14 @@ def week():
     return render_page("calendar/index.html", "calendar/_calendar.html", **context)
 
 
+@bp.route("/day")
+@roles_required(*VIEWERS)
+def day():
+    owner = _calendar_owner()
+    context = _calendar_context(owner, "day", _day_arg(owner.zone))
+    return render_page("calendar/index.html", "calendar/_calendar.html", **context)
+
+
 @bp.route("/month")
 @roles_required(*VIEWERS)
 def month():

@@ -1,4 +1,4 @@
-from flask import render_template
+from flask import current_app, render_template, send_from_directory
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -40,3 +40,11 @@ def index():
     if current_user.is_practitioner:
         query = query.where(ServiceSession.practitioner_id == current_user.id)
     return render_template("home/dashboard.html", sessions=db.session.scalars(query).all())
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own, whatever the page links to."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )
