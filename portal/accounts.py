@@ -16,6 +16,9 @@ from .models import Role, User
 
 @unit_of_work
 def create_user(email: str, name: str, role: Role, password: str, timezone: str = "UTC") -> User:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Give the person's name.", field="name")
     if timezone not in available_timezones():
         raise InvalidInput(f"Unknown timezone {timezone!r}.", field="timezone")
     email = email.strip().lower()
