@@ -9,6 +9,7 @@ from ...models import Booking, BookingStatus, ServiceSession, SessionStatus
 from . import bp
 
 UPCOMING_LIMIT = 10
+UPCOMING_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 
 
 @bp.route("/")
@@ -24,6 +25,8 @@ def index():
                 Booking.user_id == current_user.id,
                 Booking.status != BookingStatus.CANCELED,
                 ServiceSession.start_time >= now,
+                # A session run early is over even though its planned start is still ahead.
+                ServiceSession.status.in_(UPCOMING_STATUSES),
             )
             .options(selectinload(Booking.service_session), selectinload(Booking.service))
             .order_by(ServiceSession.start_time)
