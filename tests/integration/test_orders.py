@@ -8,7 +8,7 @@ from portal import booking
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import BookingStatus, OrderStatus, Role, ServiceType
-from tests.fixtures.client_portal import day_at, text_of
+from tests.fixtures.client_portal import day_at, make_bundle, text_of
 from tests.fixtures.factories import make_service, make_user, make_workshop
 
 
@@ -190,3 +190,21 @@ def test_the_order_page_follows_its_provider(
 
     assert "Pay by card on the next page." in html
     assert f'href="https://pay.example.com/checkout/{order.id}"' in html
+
+
+def test_marking_a_bundle_paid_says_its_credits_await_scheduling(
+    signed_in, practitioner, client_user
+):
+    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=10))
+    client = signed_in(practitioner)
+
+    response = client.post(
+        f"/orders/{order.id}/mark-paid", data={"reference": "bank 7"}, follow_redirects=True
+    )
+
+    page = text_of(response)
+    assert f"its 10 credits are ready for {client_user.name} to schedule" in page
+    assert "is marked paid; its bookings are confirmed" not in page
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PAID
+    assert {b.status for b in order.bookings} == {BookingStatus.DRAFT}
