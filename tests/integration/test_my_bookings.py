@@ -16,7 +16,7 @@ from portal.models import (
     WaitlistStatus,
 )
 from tests.fixtures.client_portal import day_at, full_workshop, paid_bundle, text_of
-from tests.fixtures.factories import make_service, make_user, make_workshop
+from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
 
 
 def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client_user):
@@ -245,3 +245,27 @@ def test_canceling_twice_says_it_is_already_canceled(signed_in, practitioner, cl
 
     assert response.status_code == 409
     assert "This booking is already canceled." in text_of(response)
+
+
+def test_a_course_is_one_group_and_canceling_a_session_says_only_that_session(
+    signed_in, practitioner, client_user
+):
+    course = make_course(practitioner, sessions=3, name="Spring Yin course")
+    booking.confirm_payment(booking.enroll_in_course(client_user, course))
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+    upcoming = page.split("Upcoming", 1)[1].split("Unscheduled credits", 1)[0]
+    assert upcoming.count("Spring Yin course with") == 1
+    assert upcoming.count("cannot be moved") == 1
+    assert all(f"Spring Yin course · session {n}" in upcoming for n in (1, 2, 3))
+
+    second = db.session.scalars(
+        select(Booking).where(Booking.user_id == client_user.id).order_by(Booking.id)
+    ).all()[1]
+    response = client.post(f"/bookings/{second.id}/cancel", follow_redirects=True)
+
+    page = text_of(response)
+    assert "Your seat in Spring Yin course · session 2 on" in page
+    assert "your other Spring Yin course sessions stay booked" in page
+    assert "Spring Yin course is canceled" not in page
