@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from ... import booking
 from ...database import utcnow
-from ...models import Role, SessionType, WaitlistStatus
-from ...web import render_page, roles_required
+from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
+from ...web import confirm_page, is_confirmed, render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
@@ -92,6 +92,18 @@ def reschedule(booking_id: int):
 @roles_required(Role.CLIENT)
 def cancel(booking_id: int):
     b = _own_booking_or_404(booking_id)
+    if not is_confirmed():
+        session = b.service_session
+        when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+        credit = session.session_type in CREDIT_SESSION_TYPES
+        return confirm_page(
+            question=f"Cancel {session.display_title} on {when}?",
+            consequence="Your credit comes back to schedule again, unless the cut-off has passed."
+            if credit
+            else "Your seat goes back on sale; this cannot be undone.",
+            button="Yes, cancel it",
+            back=url_for("bookings.index"),
+        )
     try:
         credit = booking.cancel_booking(b, current_user, reason="canceled by client")
     except booking.DomainError as exc:
