@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal import booking
 from portal.models import ServiceType
 from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import make_service, make_user, make_workshop
@@ -66,3 +67,25 @@ def test_roster_cancel_button_counts_the_clients_just_added(page, live_server, p
     expect(roster.get_by_role("heading", level=2).first).to_contain_text("2/12 seats taken")
     expect(page.get_by_role("button", name="Cancel session and its 2 booking(s)")).to_be_visible()
     assert violations == []
+
+
+def test_removing_a_client_asks_in_a_dialog_and_dismissing_keeps_them(
+    page, live_server, practitioner
+):
+    session = make_workshop(practitioner, seats=12)
+    ana = make_user(name="Ana Kept")
+    booking.book_workshop_seat(ana, session)
+    sign_in(page, live_server, practitioner)
+    page.goto(f"{live_server.url}/calendar/sessions/{session.id}")
+    roster = page.locator("#roster")
+    asked = []
+
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    roster.get_by_role("button", name="Remove Ana Kept").click()
+    expect(roster).to_contain_text("1/12 seats taken")
+    assert asked == ["Remove Ana Kept?"]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    roster.get_by_role("button", name="Remove Ana Kept").click()
+    expect(roster.get_by_text("Ana Kept is removed; their seat is free.")).to_be_visible()
+    expect(roster).to_contain_text("0/12 seats taken")

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ... import booking
@@ -33,10 +33,11 @@ def view_order(order_id: int):
     )
 
 
-def _render_pending(errors=None, forms=None, status=200):
+def _render_pending(errors=None, forms=None, status=200, listing=OrderStatus.PENDING):
     return render_template(
         "orders/pending.html",
-        orders=queries.pending_orders_for(current_user),
+        orders=queries.pending_orders_for(current_user, listing),
+        listing=listing,
         errors=errors or {},
         forms=forms or {},
         blank_form=MarkPaidForm(formdata=None),
@@ -48,7 +49,8 @@ def _render_pending(errors=None, forms=None, status=200):
 @bp.route("/")
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def pending_orders():
-    return _render_pending()
+    expired = request.args.get("status") == OrderStatus.EXPIRED.value
+    return _render_pending(listing=OrderStatus.EXPIRED if expired else OrderStatus.PENDING)
 
 
 def _paid_message(order) -> str:
