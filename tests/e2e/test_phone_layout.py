@@ -42,6 +42,27 @@ def overflow(page) -> int:
     )
 
 
+TARGETS = ", ".join(
+    f"main {selector}"
+    for selector in (
+        "button",
+        ".button",
+        "select",
+        "input:not([type=hidden]):not([type=checkbox]):not([type=radio])",
+    )
+)
+
+
+def small_targets(page) -> list[str]:
+    """Buttons and fields a finger cannot hit: shorter than 44 px (WCAG 2.5.5)."""
+    return page.evaluate(
+        """selector => [...document.querySelectorAll(selector)]
+             .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+             .map(e => (e.textContent.trim() || e.name || e.type).slice(0, 40))""",
+        TARGETS,
+    )
+
+
 def assert_fit(page, live_server, paths) -> None:
     """Visit each path; at phone size also narrow to 360 px. Report every misfit at once."""
     height = page.viewport_size["height"]
@@ -55,6 +76,8 @@ def assert_fit(page, live_server, paths) -> None:
             page.set_viewport_size({"width": width, "height": height})
             if (extra := overflow(page)) > 0:
                 misfits.append(f"{path} is {extra} px too wide at {width} px")
+        if page.viewport_name == "phone":
+            misfits += [f"{path}: {t} is under 44 px tall" for t in small_targets(page)]
     assert not misfits, "\n".join(misfits)
 
 

@@ -33,23 +33,19 @@ WHERE status = '{from_}' AND hold_expires_at IS NOT NULL
 """
 
 
-def _status(values):
-    return sa.Enum(*values, name="order_status", native_enum=False, create_constraint=True)
-
-
-def _retype(old, new):
-    with op.batch_alter_table("orders", recreate="always") as batch_op:
+def _retype(values):
+    """Swap the CHECK of the non-native enum (SQLite rebuilds the table to do it)."""
+    allowed = ", ".join(f"'{value}'" for value in values)
+    with op.batch_alter_table("orders") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_orders_order_status"), type_="check")
-        batch_op.alter_column(
-            "status", existing_type=_status(old), type_=_status(new), existing_nullable=False
-        )
+        batch_op.create_check_constraint("order_status", sa.text(f"status IN ({allowed})"))
 
 
 def upgrade():
-    _retype(BEFORE, AFTER)
+    _retype(AFTER)
     op.execute(LAPSED.format(to="expired", from_="pending"))
 
 
 def downgrade():
     op.execute("UPDATE orders SET status = 'pending' WHERE status = 'expired'")
-    _retype(AFTER, BEFORE)
+    _retype(BEFORE)
