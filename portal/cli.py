@@ -22,13 +22,14 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--role", type=click.Choice([r.value for r in Role]), default="client")
-    @click.option("--name", default=None, help="Display name (defaults to the email's name).")
+    # Others see this name on rosters and reports; an email's local part is no name.
+    @click.option("--name", prompt="Full name", help="The name other people see.")
     @click.option("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Lisbon.")
     @click.password_option(help="Prompted for when not given.")
     def create_user_command(email, role, name, timezone, password):
         """Create an account."""
         try:
-            user = create_user(email, name or email.split("@")[0], Role(role), password, timezone)
+            user = create_user(email, name, Role(role), password, timezone)
         except InvalidInput as exc:
             raise click.BadParameter(exc.message, param_hint=exc.field) from exc
         click.echo(f"created {user.role.value} {user.email} (id {user.id})")

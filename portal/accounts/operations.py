@@ -53,6 +53,9 @@ def _require_timezone(timezone: str) -> None:
 @unit_of_work
 def create_user(email: str, name: str, role: Role, password: str, timezone: str = "UTC") -> User:
     """An operator's account (CLI, demo seed): the operator vouches for the address."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Give the person's name.", field="name")
     _require_timezone(timezone)
     email = normalize_email(email)
     if find_user_by_email(email):

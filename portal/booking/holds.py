@@ -30,7 +30,7 @@ from . import notices
 from .offers import seats_freed
 from .seats import check_not_full, check_open, close_empty_private_sessions
 from .transactions import if_rolled_back, unit_of_work
-from .transitions import move_bookings
+from .transitions import move_bookings, move_orders
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,9 @@ def release_expired_holds(
 ) -> int:
     """Free the seats of pending orders whose hold has lapsed; returns bookings released.
 
-    The order stays pending (an offline payment may still arrive: payments.confirm_payment
-    takes the seats again if they are still free); its bookings are canceled with
-    CancelReason.HOLD_EXPIRED.
+    Its bookings are canceled with CancelReason.HOLD_EXPIRED and an order left with no
+    live booking becomes expired: off the awaiting-payment list, yet an offline payment
+    may still arrive (payments.confirm_payment takes the seats again if still free).
     """
     now = now or utcnow()
     order_ids = _lock_lapsed_orders(now, session_id, practitioner_id)
@@ -79,8 +79,6 @@ def release_expired_holds(
         .where(Booking.order_id.in_(order_ids), Booking.status == BookingStatus.PENDING_PAYMENT)
         .order_by(Booking.id)
     ).all()
-    if not lapsed:
-        return 0
     # Read before the move expires them.
     seen = [(b.id, b.order_id, b.service_session_id, b.user_id) for b in lapsed]
     released = set(
@@ -114,9 +112,24 @@ def release_expired_holds(
                 user_id,
             )
     notices.holds_lapsed(told)
-    close_empty_private_sessions(freed)
-    seats_freed(freed, now=now)
+    if freed:
+        close_empty_private_sessions(freed)
+        seats_freed(freed, now=now)
+    _expire_emptied(order_ids)
     return len(released)
+
+
+def _expire_emptied(order_ids: list[int]) -> None:
+    """The locked lapsed orders with no live booking left end as expired."""
+    emptied = db.session.scalars(
+        select(Order.id).where(
+            Order.id.in_(order_ids),
+            Order.bookings.any(),
+            ~Order.bookings.any(Booking.status != BookingStatus.CANCELED),
+        )
+    ).all()
+    for order_id in move_orders(emptied, OrderStatus.EXPIRED):
+        log.info("order expired: order %s, its hold lapsed unpaid", order_id)
 
 
 def release_for_session(session: ServiceSession, now: datetime | None = None) -> None:

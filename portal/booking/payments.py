@@ -50,7 +50,8 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     """Pending -> paid; the order's bookings awaiting payment become confirmed."""
     now = now or utcnow()
     order = lock_order(order.id)
-    if order.status != OrderStatus.PENDING:
+    # An expired order's hold lapsed: a late payment still counts, if its seats are free.
+    if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise InvalidTransition(f"Order {order.id} is {order.status.label}, not awaiting payment.")
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
     lapsed = [b for b in order.bookings if b.hold_lapsed]

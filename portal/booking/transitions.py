@@ -44,7 +44,8 @@ SESSION_TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
 }
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELED}),
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELED, OrderStatus.EXPIRED}),
+    OrderStatus.EXPIRED: frozenset({OrderStatus.PAID}),
     OrderStatus.PAID: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
@@ -133,6 +134,12 @@ def move_session(session: ServiceSession, target: SessionStatus, **values: Any) 
         raise InvalidTransition(
             f"Session {session.id} cannot move from {current.label} to {target.label}."
         )
+
+
+def move_orders(order_ids: Iterable[int], target: OrderStatus, **values: Any) -> list[int]:
+    """Move each order that may move to `target`; returns the ids moved (no error for the rest:
+    whoever held their lock first decided them otherwise)."""
+    return _apply(Order, ORDER_TRANSITIONS, list(order_ids), target, values)
 
 
 def move_order(

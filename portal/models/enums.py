@@ -73,6 +73,9 @@ class OrderStatus(StrEnum):
     PAID = "paid"
     CANCELED = "canceled"
     REFUNDED = "refunded"
+    # The hold lapsed unpaid and its seats were released; a late payment may still take
+    # them again if they are free (booking.payments).
+    EXPIRED = "expired"
 
 
 class CancelReason(StrEnum):

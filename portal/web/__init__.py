@@ -11,6 +11,7 @@ from flask import Flask
 
 from ..models import Role
 from .auth import load_user, roles_required, sign_in
+from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
@@ -18,6 +19,8 @@ from .localtime import local_time, timezone_names, viewer_zone, visitor_zone_nam
 from .security import IdConverter, register_security
 
 __all__ = [
+    "confirm_page",
+    "is_confirmed",
     "flash_domain_error",
     "is_htmx",
     "load_user",

@@ -53,6 +53,7 @@ def test_client_buys_a_bundle_schedules_two_classes_and_cancels_one(
     upcoming = page.locator("#upcoming tbody tr")
     expect(upcoming).to_have_count(2)
 
+    page.once("dialog", lambda dialog: dialog.accept())  # "Cancel Yoga class?"
     upcoming.first.get_by_role("button", name="Cancel").click()
 
     expect(page.locator(".flash.success")).to_contain_text("Your credit is returned")
@@ -76,6 +77,7 @@ def test_a_waiting_client_gets_the_seat_when_one_is_canceled(
         holder_page = holder_context.new_page()
         sign_in(holder_page, live_server, holder)
         holder_page.goto(f"{live_server.url}/bookings/")
+        holder_page.once("dialog", lambda dialog: dialog.accept())
         holder_page.locator("#upcoming").get_by_role("button", name="Cancel").click()
         expect(holder_page.locator(".flash.success")).to_contain_text("is canceled")
     finally:

@@ -88,7 +88,16 @@ def test_demo_password_from_the_option_or_the_environment(runner):
 
 
 def test_seed_demo_refuses_a_database_with_real_accounts_unless_forced(runner):
-    runner.invoke(args=["create-user", "real@example.com", "--password", "pw-123456"])
+    runner.invoke(
+        args=[
+            "create-user",
+            "real@example.com",
+            "--name",
+            "Real Person",
+            "--password",
+            "pw-123456-ok",
+        ]
+    )
     before = counts()
     refused = runner.invoke(args=["seed-demo"])
     assert refused.exit_code != 0
@@ -101,7 +110,16 @@ def test_seed_demo_refuses_a_database_with_real_accounts_unless_forced(runner):
 
 def test_create_user_with_role_and_password_option(runner):
     result = runner.invoke(
-        args=["create-user", "New@Example.com", "--role", "staff", "--password", "s3cret-enough"]
+        args=[
+            "create-user",
+            "New@Example.com",
+            "--role",
+            "staff",
+            "--name",
+            "Nia Staff",
+            "--password",
+            "s3cret-enough",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "new@example.com"))
@@ -110,12 +128,29 @@ def test_create_user_with_role_and_password_option(runner):
     assert user.password_hash != "s3cret-enough"
 
 
+def test_create_user_asks_for_a_name_and_refuses_a_blank_one(runner):
+    prompted = runner.invoke(
+        args=["create-user", "c@example.com", "--password", "pw-123456-ok"], input="Cleo Client\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    assert "Full name" in prompted.output
+    assert db.session.scalar(select(User.name).where(User.email == "c@example.com")) == (
+        "Cleo Client"
+    )
+    blank = runner.invoke(
+        args=["create-user", "d@example.com", "--name", "  ", "--password", "pw-123456-ok"]
+    )
+    assert blank.exit_code != 0 and "Give the person's name" in blank.output
+    assert db.session.scalar(select(User.id).where(User.email == "d@example.com")) is None
+
+
 def test_create_user_refuses_a_duplicate_and_a_bad_timezone(runner):
-    runner.invoke(args=["create-user", "a@example.com", "--password", "pw-123456-ok"])
-    duplicate = runner.invoke(args=["create-user", "A@example.com", "--password", "pw-123456-ok"])
+    named = ["--name", "Ada Example", "--password", "pw-123456-ok"]
+    runner.invoke(args=["create-user", "a@example.com", *named])
+    duplicate = runner.invoke(args=["create-user", "A@example.com", *named])
     assert duplicate.exit_code != 0 and "already has an account" in duplicate.output
     bad_zone = runner.invoke(
-        args=["create-user", "b@example.com", "--password", "x", "--timezone", "Mars/Olympus"]
+        args=["create-user", "b@example.com", *named, "--timezone", "Mars/Olympus"]
     )
     assert bad_zone.exit_code != 0 and "Unknown timezone" in bad_zone.output
     assert db.session.scalar(select(func.count(User.id))) == 1

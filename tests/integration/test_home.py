@@ -36,3 +36,28 @@ def test_the_top_bar_shows_each_role_its_links_and_nothing_else(client, auth, pr
     for link in ("Calendar", "Courses", "Services", "Orders", "Attendance", "Reports", "Feeds"):
         assert f">{link}</a>" in nav
     assert "<<<<<<<" not in nav and ">>>>>>>" not in nav and "=======" not in nav
+
+
+def test_favicon_is_served_where_browsers_ask_for_it(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/svg+xml"
+        assert b"<svg" in response.data
+
+
+def test_client_home_leaves_out_a_session_already_completed(client, auth, practitioner):
+    service = make_service(practitioner, ServiceType.WORKSHOP, max_participants=3, price_cents=0)
+    early = booking.create_session(service, start_time=utcnow() + timedelta(minutes=5))
+    later = booking.create_session(service, start_time=utcnow() + timedelta(days=2))
+    member = make_user()
+    booking.book_workshop_seat(member, early)
+    booking.book_workshop_seat(member, later)
+    # The practitioner opened the room early, ran the session and closed it.
+    booking.start_session(early)
+    booking.complete_session(early)
+
+    auth.login(member)
+    page = client.get("/").data.decode()
+    assert page.count(service.name) == 1
+    assert f"/sessions/{later.id}/join" not in page and f"/sessions/{early.id}/join" not in page
+    assert "You have no upcoming sessions." not in page

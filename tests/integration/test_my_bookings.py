@@ -16,7 +16,10 @@ from portal.models import (
     WaitlistStatus,
 )
 from tests.fixtures.client_portal import day_at, full_workshop, paid_bundle, text_of
-from tests.fixtures.factories import make_service, make_user, make_workshop
+from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
+
+# The confirm step answered: the browser's dialog (htmx) or the confirm page sends this.
+CONFIRMED = {"confirmed": "y"}
 
 
 def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client_user):
@@ -38,7 +41,8 @@ def test_sections_show_upcoming_past_and_credits(signed_in, practitioner, client
     order = db.session.scalars(select(Booking).where(Booking.status == "draft")).first().order
     expires = booking.credit_expires_at(order).astimezone(client_user.zone)
     assert f"Use by {expires:%d %b %Y}" in credits
-    assert credits.count("Schedule") == 3
+    # One pass with its count and one way to schedule the next class (was one button per credit).
+    assert credits.count("Schedule") == 1 and "3 × Yoga class (60 min)" in credits
 
 
 def test_reschedule_inside_the_window(signed_in, practitioner, client_user):
@@ -77,7 +81,7 @@ def test_past_the_cut_off_the_buttons_say_why_and_the_post_is_refused(
         as_text=True
     )
 
-    response = client.post(f"/bookings/{seat.id}/cancel")
+    response = client.post(f"/bookings/{seat.id}/cancel", data=CONFIRMED)
     assert response.status_code == 409
     assert "can be canceled online up to 48 hours" in text_of(response)
     response = client.post(
@@ -130,7 +134,7 @@ def test_someone_elses_booking_is_not_found(signed_in, practitioner, client_user
     session = make_workshop(practitioner, seats=3)
     seat = booking.book_workshop_seat(make_user(), session).bookings[0]
     client = signed_in(client_user)
-    assert client.post(f"/bookings/{seat.id}/cancel").status_code == 404
+    assert client.post(f"/bookings/{seat.id}/cancel", data=CONFIRMED).status_code == 404
     assert client.get(f"/bookings/{seat.id}/reschedule").status_code == 404
 
 
@@ -238,9 +242,33 @@ def test_canceling_twice_says_it_is_already_canceled(signed_in, practitioner, cl
     session = make_workshop(practitioner, seats=3)
     seat = booking.book_workshop_seat(client_user, session).bookings[0]
     client = signed_in(client_user)
-    assert client.post(f"/bookings/{seat.id}/cancel").status_code == 302
+    assert client.post(f"/bookings/{seat.id}/cancel", data=CONFIRMED).status_code == 302
 
-    response = client.post(f"/bookings/{seat.id}/cancel")
+    response = client.post(f"/bookings/{seat.id}/cancel", data=CONFIRMED)
 
     assert response.status_code == 409
     assert "This booking is already canceled." in text_of(response)
+
+
+def test_a_course_is_one_group_and_canceling_a_session_says_only_that_session(
+    signed_in, practitioner, client_user
+):
+    course = make_course(practitioner, sessions=3, name="Spring Yin course")
+    booking.confirm_payment(booking.enroll_in_course(client_user, course))
+    client = signed_in(client_user)
+
+    page = text_of(client.get("/bookings/"))
+    upcoming = page.split("Upcoming", 1)[1].split("Unscheduled credits", 1)[0]
+    assert upcoming.count("Spring Yin course with") == 1
+    assert upcoming.count("cannot be moved") == 1
+    assert all(f"Spring Yin course · session {n}" in upcoming for n in (1, 2, 3))
+
+    second = db.session.scalars(
+        select(Booking).where(Booking.user_id == client_user.id).order_by(Booking.id)
+    ).all()[1]
+    response = client.post(f"/bookings/{second.id}/cancel", data=CONFIRMED, follow_redirects=True)
+
+    page = text_of(response)
+    assert "Your seat in Spring Yin course · session 2 on" in page
+    assert "your other Spring Yin course sessions stay booked" in page
+    assert "Spring Yin course is canceled" not in page

@@ -8,7 +8,7 @@ from portal import booking
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import BookingStatus, OrderStatus, Role, ServiceType
-from tests.fixtures.client_portal import day_at, text_of
+from tests.fixtures.client_portal import day_at, make_bundle, text_of
 from tests.fixtures.factories import make_service, make_user, make_workshop
 
 
@@ -93,7 +93,8 @@ def test_late_payment_takes_a_seat_that_is_still_free(signed_in, practitioner, c
     db.session.refresh(session)
     assert session.current_participants == 0
     client = signed_in(practitioner)
-    assert "hold lapsed" in text_of(client.get("/orders/"))
+    # The expired order left the awaiting-payment list; the filter still shows it.
+    assert "hold lapsed" in text_of(client.get("/orders/?status=expired"))
 
     response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "late"})
 
@@ -120,7 +121,8 @@ def test_late_payment_for_a_seat_gone_shows_why_and_changes_nothing(
     assert "lapsed before payment" in page and "is full" in page
     db.session.refresh(order)
     db.session.refresh(session)
-    assert order.status == OrderStatus.PENDING
+    # Its hold lapsed and its seat is gone: the order is expired (was: left pending).
+    assert order.status == OrderStatus.EXPIRED
     assert [b.status for b in order.bookings] == [BookingStatus.CANCELED]
     assert session.current_participants == 1
 
@@ -139,7 +141,8 @@ def test_a_late_individual_slot_taken_by_another_is_refused(signed_in, practitio
     assert response.status_code == 409
     assert "That time is no longer available." in text_of(response)
     db.session.refresh(order)
-    assert order.status == OrderStatus.PENDING
+    # Its hold lapsed and released its slot: expired (was: left pending).
+    assert order.status == OrderStatus.EXPIRED
 
 
 def test_marking_an_already_paid_order_is_refused(signed_in, practitioner, client_user):
@@ -190,3 +193,54 @@ def test_the_order_page_follows_its_provider(
 
     assert "Pay by card on the next page." in html
     assert f'href="https://pay.example.com/checkout/{order.id}"' in html
+
+
+def test_marking_a_bundle_paid_says_its_credits_await_scheduling(
+    signed_in, practitioner, client_user
+):
+    order = booking.buy_credits(client_user, make_bundle(practitioner, classes=10))
+    client = signed_in(practitioner)
+
+    response = client.post(
+        f"/orders/{order.id}/mark-paid", data={"reference": "bank 7"}, follow_redirects=True
+    )
+
+    page = text_of(response)
+    assert f"its 10 credits are ready for {client_user.name} to schedule" in page
+    assert "is marked paid; its bookings are confirmed" not in page
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PAID
+    assert {b.status for b in order.bookings} == {BookingStatus.DRAFT}
+
+
+def test_a_lapsed_order_expires_and_leaves_the_awaiting_payment_list(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=2)
+    order = booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
+    client = signed_in(practitioner)
+    assert f"order-{order.id}" in client.get("/orders/").text
+
+    assert booking.release_expired_holds() == 1
+
+    db.session.refresh(order)
+    assert order.status == OrderStatus.EXPIRED
+    assert f"order-{order.id}" not in client.get("/orders/").text
+    expired = client.get("/orders/?status=expired").text
+    assert f"order-{order.id}" in expired and "Orders whose hold expired" in expired
+    # Releasing again finds nothing: an expired order is no longer pending.
+    assert booking.release_expired_holds() == 0
+    db.session.refresh(order)
+    assert order.status == OrderStatus.EXPIRED
+
+
+def test_a_lapsed_credit_order_keeps_its_credits_and_stays_pending(
+    signed_in, practitioner, client_user
+):
+    order = booking.buy_credits(
+        client_user, make_bundle(practitioner, classes=2), now=utcnow() - timedelta(hours=1)
+    )
+    booking.release_expired_holds()
+    db.session.refresh(order)
+    # Credits hold no seat, so nothing lapses: the order waits for its payment.
+    assert order.status == OrderStatus.PENDING

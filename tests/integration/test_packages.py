@@ -207,7 +207,9 @@ def test_canceling_a_credit_inside_the_window_returns_it(signed_in, practitioner
     booking.schedule_credit(credit, day_at(5, 9))
     client = signed_in(client_user)
 
-    response = client.post(f"/bookings/{credit.id}/cancel", follow_redirects=True)
+    response = client.post(
+        f"/bookings/{credit.id}/cancel", data={"confirmed": "y"}, follow_redirects=True
+    )
 
     page = text_of(response)
     assert "Your credit is returned" in page

@@ -171,7 +171,9 @@ def test_cancel_says_how_many_bookings_were_canceled(signed_in, practitioner):
     for _ in range(3):
         booking.book_workshop_seat(make_user(), session)
     web = signed_in(practitioner)
-    response = web.post(f"/calendar/sessions/{session.id}/cancel", data={"reason": "ill"})
+    response = web.post(
+        f"/calendar/sessions/{session.id}/cancel", data={"reason": "ill", "confirmed": "y"}
+    )
     assert (
         "Drumming is canceled; 3 bookings were canceled."
         in web.get(response.headers["Location"]).text
@@ -209,6 +211,7 @@ def test_roster_lists_attendees_and_the_practitioner_adds_and_removes_one(
     seat = next(b for b in session.bookings if b.user_id == client_user.id)
     removed = web.post(
         f"/calendar/sessions/{session.id}/attendees/{seat.id}/remove",
+        data={"confirmed": "y"},
         headers={"HX-Request": "true"},
     ).text
     assert "1/2 seats taken" in removed and "their seat is free" in removed
@@ -233,6 +236,7 @@ def test_removing_a_client_past_the_cutoff_is_no_late_cancel_and_returns_their_c
 
     removed = web.post(
         f"/calendar/sessions/{session.id}/attendees/{seat.id}/remove",
+        data={"confirmed": "y"},
         headers={"HX-Request": "true"},
     ).text
 
@@ -258,7 +262,7 @@ def test_late_cancel_on_the_roster_records_the_clients_late_cancel(
         signed_in(practitioner)
         .post(
             f"/calendar/sessions/{session.id}/attendees/{seat.id}/remove",
-            data={"client_requested": "y"},
+            data={"client_requested": "y", "confirmed": "y"},
             headers={"HX-Request": "true"},
         )
         .text
@@ -295,7 +299,7 @@ def test_removing_a_booking_of_another_session_is_not_found(signed_in, practitio
     booking.book_workshop_seat(client_user, other)
     seat = other.bookings[0]
     response = signed_in(practitioner).post(
-        f"/calendar/sessions/{mine.id}/attendees/{seat.id}/remove"
+        f"/calendar/sessions/{mine.id}/attendees/{seat.id}/remove", data={"confirmed": "y"}
     )
     assert response.status_code == 404
 
@@ -351,14 +355,20 @@ def test_edit_dialog_and_htmx_cancel(signed_in, practitioner, client_user):
     assert "Edit Sound bath" in dialog and "1 booking(s) will be canceled." in dialog
 
     response = web.post(
-        f"/calendar/sessions/{session.id}/cancel", headers={"HX-Request": "true"}, data={}
+        f"/calendar/sessions/{session.id}/cancel",
+        headers={"HX-Request": "true"},
+        data={"confirmed": "y"},
     )
     location = json.loads(response.headers["HX-Location"])
     calendar = web.get(location["path"], headers={"HX-Request": "true"}).text
     assert "Sound bath is canceled; 1 booking was canceled." in calendar
     assert "status-canceled" in calendar
 
-    again = web.post(f"/calendar/sessions/{session.id}/cancel", data={}, follow_redirects=True)
+    again = web.post(
+        f"/calendar/sessions/{session.id}/cancel",
+        data={"confirmed": "y"},
+        follow_redirects=True,
+    )
     assert "it cannot be canceled" in again.text
 
 

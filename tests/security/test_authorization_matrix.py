@@ -82,6 +82,7 @@ SLOT_WINDOW = {"start": _NOW.isoformat(), "end": (_NOW + timedelta(days=7)).isof
 TABLE = [
     # -- public -----------------------------------------------------------------------
     row("home.index", OK, *SIGNED_IN),
+    row("home.favicon", OK, *SIGNED_IN),
     row("static", OK, *SIGNED_IN, query={"filename": "css/portal.css"}),
     # Probes and metrics: nothing private, for orchestrators and Prometheus (a deployment
     # may require PORTAL_METRICS_TOKEN for /metrics).
@@ -139,6 +140,7 @@ TABLE = [
     row("feeds.revoke", LOGIN, OK, OK, OK, OK, DENY),
     # -- practitioners (and staff, read-only) ---------------------------------------------
     row("calendar.week", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("calendar.day", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("calendar.month", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("calendar.list_sessions", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("calendar.new_session", LOGIN, *PRACTITIONERS_ONLY),
@@ -439,7 +441,7 @@ def test_an_id_no_row_can_have_is_a_404_on_every_route(app, world, persona):
 @pytest.mark.parametrize("query", [{"practitioner": HUGE_ID}, {"page": 10**20}])
 def test_a_huge_number_in_the_calendar_query_is_not_a_server_error(app, world, query):
     caller = Caller(app, world, "staff")
-    for endpoint in ("calendar.week", "calendar.month", "calendar.list_sessions"):
+    for endpoint in ("calendar.day", "calendar.week", "calendar.month", "calendar.list_sessions"):
         with app.test_request_context():
             path = url_for(endpoint, **query)
         assert caller.html.get(path).status_code in (200, 404), path

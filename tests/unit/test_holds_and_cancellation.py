@@ -66,7 +66,8 @@ def test_an_expired_hold_releases_its_seat_to_the_next_buyer(practitioner, clien
 
     assert order.bookings[0].status == BookingStatus.PENDING_PAYMENT
     db.session.refresh(unpaid)
-    assert unpaid.status == OrderStatus.PENDING
+    # The released order is over: expired (was: left pending).
+    assert unpaid.status == OrderStatus.EXPIRED
     assert unpaid.bookings[0].status == BookingStatus.CANCELED
     assert unpaid.bookings[0].cancel_reason == CancelReason.HOLD_EXPIRED
     assert seat_invariant_violations() == []
@@ -115,7 +116,8 @@ def test_payment_after_expiry_fails_clearly_when_the_seat_is_gone(practitioner, 
 
     assert "full" in refused.value.message
     db.session.refresh(order)
-    assert order.status == OrderStatus.PENDING
+    # Expired when its seat was released; the refused late payment leaves it so.
+    assert order.status == OrderStatus.EXPIRED
     assert [b.status for b in order.bookings] == [BookingStatus.CANCELED]
     assert seat_invariant_violations() == []
 
@@ -325,4 +327,20 @@ def test_a_refused_purchase_still_hands_the_lapsed_seat_to_the_waitlist(practiti
     db.session.refresh(entry)
     assert entry.status == WaitlistStatus.OFFERED
     assert [b.user_id for b in entry.order.bookings] == [waiting.id]
+    assert seat_invariant_violations() == []
+
+
+def test_a_late_payment_on_an_expired_order_retakes_its_free_seat(practitioner, client_user):
+    session = make_workshop(practitioner, seats=1)
+    now = future(0)
+    order = booking.book_workshop_seat(client_user, session, now=now)
+    assert booking.release_expired_holds(now=now + timedelta(hours=1)) == 1
+    db.session.refresh(order)
+    assert order.status == OrderStatus.EXPIRED
+
+    booking.confirm_payment(order, reference="late", now=now + timedelta(hours=2))
+
+    db.session.refresh(order)
+    assert order.status == OrderStatus.PAID
+    assert BookingStatus.CONFIRMED in {b.status for b in order.bookings}
     assert seat_invariant_violations() == []

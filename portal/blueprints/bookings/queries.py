@@ -18,6 +18,7 @@ from ...models import (
     Order,
     ServiceSession,
     SessionStatus,
+    SessionType,
     User,
     WaitlistEntry,
 )
@@ -41,8 +42,21 @@ class BookingRow:
 
 
 @dataclass
+class CourseSeats:
+    """A course's upcoming sessions in one place: they were bought together and share a rule."""
+
+    order: Order
+    rows: list[BookingRow]
+
+    @property
+    def reschedule_blocked(self) -> str | None:
+        return self.rows[0].reschedule_blocked
+
+
+@dataclass
 class MyBookings:
     upcoming: list[BookingRow]
+    courses: list[CourseSeats]
     past: list[Booking]
     canceled: list[Booking]
     waitlist: list[WaitlistEntry]
@@ -123,8 +137,17 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
         )
         .order_by(WaitlistEntry.created_at)
     ).all()
+    rows = [row_for(b, now) for b in upcoming]
+    courses: dict[int, CourseSeats] = {}
+    for row in rows:
+        if row.booking.service_session.session_type == SessionType.COURSE_SESSION:
+            order = row.booking.order
+            courses.setdefault(order.id, CourseSeats(order, [])).rows.append(row)
     return MyBookings(
-        upcoming=[row_for(b, now) for b in upcoming],
+        upcoming=[
+            r for r in rows if r.booking.service_session.session_type != SessionType.COURSE_SESSION
+        ],
+        courses=list(courses.values()),
         past=list(past),
         canceled=list(canceled),
         waitlist=[e for e in waitlist if e.service_session.start_time > now],

@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from ... import booking
 from ...database import utcnow
-from ...models import Role, WaitlistStatus
-from ...web import render_page, roles_required
+from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
+from ...web import confirm_page, is_confirmed, render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
@@ -28,7 +28,11 @@ def _render_index(errors=None, status=200):
     now = utcnow()
     mine = queries.my_bookings(current_user, now)
     errors = errors or {}
-    on_rows = {row.booking.id for row in mine.upcoming} | {f"w{e.id}" for e in mine.waitlist}
+    on_rows = (
+        {row.booking.id for row in mine.upcoming}
+        | {row.booking.id for course in mine.courses for row in course.rows}
+        | {f"w{e.id}" for e in mine.waitlist}
+    )
     return render_template(
         "bookings/index.html",
         mine=mine,
@@ -90,19 +94,41 @@ def reschedule(booking_id: int):
 @roles_required(Role.CLIENT)
 def cancel(booking_id: int):
     b = _own_booking_or_404(booking_id)
+    if not is_confirmed():
+        session = b.service_session
+        when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+        credit = session.session_type in CREDIT_SESSION_TYPES
+        return confirm_page(
+            question=f"Cancel {session.display_title} on {when}?",
+            consequence="Your credit comes back to schedule again, unless the cut-off has passed."
+            if credit
+            else "Your seat goes back on sale; this cannot be undone.",
+            button="Yes, cancel it",
+            back=url_for("bookings.index"),
+        )
     try:
         credit = booking.cancel_booking(b, current_user, reason="canceled by client")
     except booking.DomainError as exc:
         return _render_index(errors={b.id: exc.message}, status=exc.http_status)
-    if credit is not None:
-        flash(
-            f"{b.service.name} is canceled. Your credit is returned: schedule it again "
-            "under Unscheduled credits.",
-            "success",
-        )
-    else:
-        flash(f"{b.service.name} is canceled.", "success")
+    flash(_canceled_message(b, credit is not None), "success")
     return redirect(url_for("bookings.index"))
+
+
+def _canceled_message(b, credit_returned: bool) -> str:
+    """Name what was canceled: one course session's seat is not the course."""
+    session = b.service_session
+    when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+    if session.session_type == SessionType.COURSE_SESSION:
+        return (
+            f"Your seat in {session.display_title} on {when} is canceled; "
+            f"your other {b.service.name} sessions stay booked."
+        )
+    if credit_returned:
+        return (
+            f"{b.service.name} is canceled. Your credit is returned: schedule it again "
+            "under Unscheduled credits."
+        )
+    return f"{b.service.name} is canceled."
 
 
 def _own_entry_or_404(entry_id: int):

@@ -97,9 +97,13 @@ def place_week(sessions, days: list[date], zone: ZoneInfo) -> tuple[list[Placed]
 
 
 def calendar_layout(owner: User, view: str, day: date) -> dict:
-    """The days, sessions and grid placement of the week or month around `day`."""
+    """The days, sessions and grid placement of the day, week or month around `day`."""
     zone = owner.zone
-    if view == "month":
+    if view == "day":
+        first, end = day, day + timedelta(days=1)
+        prev_day, next_day = day - timedelta(days=1), end
+        title = f"{day:%a %d %b %Y}"
+    elif view == "month":
         first_of_month = day.replace(day=1)
         first = first_of_month - timedelta(days=first_of_month.weekday())
         next_month = (first_of_month + timedelta(days=32)).replace(day=1)

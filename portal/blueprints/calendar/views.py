@@ -11,7 +11,14 @@ from ...accounts import find_client, practitioners
 from ...booking import timetable
 from ...extensions import db
 from ...models import Role, Service, User
-from ...web import is_htmx, render_page, roles_required, show_domain_error
+from ...web import (
+    confirm_page,
+    is_confirmed,
+    is_htmx,
+    render_page,
+    roles_required,
+    show_domain_error,
+)
 from ...web.access import SessionUse, get_calendar_owner, get_session
 from . import bp
 from .forms import AddClientForm, CancelSessionForm, RemoveClientForm, SessionForm
@@ -59,6 +66,14 @@ def _calendar_context(owner: User, view: str, day: date) -> dict:
 def week():
     owner = _calendar_owner()
     context = _calendar_context(owner, "week", _day_arg(owner.zone))
+    return render_page("calendar/index.html", "calendar/_calendar.html", **context)
+
+
+@bp.route("/day")
+@roles_required(*VIEWERS)
+def day():
+    owner = _calendar_owner()
+    context = _calendar_context(owner, "day", _day_arg(owner.zone))
     return render_page("calendar/index.html", "calendar/_calendar.html", **context)
 
 
@@ -210,6 +225,15 @@ def edit_session(session_id: int):
 def cancel_session(session_id: int):
     session = _load_session(session_id, SessionUse.EDIT)
     form = CancelSessionForm()
+    if not is_confirmed():
+        return confirm_page(
+            question=f"Cancel {session.display_title} and its "
+            f"{session.current_participants} booking(s)?",
+            consequence="Every client booked is told their booking is canceled; "
+            "this cannot be undone.",
+            button="Yes, cancel the session",
+            back=url_for("calendar.show_session", session_id=session.id),
+        )
     if form.validate_on_submit():
         try:
             count = booking.cancel_session(session, current_user, reason=form.reason.data or "")
@@ -268,6 +292,16 @@ def remove_attendee(session_id: int, booking_id: int):
     if seat is None:
         abort(404)
     form = RemoveClientForm()
+    if not is_confirmed():
+        late = form.client_requested.data
+        return confirm_page(
+            question=f"{'Record a late cancel for' if late else 'Remove'} {seat.user.name}?",
+            consequence="It counts as their late cancel; a package or bundle credit is forfeited."
+            if late
+            else "Their seat is freed and any package or bundle credit is returned.",
+            button="Yes, late cancel" if late else "Yes, remove them",
+            back=url_for("calendar.show_session", session_id=session.id),
+        )
     if form.validate_on_submit():
         client_requested = form.client_requested.data
         done = "canceled at their request" if client_requested else "removed"

@@ -1,4 +1,4 @@
-from flask import render_template
+from flask import current_app, render_template, send_from_directory
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -10,6 +10,7 @@ from ...models import Booking, BookingStatus, ServiceSession, SessionStatus
 from . import bp
 
 UPCOMING_LIMIT = 10
+UPCOMING_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 
 
 @bp.route("/")
@@ -25,6 +26,8 @@ def index():
                 Booking.user_id == current_user.id,
                 Booking.status != BookingStatus.CANCELED,
                 ServiceSession.start_time >= now,
+                # A session run early is over even though its planned start is still ahead.
+                ServiceSession.status.in_(UPCOMING_STATUSES),
             )
             .options(selectinload(Booking.service_session), selectinload(Booking.service))
             .order_by(ServiceSession.start_time)
@@ -41,3 +44,11 @@ def index():
     if current_user.is_practitioner:
         query = query.where(ServiceSession.practitioner_id == current_user.id)
     return render_template("home/dashboard.html", sessions=db.session.scalars(query).all())
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own, whatever the page links to."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )

@@ -18,12 +18,13 @@ ORDER_LOADS = (
 )
 
 
-def pending_orders_for(viewer: User) -> list[Order]:
-    """Orders awaiting payment: all of them for staff, their own services' for a practitioner."""
+def pending_orders_for(viewer: User, status: OrderStatus = OrderStatus.PENDING) -> list[Order]:
+    """Orders awaiting payment (or, asked for, those whose hold expired unpaid): all of them
+    for staff, their own services' for a practitioner."""
     query = (
         select(Order)
         .join(Service, Order.service_id == Service.id)
-        .where(Order.status == OrderStatus.PENDING)
+        .where(Order.status == status)
         .options(
             selectinload(Order.user),
             selectinload(Order.service),

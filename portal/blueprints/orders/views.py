@@ -1,10 +1,10 @@
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ... import booking
 from ...booking.payment_providers import payment_reference
 from ...database import utcnow
-from ...models import OrderStatus, Role
+from ...models import BookingStatus, OrderStatus, Role
 from ...web import roles_required
 from ...web.access import get_order, may_collect
 from . import bp, queries
@@ -33,10 +33,11 @@ def view_order(order_id: int):
     )
 
 
-def _render_pending(errors=None, forms=None, status=200):
+def _render_pending(errors=None, forms=None, status=200, listing=OrderStatus.PENDING):
     return render_template(
         "orders/pending.html",
-        orders=queries.pending_orders_for(current_user),
+        orders=queries.pending_orders_for(current_user, listing),
+        listing=listing,
         errors=errors or {},
         forms=forms or {},
         blank_form=MarkPaidForm(formdata=None),
@@ -48,7 +49,21 @@ def _render_pending(errors=None, forms=None, status=200):
 @bp.route("/")
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def pending_orders():
-    return _render_pending()
+    expired = request.args.get("status") == OrderStatus.EXPIRED.value
+    return _render_pending(listing=OrderStatus.EXPIRED if expired else OrderStatus.PENDING)
+
+
+def _paid_message(order) -> str:
+    """Say what paying did: a package's or bundle's credits stay unscheduled until used."""
+    reference = payment_reference(order)
+    if order.service.is_credit_based:
+        credits = sum(1 for b in order.bookings if b.status == BookingStatus.DRAFT)
+        noun = "credit is" if credits == 1 else "credits are"
+        return (
+            f"Order {reference} is marked paid; its {credits} {noun} ready for "
+            f"{order.user.name} to schedule."
+        )
+    return f"Order {reference} is marked paid; its bookings are confirmed."
 
 
 @bp.route("/<int:order_id>/mark-paid", methods=["POST"])
@@ -62,7 +77,5 @@ def mark_paid(order_id: int):
         booking.confirm_payment(order, reference=form.reference.data or "")
     except booking.DomainError as exc:
         return _render_pending(errors={order.id: exc.message}, status=exc.http_status)
-    flash(
-        f"Order {payment_reference(order)} is marked paid; its bookings are confirmed.", "success"
-    )
+    flash(_paid_message(order), "success")
     return redirect(url_for("orders.pending_orders"))

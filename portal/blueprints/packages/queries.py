@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +24,15 @@ from ...models import (
 
 
 @dataclass
+class CreditKind:
+    """The credits of one service in a group: how many are left and the one to schedule next."""
+
+    service: Service
+    count: int
+    next_credit: Booking
+
+
+@dataclass
 class CreditGroup:
     """One purchased package or bundle and its credits still to schedule."""
 
@@ -33,7 +41,8 @@ class CreditGroup:
     total: int
     expires_at: datetime | None
     expired: bool
-    remaining_by_service: list[tuple[str, int]] = field(default_factory=list)
+    # One line per service: a 10-class pass is one pass with a count, not ten buttons.
+    kinds: list[CreditKind] = field(default_factory=list)
 
 
 def _credit_options():
@@ -59,7 +68,10 @@ def credit_groups(user: User, now: datetime) -> list[CreditGroup]:
     for credits in by_order.values():
         order = credits[0].order
         expires = booking.credit_expires_at(order)
-        counts = Counter(c.service.name for c in credits)
+        kinds: dict[int, CreditKind] = {}
+        for credit in credits:
+            kind = kinds.setdefault(credit.service_id, CreditKind(credit.service, 0, credit))
+            kind.count += 1
         groups.append(
             CreditGroup(
                 order=order,
@@ -67,7 +79,7 @@ def credit_groups(user: User, now: datetime) -> list[CreditGroup]:
                 total=sum(c.quantity for c in order.service.components),
                 expires_at=expires,
                 expired=expires is not None and now >= expires,
-                remaining_by_service=sorted(counts.items()),
+                kinds=sorted(kinds.values(), key=lambda k: k.service.name),
             )
         )
     return groups
