@@ -23,8 +23,10 @@ def get_message(notification_id: int) -> Notification:
 @bp.route("/")
 @roles_required(Role.STAFF)
 def index():
-    raw = request.args.get("status", "")
-    status = NotificationStatus(raw) if raw in NotificationStatus._value2member_map_ else None
+    try:
+        status = NotificationStatus(request.args.get("status", ""))
+    except ValueError:  # no filter, or one that names no state: every message
+        status = None
     return render_template(
         "outbox/index.html",
         messages=recent_messages(status),
