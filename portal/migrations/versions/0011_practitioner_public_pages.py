@@ -4,7 +4,7 @@ Existing practitioners get a slug from their name so their page exists at once; 
 change it in their profile.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 
 """
 

@@ -9,7 +9,7 @@ Rows stored before are brought in line the way booking.rooms now records
 them (a stay of no length at its end), which keeps every attendance total.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 
 """
 
