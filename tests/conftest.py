@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.security",
     "tests.fixtures.smtp",
     "tests.fixtures.worker",
+    "tests.fixtures.webhook_receiver",
 ]

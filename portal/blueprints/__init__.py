@@ -20,6 +20,7 @@ from .packages import bp as packages_bp
 from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
 from .webhooks import bp as webhooks_bp
+from .webhooks_out import bp as webhooks_out_bp
 
 
 def register_blueprints(app: Flask) -> None:
@@ -41,3 +42,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(packages_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(webhooks_out_bp)

@@ -29,6 +29,16 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .outbound_webhooks import (
+    SUBSCRIBABLE_EVENTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
@@ -78,4 +88,12 @@ __all__ = [
     "WAITLIST_OPEN",
     "WaitlistEntry",
     "WaitlistStatus",
+    "SUBSCRIBABLE_EVENTS",
+    "DeliveryStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookSubscription",
 ]
