@@ -33,6 +33,9 @@ from ..models.outbound_webhooks import new_message_id
 
 log = logging.getLogger(__name__)
 
+# Set on the session when deliveries are queued; the worker is woken after the commit.
+WEBHOOKS_WRITTEN = "portal_webhooks_written"
+
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
@@ -120,6 +123,7 @@ def emit(
             ),
         )
     )
+    db.session.info[WEBHOOKS_WRITTEN] = True
     log.info(
         "webhook event %s %s queued (practitioner %s)", event_type.value, event_id, practitioner_id
     )
