@@ -229,7 +229,7 @@ def _disable_if_failing(endpoint_id: int, now: datetime) -> bool:
         .values(status=DeliveryStatus.FAILED, last_error="endpoint disabled", claimed_until=None)
         .execution_options(synchronize_session=False)
     )
-    tell_owner_disabled(db.session.get(WebhookEndpoint, endpoint_id))
+    tell_owner_disabled(db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True))
     log.warning("webhook endpoint %s disabled: failing since before %s", endpoint_id, cutoff)
     return True
 
