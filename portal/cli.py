@@ -16,6 +16,7 @@ from .booking.errors import InvalidInput
 from .booking.transactions import unit_of_work
 from .extensions import db
 from .models import Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
+from .webhooks_out import delivery as webhook_delivery
 
 
 def register_cli(app: Flask) -> None:
@@ -98,6 +99,15 @@ def register_cli(app: Flask) -> None:
             f"completed {result.completed} session(s) past their end; "
             f"recorded {result.recorded} attendance outcome(s); "
             f"refreshed {result.refreshed} recently ended session(s)"
+        )
+
+    @app.cli.command("deliver-webhooks")
+    def deliver_webhooks_command():
+        """Send every due outbound webhook once (safe to run from cron, or beside a worker)."""
+        result = webhook_delivery.deliver_due()
+        click.echo(
+            f"delivered {result.delivered} webhook(s); {result.retrying} to retry, "
+            f"{result.failed} failed for good, {result.disabled} endpoint(s) disabled"
         )
 
     @app.cli.command("seed-demo")

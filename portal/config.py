@@ -178,4 +178,22 @@ def build_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Outbound webhooks. Private, loopback and other non-public addresses are refused
+        # (a webhook must not become a way into the portal's own network) unless this
+        # allows them, as tests and a receiver on the same machine need; plain http://
+        # likewise.
+        "PORTAL_WEBHOOKS_ALLOW_PRIVATE": _env_bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", False),
+        "PORTAL_WEBHOOKS_ALLOW_HTTP": _env_bool("PORTAL_WEBHOOKS_ALLOW_HTTP", False),
+        # One request's whole budget (connect and answer).
+        "PORTAL_WEBHOOKS_TIMEOUT_SECONDS": _env_int("PORTAL_WEBHOOKS_TIMEOUT_SECONDS", 10),
+        # The first retry's wait, doubled after each failure, for this many hours after
+        # the event; an endpoint failing that long is disabled.
+        "PORTAL_WEBHOOKS_RETRY_SECONDS": _env_int("PORTAL_WEBHOOKS_RETRY_SECONDS", 30),
+        "PORTAL_WEBHOOKS_RETRY_HOURS": _env_int("PORTAL_WEBHOOKS_RETRY_HOURS", 24),
+        "PORTAL_WEBHOOKS_DISABLE_AFTER_HOURS": _env_int("PORTAL_WEBHOOKS_DISABLE_AFTER_HOURS", 24),
+        # A delivery run claims this many rows at a time, for this long: a batch's sends
+        # must fit in the lease (timeout x batch is the worst case; the run stops handing
+        # out rows when a third of the lease is left).
+        "PORTAL_WEBHOOKS_BATCH": _env_int("PORTAL_WEBHOOKS_BATCH", 20),
+        "PORTAL_WEBHOOKS_LEASE_SECONDS": _env_int("PORTAL_WEBHOOKS_LEASE_SECONDS", 300),
     }

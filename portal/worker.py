@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking
+from .booking.events import WEBHOOKS_WRITTEN
 from .database import utcnow
 from .models import Channel
 from .notifications import delivery, reminders
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
+from .webhooks_out import delivery as webhook_delivery
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,14 @@ def _deliver() -> delivery.DeliveryResult:
     return delivery.deliver_due()
 
 
+def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
+    return webhook_delivery.deliver_due()
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
+    # Outbound webhooks: what a wake-up missed, and retries as they fall due.
+    ("deliver_webhooks_backstop", crontab(minute="*"), _deliver_webhooks),
     # A lapsed hold frees its seat and offers it to the waitlist within the minute.
     ("release_expired_holds", crontab(minute="*"), booking.release_expired_holds),
     ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
@@ -85,6 +93,7 @@ class Worker:
         self._huey: Huey | None = None
         self._lock = threading.Lock()
         self.deliver = None
+        self.deliver_webhooks = None
 
     @property
     def huey(self) -> Huey:
@@ -119,30 +128,38 @@ class Worker:
             return result.sent
 
         self.deliver = deliver_outbox
+        self.deliver_webhooks = huey.task(name="deliver_webhooks")(self._in_app(_deliver_webhooks))
         for name, schedule, job in PERIODIC_JOBS:
             huey.periodic_task(schedule, name=name)(self._in_app(job))
 
-    def kick(self) -> None:
-        """Ask a worker to deliver now. Losing this only delays delivery to the next
-        minute, so a queue that is down must not fail the request that committed."""
+    def kick(self, webhooks: bool = False) -> None:
+        """Ask a worker to deliver now (the outbox, or with `webhooks` the outbound
+        webhooks). Losing this only delays delivery to the next minute, so a queue that
+        is down must not fail the request that committed."""
         try:
             _ = self.huey
-            self.deliver()
+            (self.deliver_webhooks if webhooks else self.deliver)()
         except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
             log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_worker(session) -> None:
-    if session.info.pop(WRITTEN, False) and has_app_context():
-        worker = current_app.extensions.get(EXTENSION)
-        if worker is not None:
-            worker.kick()
+    wrote_outbox = session.info.pop(WRITTEN, False)
+    wrote_webhooks = session.info.pop(WEBHOOKS_WRITTEN, False)
+    worker = current_app.extensions.get(EXTENSION) if has_app_context() else None
+    if worker is None:
+        return
+    if wrote_outbox:
+        worker.kick()
+    if wrote_webhooks:
+        worker.kick(webhooks=True)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_outbox_write(session) -> None:
     session.info.pop(WRITTEN, None)
+    session.info.pop(WEBHOOKS_WRITTEN, None)
 
 
 def register_worker(app: Flask) -> None:

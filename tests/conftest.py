@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.worker",
     "tests.fixtures.mailbox",
+    "tests.fixtures.webhook_receiver",
 ]

@@ -23,6 +23,7 @@ from .rooms import bp as rooms_bp
 from .tokens import bp as tokens_bp
 from .users import bp as users_bp
 from .webhooks import bp as webhooks_bp
+from .webhooks_out import bp as webhooks_out_bp
 
 
 def register_blueprints(app: Flask) -> None:
@@ -47,3 +48,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(users_bp)
+    app.register_blueprint(webhooks_out_bp)

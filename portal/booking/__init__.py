@@ -8,8 +8,9 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 
 0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
    payment provider registry
-1. transactions, transitions, notices -- the unit of work; the state machines' conditional
-   UPDATEs; who hears of a change (the outbox rows written with it)
+1. transactions, transitions, notices, events -- the unit of work; the state machines'
+   conditional UPDATEs; who hears of a change (the outbox rows written with it); the
+   outbound webhook events a change writes
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
@@ -82,7 +83,7 @@ from .waitlist import accept_offer, join_waitlist, leave_waitlist
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("errors", "sql", "payment_providers"),
-    ("transactions", "transitions", "notices"),
+    ("transactions", "transitions", "notices", "events"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
     ("offers", "lifecycle", "reports"),

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
@@ -36,6 +37,7 @@ from ..models import (
     SessionStatus,
     User,
 )
+from . import events
 from .errors import InvalidInput, InvalidTransition, NotPermitted
 from .locks import lock_sessions
 from .sql import seconds_between
@@ -333,7 +335,7 @@ def record_outcomes(session_ids: Iterable[int], *, now: datetime | None = None) 
     if not ids:
         return 0
     # Two recorders of one session (webhook and cron) queue here instead of both inserting.
-    lock_sessions(ids)
+    sessions = lock_sessions(ids)
     rows = db.session.execute(
         booking_rows(
             now,
@@ -348,19 +350,34 @@ def record_outcomes(session_ids: Iterable[int], *, now: datetime | None = None) 
             .where(Booking.service_session_id.in_(ids))
         )
     }
+    news: list[tuple[Row, AttendanceOutcome]] = []
     for row in rows:
         computed = AttendanceStatus(row.computed)
         outcome = existing.get(row.booking_id)
+        before = outcome.outcome if outcome is not None else None
         if outcome is None:
             outcome = AttendanceOutcome(booking_id=row.booking_id, outcome=computed)
             db.session.add(outcome)
         elif not outcome.is_overridden:
             outcome.outcome = computed
+        # Recording runs again and again (every few minutes): only news is an event.
+        if outcome.outcome != before:
+            news.append((row, outcome))
         outcome.computed_outcome = computed
         outcome.total_seconds = int(row.total_seconds)
         outcome.first_joined_at = row.first_joined_at
         outcome.computed_at = now
     db.session.flush()
+    for row, outcome in news:
+        events.attendance_recorded(
+            sessions[row.session_id],
+            booking_id=row.booking_id,
+            client_id=row.user_id,
+            outcome=outcome.outcome,
+            overridden=outcome.is_overridden,
+            total_seconds=outcome.total_seconds,
+            now=now,
+        )
     return len(rows)
 
 
@@ -409,4 +426,13 @@ def override_outcome(
     recorded.overridden_at = now
     recorded.override_reason = reason
     db.session.flush()
+    events.attendance_recorded(
+        session,
+        booking_id=booking.id,
+        client_id=booking.user_id,
+        outcome=recorded.outcome,
+        overridden=True,
+        total_seconds=recorded.total_seconds,
+        now=now,
+    )
     return recorded

@@ -18,8 +18,9 @@ from ..models import (
     ServiceSession,
     SessionStatus,
     User,
+    WebhookEventType,
 )
-from . import notices
+from . import events, notices
 from .errors import CancellationWindowClosed, InvalidTransition
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
@@ -103,6 +104,9 @@ def cancel_booking(
     notices.booking_canceled(booking, actor, late=late_cancel, credit=credit, reason=reason)
     close_empty_private_sessions({session.id})
     seats_freed({session.id}, now=now)
+    events.booking_event(
+        WebhookEventType.BOOKING_CANCELED, booking, session, now, late_cancel=late_cancel
+    )
     log.info(
         "booking canceled: booking %s, order %s, session %s, by user %s, late %s, credit %s",
         booking.id,
@@ -145,6 +149,11 @@ def cancel_session(
     notices.session_canceled(session, seats, credits_returned=credits_back, reason=reason)
     move_session(session, SessionStatus.CANCELED)
     session_closed(session, now=now)
+    for booking in seats:
+        events.booking_event(
+            WebhookEventType.BOOKING_CANCELED, booking, session, now, late_cancel=False
+        )
+    events.session_canceled(session, [b.id for b in seats], now)
     log.info(
         "session canceled: session %s, by user %s, bookings %s",
         session.id,

@@ -25,8 +25,9 @@ from ..models import (
     SessionType,
     User,
     Visibility,
+    WebhookEventType,
 )
-from . import notices
+from . import events, notices
 from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
 from .holds import ensure_seat_available, release_expired_holds
 from .locks import lock_order, lock_practitioner, lock_sessions
@@ -268,4 +269,5 @@ def schedule_credit(
     )
     move_bookings([booking], seat_status(order), now=now)
     notices.credit_scheduled(booking)
+    events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
     return booking

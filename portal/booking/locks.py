@@ -14,16 +14,18 @@ is not rendered.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from ..extensions import db
 from ..models import Order, ServiceSession, User
+from .events import session_listeners
 
 
 def lock_sessions(session_ids: list[int]) -> dict[int, ServiceSession]:
     """Row-lock sessions in id order (no deadlocks between two multi-session buyers)."""
     rows = db.session.scalars(
         select(ServiceSession)
+        .options(with_expression(ServiceSession.webhook_listeners, session_listeners()))
         .where(ServiceSession.id.in_(session_ids))
         .order_by(ServiceSession.id)
         .with_for_update()
@@ -37,7 +39,10 @@ def lock_session_with_service(session_id: int) -> ServiceSession | None:
     path of a seat purchase: one round trip instead of a read, then a lock)."""
     return db.session.scalars(
         select(ServiceSession)
-        .options(joinedload(ServiceSession.service, innerjoin=True))
+        .options(
+            joinedload(ServiceSession.service, innerjoin=True),
+            with_expression(ServiceSession.webhook_listeners, session_listeners()),
+        )
         .where(ServiceSession.id == session_id)
         .with_for_update(of=ServiceSession)
         .execution_options(populate_existing=True)

@@ -11,8 +11,15 @@ import logging
 from datetime import datetime
 
 from ..database import utcnow
-from ..models import Booking, BookingStatus, Order, OrderStatus, ServiceType
-from . import notices
+from ..models import (
+    Booking,
+    BookingStatus,
+    Order,
+    OrderStatus,
+    ServiceType,
+    WebhookEventType,
+)
+from . import events, notices
 from .checkout import purchase
 from .errors import DomainError, HoldExpired, InvalidTransition
 from .locks import lock_order
@@ -63,6 +70,10 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     move_bookings(awaiting, BookingStatus.CONFIRMED, now=now)
     order_paid(order, now=now)
     notices.payment_received(order)
+    for booking in awaiting:
+        events.booking_event(
+            WebhookEventType.BOOKING_CONFIRMED, booking, booking.service_session, now
+        )
     log.info(
         "payment marked: order %s, user %s, %s %s, reference %r, bookings %s",
         order.id,

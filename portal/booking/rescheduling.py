@@ -16,8 +16,9 @@ from ..models import (
     SessionStatus,
     User,
     Visibility,
+    WebhookEventType,
 )
-from . import notices
+from . import events, notices
 from .cancellation import cutoff_passed
 from .errors import (
     CancellationWindowClosed,
@@ -80,6 +81,7 @@ def reschedule_booking(
     if start_time == session.start_time:
         raise InvalidInput("The session is already at that time.", field="start_time")
     duration = timedelta(minutes=booking.service.duration_minutes)
+    previous_start = session.start_time
     check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
     notices.booking_rescheduled(booking, previous_start=session.start_time)
     db.session.execute(
@@ -94,4 +96,11 @@ def reschedule_booking(
         .execution_options(synchronize_session=False)
     )
     db.session.expire(session)
+    events.booking_event(
+        WebhookEventType.BOOKING_RESCHEDULED,
+        booking,
+        session,
+        now,
+        previous_start_time=previous_start.isoformat(),
+    )
     return session

@@ -28,8 +28,9 @@ from ..models import (
     SessionType,
     User,
     Visibility,
+    WebhookEventType,
 )
-from . import notices
+from . import events, notices
 from .errors import AlreadyBooked, NotBookable, SessionFull
 from .payment_providers import default_provider_name
 from .transactions import translate_integrity_error
@@ -123,6 +124,9 @@ def add_booking(
     # The seat counter and the feed revision are kept by a database trigger; reload
     # them on next access.
     db.session.expire(session, SEAT_TRIGGER_COLUMNS)
+    # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
+    if status != BookingStatus.DRAFT:
+        events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
     return booking
 
 

@@ -30,6 +30,16 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .outbound_webhooks import (
+    SUBSCRIBABLE_EVENTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -86,4 +96,12 @@ __all__ = [
     "WAITLIST_OPEN",
     "WaitlistEntry",
     "WaitlistStatus",
+    "SUBSCRIBABLE_EVENTS",
+    "DeliveryStatus",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookSubscription",
 ]

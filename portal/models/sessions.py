@@ -5,7 +5,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -63,6 +63,11 @@ class ServiceSession(db.Model):
     revision: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    # Whether any enabled outbound webhook endpoint may receive this session's events:
+    # the row locks load it in the same statement (portal/booking/locks.py), so a
+    # change nobody listens to costs no extra query. None when not loaded.
+    webhook_listeners: Mapped[bool | None] = query_expression()
 
     service: Mapped[Service] = relationship()
     practitioner: Mapped[User] = relationship()

@@ -68,6 +68,8 @@ PRACTITIONER_WRITES = (DENY, DENY, OK, HIDDEN, DENY)
 # Something of "client": only they may touch it, the other client learns nothing.
 CLIENT_OWNED = (OK, HIDDEN, DENY, DENY, DENY)
 STAFF_ONLY = (DENY, DENY, DENY, DENY, OK)
+# Something only "practitioner" owns and no one else reads, staff included.
+OWNER_ONLY = (DENY, DENY, OK, HIDDEN, HIDDEN)
 # The API calendar window around the world's sessions (past, live and coming).
 _NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = {
@@ -191,6 +193,12 @@ TABLE = [
     row("outbox.index", LOGIN, *STAFF_ONLY),
     row("outbox.show_message", LOGIN, *STAFF_ONLY, notification_id="notification"),
     row("outbox.resend", LOGIN, *STAFF_ONLY, notification_id="notification"),
+    # -- outbound webhooks: each owner's endpoints are theirs alone ----------------------
+    row("webhooks_out.list_endpoints", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("webhooks_out.create_endpoint", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("webhooks_out.show_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
+    row("webhooks_out.test_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
+    row("webhooks_out.enable_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
     # -- JSON API (bearer token; never the cookie) ---------------------------------------
     row("api.openapi_spec", OK, *SIGNED_IN),
     row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),
@@ -219,6 +227,7 @@ TABLE = [
     row("webhooks.livekit", OK, *SIGNED_IN),  # signed as LiveKit signs; unsigned is below
     # -- last: it ends the persona's session -------------------------------------------------
     row("tokens.revoke_token", LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, token_id="client_token"),
+    row("webhooks_out.delete_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
     row("auth.logout", LOGIN, *SIGNED_IN),
     # Signs in afresh (logout has just ended the persona's session) to end every session.
     row("auth.sign_out_everywhere", LOGIN, *SIGNED_IN),

@@ -1,0 +1,390 @@
+"""The worker's side of outbound webhooks: claim due deliveries, sign and send them,
+record each attempt, back off, and disable an endpoint that keeps failing.
+
+At least once, never lost, never doubled:
+- a delivery row is written in the unit of work of the change it reports
+  (portal/booking/events.py), so a committed change always has one;
+- a row is claimed with a lease (`claimed_until`) by one conditional UPDATE, which on
+  PostgreSQL picks its rows FOR UPDATE SKIP LOCKED: two workers never hold the same
+  row, and a worker killed mid-batch leaves rows whose lease simply runs out;
+- an outcome is recorded only by the worker whose lease the row still carries, right
+  after its send, so a crash costs at most a send not yet recorded: it goes again with
+  the same webhook-id, which the receiver can recognise;
+- a failure is retried with exponential backoff until the retry window (a day) has
+  passed since the event; an endpoint failing for PORTAL_WEBHOOKS_DISABLE_AFTER_HOURS
+  is disabled and its owner told.
+
+`now` drives the schedule (tests move it instead of sleeping); the webhook-timestamp
+header is always the wall clock, since the receiver checks it against its own.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import joinedload
+from standardwebhooks import Webhook
+
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .addresses import UnsafeURL, connection, parse_url, resolve
+from .notices import tell_owner_disabled
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "EstuaryPortal-Webhooks/1"
+# Enough of an answer to see it arrived; the rest is the receiver's business.
+_MAX_READ = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one send got back: an HTTP status, or the error that stopped it."""
+
+    status_code: int | None
+    duration_ms: int
+    error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What one send needs, read once when the batch is claimed: each outcome commits,
+    and a row read through the ORM would be loaded again after every commit."""
+
+    delivery_id: int
+    endpoint_id: int
+    attempts: int
+    created_at: datetime
+    url: str
+    secret: str
+    message_id: str
+    body: str
+
+    @classmethod
+    def of(cls, row: WebhookDelivery) -> Outgoing:
+        return cls(
+            delivery_id=row.id,
+            endpoint_id=row.endpoint_id,
+            attempts=row.attempts,
+            created_at=row.created_at,
+            url=row.endpoint.url,
+            secret=row.endpoint.secret,
+            message_id=row.event.message_id,
+            body=json.dumps(row.event.payload, separators=(",", ":"), sort_keys=True),
+        )
+
+
+@dataclass
+class DeliveryResult:
+    delivered: int = 0
+    retrying: int = 0
+    failed: int = 0
+    disabled: int = 0
+    # When the earliest pending row becomes claimable (to schedule the next run).
+    next_due_at: datetime | None = None
+
+    @property
+    def handled(self) -> int:
+        return self.delivered + self.retrying + self.failed
+
+    def add(self, other: DeliveryResult) -> None:
+        self.delivered += other.delivered
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.disabled += other.disabled
+
+
+def _config(name: str) -> int:
+    return int(current_app.config[name])
+
+
+def _unclaimed(now: datetime):
+    return or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
+
+
+def claim(
+    limit: int, now: datetime, only_ids: list[int] | None = None
+) -> tuple[datetime, list[int]]:
+    """Take up to `limit` due rows (or just `only_ids`, if still pending and free);
+    returns the lease (the claim's token) and the ids claimed."""
+    lease = now + timedelta(seconds=_config("PORTAL_WEBHOOKS_LEASE_SECONDS"))
+    due = select(WebhookDelivery.id).where(
+        WebhookDelivery.status == DeliveryStatus.PENDING, _unclaimed(now)
+    )
+    if only_ids is None:
+        due = due.where(WebhookDelivery.next_attempt_at <= now)
+    else:
+        due = due.where(WebhookDelivery.id.in_(only_ids))
+    due = (
+        due.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with write_transaction():
+        # The repeated condition makes the claim safe where no row lock is taken
+        # (SQLite serialises writers instead): a row another worker just leased fails it.
+        claimed = db.session.scalars(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due.scalar_subquery()), _unclaimed(now))
+            .values(claimed_until=lease)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    return lease, sorted(claimed)
+
+
+def signed_headers(out: Outgoing) -> dict[str, str]:
+    """The Standard Webhooks headers: the event's stable id, the time, the signature."""
+    sent_at = utcnow()
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": out.message_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": Webhook(out.secret).sign(out.message_id, sent_at, out.body),
+    }
+
+
+def send(out: Outgoing) -> Attempt:
+    """POST one delivery to its endpoint. Never raises: every way it can go wrong is
+    an attempt that failed, with the reason."""
+    started = time.perf_counter()
+
+    def elapsed() -> int:
+        return round((time.perf_counter() - started) * 1000)
+
+    try:
+        target = parse_url(out.url)
+        address = resolve(target)
+        conn = connection(target, address, _config("PORTAL_WEBHOOKS_TIMEOUT_SECONDS"))
+        try:
+            conn.request("POST", target.path, body=out.body.encode(), headers=signed_headers(out))
+            response = conn.getresponse()
+            response.read(_MAX_READ)
+        finally:
+            conn.close()
+    except UnsafeURL as exc:
+        return Attempt(None, elapsed(), f"refused: {exc}")
+    except (OSError, ValueError) as exc:
+        # OSError covers refused connections, timeouts, TLS and HTTP protocol errors.
+        return Attempt(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
+    error = None
+    if 300 <= response.status < 400:
+        error = f"redirect to {response.getheader('Location', '?')} not followed"
+    elif not 200 <= response.status < 300:
+        error = f"HTTP {response.status} {response.reason}"[:500]
+    return Attempt(response.status, elapsed(), error)
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min... after the 1st, 2nd, 3rd... failure."""
+    return timedelta(seconds=_config("PORTAL_WEBHOOKS_RETRY_SECONDS") * 2 ** (attempts - 1))
+
+
+def _disable_if_failing(endpoint_id: int, now: datetime) -> bool:
+    """Disable the endpoint if it has failed for long enough; True if this call did.
+    The condition is in the UPDATE, so of two workers seeing the same failure only one
+    disables it and tells the owner."""
+    cutoff = now - timedelta(hours=_config("PORTAL_WEBHOOKS_DISABLE_AFTER_HOURS"))
+    hours = _config("PORTAL_WEBHOOKS_DISABLE_AFTER_HOURS")
+    disabled = db.session.execute(
+        update(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.id == endpoint_id,
+            WebhookEndpoint.disabled_at.is_(None),
+            WebhookEndpoint.failing_since <= cutoff,
+        )
+        .values(
+            disabled_at=now,
+            disabled_reason=f"Every delivery failed for {hours} hours.",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not disabled:
+        return False
+    # What is still queued for it will not go: the owner sees it failed, not lost.
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.FAILED, last_error="endpoint disabled", claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    tell_owner_disabled(db.session.get(WebhookEndpoint, endpoint_id, populate_existing=True))
+    log.warning("webhook endpoint %s disabled: failing since before %s", endpoint_id, cutoff)
+    return True
+
+
+def _record(
+    result: DeliveryResult,
+    out: Outgoing,
+    lease: datetime,
+    attempt: Attempt,
+    now: datetime,
+) -> None:
+    """Write the attempt and its consequence in one transaction, if the row is still ours."""
+    attempts = out.attempts + 1
+    values: dict = {
+        "claimed_until": None,
+        "attempts": attempts,
+        "last_status_code": attempt.status_code,
+        "last_error": attempt.error,
+    }
+    window_end = out.created_at + timedelta(hours=_config("PORTAL_WEBHOOKS_RETRY_HOURS"))
+    if attempt.succeeded:
+        values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+    elif now >= window_end:
+        values.update(status=DeliveryStatus.FAILED)
+    else:
+        # The last try falls at the window's end, so "retried for a day" holds exactly.
+        values.update(next_attempt_at=min(now + backoff(attempts), window_end))
+    with write_transaction():
+        mine = db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == out.delivery_id, WebhookDelivery.claimed_until == lease)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not mine:
+            # Deleted with its endpoint, or the lease ran out and another worker took it.
+            log.info("webhook delivery %s no longer ours; outcome not recorded", out.delivery_id)
+            return
+        db.session.execute(
+            insert(WebhookAttempt).values(
+                delivery_id=out.delivery_id,
+                attempted_at=now,
+                status_code=attempt.status_code,
+                duration_ms=attempt.duration_ms,
+                error=attempt.error,
+            )
+        )
+        endpoint = update(WebhookEndpoint).where(WebhookEndpoint.id == out.endpoint_id)
+        if attempt.succeeded:
+            db.session.execute(
+                endpoint.where(WebhookEndpoint.failing_since.is_not(None)).values(
+                    failing_since=None
+                )
+            )
+        else:
+            db.session.execute(
+                endpoint.values(
+                    failing_since=func.coalesce(WebhookEndpoint.failing_since, now)
+                ).execution_options(synchronize_session=False)
+            )
+            if _disable_if_failing(out.endpoint_id, now):
+                result.disabled += 1
+    if attempt.succeeded:
+        result.delivered += 1
+        log.info(
+            "webhook %s delivered to endpoint %s (%s, %d ms)",
+            out.message_id,
+            out.endpoint_id,
+            attempt.status_code,
+            attempt.duration_ms,
+        )
+    elif values.get("status") == DeliveryStatus.FAILED:
+        result.failed += 1
+        log.warning(
+            "webhook %s to endpoint %s failed for good after %d tries: %s",
+            out.message_id,
+            out.endpoint_id,
+            attempts,
+            attempt.error,
+        )
+    else:
+        result.retrying += 1
+        log.info(
+            "webhook %s to endpoint %s failed (try %d), will retry: %s",
+            out.message_id,
+            out.endpoint_id,
+            attempts,
+            attempt.error,
+        )
+
+
+def _while_leased(rows: list[Outgoing], lease: datetime) -> Iterator[Outgoing]:
+    """Hand out rows only while a good part of the lease is left: past it, another
+    worker may have claimed the rest, and sending them too would send them twice."""
+    margin = timedelta(seconds=_config("PORTAL_WEBHOOKS_LEASE_SECONDS") / 3)
+    for row in rows:
+        if utcnow() > lease - margin:
+            log.info("lease running out: webhook deliveries left for the next claim")
+            return
+        yield row
+
+
+def _deliver_claimed(lease: datetime, ids: list[int], now: datetime | None) -> DeliveryResult:
+    result = DeliveryResult()
+    if not ids:
+        return result
+    rows = db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(ids))
+        .options(joinedload(WebhookDelivery.event), joinedload(WebhookDelivery.endpoint))
+        .order_by(WebhookDelivery.id)
+    ).all()
+    batch = [Outgoing.of(row) for row in rows]
+    # The schedule's clock: a lease that is not the wall clock's means `now` is driven.
+    for out in _while_leased(batch, lease if now is None else utcnow() + (lease - now)):
+        _record(result, out, lease, send(out), now or utcnow())
+    return result
+
+
+def deliver_batch(now: datetime | None = None) -> DeliveryResult:
+    """Claim one batch of due deliveries and send them."""
+    lease, ids = claim(_config("PORTAL_WEBHOOKS_BATCH"), now or utcnow())
+    return _deliver_claimed(lease, ids, now)
+
+
+def deliver_due(now: datetime | None = None) -> DeliveryResult:
+    """Deliver batches until none is due, then say when the next one falls due."""
+    total = DeliveryResult()
+    while True:
+        result = deliver_batch(now)
+        total.add(result)
+        if not result.handled:
+            break
+    total.next_due_at = next_due(now or utcnow())
+    db.session.rollback()
+    return total
+
+
+def deliver_now(delivery_id: int, now: datetime | None = None) -> DeliveryResult:
+    """Send one pending delivery at once (the owner's test ping), through the same
+    claim as the worker's, so the two never send it both."""
+    lease, ids = claim(1, now or utcnow(), only_ids=[delivery_id])
+    return _deliver_claimed(lease, ids, now)
+
+
+def next_due(now: datetime) -> datetime | None:
+    """When a pending row next becomes claimable: its retry time, or the end of the
+    lease another (perhaps dead) worker holds it under."""
+    pending = WebhookDelivery.status == DeliveryStatus.PENDING
+    waiting = db.session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at)).where(pending, _unclaimed(now))
+    )
+    leased = db.session.scalar(
+        select(func.min(WebhookDelivery.claimed_until)).where(
+            pending, WebhookDelivery.claimed_until >= now
+        )
+    )
+    return min((t for t in (waiting, leased) if t is not None), default=None)
