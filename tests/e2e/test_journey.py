@@ -289,7 +289,9 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
 
             # 3. The workshop happens. Ben goes through Join to the room page.
             ben_page.get_by_role("link", name="My bookings", exact=True).click()
-            expect(ben_page.locator("#upcoming tbody tr", has_text=COURSE)).to_have_count(8)
+            # My bookings shows a course's sessions together, under the course (#14).
+            course = ben_page.locator(".course-seats", has_text=COURSE)
+            expect(course.locator(".course-sessions > li")).to_have_count(8)
             expect(workshop_row(ben_page)).to_contain_text("confirmed")
             workshop_row(ben_page).get_by_role("link", name="Join").click()
             expect(ben_page.get_by_role("heading", name=WORKSHOP)).to_be_visible()

@@ -62,6 +62,8 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     assert _fits_the_screen(page)
     page.get_by_role("button", name="Confirm and book").click()
 
+    if page.get_by_text("Menu", exact=True).is_visible():
+        page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
     page.get_by_role("link", name="My bookings", exact=True).click()
     upcoming = page.locator("#upcoming")
     expect(upcoming).to_contain_text("Consultation")

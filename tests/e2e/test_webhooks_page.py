@@ -33,6 +33,7 @@ def test_register_ping_and_read_the_log_on_a_phone_without_js(
     page = context.new_page()
     try:
         sign_in(page, live_server, practitioner)
+        page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
         page.get_by_role("link", name="Webhooks").click()
         _fits(page)
         page.get_by_label("URL").fill(receiver.url)

@@ -356,5 +356,14 @@ def test_operator_commands_list_invite_deactivate_and_reactivate(app, runner, ma
     assert accounts.find_user_by_email("op@example.com").is_active
     missing = runner.invoke(args=["deactivate-user", "nobody@example.com"])
     assert missing.exit_code != 0 and "no account" in missing.output
-    weak = runner.invoke(args=["create-user", "w@example.com", "--password", "aaaaaaaaaaaa"])
+    weak = runner.invoke(
+        args=[
+            "create-user",
+            "w@example.com",
+            "--name",
+            "Weak Password",
+            "--password",
+            "aaaaaaaaaaaa",
+        ]
+    )
     assert weak.exit_code != 0 and "too repetitive" in weak.output

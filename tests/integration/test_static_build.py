@@ -43,7 +43,7 @@ def hashed_urls(page: str) -> list[str]:
 def test_pages_link_content_hashed_names(served):
     page = served.get("/auth/login").get_data(as_text=True)
     urls = hashed_urls(page)
-    assert urls and all(re.search(r"\.[0-9a-f]{12}\.(css|js)$", url) for url in urls)
+    assert urls and all(re.search(r"\.[0-9a-f]{12}\.(css|js|svg)$", url) for url in urls)
     assert any(url.startswith("/static/vendor/htmx-2.0.11.min.") for url in urls)
 
 

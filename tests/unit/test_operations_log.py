@@ -68,5 +68,7 @@ def test_releasing_a_lapsed_hold_logs_the_booking(practitioner, client_user, cap
 
     assert _lines(caplog, "portal.booking.holds") == [
         f"hold released: booking {seat.id}, order {seat.order_id}, session {session.id}, "
-        f"user {client_user.id}"
+        f"user {client_user.id}",
+        # The order had no live booking left, so it ends expired (the #14 terminal state).
+        f"order expired: order {seat.order_id}, its hold lapsed unpaid",
     ]
