@@ -43,11 +43,17 @@ class NotificationKind(StrEnum):
     ACCOUNT_VERIFICATION = "account_verification"
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
+    # A sign-up named an address that already has an account: its owner is told, not the form.
+    SIGNUP_EXISTING = "signup_existing"
+    # A new address, to be confirmed before it replaces the old one.
+    EMAIL_CHANGE = "email_change"
     # -- to practitioners -------------------------------------------------------------
     PRACTITIONER_NEW_BOOKING = "practitioner_new_booking"
     PRACTITIONER_CANCELLATION = "practitioner_cancellation"
     PRACTITIONER_WAITLIST_TAKEN = "practitioner_waitlist_taken"
     DAILY_AGENDA = "daily_agenda"
+    # An outbound webhook endpoint failed for a day and was disabled.
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
 
 class Preference(StrEnum):
