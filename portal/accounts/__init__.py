@@ -3,13 +3,13 @@
 operations -- the writes (each a unit of work) and the few reads they need
 passwords  -- the one password policy
 tokens     -- signed, time-limited, single-use links (itsdangerous)
-mail       -- send_account_email, the one door account email leaves by
 sessions   -- sign-ins, ended by signing out (here or everywhere)
 
 Views, CLI commands and tests call these; none of them writes an account rule of its own.
+Account email goes through the notifications outbox (`outbox.notify`, in the caller's
+transaction) like every other message; the worker renders and sends it.
 """
 
-from .mail import AccountEmail, send_account_email
 from .operations import (
     accept_invitation,
     change_password,
@@ -42,7 +42,6 @@ from .sessions import end_all_sessions, end_session, start_session, user_for_ses
 from .tokens import BadLink, LinkProblem
 
 __all__ = [
-    "AccountEmail",
     "BadLink",
     "LinkProblem",
     "accept_invitation",
@@ -71,7 +70,6 @@ __all__ = [
     "resend_verification",
     "reset_password",
     "reset_user",
-    "send_account_email",
     "sign_up",
     "update_profile",
     "verification_user",

@@ -20,14 +20,17 @@ from ..booking.errors import InvalidInput
 from ..booking.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
-from ..models import Role, User
+from ..models import NotificationKind, Role, User
+from ..notifications import outbox
+from ..notifications.links import external_url
 from ..profiles import save_public_profile
-from .mail import AccountEmail, compose_account_email, link, send_account_email
 from .passwords import password_problem
 from .sessions import end_all_sessions
 from .tokens import BadLink, LinkProblem, Purpose, make_token, read_token
 
 log = logging.getLogger(__name__)
+
+K = NotificationKind
 
 
 def normalize_email(email: str) -> str:
@@ -37,6 +40,14 @@ def normalize_email(email: str) -> str:
 def find_user_by_email(email: str) -> User | None:
     """The account with that email, whatever its case or role."""
     return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def _send(kind: NotificationKind, user: User, address: str, endpoint: str, **values) -> None:
+    """Queue an account email in the caller's transaction; the worker renders and sends
+    it. The link proves control of `address`, so it goes there even if the account's
+    address changes before it is sent; it is built on PORTAL_BASE_URL, never on the
+    request's Host header, which whoever asks for a reset could set to their own site."""
+    outbox.notify(kind, user, address=address, url=external_url(endpoint, **values))
 
 
 def require_acceptable_password(password: str, field: str = "password") -> None:
@@ -138,9 +149,7 @@ def _register_client(
     password_hash = generate_password_hash(password)
     existing = find_user_by_email(email)
     if existing is not None:
-        send_account_email(
-            AccountEmail.SIGNUP_EXISTING, existing, link("accounts.request_password_reset")
-        )
+        _send(K.SIGNUP_EXISTING, existing, existing.email, "accounts.request_password_reset")
         log.info("sign-up named an existing account: user %s told by email", existing.id)
         return None
     user = User(email=email, name=name.strip(), role=Role.CLIENT, timezone=timezone)
@@ -154,8 +163,8 @@ def _register_client(
 
 def _send_verification(user: User, next_path: str | None = None) -> None:
     token = make_token(Purpose.VERIFY_EMAIL, user.id, user.email)
-    url = link("accounts.verify_email", token=token, next=next_path)
-    send_account_email(AccountEmail.VERIFY_EMAIL, user, url)
+    url_values = {"token": token, "next": next_path}
+    _send(K.ACCOUNT_VERIFICATION, user, user.email, "accounts.verify_email", **url_values)
 
 
 @unit_of_work
@@ -198,18 +207,14 @@ def request_password_reset(email: str) -> None:
     """Send a reset link if an active account has the address; say nothing either way."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        # The work of a real request (sign a link, compose the message), dropped: the
-        # answer's time does not tell whether the address has an account.
-        stand_in = make_token(Purpose.PASSWORD_RESET, 0, "")
-        compose_account_email(
-            AccountEmail.PASSWORD_RESET, email, link("accounts.reset_password", token=stand_in)
-        )
+        # A real request signs a link and writes one outbox row; this one signs a link
+        # too. Neither renders or sends anything (the worker does), so the answer's time
+        # barely tells whether the address has an account (bench/accounts_enumeration.py).
+        make_token(Purpose.PASSWORD_RESET, 0, "")
         log.info("password reset asked for an address without an active account")
         return
     token = make_token(Purpose.PASSWORD_RESET, user.id, user.password_fingerprint)
-    send_account_email(
-        AccountEmail.PASSWORD_RESET, user, link("accounts.reset_password", token=token)
-    )
+    _send(K.PASSWORD_RESET, user, user.email, "accounts.reset_password", token=token)
     log.info("password reset link sent: user %s", user.id)
 
 
@@ -257,9 +262,7 @@ def request_email_change(user: User, new_email: str) -> None:
         log.info("email change asked to a taken address: user %s, no link sent", user.id)
         return
     token = make_token(Purpose.EMAIL_CHANGE, user.id, user.email, new_email=new_email)
-    send_account_email(
-        AccountEmail.EMAIL_CHANGE, new_email, link("accounts.confirm_email_change", token=token)
-    )
+    _send(K.EMAIL_CHANGE, user, new_email, "accounts.confirm_email_change", token=token)
     log.info("email change link sent: user %s", user.id)
 
 
@@ -294,9 +297,7 @@ def _placeholder_password(user: User) -> None:
 
 def _send_invitation(user: User) -> None:
     token = make_token(Purpose.INVITATION, user.id, user.password_fingerprint)
-    send_account_email(
-        AccountEmail.INVITATION, user, link("accounts.accept_invitation", token=token)
-    )
+    _send(K.INVITATION, user, user.email, "accounts.accept_invitation", token=token)
 
 
 @unit_of_work

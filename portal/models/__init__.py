@@ -20,6 +20,7 @@ from .enums import (
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
+    ACCOUNT_KINDS,
     DEFAULT_REMINDER_OFFSETS,
     OPTIONAL_KINDS,
     Channel,
@@ -70,6 +71,7 @@ __all__ = [
     "DEFAULT_REMINDER_OFFSETS",
     "Notification",
     "NotificationKind",
+    "ACCOUNT_KINDS",
     "NotificationPreferences",
     "NotificationStatus",
     "OPTIONAL_KINDS",

@@ -73,6 +73,20 @@ OPTIONAL_KINDS: dict[NotificationKind, Preference] = {
 }
 
 
+# Account mail: about the account itself, never optional, about no time. Its link (in the
+# payload's "url") acts for whoever holds it: it signs in, sets a password or moves the
+# address, so only the recipient ever sees it (not the logs, not staff's outbox page).
+ACCOUNT_KINDS = frozenset(
+    {
+        NotificationKind.ACCOUNT_VERIFICATION,
+        NotificationKind.SIGNUP_EXISTING,
+        NotificationKind.PASSWORD_RESET,
+        NotificationKind.INVITATION,
+        NotificationKind.EMAIL_CHANGE,
+    }
+)
+
+
 class NotificationStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -22,6 +22,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..ics import new_calendar, session_event
 from ..models import (
+    ACCOUNT_KINDS,
     OPTIONAL_KINDS,
     SEAT_HOLDING,
     Booking,
@@ -253,8 +254,12 @@ def render(row: Notification, subjects: Subjects) -> Rendered:
         "facts": subjects.facts,
         "when": _formatter(zone),
         "zone": zone,
+        "address": row.recipient_address,
         "action_url": action_url(row, subjects),
-        "preferences_url": external_url("notifications.preferences"),
+        # Account mail is about no time and cannot be turned off: no footer about either.
+        "preferences_url": (
+            None if row.kind in ACCOUNT_KINDS else external_url("notifications.preferences")
+        ),
         "unsubscribe_url": unsubscribe,
         "join_url": (
             external_url("rooms.join", session_id=subjects.session.id)

@@ -51,6 +51,21 @@ class Notice:
         }
 
 
+LINK_WITHHELD = "[link withheld: only its recipient may see it]"
+
+
+def without_link(payload: dict) -> dict:
+    """The payload fit for a log line: an account mail's link lets its holder in (a
+    password reset signs in), so no one but the recipient sees it."""
+    return {key: LINK_WITHHELD if key == "url" else value for key, value in payload.items()}
+
+
+def withhold_link(payload: dict, text: str) -> str:
+    """`text` (a message as staff read it) with the payload's link taken out."""
+    url = payload.get("url")
+    return text.replace(url, LINK_WITHHELD) if url else text
+
+
 def notify_all(notices: Iterable[Notice]) -> list[str]:
     """Write several messages in one INSERT; returns their message ids."""
     rows = [notice.row() for notice in notices]
@@ -64,7 +79,7 @@ def notify_all(notices: Iterable[Notice]) -> list[str]:
             row["kind"].value,
             row["message_id"],
             row["user_id"] or row["address"],
-            row["payload"],
+            without_link(row["payload"]),
         )
     return [row["message_id"] for row in rows]
 

@@ -1,4 +1,4 @@
-"""Sign-up in Chromium: the form, the message actually written, the link, signed in.
+"""Sign-up in Chromium: the form, the message actually sent, the link, signed in.
 With JavaScript the browser's timezone is pre-selected; without it the person picks."""
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from portal.extensions import db
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "tidal-basin-47-heron"
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return smtp_server.config
 
 
 def sign_up_and_verify(page, live_server, mailbox, *, zone: str | None) -> None:
