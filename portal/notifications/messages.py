@@ -152,6 +152,10 @@ def _first_dated_session(order: Order | None) -> ServiceSession | None:
 def skip_reason(row: Notification, subjects: Subjects) -> str | None:
     """Why this message should not go any more, if it should not."""
     preference = OPTIONAL_KINDS.get(row.kind)
+    if row.kind in ACCOUNT_KINDS and row.user is None:
+        # A reset asked for an address without an account writes a row all the same, so
+        # that the request does the same work either way; this is where it stops.
+        return "no account has this address"
     if row.user is not None:
         if not row.user.is_active_account:
             return "the account is deactivated"
