@@ -12,27 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from portal import profiles
-from portal.extensions import db
 from portal.models import Role
-from tests.fixtures.factories import make_service, make_user, open_all_week
+from tests.fixtures.browser import PHONE, fits_the_screen
+from tests.fixtures.factories import make_user
 
 pytestmark = pytest.mark.e2e
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def shared_link(practitioner):
-    open_all_week(practitioner)
-    make_service(practitioner, name="Consultation", price_cents=0, duration_minutes=60)
-    profiles.save_public_profile(practitioner, slug="maya-rivers", bio="Bodywork and breath.")
-    db.session.commit()
-    return "/p/maya-rivers"
-
-
-def _fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> None:
@@ -42,7 +26,7 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     expect(page.get_by_text("Bodywork and breath.")).to_be_visible()
     page.get_by_role("link", name="Pick a time Consultation").click()
     expect(page.get_by_text(f"Times are shown in your timezone, {visitor_zone}.")).to_be_visible()
-    assert _fits_the_screen(page)
+    assert fits_the_screen(page)
 
     page.locator(".slot-jump a.button").click()  # next available
     first = page.locator(".slots form").first
@@ -59,7 +43,7 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
     in_tokyo = start.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %d %b %Y %H:%M")
     expect(page.locator("main")).to_contain_text(f"{in_tokyo} (Asia/Tokyo)")
-    assert _fits_the_screen(page)
+    assert fits_the_screen(page)
     page.get_by_role("button", name="Confirm and book").click()
 
     if page.get_by_text("Menu", exact=True).is_visible():

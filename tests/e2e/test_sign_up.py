@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from portal import accounts
 from portal.extensions import db
+from tests.fixtures.browser import follow_verification, sign_up
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "tidal-basin-47-heron"
 
 
 @pytest.fixture
@@ -21,20 +20,8 @@ def app_config(smtp_server):
 
 def sign_up_and_verify(page, live_server, mailbox, *, zone: str | None) -> None:
     page.goto(f"{live_server.url}/auth/login?next=/catalog/")
-    page.get_by_role("link", name="Create an account").last.click()
-    page.get_by_label("Name").fill("Nia Newcomer")
-    page.get_by_label("Email").fill("Nia@Example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat password").fill(PASSWORD)
-    if zone is not None:
-        page.get_by_label("Timezone").select_option(zone)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
-
-    message = mailbox.last("nia@example.com")
-    assert message["Subject"] == "Confirm your email address"
-    page.goto(mailbox.link("nia@example.com"))
-    page.get_by_role("button", name="Confirm").click()
+    sign_up(page, name="Nia Newcomer", email="Nia@Example.com", zone=zone)
+    follow_verification(page, mailbox, "nia@example.com")
     page.wait_for_url(f"{live_server.url}/catalog/")
     expect(page.locator(".flash.success")).to_contain_text("Your email address is confirmed")
     expect(page.locator("header")).to_contain_text("Nia Newcomer")

@@ -7,17 +7,25 @@ import logging
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
-from portal import accounts, api_tokens
+from portal import accounts, api_tokens, booking
 from portal.blueprints.feeds.operations import rotate_feed
 from portal.extensions import db
-from portal.models import Notification, NotificationKind, NotificationStatus, Role, User
+from portal.models import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    Order,
+    Role,
+    User,
+)
 from portal.notifications.outbox import LINK_WITHHELD
-from tests.fixtures.factories import PASSWORD, make_user
+from tests.fixtures.client_portal import day_at
+from tests.fixtures.factories import PASSWORD, make_service, make_user
 from tests.fixtures.security import browser, sign_in
 
 NEW_PASSWORD = "tidal-basin-47-heron"
@@ -92,6 +100,28 @@ def test_sign_up_with_an_existing_address_tells_its_owner_not_the_form(app, mail
     assert notice["Subject"] == "Signing up to Estuary"
     assert "already has an account" in mailbox.text(client_user.email)
     assert path_of(mailbox.link(client_user.email)) == "/reset-password"
+
+
+def test_a_time_taken_while_the_visitor_signs_up_says_so_with_the_picker_and_no_order(
+    app, mailbox, practitioner
+):
+    service = make_service(practitioner, name="Consultation")
+    start = day_at(4, 10)
+    choice = f"/book/services/{service.id}/confirm?{urlencode({'start': start.isoformat()})}"
+    visitor = browser(app)
+    assert "/auth/login" in visitor.get(choice).headers["Location"]
+    sign_up(visitor, "nia@example.com", path=f"/signup?{urlencode({'next': choice})}")
+
+    booking.book_individual_session(make_user(), service, start)  # someone else is quicker
+
+    confirmed = visitor.post(path_of(mailbox.link("nia@example.com")))
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == choice
+    back = visitor.get(choice)
+    assert back.status_code == 409
+    assert "That time is no longer free; please pick another." in back.text
+    assert 'id="slot-picker"' in back.text
+    nia = accounts.find_user_by_email("nia@example.com")
+    assert db.session.scalars(select(Order).where(Order.user_id == nia.id)).all() == []
 
 
 def test_sign_up_refuses_a_weak_password_and_an_unknown_timezone(app, mailbox):

@@ -1,0 +1,94 @@
+"""A newcomer's whole way in (#12), in Chromium: a practitioner's shared link, a 1-on-1
+service and a free time, sign-up instead of sign-in, the confirmation mail actually sent
+(delivered by the worker's code to a real SMTP server), back on the same choice ready to
+confirm, confirmed, and there under My bookings in the timezone they signed up with.
+Once with JavaScript (the browser's zone is pre-selected) and once without, on a phone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal import accounts
+from portal.extensions import db
+from portal.models import Order
+from tests.fixtures.browser import PHONE, fits_the_screen, follow_verification, sign_up
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = "nia@example.com"
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return smtp_server.config
+
+
+def _journey(page, live_server, shared_link, mailbox, *, zone: str, pick_zone: bool) -> None:
+    page.goto(f"{live_server.url}{shared_link}")
+    page.get_by_role("link", name="Pick a time Consultation").click()
+    page.locator(".slot-jump a.button").click()  # next available
+    first = page.locator(".slots form").first
+    start = datetime.fromisoformat(first.locator("input[name=start]").get_attribute("value"))
+    first.get_by_role("button").click()
+
+    # Not signed in: the choice waits behind sign-in, where a newcomer creates an account.
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    sign_up(page, name="Nia Newcomer", email="Nia@Example.com", zone=zone if pick_zone else None)
+    assert fits_the_screen(page)
+    db.session.rollback()
+    assert db.session.scalars(select(Order)).all() == []
+
+    follow_verification(page, mailbox, ADDRESS)
+    expect(page.locator(".flash.success")).to_contain_text("Your email address is confirmed")
+    expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
+    local = start.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
+    expect(page.locator("main")).to_contain_text(f"Consultation on {local} ({zone})")
+    assert fits_the_screen(page)
+    page.get_by_role("button", name="Confirm and book").click()
+    expect(page.locator(".flash.success")).to_contain_text("Order placed for Consultation")
+
+    if page.get_by_text("Menu", exact=True).is_visible():
+        page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
+    page.get_by_role("link", name="My bookings", exact=True).click()
+    upcoming = page.locator("#upcoming")
+    expect(upcoming).to_contain_text("Consultation")
+    expect(upcoming).to_contain_text(local)
+
+    db.session.rollback()
+    user = accounts.find_user_by_email(ADDRESS)
+    assert user.email_verified and user.timezone == zone
+    (order,) = db.session.scalars(select(Order)).all()
+    assert order.user_id == user.id
+    assert [b.service_session.start_time for b in order.bookings] == [start]
+
+
+def test_a_newcomer_signs_up_and_books_from_the_shared_link(
+    app, browser, live_server, shared_link, mailbox
+):
+    context = browser.new_context(timezone_id="America/New_York", locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        _journey(page, live_server, shared_link, mailbox, zone="America/New_York", pick_zone=False)
+    finally:
+        context.close()
+
+
+def test_the_same_journey_without_javascript_on_a_phone(
+    app, browser, live_server, shared_link, mailbox
+):
+    context = browser.new_context(
+        timezone_id="America/New_York", locale="en-GB", java_script_enabled=False, viewport=PHONE
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        # Without JavaScript nothing reads the browser's zone: the newcomer picks one.
+        _journey(page, live_server, shared_link, mailbox, zone="Asia/Tokyo", pick_zone=True)
+    finally:
+        context.close()
