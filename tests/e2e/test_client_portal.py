@@ -69,7 +69,7 @@ def test_a_waiting_client_gets_the_seat_when_one_is_canceled(
     sign_in(page, live_server, client_user)
     page.goto(f"{live_server.url}/book/services/{session.service_id}")
     expect(page.get_by_text("Full.")).to_be_visible()
-    page.get_by_role("button", name="Join waitlist").click()
+    page.get_by_role("button", name="Join the waitlist").click()
     expect(page.locator(".flash.success")).to_contain_text("You are on the waitlist")
 
     holder_context = browser.new_context(timezone_id="UTC", locale="en-GB")

@@ -2,7 +2,8 @@
 service and a free time, sign-up instead of sign-in, the confirmation mail actually sent
 (delivered by the worker's code to a real SMTP server), back on the same choice ready to
 confirm, confirmed, and there under My bookings in the timezone they signed up with.
-Once with JavaScript (the browser's zone is pre-selected) and once without, on a phone."""
+Once with JavaScript (the browser's zone is pre-selected) and once without, on a phone;
+and the same way onto a full workshop's waitlist."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from sqlalchemy import select
 
 from portal import accounts
 from portal.extensions import db
-from portal.models import Order
+from portal.models import Order, WaitlistEntry
 from tests.fixtures.browser import PHONE, fits_the_screen, follow_verification, sign_up
+from tests.fixtures.client_portal import day_at, full_workshop
 
 pytestmark = pytest.mark.e2e
 
@@ -92,3 +94,31 @@ def test_the_same_journey_without_javascript_on_a_phone(
         _journey(page, live_server, shared_link, mailbox, zone="Asia/Tokyo", pick_zone=True)
     finally:
         context.close()
+
+
+def test_a_newcomer_joins_a_full_workshops_waitlist_without_javascript(
+    app, browser, live_server, practitioner, mailbox
+):
+    session, _holders = full_workshop(practitioner, seats=1, start=day_at(6, 9), name="Breathwork")
+    db.session.commit()
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", viewport=PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/book/services/{session.service_id}")
+        row = page.locator(f"#session-{session.id}")
+        row.get_by_role("button", name="Join the waitlist").click()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+        sign_up(page, name="Nia Newcomer", email=ADDRESS, zone="Europe/Lisbon")
+        follow_verification(page, mailbox, ADDRESS)
+
+        expect(page.get_by_role("heading", name="Join the waitlist")).to_be_visible()
+        expect(page.locator("main")).to_contain_text("is full")
+        page.get_by_role("button", name="Join the waitlist").click()
+        expect(page.locator(".flash.success")).to_contain_text("You are on the waitlist")
+        expect(page.locator(f"#session-{session.id}")).to_contain_text("On the waitlist")
+    finally:
+        context.close()
+    db.session.rollback()
+    entry = db.session.scalars(select(WaitlistEntry)).one()
+    assert entry.user.email == ADDRESS and entry.service_session_id == session.id

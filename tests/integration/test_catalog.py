@@ -167,7 +167,7 @@ def test_a_full_workshop_refuses_the_seat_and_offers_the_waitlist(
     client = signed_in(client_user)
 
     page = text_of(client.get(f"/book/services/{session.service_id}"))
-    assert "Join waitlist" in page and "Buy a seat" not in page
+    assert "Join the waitlist" in page and "Buy a seat" not in page
 
     response = client.post(
         f"/book/services/{session.service_id}/buy", data={"session_id": session.id}

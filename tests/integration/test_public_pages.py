@@ -15,7 +15,15 @@ from portal.booking.errors import InvalidInput
 from portal.booking.factory import course_sessions
 from portal.booking.working_hours import set_date_override, set_weekly_hours
 from portal.extensions import db
-from portal.models import Booking, Order, PractitionerSlug, Role, ServiceType, User
+from portal.models import (
+    Booking,
+    Order,
+    PractitionerSlug,
+    Role,
+    ServiceType,
+    User,
+    WaitlistEntry,
+)
 from tests.fixtures.client_portal import day_at, full_workshop, text_of
 from tests.fixtures.factories import (
     make_course,
@@ -25,6 +33,21 @@ from tests.fixtures.factories import (
     open_all_week,
 )
 from tests.integration.test_query_counts import counted
+
+
+def waiting(user) -> list[int]:
+    """The sessions whose waitlist `user` is on."""
+    return list(
+        db.session.scalars(
+            select(WaitlistEntry.service_session_id).where(WaitlistEntry.user_id == user.id)
+        )
+    )
+
+
+def holder_booking(user, session) -> Booking:
+    return db.session.scalars(
+        select(Booking).where(Booking.user_id == user.id, Booking.service_session_id == session.id)
+    ).one()
 
 
 def orders() -> int:
@@ -241,6 +264,44 @@ def test_a_full_workshop_refuses_at_confirm_without_an_order(signed_in, maya, cl
     assert response.status_code == 409
     assert "can no longer be booked" in response.text
     assert orders() == before
+
+
+def test_a_visitor_joins_a_full_workshops_waitlist_after_signing_in(client, maya, client_user):
+    session, _holders = full_workshop(maya, seats=1, start=day_at(6, 9))
+    db.session.commit()
+    choice = f"/book/sessions/{session.id}/waitlist"
+    page = client.get(f"/book/services/{session.service_id}").text
+    assert f'<form method="get" action="{choice}"' in page and "Join the waitlist" in page
+
+    to_login = client.get(choice)
+    login = urlsplit(to_login.headers["Location"])
+    assert to_login.status_code == 302 and login.path == "/auth/login"
+    signed = client.post(
+        f"/auth/login?{login.query}",
+        data={"email": client_user.email, "password": "correct horse battery"},
+    )
+    assert signed.headers["Location"] == choice
+    ready = client.get(choice)
+    assert ready.status_code == 200 and waiting(client_user) == []
+    assert "is full" in text_of(ready) and f'<form method="post" action="{choice}">' in ready.text
+
+    joined = client.post(choice)
+    assert joined.status_code == 302
+    assert waiting(client_user) == [session.id]
+    assert "On the waitlist" in text_of(client.get(joined.headers["Location"]))
+    assert orders() == 1  # the holder's, and no other
+
+
+def test_a_seat_freed_before_the_visitor_is_back_is_offered_to_buy(signed_in, maya, client_user):
+    session, (holder,) = full_workshop(maya, seats=1, start=day_at(6, 9))
+    booking.cancel_booking(holder_booking(holder, session), holder, client_requested=True)
+    db.session.commit()
+    back = signed_in(client_user).get(f"/book/sessions/{session.id}/waitlist")
+    assert back.status_code == 302
+    assert back.headers["Location"] == (
+        f"/book/services/{session.service_id}/confirm?session_id={session.id}"
+    )
+    assert waiting(client_user) == []
 
 
 def test_public_pages_show_no_private_data(client, maya):

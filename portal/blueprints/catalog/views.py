@@ -6,12 +6,21 @@ from flask_login import current_user, login_required
 from ... import booking
 from ...database import utcnow
 from ...extensions import db
-from ...models import CREDIT_SERVICE_TYPES, Role, ServiceSession, ServiceType, User
+from ...models import (
+    CREDIT_SERVICE_TYPES,
+    Role,
+    ServiceSession,
+    ServiceType,
+    SessionType,
+    User,
+)
 from ...web import render_page, roles_required, viewer_zone
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
+
+SESSION_GONE = "That session can no longer be booked; please pick another."
 
 # What _render_service issues: token_urlsafe(16) is 22 characters of this alphabet.
 
@@ -142,7 +151,7 @@ def confirm(service_id: int):
         if session is None or session.seats_left <= 0 or session.start_time <= utcnow():
             return _render_service(
                 service,
-                error="That session can no longer be booked; please pick another.",
+                error=SESSION_GONE,
                 error_session_id=session.id if session else None,
                 status=409,
             )
@@ -199,12 +208,46 @@ def buy(service_id: int):
     return redirect(url_for("orders.view_order", order_id=order_id))
 
 
-@bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
-@roles_required(Role.CLIENT)
-def join_waitlist(session_id: int):
+def _waitlist_session_or_404(session_id: int) -> ServiceSession:
     session = db.session.get(ServiceSession, session_id)
     if session is None or not session.service.is_active:
         abort(404)
+    return session
+
+
+@bp.route("/sessions/<int:session_id>/waitlist")
+@roles_required(Role.CLIENT)
+def confirm_waitlist(session_id: int):
+    """A visitor's "Join the waitlist", once signed in: the same choice, one button away.
+    A seat that freed up in between is offered to buy instead."""
+    session = _waitlist_session_or_404(session_id)
+    if session.session_type != SessionType.WORKSHOP:
+        abort(404)
+    if session.start_time is None or session.start_time <= utcnow():
+        return _render_service(
+            session.service,
+            error=SESSION_GONE,
+            error_session_id=session.id,
+            status=409,
+        )
+    if not session.is_full:
+        return redirect(
+            url_for("catalog.confirm", service_id=session.service_id, session_id=session.id)
+        )
+    return render_template(
+        "catalog/confirm.html",
+        service=session.service,
+        start=None,
+        session=session,
+        waitlist=True,
+        action=url_for("catalog.join_waitlist", session_id=session.id),
+    )
+
+
+@bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
+@roles_required(Role.CLIENT)
+def join_waitlist(session_id: int):
+    session = _waitlist_session_or_404(session_id)
     try:
         booking.join_waitlist(current_user, session)
     except booking.DomainError as exc:
