@@ -22,6 +22,7 @@ from portal.models import (
     Role,
     ServiceType,
     User,
+    Visibility,
     WaitlistEntry,
 )
 from tests.fixtures.client_portal import day_at, full_workshop, text_of
@@ -319,6 +320,44 @@ def test_public_pages_show_no_private_data(client, maya):
             assert holder.name not in html and holder.email not in html
         assert maya.email not in html
     assert private.start_time.strftime("%a %d %b %Y %H:%M") not in pages[1]
+
+
+def test_the_catalog_neither_lists_nor_sells_a_private_workshop_session(
+    client, signed_in, maya, client_user
+):
+    open_session = make_workshop(maya, seats=3, start=day_at(6, 9), name="Breathwork")
+    private = booking.create_session(
+        open_session.service, start_time=day_at(8, 9), visibility=Visibility.PRIVATE
+    )
+    full_private = booking.create_session(
+        open_session.service,
+        start_time=day_at(9, 9),
+        max_participants=1,
+        visibility=Visibility.PRIVATE,
+    )
+    booking.book_workshop_seat(make_user(), full_private)
+    db.session.commit()
+    service_page = f"/book/services/{open_session.service_id}"
+    visitor_page = client.get(service_page).text  # in UTC, as the sessions were made
+    assert open_session.start_time.strftime("%a %d %b %Y %H:%M") in visitor_page
+    for hidden in (private, full_private):
+        assert hidden.start_time.strftime("%a %d %b %Y %H:%M") not in visitor_page
+
+    web = signed_in(client_user)
+    before = orders()
+    page = web.get(service_page).text
+    assert f'id="session-{open_session.id}"' in page
+    for hidden in (private, full_private):
+        assert f'id="session-{hidden.id}"' not in page
+        assert f'value="{hidden.id}"' not in page
+
+    confirm = web.get(f"{service_page}/confirm?session_id={private.id}")
+    assert confirm.status_code == 409 and "can no longer be booked" in confirm.text
+    bought = web.post(f"{service_page}/buy", data={"session_id": private.id})
+    assert bought.status_code == 422 and "Pick one of the sessions." in text_of(bought)
+    assert web.get(f"/book/sessions/{full_private.id}/waitlist").status_code == 404
+    assert web.post(f"/book/sessions/{full_private.id}/waitlist").status_code == 404
+    assert orders() == before and waiting(client_user) == []
 
 
 # -- Query counts -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ...models import (
     ServiceType,
     SessionStatus,
     User,
+    Visibility,
     WaitlistEntry,
 )
 
@@ -59,12 +60,14 @@ def active_service(service_id: int) -> Service | None:
 
 
 def upcoming_sessions(service: Service, now: datetime) -> list[ServiceSession]:
+    """A workshop's public sessions ahead (a private one is its practitioner's to fill)."""
     return list(
         db.session.scalars(
             select(ServiceSession)
             .where(
                 ServiceSession.service_id == service.id,
                 ServiceSession.status == SessionStatus.SCHEDULED,
+                ServiceSession.visibility == Visibility.PUBLIC,
                 ServiceSession.start_time > now,
             )
             .order_by(ServiceSession.start_time)

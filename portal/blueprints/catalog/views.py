@@ -13,6 +13,7 @@ from ...models import (
     ServiceType,
     SessionType,
     User,
+    Visibility,
 )
 from ...web import render_page, roles_required, viewer_zone
 from ...web.purchases import buy_once, new_purchase_token
@@ -39,8 +40,17 @@ def _service_or_404(service_id: int):
     return service
 
 
-def _session_of(service, session_id: int | None) -> ServiceSession | None:
+def _listed_session(session_id: int | None) -> ServiceSession | None:
+    """A session the catalog offers: of an active service, and public (a private one is
+    its practitioner's to fill, and is neither shown nor sold here)."""
     session = db.session.get(ServiceSession, session_id) if session_id else None
+    if session is None or not session.service.is_active:
+        return None
+    return session if session.visibility == Visibility.PUBLIC else None
+
+
+def _session_of(service, session_id: int | None) -> ServiceSession | None:
+    session = _listed_session(session_id)
     return session if session is not None and session.service_id == service.id else None
 
 
@@ -209,8 +219,8 @@ def buy(service_id: int):
 
 
 def _waitlist_session_or_404(session_id: int) -> ServiceSession:
-    session = db.session.get(ServiceSession, session_id)
-    if session is None or not session.service.is_active:
+    session = _listed_session(session_id)
+    if session is None:
         abort(404)
     return session
 
