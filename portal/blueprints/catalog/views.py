@@ -218,27 +218,14 @@ def buy(service_id: int):
     return redirect(url_for("orders.view_order", order_id=order_id))
 
 
-def _waitlist_session_or_404(session_id: int) -> ServiceSession:
-    session = _listed_session(session_id)
-    if session is None:
-        abort(404)
-    return session
-
-
-@bp.route("/sessions/<int:session_id>/waitlist")
-@roles_required(Role.CLIENT)
-def confirm_waitlist(session_id: int):
+def _confirm_waitlist(session: ServiceSession):
     """A visitor's "Join the waitlist", once signed in: the same choice, one button away.
     A seat that freed up in between is offered to buy instead."""
-    session = _waitlist_session_or_404(session_id)
     if session.session_type != SessionType.WORKSHOP:
         abort(404)
     if session.start_time is None or session.start_time <= utcnow():
         return _render_service(
-            session.service,
-            error=SESSION_GONE,
-            error_session_id=session.id,
-            status=409,
+            session.service, error=SESSION_GONE, error_session_id=session.id, status=409
         )
     if not session.is_full:
         return redirect(
@@ -254,10 +241,14 @@ def confirm_waitlist(session_id: int):
     )
 
 
-@bp.route("/sessions/<int:session_id>/waitlist", methods=["POST"])
+@bp.route("/sessions/<int:session_id>/waitlist", methods=["GET", "POST"])
 @roles_required(Role.CLIENT)
 def join_waitlist(session_id: int):
-    session = _waitlist_session_or_404(session_id)
+    session = _listed_session(session_id)
+    if session is None:
+        abort(404)
+    if request.method == "GET":
+        return _confirm_waitlist(session)
     try:
         booking.join_waitlist(current_user, session)
     except booking.DomainError as exc:
