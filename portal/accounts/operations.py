@@ -42,12 +42,21 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
 
 
-def _send(kind: NotificationKind, user: User, address: str, endpoint: str, **values) -> None:
+def _send(
+    kind: NotificationKind,
+    user: User,
+    address: str,
+    endpoint: str,
+    *,
+    facts: dict | None = None,
+    **values,
+) -> None:
     """Queue an account email in the caller's transaction; the worker renders and sends
     it. The link proves control of `address`, so it goes there even if the account's
     address changes before it is sent; it is built on PORTAL_BASE_URL, never on the
     request's Host header, which whoever asks for a reset could set to their own site."""
-    outbox.notify(kind, user, address=address, url=external_url(endpoint, **values))
+    url = external_url(endpoint, **values)
+    outbox.notify(kind, user, address=address, url=url, **(facts or {}))
 
 
 def require_acceptable_password(password: str, field: str = "password") -> None:
@@ -296,9 +305,10 @@ def _placeholder_password(user: User) -> None:
     user.set_password(secrets.token_urlsafe(32))
 
 
-def _send_invitation(user: User) -> None:
+def _send_invitation(user: User, invited_by: User | None = None) -> None:
     token = make_token(Purpose.INVITATION, user.id, user.password_fingerprint)
-    _send(K.INVITATION, user, user.email, "accounts.accept_invitation", token=token)
+    facts = {"inviter": invited_by.name} if invited_by else None
+    _send(K.INVITATION, user, user.email, "accounts.accept_invitation", facts=facts, token=token)
 
 
 @unit_of_work
@@ -313,7 +323,7 @@ def invite_user(
     _placeholder_password(user)
     db.session.add(user)
     db.session.flush()
-    _send_invitation(user)
+    _send_invitation(user, invited_by)
     log.info(
         "invitation sent: user %s, role %s, by %s",
         user.id,

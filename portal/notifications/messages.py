@@ -152,10 +152,6 @@ def _first_dated_session(order: Order | None) -> ServiceSession | None:
 def skip_reason(row: Notification, subjects: Subjects) -> str | None:
     """Why this message should not go any more, if it should not."""
     preference = OPTIONAL_KINDS.get(row.kind)
-    if row.kind in ACCOUNT_KINDS and row.user is None:
-        # A reset asked for an address without an account writes a row all the same, so
-        # that the request does the same work either way; this is where it stops.
-        return "no account has this address"
     if row.user is not None:
         if not row.user.is_active_account:
             return "the account is deactivated"
@@ -163,6 +159,10 @@ def skip_reason(row: Notification, subjects: Subjects) -> str | None:
             chosen = db.session.get(NotificationPreferences, row.user.id)
             if chosen is not None and not chosen.wants(preference):
                 return f"{preference.label} turned off by the recipient"
+    if row.kind in ACCOUNT_KINDS and "url" not in subjects.facts:
+        # A reset asked for an address without an account writes a row all the same (no
+        # link), so that the request does the same work either way; this is where it stops.
+        return "no account has this address"
     if row.kind == K.REMINDER:
         booking, session = subjects.booking, subjects.session
         if booking is None or booking.status not in SEAT_HOLDING:

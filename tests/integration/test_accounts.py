@@ -385,6 +385,7 @@ def test_staff_invite_a_practitioner_who_chooses_a_password(app, mailbox, staff_
     assert invitee.role == Role.PRACTITIONER and invitee.invitation_pending
     assert "Invited" in staff.get("/staff/users/").get_data(as_text=True)
     first_link = path_of(mailbox.link("ines@example.com"))
+    assert f"{staff_user.name} invited you" in mailbox.text("ines@example.com")
 
     # Sent again: the first link no longer works.
     assert staff.post(f"/staff/users/{invitee.id}/resend-invitation").status_code == 302
