@@ -19,19 +19,17 @@ also go to bench/results/ as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.noshow_report import postgres_database  # noqa: E402
+from bench.backends import on_each_backend, save_results  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Role, User  # noqa: E402
@@ -137,22 +135,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
-    results = []
-    if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            results.append(run(f"sqlite:///{tmp}/bench.db", "sqlite"))
-            print(json.dumps(results[-1], indent=2), flush=True)
-    if args.postgres:
-        url, drop = postgres_database(args.postgres)
-        try:
-            results.append(run(url, "postgresql"))
-            print(json.dumps(results[-1], indent=2), flush=True)
-        finally:
-            drop()
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    (out / f"accounts-enumeration-{stamp}.json").write_text(json.dumps(results, indent=2))
+    results = on_each_backend(run, postgres=args.postgres, sqlite=not args.no_sqlite)
+    save_results("accounts-enumeration", results)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,19 @@ phone's width."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from portal.models import Role
-from tests.fixtures.browser import PHONE, fits_the_screen
+from tests.fixtures.browser import (
+    PHONE,
+    confirm_and_find_in_my_bookings,
+    first_free_time,
+    fits_the_screen,
+    visitor_page,
+)
 from tests.fixtures.factories import make_user
 
 pytestmark = pytest.mark.e2e
@@ -28,9 +33,7 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     expect(page.get_by_text(f"Times are shown in your timezone, {visitor_zone}.")).to_be_visible()
     assert fits_the_screen(page)
 
-    page.locator(".slot-jump a.button").click()  # next available
-    first = page.locator(".slots form").first
-    start = datetime.fromisoformat(first.locator("input[name=start]").get_attribute("value"))
+    first, start = first_free_time(page)
     shown = start.astimezone(ZoneInfo(visitor_zone)).strftime("%H:%M")
     expect(first.get_by_role("button")).to_have_text(shown)
     first.get_by_role("button").click()
@@ -44,35 +47,19 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     in_tokyo = start.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %d %b %Y %H:%M")
     expect(page.locator("main")).to_contain_text(f"{in_tokyo} (Asia/Tokyo)")
     assert fits_the_screen(page)
-    page.get_by_role("button", name="Confirm and book").click()
-
-    if page.get_by_text("Menu", exact=True).is_visible():
-        page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
-    page.get_by_role("link", name="My bookings", exact=True).click()
-    upcoming = page.locator("#upcoming")
-    expect(upcoming).to_contain_text("Consultation")
-    expect(upcoming).to_contain_text(in_tokyo)
+    confirm_and_find_in_my_bookings(page, "Consultation", in_tokyo)
 
 
 def test_a_visitor_books_from_the_shared_link_with_javascript(browser, live_server, shared_link):
-    context = browser.new_context(timezone_id="America/New_York", locale="en-GB")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with visitor_page(browser, timezone_id="America/New_York") as page:
         _book_from_the_link(page, live_server, shared_link, "America/New_York")
-    finally:
-        context.close()
 
 
 def test_a_visitor_books_from_the_shared_link_without_javascript_on_a_phone(
     browser, live_server, shared_link
 ):
-    context = browser.new_context(
-        timezone_id="America/New_York", locale="en-GB", java_script_enabled=False, viewport=PHONE
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    options = {"timezone_id": "America/New_York", "java_script_enabled": False, "viewport": PHONE}
+    with visitor_page(browser, **options) as page:
         # Without JavaScript the browser's zone is unknown: times start in UTC until picked.
         page.goto(f"{live_server.url}{shared_link}")
         expect(page.get_by_label("Show times in")).to_have_value("UTC")
@@ -80,5 +67,3 @@ def test_a_visitor_books_from_the_shared_link_without_javascript_on_a_phone(
         page.get_by_role("button", name="Use this timezone").click()
         expect(page.get_by_label("Show times in")).to_have_value("America/Chicago")
         _book_from_the_link(page, live_server, shared_link, "America/Chicago")
-    finally:
-        context.close()

@@ -7,7 +7,6 @@ and the same way onto a full workshop's waitlist."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +16,15 @@ from sqlalchemy import select
 from portal import accounts
 from portal.extensions import db
 from portal.models import Order, WaitlistEntry
-from tests.fixtures.browser import PHONE, fits_the_screen, follow_verification, sign_up
+from tests.fixtures.browser import (
+    PHONE,
+    confirm_and_find_in_my_bookings,
+    first_free_time,
+    fits_the_screen,
+    follow_verification,
+    sign_up,
+    visitor_page,
+)
 from tests.fixtures.client_portal import day_at, full_workshop
 
 pytestmark = pytest.mark.e2e
@@ -33,9 +40,7 @@ def app_config(smtp_server):
 def _journey(page, live_server, shared_link, mailbox, *, zone: str, pick_zone: bool) -> None:
     page.goto(f"{live_server.url}{shared_link}")
     page.get_by_role("link", name="Pick a time Consultation").click()
-    page.locator(".slot-jump a.button").click()  # next available
-    first = page.locator(".slots form").first
-    start = datetime.fromisoformat(first.locator("input[name=start]").get_attribute("value"))
+    first, start = first_free_time(page)
     first.get_by_role("button").click()
 
     # Not signed in: the choice waits behind sign-in, where a newcomer creates an account.
@@ -51,15 +56,7 @@ def _journey(page, live_server, shared_link, mailbox, *, zone: str, pick_zone: b
     local = start.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
     expect(page.locator("main")).to_contain_text(f"Consultation on {local} ({zone})")
     assert fits_the_screen(page)
-    page.get_by_role("button", name="Confirm and book").click()
-    expect(page.locator(".flash.success")).to_contain_text("Order placed for Consultation")
-
-    if page.get_by_text("Menu", exact=True).is_visible():
-        page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
-    page.get_by_role("link", name="My bookings", exact=True).click()
-    upcoming = page.locator("#upcoming")
-    expect(upcoming).to_contain_text("Consultation")
-    expect(upcoming).to_contain_text(local)
+    confirm_and_find_in_my_bookings(page, "Consultation", local)
 
     db.session.rollback()
     user = accounts.find_user_by_email(ADDRESS)
@@ -72,28 +69,17 @@ def _journey(page, live_server, shared_link, mailbox, *, zone: str, pick_zone: b
 def test_a_newcomer_signs_up_and_books_from_the_shared_link(
     app, browser, live_server, shared_link, mailbox
 ):
-    context = browser.new_context(timezone_id="America/New_York", locale="en-GB")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with visitor_page(browser, timezone_id="America/New_York") as page:
         _journey(page, live_server, shared_link, mailbox, zone="America/New_York", pick_zone=False)
-    finally:
-        context.close()
 
 
 def test_the_same_journey_without_javascript_on_a_phone(
     app, browser, live_server, shared_link, mailbox
 ):
-    context = browser.new_context(
-        timezone_id="America/New_York", locale="en-GB", java_script_enabled=False, viewport=PHONE
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    options = {"timezone_id": "America/New_York", "java_script_enabled": False, "viewport": PHONE}
+    with visitor_page(browser, **options) as page:
         # Without JavaScript nothing reads the browser's zone: the newcomer picks one.
         _journey(page, live_server, shared_link, mailbox, zone="Asia/Tokyo", pick_zone=True)
-    finally:
-        context.close()
 
 
 def test_a_newcomer_joins_a_full_workshops_waitlist_without_javascript(
@@ -101,10 +87,7 @@ def test_a_newcomer_joins_a_full_workshops_waitlist_without_javascript(
 ):
     session, _holders = full_workshop(practitioner, seats=1, start=day_at(6, 9), name="Breathwork")
     db.session.commit()
-    context = browser.new_context(java_script_enabled=False, locale="en-GB", viewport=PHONE)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with visitor_page(browser, java_script_enabled=False, viewport=PHONE) as page:
         page.goto(f"{live_server.url}/book/services/{session.service_id}")
         row = page.locator(f"#session-{session.id}")
         row.get_by_role("button", name="Join the waitlist").click()
@@ -116,9 +99,7 @@ def test_a_newcomer_joins_a_full_workshops_waitlist_without_javascript(
         expect(page.locator("main")).to_contain_text("is full")
         page.get_by_role("button", name="Join the waitlist").click()
         expect(page.locator(".flash.success")).to_contain_text("You are on the waitlist")
-        expect(page.locator(f"#session-{session.id}")).to_contain_text("On the waitlist")
-    finally:
-        context.close()
+        expect(row).to_contain_text("On the waitlist")
     db.session.rollback()
     entry = db.session.scalars(select(WaitlistEntry)).one()
     assert entry.user.email == ADDRESS and entry.service_session_id == session.id

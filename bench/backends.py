@@ -1,0 +1,41 @@
+"""What every backend-comparing benchmark does around its own measurements: run on a fresh
+SQLite file and, when a PostgreSQL URL is given, on a database of its own that is dropped
+afterwards; print each backend's figures as they come, and keep them in bench/results/."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.noshow_report import postgres_database
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def on_each_backend(
+    run: Callable[[str, str], dict], *, postgres: str | None, sqlite: bool = True
+) -> list[dict]:
+    """`run(database_url, backend_name)` on each backend; their figures, in order."""
+    results = []
+    if sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            results.append(run(f"sqlite:///{tmp}/bench.db", "sqlite"))
+            print(json.dumps(results[-1], indent=2), flush=True)
+    if postgres:
+        url, drop = postgres_database(postgres)
+        try:
+            results.append(run(url, "postgresql"))
+            print(json.dumps(results[-1], indent=2), flush=True)
+        finally:
+            drop()
+    return results
+
+
+def save_results(name: str, results: list[dict]) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2))
+    return path
