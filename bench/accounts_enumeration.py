@@ -18,7 +18,6 @@ also go to bench/results/ as JSON.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.backends import on_each_backend, save_results  # noqa: E402
+from bench import backends  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Role, User  # noqa: E402
@@ -130,14 +129,5 @@ def run(url: str, name: str) -> dict:
         return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--no-sqlite", action="store_true")
-    args = parser.parse_args()
-    results = on_each_backend(run, postgres=args.postgres, sqlite=not args.no_sqlite)
-    save_results("accounts-enumeration", results)
-
-
 if __name__ == "__main__":
-    main()
+    backends.main(run, "accounts-enumeration", __doc__)

@@ -4,7 +4,9 @@ afterwards; print each backend's figures as they come, and keep them in bench/re
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,3 +41,12 @@ def save_results(name: str, results: list[dict]) -> Path:
     path = RESULTS / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(results, indent=2))
     return path
+
+
+def main(run: Callable[[str, str], dict], name: str, description: str) -> None:
+    """The command line: --postgres URL (default TEST_DATABASE_URL), --no-sqlite."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    save_results(name, on_each_backend(run, postgres=args.postgres, sqlite=not args.no_sqlite))

@@ -22,7 +22,6 @@ Run by hand; nothing here is a test. Figures also go to bench/results/ as JSON.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import update  # noqa: E402
 
-from bench.backends import on_each_backend, save_results  # noqa: E402
+from bench import backends  # noqa: E402
 from portal import booking, create_app  # noqa: E402
 from portal.booking.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
@@ -248,14 +247,5 @@ def run(url: str, name: str) -> dict:
         return figures
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
-    parser.add_argument("--no-sqlite", action="store_true")
-    args = parser.parse_args()
-    results = on_each_backend(run, postgres=args.postgres, sqlite=not args.no_sqlite)
-    save_results("notifications", results)
-
-
 if __name__ == "__main__":
-    main()
+    backends.main(run, "notifications", __doc__)
