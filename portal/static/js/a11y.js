@@ -75,7 +75,7 @@
       showDialog(dialog);
       return;
     }
-    var heading = region.querySelector("[data-swap-focus], h1, h2, h3");
+    var heading = region.querySelector("[data-swap-focus]") || region.querySelector("h1, h2, h3");
     if (opener && !document.querySelector("#" + SLOT + " dialog")) {
       returnFocus(heading); // the calendar came back after a save or Close
       return;
