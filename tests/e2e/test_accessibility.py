@@ -154,6 +154,8 @@ def test_practitioner_pages(sized_page, live_server, practitioner, world):
             "/practice/services/",
             "/orders/",
             "/attendance/",
+            "/attendance/reports/no-shows",
+            "/courses/",
             "/settings/tokens/",
             "/settings/webhooks/",
             "/settings/profile",
@@ -176,12 +178,20 @@ def test_practitioner_pages(sized_page, live_server, practitioner, world):
     assert_clean(found)
 
 
-def test_staff_pages(sized_page, live_server, staff_user, world):
+def test_staff_pages(sized_page, live_server, staff_user, world, report_world):
     sign_in(sized_page, live_server, staff_user)
     assert_clean(
         audit(
             sized_page,
             live_server.url,
-            ("/", "/attendance/reports/no-shows", "/staff/outbox/", "/calendar/"),
+            (
+                "/",
+                "/attendance/",
+                "/attendance/reports/no-shows",
+                f"/attendance/sessions/{report_world.sessions['A2'].id}",
+                "/staff/outbox/",
+                "/staff/users/",
+                f"/calendar/?practitioner={report_world.pia.id}",
+            ),
         )
     )

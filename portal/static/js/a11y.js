@@ -23,25 +23,26 @@
       element.setAttribute("tabindex", "-1"); // a heading takes focus only from script
     }
     element.focus();
-    return true;
+    return document.activeElement === element; // a hidden element (a closed <details>) refuses
   }
 
-  // The opener, or the element standing for it once its region was drawn again.
+  // The opener, or what stands for it once its region was drawn again: the same id, else a
+  // link to the same place (the first one that can take focus).
   function openerNow() {
-    if (!opener) {
-      return null;
-    }
-    if (opener.isConnected) {
-      return opener;
+    if (!opener || opener.isConnected) {
+      return opener ? [opener] : [];
     }
     var href = opener.getAttribute("href");
-    return (opener.id && document.getElementById(opener.id)) ||
-      (href && document.querySelector('a[href="' + CSS.escape(href) + '"]'));
+    var same = href ? document.querySelectorAll('a[href="' + CSS.escape(href) + '"]') : [];
+    return [opener.id && document.getElementById(opener.id)].concat(Array.from(same));
   }
 
   function returnFocus(fallback) {
-    focusOn(openerNow() || fallback);
+    var candidates = openerNow();
     opener = null;
+    if (!candidates.some(focusOn)) {
+      focusOn(fallback);
+    }
   }
 
   function showDialog(dialog) {
