@@ -21,24 +21,11 @@ from tests.fixtures.factories import make_service, make_user
 
 pytestmark = pytest.mark.e2e
 
-VIEWPORTS = {"phone": (390, 844), "desktop": (1440, 900)}
 BLOCKING = {"critical", "serious"}
 AXE = Axe()
 
 # Heading levels of the page, in document order (hidden ones too: a screen reader's list).
 HEADINGS = "[...document.querySelectorAll('h1, h2, h3, h4, h5, h6')].map(h => +h.tagName[1])"
-
-
-@pytest.fixture(params=sorted(VIEWPORTS))
-def sized_page(browser, request):
-    width, height = VIEWPORTS[request.param]
-    context = browser.new_context(
-        timezone_id="UTC", locale="en-GB", viewport={"width": width, "height": height}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def heading_problems(page) -> list[str]:
