@@ -18,14 +18,26 @@ from tests.fixtures.factories import make_service, make_workshop
 
 pytestmark = pytest.mark.e2e
 
+# The focused element's name as read out: its aria-label, its label (a field), or its text.
 FOCUSED_TEXT = """() => {
   const e = document.activeElement;
-  return (e.getAttribute('aria-label') || e.textContent || e.value || '').trim();
+  const label = e.labels && e.labels.length ? e.labels[0].textContent : '';
+  return (e.getAttribute('aria-label') || label || e.textContent || e.value || '').trim();
 }"""
 
 
 def focused(page, selector: str) -> bool:
     return page.evaluate("s => document.activeElement.matches(s)", selector)
+
+
+def outline_width(page) -> float:
+    """The focused element's outline: what shows a keyboard user where they are."""
+    return page.evaluate(
+        """() => {
+          const style = getComputedStyle(document.activeElement);
+          return style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth);
+        }"""
+    )
 
 
 def tab_to(page, text: str, limit: int = 80) -> None:
@@ -71,6 +83,7 @@ def test_practitioner_creates_a_session_in_the_dialog_with_the_keyboard(
 
     # Open, and Esc: the modal closes and focus is back on its opener.
     tab_to(page, "New session")
+    assert outline_width(page) >= 2
     page.keyboard.press("Enter")
     expect(dialog).to_be_visible()
     assert dialog.evaluate("d => d.matches(':modal') && d.contains(document.activeElement)")
@@ -134,3 +147,27 @@ def test_slot_picker_swap_puts_focus_on_the_new_day(page, live_server, practitio
     page.keyboard.press("Enter")
     expect(day).not_to_have_text(before)
     page.wait_for_function("() => document.activeElement.matches('.slot-day')")
+
+
+def test_without_javascript_the_session_form_is_a_page_reached_and_sent_by_keyboard(
+    browser, live_server, practitioner
+):
+    make_service(practitioner, ServiceType.WORKSHOP, name="Forest Bathing", max_participants=20)
+    context = browser.new_context(timezone_id="UTC", locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, practitioner)
+        day = datetime.now(practitioner.zone).date() + timedelta(days=7)
+        page.goto(f"{live_server.url}/calendar/?date={day.isoformat()}")
+        tab_to(page, "New session")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1, name="New session")).to_be_visible()
+        tab_to(page, "Start time")
+        page.keyboard.type("1600")
+        tab_to(page, "Create session")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("#flash-region")).to_contain_text("Forest Bathing is on your calendar.")
+    finally:
+        context.close()
