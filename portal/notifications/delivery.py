@@ -16,13 +16,14 @@ At least once, never lost, never doubled:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 
+from .. import leases
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import Channel, Notification, NotificationStatus
@@ -58,37 +59,20 @@ class DeliveryResult:
         self.skipped += other.skipped
 
 
-def _unclaimed(now: datetime):
-    return or_(Notification.claimed_until.is_(None), Notification.claimed_until < now)
-
-
 def claim_due(limit: int, now: datetime | None = None) -> tuple[datetime, list[int]]:
     """Take up to `limit` due rows for this worker; returns the lease (the claim's token)
     and the ids claimed."""
     now = now or utcnow()
     lease = now + timedelta(seconds=current_app.config["PORTAL_WORKER_LEASE_SECONDS"])
-    due = (
-        select(Notification.id)
-        .where(
-            Notification.status == NotificationStatus.PENDING,
-            Notification.next_attempt_at <= now,
-            _unclaimed(now),
-        )
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    ids = leases.claim(
+        Notification,
+        Notification.status == NotificationStatus.PENDING,
+        Notification.next_attempt_at <= now,
+        limit=limit,
+        now=now,
+        lease=lease,
     )
-    with write_transaction():
-        # The repeated condition makes the claim safe where no row lock is taken
-        # (SQLite serialises writers instead): a row another worker just leased fails it.
-        claimed = db.session.scalars(
-            update(Notification)
-            .where(Notification.id.in_(due.scalar_subquery()), _unclaimed(now))
-            .values(claimed_until=lease)
-            .returning(Notification.id)
-            .execution_options(synchronize_session=False)
-        ).all()
-    return lease, sorted(claimed)
+    return lease, ids
 
 
 def _finish(row_id: int, lease: datetime, **values) -> bool:
@@ -149,17 +133,6 @@ def _record(result: DeliveryResult, row: Notification, lease: datetime, error) -
     log.info("delivery of %s failed (try %d), will retry: %s", row.message_id, attempts, message)
 
 
-def _while_leased(rows: list[Notification], lease: datetime) -> Iterator[Notification]:
-    """Hand out rows only while a good part of the lease is left: past it, another worker
-    may have claimed the rest, and sending them too would send them twice."""
-    margin = timedelta(seconds=current_app.config["PORTAL_WORKER_LEASE_SECONDS"] / 3)
-    for row in rows:
-        if utcnow() > lease - margin:
-            log.info("lease running out: %d row(s) left for the next claim", len(rows))
-            return
-        yield row
-
-
 def deliver_batch(limit: int | None = None, now: datetime | None = None) -> DeliveryResult:
     """Claim one batch and deliver it."""
     result = DeliveryResult()
@@ -179,7 +152,8 @@ def deliver_batch(limit: int | None = None, now: datetime | None = None) -> Deli
     for channel, batch in by_channel.items():
         deliverer = _DELIVERERS[channel]
         deliverer(
-            _while_leased(batch, lease), lambda row, error: _record(result, row, lease, error)
+            leases.while_leased(batch, lease, current_app.config["PORTAL_WORKER_LEASE_SECONDS"]),
+            lambda row, error: _record(result, row, lease, error),
         )
     return result
 
@@ -198,18 +172,9 @@ def deliver_due(now: datetime | None = None) -> DeliveryResult:
 
 
 def next_due(now: datetime) -> datetime | None:
-    """When a pending row next becomes claimable: its retry time, or the end of the
-    lease another (perhaps dead) worker holds it under."""
-    pending = Notification.status == NotificationStatus.PENDING
-    waiting = db.session.scalar(
-        select(func.min(Notification.next_attempt_at)).where(pending, _unclaimed(now))
+    return leases.next_claimable(
+        Notification, Notification.status == NotificationStatus.PENDING, now
     )
-    leased = db.session.scalar(
-        select(func.min(Notification.claimed_until)).where(
-            pending, Notification.claimed_until >= now
-        )
-    )
-    return min((t for t in (waiting, leased) if t is not None), default=None)
 
 
 def resend(row_id: int) -> bool:

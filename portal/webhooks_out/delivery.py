@@ -23,15 +23,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 
+from .. import leases
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import (
@@ -115,39 +115,26 @@ def _config(name: str) -> int:
     return int(current_app.config[name])
 
 
-def _unclaimed(now: datetime):
-    return or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now)
-
-
 def claim(
     limit: int, now: datetime, only_ids: list[int] | None = None
 ) -> tuple[datetime, list[int]]:
     """Take up to `limit` due rows (or just `only_ids`, if still pending and free);
     returns the lease (the claim's token) and the ids claimed."""
     lease = now + timedelta(seconds=_config("PORTAL_WEBHOOKS_LEASE_SECONDS"))
-    due = select(WebhookDelivery.id).where(
-        WebhookDelivery.status == DeliveryStatus.PENDING, _unclaimed(now)
+    which = (
+        WebhookDelivery.next_attempt_at <= now
+        if only_ids is None
+        else WebhookDelivery.id.in_(only_ids)
     )
-    if only_ids is None:
-        due = due.where(WebhookDelivery.next_attempt_at <= now)
-    else:
-        due = due.where(WebhookDelivery.id.in_(only_ids))
-    due = (
-        due.order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    ids = leases.claim(
+        WebhookDelivery,
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        which,
+        limit=limit,
+        now=now,
+        lease=lease,
     )
-    with write_transaction():
-        # The repeated condition makes the claim safe where no row lock is taken
-        # (SQLite serialises writers instead): a row another worker just leased fails it.
-        claimed = db.session.scalars(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(due.scalar_subquery()), _unclaimed(now))
-            .values(claimed_until=lease)
-            .returning(WebhookDelivery.id)
-            .execution_options(synchronize_session=False)
-        ).all()
-    return lease, sorted(claimed)
+    return lease, ids
 
 
 def signed_headers(out: Outgoing) -> dict[str, str]:
@@ -321,17 +308,6 @@ def _record(
         )
 
 
-def _while_leased(rows: list[Outgoing], lease: datetime) -> Iterator[Outgoing]:
-    """Hand out rows only while a good part of the lease is left: past it, another
-    worker may have claimed the rest, and sending them too would send them twice."""
-    margin = timedelta(seconds=_config("PORTAL_WEBHOOKS_LEASE_SECONDS") / 3)
-    for row in rows:
-        if utcnow() > lease - margin:
-            log.info("lease running out: webhook deliveries left for the next claim")
-            return
-        yield row
-
-
 def _deliver_claimed(lease: datetime, ids: list[int], now: datetime | None) -> DeliveryResult:
     result = DeliveryResult()
     if not ids:
@@ -344,7 +320,8 @@ def _deliver_claimed(lease: datetime, ids: list[int], now: datetime | None) -> D
     ).all()
     batch = [Outgoing.of(row) for row in rows]
     # The schedule's clock: a lease that is not the wall clock's means `now` is driven.
-    for out in _while_leased(batch, lease if now is None else utcnow() + (lease - now)):
+    clock_lease = lease if now is None else utcnow() + (lease - now)
+    for out in leases.while_leased(batch, clock_lease, _config("PORTAL_WEBHOOKS_LEASE_SECONDS")):
         _record(result, out, lease, send(out), now or utcnow())
     return result
 
@@ -376,15 +353,6 @@ def deliver_now(delivery_id: int, now: datetime | None = None) -> DeliveryResult
 
 
 def next_due(now: datetime) -> datetime | None:
-    """When a pending row next becomes claimable: its retry time, or the end of the
-    lease another (perhaps dead) worker holds it under."""
-    pending = WebhookDelivery.status == DeliveryStatus.PENDING
-    waiting = db.session.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at)).where(pending, _unclaimed(now))
+    return leases.next_claimable(
+        WebhookDelivery, WebhookDelivery.status == DeliveryStatus.PENDING, now
     )
-    leased = db.session.scalar(
-        select(func.min(WebhookDelivery.claimed_until)).where(
-            pending, WebhookDelivery.claimed_until >= now
-        )
-    )
-    return min((t for t in (waiting, leased) if t is not None), default=None)

@@ -18,21 +18,7 @@ from tests.fixtures.factories import make_course, make_service, make_user
 
 pytestmark = pytest.mark.e2e
 
-VIEWPORTS = {"phone": (390, 844), "desktop": (1440, 900)}
 LONG_TITLE = "Private consultation for returning clients"
-
-
-@pytest.fixture(params=sorted(VIEWPORTS))
-def sized_page(browser, request):
-    width, height = VIEWPORTS[request.param]
-    context = browser.new_context(
-        timezone_id="UTC", locale="en-GB", viewport={"width": width, "height": height}
-    )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.viewport_name = request.param
-    yield page
-    context.close()
 
 
 def overflow(page) -> int:

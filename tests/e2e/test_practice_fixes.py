@@ -62,7 +62,9 @@ def test_roster_cancel_button_counts_the_clients_just_added(page, live_server, p
     for client in (ana, ben):
         roster.get_by_label("Client email").fill(client.email)
         roster.get_by_role("button", name="Add client").click()
-        expect(roster.get_by_text(f"{client.name} is added.")).to_be_visible()
+        expect(
+            page.locator("#flash-region").get_by_text(f"{client.name} is added.")
+        ).to_be_visible()
 
     expect(roster.get_by_role("heading", level=2).first).to_contain_text("2/12 seats taken")
     expect(page.get_by_role("button", name="Cancel session and its 2 booking(s)")).to_be_visible()
@@ -87,5 +89,7 @@ def test_removing_a_client_asks_in_a_dialog_and_dismissing_keeps_them(
 
     page.once("dialog", lambda dialog: dialog.accept())
     roster.get_by_role("button", name="Remove Ana Kept").click()
-    expect(roster.get_by_text("Ana Kept is removed; their seat is free.")).to_be_visible()
+    expect(
+        page.locator("#flash-region").get_by_text("Ana Kept is removed; their seat is free.")
+    ).to_be_visible()
     expect(roster).to_contain_text("0/12 seats taken")

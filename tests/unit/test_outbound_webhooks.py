@@ -19,6 +19,8 @@ from portal.extensions import db
 from portal.models import (
     AttendanceStatus,
     DeliveryStatus,
+    Notification,
+    NotificationKind,
     Role,
     ServiceType,
     WebhookAttempt,
@@ -27,6 +29,7 @@ from portal.models import (
     WebhookEvent,
     WebhookEventType,
 )
+from portal.notifications.messages import load_subjects, render
 from portal.webhooks_out import delivery
 from portal.webhooks_out.addresses import UnsafeURL, refusal
 from portal.webhooks_out.endpoints import (
@@ -216,6 +219,15 @@ def test_an_endpoint_answering_500_is_retried_with_backoff_then_disabled(
     assert len(set(receiver.ids())) == 1  # every retry under the same webhook-id
     db.session.refresh(endpoint)
     assert endpoint.is_disabled and "24 hours" in endpoint.disabled_reason
+    # Its owner is told by email, once, with a link to the endpoint's page.
+    (notice,) = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.WEBHOOK_ENDPOINT_DISABLED)
+    )
+    assert notice.user_id == practitioner.id
+    mail = render(notice, load_subjects(notice))
+    assert "Webhook endpoint disabled" in mail.subject
+    assert receiver.url in mail.text and "24 hours" in mail.text
+    assert f"/settings/webhooks/{endpoint.id}" in mail.text
     # A disabled endpoint is sent nothing new...
     booking.purchase(make_user(), workshop.service, session=workshop, now=now)
     assert _count(WebhookDelivery) == 1
