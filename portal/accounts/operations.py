@@ -172,8 +172,8 @@ def _register_client(
 
 def _send_verification(user: User, next_path: str | None = None) -> None:
     token = make_token(Purpose.VERIFY_EMAIL, user.id, user.email)
-    url_values = {"token": token, "next": next_path}
-    _send(K.ACCOUNT_VERIFICATION, user, user.email, "accounts.verify_email", **url_values)
+    endpoint = "accounts.verify_email"
+    _send(K.ACCOUNT_VERIFICATION, user, user.email, endpoint, token=token, next=next_path)
 
 
 @unit_of_work
