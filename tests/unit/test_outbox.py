@@ -232,3 +232,9 @@ def test_an_address_without_an_account_can_be_written_to(app, smtp_server):
     assert message["To"] == "newcomer@example.com"
     assert "http://portal.test/invite/abc" in message.get_body(("plain",)).get_content()
     assert db.session.scalar(select(func.count(Notification.id))) == 1
+
+
+def test_every_kind_has_its_message_template(app):
+    # A kind without a template would fail only in the worker, row by row, after commit.
+    names = set(app.jinja_env.list_templates(filter_func=lambda n: n.startswith("emails/")))
+    assert {f"emails/{kind.value}.txt" for kind in NotificationKind} <= names
