@@ -20,6 +20,7 @@ from ..booking.errors import InvalidInput
 from ..booking.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import SUPPORTED_LOCALES
 from ..models import Role, User
 from ..profiles import save_public_profile
 from .mail import AccountEmail, compose_account_email, link, send_account_email
@@ -238,10 +239,14 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 @unit_of_work
-def update_profile(user: User, name: str, timezone: str) -> None:
+def update_profile(user: User, name: str, timezone: str, locale: str | None = None) -> None:
+    """Name, zone and formatting locale (None follows the browser)."""
     _require_timezone(timezone)
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise InvalidInput(f"Unknown formats {locale!r}.", field="locale")
     user.name = name.strip()
     user.timezone = timezone
+    user.locale = locale
     log.info("profile updated: user %s", user.id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import format_moment
 from ..models import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
@@ -201,8 +202,9 @@ def enroll_in_course(
 
 
 def _session_label(session: ServiceSession) -> str:
-    local = session.start_time.astimezone(session.zone) if session.start_time else None
-    when = local.strftime("%a %d %b %Y %H:%M") if local else "unscheduled"
+    when = "unscheduled"
+    if session.start_time:
+        when = format_moment(session.start_time, zone=session.zone)
     number = f"session {session.sequence_number}" if session.sequence_number else "session"
     return f"{number} ({when})"
 
@@ -258,7 +260,9 @@ def schedule_credit(
         raise NotBookable("This credit has already been used.")
     expires = credit_expires_at(order)
     if expires is not None and now >= expires:
-        raise CreditExpired(f"This credit expired on {expires:%d %b %Y}.")
+        raise CreditExpired(
+            f"This credit expired on {format_moment(expires, 'date', booking.user.zone)}."
+        )
     service = booking.service
     practitioner = lock_practitioner(session.practitioner_id)
     release_expired_holds(now=now, practitioner_id=practitioner.id)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import format_moment
 from ..models import (
     Booking,
     BookingStatus,
@@ -50,7 +51,8 @@ def local_start(day: date, clock: time, zone: str) -> datetime:
     instant = local_instant(day, clock, ZoneInfo(zone))
     if instant is None:
         raise InvalidInput(
-            f"{clock:%H:%M} does not exist on {day:%d %b %Y} in {zone} (clocks change).",
+            f"{format_moment(clock, 'time')} does not exist on {format_moment(day, 'date')} "
+            f"in {zone} (clocks change).",
             field="start_time",
         )
     return instant
@@ -118,7 +120,7 @@ def _refuse_conflicts(conflicts: list[Conflict], zone: str) -> None:
         return
     tz = ZoneInfo(zone)
     dates = "; ".join(
-        f"{c.start.astimezone(tz):%a %d %b %Y %H:%M} (overlaps {c.other_title})" for c in conflicts
+        f"{format_moment(c.start, zone=tz)} (overlaps {c.other_title})" for c in conflicts
     )
     error = SlotUnavailable(f"These times overlap other sessions: {dates}.", field="start_time")
     error.conflicts = conflicts

@@ -80,6 +80,7 @@ class ServiceFields(FlaskForm):
             "is_active": self.is_active.data,
         }
 
+
 def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
     """The accounts' password policy as a field validator (the operations check it again)."""
     problem = password_problem(field.data or "")

@@ -1,8 +1,14 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from ...l10n import locale_choices
 from ...web.forms import NewPasswordFields, timezone_field
+
+
+def _locale_choices() -> list[tuple[str, str]]:
+    return [("", _l("As my browser asks")), *locale_choices()]
 
 
 def _email_field(label: str = "Email") -> EmailField:
@@ -38,6 +44,14 @@ class ConfirmForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = _name_field()
     timezone = timezone_field()
+    locale = SelectField(
+        _l("Date, time and number formats"),
+        choices=_locale_choices,
+        default="",
+        # None (follow the browser) is the blank choice.
+        filters=[lambda value: value or ""],
+        validate_choice=True,
+    )
     submit = SubmitField("Save")
 
 

@@ -189,7 +189,9 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.name.data, form.timezone.data)
+            accounts.update_profile(
+                current_user, form.name.data, form.timezone.data, form.locale.data or None
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ... import booking
 from ...database import utcnow
 from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
-from ...web import confirm_page, is_confirmed, render_page, roles_required
+from ...web import confirm_page, is_confirmed, local_time, render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
@@ -85,7 +85,7 @@ def reschedule(booking_id: int):
         booking.reschedule_booking(b, current_user, form.start_time)
     except booking.DomainError as exc:
         return _render_picker(b, form=form, error=exc.message, status=exc.http_status)
-    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
+    when = local_time(form.start_time)
     flash(f"{b.service.name} is moved for {when} ({current_user.timezone}).", "success")
     return redirect(url_for("bookings.index"))
 
@@ -96,7 +96,7 @@ def cancel(booking_id: int):
     b = _own_booking_or_404(booking_id)
     if not is_confirmed():
         session = b.service_session
-        when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+        when = local_time(session.start_time, "day-month-time")
         credit = session.session_type in CREDIT_SESSION_TYPES
         return confirm_page(
             question=f"Cancel {session.display_title} on {when}?",
@@ -117,7 +117,7 @@ def cancel(booking_id: int):
 def _canceled_message(b, credit_returned: bool) -> str:
     """Name what was canceled: one course session's seat is not the course."""
     session = b.service_session
-    when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+    when = local_time(session.start_time, "day-month-time")
     if session.session_type == SessionType.COURSE_SESSION:
         return (
             f"Your seat in {session.display_title} on {when} is canceled; "

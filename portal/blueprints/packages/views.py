@@ -8,7 +8,7 @@ from wtforms import SelectChoice
 from ... import booking
 from ...booking.catalog import save_service
 from ...models import CREDIT_SERVICE_TYPES, Role, Service
-from ...web import render_page, roles_required, show_domain_error
+from ...web import local_time, render_page, roles_required, show_domain_error
 from ...web.access import get_own_service
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
@@ -64,7 +64,7 @@ def schedule_credit(booking_id: int):
         booking.schedule_credit(credit, form.start_time)
     except booking.DomainError as exc:
         return _render_picker(credit, form=form, error=exc.message, status=exc.http_status)
-    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
+    when = local_time(form.start_time)
     flash(f"{credit.service.name} is scheduled for {when} ({current_user.timezone}).", "success")
     return redirect(url_for("bookings.index"))
 
