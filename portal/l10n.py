@@ -26,7 +26,7 @@ from babel.dates import (
     get_datetime_format,
 )
 from babel.numbers import format_currency, get_currency_precision, is_currency
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, lazy_gettext
 
 DEFAULT_LOCALE = "en"
 
@@ -131,6 +131,11 @@ def format_day_range(first: date, last: date, locale=None) -> str:
     return format_interval(first, last, "yMMMd", locale=_locale_of(locale))
 
 
+CURRENCY_PROBLEM = lazy_gettext(
+    "Not a currency code: use the three letters of ISO 4217, e.g. USD, EUR or JPY."
+)
+
+
 def normalize_currency(code: str | None) -> str | None:
     """The ISO 4217 code for what someone typed ("eur " is EUR), or None if it is none."""
     code = (code or "").strip().upper()
@@ -141,6 +146,19 @@ def currency_decimals(currency: str) -> int:
     """Decimals a price in this currency may have: its own minor units (JPY none), at most
     the two that prices are stored with (hundredths of the unit, `price_cents`)."""
     return min(get_currency_precision(currency), 2)
+
+
+def minor_units_problem(cents: int, currency: str) -> str | None:
+    """Why an amount (in hundredths) cannot be charged in this currency, if it cannot:
+    a yen has no cents."""
+    decimals = currency_decimals(currency)
+    if cents % 10 ** (2 - decimals) == 0:
+        return None
+    if decimals == 0:
+        return gettext("%(currency)s has no minor units: give a whole amount.", currency=currency)
+    return gettext(
+        "At most %(decimals)d decimals in %(currency)s.", decimals=decimals, currency=currency
+    )
 
 
 def format_money(cents: int, currency: str, locale=None) -> str:

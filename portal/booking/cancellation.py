@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask_babel import ngettext
+
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -83,8 +85,13 @@ def cancel_booking(
     if past_cutoff and actor.id == booking.user_id:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
-            f"Bookings can be canceled online up to {hours} hours before the start; "
-            "please contact your practitioner."
+            ngettext(
+                "Bookings can be canceled online up to %(num)d hour before the start; "
+                "please contact your practitioner.",
+                "Bookings can be canceled online up to %(num)d hours before the start; "
+                "please contact your practitioner.",
+                hours,
+            )
         )
     late_cancel = past_cutoff and client_requested
     move_bookings(

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from ..database import MAX_ID
 from ..extensions import db
+from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
     Service,
@@ -74,6 +75,14 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
         raise InvalidInput("A 1-on-1 service has exactly one seat.", field="max_participants")
     if fields.get("validity_days") and kind not in CREDIT_SERVICE_TYPES:
         raise InvalidInput("Only packages and bundles expire.", field="validity_days")
+    currency = normalize_currency(fields.get("currency", service.currency if service else "USD"))
+    if currency is None:
+        raise InvalidInput(str(CURRENCY_PROBLEM), field="currency")
+    problem = minor_units_problem(
+        fields.get("price_cents", service.price_cents if service else 0), currency
+    )
+    if problem:
+        raise InvalidInput(problem, field="price")
 
 
 def _set_contents(service: Service, contents: list[tuple[Service, int]]) -> None:
@@ -124,7 +133,7 @@ def save_service(
         if key in fields:
             setattr(service, key, fields[key])
     if "currency" in fields:
-        service.currency = fields["currency"].strip().upper()
+        service.currency = normalize_currency(fields["currency"])
     if kind in CREDIT_SERVICE_TYPES:
         _set_contents(service, contents)
     if renamed:

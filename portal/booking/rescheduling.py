@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import ngettext
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -75,8 +76,13 @@ def reschedule_booking(
     if cutoff_passed(booking, now) and actor.id == booking.user_id:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
-            f"Bookings can be rescheduled online up to {hours} hours before the start; "
-            "please contact your practitioner."
+            ngettext(
+                "Bookings can be rescheduled online up to %(num)d hour before the start; "
+                "please contact your practitioner.",
+                "Bookings can be rescheduled online up to %(num)d hours before the start; "
+                "please contact your practitioner.",
+                hours,
+            )
         )
     if start_time == session.start_time:
         raise InvalidInput("The session is already at that time.", field="start_time")

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, WEEKLY, rrule
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from ..database import utcnow
@@ -206,7 +207,11 @@ def update_session(
     _check_capacity(locked.service, max_participants)
     if max_participants < locked.current_participants:
         raise InvalidInput(
-            f"{locked.current_participants} seats are taken; capacity cannot go below that.",
+            ngettext(
+                "%(num)d seat is taken; capacity cannot go below that.",
+                "%(num)d seats are taken; capacity cannot go below that.",
+                locked.current_participants,
+            ),
             field="max_participants",
         )
     duration = _check_duration(duration_minutes)

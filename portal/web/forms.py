@@ -23,12 +23,12 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
 from ..accounts import password_problem
 from ..booking import DomainError
+from ..l10n import CURRENCY_PROBLEM, normalize_currency
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -38,6 +38,12 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def iso_currency(_form: FlaskForm, field: StringField) -> None:
+    """ISO 4217 codes only (the catalogue checks again, with the same rule)."""
+    if normalize_currency(field.data) is None:
+        raise ValidationError(str(CURRENCY_PROBLEM))
 
 
 class ServiceFields(FlaskForm):
@@ -52,7 +58,8 @@ class ServiceFields(FlaskForm):
     currency = StringField(
         "Currency",
         default="USD",
-        validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Three letters, e.g. USD.")],
+        filters=[lambda code: normalize_currency(code) or code],
+        validators=[DataRequired(), iso_currency],
     )
     duration_minutes = IntegerField(
         "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(5, 24 * 60)]

@@ -65,7 +65,7 @@ def test_roster_cancel_button_counts_the_clients_just_added(page, live_server, p
         expect(roster.get_by_text(f"{client.name} is added.")).to_be_visible()
 
     expect(roster.get_by_role("heading", level=2).first).to_contain_text("2/12 seats taken")
-    expect(page.get_by_role("button", name="Cancel session and its 2 booking(s)")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel session and its 2 bookings")).to_be_visible()
     assert violations == []
 
 

@@ -2,6 +2,7 @@ import json
 from datetime import date, datetime
 
 from flask import abort, flash, make_response, redirect, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -132,7 +133,7 @@ def _service_choices() -> list[SelectChoice]:
         SelectChoice(
             s.id,
             f"{s.name} ({s.service_type.label} · {s.duration_minutes} min · "
-            f"{s.max_participants} seats)",
+            + ngettext("%(num)d seat)", "%(num)d seats)", s.max_participants),
         )
         for s in services
     ]
@@ -227,8 +228,12 @@ def cancel_session(session_id: int):
     form = CancelSessionForm()
     if not is_confirmed():
         return confirm_page(
-            question=f"Cancel {session.display_title} and its "
-            f"{session.current_participants} booking(s)?",
+            question=ngettext(
+                "Cancel %(title)s and its %(num)d booking?",
+                "Cancel %(title)s and its %(num)d bookings?",
+                session.current_participants,
+                title=session.display_title,
+            ),
             consequence="Every client booked is told their booking is canceled; "
             "this cannot be undone.",
             button="Yes, cancel the session",
@@ -240,10 +245,13 @@ def cancel_session(session_id: int):
         except booking.DomainError as error:
             flash(error.message, "error")
             return redirect(url_for("calendar.show_session", session_id=session.id))
-        noun = "booking was" if count == 1 else "bookings were"
-        return _back_to_calendar(
-            session, f"{session.display_title} is canceled; {count} {noun} canceled."
+        message = ngettext(
+            "%(title)s is canceled; %(num)d booking was canceled.",
+            "%(title)s is canceled; %(num)d bookings were canceled.",
+            count,
+            title=session.display_title,
         )
+        return _back_to_calendar(session, message)
     flash("The cancellation could not be read; please try again.", "error")
     return redirect(url_for("calendar.show_session", session_id=session.id))
 
