@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -28,7 +28,12 @@ def resize_session(
     now = now or utcnow()
     session = lock_sessions([session.id])[session.id]
     if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
-        raise InvalidTransition(f"The session is {session.status.label}; it cannot change.")
+        raise InvalidTransition(
+            gettext(
+                "The session is %(status_label)s; it cannot change.",
+                status_label=session.status.label,
+            )
+        )
     if max_participants < max(1, session.current_participants):
         raise InvalidInput(
             ngettext(

@@ -14,8 +14,10 @@ from playwright.sync_api import expect
 
 from portal import profiles
 from portal.extensions import db
+from portal.l10n import format_moment
 from portal.models import Role
 from tests.fixtures.factories import make_service, make_user, open_all_week
+from tests.fixtures.l10n import BROWSER_LOCALE
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +59,7 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
-    in_tokyo = start.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %d %b %Y %H:%M")
+    in_tokyo = format_moment(start, zone=ZoneInfo("Asia/Tokyo"), locale=BROWSER_LOCALE)
     expect(page.locator("main")).to_contain_text(f"{in_tokyo} (Asia/Tokyo)")
     assert _fits_the_screen(page)
     page.get_by_role("button", name="Confirm and book").click()

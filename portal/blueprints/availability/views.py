@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -145,7 +146,7 @@ def remove_override():
         working_hours.remove_date_override(current_user, form.day.data)
         day = local_time(form.day.data, "weekday-date")
         return _done(f"{day} follows your weekly hours again.")
-    flash("That date could not be read.", "error")
+    flash(gettext("That date could not be read."), "error")
     return redirect(url_for("availability.edit_availability"))
 
 

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ... import booking
@@ -134,7 +135,7 @@ def confirm(service_id: int):
         if not queries.slot_is_free(service, start):
             return _render_service(
                 service,
-                error="That time is no longer free; please pick another.",
+                error=gettext("That time is no longer free; please pick another."),
                 status=409,
             )
     elif kind == ServiceType.WORKSHOP:
@@ -142,7 +143,7 @@ def confirm(service_id: int):
         if session is None or session.seats_left <= 0 or session.start_time <= utcnow():
             return _render_service(
                 service,
-                error="That session can no longer be booked; please pick another.",
+                error=gettext("That session can no longer be booked; please pick another."),
                 error_session_id=session.id if session else None,
                 status=409,
             )
@@ -172,7 +173,7 @@ def buy(service_id: int):
     if kind == ServiceType.WORKSHOP:
         session = _session_of(service, form.session_id.data)
         if session is None:
-            return _render_service(service, error="Pick one of the sessions.", status=422)
+            return _render_service(service, error=gettext("Pick one of the sessions."), status=422)
 
     def purchase():
         if kind == ServiceType.INDIVIDUAL:
@@ -195,7 +196,7 @@ def buy(service_id: int):
             status=exc.http_status,
         )
     if not repeat:
-        flash(f"Order placed for {service.name}.", "success")
+        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
     return redirect(url_for("orders.view_order", order_id=order_id))
 
 
@@ -215,8 +216,11 @@ def join_waitlist(session_id: int):
             status=exc.http_status,
         )
     flash(
-        f"You are on the waitlist for {session.display_title}. If a seat frees up it is held "
-        "for you, and you will find the offer under My bookings.",
+        gettext(
+            "You are on the waitlist for %(display_title)s. If a seat frees up it is "
+            "held for you, and you will find the offer under My bookings.",
+            display_title=session.display_title,
+        ),
         "success",
     )
     return redirect(url_for("catalog.service", service_id=session.service_id))

@@ -1,5 +1,5 @@
 from flask import flash, redirect, render_template, url_for
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ... import booking
@@ -78,7 +78,7 @@ def enroll(course_id: int):
     if form.validate_on_submit():
         client = find_client(form.email.data)
         if client is None:
-            form.email.errors.append("No client account has that email.")
+            form.email.errors.append(gettext("No client account has that email."))
         else:
             try:
                 order = timetable.enroll_client(course, client, paid=form.paid.data)
