@@ -24,6 +24,7 @@ from babel.dates import (
     format_skeleton,
     format_time,
     get_datetime_format,
+    get_day_names,
 )
 from babel.numbers import format_currency, get_currency_precision, is_currency
 from flask_babel import get_locale, gettext, lazy_gettext
@@ -124,6 +125,17 @@ def format_moment(
             .replace("{0}", time_text)
         )
     return day_text or time_text
+
+
+def weekday_names(locale=None) -> list[str]:
+    """Monday to Sunday, abbreviated the locale's way (the calendars' weeks start Monday)."""
+    names = get_day_names("abbreviated", locale=_locale_of(locale))
+    return [names[day] for day in range(7)]
+
+
+def hour_label(hour: int, locale=None) -> str:
+    """A whole hour of the clock, for a grid's rows: "9:00 AM" or "09:00"."""
+    return format_moment(time(hour), "time", locale=locale)
 
 
 def format_day_range(first: date, last: date, locale=None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -211,3 +212,24 @@ def test_a_session_on_the_dst_change_day_shows_its_local_time(signed_in):
     assert "00:30–03:00" in page
     # 09:00 UTC is 10:00 in London once summer time has begun.
     assert "10:00–11:30" in page
+
+
+def hour_labels(html: str) -> list[str]:
+    return re.findall(r'class="hour-label[^"]*">([^<]*)<', html)
+
+
+def test_the_week_grid_hours_follow_the_clock(signed_in, practitioner):
+    make_workshop(practitioner, start=future(days=2, hour=15), name="Flow")
+    web = signed_in(practitioner)
+    british = hour_labels(web.get("/calendar/", headers=GB).text)
+    american = hour_labels(web.get("/calendar/", headers=US).text)
+    assert british and all(re.fullmatch(r"\d\d:00", label) for label in british)
+    assert american and all(re.fullmatch(r"\d{1,2}:00\u202f[AP]M", label) for label in american)
+
+
+def test_the_slot_picker_names_weekdays_in_the_locale(signed_in, practitioner, client_user):
+    service = make_service(practitioner, name="Consultation")
+    german = signed_in(client_user).get(
+        f"/book/services/{service.id}", headers={"Accept-Language": "de"}
+    )
+    assert '<th scope="col">Mo.</th>' in german.text and '<th scope="col">So.</th>' in german.text
