@@ -8,7 +8,8 @@ from flask import Flask
 
 from .config import build_config
 from .database import configure_engine
-from .extensions import csrf, db, limiter, login_manager, mail, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from .l10n import DEFAULT_LOCALE
 from .ops import check_configuration, register_ops
 
 
@@ -30,6 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     # The limiter counts sign-in attempts before CSRF checks reject anything.
     limiter.init_app(app)
     csrf.init_app(app)
+
+    from .web.localtime import viewer_locale
+
+    # Formats only: English is the one translation, the locale decides how times read.
+    babel.init_app(app, default_locale=DEFAULT_LOCALE, locale_selector=viewer_locale)
 
     from .web import register_web
 

@@ -10,6 +10,7 @@ import logging
 import re
 import unicodedata
 
+from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
@@ -54,18 +55,19 @@ def save_public_profile(practitioner: User, *, slug: str | None = None, bio: str
     """Create or change the practitioner's public page. Without a slug one is made from the
     name; a slug someone else ever had is refused (the database refuses it too, under races)."""
     if not practitioner.is_practitioner:
-        raise InvalidInput("Only practitioners have a public page.")
+        raise InvalidInput(gettext("Only practitioners have a public page."))
     profile = db.session.get(PractitionerProfile, practitioner.id)
     if slug is None:
         slug = profile.slug if profile else _free_slug(slugify(practitioner.name))
     slug = slug.strip().lower()
     if not (2 <= len(slug) <= SLUG_MAX and SLUG_SHAPE.match(slug)):
         raise InvalidInput(
-            "Use 2 to 60 lowercase letters, digits and hyphens, e.g. maya-rivers.", field="slug"
+            gettext("Use 2 to 60 lowercase letters, digits and hyphens, e.g. maya-rivers."),
+            field="slug",
         )
     owner = _owner_of(slug)
     if owner not in (None, practitioner.id):
-        raise InvalidInput("That address is taken; pick another.", field="slug")
+        raise InvalidInput(gettext("That address is taken; pick another."), field="slug")
     if owner is None:
         db.session.add(PractitionerSlug(slug=slug, user_id=practitioner.id))
         db.session.flush()

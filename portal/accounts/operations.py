@@ -12,6 +12,7 @@ import secrets
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -20,6 +21,7 @@ from ..booking.errors import InvalidInput
 from ..booking.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import SUPPORTED_LOCALES
 from ..models import NotificationKind, Role, User
 from ..notifications import outbox
 from ..notifications.links import external_url
@@ -67,7 +69,9 @@ def require_acceptable_password(password: str, field: str = "password") -> None:
 
 def _require_timezone(timezone: str) -> None:
     if timezone not in available_timezones():
-        raise InvalidInput(f"Unknown timezone {timezone!r}.", field="timezone")
+        raise InvalidInput(
+            gettext("Unknown timezone %(timezone)s.", timezone=repr(timezone)), field="timezone"
+        )
 
 
 @unit_of_work
@@ -75,11 +79,11 @@ def create_user(email: str, name: str, role: Role, password: str, timezone: str 
     """An operator's account (CLI, demo seed): the operator vouches for the address."""
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("Give the person's name.", field="name")
+        raise InvalidInput(gettext("Give the person's name."), field="name")
     _require_timezone(timezone)
     email = normalize_email(email)
     if find_user_by_email(email):
-        raise InvalidInput(f"{email} already has an account.", field="email")
+        raise InvalidInput(gettext("%(email)s already has an account.", email=email), field="email")
     require_acceptable_password(password)
     user = User(email=email, name=name, role=role, timezone=timezone, email_verified_at=utcnow())
     user.set_password(password)
@@ -179,7 +183,7 @@ def _send_verification(user: User, next_path: str | None = None) -> None:
 @unit_of_work
 def resend_verification(user: User) -> None:
     if user.email_verified:
-        raise InvalidInput("Your address is already confirmed.")
+        raise InvalidInput(gettext("Your address is already confirmed."))
     _send_verification(user)
 
 
@@ -253,10 +257,16 @@ def reset_password(token: str, new_password: str) -> User:
 
 
 @unit_of_work
-def update_profile(user: User, name: str, timezone: str) -> None:
+def update_profile(user: User, name: str, timezone: str, locale: str | None = None) -> None:
+    """Name, zone and formatting locale (None follows the browser)."""
     _require_timezone(timezone)
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        raise InvalidInput(
+            gettext("Unknown formats %(locale)s.", locale=repr(locale)), field="locale"
+        )
     user.name = name.strip()
     user.timezone = timezone
+    user.locale = locale
     log.info("profile updated: user %s", user.id)
 
 
@@ -267,7 +277,7 @@ def request_email_change(user: User, new_email: str) -> None:
     is the same, so the form tells no one which addresses have accounts."""
     new_email = normalize_email(new_email)
     if new_email == user.email:
-        raise InvalidInput("That is already your address.", field="email")
+        raise InvalidInput(gettext("That is already your address."), field="email")
     if find_user_by_email(new_email) is not None:
         log.info("email change asked to a taken address: user %s, no link sent", user.id)
         return
@@ -289,7 +299,7 @@ def email_change(token: str) -> tuple[User, str]:
 def confirm_email_change(token: str) -> User:
     user, new_email = email_change(token)
     if find_user_by_email(new_email) is not None:
-        raise InvalidInput("Another account has taken that address since.", field="email")
+        raise InvalidInput(gettext("Another account has taken that address since."), field="email")
     user.email = new_email
     user.email_verified_at = utcnow()
     log.info("email changed: user %s", user.id)
@@ -318,7 +328,7 @@ def invite_user(
     _require_timezone(timezone)
     email = normalize_email(email)
     if find_user_by_email(email):
-        raise InvalidInput(f"{email} already has an account.", field="email")
+        raise InvalidInput(gettext("%(email)s already has an account.", email=email), field="email")
     user = User(email=email, name=name.strip(), role=role, timezone=timezone, invited_at=utcnow())
     _placeholder_password(user)
     db.session.add(user)
@@ -336,7 +346,9 @@ def invite_user(
 @unit_of_work
 def resend_invitation(user: User) -> None:
     if not user.invitation_pending:
-        raise InvalidInput(f"{user.email} has already accepted the invitation.")
+        raise InvalidInput(
+            gettext("%(email)s has already accepted the invitation.", email=user.email)
+        )
     _placeholder_password(user)
     user.invited_at = utcnow()
     _send_invitation(user)
@@ -366,7 +378,7 @@ def deactivate_user(user: User, *, by: User | None = None) -> None:
     """Sign-in, sessions, API tokens and the calendar feed stop at once: each of them
     checks the account is active on every request."""
     if by is not None and by.id == user.id:
-        raise InvalidInput("You cannot deactivate your own account.")
+        raise InvalidInput(gettext("You cannot deactivate your own account."))
     user.is_active_account = False
     log.info("account deactivated: user %s, by %s", user.id, by.id if by else "the operator")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, String, and_, case, func, literal, or_, select, type_coerce
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import selectinload
@@ -402,17 +403,19 @@ def override_outcome(
     now = now or utcnow()
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     if not can_override(actor, session):
-        raise NotPermitted("Only the session's practitioner or staff may change attendance.")
+        raise NotPermitted(
+            gettext("Only the session's practitioner or staff may change attendance.")
+        )
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the outcome is changed.", field="reason")
+        raise InvalidInput(gettext("Say why the outcome is changed."), field="reason")
     if len(reason) > 500:
-        raise InvalidInput("Keep the reason under 500 characters.", field="reason")
+        raise InvalidInput(gettext("Keep the reason under 500 characters."), field="reason")
     if session.status != SessionStatus.COMPLETED:
-        raise InvalidTransition("Attendance can be changed once the session is completed.")
+        raise InvalidTransition(gettext("Attendance can be changed once the session is completed."))
     db.session.refresh(booking)
     if booking.status != BookingStatus.CONFIRMED:
-        raise InvalidTransition("Only a confirmed booking has an attendance outcome.")
+        raise InvalidTransition(gettext("Only a confirmed booking has an attendance outcome."))
     recorded = db.session.scalar(
         select(AttendanceOutcome).where(AttendanceOutcome.booking_id == booking.id)
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
+
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -74,17 +76,25 @@ def cancel_booking(
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     db.session.refresh(booking)
     if booking.status not in SEAT_HOLDING:
-        raise InvalidTransition("This booking is already canceled.")
+        raise InvalidTransition(gettext("This booking is already canceled."))
     if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
         raise InvalidTransition(
-            f"The session is {session.status.label}; it can no longer be canceled."
+            gettext(
+                "The session is %(status_label)s; it can no longer be canceled.",
+                status_label=session.status.label,
+            )
         )
     past_cutoff = cutoff_passed(booking, now)
     if past_cutoff and actor.id == booking.user_id:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
-            f"Bookings can be canceled online up to {hours} hours before the start; "
-            "please contact your practitioner."
+            ngettext(
+                "Bookings can be canceled online up to %(num)d hour before the start; "
+                "please contact your practitioner.",
+                "Bookings can be canceled online up to %(num)d hours before the start; "
+                "please contact your practitioner.",
+                hours,
+            )
         )
     late_cancel = past_cutoff and client_requested
     move_bookings(
@@ -130,7 +140,12 @@ def cancel_session(
     now = now or utcnow()
     session = lock_sessions([session.id])[session.id]
     if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
-        raise InvalidTransition(f"The session is {session.status.label}; it cannot be canceled.")
+        raise InvalidTransition(
+            gettext(
+                "The session is %(status_label)s; it cannot be canceled.",
+                status_label=session.status.label,
+            )
+        )
     seats = [b for b in session.bookings if b.status in SEAT_HOLDING]
     move_bookings(
         seats,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from ..database import MAX_ID
 from ..extensions import db
+from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
     Service,
@@ -37,18 +39,25 @@ def _check_contents(
     merged: dict[int, int] = {}
     for service_id, quantity in lines:
         if quantity < 1:
-            raise InvalidInput("Each quantity must be at least 1.", field="components")
+            raise InvalidInput(gettext("Each quantity must be at least 1."), field="components")
         merged[service_id] = merged.get(service_id, 0) + quantity
     if kind not in CREDIT_SERVICE_TYPES:
         if merged:
-            raise InvalidInput("Only packages and bundles have contents.", field="components")
+            raise InvalidInput(
+                gettext("Only packages and bundles have contents."), field="components"
+            )
         return []
     if not merged:
-        raise InvalidInput(f"A {kind.label} needs at least one service.", field="components")
+        raise InvalidInput(
+            gettext("A %(kind_label)s needs at least one service.", kind_label=kind.label),
+            field="components",
+        )
     if kind == ServiceType.BUNDLE and len(merged) != 1:
-        raise InvalidInput("A bundle contains exactly one service.", field="components")
+        raise InvalidInput(gettext("A bundle contains exactly one service."), field="components")
     if any(not 0 < service_id <= MAX_ID for service_id in merged):
-        raise InvalidInput("Contents must be your own 1-on-1 services.", field="components")
+        raise InvalidInput(
+            gettext("Contents must be your own 1-on-1 services."), field="components"
+        )
     included = {
         s.id: s
         for s in db.session.scalars(
@@ -60,20 +69,34 @@ def _check_contents(
         )
     }
     if set(included) != set(merged) or (service is not None and service.id in merged):
-        raise InvalidInput("Contents must be your own 1-on-1 services.", field="components")
+        raise InvalidInput(
+            gettext("Contents must be your own 1-on-1 services."), field="components"
+        )
     return [(included[service_id], quantity) for service_id, quantity in merged.items()]
 
 
 def _check_fields(practitioner: User, service: Service | None, kind: ServiceType, fields) -> None:
     """The rules on a service's own fields, before anything is written."""
     if not practitioner.is_practitioner:
-        raise InvalidInput("Only practitioners offer services.")
+        raise InvalidInput(gettext("Only practitioners offer services."))
     if service is not None and service.service_type != kind:
-        raise InvalidInput("The type of an existing service cannot change.", field="service_type")
+        raise InvalidInput(
+            gettext("The type of an existing service cannot change."), field="service_type"
+        )
     if kind == ServiceType.INDIVIDUAL and fields.get("max_participants", 1) != 1:
-        raise InvalidInput("A 1-on-1 service has exactly one seat.", field="max_participants")
+        raise InvalidInput(
+            gettext("A 1-on-1 service has exactly one seat."), field="max_participants"
+        )
     if fields.get("validity_days") and kind not in CREDIT_SERVICE_TYPES:
-        raise InvalidInput("Only packages and bundles expire.", field="validity_days")
+        raise InvalidInput(gettext("Only packages and bundles expire."), field="validity_days")
+    currency = normalize_currency(fields.get("currency", service.currency if service else "USD"))
+    if currency is None:
+        raise InvalidInput(str(CURRENCY_PROBLEM), field="currency")
+    problem = minor_units_problem(
+        fields.get("price_cents", service.price_cents if service else 0), currency
+    )
+    if problem:
+        raise InvalidInput(problem, field="price")
 
 
 def _set_contents(service: Service, contents: list[tuple[Service, int]]) -> None:
@@ -124,7 +147,7 @@ def save_service(
         if key in fields:
             setattr(service, key, fields[key])
     if "currency" in fields:
-        service.currency = fields["currency"].strip().upper()
+        service.currency = normalize_currency(fields["currency"])
     if kind in CREDIT_SERVICE_TYPES:
         _set_contents(service, contents)
     if renamed:

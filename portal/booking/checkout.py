@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
+
 from ..extensions import db
 from ..models import Order, Service, ServiceSession, ServiceType, User
 from .errors import InvalidInput
@@ -23,7 +25,12 @@ from .transactions import unit_of_work
 def _refuse_extra(given: object, field: str, service: Service) -> None:
     if given is not None:
         raise InvalidInput(
-            f"{field} does not apply to a {service.service_type.label}.", field=field
+            gettext(
+                "%(field)s does not apply to a %(service_type_label)s.",
+                field=field,
+                service_type_label=service.service_type.label,
+            ),
+            field=field,
         )
 
 
@@ -41,13 +48,18 @@ def purchase(
     if kind == ServiceType.INDIVIDUAL:
         _refuse_extra(session, "service_session_id", service)
         if start_time is None:
-            raise InvalidInput("Choose a start time for an individual session.", field="start_time")
+            raise InvalidInput(
+                gettext("Choose a start time for an individual session."), field="start_time"
+            )
         return book_individual_session(user, service, start_time, now=now, order=order)
     _refuse_extra(start_time, "start_time", service)
     if kind == ServiceType.WORKSHOP:
         if session is None or session.service_id != service.id:
             raise InvalidInput(
-                f"Choose one of the sessions of {service.name}.", field="service_session_id"
+                gettext(
+                    "Choose one of the sessions of %(service_name)s.", service_name=service.name
+                ),
+                field="service_session_id",
             )
         return book_workshop_seat(user, session, now=now, order=order)
     _refuse_extra(session, "service_session_id", service)
@@ -57,7 +69,7 @@ def purchase(
 
 
 def _no_such(field: str, what: str) -> InvalidInput:
-    return InvalidInput(f"No such {what}.", field=field)
+    return InvalidInput(gettext("No such %(what)s.", what=what), field=field)
 
 
 def purchase_by_ids(

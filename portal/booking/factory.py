@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import format_moment
 from ..models import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
@@ -40,15 +42,21 @@ from .transitions import move_bookings, move_session
 def _require(service: Service, *types: ServiceType) -> None:
     if service.service_type not in types:
         raise NotBookable(
-            f"{service.name} is a {service.service_type.label}, not bookable this way."
+            gettext(
+                "%(service_name)s is a %(service_type_label)s, not bookable this way.",
+                service_name=service.name,
+                service_type_label=service.service_type.label,
+            )
         )
     if not service.is_active:
-        raise NotBookable(f"{service.name} is not currently offered.")
+        raise NotBookable(
+            gettext("%(service_name)s is not currently offered.", service_name=service.name)
+        )
 
 
 def _require_aware(moment: datetime) -> None:
     if moment.tzinfo is None:
-        raise InvalidInput("A time must carry its timezone.", field="start_time")
+        raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")
 
 
 @unit_of_work
@@ -68,7 +76,7 @@ def create_session(
     _require_aware(start_time)
     end_time = end_time or start_time + timedelta(minutes=service.duration_minutes)
     if end_time <= start_time:
-        raise InvalidInput("The session must end after it starts.", field="end_time")
+        raise InvalidInput(gettext("The session must end after it starts."), field="end_time")
     practitioner = lock_practitioner(service.primary_practitioner_id)
     default_types = {
         ServiceType.WORKSHOP: SessionType.WORKSHOP,
@@ -130,7 +138,9 @@ def book_individual_session(
 
 def _bookable_upcoming(session: ServiceSession, now: datetime) -> None:
     if session.start_time is None or session.start_time <= now:
-        raise NotBookable(f"{session.display_title} has already started.")
+        raise NotBookable(
+            gettext("%(display_title)s has already started.", display_title=session.display_title)
+        )
 
 
 @unit_of_work
@@ -179,7 +189,7 @@ def enroll_in_course(
     _require(course, ServiceType.COURSE)
     sessions = course_sessions(course)
     if not sessions:
-        raise NotBookable(f"{course.name} has no sessions yet.")
+        raise NotBookable(gettext("%(course_name)s has no sessions yet.", course_name=course.name))
     locked = lock_sessions([s.id for s in sessions])
     ordered = sorted(locked.values(), key=lambda s: (s.sequence_number or 0, s.start_time))
     for session in ordered:
@@ -192,7 +202,13 @@ def enroll_in_course(
             full.append(session)
     if full:
         names = ", ".join(_session_label(s) for s in full)
-        raise SessionFull(f"{course.name} cannot be joined: {names} is full.")
+        raise SessionFull(
+            gettext(
+                "%(course_name)s cannot be joined: %(names)s is full.",
+                course_name=course.name,
+                names=names,
+            )
+        )
     order = open_order(user, course, now, order)
     status = seat_status(order)
     for session in ordered:
@@ -201,8 +217,9 @@ def enroll_in_course(
 
 
 def _session_label(session: ServiceSession) -> str:
-    local = session.start_time.astimezone(session.zone) if session.start_time else None
-    when = local.strftime("%a %d %b %Y %H:%M") if local else "unscheduled"
+    when = "unscheduled"
+    if session.start_time:
+        when = format_moment(session.start_time, zone=session.zone)
     number = f"session {session.sequence_number}" if session.sequence_number else "session"
     return f"{number} ({when})"
 
@@ -227,9 +244,13 @@ def buy_credits(
     _require(service, *CREDIT_SERVICE_TYPES)
     lines = _credit_lines(service)
     if not lines:
-        raise NotBookable(f"{service.name} has no contents configured.")
+        raise NotBookable(
+            gettext("%(service_name)s has no contents configured.", service_name=service.name)
+        )
     if service.service_type == ServiceType.BUNDLE and len({s.id for s in lines}) != 1:
-        raise NotBookable(f"{service.name} must bundle exactly one service.")
+        raise NotBookable(
+            gettext("%(service_name)s must bundle exactly one service.", service_name=service.name)
+        )
     order = open_order(user, service, now, order)
     session_type = CREDIT_SESSION_TYPE[service.service_type]
     for included in lines:
@@ -255,10 +276,15 @@ def schedule_credit(
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     db.session.refresh(booking)
     if booking.status != BookingStatus.DRAFT or session.status != SessionStatus.DRAFT:
-        raise NotBookable("This credit has already been used.")
+        raise NotBookable(gettext("This credit has already been used."))
     expires = credit_expires_at(order)
     if expires is not None and now >= expires:
-        raise CreditExpired(f"This credit expired on {expires:%d %b %Y}.")
+        raise CreditExpired(
+            gettext(
+                "This credit expired on %(day)s.",
+                day=format_moment(expires, "date", booking.user.zone),
+            )
+        )
     service = booking.service
     practitioner = lock_practitioner(session.practitioner_id)
     release_expired_holds(now=now, practitioner_id=practitioner.id)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -68,7 +69,8 @@ def _purchase_once(user, key, request_fingerprint, purchase, answer, now):
     if found is not None and found.created_at > now - KEY_LIFETIME:
         if found.fingerprint != request_fingerprint:
             raise IdempotencyKeyReused(
-                "This Idempotency-Key was used for a different request.", field="Idempotency-Key"
+                gettext("This Idempotency-Key was used for a different request."),
+                field="Idempotency-Key",
             )
         log.info("user %s repeated purchase key: order %s", user.id, found.order_id)
         return found, True

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext
+
 from ..database import utcnow
 from ..models import (
     Booking,
@@ -47,8 +49,12 @@ def _rebook_lapsed(order: Order, lapsed: list[Booking], now: datetime) -> None:
         )
     except DomainError as exc:
         raise HoldExpired(
-            f"The hold on order {order.id} lapsed before payment and its seats could not "
-            f"be taken again: {exc.message}"
+            gettext(
+                "The hold on order %(id)s lapsed before payment and its seats could not "
+                "be taken again: %(message)s",
+                id=order.id,
+                message=exc.message,
+            )
         ) from exc
 
 
@@ -59,7 +65,13 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     order = lock_order(order.id)
     # An expired order's hold lapsed: a late payment still counts, if its seats are free.
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
-        raise InvalidTransition(f"Order {order.id} is {order.status.label}, not awaiting payment.")
+        raise InvalidTransition(
+            gettext(
+                "Order %(id)s is %(status_label)s, not awaiting payment.",
+                id=order.id,
+                status_label=order.status.label,
+            )
+        )
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
     lapsed = [b for b in order.bookings if b.hold_lapsed]
     if not live and lapsed:

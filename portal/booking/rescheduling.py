@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -54,7 +55,7 @@ def reschedule_booking(
     """
     now = now or utcnow()
     if start_time.tzinfo is None:
-        raise InvalidInput("A time must carry its timezone.", field="start_time")
+        raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     practitioner = lock_practitioner(session.practitioner_id)
     # A lapsed hold on this very booking must be released first, not moved.
@@ -63,23 +64,43 @@ def reschedule_booking(
     db.session.refresh(booking)
     if not can_reschedule(booking):
         raise NotBookable(
-            f"A seat in {session.display_title} cannot be moved to another time: the group "
-            "meets when it meets. Cancel it instead if you cannot attend."
+            gettext(
+                "A seat in %(display_title)s cannot be moved to another time: the group "
+                "meets when it meets. Cancel it instead if you cannot attend.",
+                display_title=session.display_title,
+            )
         )
     if booking.hold_lapsed:
-        raise HoldExpired("The hold on this booking lapsed before payment; book a new time.")
+        raise HoldExpired(
+            gettext("The hold on this booking lapsed before payment; book a new time.")
+        )
     if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
-        raise InvalidTransition(f"This booking is {booking.status.label}; it cannot be moved.")
+        raise InvalidTransition(
+            gettext(
+                "This booking is %(status_label)s; it cannot be moved.",
+                status_label=booking.status.label,
+            )
+        )
     if session.status != SessionStatus.SCHEDULED:
-        raise InvalidTransition(f"The session is {session.status.label}; it cannot be moved.")
+        raise InvalidTransition(
+            gettext(
+                "The session is %(status_label)s; it cannot be moved.",
+                status_label=session.status.label,
+            )
+        )
     if cutoff_passed(booking, now) and actor.id == booking.user_id:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
-            f"Bookings can be rescheduled online up to {hours} hours before the start; "
-            "please contact your practitioner."
+            ngettext(
+                "Bookings can be rescheduled online up to %(num)d hour before the start; "
+                "please contact your practitioner.",
+                "Bookings can be rescheduled online up to %(num)d hours before the start; "
+                "please contact your practitioner.",
+                hours,
+            )
         )
     if start_time == session.start_time:
-        raise InvalidInput("The session is already at that time.", field="start_time")
+        raise InvalidInput(gettext("The session is already at that time."), field="start_time")
     duration = timedelta(minutes=booking.service.duration_minutes)
     previous_start = session.start_time
     check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -27,10 +28,19 @@ def resize_session(
     now = now or utcnow()
     session = lock_sessions([session.id])[session.id]
     if session.status not in (SessionStatus.DRAFT, SessionStatus.SCHEDULED):
-        raise InvalidTransition(f"The session is {session.status.label}; it cannot change.")
+        raise InvalidTransition(
+            gettext(
+                "The session is %(status_label)s; it cannot change.",
+                status_label=session.status.label,
+            )
+        )
     if max_participants < max(1, session.current_participants):
         raise InvalidInput(
-            f"{session.current_participants} seats are taken; capacity cannot go below that.",
+            ngettext(
+                "%(num)d seat is taken; capacity cannot go below that.",
+                "%(num)d seats are taken; capacity cannot go below that.",
+                session.current_participants,
+            ),
             field="max_participants",
         )
     grew = max_participants > session.max_participants

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from ..database import utcnow
@@ -145,20 +146,24 @@ def check_can_join(session: ServiceSession, user: User, *, now: datetime | None 
     """Raise JoinRefused unless `user` may enter the session's room right now."""
     if not may_enter(session, user):
         raise JoinRefused(
-            "Only the session's practitioner and clients with a confirmed booking can join "
-            "this video room."
+            gettext(
+                "Only the session's practitioner and clients with a confirmed booking "
+                "can join this video room."
+            )
         )
     if session.status == SessionStatus.CANCELED:
-        raise JoinRefused("This session was canceled.")
+        raise JoinRefused(gettext("This session was canceled."))
     if session.status == SessionStatus.COMPLETED:
-        raise JoinRefused("This session has ended.")
+        raise JoinRefused(gettext("This session has ended."))
     state = join_window_state(session, now=now)
     if state == ROOM_NOT_YET:
-        raise JoinRefused("The video room is not open yet.", opens_at=join_window(session)[0])
+        raise JoinRefused(
+            gettext("The video room is not open yet."), opens_at=join_window(session)[0]
+        )
     if state == ROOM_CLOSED:
         if session.start_time is None or session.status == SessionStatus.DRAFT:
-            raise JoinRefused("This session is not scheduled yet.")
-        raise JoinRefused("This session has ended.")
+            raise JoinRefused(gettext("This session is not scheduled yet."))
+        raise JoinRefused(gettext("This session has ended."))
 
 
 # -- LiveKit events ------------------------------------------------------------------------
@@ -166,15 +171,15 @@ def check_can_join(session: ServiceSession, user: User, *, now: datetime | None 
 
 def _validate(event: RoomEvent) -> None:
     if not event.id:
-        raise InvalidInput("The event has no id.")
+        raise InvalidInput(gettext("The event has no id."))
     if not event.room_name:
-        raise InvalidInput("The event names no room.")
+        raise InvalidInput(gettext("The event names no room."))
     if event.occurred_at.tzinfo is None:
-        raise InvalidInput("The event time has no time zone.")
+        raise InvalidInput(gettext("The event time has no time zone."))
     if event.kind in PARTICIPANT_EVENTS and (
         event.participant is None or not event.participant.sid or not event.participant.identity
     ):
-        raise InvalidInput("The participant event names no participant sid and identity.")
+        raise InvalidInput(gettext("The participant event names no participant sid and identity."))
     # Longer values than LiveKit ever sends would fail in the database, and a database
     # failure makes LiveKit retry: refuse them here instead.
     if (
@@ -188,12 +193,14 @@ def _validate(event: RoomEvent) -> None:
             )
         )
     ):
-        raise InvalidInput("The event carries an id, sid or identity longer than LiveKit's.")
+        raise InvalidInput(
+            gettext("The event carries an id, sid or identity longer than LiveKit's.")
+        )
     texts = [event.id, event.room_sid]
     if event.participant is not None:
         texts += [event.participant.sid, event.participant.identity, event.participant.name]
     if any("\x00" in text for text in texts):  # PostgreSQL text cannot hold NUL
-        raise InvalidInput("The event carries a NUL character.")
+        raise InvalidInput(gettext("The event carries a NUL character."))
 
 
 @unit_of_work
@@ -205,7 +212,7 @@ def record_room_event(event: RoomEvent) -> str:
     event kind attendance does not use). Raises InvalidInput for an unusable event.
     """
     if not event.kind:
-        raise InvalidInput("The event names no event.")
+        raise InvalidInput(gettext("The event names no event."))
     if event.kind not in HANDLED_EVENTS:
         return IGNORED
     _validate(event)
@@ -261,7 +268,11 @@ def prune_processed_room_events(*, now: datetime | None = None) -> int:
     """
     days = current_app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"]
     if days < 1:
-        raise InvalidInput(f"PORTAL_ROOM_EVENT_RETENTION_DAYS must be at least 1 (it is {days}).")
+        raise InvalidInput(
+            gettext(
+                "PORTAL_ROOM_EVENT_RETENTION_DAYS must be at least 1 (it is %(days)s).", days=days
+            )
+        )
     cutoff = (now or utcnow()) - timedelta(days=days)
     pruned = db.session.execute(
         delete(ProcessedRoomEvent).where(ProcessedRoomEvent.processed_at < cutoff)

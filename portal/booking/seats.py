@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -152,13 +153,19 @@ def check_open(session: ServiceSession) -> None:
     """A seat is taken only in a scheduled session."""
     if session.status != SessionStatus.SCHEDULED:
         raise NotBookable(
-            f"{session.display_title} is {session.status.label}, not open for booking."
+            gettext(
+                "%(display_title)s is %(status_label)s, not open for booking.",
+                display_title=session.display_title,
+                status_label=session.status.label,
+            )
         )
 
 
 def check_not_full(session: ServiceSession) -> None:
     if session.is_full:
-        raise SessionFull(f"{session.display_title} is full.")
+        raise SessionFull(
+            gettext("%(display_title)s is full.", display_title=session.display_title)
+        )
 
 
 def close_empty_private_sessions(session_ids: set[int]) -> None:

@@ -8,10 +8,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import DAILY, WEEKLY, rrule
+from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
 from ..database import utcnow
 from ..extensions import db
+from ..l10n import format_moment
 from ..models import (
     Booking,
     BookingStatus,
@@ -46,11 +48,23 @@ MIN_YEAR, MAX_YEAR = 2000, 2200
 def local_start(day: date, clock: time, zone: str) -> datetime:
     """The UTC instant of a wall-clock start; a time skipped by DST is refused."""
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise InvalidInput(f"Pick a date between {MIN_YEAR} and {MAX_YEAR}.", field="start_date")
+        raise InvalidInput(
+            gettext(
+                "Pick a date between %(MIN_YEAR)s and %(MAX_YEAR)s.",
+                MIN_YEAR=MIN_YEAR,
+                MAX_YEAR=MAX_YEAR,
+            ),
+            field="start_date",
+        )
     instant = local_instant(day, clock, ZoneInfo(zone))
     if instant is None:
         raise InvalidInput(
-            f"{clock:%H:%M} does not exist on {day:%d %b %Y} in {zone} (clocks change).",
+            gettext(
+                "%(clock)s does not exist on %(day)s in %(zone)s (clocks change).",
+                clock=format_moment(clock, "time"),
+                day=format_moment(day, "date"),
+                zone=zone,
+            ),
             field="start_time",
         )
     return instant
@@ -61,11 +75,11 @@ def recurrence(
 ) -> list[datetime]:
     """Start instants of `count` occurrences, every `interval` days or weeks, local time kept."""
     if frequency not in FREQUENCIES:
-        raise InvalidInput("Choose weekly or daily repetition.", field="frequency")
+        raise InvalidInput(gettext("Choose weekly or daily repetition."), field="frequency")
     if not 1 <= interval <= 52:
-        raise InvalidInput("The interval must be between 1 and 52.", field="interval")
+        raise InvalidInput(gettext("The interval must be between 1 and 52."), field="interval")
     if not 1 <= count <= 104:
-        raise InvalidInput("A course has between 1 and 104 sessions.", field="count")
+        raise InvalidInput(gettext("A course has between 1 and 104 sessions."), field="count")
     rule = rrule(
         FREQUENCIES[frequency],
         interval=interval,
@@ -118,23 +132,29 @@ def _refuse_conflicts(conflicts: list[Conflict], zone: str) -> None:
         return
     tz = ZoneInfo(zone)
     dates = "; ".join(
-        f"{c.start.astimezone(tz):%a %d %b %Y %H:%M} (overlaps {c.other_title})" for c in conflicts
+        f"{format_moment(c.start, zone=tz)} (overlaps {c.other_title})" for c in conflicts
     )
-    error = SlotUnavailable(f"These times overlap other sessions: {dates}.", field="start_time")
+    error = SlotUnavailable(
+        gettext("These times overlap other sessions: %(dates)s.", dates=dates), field="start_time"
+    )
     error.conflicts = conflicts
     raise error
 
 
 def _check_capacity(service: Service, max_participants: int) -> None:
     if max_participants < 1:
-        raise InvalidInput("A session needs at least one seat.", field="max_participants")
+        raise InvalidInput(gettext("A session needs at least one seat."), field="max_participants")
     if service.service_type == ServiceType.INDIVIDUAL and max_participants != 1:
-        raise InvalidInput("A 1-on-1 session has exactly one seat.", field="max_participants")
+        raise InvalidInput(
+            gettext("A 1-on-1 session has exactly one seat."), field="max_participants"
+        )
 
 
 def _check_duration(duration_minutes: int) -> timedelta:
     if not 5 <= duration_minutes <= 24 * 60:
-        raise InvalidInput("Duration must be between 5 minutes and 24 hours.", field="duration")
+        raise InvalidInput(
+            gettext("Duration must be between 5 minutes and 24 hours."), field="duration"
+        )
     return timedelta(minutes=duration_minutes)
 
 
@@ -150,12 +170,19 @@ def schedule_session(
     """Put one session of the practitioner's service on their calendar."""
     if service.service_type not in CALENDAR_TYPES:
         raise NotBookable(
-            f"{service.name} is a {service.service_type.label}; its sessions are scheduled "
-            "by the client from a credit.",
+            gettext(
+                "%(service_name)s is a %(service_type_label)s; its sessions are "
+                "scheduled by the client from a credit.",
+                service_name=service.name,
+                service_type_label=service.service_type.label,
+            ),
             field="service",
         )
     if not service.is_active:
-        raise NotBookable(f"{service.name} is not currently offered.", field="service")
+        raise NotBookable(
+            gettext("%(service_name)s is not currently offered.", service_name=service.name),
+            field="service",
+        )
     _check_capacity(service, max_participants)
     duration = _check_duration(duration_minutes)
     practitioner = lock_practitioner(service.primary_practitioner_id)
@@ -199,12 +226,19 @@ def update_session(
     locked = lock_sessions([session.id])[session.id]
     if locked.status != SessionStatus.SCHEDULED:
         raise InvalidTransition(
-            f"This session is {locked.status.label}; only scheduled sessions can be changed."
+            gettext(
+                "This session is %(status_label)s; only scheduled sessions can be changed.",
+                status_label=locked.status.label,
+            )
         )
     _check_capacity(locked.service, max_participants)
     if max_participants < locked.current_participants:
         raise InvalidInput(
-            f"{locked.current_participants} seats are taken; capacity cannot go below that.",
+            ngettext(
+                "%(num)d seat is taken; capacity cannot go below that.",
+                "%(num)d seats are taken; capacity cannot go below that.",
+                locked.current_participants,
+            ),
             field="max_participants",
         )
     duration = _check_duration(duration_minutes)
@@ -243,9 +277,9 @@ def schedule_course(
 ) -> list[ServiceSession]:
     """Generate a course's sessions: every date is checked first, then all are created or none."""
     if course.service_type != ServiceType.COURSE:
-        raise NotBookable(f"{course.name} is not a course.")
+        raise NotBookable(gettext("%(course_name)s is not a course.", course_name=course.name))
     if not starts:
-        raise InvalidInput("A course needs at least one session.", field="count")
+        raise InvalidInput(gettext("A course needs at least one session."), field="count")
     duration = timedelta(minutes=course.duration_minutes)
     practitioner = lock_practitioner(course.primary_practitioner_id)
     intervals = [Interval(start, start + duration) for start in starts]
@@ -282,10 +316,17 @@ def add_client_to_session(
     """
     now = now or utcnow()
     if not client.is_client:
-        raise InvalidInput("Only client accounts can be added to a session.", field="email")
+        raise InvalidInput(
+            gettext("Only client accounts can be added to a session."), field="email"
+        )
     locked = lock_sessions([session.id])[session.id]
     if locked.start_time is None or locked.end_time <= now:
-        raise NotBookable(f"{locked.display_title} is over; no seats can be added.")
+        raise NotBookable(
+            gettext(
+                "%(display_title)s is over; no seats can be added.",
+                display_title=locked.display_title,
+            )
+        )
     ensure_seat_available(locked, now)
     order = Order(
         user_id=client.id,
@@ -322,7 +363,7 @@ def create_course(practitioner: User, starts: list[datetime], **fields) -> Servi
 def enroll_client(course: Service, client: User, *, paid: bool, now: datetime | None = None):
     """The practitioner enrolls a client: one order, N bookings; optionally paid offline."""
     if not client.is_client:
-        raise InvalidInput("Only client accounts can be enrolled.", field="email")
+        raise InvalidInput(gettext("Only client accounts can be enrolled."), field="email")
     order = enroll_in_course(client, course, now=now)
     if paid and order.status == OrderStatus.PENDING:
         confirm_payment(order, reference="recorded by practitioner", now=now)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import update
 
 from ..database import utcnow
@@ -121,7 +122,12 @@ def move_bookings(
     if strict and len(moved) != len(bookings):
         stuck = [b for b in bookings if b.id not in moved]
         raise InvalidTransition(
-            f"Booking {stuck[0].id} cannot move from {stuck[0].status.label} to {target.label}."
+            gettext(
+                "Booking %(id)s cannot move from %(current_label)s to %(target_label)s.",
+                id=stuck[0].id,
+                current_label=stuck[0].status.label,
+                target_label=target.label,
+            )
         )
     return moved
 
@@ -132,7 +138,12 @@ def move_session(session: ServiceSession, target: SessionStatus, **values: Any) 
     moved = _apply(ServiceSession, SESSION_TRANSITIONS, [session.id], target, values)
     if not moved:
         raise InvalidTransition(
-            f"Session {session.id} cannot move from {current.label} to {target.label}."
+            gettext(
+                "Session %(id)s cannot move from %(current_label)s to %(target_label)s.",
+                id=session.id,
+                current_label=current.label,
+                target_label=target.label,
+            )
         )
 
 
@@ -152,5 +163,10 @@ def move_order(
     moved = _apply(Order, ORDER_TRANSITIONS, [order.id], target, values)
     if not moved:
         raise InvalidTransition(
-            f"Order {order.id} cannot move from {current.label} to {target.label}."
+            gettext(
+                "Order %(id)s cannot move from %(current_label)s to %(target_label)s.",
+                id=order.id,
+                current_label=current.label,
+                target_label=target.label,
+            )
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext
+
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -52,17 +54,35 @@ def join_waitlist(
     now = now or utcnow()
     locked = lock_sessions([session.id])[session.id]
     if locked.session_type != SessionType.WORKSHOP:
-        raise NotBookable("Only workshops keep a waitlist.")
+        raise NotBookable(gettext("Only workshops keep a waitlist."))
     if not open_for_booking(locked, now):
-        raise NotBookable(f"{locked.display_title} is not open for booking.")
+        raise NotBookable(
+            gettext(
+                "%(display_title)s is not open for booking.", display_title=locked.display_title
+            )
+        )
     if locked.is_full:
         release_for_session(locked, now)
     if not locked.is_full:
-        raise NotBookable(f"{locked.display_title} has seats left: book one directly.")
+        raise NotBookable(
+            gettext(
+                "%(display_title)s has seats left: book one directly.",
+                display_title=locked.display_title,
+            )
+        )
     if holds_seat(user.id, locked.id):
-        raise AlreadyBooked(f"You already hold a seat in {locked.display_title}.")
+        raise AlreadyBooked(
+            gettext(
+                "You already hold a seat in %(display_title)s.", display_title=locked.display_title
+            )
+        )
     if open_entry(user.id, locked.id) is not None:
-        raise AlreadyWaiting(f"You are already on the waitlist for {locked.display_title}.")
+        raise AlreadyWaiting(
+            gettext(
+                "You are already on the waitlist for %(display_title)s.",
+                display_title=locked.display_title,
+            )
+        )
     entry = WaitlistEntry(
         user_id=user.id,
         service_session_id=locked.id,
@@ -89,7 +109,9 @@ def leave_waitlist(entry: WaitlistEntry, *, now: datetime | None = None) -> None
         move_entries([entry], WaitlistStatus.CANCELED, [WaitlistStatus.WAITING], closed_at=now)
         return
     if entry.status != WaitlistStatus.OFFERED:
-        raise InvalidTransition(f"This waitlist place is {entry.status.label}.")
+        raise InvalidTransition(
+            gettext("This waitlist place is %(status_label)s.", status_label=entry.status.label)
+        )
     order = entry.order
     seats = [b for b in order.bookings if b.status in SEAT_HOLDING]
     move_bookings(
@@ -125,14 +147,16 @@ def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
         lock_order(entry.order_id)
     entry, _session = _lock_entry(entry)
     if entry.status == WaitlistStatus.EXPIRED:
-        raise HoldExpired("This offer has lapsed and the seat went to the next in line.")
+        raise HoldExpired(gettext("This offer has lapsed and the seat went to the next in line."))
     if entry.status != WaitlistStatus.OFFERED:
-        raise InvalidTransition(f"This waitlist place is {entry.status.label}.")
+        raise InvalidTransition(
+            gettext("This waitlist place is %(status_label)s.", status_label=entry.status.label)
+        )
     if entry.offer_expires_at is not None and now >= entry.offer_expires_at:
-        raise HoldExpired("This offer has lapsed; the seat is no longer held for you.")
+        raise HoldExpired(gettext("This offer has lapsed; the seat is no longer held for you."))
     order = entry.order
     if order.total_cents > 0:
         raise InvalidInput(
-            "This seat is claimed by paying for it; see the order's payment instructions."
+            gettext("This seat is claimed by paying for it; see the order's payment instructions.")
         )
     return confirm_payment(order, reference="waitlist offer accepted", now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
+from flask_babel import gettext
 from sqlalchemy import delete
 
 from ..extensions import db
@@ -19,11 +20,19 @@ def check_ranges(ranges: list[TimeRange], field: str) -> list[TimeRange]:
     ordered = sorted(ranges)
     for start, end in ordered:
         if end <= start:
-            raise InvalidInput(f"{start:%H:%M}-{end:%H:%M} ends before it starts.", field=field)
+            raise InvalidInput(
+                gettext("%(range)s ends before it starts.", range=f"{start:%H:%M}-{end:%H:%M}"),
+                field=field,
+            )
     for (_, end), (next_start, next_end) in zip(ordered, ordered[1:], strict=False):
         if next_start < end:
+            # Ranges are typed as HH:MM-HH:MM, so the message names them the same way.
             raise InvalidInput(
-                f"{next_start:%H:%M}-{next_end:%H:%M} overlaps the range before it.", field=field
+                gettext(
+                    "%(range)s overlaps the range before it.",
+                    range=f"{next_start:%H:%M}-{next_end:%H:%M}",
+                ),
+                field=field,
             )
     return ordered
 
@@ -33,7 +42,7 @@ def set_weekly_hours(practitioner: User, hours: dict[int, list[TimeRange]]) -> N
     """Replace the whole week: weekday (0 = Monday) -> working ranges; missing days are off."""
     checked = {day: check_ranges(ranges, f"day_{day}") for day, ranges in hours.items()}
     if any(day not in range(7) for day in checked):
-        raise InvalidInput("Weekdays run from 0 (Monday) to 6 (Sunday).")
+        raise InvalidInput(gettext("Weekdays run from 0 (Monday) to 6 (Sunday)."))
     db.session.execute(delete(WeeklyHours).where(WeeklyHours.practitioner_id == practitioner.id))
     db.session.add_all(
         WeeklyHours(practitioner_id=practitioner.id, weekday=day, start_time=s, end_time=e)
@@ -79,7 +88,9 @@ def update_schedule_settings(practitioner: User, **policy: int) -> ScheduleSetti
     for key, value in policy.items():
         low, high = POLICY_LIMITS[key]
         if not low <= value <= high:
-            raise InvalidInput(f"Must be between {low} and {high}.", field=key)
+            raise InvalidInput(
+                gettext("Must be between %(low)s and %(high)s.", low=low, high=high), field=key
+            )
     settings = db.session.get(ScheduleSettings, practitioner.id)
     if settings is None:
         settings = ScheduleSettings(practitioner_id=practitioner.id)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..l10n import format_money
 from .enums import OrderStatus, enum_column
 from .services import Service
 from .users import User
@@ -43,4 +45,6 @@ class Order(db.Model):
 
     @property
     def total_display(self) -> str:
-        return f"{self.total_cents / 100:,.2f} {self.currency}"
+        if self.total_cents == 0:
+            return gettext("Free")
+        return format_money(self.total_cents, self.currency)

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..l10n import format_money
 from .enums import CREDIT_SERVICE_TYPES, ServiceType, enum_column
 from .users import User
 
@@ -25,6 +27,8 @@ class Service(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     service_type: Mapped[ServiceType] = mapped_column(enum_column(ServiceType, "service_type"))
+    # Hundredths of the currency's unit whatever its minor units (a JPY price is whole:
+    # l10n.currency_decimals); shown through l10n.format_money.
     price_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     duration_minutes: Mapped[int] = mapped_column(default=60)
@@ -51,7 +55,10 @@ class Service(db.Model):
 
     @property
     def price_display(self) -> str:
-        return f"{self.price_cents / 100:,.2f} {self.currency}"
+        """What a client pays, in the viewer's locale; a free service says so."""
+        if self.price_cents == 0:
+            return gettext("Free")
+        return format_money(self.price_cents, self.currency)
 
     def __repr__(self) -> str:
         return f"<Service {self.id} {self.service_type} {self.name!r}>"

@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"), default=Role.CLIENT)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A formatting locale from l10n.SUPPORTED_LOCALES; None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(16))
     # Stable across sessions so every room sees the same person under one identity.
     livekit_identity: Mapped[str] = mapped_column(
         String(40), unique=True, default=new_livekit_identity

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 
 from ..database import utcnow
 from ..extensions import db
 from ..ics import new_calendar, session_event
+from ..l10n import DEFAULT_LOCALE, format_moment
 from ..models import (
     ACCOUNT_KINDS,
     OPTIONAL_KINDS,
@@ -180,16 +182,31 @@ def _zone(user: User | None) -> ZoneInfo:
     return user.zone if user is not None else ZoneInfo("UTC")
 
 
-def _formatter(zone: ZoneInfo):
+def _locale(user: User | None) -> str:
+    """The recipient's chosen formats; their browser is not there to ask."""
+    return (user.locale if user is not None else None) or DEFAULT_LOCALE
+
+
+def _formatter(zone: ZoneInfo, locale: str):
     def when(moment: datetime | str | None) -> str:
         if moment is None:
-            return "not yet scheduled"
+            return gettext("not yet scheduled")
         if isinstance(moment, str):  # a time carried in the payload
             moment = datetime.fromisoformat(moment)
-        local = moment.astimezone(zone)
-        return f"{local:%A %d %B %Y, %H:%M} ({zone.key}, {local:%Z})"
+        text = format_moment(moment, "long-datetime", zone, locale)
+        return f"{text} ({zone.key}, {moment.astimezone(zone).tzname()})"
 
     return when
+
+
+def _day_formatter(locale: str):
+    def day(value: str) -> str:
+        try:
+            return format_moment(date.fromisoformat(value), "long-date", locale=locale)
+        except ValueError:  # rows written before days were carried as ISO dates
+            return value
+
+    return day
 
 
 def _invites(row: Notification, subjects: Subjects) -> list[Invite]:
@@ -235,6 +252,12 @@ def action_url(row: Notification, subjects: Subjects) -> str | None:
 
 
 def render(row: Notification, subjects: Subjects) -> Rendered:
+    # Money and plurals in the templates follow the recipient's locale too.
+    with force_locale(_locale(row.user)):
+        return _render(row, subjects)
+
+
+def _render(row: Notification, subjects: Subjects) -> Rendered:
     zone = _zone(row.user)
     headers: dict[str, str] = {}
     unsubscribe = None
@@ -256,7 +279,8 @@ def render(row: Notification, subjects: Subjects) -> Rendered:
         "entry": subjects.entry,
         "client": subjects.client,
         "facts": subjects.facts,
-        "when": _formatter(zone),
+        "when": _formatter(zone, _locale(row.user)),
+        "day": _day_formatter(_locale(row.user)),
         "zone": zone,
         "address": row.recipient_address,
         "action_url": action_url(row, subjects),

@@ -223,7 +223,7 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
                 NotificationKind.DAILY_AGENDA,
                 practitioner,
                 dedup_key=key,
-                day=day.strftime("%A %d %B %Y"),
+                day=day.isoformat(),
                 sessions=listed,
             )
 

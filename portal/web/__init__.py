@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..l10n import hour_label, weekday_names
 from ..models import Role
 from .auth import load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
@@ -38,6 +39,8 @@ def register_web(app: Flask) -> None:
     # Before any blueprint adds its rules, so every <int:...> in them is bounded.
     app.url_map.converters["int"] = IdConverter
     app.jinja_env.filters["localtime"] = local_time
+    app.jinja_env.globals["hour_label"] = hour_label
+    app.jinja_env.globals["weekday_names"] = weekday_names
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name

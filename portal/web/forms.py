@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from zoneinfo import available_timezones
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,12 +24,12 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
 from ..accounts import password_problem
 from ..booking import DomainError
+from ..l10n import CURRENCY_PROBLEM, normalize_currency
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -40,32 +41,47 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def iso_currency(_form: FlaskForm, field: StringField) -> None:
+    """ISO 4217 codes only (the catalogue checks again, with the same rule)."""
+    if normalize_currency(field.data) is None:
+        raise ValidationError(str(CURRENCY_PROBLEM))
+
+
 class ServiceFields(FlaskForm):
     """What every service has, whatever its type: the offerings form adds the type and the
     package/bundle lines, the course form its recurrence."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(
+        lazy_gettext("Description"), validators=[Optional(), Length(max=5000)]
+    )
     price = DecimalField(
-        "Price", places=2, validators=[InputRequired(), NumberRange(min=0, max=1_000_000)]
+        lazy_gettext("Price"),
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
     )
     currency = StringField(
-        "Currency",
+        lazy_gettext("Currency"),
         default="USD",
-        validators=[DataRequired(), Regexp(r"^[A-Za-z]{3}$", message="Three letters, e.g. USD.")],
+        filters=[lambda code: normalize_currency(code) or code],
+        validators=[DataRequired(), iso_currency],
     )
     duration_minutes = IntegerField(
-        "Duration (minutes)", default=60, validators=[InputRequired(), NumberRange(5, 24 * 60)]
+        lazy_gettext("Duration (minutes)"),
+        default=60,
+        validators=[InputRequired(), NumberRange(5, 24 * 60)],
     )
     max_participants = IntegerField(
-        "Max participants", default=1, validators=[InputRequired(), NumberRange(1, 1000)]
+        lazy_gettext("Max participants"),
+        default=1,
+        validators=[InputRequired(), NumberRange(1, 1000)],
     )
     cancellation_cutoff_hours = IntegerField(
-        "Cancellation cut-off (hours before start)",
+        lazy_gettext("Cancellation cut-off (hours before start)"),
         default=24,
         validators=[InputRequired(), NumberRange(0, 24 * 30)],
     )
-    is_active = BooleanField("Offered to clients", default=True)
+    is_active = BooleanField(lazy_gettext("Offered to clients"), default=True)
 
     def service_values(self) -> dict:
         """The fields as booking.catalog.save_service takes them."""
@@ -80,6 +96,7 @@ class ServiceFields(FlaskForm):
             "is_active": self.is_active.data,
         }
 
+
 def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
     """The accounts' password policy as a field validator (the operations check it again)."""
     problem = password_problem(field.data or "")
@@ -90,10 +107,15 @@ def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
 class NewPasswordFields(FlaskForm):
     """A password chosen twice, under the one policy: sign-up, reset, invitation."""
 
-    password = PasswordField("Password", validators=[DataRequired(), acceptable_password])
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[DataRequired(), acceptable_password]
+    )
     confirm_password = PasswordField(
-        "Repeat password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        lazy_gettext("Repeat password"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=lazy_gettext("The passwords differ.")),
+        ],
     )
 
 
@@ -106,7 +128,7 @@ def timezone_choices() -> list[SelectChoice]:
     return [SelectChoice(zone, zone.replace("_", " ")) for zone in _zones()]
 
 
-def timezone_field(label: str = "Timezone") -> SelectField:
+def timezone_field(label: str = lazy_gettext("Timezone")) -> SelectField:
     """An IANA timezone select. portal/static/js/timezone.js picks the browser's zone on
     forms that ask for it; without JavaScript the person picks it (UTC preselected)."""
     return SelectField(label, choices=timezone_choices, default="UTC", validate_choice=True)

@@ -1,18 +1,25 @@
-"""Instants shown in the viewer's own timezone.
+"""Instants shown in the viewer's own timezone and locale.
 
-Signed-in users have theirs on their account. A visitor's comes from the select on the public
-pages (kept in the session: an explicit choice wins), else from the browser's Intl API, which
-static/js/timezone.js writes to the `tz` cookie, else UTC.
+Signed-in users have their zone on their account. A visitor's comes from the select on the
+public pages (kept in the session: an explicit choice wins), else from the browser's Intl
+API, which static/js/timezone.js writes to the `tz` cookie, else UTC.
+
+The locale (how a date, a time or a price is written) is the signed-in user's choice on
+their profile, else the best of the browser's Accept-Language among the supported ones,
+else l10n.DEFAULT_LOCALE.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import has_request_context, request, session
+from flask_babel import gettext
 from flask_login import current_user
+
+from ..l10n import DEFAULT_LOCALE, SUPPORTED_LOCALES, format_moment
 
 ZONE_COOKIE = "tz"
 ZONE_SESSION_KEY = "visitor_timezone"
@@ -44,8 +51,22 @@ def viewer_zone() -> ZoneInfo:
     return ZoneInfo(visitor_zone_name() or "UTC")
 
 
-def local_time(moment: datetime | None, fmt: str = "%a %d %b %Y %H:%M", zone: str | None = None):
+def viewer_locale() -> str:
+    """Flask-Babel's locale selector (outside a request, e.g. in the worker, the default:
+    emails choose their recipient's locale themselves)."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    if current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def local_time(
+    moment: datetime | date | None, fmt: str = "datetime", zone: str | None = None
+) -> str:
+    """The `localtime` filter: an instant in the viewer's zone (or `zone`, a zone name), or
+    a calendar day, in one of l10n.FORMATS, written the viewer's locale's way."""
     if moment is None:
-        return "unscheduled"
+        return gettext("unscheduled")
     target = ZoneInfo(zone) if zone else viewer_zone()
-    return moment.astimezone(target).strftime(fmt)
+    return format_moment(moment, fmt, target)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, ValidationError
@@ -120,17 +121,23 @@ def build_picker(
 class SlotForm(FlaskForm):
     """One slot button: the chosen start as an ISO instant with its offset."""
 
-    start = HiddenField("Start", validators=[DataRequired(message="Pick a time.")])
-    day = HiddenField("Day")
+    start = HiddenField(
+        lazy_gettext("Start"), validators=[DataRequired(message=lazy_gettext("Pick a time."))]
+    )
+    day = HiddenField(lazy_gettext("Day"))
 
     def validate_start(self, field):
         try:
             moment = datetime.fromisoformat(field.data)
         except (TypeError, ValueError):
-            raise ValidationError("That is not a time we offered; pick one of the slots.") from None
+            raise ValidationError(
+                gettext("That is not a time we offered; pick one of the slots.")
+            ) from None
         if moment.tzinfo is None:
-            raise ValidationError("That is not a time we offered; pick one of the slots.")
+            raise ValidationError(gettext("That is not a time we offered; pick one of the slots."))
         try:
             self.start_time = moment.astimezone(UTC)
         except OverflowError:  # near year 1 or 9999 the UTC instant does not exist
-            raise ValidationError("That is not a time we offered; pick one of the slots.") from None
+            raise ValidationError(
+                gettext("That is not a time we offered; pick one of the slots.")
+            ) from None

@@ -16,7 +16,7 @@ import itertools
 import json
 import re
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -26,6 +26,7 @@ from portal import booking
 from portal.models import Role
 from tests.fixtures.browser import SCREENSHOTS, sign_in, wait_for_htmx
 from tests.fixtures.factories import make_user, open_all_week
+from tests.fixtures.l10n import BROWSER_LOCALE, shown, shown_money
 from tests.fixtures.livekit import (
     CONTENT_TYPE,
     LIVEKIT_CONFIG,
@@ -164,7 +165,8 @@ def create_course(page, first_day) -> None:
     expect(items).to_have_count(8)
     for week in range(8):
         when = first_day + timedelta(weeks=week)
-        expect(items.nth(week)).to_contain_text(f"Session {week + 1} · {when:%a %d %b %Y} 18:30")
+        at = shown(datetime.combine(when, time(18, 30), tzinfo=UTC), locale=BROWSER_LOCALE)
+        expect(items.nth(week)).to_contain_text(f"Session {week + 1} · {at}")
 
 
 # -- clients buy ---------------------------------------------------------------------------
@@ -202,8 +204,9 @@ def schedule_credit(page, client, days_ahead: int, clock: str) -> None:
         expect(heading).not_to_have_text(before)
     page.get_by_role("button", name=clock, exact=True).click()
     day = datetime.now(client.zone).date() + timedelta(days=days_ahead)
+    at = datetime.combine(day, time.fromisoformat(clock), tzinfo=UTC)
     expect(page.locator(".flash.success")).to_have_text(
-        f"{INDIVIDUAL} is scheduled for {day:%a %d %b %Y} {clock} ({client.timezone})."
+        f"{INDIVIDUAL} is scheduled for {shown(at, locale=BROWSER_LOCALE)} ({client.timezone})."
     )
 
 
@@ -257,7 +260,8 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
 
             open_service(ben_page, maya.name, COURSE)
             expect(ben_page.locator("ol.plain > li")).to_have_count(8)
-            ben_page.get_by_role("button", name="Enroll in all 8 sessions · 200.00 USD").click()
+            price = shown_money(20000, locale=BROWSER_LOCALE)
+            ben_page.get_by_role("button", name=f"Enroll in all 8 sessions · {price}").click()
             expect_awaiting_payment(ben_page, COURSE)
             expect(ben_page.locator("table tbody tr")).to_have_count(8)
             journey.shot(ben_page, "ben-course-order")

@@ -67,7 +67,7 @@ def test_roster_cancel_button_counts_the_clients_just_added(page, live_server, p
         ).to_be_visible()
 
     expect(roster.get_by_role("heading", level=2).first).to_contain_text("2/12 seats taken")
-    expect(page.get_by_role("button", name="Cancel session and its 2 booking(s)")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel session and its 2 bookings")).to_be_visible()
     assert violations == []
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import ServiceSession, ServiceType
 from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import make_service
+from tests.fixtures.l10n import BROWSER_LOCALE, shown
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +87,8 @@ def test_practitioner_generates_a_course_of_eight_weekly_sessions(page, live_ser
     expect(items).to_have_count(8)
     for week in range(8):
         when = first + timedelta(weeks=week)
-        expect(items.nth(week)).to_contain_text(f"Session {week + 1} · {when:%a %d %b %Y} 18:30")
+        at = shown(datetime.combine(when, time(18, 30), tzinfo=UTC), locale=BROWSER_LOCALE)
+        expect(items.nth(week)).to_contain_text(f"Session {week + 1} · {at}")
 
     page.goto(f"{live_server.url}/calendar/month?date={first.isoformat()}")
     expect(page.locator("details.event", has_text="8-Week Mindfulness · session 1")).to_have_count(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from portal.l10n import format_moment
 from portal.models import Role
 from tests.fixtures.browser import (
     PHONE,
@@ -20,6 +21,7 @@ from tests.fixtures.browser import (
     visitor_page,
 )
 from tests.fixtures.factories import make_user
+from tests.fixtures.l10n import BROWSER_LOCALE
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +46,7 @@ def _book_from_the_link(page, live_server, shared_link, visitor_zone: str) -> No
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
-    in_tokyo = start.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%a %d %b %Y %H:%M")
+    in_tokyo = format_moment(start, zone=ZoneInfo("Asia/Tokyo"), locale=BROWSER_LOCALE)
     expect(page.locator("main")).to_contain_text(f"{in_tokyo} (Asia/Tokyo)")
     assert fits_the_screen(page)
     confirm_and_find_in_my_bookings(page, "Consultation", in_tokyo)

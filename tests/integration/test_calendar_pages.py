@@ -12,11 +12,12 @@ from portal.booking.timetable import create_course
 from portal.extensions import db
 from portal.models import Role
 from tests.fixtures.factories import future, make_course, make_user, make_workshop
+from tests.fixtures.l10n import shown
 from tests.fixtures.practice import count_statements
 
 
-def local(moment, user, fmt="%H:%M"):
-    return moment.astimezone(user.zone).strftime(fmt)
+def local(moment, user, fmt="time"):
+    return shown(moment, fmt, user.zone)
 
 
 def week_of(moment, user) -> str:
@@ -64,7 +65,7 @@ def test_month_view_lists_the_month_sessions(signed_in, practitioner):
     day = first.astimezone(practitioner.zone).date()
     assert f'href="/calendar/sessions/new?date={day.isoformat()}"' in html
     assert f"{course.name} · session 1" in html
-    assert first.astimezone(practitioner.zone).strftime("%B %Y") in html
+    assert local(first, practitioner, "month") in html
 
 
 def test_navigation_links_swap_in_place_and_reload_the_same_url(signed_in, practitioner):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from portal.models import (
 )
 from tests.fixtures.client_portal import day_at, full_workshop, text_of
 from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
+from tests.fixtures.l10n import read, shown, shown_money
 
 
 def orders() -> int:
@@ -61,10 +62,10 @@ def test_slot_picker_shows_the_day_in_the_clients_timezone(signed_in, practition
     response = client.get(f"/book/services/{service.id}?day={day.isoformat()}")
 
     page = text_of(response)
-    assert day.strftime("%A %d %B %Y") in page
+    assert read(shown(day, "long-date")) in page
     assert "Times are shown in your timezone, Asia/Tokyo" in page
     # The practitioner works around the clock in New York; every half hour shows, in Tokyo time.
-    assert "00:00" in page and "23:30" in page
+    assert read(shown(time(0), "time")) in page and read(shown(time(23, 30), "time")) in page
     html = response.get_data(as_text=True)
     midnight_tokyo = f"{day.isoformat()}T00:00:00+09:00"
     assert f'value="{_utc_iso(midnight_tokyo)}"' in html
@@ -88,7 +89,7 @@ def test_slot_picker_answers_htmx_with_the_fragment_only(signed_in, practitioner
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<div class="slot-picker" id="slot-picker">')
     assert "<html" not in html
-    assert day.strftime("%A %d %B %Y") in html
+    assert shown(day, "long-date") in html
 
 
 def test_slot_picker_does_not_go_before_today(signed_in, practitioner, client_user):
@@ -116,7 +117,7 @@ def test_buying_an_individual_session_creates_one_order_and_a_held_seat(
     (seat,) = order.bookings
     assert seat.get_start_time() == start and seat.status == BookingStatus.PENDING_PAYMENT
     page = text_of(client.get(response.location))
-    assert "Awaiting payment" in page and "90.00 USD" in page
+    assert "Awaiting payment" in page and read(shown_money(9000)) in page
 
 
 def test_a_slot_taken_meanwhile_re_renders_with_the_error(signed_in, practitioner, client_user):

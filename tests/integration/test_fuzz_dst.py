@@ -6,7 +6,7 @@ instants so far out that their UTC or local dates do not exist."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import Booking, Role, Service, ServiceSession, ServiceType
 from tests.fixtures.factories import make_service, make_user
 from tests.fixtures.fuzz import changed_tables, fingerprint
+from tests.fixtures.l10n import shown
 
 ZONE = "Europe/Lisbon"
 SPRING_GAP = [("2026-03-29", "01:30"), ("2027-03-28", "01:30"), ("2027-03-28", "01:00")]
@@ -109,7 +110,8 @@ def test_a_course_with_one_meeting_in_the_gap_is_refused_whole(lisbon, signed_in
     response = client.post("/courses/new", data=course_form("2027-03-21", "01:30"))
 
     assert response.status_code == 200
-    assert "does not exist on 28 Mar 2027" in response.get_data(as_text=True)
+    gap = f"{shown(time(1, 30), 'time')} does not exist on {shown(date(2027, 3, 28), 'date')}"
+    assert gap in response.get_data(as_text=True)
     assert changed_tables(before, fingerprint()) == []
 
 

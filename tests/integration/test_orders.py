@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.models import BookingStatus, OrderStatus, Role, ServiceType
 from tests.fixtures.client_portal import day_at, make_bundle, text_of
 from tests.fixtures.factories import make_service, make_user, make_workshop
+from tests.fixtures.l10n import read, shown, shown_money
 
 
 def test_order_page_shows_status_total_hold_in_the_clients_zone_and_instructions(
@@ -22,9 +23,9 @@ def test_order_page_shows_status_total_hold_in_the_clients_zone_and_instructions
 
     page = text_of(client.get(f"/orders/{order.id}"))
 
-    assert "pending" in page and "35.00 USD" in page
-    held_until = order.hold_expires_at.astimezone(tokyo.zone).strftime("%a %d %b %Y %H:%M")
-    assert f"Seats held until {held_until} (Asia/Tokyo)" in page
+    assert "pending" in page and read(shown_money(3500)) in page
+    held_until = shown(order.hold_expires_at, zone=tokyo.zone)
+    assert read(f"Seats held until {held_until} (Asia/Tokyo)") in page
     assert "Awaiting payment" in page
     assert f"quoting the reference EST-{order.id:06d}" in page
     assert "Mark paid" not in page
@@ -38,7 +39,7 @@ def test_a_workshop_order_still_lists_seats_at_their_time(signed_in, practitione
     page = text_of(client.get(f"/orders/{order.id}"))
 
     assert "Your seat is held until" in page and "Bookings in this order" in page
-    assert session.start_time.strftime("%a %d %b %Y %H:%M") in page
+    assert read(shown(session.start_time, zone=client_user.zone)) in page
     assert "credit" not in page.lower() and "not scheduled yet" not in page
 
 

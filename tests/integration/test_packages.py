@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.models import Booking, BookingStatus, Order, Service, ServiceType, SessionStatus
 from tests.fixtures.client_portal import day_at, make_bundle, paid_bundle, text_of
 from tests.fixtures.factories import make_service, make_user, open_all_week
+from tests.fixtures.l10n import read, shown
 from tests.fixtures.practice import SERVICE_FORM
 
 
@@ -114,7 +115,7 @@ def test_a_bundle_order_lists_credits_not_seats(signed_in, practitioner, client_
     assert "Credits held until" in page and "Your credits are held until" in page
     assert "seat" not in page.lower()
     assert "Credits in this order" in page
-    assert start.strftime("%a %d %b %Y %H:%M") in page
+    assert read(shown(start)) in page
     assert page.count("not scheduled yet") == 1
 
 
@@ -128,7 +129,7 @@ def test_scheduling_a_credit_in_the_slot_picker_confirms_it(signed_in, practitio
     day = day_at(4, 12).astimezone(client_user.zone).date()
 
     picker = text_of(client.get(f"/bookings/{credit.id}/schedule?day={day.isoformat()}"))
-    assert "Schedule Yoga class" in picker and day.strftime("%A %d %B %Y") in picker
+    assert "Schedule Yoga class" in picker and read(shown(day, "long-date")) in picker
 
     start = day_at(4, 9)
     response = client.post(f"/bookings/{credit.id}/schedule", data={"start": start.isoformat()})

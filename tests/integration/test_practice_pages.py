@@ -21,6 +21,7 @@ from portal.models import (
     WeeklyHours,
 )
 from tests.fixtures.factories import future, make_course, make_service, make_workshop
+from tests.fixtures.l10n import shown, shown_money
 from tests.fixtures.practice import SERVICE_FORM
 
 
@@ -35,7 +36,7 @@ def test_practitioner_creates_and_lists_a_service(signed_in, practitioner):
     assert response.status_code == 302
     html = web.get(response.headers["Location"]).text
     assert "Deep Tissue is saved." in html
-    assert "85.50 EUR" in html and "60 min" in html
+    assert shown_money(8550, "EUR") in html and "60 min" in html
     service = db.session.scalar(select(Service))
     assert service.price_cents == 8550 and service.primary_practitioner_id == practitioner.id
 
@@ -89,7 +90,7 @@ def test_date_override_day_off_and_removal(signed_in, practitioner):
     day = (future(days=10).astimezone(practitioner.zone)).date()
     web.post("/practice/availability/overrides", data={"day": day.isoformat(), "ranges": ""})
     html = web.get("/practice/availability/").text
-    assert day.strftime("%a %d %b %Y") in html and "Day off" in html
+    assert shown(day, "weekday-date") in html and "Day off" in html
     web.post(
         "/practice/availability/overrides",
         data={"day": day.isoformat(), "ranges": "10:00-11:00"},
@@ -138,10 +139,11 @@ def test_course_with_eight_weekly_sessions_is_generated(signed_in, practitioner)
     assert response.status_code == 302
     html = web.get(response.headers["Location"]).text
     assert "8-Week Mindfulness is created with 8 sessions." in html
-    assert "200.00 USD for the whole course" in html
+    assert f"{shown_money(20000)} for the whole course" in html
     for week in range(8):
         day = first + timedelta(weeks=week)
-        assert f"Session {week + 1} · {day:%a %d %b %Y} 18:00" in html
+        start = local_start(day, time(18), practitioner.timezone)
+        assert f"Session {week + 1} · {shown(start, zone=practitioner.zone)}" in html
     assert "Nobody is enrolled yet." in html
     listing = web.get("/courses/").text
     assert "8-Week Mindfulness" in listing and "<td>8</td>" in listing
@@ -158,7 +160,8 @@ def test_course_conflicts_are_listed_and_nothing_is_saved(signed_in, practitione
         .post("/courses/new", data={**COURSE_FORM, "start_date": first.isoformat()})
         .text
     )
-    assert f"{clash_day:%a %d %b %Y} 18:00 (overlaps Gong)" in field_error(html, "start_time")
+    clash = shown(local_start(clash_day, time(18), practitioner.timezone), zone=practitioner.zone)
+    assert f"{clash} (overlaps Gong)" in field_error(html, "start_time")
     assert (
         db.session.scalar(
             select(func.count(Service.id)).where(Service.service_type == ServiceType.COURSE)

@@ -33,6 +33,7 @@ from tests.fixtures.factories import (
     make_workshop,
     open_all_week,
 )
+from tests.fixtures.l10n import read, shown, shown_money
 from tests.integration.test_query_counts import counted
 
 
@@ -80,11 +81,11 @@ def test_the_public_page_shows_active_services_and_what_each_includes(client, ma
     page = text_of(client.get("/p/maya-rivers"))
 
     assert maya.name in page and "Massage and breathwork." in page
-    assert "Deep tissue" in page and "90.00 USD" in page and "75 minutes" in page
+    assert "Deep tissue" in page and read(shown_money(9000)) in page and "75 minutes" in page
     assert "Retired service" not in page
     assert "Breath course" in page and page.count("Dates (UTC)") == 1
     for dated in course_sessions(course):
-        assert dated.start_time.strftime("%a %d %b %Y %H:%M") in page
+        assert read(shown(dated.start_time)) in page
     assert "3 × Deep tissue" in page and "Valid for 120 days" in page
     assert "10 × Deep tissue" in page and "Valid for 365 days" in page
     assert maya.email not in page
@@ -319,7 +320,7 @@ def test_public_pages_show_no_private_data(client, maya):
         for holder in holders:
             assert holder.name not in html and holder.email not in html
         assert maya.email not in html
-    assert private.start_time.strftime("%a %d %b %Y %H:%M") not in pages[1]
+    assert shown(private.start_time) not in pages[1]
 
 
 def test_the_catalog_neither_lists_nor_sells_a_private_workshop_session(
@@ -460,7 +461,7 @@ def test_the_overview_marks_free_days_and_jumps_to_the_next_one(client, maya):
     html = client.get(f"/book/services/{service.id}").text
 
     assert f'href="/book/services/{service.id}?day={only_free.isoformat()}"' in html
-    assert f"Next available: {only_free.strftime('%a %d %b')}" in html
+    assert f"Next available: {shown(only_free, 'day-month')}" in html
     assert 'type="date"' in html and 'name="day"' in html
     assert "No free times on this day" in html
 
@@ -482,4 +483,4 @@ def test_reschedule_opens_on_the_bookings_own_day(signed_in, maya, client_user):
     db.session.commit()
     web = signed_in(client_user)
     html = web.get(f"/bookings/{order.bookings[0].id}/reschedule").text
-    assert start.strftime("%A %d %B %Y") in html
+    assert shown(start, "long-date") in html

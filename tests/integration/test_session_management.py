@@ -352,7 +352,7 @@ def test_edit_dialog_and_htmx_cancel(signed_in, practitioner, client_user):
     web = signed_in(practitioner)
     dialog = web.get(f"/calendar/sessions/{session.id}/edit", headers={"HX-Request": "true"}).text
     assert dialog.lstrip().startswith("<dialog ")
-    assert "Edit Sound bath" in dialog and "1 booking(s) will be canceled." in dialog
+    assert "Edit Sound bath" in dialog and "1 booking will be canceled." in dialog
 
     response = web.post(
         f"/calendar/sessions/{session.id}/cancel",

@@ -7,6 +7,7 @@ import pytest
 from portal import booking
 from portal.models import OrderStatus
 from tests.fixtures.factories import make_workshop
+from tests.fixtures.l10n import shown_money
 
 
 def test_unknown_provider_is_a_lookup_error():
@@ -22,7 +23,7 @@ def test_manual_provider_tells_the_client_how_to_pay(practitioner, client_user):
     start = booking.get_provider(order.payment_provider).start(order)
 
     assert start.redirect_url is None
-    assert "35.00 USD" in start.instructions and practitioner.name in start.instructions
+    assert shown_money(3500) in start.instructions and practitioner.name in start.instructions
     assert f"EST-{order.id:06d}" in start.instructions
 
 

@@ -28,6 +28,7 @@ from tests.fixtures.factories import (
     make_workshop,
     seat_invariant_violations,
 )
+from tests.fixtures.l10n import shown
 
 
 def count(model, *where) -> int:
@@ -201,8 +202,7 @@ def test_a_conflicting_date_saves_nothing_and_names_the_date(practitioner):
     with pytest.raises(booking.SlotUnavailable) as refused:
         ops.create_course(practitioner, starts, **COURSE_FIELDS)
 
-    local = starts[5].astimezone(practitioner.zone)
-    assert local.strftime("%a %d %b %Y %H:%M") in refused.value.message
+    assert shown(starts[5], zone=practitioner.zone) in refused.value.message
     assert blocker.service.name in refused.value.message
     assert [c.start for c in refused.value.conflicts] == [starts[5]]
     assert count(Service, Service.service_type == ServiceType.COURSE) == 0

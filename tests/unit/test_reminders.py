@@ -28,6 +28,7 @@ from portal.notifications.reminders import (
 )
 from tests.fixtures.app import make_app
 from tests.fixtures.factories import make_service, make_user
+from tests.fixtures.l10n import shown
 from tests.fixtures.smtp import clear_outbox
 
 LISBON = ZoneInfo("Europe/Lisbon")
@@ -89,7 +90,8 @@ def test_booked_a_week_ahead_gets_one_24h_and_one_1h_reminder_across_dst(seat, s
     for message in smtp_server.messages:
         text = message.get_body(("plain",)).get_content()
         # The start in the client's zone, on the far side of the change.
-        assert "Sunday 28 March 2027, 10:00 (Europe/Lisbon, WEST)" in text
+        assert f"{shown(START, 'long-datetime', LISBON)} (Europe/Lisbon, WEST)" in text
+        assert "10:00" in text  # the wall clock after the change, not 09:00
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message["List-Unsubscribe"].startswith("<http://portal.test/settings/")
 

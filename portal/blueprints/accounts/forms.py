@@ -1,49 +1,63 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, SubmitField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from ...l10n import locale_choices
 from ...web.forms import NewPasswordFields, timezone_field
 
 
-def _email_field(label: str = "Email") -> EmailField:
+def _locale_choices() -> list[tuple[str, str]]:
+    return [("", lazy_gettext("As my browser asks")), *locale_choices()]
+
+
+def _email_field(label: str = lazy_gettext("Email")) -> EmailField:
     return EmailField(label, validators=[DataRequired(), Email(), Length(max=254)])
 
 
 def _name_field() -> StringField:
-    return StringField("Name", validators=[DataRequired(), Length(max=120)])
+    return StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=120)])
 
 
 class SignUpForm(NewPasswordFields):
     name = _name_field()
     email = _email_field()
     timezone = timezone_field()
-    submit = SubmitField("Create account")
+    submit = SubmitField(lazy_gettext("Create account"))
 
 
 class ResetRequestForm(FlaskForm):
     email = _email_field()
-    submit = SubmitField("Send me a reset link")
+    submit = SubmitField(lazy_gettext("Send me a reset link"))
 
 
 class NewPasswordForm(NewPasswordFields):
-    submit = SubmitField("Set password")
+    submit = SubmitField(lazy_gettext("Set password"))
 
 
 class ConfirmForm(FlaskForm):
     """A button: a link in an email only shows a page; this POST does the change."""
 
-    submit = SubmitField("Confirm")
+    submit = SubmitField(lazy_gettext("Confirm"))
 
 
 class ProfileForm(FlaskForm):
     name = _name_field()
     timezone = timezone_field()
-    submit = SubmitField("Save")
+    locale = SelectField(
+        lazy_gettext("Date, time and number formats"),
+        choices=_locale_choices,
+        default="",
+        # None (follow the browser) is the blank choice.
+        filters=[lambda value: value or ""],
+        validate_choice=True,
+    )
+    submit = SubmitField(lazy_gettext("Save"))
 
 
 class EmailChangeForm(FlaskForm):
     email = _email_field("New email")
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=200)]
+        lazy_gettext("Current password"), validators=[DataRequired(), Length(max=200)]
     )
-    submit = SubmitField("Send confirmation link")
+    submit = SubmitField(lazy_gettext("Send confirmation link"))

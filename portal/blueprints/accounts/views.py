@@ -1,4 +1,5 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -87,7 +88,7 @@ def verify_email(token: str):
     except accounts.BadLink as error:
         return _bad_link(error)
     sign_in(user)
-    flash("Your email address is confirmed. Welcome!", "success")
+    flash(gettext("Your email address is confirmed. Welcome!"), "success")
     return redirect(_next() or url_for("home.index"))
 
 
@@ -106,7 +107,10 @@ def resend_verification():
         except DomainError as error:
             flash(error.message, "info")
         else:
-            flash(f"We sent a new confirmation link to {current_user.email}.", "success")
+            flash(
+                gettext("We sent a new confirmation link to %(email)s.", email=current_user.email),
+                "success",
+            )
     return redirect(url_for("accounts.profile"))
 
 
@@ -136,7 +140,7 @@ def reset_password(token: str):
         if form.validate_on_submit():
             user = accounts.reset_password(token, form.password.data)
             sign_in(user)
-            flash("Your password is changed and you are signed in.", "success")
+            flash(gettext("Your password is changed and you are signed in."), "success")
             return redirect(url_for("home.index"))
     except accounts.BadLink as error:
         return _bad_link(error)
@@ -153,7 +157,7 @@ def accept_invitation(token: str):
         if form.validate_on_submit():
             user = accounts.accept_invitation(token, form.password.data)
             sign_in(user)
-            flash("Welcome to Estuary: your account is ready.", "success")
+            flash(gettext("Welcome to Estuary: your account is ready."), "success")
             return redirect(url_for("home.index"))
     except accounts.BadLink as error:
         return _bad_link(error)
@@ -189,11 +193,13 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            accounts.update_profile(current_user, form.name.data, form.timezone.data)
+            accounts.update_profile(
+                current_user, form.name.data, form.timezone.data, form.locale.data or None
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            flash("Your profile is saved.", "success")
+            flash(gettext("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return _profile_page(form, EmailChangeForm(formdata=None))
 
@@ -210,7 +216,7 @@ def request_email_change():
     form = EmailChangeForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
+            form.current_password.errors.append(gettext("That is not your current password."))
         else:
             try:
                 accounts.request_email_change(current_user, form.email.data)
@@ -218,8 +224,11 @@ def request_email_change():
                 show_domain_error(form, error)
             else:
                 flash(
-                    f"We sent a confirmation link to {accounts.normalize_email(form.email.data)}. "
-                    "Your address changes once you follow it.",
+                    gettext(
+                        "We sent a confirmation link to %(email)s. Your address "
+                        "changes once you follow it.",
+                        email=accounts.normalize_email(form.email.data),
+                    ),
                     "success",
                 )
                 return redirect(url_for("accounts.profile"))
@@ -233,7 +242,9 @@ def confirm_email_change(token: str):
         user, new_email = accounts.email_change(token)
         if form.validate_on_submit():
             accounts.confirm_email_change(token)
-            flash(f"Your email address is now {new_email}.", "success")
+            flash(
+                gettext("Your email address is now %(new_email)s.", new_email=new_email), "success"
+            )
             target = "accounts.profile" if current_user.is_authenticated else "auth.login"
             return redirect(url_for(target))
     except accounts.BadLink as error:

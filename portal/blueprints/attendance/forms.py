@@ -1,3 +1,4 @@
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -19,35 +20,35 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional()])
-    end = DateField("To", validators=[Optional()])
-    practitioner = SelectField("Practitioner", coerce=int, default=0)
-    service = SelectField("Service", coerce=int, default=0)
+    start = DateField(lazy_gettext("From"), validators=[Optional()])
+    end = DateField(lazy_gettext("To"), validators=[Optional()])
+    practitioner = SelectField(lazy_gettext("Practitioner"), coerce=int, default=0)
+    service = SelectField(lazy_gettext("Service"), coerce=int, default=0)
     sort = HiddenField(default="no_shows")
     dir = HiddenField(default="desc")
-    submit = SubmitField("Show")
+    submit = SubmitField(lazy_gettext("Show"))
 
     def validate_end(self, field):
         if self.start.data and field.data:
             if field.data < self.start.data:
-                raise ValidationError("The end date is before the start date.")
+                raise ValidationError(gettext("The end date is before the start date."))
             if field.data - self.start.data > MAX_RANGE:
-                raise ValidationError("Choose a range of at most two years.")
+                raise ValidationError(gettext("Choose a range of at most two years."))
 
     def validate_sort(self, field):
         if field.data and field.data not in SORT_KEYS:
-            raise ValidationError("Unknown sort column.")
+            raise ValidationError(gettext("Unknown sort column."))
 
     def validate_dir(self, field):
         if field.data and field.data not in ("asc", "desc"):
-            raise ValidationError("Unknown sort direction.")
+            raise ValidationError(gettext("Unknown sort direction."))
 
 
 class OverrideForm(FlaskForm):
     outcome = SelectField(
-        "Outcome",
+        lazy_gettext("Outcome"),
         choices=[SelectChoice(s.value, s.label) for s in AttendanceStatus],
         validators=[DataRequired()],
     )
-    reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
-    submit = SubmitField("Save")
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(lazy_gettext("Save"))

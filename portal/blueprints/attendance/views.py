@@ -7,6 +7,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -74,7 +75,13 @@ def override_outcome(booking_id: int):
     except DomainError as error:
         flash_domain_error(error)
     else:
-        flash(f"Attendance of {seat.user.name} set to {form.outcome.data.replace('_', ' ')}.")
+        flash(
+            gettext(
+                "Attendance of %(user_name)s set to %(outcome)s.",
+                user_name=seat.user.name,
+                outcome=form.outcome.data.replace("_", " "),
+            )
+        )
     return redirect(target)
 
 

@@ -1,4 +1,5 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
@@ -50,9 +51,9 @@ def login():
             select(User).where(func.lower(User.email) == form.email.data.strip().lower())
         )
         if not accounts.password_matches(user, form.password.data):
-            form.password.errors.append("Email or password is not right.")
+            form.password.errors.append(gettext("Email or password is not right."))
         elif not user.is_active:
-            form.email.errors.append("This account is deactivated.")
+            form.email.errors.append(gettext("This account is deactivated."))
         else:
             sign_in(user, remember=form.remember_me.data)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
@@ -64,7 +65,7 @@ def login():
 def logout():
     accounts.end_session(current_user)
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -80,13 +81,13 @@ def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
+            form.current_password.errors.append(gettext("That is not your current password."))
         else:
             accounts.change_password(current_user, form.new_password.data)
             # Every session has just ended; this browser gets a new one.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
             sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
-            flash("Your password is changed.", "success")
+            flash(gettext("Your password is changed."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form, everywhere_form=SignOutEverywhereForm())
 
@@ -98,5 +99,5 @@ def sign_out_everywhere():
     # CSRFProtect has already refused a post without the form's token.
     accounts.end_all_sessions(current_user)
     logout_user()
-    flash("You are signed out on every device.", "info")
+    flash(gettext("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))

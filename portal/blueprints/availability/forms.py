@@ -1,6 +1,7 @@
 import re
 from datetime import time
 
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
@@ -17,12 +18,12 @@ def parse_ranges(text: str) -> list[tuple[time, time]]:
     for part in filter(None, (p.strip() for p in (text or "").split(","))):
         match = _RANGE.match(part)
         if not match:
-            raise ValidationError(f"“{part}” is not a range like 09:00-12:00.")
+            raise ValidationError(gettext("“%(part)s” is not a range like 09:00-12:00.", part=part))
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if (h2, m2) == (24, 0):
             h2, m2 = 23, 59
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ValidationError(f"“{part}” is not a time of day.")
+            raise ValidationError(gettext("“%(part)s” is not a time of day.", part=part))
         ranges.append((time(h1, m1), time(h2, m2)))
     return ranges
 
@@ -54,12 +55,12 @@ class WeeklyHoursForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired()])
-    ranges = RangesField("Hours that day (empty = day off)")
+    day = DateField(lazy_gettext("Date"), validators=[DataRequired()])
+    ranges = RangesField(lazy_gettext("Hours that day (empty = day off)"))
 
 
 class RemoveOverrideForm(FlaskForm):
-    day = DateField("Date", validators=[DataRequired()])
+    day = DateField(lazy_gettext("Date"), validators=[DataRequired()])
 
 
 def _policy_field(label: str, key: str) -> IntegerField:

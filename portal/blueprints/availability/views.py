@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from ...booking.slots import settings_for
 from ...database import utcnow
 from ...extensions import db
 from ...models import DateOverride, Role, Service, ServiceType, WeeklyHours
-from ...web import roles_required, show_domain_error
+from ...web import local_time, roles_required, show_domain_error
 from . import bp
 from .forms import (
     OverrideForm,
@@ -133,7 +134,7 @@ def save_override():
             show_domain_error(form, error)
         else:
             kind = "different hours" if form.ranges.ranges else "a day off"
-            return _done(f"{form.day.data:%a %d %b %Y} is now {kind}.")
+            return _done(f"{local_time(form.day.data, 'weekday-date')} is now {kind}.")
     return _page(override=form, status=422)
 
 
@@ -143,8 +144,9 @@ def remove_override():
     form = RemoveOverrideForm()
     if form.validate_on_submit():
         working_hours.remove_date_override(current_user, form.day.data)
-        return _done(f"{form.day.data:%a %d %b %Y} follows your weekly hours again.")
-    flash("That date could not be read.", "error")
+        day = local_time(form.day.data, "weekday-date")
+        return _done(f"{day} follows your weekly hours again.")
+    flash(gettext("That date could not be read."), "error")
     return redirect(url_for("availability.edit_availability"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -76,8 +77,10 @@ def row_for(b: Booking, now: datetime) -> BookingRow:
     session = b.service_session
     row = BookingRow(b)
     hours = b.service.cancellation_cutoff_hours
-    closed = (
-        f"Online changes closed {hours} hours before the start; please contact your practitioner."
+    closed = ngettext(
+        "Online changes closed %(num)d hour before the start; please contact your practitioner.",
+        "Online changes closed %(num)d hours before the start; please contact your practitioner.",
+        hours,
     )
     if session.status != SessionStatus.SCHEDULED:
         row.cancel_blocked = row.reschedule_blocked = f"The session is {session.status.label}."

@@ -1,12 +1,13 @@
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ... import booking
 from ...database import utcnow
 from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
-from ...web import confirm_page, is_confirmed, render_page, roles_required
+from ...web import confirm_page, is_confirmed, local_time, render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
@@ -85,8 +86,16 @@ def reschedule(booking_id: int):
         booking.reschedule_booking(b, current_user, form.start_time)
     except booking.DomainError as exc:
         return _render_picker(b, form=form, error=exc.message, status=exc.http_status)
-    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
-    flash(f"{b.service.name} is moved for {when} ({current_user.timezone}).", "success")
+    when = local_time(form.start_time)
+    flash(
+        gettext(
+            "%(service_name)s is moved for %(when)s (%(timezone)s).",
+            service_name=b.service.name,
+            when=when,
+            timezone=current_user.timezone,
+        ),
+        "success",
+    )
     return redirect(url_for("bookings.index"))
 
 
@@ -96,14 +105,20 @@ def cancel(booking_id: int):
     b = _own_booking_or_404(booking_id)
     if not is_confirmed():
         session = b.service_session
-        when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+        when = local_time(session.start_time, "day-month-time")
         credit = session.session_type in CREDIT_SESSION_TYPES
         return confirm_page(
-            question=f"Cancel {session.display_title} on {when}?",
-            consequence="Your credit comes back to schedule again, unless the cut-off has passed."
+            question=gettext(
+                "Cancel %(display_title)s on %(when)s?",
+                display_title=session.display_title,
+                when=when,
+            ),
+            consequence=gettext(
+                "Your credit comes back to schedule again, unless the cut-off has passed."
+            )
             if credit
-            else "Your seat goes back on sale; this cannot be undone.",
-            button="Yes, cancel it",
+            else gettext("Your seat goes back on sale; this cannot be undone."),
+            button=gettext("Yes, cancel it"),
             back=url_for("bookings.index"),
         )
     try:
@@ -117,7 +132,7 @@ def cancel(booking_id: int):
 def _canceled_message(b, credit_returned: bool) -> str:
     """Name what was canceled: one course session's seat is not the course."""
     session = b.service_session
-    when = session.start_time.astimezone(current_user.zone).strftime("%a %d %b %H:%M")
+    when = local_time(session.start_time, "day-month-time")
     if session.session_type == SessionType.COURSE_SESSION:
         return (
             f"Your seat in {session.display_title} on {when} is canceled; "
@@ -147,7 +162,10 @@ def leave_waitlist(entry_id: int):
         booking.leave_waitlist(entry)
     except booking.DomainError as exc:
         return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
-    flash("You declined the seat." if offered else "You left the waitlist.", "success")
+    flash(
+        gettext("You declined the seat.") if offered else gettext("You left the waitlist."),
+        "success",
+    )
     return redirect(url_for("bookings.index"))
 
 
@@ -159,5 +177,5 @@ def accept_offer(entry_id: int):
         booking.accept_offer(entry)
     except booking.DomainError as exc:
         return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
-    flash("The seat is yours: your booking is confirmed.", "success")
+    flash(gettext("The seat is yours: your booking is confirmed."), "success")
     return redirect(url_for("bookings.index"))

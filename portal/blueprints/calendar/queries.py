@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from ... import booking
 from ...database import utcnow
 from ...extensions import db
+from ...l10n import format_day_range, format_moment
 from ...models import Booking, ServiceSession, SessionStatus, User
 
 PAGE_SIZE = 25
@@ -102,7 +103,7 @@ def calendar_layout(owner: User, view: str, day: date) -> dict:
     if view == "day":
         first, end = day, day + timedelta(days=1)
         prev_day, next_day = day - timedelta(days=1), end
-        title = f"{day:%a %d %b %Y}"
+        title = format_moment(day, "weekday-date")
     elif view == "month":
         first_of_month = day.replace(day=1)
         first = first_of_month - timedelta(days=first_of_month.weekday())
@@ -110,12 +111,12 @@ def calendar_layout(owner: User, view: str, day: date) -> dict:
         end = next_month + timedelta(days=(7 - next_month.weekday()) % 7)
         prev_day = (first_of_month - timedelta(days=1)).replace(day=1)
         next_day = next_month
-        title = f"{first_of_month:%B %Y}"
+        title = format_moment(first_of_month, "month")
     else:
         first = day - timedelta(days=day.weekday())
         end = first + timedelta(days=7)
         prev_day, next_day = first - timedelta(days=7), end
-        title = f"{first:%d %b} – {end - timedelta(days=1):%d %b %Y}"
+        title = format_day_range(first, end - timedelta(days=1))
     days = [first + timedelta(days=n) for n in range((end - first).days)]
     sessions = sessions_between(owner.id, first, end, zone)
     by_day: dict[date, list] = {d: [] for d in days}

@@ -2,6 +2,7 @@ import json
 from datetime import date, datetime
 
 from flask import abort, flash, make_response, redirect, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -132,7 +133,7 @@ def _service_choices() -> list[SelectChoice]:
         SelectChoice(
             s.id,
             f"{s.name} ({s.service_type.label} · {s.duration_minutes} min · "
-            f"{s.max_participants} seats)",
+            + ngettext("%(num)d seat)", "%(num)d seats)", s.max_participants),
         )
         for s in services
     ]
@@ -227,11 +228,16 @@ def cancel_session(session_id: int):
     form = CancelSessionForm()
     if not is_confirmed():
         return confirm_page(
-            question=f"Cancel {session.display_title} and its "
-            f"{session.current_participants} booking(s)?",
-            consequence="Every client booked is told their booking is canceled; "
-            "this cannot be undone.",
-            button="Yes, cancel the session",
+            question=ngettext(
+                "Cancel %(title)s and its %(num)d booking?",
+                "Cancel %(title)s and its %(num)d bookings?",
+                session.current_participants,
+                title=session.display_title,
+            ),
+            consequence=gettext(
+                "Every client booked is told their booking is canceled; this cannot be undone."
+            ),
+            button=gettext("Yes, cancel the session"),
             back=url_for("calendar.show_session", session_id=session.id),
         )
     if form.validate_on_submit():
@@ -240,11 +246,14 @@ def cancel_session(session_id: int):
         except booking.DomainError as error:
             flash(error.message, "error")
             return redirect(url_for("calendar.show_session", session_id=session.id))
-        noun = "booking was" if count == 1 else "bookings were"
-        return _back_to_calendar(
-            session, f"{session.display_title} is canceled; {count} {noun} canceled."
+        message = ngettext(
+            "%(title)s is canceled; %(num)d booking was canceled.",
+            "%(title)s is canceled; %(num)d bookings were canceled.",
+            count,
+            title=session.display_title,
         )
-    flash("The cancellation could not be read; please try again.", "error")
+        return _back_to_calendar(session, message)
+    flash(gettext("The cancellation could not be read; please try again."), "error")
     return redirect(url_for("calendar.show_session", session_id=session.id))
 
 
@@ -270,14 +279,14 @@ def add_attendee(session_id: int):
     if form.validate_on_submit():
         client = find_client(form.email.data)
         if client is None:
-            form.email.errors.append("No client account has that email.")
+            form.email.errors.append(gettext("No client account has that email."))
         else:
             try:
                 timetable.add_client_to_session(session, client, current_user)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:
-                flash(f"{client.name} is added.", "success")
+                flash(gettext("%(client_name)s is added.", client_name=client.name), "success")
                 if not is_htmx():
                     return redirect(url_for("calendar.show_session", session_id=session.id))
                 form = None
@@ -295,11 +304,15 @@ def remove_attendee(session_id: int, booking_id: int):
     if not is_confirmed():
         late = form.client_requested.data
         return confirm_page(
-            question=f"{'Record a late cancel for' if late else 'Remove'} {seat.user.name}?",
-            consequence="It counts as their late cancel; a package or bundle credit is forfeited."
+            question=gettext("Record a late cancel for %(name)s?", name=seat.user.name)
             if late
-            else "Their seat is freed and any package or bundle credit is returned.",
-            button="Yes, late cancel" if late else "Yes, remove them",
+            else gettext("Remove %(name)s?", name=seat.user.name),
+            consequence=gettext(
+                "It counts as their late cancel; a package or bundle credit is forfeited."
+            )
+            if late
+            else gettext("Their seat is freed and any package or bundle credit is returned."),
+            button=gettext("Yes, late cancel") if late else gettext("Yes, remove them"),
             back=url_for("calendar.show_session", session_id=session.id),
         )
     if form.validate_on_submit():
@@ -316,7 +329,15 @@ def remove_attendee(session_id: int, booking_id: int):
             flash(error.message, "error")
         else:
             returned = " Their credit is returned." if credit else ""
-            flash(f"{seat.user.name} is {done}; their seat is free.{returned}", "success")
+            flash(
+                gettext(
+                    "%(user_name)s is %(done)s; their seat is free.%(returned)s",
+                    user_name=seat.user.name,
+                    done=done,
+                    returned=returned,
+                ),
+                "success",
+            )
     if not is_htmx():
         return redirect(url_for("calendar.show_session", session_id=session.id))
     return _roster(session)

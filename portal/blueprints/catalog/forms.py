@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import NumberRange, Optional
@@ -9,7 +10,7 @@ class BuyForm(FlaskForm):
     """Buy a workshop seat (session_id) or a course."""
 
     session_id = IntegerField(
-        "Session",
+        lazy_gettext("Session"),
         validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
         widget=HiddenField.widget,
     )

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 
 from ... import booking
@@ -21,7 +22,7 @@ from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
 
-SESSION_GONE = "That session can no longer be booked; please pick another."
+SESSION_GONE = lazy_gettext("That session can no longer be booked; please pick another.")
 
 # What _render_service issues: token_urlsafe(16) is 22 characters of this alphabet.
 
@@ -153,7 +154,7 @@ def confirm(service_id: int):
         if not queries.slot_is_free(service, start):
             return _render_service(
                 service,
-                error="That time is no longer free; please pick another.",
+                error=gettext("That time is no longer free; please pick another."),
                 status=409,
             )
     elif kind == ServiceType.WORKSHOP:
@@ -191,7 +192,7 @@ def buy(service_id: int):
     if kind == ServiceType.WORKSHOP:
         session = _session_of(service, form.session_id.data)
         if session is None:
-            return _render_service(service, error="Pick one of the sessions.", status=422)
+            return _render_service(service, error=gettext("Pick one of the sessions."), status=422)
 
     def purchase():
         if kind == ServiceType.INDIVIDUAL:
@@ -214,7 +215,7 @@ def buy(service_id: int):
             status=exc.http_status,
         )
     if not repeat:
-        flash(f"Order placed for {service.name}.", "success")
+        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
     return redirect(url_for("orders.view_order", order_id=order_id))
 
 
@@ -259,8 +260,11 @@ def join_waitlist(session_id: int):
             status=exc.http_status,
         )
     flash(
-        f"You are on the waitlist for {session.display_title}. If a seat frees up it is held "
-        "for you, and you will find the offer under My bookings.",
+        gettext(
+            "You are on the waitlist for %(display_title)s. If a seat frees up it is "
+            "held for you, and you will find the offer under My bookings.",
+            display_title=session.display_title,
+        ),
         "success",
     )
     return redirect(url_for("catalog.service", service_id=session.service_id))

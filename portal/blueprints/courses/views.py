@@ -1,4 +1,5 @@
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 
 from ... import booking
@@ -31,22 +32,19 @@ def new_course():
                 interval=form.interval.data,
                 count=form.count.data,
             )
-            course = timetable.create_course(
-                current_user,
-                starts,
-                name=form.name.data.strip(),
-                description=form.description.data or "",
-                price_cents=int((form.price.data * 100).to_integral_value()),
-                currency=form.currency.data,
-                duration_minutes=form.duration_minutes.data,
-                max_participants=form.max_participants.data,
-                cancellation_cutoff_hours=form.cancellation_cutoff_hours.data,
-                is_active=form.is_active.data,
-            )
+            course = timetable.create_course(current_user, starts, **form.service_values())
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
-            flash(f"{course.name} is created with {len(starts)} sessions.", "success")
+            flash(
+                ngettext(
+                    "%(name)s is created with %(num)d session.",
+                    "%(name)s is created with %(num)d sessions.",
+                    len(starts),
+                    name=course.name,
+                ),
+                "success",
+            )
             return redirect(url_for("courses.show_course", course_id=course.id))
     return render_template("courses/new.html", form=form)
 
@@ -80,7 +78,7 @@ def enroll(course_id: int):
     if form.validate_on_submit():
         client = find_client(form.email.data)
         if client is None:
-            form.email.errors.append("No client account has that email.")
+            form.email.errors.append(gettext("No client account has that email."))
         else:
             try:
                 order = timetable.enroll_client(course, client, paid=form.paid.data)
@@ -88,8 +86,13 @@ def enroll(course_id: int):
                 show_domain_error(form, error)
             else:
                 flash(
-                    f"{client.name} is enrolled in {len(order.bookings)} sessions "
-                    f"(order {order.status.label}).",
+                    ngettext(
+                        "%(name)s is enrolled in %(num)d session (order %(status)s).",
+                        "%(name)s is enrolled in %(num)d sessions (order %(status)s).",
+                        len(order.bookings),
+                        name=client.name,
+                        status=order.status.label,
+                    ),
                     "success",
                 )
                 return redirect(url_for("courses.show_course", course_id=course.id))

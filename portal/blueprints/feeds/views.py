@@ -1,4 +1,5 @@
 from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -45,7 +46,7 @@ def revoke():
     if not FlaskForm().validate_on_submit():
         abort(400)
     revoke_feed(current_user)
-    flash("Your calendar feed is turned off; its URL no longer works.", "success")
+    flash(gettext("Your calendar feed is turned off; its URL no longer works."), "success")
     return redirect(url_for("feeds.manage_feed"))
 
 

@@ -1,3 +1,4 @@
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, ValidationError
 
@@ -14,13 +15,19 @@ def parse_hours(text: str) -> list[int]:
         try:
             hours = float(part)
         except ValueError as exc:
-            raise ValidationError(f"“{part}” is not a number of hours.") from exc
+            raise ValidationError(
+                gettext("“%(part)s” is not a number of hours.", part=part)
+            ) from exc
         value = round(hours * 60)
         if not 5 <= value <= MAX_OFFSET_MINUTES:
-            raise ValidationError("Each reminder must be between 5 minutes and 30 days before.")
+            raise ValidationError(
+                gettext("Each reminder must be between 5 minutes and 30 days before.")
+            )
         minutes.append(value)
     if len(set(minutes)) > MAX_OFFSETS:
-        raise ValidationError(f"At most {MAX_OFFSETS} reminders per session.")
+        raise ValidationError(
+            gettext("At most %(MAX_OFFSETS)s reminders per session.", MAX_OFFSETS=MAX_OFFSETS)
+        )
     return minutes
 
 
@@ -29,16 +36,16 @@ def format_hours(minutes: list[int]) -> str:
 
 
 class PreferencesForm(FlaskForm):
-    reminders = BooleanField("Reminders before my sessions")
+    reminders = BooleanField(lazy_gettext("Reminders before my sessions"))
     practitioner_notices = BooleanField(
-        "A message for each new booking, cancellation and waitlist seat taken"
+        lazy_gettext("A message for each new booking, cancellation and waitlist seat taken")
     )
-    daily_agenda = BooleanField("My day's sessions each morning")
+    daily_agenda = BooleanField(lazy_gettext("My day's sessions each morning"))
     reminder_offsets = StringField(
-        "Remind my clients this many hours before each session",
-        description="Comma-separated, e.g. “24, 1”. Leave empty for no reminders.",
+        lazy_gettext("Remind my clients this many hours before each session"),
+        description=lazy_gettext("Comma-separated, e.g. “24, 1”. Leave empty for no reminders."),
     )
-    submit = SubmitField("Save")
+    submit = SubmitField(lazy_gettext("Save"))
 
     def validate_reminder_offsets(self, field):
         field.minutes = parse_hours(field.data or "")

@@ -1,4 +1,5 @@
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ...extensions import csrf
@@ -28,7 +29,7 @@ def preferences():
     if form.validate_on_submit():
         choices = {p: getattr(form, p.value).data for p in _choices_for(current_user)}
         save_preferences(current_user, choices, form.reminder_offsets.minutes)
-        flash("Your notification choices are saved.", "success")
+        flash(gettext("Your notification choices are saved."), "success")
         return redirect(url_for("notifications.preferences"))
     return render_template(
         "notifications/preferences.html", form=form, choices=_choices_for(current_user)

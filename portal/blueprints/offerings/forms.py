@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from wtforms import SelectChoice, SelectField
 
 from ...models import CREDIT_SERVICE_TYPES, ServiceType
@@ -9,7 +10,7 @@ class ServiceForm(ServiceFields):
     courses theirs (courses)."""
 
     service_type = SelectField(
-        "Type",
+        lazy_gettext("Type"),
         choices=[
             SelectChoice(t.value, t.label.capitalize())
             for t in ServiceType

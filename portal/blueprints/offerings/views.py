@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -43,7 +44,7 @@ def _save(form: ServiceForm, service: Service | None):
     except booking.DomainError as error:
         show_domain_error(form, error)
         return None
-    flash(f"{saved.name} is saved.", "success")
+    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
     return redirect(url_for("offerings.list_services"))
 
 

@@ -1,4 +1,5 @@
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ... import booking
@@ -58,10 +59,14 @@ def _paid_message(order) -> str:
     reference = payment_reference(order)
     if order.service.is_credit_based:
         credits = sum(1 for b in order.bookings if b.status == BookingStatus.DRAFT)
-        noun = "credit is" if credits == 1 else "credits are"
-        return (
-            f"Order {reference} is marked paid; its {credits} {noun} ready for "
-            f"{order.user.name} to schedule."
+        return ngettext(
+            "Order %(reference)s is marked paid; its %(num)d credit is ready for %(client)s "
+            "to schedule.",
+            "Order %(reference)s is marked paid; its %(num)d credits are ready for %(client)s "
+            "to schedule.",
+            credits,
+            reference=reference,
+            client=order.user.name,
         )
     return f"Order {reference} is marked paid; its bookings are confirmed."
 

@@ -1,6 +1,7 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
 
 class ResendForm(FlaskForm):
-    submit = SubmitField("Send again")
+    submit = SubmitField(lazy_gettext("Send again"))

@@ -2,6 +2,7 @@
 ones that failed. Without MAIL_SERVER this is where a newcomer reads what was "sent"."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ...extensions import db
 from ...models import Notification, NotificationStatus, Role
@@ -82,7 +83,9 @@ def resend(notification_id: int):
     if ResendForm().validate_on_submit():
         if delivery.resend(row.id):
             current_app.extensions["portal_worker"].kick()
-            flash("The message is back in line; the worker sends it in a moment.", "success")
+            flash(
+                gettext("The message is back in line; the worker sends it in a moment."), "success"
+            )
         else:
-            flash("Only a failed or skipped message can be sent again.", "error")
+            flash(gettext("Only a failed or skipped message can be sent again."), "error")
     return redirect(url_for("outbox.show_message", notification_id=row.id))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from wtforms import FieldList, Form, FormField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
@@ -8,15 +9,17 @@ from ...web.forms import ServiceFields
 class ComponentForm(Form):
     """One line of a package or bundle; an empty line is ignored."""
 
-    included = SelectField("Service", coerce=int, validate_choice=False)
-    quantity = IntegerField("Quantity", validators=[Optional(), NumberRange(min=1, max=100)])
+    included = SelectField(lazy_gettext("Service"), coerce=int, validate_choice=False)
+    quantity = IntegerField(
+        lazy_gettext("Quantity"), validators=[Optional(), NumberRange(min=1, max=100)]
+    )
 
 
 class PackageForm(ServiceFields):
     """The service form of a package (several 1-on-1 services) or a bundle (one, many times)."""
 
     service_type = SelectField(
-        "Type",
+        lazy_gettext("Type"),
         choices=[
             SelectChoice(t.value, t.label.capitalize())
             for t in ServiceType
@@ -24,7 +27,7 @@ class PackageForm(ServiceFields):
         ],
     )
     validity_days = IntegerField(
-        "Valid for (days)",
+        lazy_gettext("Valid for (days)"),
         validators=[Optional(), NumberRange(1, 3650)],
     )
     components = FieldList(FormField(ComponentForm), min_entries=4, max_entries=10)

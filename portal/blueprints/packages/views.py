@@ -2,13 +2,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from ... import booking
 from ...booking.catalog import save_service
 from ...models import CREDIT_SERVICE_TYPES, Role, Service
-from ...web import render_page, roles_required, show_domain_error
+from ...web import local_time, render_page, roles_required, show_domain_error
 from ...web.access import get_own_service
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
@@ -64,8 +65,16 @@ def schedule_credit(booking_id: int):
         booking.schedule_credit(credit, form.start_time)
     except booking.DomainError as exc:
         return _render_picker(credit, form=form, error=exc.message, status=exc.http_status)
-    when = form.start_time.astimezone(current_user.zone).strftime("%a %d %b %Y %H:%M")
-    flash(f"{credit.service.name} is scheduled for {when} ({current_user.timezone}).", "success")
+    when = local_time(form.start_time)
+    flash(
+        gettext(
+            "%(service_name)s is scheduled for %(when)s (%(timezone)s).",
+            service_name=credit.service.name,
+            when=when,
+            timezone=current_user.timezone,
+        ),
+        "success",
+    )
     return redirect(url_for("bookings.index"))
 
 
@@ -101,7 +110,7 @@ def _save(form: PackageForm, service: Service | None):
     except booking.DomainError as error:
         show_domain_error(form, error)
         return None
-    flash(f"{saved.name} is saved.", "success")
+    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
     return redirect(url_for("offerings.list_services"))
 
 
@@ -156,5 +165,5 @@ def buy_package(service_id: int):
         )
         return page, exc.http_status
     if not repeat:
-        flash(f"Order placed for {service.name}.", "success")
+        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
     return redirect(url_for("orders.view_order", order_id=order_id))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
@@ -8,15 +9,15 @@ from ...web.localtime import timezone_names
 
 class PublicPageForm(FlaskForm):
     slug = StringField(
-        "Page address",
-        description="Your page is at /p/<address>. Old addresses keep leading to it.",
+        lazy_gettext("Page address"),
+        description=lazy_gettext("Your page is at /p/<address>. Old addresses keep leading to it."),
         validators=[DataRequired(), Length(min=2, max=SLUG_MAX)],
     )
-    bio = TextAreaField("Short bio", validators=[Optional(), Length(max=1000)])
+    bio = TextAreaField(lazy_gettext("Short bio"), validators=[Optional(), Length(max=1000)])
 
 
 class TimezoneForm(FlaskForm):
-    timezone = SelectField("Show times in", validators=[DataRequired()])
+    timezone = SelectField(lazy_gettext("Show times in"), validators=[DataRequired()])
     next = HiddenField()
 
     def __init__(self, *args, **kwargs):

@@ -1,4 +1,5 @@
 from flask import abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ... import profiles
@@ -43,7 +44,7 @@ def edit_public_page():
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            flash("Your public page is saved.", "success")
+            flash(gettext("Your public page is saved."), "success")
             return redirect(url_for("public.edit_public_page"))
     return render_template("public/edit.html", form=form, profile=current_user.profile)
 
@@ -56,5 +57,5 @@ def choose_timezone():
     if form.validate_on_submit():
         session[ZONE_SESSION_KEY] = form.timezone.data
     else:
-        flash("Pick a timezone from the list.", "error")
+        flash(gettext("Pick a timezone from the list."), "error")
     return redirect(safe_next(form.next.data) or url_for("home.index"))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
@@ -5,12 +6,12 @@ from wtforms.validators import DataRequired, Length
 
 class CreateTokenForm(FlaskForm):
     name = StringField(
-        "Token name",
+        lazy_gettext("Token name"),
         validators=[DataRequired(), Length(max=100)],
-        description="What will use it, e.g. “calendar sync”.",
+        description=lazy_gettext("What will use it, e.g. “calendar sync”."),
     )
-    submit = SubmitField("Create token")
+    submit = SubmitField(lazy_gettext("Create token"))
 
 
 class RevokeTokenForm(FlaskForm):
-    submit = SubmitField("Revoke")
+    submit = SubmitField(lazy_gettext("Revoke"))

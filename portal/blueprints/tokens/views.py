@@ -1,4 +1,5 @@
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ... import api_tokens
@@ -52,7 +53,7 @@ def revoke_token(token_id: int):
     token = _own_token(token_id)
     if RevokeTokenForm().validate_on_submit():
         api_tokens.revoke_token(token)
-        flash(f"Token “{token.name}” is revoked.", "success")
+        flash(gettext("Token “%(token_name)s” is revoked.", token_name=token.name), "success")
     if is_htmx():
         return _render(CreateTokenForm(formdata=None))
     return redirect(url_for("tokens.list_tokens"))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
@@ -7,12 +8,12 @@ from ...web.forms import timezone_field
 
 
 class InviteForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(
-        "Role",
+        lazy_gettext("Role"),
         choices=[SelectChoice(role.value, role.label) for role in Role],
         default=Role.PRACTITIONER.value,
     )
     timezone = timezone_field()
-    submit = SubmitField("Send invitation")
+    submit = SubmitField(lazy_gettext("Send invitation"))

@@ -1,4 +1,5 @@
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -47,7 +48,7 @@ def invite_user():
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            flash(f"Invitation sent to {user.email}.", "success")
+            flash(gettext("Invitation sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("users.list_users"))
     return render_template("users/invite.html", form=form)
 

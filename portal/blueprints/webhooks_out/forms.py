@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -17,25 +18,27 @@ def _safe_url(_form, field) -> None:
 
 class EndpointForm(FlaskForm):
     url = StringField(
-        "URL",
+        lazy_gettext("URL"),
         validators=[DataRequired(), Length(max=2000), _safe_url],
-        description="An https:// address that accepts POST requests.",
+        description=lazy_gettext("An https:// address that accepts POST requests."),
     )
     description = StringField(
-        "Description", validators=[Optional(), Length(max=100)], description="E.g. “CRM sync”."
+        lazy_gettext("Description"),
+        validators=[Optional(), Length(max=100)],
+        description=lazy_gettext("E.g. “CRM sync”."),
     )
     event_types = SelectMultipleField(
-        "Events",
+        lazy_gettext("Events"),
         choices=[SelectChoice(t.value, t.label) for t in SUBSCRIBABLE_EVENTS],
         default=[t.value for t in SUBSCRIBABLE_EVENTS],
-        validators=[DataRequired(message="Choose at least one event.")],
+        validators=[DataRequired(message=lazy_gettext("Choose at least one event."))],
         option_widget=CheckboxInput(),
         widget=ListWidget(prefix_label=False),
     )
-    submit = SubmitField("Add endpoint")
+    submit = SubmitField(lazy_gettext("Add endpoint"))
 
 
 class EndpointActionForm(FlaskForm):
     """Delete, enable and test: a button and the CSRF token."""
 
-    submit = SubmitField("Go")
+    submit = SubmitField(lazy_gettext("Go"))

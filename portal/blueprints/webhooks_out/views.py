@@ -1,4 +1,5 @@
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
@@ -74,9 +75,21 @@ def test_endpoint(endpoint_id: int):
     if EndpointActionForm().validate_on_submit():
         sent = endpoints.send_test(endpoint)
         if sent.status == DeliveryStatus.DELIVERED:
-            flash(f"Test ping delivered: HTTP {sent.last_status_code}.", "success")
+            flash(
+                gettext(
+                    "Test ping delivered: HTTP %(last_status_code)s.",
+                    last_status_code=sent.last_status_code,
+                ),
+                "success",
+            )
         else:
-            flash(f"Test ping failed: {sent.last_error}. It will be retried.", "error")
+            flash(
+                gettext(
+                    "Test ping failed: %(last_error)s. It will be retried.",
+                    last_error=sent.last_error,
+                ),
+                "error",
+            )
     return redirect(url_for("webhooks_out.show_endpoint", endpoint_id=endpoint.id))
 
 
@@ -86,7 +99,7 @@ def enable_endpoint(endpoint_id: int):
     endpoint = _own_endpoint(endpoint_id)
     if EndpointActionForm().validate_on_submit():
         endpoints.enable_endpoint(endpoint)
-        flash("The endpoint is enabled: new events go to it again.", "success")
+        flash(gettext("The endpoint is enabled: new events go to it again."), "success")
     return redirect(url_for("webhooks_out.show_endpoint", endpoint_id=endpoint.id))
 
 
@@ -96,5 +109,5 @@ def delete_endpoint(endpoint_id: int):
     endpoint = _own_endpoint(endpoint_id)
     if EndpointActionForm().validate_on_submit():
         endpoints.delete_endpoint(endpoint)
-        flash(f"Endpoint {endpoint.url} deleted.", "success")
+        flash(gettext("Endpoint %(url)s deleted.", url=endpoint.url), "success")
     return redirect(url_for("webhooks_out.list_endpoints"))

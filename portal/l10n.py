@@ -1,0 +1,179 @@
+"""Dates, times and money as a person reads them: in their zone and their locale.
+
+Every instant and amount shown to a person goes through here (pages through the
+`localtime` filter and the models' price texts, emails in the recipient's zone and locale), so the
+12/24-hour clock, the order of day and month and a currency's decimals follow the locale
+and nothing builds a date by hand. Machine formats (ISO in attributes and URLs, ICS, the
+API, CSV) do not come here.
+
+The locale is a formatting locale: English is the only translation, but en_GB, de_DE or
+ja_JP decide how a date, a time or a price is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    format_time,
+    get_datetime_format,
+    get_day_names,
+)
+from babel.numbers import format_currency, get_currency_precision, is_currency
+from flask_babel import get_locale, gettext, lazy_gettext
+
+DEFAULT_LOCALE = "en"
+
+# Offered on the profile page and matched against Accept-Language.
+SUPPORTED_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_AU",
+    "en_CA",
+    "en_IE",
+    "en_NZ",
+    "de_DE",
+    "de_AT",
+    "de_CH",
+    "fr_FR",
+    "fr_CA",
+    "es_ES",
+    "es_MX",
+    "it_IT",
+    "nl_NL",
+    "pt_PT",
+    "pt_BR",
+    "sv_SE",
+    "da_DK",
+    "nb_NO",
+    "fi_FI",
+    "pl_PL",
+    "ja_JP",
+)
+
+# A named format is a date part (a CLDR skeleton, or "full") and a time part (Babel's
+# "short", hours and minutes, or "medium", with seconds); the locale picks the pattern,
+# so "time" is "2:00 PM" in en_US and "14:00" in en_GB.
+FORMATS: dict[str, tuple[str | None, str | None]] = {
+    "datetime": ("yMMMEd", "short"),
+    "date": ("yMMMd", None),
+    "weekday-date": ("yMMMEd", None),
+    "long-date": ("full", None),
+    "long-datetime": ("full", "short"),
+    "day-month": ("MMMEd", None),
+    "long-day-month": ("MMMMEEEEd", None),
+    "short-day-month": ("MMMd", None),
+    "day-month-time": ("MMMEd", "short"),
+    "day-month-seconds": ("MMMd", "medium"),
+    "month": ("yMMMM", None),
+    "weekday": ("EEE", None),
+    "time": (None, "short"),
+    "time-seconds": (None, "medium"),
+}
+# The local calendar day as ISO 8601: for URLs and form values, never for reading.
+ISO_DATE = "iso-date"
+
+
+@cache
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def _locale_of(locale: Locale | str | None) -> Locale:
+    """The given locale, else the request's (Flask-Babel's selector), else the default."""
+    return _locale(str(locale or get_locale() or DEFAULT_LOCALE))
+
+
+def locale_choices() -> list[tuple[str, str]]:
+    """Each supported locale named in its own language: "Deutsch (Deutschland)"."""
+    return [(name, _locale(name).get_display_name(name)) for name in SUPPORTED_LOCALES]
+
+
+def format_moment(
+    moment: datetime | date | time,
+    name: str = "datetime",
+    zone: ZoneInfo | None = None,
+    locale=None,
+) -> str:
+    """An instant (shown in `zone`), a calendar day or a wall-clock time, in one of FORMATS."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(zone or ZoneInfo("UTC"))
+    if name == ISO_DATE:
+        return (moment.date() if isinstance(moment, datetime) else moment).isoformat()
+    if name not in FORMATS:
+        raise ValueError(f"unknown date format {name!r}; one of {sorted(FORMATS)}")
+    loc = _locale_of(locale)
+    date_part, time_part = FORMATS[name]
+    day_text = time_text = ""
+    if date_part == "full":
+        day_text = format_date(moment, "full", locale=loc)
+    elif date_part:
+        day_text = format_skeleton(date_part, moment, locale=loc)
+    if time_part:
+        time_text = format_time(moment, time_part, locale=loc)
+    if day_text and time_text:
+        return (
+            get_datetime_format("medium", locale=loc)
+            .replace("{1}", day_text)
+            .replace("{0}", time_text)
+        )
+    return day_text or time_text
+
+
+def weekday_names(locale=None) -> list[str]:
+    """Monday to Sunday, abbreviated the locale's way (the calendars' weeks start Monday)."""
+    names = get_day_names("abbreviated", locale=_locale_of(locale))
+    return [names[day] for day in range(7)]
+
+
+def hour_label(hour: int, locale=None) -> str:
+    """A whole hour of the clock, for a grid's rows: "9:00 AM" or "09:00"."""
+    return format_moment(time(hour), "time", locale=locale)
+
+
+def format_day_range(first: date, last: date, locale=None) -> str:
+    """Two calendar days, the shared month and year said once: "30 Nov – 6 Dec 2026"."""
+    return format_interval(first, last, "yMMMd", locale=_locale_of(locale))
+
+
+CURRENCY_PROBLEM = lazy_gettext(
+    "Not a currency code: use the three letters of ISO 4217, e.g. USD, EUR or JPY."
+)
+
+
+def normalize_currency(code: str | None) -> str | None:
+    """The ISO 4217 code for what someone typed ("eur " is EUR), or None if it is none."""
+    code = (code or "").strip().upper()
+    return code if is_currency(code) else None
+
+
+def currency_decimals(currency: str) -> int:
+    """Decimals a price in this currency may have: its own minor units (JPY none), at most
+    the two that prices are stored with (hundredths of the unit, `price_cents`)."""
+    return min(get_currency_precision(currency), 2)
+
+
+def minor_units_problem(cents: int, currency: str) -> str | None:
+    """Why an amount (in hundredths) cannot be charged in this currency, if it cannot:
+    a yen has no cents."""
+    decimals = currency_decimals(currency)
+    if cents % 10 ** (2 - decimals) == 0:
+        return None
+    if decimals == 0:
+        return gettext("%(currency)s has no minor units: give a whole amount.", currency=currency)
+    return gettext(
+        "At most %(decimals)d decimals in %(currency)s.", decimals=decimals, currency=currency
+    )
+
+
+def format_money(cents: int, currency: str, locale=None) -> str:
+    """An amount stored in hundredths of the currency's unit, written with the currency's
+    own decimals: "$12.50", "12,50 €", "¥1,200"."""
+    return format_currency(Decimal(cents) / 100, currency, locale=_locale_of(locale))
