@@ -7,8 +7,6 @@ and the same way onto a full workshop's waitlist."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -26,6 +24,7 @@ from tests.fixtures.browser import (
     visitor_page,
 )
 from tests.fixtures.client_portal import day_at, full_workshop
+from tests.fixtures.l10n import BROWSER_LOCALE, shown
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +52,7 @@ def _journey(page, live_server, shared_link, mailbox, *, zone: str, pick_zone: b
     follow_verification(page, mailbox, ADDRESS)
     expect(page.locator(".flash.success")).to_contain_text("Your email address is confirmed")
     expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
-    local = start.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y %H:%M")
+    local = shown(start, zone=zone, locale=BROWSER_LOCALE)
     expect(page.locator("main")).to_contain_text(f"Consultation on {local} ({zone})")
     assert fits_the_screen(page)
     confirm_and_find_in_my_bookings(page, "Consultation", local)

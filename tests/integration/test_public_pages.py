@@ -339,10 +339,10 @@ def test_the_catalog_neither_lists_nor_sells_a_private_workshop_session(
     booking.book_workshop_seat(make_user(), full_private)
     db.session.commit()
     service_page = f"/book/services/{open_session.service_id}"
-    visitor_page = client.get(service_page).text  # in UTC, as the sessions were made
-    assert open_session.start_time.strftime("%a %d %b %Y %H:%M") in visitor_page
+    visitor_page = read(client.get(service_page).text)  # in UTC, as the sessions were made
+    assert read(shown(open_session.start_time)) in visitor_page
     for hidden in (private, full_private):
-        assert hidden.start_time.strftime("%a %d %b %Y %H:%M") not in visitor_page
+        assert read(shown(hidden.start_time)) not in visitor_page
 
     web = signed_in(client_user)
     before = orders()
