@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking
+from .accounts import sessions
 from .booking.events import WEBHOOKS_WRITTEN
+from .booking.idempotency import prune_expired_keys
 from .booking.rooms import ROOM_EVENTS_RECEIVED
 from .database import utcnow
 from .models import Channel
@@ -77,6 +79,11 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
     return webhook_delivery.deliver_due()
 
 
+def _prune_expired() -> tuple[int, int]:
+    """Sign-ins past their lifetime and purchase keys past their 24 hours."""
+    return sessions.prune_expired_sessions(), prune_expired_keys()
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
     # Outbound webhooks: what a wake-up missed, and retries as they fall due.
@@ -90,6 +97,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
     # Room events a wake-up missed (the process died after storing them).
     ("apply_room_events_backstop", crontab(minute="*"), booking.apply_room_events),
+    ("prune_expired", crontab(minute="41"), _prune_expired),
 ]
 
 

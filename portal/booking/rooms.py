@@ -288,7 +288,7 @@ def receive_room_event(event: RoomEvent) -> str:
             "earliest_end": earliest_end,
         },
     )
-    if stored.rowcount:
+    if stored.first() is not None:
         db.session.info[ROOM_EVENTS_RECEIVED] = True
         return ACCEPTED
     # Nothing stored: say why.

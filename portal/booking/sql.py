@@ -65,9 +65,10 @@ def insert_ignoring_duplicates(
     table: Table, unique_columns: tuple[str, ...], columns: tuple[str, ...], rows: Select
 ) -> Insert:
     """INSERT INTO table (columns) SELECT rows, writing nothing where a row with the same
-    unique columns exists (ON CONFLICT DO NOTHING in both spellings): the result's
-    rowcount says whether it wrote. Built once per dialect and arguments (a hot path):
-    pass module-level statements and execute it with parameters."""
+    unique columns exists (ON CONFLICT DO NOTHING in both spellings). It returns the
+    primary key of each row it wrote (psycopg reports no rowcount for it). Built once
+    per dialect and arguments (a hot path): pass module-level statements and execute
+    it with parameters."""
     return _insert_ignoring(db.engine.dialect.name, table, unique_columns, columns, rows)
 
 
@@ -86,4 +87,5 @@ def _insert_ignoring(
         spelling.insert(table)
         .from_select(list(columns), rows)
         .on_conflict_do_nothing(index_elements=list(unique_columns))
+        .returning(*table.primary_key.columns)
     )

@@ -1,9 +1,12 @@
-"""room events stored on arrival and applied after (#15 defect 8)
+"""room events stored on arrival and applied after (#15 defect 8); pruning indexes
 
 The LiveKit webhook now stores each event and answers at once; a worker (or the next
 reader of attendance) applies each room's pending events in order. processed_room_events
 keeps the event's content and when it was applied; the rows already there were applied
 when they arrived.
+
+Expired sign-ins and purchase keys are now pruned in batches by age: their created_at
+is indexed.
 
 Revision ID: 0017
 Revises: 0016
@@ -22,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 PENDING = "applied_at IS NULL"
+PRUNED = ("user_sessions", "idempotent_purchases")
 
 
 @contextmanager
@@ -70,9 +74,13 @@ def upgrade():
             sqlite_where=sa.text(PENDING),
             postgresql_where=sa.text(PENDING),
         )
+    for table in PRUNED:
+        op.create_index(op.f(f"ix_{table}_created_at"), table, ["created_at"], unique=False)
 
 
 def downgrade():
+    for table in PRUNED:
+        op.drop_index(op.f(f"ix_{table}_created_at"), table_name=table)
     # Events still pending would be lost with their content: apply them before going back.
     with _rebuilding() as batch_op:
         batch_op.drop_index("ix_processed_room_events_pending")

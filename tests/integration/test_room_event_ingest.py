@@ -1,0 +1,300 @@
+"""The LiveKit webhook stores an event and answers; the worker, or the next reader of
+attendance, applies each room's pending events in order (#15 defect 8)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from portal import booking
+from portal.blueprints.webhooks.views import room_event
+from portal.database import utcnow
+from portal.extensions import db
+from portal.models import (
+    AttendanceOutcome,
+    ProcessedRoomEvent,
+    Room,
+    RoomParticipant,
+    ServiceSession,
+    SessionStatus,
+)
+from portal.worker import EXTENSION
+from tests.fixtures.attendance import attended_seconds
+from tests.fixtures.concurrency import THREADS
+from tests.fixtures.factories import future, make_user, make_workshop
+from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, room_storm
+
+START = future(days=3, hour=10)
+CLIENTS = 8
+
+
+def at(minutes: float):
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def app_config():
+    # One connection per racing thread.
+    return {
+        **LIVEKIT_CONFIG,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 5, "max_overflow": 0},
+    }
+
+
+@pytest.fixture
+def livekit(livekit):
+    livekit.room_started_at = START - timedelta(minutes=2)
+    return livekit
+
+
+@pytest.fixture
+def workshop(practitioner):
+    return make_workshop(practitioner, seats=25, start=START)
+
+
+@pytest.fixture
+def booked(workshop, client_user):
+    confirmed_seat(client_user, workshop)
+    return client_user
+
+
+def count(*criteria, model=ProcessedRoomEvent) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*criteria))
+
+
+def pending() -> int:
+    return count(ProcessedRoomEvent.applied_at.is_(None))
+
+
+def a_visit(livekit, session, who, sid="PA_1"):
+    """A stay of 40 minutes and the room's finish, in the order LiveKit would send them."""
+    return [
+        livekit.room_started(session),
+        livekit.joined(session, sid, who, at=at(0)),
+        livekit.left(session, sid, who, at=at(40), joined_at=at(0)),
+        livekit.room_finished(session, at=at(60)),
+    ]
+
+
+def storm(livekit, session, people, *, seed: int):
+    """room_storm's events of one session, its times relative to the session's start."""
+    livekit.room_started_at = session.start_time - timedelta(minutes=2)
+    return room_storm(
+        livekit,
+        session,
+        people,
+        lambda minutes: session.start_time + timedelta(minutes=minutes),
+        random.Random(seed),
+    )
+
+
+def records(session_id: int) -> dict:
+    """What the events decided for one session, free of its ids."""
+    db.session.expire_all()
+    session = db.session.get(ServiceSession, session_id)
+    room = db.session.scalar(select(Room).where(Room.service_session_id == session_id))
+    stays = db.session.scalars(
+        select(RoomParticipant).where(RoomParticipant.room_id == room.id)
+    ).all()
+    outcomes = db.session.scalars(
+        select(AttendanceOutcome)
+        .join(AttendanceOutcome.booking)
+        .where(AttendanceOutcome.booking.property.mapper.class_.service_session_id == session_id)
+    ).all()
+    start = session.start_time
+
+    def since(moment):
+        return None if moment is None else moment - start
+
+    return {
+        "status": session.status,
+        "actual": (since(session.actual_start_time), since(session.actual_end_time)),
+        "room": (since(room.started_at), since(room.finished_at)),
+        "stays": sorted(
+            (
+                p.participant_sid,
+                p.identity,
+                since(p.joined_at),
+                since(p.left_at),
+                p.duration_seconds,
+            )
+            for p in stays
+        ),
+        "outcomes": sorted((o.booking.user_id, o.outcome, o.total_seconds) for o in outcomes),
+    }
+
+
+def test_the_webhook_stores_the_event_and_applies_nothing(livekit, workshop, booked):
+    responses = [livekit.post(e, apply=False) for e in a_visit(livekit, workshop, booked)]
+
+    assert [r.json["status"] for r in responses] == ["accepted"] * 4
+    assert pending() == 4
+    assert count(model=RoomParticipant) == 0
+    db.session.expire_all()
+    assert workshop.status == SessionStatus.SCHEDULED
+
+
+def test_the_attendance_api_applies_pending_events_before_it_answers(
+    livekit, api_as, workshop, booked, practitioner
+):
+    for event in a_visit(livekit, workshop, booked):
+        livekit.post(event, apply=False)
+
+    body = api_as(practitioner).get(f"/api/v1/sessions/{workshop.id}/attendance").json
+
+    assert body["status"] == "completed"
+    assert body["attended"] == [booked.id]
+    assert [p["duration_seconds"] for p in body["participants"]] == [40 * 60]
+    assert pending() == 0
+
+
+def test_the_attendance_page_applies_pending_events_before_it_shows(
+    livekit, client, auth, workshop, booked, practitioner
+):
+    for event in a_visit(livekit, workshop, booked):
+        livekit.post(event, apply=False)
+    auth.login(practitioner)
+
+    page = client.get(f"/attendance/sessions/{workshop.id}")
+
+    assert page.status_code == 200
+    assert pending() == 0
+    assert attended_seconds(workshop) == {booked.id: 40 * 60}
+
+
+def test_marking_attendance_applies_pending_events_first(livekit, workshop, booked):
+    for event in a_visit(livekit, workshop, booked):
+        livekit.post(event, apply=False)
+
+    booking.mark_attendance(now=at(24 * 60))
+
+    # Completed by its room_finished at the real end, not by the job at end + grace.
+    db.session.expire_all()
+    assert (workshop.status, workshop.actual_end_time) == (SessionStatus.COMPLETED, at(60))
+    assert count(model=AttendanceOutcome) == 1
+
+
+def test_a_burst_of_events_wakes_the_worker_once_and_its_run_applies_them_all(
+    app, livekit, workshop, booked, monkeypatch
+):
+    # However slow this machine, the whole burst falls within one wake-up's delay.
+    monkeypatch.setattr("portal.worker.ROOM_EVENTS_DELAY", 3600)
+    worker = app.extensions[EXTENSION]
+    for event in a_visit(livekit, workshop, booked):
+        livekit.post(event, apply=False)
+
+    (wake_up,) = [task for task in worker.huey.pending() if task.name == "apply_room_events"]
+    worker.huey.execute(wake_up, timestamp=wake_up.eta)  # when it falls due
+
+    db.session.rollback()  # end this test's snapshot: the worker wrote after it began
+
+    assert pending() == 0
+    assert attended_seconds(workshop) == {booked.id: 40 * 60}
+
+
+def test_pending_events_apply_in_batches_like_one_at_a_time(livekit, practitioner, monkeypatch):
+    """A room's events stored shuffled and applied in small batches end as the same
+    events applied one at a time as they came."""
+    people = [make_user() for _ in range(CLIENTS)]
+    twins = [
+        make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
+    ]
+    for session in twins:
+        for who in people:
+            confirmed_seat(who, session)
+    one_by_one, batched = twins
+    for event in storm(livekit, one_by_one, people, seed=7):
+        livekit.post(event)
+    stormed = storm(livekit, batched, people, seed=7)
+    random.Random(8).shuffle(stormed)
+    monkeypatch.setattr(booking.rooms, "APPLY_BATCH", 3)
+    for event in stormed:
+        livekit.post(event, apply=False)
+
+    assert booking.apply_room_events() == len(stormed)
+
+    assert records(batched.id) == records(one_by_one.id)
+
+
+def test_pruning_never_forgets_a_pending_event(livekit, workshop, booked):
+    (event, *_) = a_visit(livekit, workshop, booked)
+    livekit.post(event, apply=False)
+    db.session.execute(
+        update(ProcessedRoomEvent).values(processed_at=utcnow() - timedelta(days=400))
+    )
+    db.session.commit()
+
+    assert booking.prune_processed_room_events() == 0
+    assert pending() == 1
+
+
+def test_appliers_racing_arriving_events_apply_each_event_once(app, livekit, practitioner):
+    """Events arrive in several threads while appliers run in several others: every
+    event is applied exactly once, and the room ends as the same events applied one
+    at a time."""
+    people = [make_user() for _ in range(CLIENTS)]
+    twins = [
+        make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
+    ]
+    for session in twins:
+        for who in people:
+            confirmed_seat(who, session)
+    serial, raced = twins
+    for event in storm(livekit, serial, people, seed=11):
+        livekit.post(event)
+    events = storm(livekit, raced, people, seed=11)
+    items = [room_event(e) for e in events]
+    senders = 4
+    applied: list[int] = []
+    failures: list[BaseException] = []
+    arriving = threading.Event()
+    lock = threading.Lock()
+    db.session.commit()
+
+    def send(share):
+        with app.app_context():
+            try:
+                for item in share:
+                    booking.receive_room_event(item)
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    def apply():
+        with app.app_context():
+            try:
+                while True:
+                    done = not arriving.is_set()
+                    n = booking.apply_room_events()
+                    with lock:
+                        applied.append(n)
+                    if done:
+                        return
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    arriving.set()
+    senders_threads = [
+        threading.Thread(target=send, args=(items[i::senders],)) for i in range(senders)
+    ]
+    appliers = [threading.Thread(target=apply) for _ in range(3)]
+    for thread in senders_threads + appliers:
+        thread.start()
+    for thread in senders_threads:
+        thread.join(timeout=300)
+    arriving.clear()
+    for thread in appliers:
+        thread.join(timeout=300)
+
+    assert failures == []
+    db.session.rollback()
+    assert pending() == 0
+    assert sum(applied) == len(events) == count(ProcessedRoomEvent.service_session_id == raced.id)
+    assert records(raced.id) == records(serial.id)
