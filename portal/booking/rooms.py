@@ -320,8 +320,12 @@ def apply_room_events(session_ids: Iterable[int] | None = None) -> int:
     )
     if session_ids is not None:
         query = query.where(ProcessedRoomEvent.service_session_id.in_(list(session_ids)))
+    # Asked on a connection of its own: the caller's open transaction (on SQLite, a
+    # snapshot) could hide events stored since it began.
+    with db.engine.connect() as connection:
+        rooms = sorted(connection.scalars(query))
     applied = 0
-    for session_id in sorted(db.session.scalars(query)):
+    for session_id in rooms:
         while True:
             count = _apply_batch(session_id)
             applied += count

@@ -3,6 +3,8 @@ attendance, applies each room's pending events in order (#15 defect 8)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import random
 import threading
 from datetime import timedelta
@@ -23,6 +25,7 @@ from portal.models import (
     SessionStatus,
 )
 from portal.worker import EXTENSION
+from tests.fixtures.app import make_app
 from tests.fixtures.attendance import attended_seconds
 from tests.fixtures.concurrency import THREADS
 from tests.fixtures.factories import future, make_user, make_workshop
@@ -232,10 +235,39 @@ def test_pruning_never_forgets_a_pending_event(livekit, workshop, booked):
     assert pending() == 1
 
 
-def test_appliers_racing_arriving_events_apply_each_event_once(app, livekit, practitioner):
-    """Events arrive in several threads while appliers run in several others: every
-    event is applied exactly once, and the room ends as the same events applied one
-    at a time."""
+def _apply_until_told(app, arriving, totals) -> None:
+    """An applier: apply whatever is pending, again and again, until the events stop
+    arriving, then once more; puts how many it applied on `totals`."""
+    applied = 0
+    with app.app_context():
+        try:
+            while True:
+                done = not arriving.is_set()
+                applied += booking.apply_room_events()
+                if done:
+                    break
+        finally:
+            db.session.remove()
+    totals.put(applied)
+
+
+def _applier_process(database_url: str, arriving, totals) -> None:
+    """An applier in a process of its own, as a second worker machine would run it."""
+    app = make_app(database_url, **LIVEKIT_CONFIG)
+    try:
+        _apply_until_told(app, arriving, totals)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize("appliers", ["threads", "processes"])
+def test_appliers_racing_arriving_events_apply_each_event_once(
+    app, database_url, livekit, practitioner, appliers
+):
+    """Events arrive in several threads while three appliers (threads, or processes)
+    run: every event is applied exactly once, and the room ends as the same events
+    applied one at a time."""
     people = [make_user() for _ in range(CLIENTS)]
     twins = [
         make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
@@ -249,10 +281,7 @@ def test_appliers_racing_arriving_events_apply_each_event_once(app, livekit, pra
     events = storm(livekit, raced, people, seed=11)
     items = [room_event(e) for e in events]
     senders = 4
-    applied: list[int] = []
     failures: list[BaseException] = []
-    arriving = threading.Event()
-    lock = threading.Lock()
     db.session.commit()
 
     def send(share):
@@ -265,36 +294,34 @@ def test_appliers_racing_arriving_events_apply_each_event_once(app, livekit, pra
             finally:
                 db.session.remove()
 
-    def apply():
-        with app.app_context():
-            try:
-                while True:
-                    done = not arriving.is_set()
-                    n = booking.apply_room_events()
-                    with lock:
-                        applied.append(n)
-                    if done:
-                        return
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
+    if appliers == "threads":
+        arriving, totals = threading.Event(), queue.Queue()
+        running = [
+            threading.Thread(target=_apply_until_told, args=(app, arriving, totals))
+            for _ in range(3)
+        ]
+    else:
+        spawn = multiprocessing.get_context("spawn")
+        arriving, totals = spawn.Event(), spawn.Queue()
+        running = [
+            spawn.Process(target=_applier_process, args=(database_url, arriving, totals))
+            for _ in range(3)
+        ]
     arriving.set()
-    senders_threads = [
-        threading.Thread(target=send, args=(items[i::senders],)) for i in range(senders)
-    ]
-    appliers = [threading.Thread(target=apply) for _ in range(3)]
-    for thread in senders_threads + appliers:
+    for runner in running:
+        runner.start()
+    sending = [threading.Thread(target=send, args=(items[i::senders],)) for i in range(senders)]
+    for thread in sending:
         thread.start()
-    for thread in senders_threads:
+    for thread in sending:
         thread.join(timeout=300)
     arriving.clear()
-    for thread in appliers:
-        thread.join(timeout=300)
+    counts = [totals.get(timeout=300) for _ in running]
+    for runner in running:
+        runner.join(timeout=60)
 
     assert failures == []
     db.session.rollback()
     assert pending() == 0
-    assert sum(applied) == len(events) == count(ProcessedRoomEvent.service_session_id == raced.id)
+    assert sum(counts) == len(events) == count(ProcessedRoomEvent.service_session_id == raced.id)
     assert records(raced.id) == records(serial.id)
