@@ -7,6 +7,7 @@ import multiprocessing
 import queue
 import random
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -30,6 +31,7 @@ from tests.fixtures.attendance import attended_seconds
 from tests.fixtures.concurrency import THREADS
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, room_storm
+from tests.fixtures.worker import worker_settings
 
 START = future(days=3, hour=10)
 CLIENTS = 8
@@ -40,11 +42,13 @@ def at(minutes: float):
 
 
 @pytest.fixture
-def app_config():
-    # One connection per racing thread.
+def app_config(tmp_path):
     return {
         **LIVEKIT_CONFIG,
+        # One connection per racing thread.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 5, "max_overflow": 0},
+        # Wake-ups go to a queue a worker process can read.
+        **worker_settings(tmp_path),
     }
 
 
@@ -179,6 +183,25 @@ def test_marking_attendance_applies_pending_events_first(livekit, workshop, book
     db.session.expire_all()
     assert (workshop.status, workshop.actual_end_time) == (SessionStatus.COMPLETED, at(60))
     assert count(model=AttendanceOutcome) == 1
+
+
+def test_a_worker_process_applies_what_the_webhook_stored(
+    livekit, workshop, booked, worker_process
+):
+    """Nobody reads attendance: the worker, woken by the webhook's commits, applies."""
+    worker_process.start()
+    for event in a_visit(livekit, workshop, booked):
+        livekit.post(event, apply=False)
+
+    deadline = time.monotonic() + 60
+    while pending():
+        assert time.monotonic() < deadline, f"still pending:\n{worker_process.log()}"
+        time.sleep(0.2)
+        db.session.rollback()  # a fresh snapshot of what the worker wrote
+
+    assert attended_seconds(workshop) == {booked.id: 40 * 60}
+    db.session.expire_all()
+    assert workshop.status == SessionStatus.COMPLETED
 
 
 def test_a_burst_of_events_wakes_the_worker_once_and_its_run_applies_them_all(
