@@ -25,9 +25,7 @@ def _hash_key(key: str) -> str:
 
 def _lasting(now: datetime | None = None) -> ColumnElement[bool]:
     """A sign-in lasts as long as the remember-me cookie it issued."""
-    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"]
-    if not isinstance(lifetime, timedelta):
-        lifetime = timedelta(seconds=lifetime)  # Flask-Login also takes seconds
+    lifetime: timedelta = current_app.config["REMEMBER_COOKIE_DURATION"]
     return UserSession.created_at > (now or utcnow()) - lifetime
 
 

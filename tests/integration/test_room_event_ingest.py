@@ -99,6 +99,22 @@ def storm(livekit, session, people, *, seed: int):
     )
 
 
+def twin_rooms(livekit, practitioner, *, seed: int):
+    """Two workshops with the same clients and the same storm of room events: the first
+    one's delivered and applied one at a time, the second one's only made (a list)."""
+    people = [make_user() for _ in range(CLIENTS)]
+    twins = [
+        make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
+    ]
+    for session in twins:
+        for who in people:
+            confirmed_seat(who, session)
+    applied, other = twins
+    for event in storm(livekit, applied, people, seed=seed):
+        livekit.post(event)
+    return applied, other, storm(livekit, other, people, seed=seed)
+
+
 def records(session_id: int) -> dict:
     """What the events decided for one session, free of its ids."""
     db.session.expire_all()
@@ -225,17 +241,7 @@ def test_a_burst_of_events_wakes_the_worker_once_and_its_run_applies_them_all(
 def test_pending_events_apply_in_batches_like_one_at_a_time(livekit, practitioner, monkeypatch):
     """A room's events stored shuffled and applied in small batches end as the same
     events applied one at a time as they came."""
-    people = [make_user() for _ in range(CLIENTS)]
-    twins = [
-        make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
-    ]
-    for session in twins:
-        for who in people:
-            confirmed_seat(who, session)
-    one_by_one, batched = twins
-    for event in storm(livekit, one_by_one, people, seed=7):
-        livekit.post(event)
-    stormed = storm(livekit, batched, people, seed=7)
+    one_by_one, batched, stormed = twin_rooms(livekit, practitioner, seed=7)
     random.Random(8).shuffle(stormed)
     monkeypatch.setattr(booking.rooms, "APPLY_BATCH", 3)
     for event in stormed:
@@ -291,17 +297,7 @@ def test_appliers_racing_arriving_events_apply_each_event_once(
     """Events arrive in several threads while three appliers (threads, or processes)
     run: every event is applied exactly once, and the room ends as the same events
     applied one at a time."""
-    people = [make_user() for _ in range(CLIENTS)]
-    twins = [
-        make_workshop(practitioner, seats=25, start=START + timedelta(hours=h)) for h in (0, 3)
-    ]
-    for session in twins:
-        for who in people:
-            confirmed_seat(who, session)
-    serial, raced = twins
-    for event in storm(livekit, serial, people, seed=11):
-        livekit.post(event)
-    events = storm(livekit, raced, people, seed=11)
+    serial, raced, events = twin_rooms(livekit, practitioner, seed=11)
     items = [room_event(e) for e in events]
     senders = 4
     failures: list[BaseException] = []
