@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.engine import Row
+from sqlalchemy.sql import Select
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
@@ -45,7 +46,7 @@ from .errors import InvalidInput, JoinRefused
 from .lifecycle import complete_session, start_session
 from .locks import lock_sessions
 from .sql import insert_ignoring_duplicates
-from .transactions import unit_of_work
+from .transactions import inside_unit_of_work, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -320,18 +321,24 @@ def apply_room_events(session_ids: Iterable[int] | None = None) -> int:
     )
     if session_ids is not None:
         query = query.where(ProcessedRoomEvent.service_session_id.in_(list(session_ids)))
-    # Asked on a connection of its own: the caller's open transaction (on SQLite, a
-    # snapshot) could hide events stored since it began.
-    with db.engine.connect() as connection:
-        rooms = sorted(connection.scalars(query))
     applied = 0
-    for session_id in rooms:
+    for session_id in _listed(query):
         while True:
             count = _apply_batch(session_id)
             applied += count
             if count < APPLY_BATCH:
                 break
     return applied
+
+
+def _listed(query: Select) -> list[int]:
+    if inside_unit_of_work():
+        # The unit's own transaction, which sees the events the unit itself stored.
+        return sorted(db.session.scalars(query))
+    # Outside one, a connection of its own: the caller's open transaction (on SQLite,
+    # a snapshot) could hide events stored since it began.
+    with db.engine.connect() as connection:
+        return sorted(connection.scalars(query))
 
 
 @unit_of_work

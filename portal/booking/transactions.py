@@ -123,6 +123,10 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def inside_unit_of_work() -> bool:
+    return _inside_unit.get()
+
+
 def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
     """Run `write` in a unit of work of its own if the current unit rolls back.
 
