@@ -57,6 +57,7 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from bench.noshow_report import postgres_database, user_rows  # noqa: E402
 from portal import api_tokens, create_app  # noqa: E402
+from portal.accounts.sessions import start_session  # noqa: E402
 from portal.booking.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Booking, Order, Service, ServiceSession, User  # noqa: E402
@@ -277,9 +278,9 @@ def calendar_client(app, week_day: date):
     """A test client signed in as the focus practitioner, and the week's URL."""
     client = app.test_client()
     with app.app_context():
-        session_id = db.session.get(User, 1).get_id()
+        # A sign-in recorded server-side, as the login form makes one (User.get_id()).
+        session_id = start_session(db.session.get(User, 1)).get_id()
     with client.session_transaction() as browser:
-        # The sign-in cookie carries the id bound to the password (User.get_id()).
         browser["_user_id"] = session_id
         browser["_fresh"] = True
     return client, f"/calendar/?date={week_day.isoformat()}"

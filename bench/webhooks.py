@@ -4,10 +4,15 @@ Builds a fresh migrated database (SQLite in a temporary folder, or PostgreSQL wi
 --postgres URL: a database of its own, dropped after), a workshop per room with its
 booked clients, then signs EVENTS LiveKit events ahead of time (joins and leaves of
 the clients, room started/finished) and POSTs them one after another through the Flask
-test client, as one gunicorn sync worker would serve them. Reports events/s.
+test client, as one gunicorn sync worker would serve them. Reports events/s taken in
+(the webhook answers once the event is stored), then the rate at which the worker's
+applier applies them (booking.apply_room_events, one call for the whole backlog).
+Each figure comes with its rate per CPU-second of this process, which the load of
+a shared machine disturbs less than the wall clock.
 
     .venv/bin/python bench/webhooks.py                  # SQLite
-    .venv/bin/python bench/webhooks.py --profile        # plus the top of a cProfile
+    .venv/bin/python bench/webhooks.py --profile        # plus the top of a cProfile of the intake
+                                                        # (BENCH_SORT=tottime to sort by own time)
     .venv/bin/python bench/webhooks.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Run by hand; nothing in the suite asserts a time.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -30,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from portal import booking  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Role  # noqa: E402
 from tests.fixtures.app import make_app  # noqa: E402
@@ -71,7 +78,22 @@ def events_for(livekit, sessions, people, count):
     return [(body, sign(body)) for body in bodies]
 
 
-def run(url: str, count: int, rooms: int, profile: bool) -> float:
+class Clock:
+    """Wall and CPU time of one phase."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+    def rates(self, count: int) -> str:
+        return f"{count / self.wall:,.0f} events/s ({count / self.cpu:,.0f} per CPU-second)"
+
+
+def run(url: str, count: int, rooms: int, profile: bool) -> list[str]:
     _migrate(url)
     app = make_app(url, **LIVEKIT_CONFIG, SERVER_NAME=None)
     with app.app_context():
@@ -87,25 +109,32 @@ def run(url: str, count: int, rooms: int, profile: bool) -> float:
         livekit = LiveKitWebhooks(client)
         signed = events_for(livekit, sessions, people, count)
         db.session.commit()
+        # Start as a request does, from an empty session: the requests below share this
+        # app context's, and every commit would expire all the objects built above.
+        db.session.remove()
         headers = {"Content-Type": "application/webhook+json"}
         profiler = cProfile.Profile() if profile else None
-        started = time.perf_counter()
         if profiler:
             profiler.enable()
-        for body, authorization in signed:
-            response = client.post(
-                "/webhooks/livekit",
-                data=body,
-                headers={**headers, "Authorization": authorization},
-            )
-            assert response.status_code == 200, response.get_data(as_text=True)
-        elapsed = time.perf_counter() - started
+        with Clock() as ingest:
+            for body, authorization in signed:
+                response = client.post(
+                    "/webhooks/livekit",
+                    data=body,
+                    headers={**headers, "Authorization": authorization},
+                )
+                assert response.status_code == 200, response.get_data(as_text=True)
         if profiler:
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+            pstats.Stats(profiler).sort_stats(
+                os.environ.get("BENCH_SORT", "cumulative")
+            ).print_stats(45)
+        with Clock() as applying:
+            applied = booking.apply_room_events()
+        assert applied == len(signed), (applied, len(signed))
         db.session.remove()
         db.engine.dispose()
-    return len(signed) / elapsed
+    return [f"taken in {ingest.rates(len(signed))}", f"applied {applying.rates(applied)}"]
 
 
 def main() -> None:
@@ -123,7 +152,7 @@ def main() -> None:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
             url = admin_url.set(database=name).render_as_string(hide_password=False)
-            rate = run(url, args.events, args.rooms, args.profile)
+            figures = run(url, args.events, args.rooms, args.profile)
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -131,9 +160,9 @@ def main() -> None:
         backend = "postgresql"
     else:
         with tempfile.TemporaryDirectory() as folder:
-            rate = run(f"sqlite:///{folder}/bench.db", args.events, args.rooms, args.profile)
+            figures = run(f"sqlite:///{folder}/bench.db", args.events, args.rooms, args.profile)
         backend = "sqlite"
-    print(f"{backend}: {args.events} webhook events, {args.rooms} rooms: {rate:,.0f} events/s")
+    print(f"{backend}: {args.events} webhook events, {args.rooms} rooms: " + "; ".join(figures))
 
 
 if __name__ == "__main__":

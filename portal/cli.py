@@ -298,4 +298,5 @@ def _replay_demo_room(session, *, host: User, attendee: User) -> None:
         event("participant_left", end - timedelta(minutes=5), attendee, "PA_demo_client"),
         event("room_finished", end),
     ):
-        booking.record_room_event(item)
+        booking.receive_room_event(item)
+    booking.apply_room_events([session.id])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -177,6 +178,9 @@ def build_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Flask-Login's own default, said here because a sign-in lasts as long as its
+        # remember-me cookie: older sign-ins are refused and pruned (accounts/sessions.py).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,
         # Outbound webhooks. Private, loopback and other non-public addresses are refused
         # (a webhook must not become a way into the portal's own network) unless this

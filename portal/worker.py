@@ -6,7 +6,8 @@ REDIS_URL) set to Redis or PostgreSQL, workers on several machines share one que
 
 Delivery is woken right after any commit that wrote to the outbox, and a periodic run
 every minute catches whatever a wake-up missed (the process died between its commit
-and the wake-up, a retry fell due), so a committed message always goes.
+and the wake-up, a retry fell due), so a committed message always goes. LiveKit room
+events stored by the webhook are applied the same way, woken at most twice a second.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -27,7 +29,10 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking
+from .accounts.sessions import prune_expired_sessions
 from .booking.events import WEBHOOKS_WRITTEN
+from .booking.idempotency import prune_expired_keys
+from .booking.rooms import ROOM_EVENTS_RECEIVED
 from .database import utcnow
 from .models import Channel
 from .notifications import delivery, reminders
@@ -38,6 +43,10 @@ from .webhooks_out import delivery as webhook_delivery
 log = logging.getLogger(__name__)
 
 EXTENSION = "portal_worker"
+
+# Room events come in bursts (a room opens, everyone joins): one run of the applier,
+# this long after the first event of a burst, applies every event stored until then.
+ROOM_EVENTS_DELAY = 0.5
 
 delivery.register_deliverer(Channel.EMAIL, deliver_email)
 
@@ -70,6 +79,11 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
     return webhook_delivery.deliver_due()
 
 
+def _prune_expired() -> tuple[int, int]:
+    """Sign-ins past their lifetime and purchase keys past their 24 hours."""
+    return prune_expired_sessions(), prune_expired_keys()
+
+
 PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
     # Outbound webhooks: what a wake-up missed, and retries as they fall due.
@@ -81,6 +95,9 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("queue_daily_agendas", crontab(minute="*/15"), reminders.queue_daily_agendas),
     ("mark_attendance", crontab(minute="*/5"), booking.mark_attendance),
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
+    # Room events a wake-up missed (the process died after storing them).
+    ("apply_room_events_backstop", crontab(minute="*"), booking.apply_room_events),
+    ("prune_expired", crontab(minute="41"), _prune_expired),
 ]
 
 
@@ -94,6 +111,9 @@ class Worker:
         self._lock = threading.Lock()
         self.deliver = None
         self.deliver_webhooks = None
+        self.apply_room_events = None
+        # Until when (time.monotonic) an applier run is already scheduled.
+        self._room_events_due = 0.0
 
     @property
     def huey(self) -> Huey:
@@ -129,6 +149,9 @@ class Worker:
 
         self.deliver = deliver_outbox
         self.deliver_webhooks = huey.task(name="deliver_webhooks")(self._in_app(_deliver_webhooks))
+        self.apply_room_events = huey.task(name="apply_room_events")(
+            self._in_app(booking.apply_room_events)
+        )
         for name, schedule, job in PERIODIC_JOBS:
             huey.periodic_task(schedule, name=name)(self._in_app(job))
 
@@ -142,11 +165,28 @@ class Worker:
         except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
             log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
 
+    def apply_room_events_soon(self) -> None:
+        """Ask a worker to apply the stored room events shortly. Called after the commit
+        that stored one: a run already scheduled for later than now applies it too, so
+        a burst costs one run, not one per event. Losing this only delays the events to
+        the next minute's run (and readers apply them before reading anyway)."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._room_events_due:
+                return
+            self._room_events_due = now + ROOM_EVENTS_DELAY
+        try:
+            _ = self.huey
+            self.apply_room_events.schedule(delay=ROOM_EVENTS_DELAY)
+        except Exception:  # noqa: BLE001 - the periodic run applies them anyway
+            log.warning("could not wake the worker; the periodic run will apply", exc_info=True)
+
 
 @event.listens_for(Session, "after_commit")
 def _wake_worker(session) -> None:
     wrote_outbox = session.info.pop(WRITTEN, False)
     wrote_webhooks = session.info.pop(WEBHOOKS_WRITTEN, False)
+    stored_room_events = session.info.pop(ROOM_EVENTS_RECEIVED, False)
     worker = current_app.extensions.get(EXTENSION) if has_app_context() else None
     if worker is None:
         return
@@ -154,12 +194,15 @@ def _wake_worker(session) -> None:
         worker.kick()
     if wrote_webhooks:
         worker.kick(webhooks=True)
+    if stored_room_events:
+        worker.apply_room_events_soon()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_outbox_write(session) -> None:
     session.info.pop(WRITTEN, None)
     session.info.pop(WEBHOOKS_WRITTEN, None)
+    session.info.pop(ROOM_EVENTS_RECEIVED, None)
 
 
 def register_worker(app: Flask) -> None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from flask import current_app
+from sqlalchemy import ColumnElement, delete, select
 
-from ..booking.transactions import unit_of_work
+from ..booking.transactions import delete_in_batches, unit_of_work
+from ..database import utcnow
 from ..extensions import db
 from ..models import User, UserSession
 
@@ -18,6 +21,12 @@ log = logging.getLogger(__name__)
 
 def _hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _lasting(now: datetime | None = None) -> ColumnElement[bool]:
+    """A sign-in lasts as long as the remember-me cookie it issued."""
+    lifetime: timedelta = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return UserSession.created_at > (now or utcnow()) - lifetime
 
 
 @unit_of_work
@@ -40,7 +49,7 @@ def user_for_session(cookie_id: str) -> User | None:
     user = db.session.scalar(
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.key_hash == _hash_key(key), User.id == int(user_id))
+        .where(UserSession.key_hash == _hash_key(key), User.id == int(user_id), _lasting())
     )
     if user is not None:
         user.session_key = key
@@ -63,3 +72,11 @@ def end_all_sessions(user: User) -> int:
     ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     log.info("user %s signed out everywhere (%s sessions)", user.id, ended.rowcount)
     return ended.rowcount
+
+
+def prune_expired_sessions(*, now: datetime | None = None) -> int:
+    """Delete the sign-ins past their lifetime (no cookie of theirs is accepted any more);
+    returns how many went."""
+    pruned = delete_in_batches(UserSession.key_hash, ~_lasting(now))
+    log.info("pruned %s expired sign-ins", pruned)
+    return pruned

@@ -72,10 +72,11 @@ from .resizing import resize_session
 from .rooms import (
     ParticipantSnapshot,
     RoomEvent,
+    apply_room_events,
     check_can_join,
     join_window_state,
     prune_processed_room_events,
-    record_room_event,
+    receive_room_event,
 )
 from .slots import available_slots, check_bookable
 from .transactions import unit_of_work
@@ -130,7 +131,8 @@ __all__ = [
     "enroll_in_course",
     "join_window_state",
     "prune_processed_room_events",
-    "record_room_event",
+    "receive_room_event",
+    "apply_room_events",
     "purchase",
     "purchase_by_ids",
     "release_expired_holds",

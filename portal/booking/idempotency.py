@@ -16,7 +16,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..models import IdempotentPurchase, Order, User
 from .errors import IdempotencyKeyReused
-from .transactions import unit_of_work
+from .transactions import delete_in_batches, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +88,12 @@ def _purchase_once(user, key, request_fingerprint, purchase, answer, now):
     db.session.flush()
     log.info("user %s bought order %s under a purchase key", user.id, order.id)
     return record, False
+
+
+def prune_expired_keys(*, now: datetime | None = None) -> int:
+    """Delete the keys past KEY_LIFETIME (a request with one makes a new purchase anyway);
+    returns how many went."""
+    cutoff = (now or utcnow()) - KEY_LIFETIME
+    pruned = delete_in_batches(IdempotentPurchase.id, IdempotentPurchase.created_at <= cutoff)
+    log.info("pruned %s purchase keys older than %s", pruned, KEY_LIFETIME)
+    return pruned

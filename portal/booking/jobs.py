@@ -25,6 +25,7 @@ from ..models import (
 from .attendance import record_outcomes
 from .errors import InvalidTransition
 from .lifecycle import complete_session
+from .rooms import apply_room_events
 
 
 @dataclass
@@ -45,8 +46,10 @@ def mark_attendance(*, now: datetime | None = None) -> MarkResult:
 
     Each session is completed in its own unit of work, so a webhook completing
     the same session at the same moment costs one skipped session, not the run.
-    Running it again changes no outcome.
+    Running it again changes no outcome. Room events still pending are applied
+    first: a room_finished on its way completes the session at its real end.
     """
+    apply_room_events()
     now = now or utcnow()
     grace = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_GRACE_MINUTES"]))
     stale = db.session.execute(

@@ -3,7 +3,10 @@
 Attendance is one RoomParticipant per LiveKit participant sid. LiveKit delivers
 webhooks at least once and not always in order, so every rule here is written to
 give the same records whatever order the events arrive in:
-- an event id is applied once (ProcessedRoomEvent, same transaction as its effects);
+- the webhook only stores an event (receive_room_event) and a worker, or the next
+  reader of attendance, applies each room's pending events in order
+  (apply_room_events); an event id is stored once and applied once, marked applied
+  in the same transaction as its effects;
 - joined_at comes from the participant's own join time, whichever event carries it;
 - left_at is the earliest closing time known for the sid: its own left or
   connection-aborted event, or the room's finish, whichever is earlier;
@@ -17,14 +20,17 @@ give the same records whatever order the events arrive in:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql import Select
 
-from ..database import utcnow
+from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..models import (
     Booking,
@@ -40,7 +46,8 @@ from .attendance import record_session_outcomes
 from .errors import InvalidInput, JoinRefused
 from .lifecycle import complete_session, start_session
 from .locks import lock_sessions
-from .transactions import unit_of_work
+from .sql import insert_ignoring_duplicates
+from .transactions import inside_unit_of_work, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +62,17 @@ PARTICIPANT_EVENTS = frozenset(
 )
 HANDLED_EVENTS = PARTICIPANT_EVENTS | {ROOM_STARTED, ROOM_FINISHED}
 
-# What record_room_event did with an event.
-APPLIED = "applied"
+# What receive_room_event did with an event.
+ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 UNKNOWN_ROOM = "unknown_room"
 IGNORED = "ignored"
+
+# Set on the database session by a unit of work that stored an event, so that its
+# commit wakes the worker (portal/worker.py) to apply it.
+ROOM_EVENTS_RECEIVED = "portal_room_events_received"
+# Events applied per transaction: one commit for many, while a room's lock is held briefly.
+APPLY_BATCH = 200
 
 HOST = "host"
 BOOKED = "booked"
@@ -203,60 +216,204 @@ def _validate(event: RoomEvent) -> None:
         raise InvalidInput(gettext("The event carries a NUL character."))
 
 
-@unit_of_work
-def record_room_event(event: RoomEvent) -> str:
-    """Apply one LiveKit event to the session, its Room and its RoomParticipants.
+_SESSION_OF_ROOM = select(
+    ServiceSession.id, ServiceSession.start_time, ServiceSession.end_time
+).where(ServiceSession.livekit_room_name == bindparam("room_name"))
 
-    Returns APPLIED, DUPLICATE (the id was applied before: nothing changes),
-    UNKNOWN_ROOM (no session has this room: nothing is written) or IGNORED (an
-    event kind attendance does not use). Raises InvalidInput for an unusable event.
+# What receive_room_event stores, apart from the session it finds by the room's name.
+_STORED = (
+    "event_id",
+    "event",
+    "room_name",
+    "processed_at",
+    "occurred_at",
+    "room_sid",
+    "room_created_at",
+    "participant_sid",
+    "participant_identity",
+    "participant_name",
+    "participant_joined_at",
+)
+
+
+def _could_belong_to_session() -> ColumnElement[bool]:
+    """_within_session_time in SQL, for the bounds passed as latest_start, earliest_end."""
+    return or_(
+        ServiceSession.start_time.is_(None),
+        ServiceSession.end_time.is_(None),
+        and_(
+            ServiceSession.start_time <= bindparam("latest_start", type_=UTCDateTime()),
+            ServiceSession.end_time >= bindparam("earliest_end", type_=UTCDateTime()),
+        ),
+    )
+
+
+# The event as a row of the session whose room it names, when it could belong to it.
+_EVENT_OF_OUR_ROOM = select(
+    *(bindparam(name, type_=ProcessedRoomEvent.__table__.c[name].type) for name in _STORED),
+    ServiceSession.id,
+).where(ServiceSession.livekit_room_name == bindparam("room_name"), _could_belong_to_session())
+
+
+@unit_of_work
+def receive_room_event(event: RoomEvent) -> str:
+    """Take in one LiveKit event: store it for apply_room_events, and nothing more.
+
+    One INSERT ... SELECT, which finds the session by its room and stores the event
+    only if it is new and could belong to it, so the webhook answers at once (LiveKit
+    retries a slow answer). Returns ACCEPTED (stored, pending), DUPLICATE (the id came
+    before: nothing changes), UNKNOWN_ROOM (no session has this room), or IGNORED (an
+    event kind attendance does not use, or a time far outside the session's); only an
+    accepted event is stored. Raises InvalidInput for an unusable event.
     """
     if not event.kind:
         raise InvalidInput(gettext("The event names no event."))
     if event.kind not in HANDLED_EVENTS:
         return IGNORED
     _validate(event)
-    session_id = db.session.scalar(
-        select(ServiceSession.id).where(ServiceSession.livekit_room_name == event.room_name)
+    participant = event.participant
+    latest_start, earliest_end = _session_time_bounds(event.occurred_at)
+    stored = db.session.connection().execute(
+        insert_ignoring_duplicates(
+            ProcessedRoomEvent.__table__,
+            ("event_id",),
+            (*_STORED, "service_session_id"),
+            _EVENT_OF_OUR_ROOM,
+        ),
+        {
+            "event_id": event.id,
+            "event": event.kind,
+            "room_name": event.room_name,
+            "processed_at": utcnow(),
+            "occurred_at": event.occurred_at,
+            "room_sid": event.room_sid,
+            "room_created_at": event.room_created_at,
+            "participant_sid": participant.sid if participant else None,
+            "participant_identity": participant.identity if participant else None,
+            "participant_name": participant.name[:_MAX_NAME] if participant else "",
+            "participant_joined_at": participant.joined_at if participant else None,
+            "latest_start": latest_start,
+            "earliest_end": earliest_end,
+        },
     )
-    if session_id is None:
+    if stored.first() is not None:
+        db.session.info[ROOM_EVENTS_RECEIVED] = True
+        return ACCEPTED
+    # Nothing stored: say why.
+    session = db.session.execute(_SESSION_OF_ROOM, {"room_name": event.room_name}).one_or_none()
+    if session is None:
         log.warning(
             "LiveKit event %s (%s) for unknown room %s", event.id, event.kind, event.room_name
         )
         return UNKNOWN_ROOM
-    # Every event of one room queues on the session row, so concurrent deliveries
-    # (the same id twice, or a join racing its own leave) apply one after the other.
-    session = lock_sessions([session_id])[session_id]
     if not _within_session_time(session, event.occurred_at):
-        log.warning(
-            "LiveKit event %s (%s) at %s is far outside session %s; ignored",
-            event.id,
-            event.kind,
-            event.occurred_at.isoformat(),
-            session.id,
-        )
+        _log_far_outside(event, session.id)
         return IGNORED
-    seen = db.session.scalar(
-        select(ProcessedRoomEvent.id).where(ProcessedRoomEvent.event_id == event.id)
+    return DUPLICATE
+
+
+def apply_room_events(session_ids: Iterable[int] | None = None) -> int:
+    """Apply the pending events of these sessions' rooms (of every room by default).
+
+    Each room's events go in the order they happened (then as they arrived), in
+    batches, each batch in one transaction holding the session's row lock: appliers
+    running at once (worker threads, processes, a reader) queue per room, and each
+    finds only what the one before it left pending, so every event applies once.
+    Returns how many were applied.
+    """
+    query = (
+        select(ProcessedRoomEvent.service_session_id)
+        .where(ProcessedRoomEvent.applied_at.is_(None))
+        .distinct()
     )
-    if seen is not None:
-        return DUPLICATE
-    db.session.add(
-        ProcessedRoomEvent(event_id=event.id, event=event.kind, room_name=event.room_name)
-    )
-    room = _room_of(session, event)
-    if event.kind == ROOM_STARTED:
-        _start(session, room, event.occurred_at)
-    elif event.kind == ROOM_FINISHED:
-        _finish(session, room, event.occurred_at)
-    else:
-        _record_participant(session, room, event)
-        db.session.flush()
-        if session.status == SessionStatus.COMPLETED:
-            # A stay reported after the room closed still changes who attended.
-            record_session_outcomes(session)
+    if session_ids is not None:
+        query = query.where(ProcessedRoomEvent.service_session_id.in_(list(session_ids)))
+    applied = 0
+    for session_id in _listed(query):
+        while True:
+            count = _apply_batch(session_id)
+            applied += count
+            if count < APPLY_BATCH:
+                break
+    return applied
+
+
+def _listed(query: Select) -> list[int]:
+    if inside_unit_of_work():
+        # The unit's own transaction, which sees the events the unit itself stored.
+        return sorted(db.session.scalars(query))
+    # Outside one, a connection of its own: the caller's open transaction (on SQLite,
+    # a snapshot) could hide events stored since it began.
+    with db.engine.connect() as connection:
+        return sorted(connection.scalars(query))
+
+
+@unit_of_work
+def _apply_batch(session_id: int) -> int:
+    # Every event of one room queues on the session row, so two appliers of the room
+    # apply one after the other.
+    session = lock_sessions([session_id])[session_id]
+    pending = db.session.scalars(
+        select(ProcessedRoomEvent)
+        .where(
+            ProcessedRoomEvent.service_session_id == session_id,
+            ProcessedRoomEvent.applied_at.is_(None),
+        )
+        .order_by(ProcessedRoomEvent.occurred_at, ProcessedRoomEvent.id)
+        .limit(APPLY_BATCH)
+    ).all()
+    now = utcnow()
+    stay_after_completion = False
+    for row in pending:
+        event = _stored_event(row)
+        row.applied_at = now
+        if not _within_session_time(session, event.occurred_at):
+            # The session moved since the event came: it no longer belongs to it.
+            _log_far_outside(event, session.id)
+            continue
+        room = _room_of(session, event)
+        if event.kind == ROOM_STARTED:
+            _start(session, room, event.occurred_at)
+        elif event.kind == ROOM_FINISHED:
+            _finish(session, room, event.occurred_at)
+        else:
+            _record_participant(session, room, event)
+            stay_after_completion |= session.status == SessionStatus.COMPLETED
     db.session.flush()
-    return APPLIED
+    if stay_after_completion:
+        # A stay reported after the room closed still changes who attended.
+        record_session_outcomes(session)
+    return len(pending)
+
+
+def _stored_event(row: ProcessedRoomEvent) -> RoomEvent:
+    participant = None
+    if row.participant_sid is not None:
+        participant = ParticipantSnapshot(
+            sid=row.participant_sid,
+            identity=row.participant_identity,
+            name=row.participant_name,
+            joined_at=row.participant_joined_at,
+        )
+    return RoomEvent(
+        id=row.event_id,
+        kind=row.event,
+        room_name=row.room_name,
+        occurred_at=row.occurred_at,
+        room_sid=row.room_sid,
+        room_created_at=row.room_created_at,
+        participant=participant,
+    )
+
+
+def _log_far_outside(event: RoomEvent, session_id: int) -> None:
+    log.warning(
+        "LiveKit event %s (%s) at %s is far outside session %s; ignored",
+        event.id,
+        event.kind,
+        event.occurred_at.isoformat(),
+        session_id,
+    )
 
 
 @unit_of_work
@@ -265,6 +422,7 @@ def prune_processed_room_events(*, now: datetime | None = None) -> int:
 
     An id only has to outlive LiveKit's redeliveries of its event; one pruned too early
     would let a late redelivery count twice, so a retention under a day is refused.
+    A pending event is never pruned: it has yet to count.
     """
     days = current_app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"]
     if days < 1:
@@ -275,18 +433,28 @@ def prune_processed_room_events(*, now: datetime | None = None) -> int:
         )
     cutoff = (now or utcnow()) - timedelta(days=days)
     pruned = db.session.execute(
-        delete(ProcessedRoomEvent).where(ProcessedRoomEvent.processed_at < cutoff)
+        delete(ProcessedRoomEvent).where(
+            ProcessedRoomEvent.processed_at < cutoff, ProcessedRoomEvent.applied_at.is_not(None)
+        )
     )
     return pruned.rowcount
 
 
-def _within_session_time(session: ServiceSession, moment: datetime) -> bool:
-    """Whether a room event at `moment` can belong to the session. A session with no
-    time yet accepts any: there is nothing to compare with."""
+def _session_time_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The latest start and the earliest end a session may have for a room event at
+    `moment` to belong to it: PORTAL_ROOM_EVENT_MARGIN_HOURS either side of its time."""
+    margin = timedelta(hours=current_app.config["PORTAL_ROOM_EVENT_MARGIN_HOURS"])
+    return moment + margin, moment - margin
+
+
+def _within_session_time(session: ServiceSession | Row, moment: datetime) -> bool:
+    """Whether a room event at `moment` can belong to the session (or a row of its
+    times). A session with no time yet accepts any: there is nothing to compare with.
+    _could_belong_to_session says the same in SQL."""
     if session.start_time is None or session.end_time is None:
         return True
-    margin = timedelta(hours=current_app.config["PORTAL_ROOM_EVENT_MARGIN_HOURS"])
-    return session.start_time - margin <= moment <= session.end_time + margin
+    latest_start, earliest_end = _session_time_bounds(moment)
+    return session.start_time <= latest_start and session.end_time >= earliest_end
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

@@ -1,14 +1,19 @@
-"""Two SQL expressions the attendance reports need that SQLite and PostgreSQL spell
-differently. Both work on the stored UTC values (text on SQLite, timestamptz on
-PostgreSQL), so the database does the arithmetic and the grouping."""
+"""SQL that SQLite and PostgreSQL spell differently: an INSERT that skips duplicates,
+and two expressions the attendance reports need. Those work on the stored UTC values
+(text on SQLite, timestamptz on PostgreSQL), so the database does the arithmetic and
+the grouping."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
-from sqlalchemy import Date, Integer
+from sqlalchemy import Date, Insert, Integer, Select, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from ..extensions import db
 
 
 class seconds_between(FunctionElement):  # noqa: N801  (reads as a SQL function)
@@ -54,3 +59,33 @@ def _week_start_postgresql(element, compiler, **kw):
 def as_date(value: date | str) -> date:
     """SQLite hands dates computed in SQL back as text."""
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def insert_ignoring_duplicates(
+    table: Table, unique_columns: tuple[str, ...], columns: tuple[str, ...], rows: Select
+) -> Insert:
+    """INSERT INTO table (columns) SELECT rows, writing nothing where a row with the same
+    unique columns exists (ON CONFLICT DO NOTHING in both spellings). It returns the
+    primary key of each row it wrote (psycopg reports no rowcount for it). Built once
+    per dialect and arguments (a hot path): pass module-level statements and execute
+    it with parameters."""
+    return _insert_ignoring(db.engine.dialect.name, table, unique_columns, columns, rows)
+
+
+@functools.cache
+def _insert_ignoring(
+    dialect: str,
+    table: Table,
+    unique_columns: tuple[str, ...],
+    columns: tuple[str, ...],
+    rows: Select,
+) -> Insert:
+    spelling = postgresql if dialect == "postgresql" else sqlite
+    # SQLite reads ON CONFLICT after a SELECT only when the SELECT has a WHERE.
+    assert rows.whereclause is not None, "INSERT ... SELECT ... ON CONFLICT needs a WHERE"
+    return (
+        spelling.insert(table)
+        .from_select(list(columns), rows)
+        .on_conflict_do_nothing(index_elements=list(unique_columns))
+        .returning(*table.primary_key.columns)
+    )

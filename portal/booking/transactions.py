@@ -9,9 +9,12 @@ from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from flask import g, has_app_context
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..database import write_transaction
+from ..extensions import db
 from .errors import (
     AlreadyBooked,
     AlreadyWaiting,
@@ -120,6 +123,10 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def inside_unit_of_work() -> bool:
+    return _inside_unit.get()
+
+
 def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
     """Run `write` in a unit of work of its own if the current unit rolls back.
 
@@ -166,3 +173,26 @@ def _requeue(riders: dict[str, Callable[[], None]]) -> None:
         queued = g.setdefault(_RIDERS, {})
         for name, write in riders.items():
             queued.setdefault(name, write)
+
+
+# Rows a prune deletes per transaction: a big backlog never makes one long lock.
+PRUNE_BATCH = 1000
+
+
+def delete_in_batches(key: InstrumentedAttribute, *criteria: ColumnElement[bool]) -> int:
+    """Delete the rows of key's table that match `criteria`, PRUNE_BATCH at a time, each
+    batch a unit of work of its own; returns how many went."""
+    deleted = 0
+    while True:
+        count = _delete_batch(key, criteria)
+        deleted += count
+        if count < PRUNE_BATCH:
+            return deleted
+
+
+@unit_of_work
+def _delete_batch(key: InstrumentedAttribute, criteria: tuple[ColumnElement[bool], ...]) -> int:
+    batch = select(key).where(*criteria).limit(PRUNE_BATCH).scalar_subquery()
+    return db.session.execute(
+        delete(key.class_).where(key.in_(batch)).execution_options(synchronize_session=False)
+    ).rowcount

@@ -26,4 +26,5 @@ class IdempotentPurchase(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     # The first request's answer, given again to every repeat (empty: the caller re-renders).
     answer: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed for pruning the keys past their lifetime (booking/idempotency.py).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -19,7 +19,8 @@ class UserSession(db.Model):
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed for pruning the expired (accounts/sessions.py).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     def __repr__(self) -> str:
         return f"<UserSession user={self.user_id} {self.key_hash[:8]}>"

@@ -55,7 +55,8 @@ REFUSALS = Counter(
 )
 WEBHOOK_LAG = Histogram(
     "portal_livekit_webhook_lag_seconds",
-    "From LiveKit stamping a webhook event to the portal having applied it.",
+    "From LiveKit stamping a webhook event to the portal having stored it (to be applied "
+    "by the worker at once, or by the next reader of attendance).",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 # The outbox (the notification worker's table, once its migration has run): rows still
@@ -69,7 +70,7 @@ def record_refusal(code: str) -> None:
     REFUSALS.labels(code=code).inc()
 
 
-def record_webhook_applied(stamped_at: datetime) -> None:
+def record_webhook_received(stamped_at: datetime) -> None:
     WEBHOOK_LAG.observe(max(0.0, (datetime.now(UTC) - stamped_at).total_seconds()))
 
 

@@ -164,6 +164,7 @@ def add_processed_events(**ages_in_days: int) -> None:
             event="room_started",
             room_name="room",
             processed_at=now - timedelta(days=days),
+            applied_at=now - timedelta(days=days),
         )
         for name, days in ages_in_days.items()
     )

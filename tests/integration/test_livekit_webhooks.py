@@ -99,7 +99,7 @@ def test_room_started_puts_the_session_in_progress(livekit, workshop):
     response = livekit.post(livekit.room_started(workshop, room_sid="RM_abc", at=OPENED))
 
     assert response.status_code == 200
-    assert response.json["status"] == "applied"
+    assert response.json["status"] == "accepted"
     db.session.expire_all()
     assert workshop.status == SessionStatus.IN_PROGRESS
     assert workshop.actual_start_time == OPENED
@@ -369,10 +369,10 @@ def test_events_missing_what_attendance_needs_are_bad_requests(livekit, workshop
 
 
 def test_a_database_failure_asks_livekit_to_retry(livekit, workshop, monkeypatch):
-    def locked(_ids):
-        raise OperationalError("SELECT", {}, Exception("database is locked"))
+    def locked(*_args):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(booking.rooms, "lock_sessions", locked)
+    monkeypatch.setattr(booking.rooms, "insert_ignoring_duplicates", locked)
     event = livekit.room_started(workshop)
 
     response = livekit.post(event)
@@ -380,7 +380,7 @@ def test_a_database_failure_asks_livekit_to_retry(livekit, workshop, monkeypatch
     assert response.status_code == 503
     assert nothing_written(workshop)
     monkeypatch.undo()
-    assert livekit.post(event).json["status"] == "applied"
+    assert livekit.post(event).json["status"] == "accepted"
 
 
 class TestWithCsrfEnabled:
@@ -392,7 +392,7 @@ class TestWithCsrfEnabled:
         response = livekit.post(livekit.room_started(workshop))
 
         assert response.status_code == 200
-        assert response.json["status"] == "applied"
+        assert response.json["status"] == "accepted"
 
 
 def storm_script(livekit, session, people) -> list:
@@ -422,7 +422,7 @@ def test_a_shuffled_storm_with_duplicates_ends_like_the_ordered_run(
         assert livekit.post(event).status_code == 200
     statuses = [livekit.post(event).json["status"] for event in storm]
 
-    assert statuses.count("applied") == len(ordered_events)
+    assert statuses.count("accepted") == len(ordered_events)
     assert statuses.count("duplicate") == len(storm) - len(ordered_events)
     expected = records(in_order)
     assert expected["status"] == SessionStatus.COMPLETED

@@ -19,7 +19,12 @@ from portal import api_tokens
 from portal.extensions import db
 from portal.models import Booking, Role, ServiceSession, User
 from tests.fixtures.database import postgres_url
-from tests.fixtures.factories import make_user, make_workshop, seat_invariant_violations
+from tests.fixtures.factories import (
+    PASSWORD,
+    make_user,
+    make_workshop,
+    seat_invariant_violations,
+)
 from tests.fixtures.gunicorn import gunicorn_instances
 from tests.fixtures.security import csrf_token_of
 
@@ -115,3 +120,40 @@ def test_two_instances_sell_exactly_the_capacity_and_share_the_limits(app, insta
     ]
     # The CSRF token made by one instance is good on the other: they share SECRET_KEY.
     assert answers == [200] * SIGN_IN_LIMIT + [429]
+
+
+def test_a_sign_out_on_one_instance_is_honoured_on_the_other(app, instances):
+    first, second = instances
+    user = make_user()
+    db.session.commit()
+    browser = requests.Session()
+    page = browser.get(f"{first}/auth/login", timeout=10).text
+    form = {
+        "csrf_token": csrf_token_of(page),
+        "email": user.email,
+        "password": PASSWORD,
+        "remember_me": "y",
+    }
+    assert browser.post(f"{first}/auth/login", data=form, timeout=10).status_code == 200
+    captured = browser.cookies.copy()
+    assert {"session", "remember_token"} <= set(captured.keys())
+
+    def signed_in(base: str, cookies) -> bool:
+        """Whether `cookies` sign someone in on the instance at `base`."""
+        answer = requests.get(
+            f"{base}/auth/password", cookies=cookies, allow_redirects=False, timeout=10
+        )
+        return answer.status_code == 200
+
+    remember_only = {"remember_token": captured["remember_token"]}
+    assert signed_in(second, captured) and signed_in(second, remember_only)
+
+    page = browser.get(f"{first}/auth/password", timeout=10).text
+    signed_out = browser.post(
+        f"{first}/auth/logout", data={"csrf_token": csrf_token_of(page)}, timeout=10
+    )
+
+    assert signed_out.status_code == 200 and "/auth/login" in signed_out.url
+    assert not signed_in(second, captured)
+    assert not signed_in(second, remember_only)
+    assert not signed_in(first, captured)

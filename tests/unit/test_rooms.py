@@ -24,6 +24,13 @@ def workshop(practitioner):
     return make_workshop(practitioner, start=START)
 
 
+def record(event: RoomEvent) -> str:
+    """Take the event in, then apply it as the worker does."""
+    outcome = booking.receive_room_event(event)
+    booking.apply_room_events()
+    return outcome
+
+
 @pytest.mark.parametrize(
     ("offset", "allowed"),
     [
@@ -93,7 +100,7 @@ def test_unusable_events_are_refused_before_anything_is_written(workshop, bad):
     fields = {**good.__dict__, **bad}
 
     with pytest.raises(booking.InvalidInput):
-        booking.record_room_event(RoomEvent(**fields))
+        record(RoomEvent(**fields))
 
     assert attended_seconds(workshop) == {}
 
@@ -104,7 +111,7 @@ def test_a_very_long_display_name_is_cut_to_fit(workshop, client_user):
     )
     joined = event("participant_joined", workshop.livekit_room_name, 0, participant=long_name)
 
-    assert booking.record_room_event(joined) == "applied"
+    assert record(joined) == "accepted"
 
     (row,) = workshop_rows(workshop)
     assert row.display_name == "n" * 200
@@ -133,7 +140,7 @@ def test_attended_seconds_sums_each_users_sids_and_leaves_out_anonymous_ones(
         event("participant_joined", room, 5, "PA_x", "guest-without-account"),
         event("participant_left", room, 25, "PA_x", "guest-without-account"),
     ]:
-        assert booking.record_room_event(e) == "applied"
+        assert record(e) == "accepted"
 
     seconds = attended_seconds(workshop, now=START + timedelta(minutes=65))
     # A sid still inside counts up to now; guests without an account are not users.
@@ -164,7 +171,7 @@ def test_pruning_forgets_ids_past_the_retention_and_keeps_recent_ones(app, works
         for minute in (1, 2, 3)
     )
     for applied in (old, edge, recent):
-        assert booking.record_room_event(applied) == "applied"
+        assert record(applied) == "accepted"
     assert app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] == 30
     age_event(old.id, 31)
     age_event(edge.id, 29.9)
@@ -172,14 +179,14 @@ def test_pruning_forgets_ids_past_the_retention_and_keeps_recent_ones(app, works
     assert booking.prune_processed_room_events() == 1
 
     assert processed_ids() == {edge.id, recent.id}
-    assert booking.record_room_event(recent) == "duplicate"
-    assert booking.record_room_event(edge) == "duplicate"
+    assert record(recent) == "duplicate"
+    assert record(edge) == "duplicate"
     assert booking.prune_processed_room_events() == 0
 
 
 def test_pruning_follows_the_configured_retention(app, workshop):
     applied = event("room_started", workshop.livekit_room_name, 0)
-    booking.record_room_event(applied)
+    record(applied)
     age_event(applied.id, 3)
     app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] = 2
 
@@ -190,7 +197,7 @@ def test_pruning_follows_the_configured_retention(app, workshop):
 @pytest.mark.parametrize("days", [0, -5])
 def test_a_retention_under_a_day_is_refused_and_prunes_nothing(app, workshop, days):
     applied = event("room_started", workshop.livekit_room_name, 0)
-    booking.record_room_event(applied)
+    record(applied)
     app.config["PORTAL_ROOM_EVENT_RETENTION_DAYS"] = days
 
     with pytest.raises(booking.InvalidInput, match="at least 1"):

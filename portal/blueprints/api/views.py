@@ -259,6 +259,7 @@ def session_attendance(user: User, session_id: int):
     """
     found = get_session(session_id, user, SessionUse.ATTENDANCE)
     own = None if manages_session(user, found) else user.id
+    booking.apply_room_events([found.id])
     return attendance_out(booking.session_attendance(found), own)
 
 
@@ -286,6 +287,7 @@ def noshow_report(user: User, query: NoShowQuery):
         practitioner_id=practitioner_id,
         service_id=query.service_id,
     )
+    booking.apply_room_events()
     return report_out(reports.noshow_report(filters))
 
 
@@ -301,5 +303,6 @@ def course_completion(user: User, service_id: int):
     id or a service that is not a course), other practitioners 404.
     """
     course = get_course(service_id, user)
+    booking.apply_room_events()
     sessions, completed = course_session_counts(course)
     return completion_out(course, sessions, completed, reports.course_completion(course))

@@ -28,6 +28,13 @@ STAFF_OR_PRACTITIONER = (Role.STAFF, Role.PRACTITIONER)
 DEFAULT_WEEKS = 12
 
 
+@bp.before_request
+def _apply_room_events():
+    # Every page here reads attendance: events the webhook stored and the worker has
+    # not applied yet count first, so no page shows a room older than its events.
+    booking.apply_room_events()
+
+
 def _own_only() -> bool:
     return current_user.role == Role.PRACTITIONER
 

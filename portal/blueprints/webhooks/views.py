@@ -1,5 +1,8 @@
 """LiveKit's webhooks, turned into calls of the attendance domain (booking.rooms).
 
+The request only checks the signature and stores the event; a worker applies it
+(booking.apply_room_events), so a burst of events is answered as fast as it comes.
+
 LiveKit retries a delivery only when it gets a 5xx, so a 5xx here means "the
 database failed, send it again"; every refusal of the request itself is a 4xx.
 """
@@ -16,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ... import booking
 from ...extensions import csrf
 from ...livekit import credentials_configured, receive_webhook
-from ...ops.metrics import record_webhook_applied
+from ...ops.metrics import record_webhook_received
 from . import bp
 
 log = logging.getLogger(__name__)
@@ -83,7 +86,7 @@ def livekit():
         return _error(401, "invalid webhook signature")
     try:
         item = room_event(event)
-        outcome = booking.record_room_event(item)
+        outcome = booking.receive_room_event(item)
     except booking.InvalidInput as exc:
         return _error(400, exc.message)
     except booking.DomainError as exc:
@@ -91,5 +94,5 @@ def livekit():
     except SQLAlchemyError:
         log.exception("LiveKit event %s not stored; LiveKit will retry", event.id)
         return _error(503, "database unavailable, retry later")
-    record_webhook_applied(item.occurred_at)
+    record_webhook_received(item.occurred_at)
     return jsonify(status=outcome, event=event.id)

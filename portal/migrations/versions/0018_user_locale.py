@@ -4,7 +4,7 @@ Empty (NULL) follows the browser's Accept-Language, which is what every existing
 did before, so no row changes.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
