@@ -166,6 +166,9 @@ def skip_reason(row: Notification, subjects: Subjects) -> str | None:
         # link), so that the request does the same work either way; this is where it stops.
         return "no account has this address"
     if row.kind == K.REMINDER:
+        if row.user is not None and not row.user.email_verified:
+            # Documented rule (README, accounts): no reminders to an unconfirmed address.
+            return "the address is not confirmed yet"
         booking, session = subjects.booking, subjects.session
         if booking is None or booking.status not in SEAT_HOLDING:
             return "the booking is no longer held"

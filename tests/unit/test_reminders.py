@@ -113,6 +113,18 @@ def test_a_reminder_queued_then_canceled_is_not_sent(seat, practitioner, smtp_se
     assert [m["Subject"].split(":")[0] for m in smtp_server.messages] == ["Canceled"]
 
 
+def test_an_unconfirmed_address_gets_no_reminder(seat, smtp_server):
+    seat.user.email_verified_at = None
+    db.session.commit()
+    assert tick(START - timedelta(hours=24)) == 1
+    result = delivery.deliver_due(now=START - timedelta(hours=24))
+    assert (result.sent, result.skipped) == (0, 1)
+    (reminder,) = reminders()
+    assert reminder.status == NotificationStatus.SKIPPED
+    assert reminder.last_error == "the address is not confirmed yet"
+    assert smtp_server.messages == []
+
+
 def test_a_worker_restarted_between_still_sends_each_once(seat, database_url, app_config):
     assert tick(START - timedelta(hours=24)) == 1
     db.session.remove()
