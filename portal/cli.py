@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from . import accounts, booking
 from .accounts import create_user
 from .booking.errors import InvalidInput
+from .booking.rooms import ParticipantSnapshot, RoomEvent
 from .booking.transactions import unit_of_work
 from .extensions import db
 from .models import Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
@@ -272,8 +273,6 @@ def seed_demo(passwords: dict[str, str]) -> bool:
 def _replay_demo_room(session, *, host: User, attendee: User) -> None:
     """The past workshop's room as LiveKit would have reported it: the host and one
     client came, the other client never joined (a no-show in the reports)."""
-    from .booking.rooms import ParticipantSnapshot, RoomEvent
-
     start, end = session.start_time, session.end_time
     room = session.livekit_room_name
 
