@@ -42,6 +42,16 @@ def manages_session(user: User, session: ServiceSession) -> bool:
     return user.is_staff or session.practitioner_id == user.id
 
 
+def sees_seat_counts(user, service: Service) -> bool:
+    """Whether the viewer (a visitor too) may read how many seats are taken or left: always
+    its practitioner and staff; anyone else only where the practitioner shows the count."""
+    if service.show_seats_left:
+        return True
+    return user.is_authenticated and (
+        user.is_staff or user.id == service.primary_practitioner_id
+    )
+
+
 def holds_seat(user: User, session: ServiceSession) -> bool:
     return any(b.user_id == user.id and b.status in SEAT_HOLDING for b in session.bookings)
 
