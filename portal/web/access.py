@@ -47,9 +47,7 @@ def sees_seat_counts(user, service: Service) -> bool:
     its practitioner and staff; anyone else only where the practitioner shows the count."""
     if service.show_seats_left:
         return True
-    return user.is_authenticated and (
-        user.is_staff or user.id == service.primary_practitioner_id
-    )
+    return user.is_authenticated and (user.is_staff or user.id == service.primary_practitioner_id)
 
 
 def holds_seat(user: User, session: ServiceSession) -> bool:

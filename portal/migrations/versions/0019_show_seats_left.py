@@ -18,9 +18,11 @@ depends_on = None
 
 
 def upgrade():
+    # A literal default, which both backends read as true: an expression (sa.true()) would
+    # make SQLite's batch mode rebuild the table instead of adding the column in place.
     with op.batch_alter_table("services") as batch:
         batch.add_column(
-            sa.Column("show_seats_left", sa.Boolean(), server_default=sa.true(), nullable=False)
+            sa.Column("show_seats_left", sa.Boolean(), server_default="1", nullable=False)
         )
 
 
