@@ -30,6 +30,7 @@ SERVICE_FIELDS = (
     "cancellation_cutoff_hours",
     "validity_days",
     "is_active",
+    "show_seats_left",
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class Service(db.Model):
     max_participants: Mapped[int] = mapped_column(default=1)
     primary_practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Off: clients read only "Available" or "Full"; its practitioner and staff see the counts.
+    show_seats_left: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Clients may cancel or reschedule up to this many hours before the start.
     cancellation_cutoff_hours: Mapped[int] = mapped_column(default=24)
     # Packages and bundles: credits expire this many days after purchase.

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 from flask import abort
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -40,6 +41,14 @@ def hidden_from(user: User, practitioner_id: int) -> bool:
 
 def manages_session(user: User, session: ServiceSession) -> bool:
     return user.is_staff or session.practitioner_id == user.id
+
+
+def sees_seat_counts(user: User | AnonymousUserMixin, service: Service) -> bool:
+    """Whether the viewer (a visitor too) may read how many seats are taken or left: always
+    its practitioner and staff; anyone else only where the practitioner shows the count."""
+    if service.show_seats_left:
+        return True
+    return user.is_authenticated and (user.is_staff or user.id == service.primary_practitioner_id)
 
 
 def holds_seat(user: User, session: ServiceSession) -> bool:

@@ -82,10 +82,20 @@ class ServiceFields(FlaskForm):
         validators=[InputRequired(), NumberRange(0, 24 * 30)],
     )
     is_active = BooleanField(lazy_gettext("Offered to clients"), default=True)
+    # Packages and bundles have no seats of their own: their form drops this field (= None),
+    # so saving one leaves the stored value alone.
+    show_seats_left = BooleanField(
+        lazy_gettext("Show clients how many seats are left"),
+        default=True,
+        description=lazy_gettext(
+            "Workshops and courses. Off: clients see only “Available” or “Full”; "
+            "you and staff still see the counts."
+        ),
+    )
 
     def service_values(self) -> dict:
         """The fields as booking.catalog.save_service takes them."""
-        return {
+        values = {
             "name": self.name.data.strip(),
             "description": self.description.data or "",
             "price_cents": int((self.price.data * 100).to_integral_value()),
@@ -95,6 +105,9 @@ class ServiceFields(FlaskForm):
             "cancellation_cutoff_hours": self.cancellation_cutoff_hours.data,
             "is_active": self.is_active.data,
         }
+        if "show_seats_left" in self:
+            values["show_seats_left"] = self.show_seats_left.data
+        return values
 
 
 def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:

@@ -307,6 +307,7 @@ def test_services_for_a_client_list_active_services_with_upcoming_sessions(
             "start_time": workshop.start_time.isoformat(),
             "end_time": workshop.end_time.isoformat(),
             "seats_left": 4,
+            "available": True,
         }
     ]
     assert by_name[package.name]["components"] == [{"service_id": yoga.id, "quantity": 3}]

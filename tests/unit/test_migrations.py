@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -84,10 +84,6 @@ def test_the_invariant_triggers_exist(app):
 
 
 def test_db_upgrade_builds_the_schema_from_empty_and_downgrade_removes_it(tmp_path):
-    from flask_migrate import downgrade, upgrade
-
-    from tests.fixtures.app import make_app
-
     app = make_app(f"sqlite:///{tmp_path / 'fresh.db'}")
     with app.app_context():
         upgrade()
@@ -217,3 +213,38 @@ def test_db_upgrade_restamps_an_old_id_and_builds_the_same_schema(
         assert restamped == _schema(reference)
     finally:
         reference.dispose()
+
+
+def test_services_made_before_the_seat_setting_keep_showing_their_counts(empty_database_url):
+    """0019 adds services.show_seats_left: existing services keep showing how many seats are
+    left (as every service did before), and the column goes again on downgrade."""
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, email, name, password_hash, role, timezone, "
+                    "livekit_identity, is_active_account, created_at) VALUES (1, "
+                    "'maya@example.com', 'Maya', 'x', 'practitioner', 'UTC', 'lk-1', true, "
+                    "'2026-01-01 00:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO services (id, name, description, service_type, price_cents, "
+                    "currency, duration_minutes, max_participants, primary_practitioner_id, "
+                    "is_active, cancellation_cutoff_hours, created_at) VALUES (1, 'Breathwork', "
+                    "'', 'workshop', 0, 'USD', 60, 10, 1, true, 24, '2026-01-01 00:00:00')"
+                )
+            )
+        upgrade(revision="0019")
+        with db.engine.connect() as conn:
+            shown = conn.execute(text("SELECT show_seats_left FROM services")).scalars().all()
+        assert [bool(value) for value in shown] == [True]
+        downgrade(revision="0018")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("services")}
+        assert "show_seats_left" not in columns
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT name FROM services")).scalars().all() == ["Breathwork"]
+        db.engine.dispose()

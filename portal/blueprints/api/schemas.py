@@ -175,8 +175,13 @@ class Event(ResponseModel):
     status: SessionStatus
     practitioner_id: int
     max_participants: int
-    current_participants: int
-    attendee_count: int = Field(description="Seats taken in the session (all attendees).")
+    current_participants: int | None = Field(
+        description="Null where the practitioner hides seat counts from clients "
+        "(its practitioner and staff always get it)."
+    )
+    attendee_count: int | None = Field(
+        description="Seats taken in the session (all attendees); null as current_participants."
+    )
     attendees: list[Attendee] = Field(
         description="Staff and the session's practitioner see everyone; others see themselves."
     )
@@ -197,7 +202,11 @@ class UpcomingSession(ResponseModel):
     sequence_number: int | None
     start_time: Instant
     end_time: Instant
-    seats_left: int
+    seats_left: int | None = Field(
+        description="Null where the practitioner hides seat counts from clients "
+        "(its practitioner and staff always get it); available still says whether one is free."
+    )
+    available: bool = Field(description="A seat is free.")
 
 
 class ServiceOut(ResponseModel):

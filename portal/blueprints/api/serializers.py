@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...booking import reports
 from ...booking.attendance import SessionAttendance
 from ...models import SEAT_HOLDING, Booking, Order, Service, ServiceSession, User
-from ...web.access import manages_session
+from ...web.access import manages_session, sees_seat_counts
 from .schemas import (
     AttendanceBooking,
     Attendee,
@@ -33,10 +33,9 @@ from .schemas import (
 
 def event_out(session: ServiceSession, viewer: User) -> Event:
     seats = [b for b in session.bookings if b.status in SEAT_HOLDING]
-    if not manages_session(viewer, session):
-        seats_shown = [b for b in seats if b.user_id == viewer.id]
-    else:
-        seats_shown = seats
+    manages = manages_session(viewer, session)
+    seats_shown = seats if manages else [b for b in seats if b.user_id == viewer.id]
+    counts = manages or sees_seat_counts(viewer, session.service)
     return Event(
         service_session_id=session.id,
         service=ServiceRef(
@@ -53,8 +52,8 @@ def event_out(session: ServiceSession, viewer: User) -> Event:
         status=session.status,
         practitioner_id=session.practitioner_id,
         max_participants=session.max_participants,
-        current_participants=session.current_participants,
-        attendee_count=len(seats),
+        current_participants=session.current_participants if counts else None,
+        attendee_count=len(seats) if counts else None,
         attendees=[
             Attendee(
                 booking_id=b.id,
@@ -96,7 +95,8 @@ def order_out(order: Order) -> OrderResponse:
     )
 
 
-def service_out(service: Service, sessions: list[ServiceSession]) -> ServiceOut:
+def service_out(service: Service, sessions: list[ServiceSession], viewer: User) -> ServiceOut:
+    counts = sees_seat_counts(viewer, service)
     return ServiceOut(
         id=service.id,
         name=service.name,
@@ -120,7 +120,8 @@ def service_out(service: Service, sessions: list[ServiceSession]) -> ServiceOut:
                 sequence_number=s.sequence_number,
                 start_time=s.start_time,
                 end_time=s.end_time,
-                seats_left=s.seats_left,
+                seats_left=s.seats_left if counts else None,
+                available=s.seats_left > 0,
             )
             for s in sessions
         ],

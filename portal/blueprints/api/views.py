@@ -101,7 +101,7 @@ def services(user: User, query: ServicesQuery):
     """A practitioner's catalog (default: the calling practitioner's; else every active service)."""
     found = catalog(user, query.practitioner_id)
     sessions = upcoming_sessions(found)
-    return ServiceList(services=[service_out(s, sessions.get(s.id, [])) for s in found])
+    return ServiceList(services=[service_out(s, sessions.get(s.id, []), user) for s in found])
 
 
 @api.route(

@@ -17,6 +17,7 @@ from ...models import (
     Visibility,
 )
 from ...web import render_page, roles_required, viewer_zone
+from ...web.access import sees_seat_counts
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
@@ -92,6 +93,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         "slot_form": slot_form or SlotForm(formdata=None),
         "signed_in": signed_in,
         "can_buy": not signed_in or current_user.role == Role.CLIENT,
+        "show_counts": sees_seat_counts(current_user, service),
         "picker": None,
         "sessions": [],
         "my_seats": set(),

@@ -31,3 +31,4 @@ class PackageForm(ServiceFields):
         validators=[Optional(), NumberRange(1, 3650)],
     )
     components = FieldList(FormField(ComponentForm), min_entries=4, max_entries=10)
+    show_seats_left = None
