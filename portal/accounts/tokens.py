@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -39,9 +40,11 @@ class LinkProblem(StrEnum):
     @property
     def message(self) -> str:
         return {
-            LinkProblem.EXPIRED: "This link has expired. Ask for a new one.",
-            LinkProblem.INVALID: "This link is not valid. Check that you copied all of it.",
-            LinkProblem.USED: (
+            LinkProblem.EXPIRED: gettext("This link has expired. Ask for a new one."),
+            LinkProblem.INVALID: gettext(
+                "This link is not valid. Check that you copied all of it."
+            ),
+            LinkProblem.USED: gettext(
                 "This link has already been used, or the account changed since it was sent. "
                 "Ask for a new one if you still need it."
             ),

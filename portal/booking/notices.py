@@ -37,11 +37,12 @@ def _canceled_by(booking: Booking, actor: User | None) -> str:
 
 
 def _reason_label(reason: str) -> str:
-    """A person's own words as typed; the domain's reasons in their reading form."""
+    """A person's own words as typed; the domain's reasons in their reading form (as text:
+    it goes into the message's JSON payload)."""
     member = CancelReason.of(reason)
     if member in (CancelReason.CANCELED, CancelReason.SESSION_CANCELED):
         return ""
-    return member.label if member is not None else reason
+    return str(member.label) if member is not None else reason
 
 
 def order_placed(order: Order, practitioner_id: int) -> None:
@@ -99,7 +100,7 @@ def booking_canceled(
 
 def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
     """Unpaid orders whose hold ran out: {order id: (first lapsed booking id, client id)}."""
-    facts = {"canceled_by": "system", "reason_label": CancelReason.HOLD_EXPIRED.label}
+    facts = {"canceled_by": "system", "reason_label": _reason_label(CancelReason.HOLD_EXPIRED)}
     outbox.notify_all(
         Notice(
             K.BOOKING_CANCELED, user_id, {"booking_id": booking_id, "order_id": order_id, **facts}

@@ -2,19 +2,29 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from .bookings import Booking
-from .enums import StrEnum, enum_column
+from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
 
 class AttendanceStatus(StrEnum):
     ATTENDED = "attended"
     NO_SHOW = "no_show"
+
+
+set_labels(
+    AttendanceStatus,
+    {
+        AttendanceStatus.ATTENDED: lazy_gettext("attended"),
+        AttendanceStatus.NO_SHOW: lazy_gettext("no show"),
+    },
+)
 
 
 class AttendanceOutcome(db.Model):

@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import StrEnum, enum_column
+from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
 
@@ -24,6 +25,14 @@ class Channel(StrEnum):
     """How a row travels; each channel has one deliverer in the worker."""
 
     EMAIL = "email"
+
+
+set_labels(
+    Channel,
+    {
+        Channel.EMAIL: lazy_gettext("email"),
+    },
+)
 
 
 class NotificationKind(StrEnum):
@@ -56,12 +65,50 @@ class NotificationKind(StrEnum):
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint_disabled"
 
 
+set_labels(
+    NotificationKind,
+    {
+        NotificationKind.BOOKING_CONFIRMED: lazy_gettext("booking confirmed"),
+        NotificationKind.BOOKING_PENDING_PAYMENT: lazy_gettext("booking pending payment"),
+        NotificationKind.PAYMENT_RECEIVED: lazy_gettext("payment received"),
+        NotificationKind.BOOKING_CANCELED: lazy_gettext("booking canceled"),
+        NotificationKind.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
+        NotificationKind.SESSION_MOVED: lazy_gettext("session moved"),
+        NotificationKind.SESSION_CANCELED: lazy_gettext("session canceled"),
+        NotificationKind.REMINDER: lazy_gettext("reminder"),
+        NotificationKind.WAITLIST_OFFER: lazy_gettext("waitlist offer"),
+        NotificationKind.WAITLIST_OFFER_LAPSED: lazy_gettext("waitlist offer lapsed"),
+        NotificationKind.CREDITS_EXPIRING: lazy_gettext("credits expiring"),
+        NotificationKind.ACCOUNT_VERIFICATION: lazy_gettext("account verification"),
+        NotificationKind.PASSWORD_RESET: lazy_gettext("password reset"),
+        NotificationKind.INVITATION: lazy_gettext("invitation"),
+        NotificationKind.SIGNUP_EXISTING: lazy_gettext("signup existing"),
+        NotificationKind.EMAIL_CHANGE: lazy_gettext("email change"),
+        NotificationKind.PRACTITIONER_NEW_BOOKING: lazy_gettext("practitioner new booking"),
+        NotificationKind.PRACTITIONER_CANCELLATION: lazy_gettext("practitioner cancellation"),
+        NotificationKind.PRACTITIONER_WAITLIST_TAKEN: lazy_gettext("practitioner waitlist taken"),
+        NotificationKind.DAILY_AGENDA: lazy_gettext("daily agenda"),
+        NotificationKind.WEBHOOK_ENDPOINT_DISABLED: lazy_gettext("webhook endpoint disabled"),
+    },
+)
+
+
 class Preference(StrEnum):
     """The optional messages a person may turn off; every other kind always goes."""
 
     REMINDERS = "reminders"
     PRACTITIONER_NOTICES = "practitioner_notices"
     DAILY_AGENDA = "daily_agenda"
+
+
+set_labels(
+    Preference,
+    {
+        Preference.REMINDERS: lazy_gettext("reminders"),
+        Preference.PRACTITIONER_NOTICES: lazy_gettext("practitioner notices"),
+        Preference.DAILY_AGENDA: lazy_gettext("daily agenda"),
+    },
+)
 
 
 OPTIONAL_KINDS: dict[NotificationKind, Preference] = {
@@ -93,6 +140,17 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"
     # Nothing to say any more (a reminder for a booking canceled since it was queued).
     SKIPPED = "skipped"
+
+
+set_labels(
+    NotificationStatus,
+    {
+        NotificationStatus.PENDING: lazy_gettext("pending"),
+        NotificationStatus.SENT: lazy_gettext("sent"),
+        NotificationStatus.FAILED: lazy_gettext("failed"),
+        NotificationStatus.SKIPPED: lazy_gettext("skipped"),
+    },
+)
 
 
 def new_message_id() -> str:

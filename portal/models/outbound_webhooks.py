@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import StrEnum, enum_column
+from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
 
@@ -40,20 +41,19 @@ class WebhookEventType(StrEnum):
     # The owner's "send a test" button; nobody subscribes to it.
     PING = "webhook.ping"
 
-    @property
-    def label(self) -> str:
-        return _EVENT_LABELS[self]
 
-
-_EVENT_LABELS = {
-    WebhookEventType.BOOKING_CREATED: "Booking created",
-    WebhookEventType.BOOKING_CONFIRMED: "Booking confirmed (paid)",
-    WebhookEventType.BOOKING_CANCELED: "Booking canceled",
-    WebhookEventType.BOOKING_RESCHEDULED: "Booking rescheduled",
-    WebhookEventType.SESSION_CANCELED: "Session canceled",
-    WebhookEventType.ATTENDANCE_RECORDED: "Attendance recorded (with no-show)",
-    WebhookEventType.PING: "Test ping",
-}
+set_labels(
+    WebhookEventType,
+    {
+        WebhookEventType.BOOKING_CREATED: lazy_gettext("Booking created"),
+        WebhookEventType.BOOKING_CONFIRMED: lazy_gettext("Booking confirmed (paid)"),
+        WebhookEventType.BOOKING_CANCELED: lazy_gettext("Booking canceled"),
+        WebhookEventType.BOOKING_RESCHEDULED: lazy_gettext("Booking rescheduled"),
+        WebhookEventType.SESSION_CANCELED: lazy_gettext("Session canceled"),
+        WebhookEventType.ATTENDANCE_RECORDED: lazy_gettext("Attendance recorded (with no-show)"),
+        WebhookEventType.PING: lazy_gettext("Test ping"),
+    },
+)
 
 SUBSCRIBABLE_EVENTS = tuple(t for t in WebhookEventType if t != WebhookEventType.PING)
 
@@ -63,6 +63,16 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     # Retried for the whole retry window without a 2xx, or its endpoint was disabled.
     FAILED = "failed"
+
+
+set_labels(
+    DeliveryStatus,
+    {
+        DeliveryStatus.PENDING: lazy_gettext("pending"),
+        DeliveryStatus.DELIVERED: lazy_gettext("delivered"),
+        DeliveryStatus.FAILED: lazy_gettext("failed"),
+    },
+)
 
 
 def new_message_id() -> str:

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext
 from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import StrEnum, enum_column
+from .enums import StrEnum, enum_column, set_labels
 from .orders import Order
 from .sessions import ServiceSession
 from .users import User
@@ -20,6 +21,19 @@ class WaitlistStatus(StrEnum):
     EXPIRED = "expired"
     DECLINED = "declined"
     CANCELED = "canceled"
+
+
+set_labels(
+    WaitlistStatus,
+    {
+        WaitlistStatus.WAITING: lazy_gettext("waiting"),
+        WaitlistStatus.OFFERED: lazy_gettext("offered"),
+        WaitlistStatus.CLAIMED: lazy_gettext("claimed"),
+        WaitlistStatus.EXPIRED: lazy_gettext("expired"),
+        WaitlistStatus.DECLINED: lazy_gettext("declined"),
+        WaitlistStatus.CANCELED: lazy_gettext("canceled"),
+    },
+)
 
 
 # Entries still in line or holding an offered seat.

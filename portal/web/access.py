@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -103,10 +104,10 @@ def get_session(
         else None
     )
     if session is None:
-        abort(404, "No such session.")
+        abort(404, gettext("No such session."))
     if use in (SessionUse.MANAGE, SessionUse.EDIT):
         if hidden_from(user, session.practitioner_id):
-            abort(404, "No such session.")
+            abort(404, gettext("No such session."))
         if not manages_session(user, session):
             abort(403)
         if use == SessionUse.EDIT and session.practitioner_id != user.id:
@@ -114,16 +115,18 @@ def get_session(
         return session
     public = session.visibility == Visibility.PUBLIC
     if session.start_time is None:
-        abort(404, "No such session.")
+        abort(404, gettext("No such session."))
     if use == SessionUse.VIEW:
         if not (public or manages_session(user, session) or holds_seat(user, session)):
-            abort(404, "No such session.")
+            abort(404, gettext("No such session."))
         return session
     if manages_session(user, session) or has_booking_in(user, session):
         return session
     if public and not hidden_from(user, session.practitioner_id):
-        abort(403, "Only the session's practitioner, staff and its clients see attendance.")
-    abort(404, "No such session.")
+        abort(
+            403, gettext("Only the session's practitioner, staff and its clients see attendance.")
+        )
+    abort(404, gettext("No such session."))
 
 
 def get_booking(booking_id: int, user: User) -> Booking:
@@ -135,14 +138,14 @@ def get_booking(booking_id: int, user: User) -> Booking:
         populate_existing=True,
     )
     if found is None:
-        abort(404, "No such booking.")
+        abort(404, gettext("No such booking."))
     session = found.service_session
     if not (
         found.user_id == user.id
         or user.is_staff
         or (session is not None and session.practitioner_id == user.id)
     ):
-        abort(404, "No such booking.")
+        abort(404, gettext("No such booking."))
     return found
 
 
@@ -153,13 +156,13 @@ def get_order(
     To collect (record its payment) it must be the practitioner's or staff's: the buyer gets 403."""
     order = db.session.get(Order, order_id, options=loads, populate_existing=refresh)
     if order is None:
-        abort(404, "No such order.")
+        abort(404, gettext("No such order."))
     if may_collect(user, order):
         return order
     if order.user_id != user.id:
-        abort(404, "No such order.")
+        abort(404, gettext("No such order."))
     if collect:
-        abort(403, "Only the practitioner or staff can record a payment.")
+        abort(403, gettext("Only the practitioner or staff can record a payment."))
     return order
 
 
@@ -171,19 +174,19 @@ def get_course(course_id: int, user: User) -> Service:
     """
     course = db.session.get(Service, course_id)
     if course is None or course.service_type != ServiceType.COURSE:
-        abort(404, "No such course.")
+        abort(404, gettext("No such course."))
     if user.is_staff or course.primary_practitioner_id == user.id:
         return course
     if not course.is_active or hidden_from(user, course.primary_practitioner_id):
-        abort(404, "No such course.")
-    abort(403, "Only the course's practitioner and staff see it.")
+        abort(404, gettext("No such course."))
+    abort(403, gettext("Only the course's practitioner and staff see it."))
 
 
 def get_own_service(service_id: int, user: User) -> Service:
     """A service its practitioner edits; anyone else's does not exist for them."""
     service = db.session.get(Service, service_id)
     if service is None or service.primary_practitioner_id != user.id:
-        abort(404, "No such service.")
+        abort(404, gettext("No such service."))
     return service
 
 

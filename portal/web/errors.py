@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Flask, current_app, flash, render_template, request
+from flask_babel import format_number, gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from ..booking import DomainError
@@ -14,11 +15,11 @@ from ..booking import DomainError
 JSON_ERRORS = "portal.json_errors"
 
 ERROR_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    429: "Too many attempts",
+    400: lazy_gettext("Bad request"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found"),
+    405: lazy_gettext("Method not allowed"),
+    429: lazy_gettext("Too many attempts"),
 }
 
 
@@ -40,8 +41,11 @@ def register_error_pages(app: Flask) -> None:
 
 def _too_large(error):
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    error.description = f"The request is larger than the {limit:,} bytes this portal accepts."
-    return _error_page(413, "Request too large")(error)
+    error.description = gettext(
+        "The request is larger than the %(limit)s bytes this portal accepts.",
+        limit=format_number(limit),
+    )
+    return _error_page(413, lazy_gettext("Request too large"))(error)
 
 
 def json_renderer() -> Callable | None:
@@ -57,7 +61,7 @@ def _error_page(code: int, title: str) -> Callable:
         description = getattr(error, "description", "") or ""
         render = json_renderer()
         if render is not None:
-            return render(error, code, description or title)
+            return render(error, code, str(description or title))
         return render_template("error.html", code=code, title=title, description=description), code
 
     return handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
@@ -65,7 +66,7 @@ def register_security(app: Flask) -> None:
         # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.
         fields = (v for sent in (request.args, request.form) for _, vs in sent.lists() for v in vs)
         if "\x00" in request.path or any("\x00" in value for value in fields):
-            abort(400, "The request contains a NUL character.")
+            abort(400, gettext("The request contains a NUL character."))
 
     # Once per app: the LiveKit server is configuration, not something a request changes.
     headers = security_headers(app.config["LIVEKIT_URL"])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal import booking, profiles
 from portal.extensions import db
-from portal.models import Booking, ServiceType
+from portal.models import Booking, Notification, ServiceType
 from tests.fixtures.browser import sign_in
 from tests.fixtures.client_portal import day_at, paid_bundle
 from tests.fixtures.factories import make_service, make_user
@@ -166,6 +166,10 @@ def test_practitioner_pages(sized_page, live_server, practitioner, world):
 
 
 def test_staff_pages(sized_page, live_server, staff_user, world, report_world):
+    # One message's page: the unsent confirmation of the world's order, rendered as a preview.
+    message = db.session.scalars(
+        select(Notification).where(Notification.user_id == world["order"].user_id)
+    ).first()
     sign_in(sized_page, live_server, staff_user)
     assert_clean(
         audit(
@@ -177,6 +181,7 @@ def test_staff_pages(sized_page, live_server, staff_user, world, report_world):
                 "/attendance/reports/no-shows",
                 f"/attendance/sessions/{report_world.sessions['A2'].id}",
                 "/staff/outbox/",
+                f"/staff/outbox/{message.id}",
                 "/staff/users/",
                 f"/calendar/?practitioner={report_world.pia.id}",
             ),

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal import booking
+from portal.extensions import db
 from portal.models import ServiceType
 from tests.fixtures.browser import sign_in
 from tests.fixtures.factories import make_service, make_workshop
@@ -171,3 +173,37 @@ def test_without_javascript_the_session_form_is_a_page_reached_and_sent_by_keybo
         expect(page.locator("#flash-region")).to_contain_text("Forest Bathing is on your calendar.")
     finally:
         context.close()
+
+
+# Every text put into an element of an aria-live region that was already in the page: what a
+# screen reader reads out. A region swapped in whole, its text already inside, is not listed.
+RECORD_ANNOUNCEMENTS = """() => {
+  window.announced = [];
+  new MutationObserver(records => {
+    for (const record of records) {
+      const live = record.target.closest && record.target.closest('[aria-live]');
+      const text = [...record.addedNodes].map(n => n.textContent).join(' ').trim();
+      if (live && text) window.announced.push(text);
+    }
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def test_a_boosted_forms_flash_is_announced_and_focus_lands_on_the_heading(
+    page, live_server, practitioner, client_user
+):
+    session = make_workshop(practitioner, name="Breathwork", price_cents=0)
+    booking.book_workshop_seat(client_user, session)
+    db.session.commit()
+    sign_in(page, live_server, client_user)
+    page.goto(f"{live_server.url}/bookings/")
+    page.evaluate(RECORD_ANNOUNCEMENTS)
+    page.once("dialog", lambda dialog: dialog.accept())  # "Cancel Breathwork?"
+    page.locator("#upcoming").get_by_role("button", name="Cancel").focus()
+    page.keyboard.press("Enter")  # hx-boost: the answer replaces the whole body
+
+    flash = page.locator("#flash-region .flash.success")
+    expect(flash).to_contain_text("is canceled")
+    page.wait_for_function("() => window.announced.some(t => t.includes('is canceled'))")
+    assert focused(page, "#main h1")
+    assert page.evaluate(FOCUSED_TEXT) == "My bookings"

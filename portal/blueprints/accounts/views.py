@@ -49,13 +49,15 @@ def _check_email(address: str, kind: str):
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit(
-    _limit("PORTAL_SIGNUP_RATE_LIMIT"), methods=["POST"], error_message="Too many sign-ups."
+    _limit("PORTAL_SIGNUP_RATE_LIMIT"),
+    methods=["POST"],
+    error_message=lambda: gettext("Too many sign-ups."),
 )
 @limiter.limit(
     _limit("PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT"),
     methods=["POST"],
     key_func=submitted_email_key,
-    error_message="Too many sign-ups.",
+    error_message=lambda: gettext("Too many sign-ups."),
 )
 def sign_up():
     if current_user.is_authenticated:
@@ -97,7 +99,7 @@ def verify_email(token: str):
     _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
     methods=["POST"],
     key_func=_signed_in_user_key,
-    error_message="Too many confirmation emails.",
+    error_message=lambda: gettext("Too many confirmation emails."),
 )
 @login_required
 def resend_verification():
@@ -116,13 +118,15 @@ def resend_verification():
 
 @bp.route("/reset-password", methods=["GET", "POST"])
 @limiter.limit(
-    _limit("PORTAL_RESET_RATE_LIMIT"), methods=["POST"], error_message="Too many reset requests."
+    _limit("PORTAL_RESET_RATE_LIMIT"),
+    methods=["POST"],
+    error_message=lambda: gettext("Too many reset requests."),
 )
 @limiter.limit(
     _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
     methods=["POST"],
     key_func=submitted_email_key,
-    error_message="Too many reset requests.",
+    error_message=lambda: gettext("Too many reset requests."),
 )
 def request_password_reset():
     form = ResetRequestForm()
@@ -209,7 +213,7 @@ def profile():
     _limit("PORTAL_PASSWORD_CHANGE_RATE_LIMIT"),
     methods=["POST"],
     key_func=_signed_in_user_key,
-    error_message="Too many email change attempts.",
+    error_message=lambda: gettext("Too many email change attempts."),
 )
 @login_required
 def request_email_change():

@@ -1,4 +1,5 @@
 from flask import Blueprint, current_app
+from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 
 from ...booking import DomainError
@@ -30,7 +31,10 @@ def _caller_key() -> str:
 # One budget for the whole API (shared scope), not one per endpoint. The 429 comes back as
 # the API's JSON error with Retry-After (portal/web/errors.py, RATELIMIT_HEADERS_ENABLED).
 limiter.shared_limit(
-    _api_limit, scope="api", key_func=_caller_key, error_message="Too many API calls."
+    _api_limit,
+    scope="api",
+    key_func=_caller_key,
+    error_message=lambda: gettext("Too many API calls."),
 )(bp)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import gettext
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -73,4 +74,6 @@ def validation_error(error: ValidationError, location: str) -> ApiError:
     for problem in error.errors(include_url=False):
         key = ".".join(str(part) for part in problem["loc"]) or location
         fields.setdefault(key, problem["msg"].removeprefix("Value error, "))
-    return ApiError(422, f"The {location} is not valid.", fields=fields)
+    return ApiError(
+        422, gettext("The %(location)s is not valid.", location=location), fields=fields
+    )

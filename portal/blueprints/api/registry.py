@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, g, request
+from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 
 from ... import api_tokens, booking
@@ -96,10 +97,12 @@ def token_user() -> User | None:
 def authenticate() -> User:
     """The bearer token's user. Cookies are never consulted: the API is bearer-only."""
     if api_tokens.bearer_token() is None:
-        raise ApiError(401, "Send a personal API token as 'Authorization: Bearer <token>'.")
+        raise ApiError(
+            401, gettext("Send a personal API token as 'Authorization: Bearer <token>'.")
+        )
     user = token_user()
     if user is None:
-        raise ApiError(401, "This token is unknown or revoked.", code="invalid_token")
+        raise ApiError(401, gettext("This token is unknown or revoked."), code="invalid_token")
     return user
 
 
@@ -114,12 +117,14 @@ def parse_body(model: type[BaseModel], required: bool) -> BaseModel:
     raw = request.get_data(cache=False)
     if not raw.strip():
         if required:
-            raise ApiError(422, "A JSON body is required.", fields={"body": "Field required"})
+            raise ApiError(
+                422, gettext("A JSON body is required."), fields={"body": "Field required"}
+            )
         return model()
     try:
         json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # nested past Python's stack
-        raise ApiError(400, "The body is not valid JSON.", code="malformed_json") from None
+        raise ApiError(400, gettext("The body is not valid JSON."), code="malformed_json") from None
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -147,7 +152,11 @@ def idempotency_key() -> str | None:
     if not 0 < len(key) <= booking.MAX_KEY_LENGTH:
         raise ApiError(
             422,
-            f"{IDEMPOTENCY_HEADER} must be 1 to {booking.MAX_KEY_LENGTH} characters.",
+            gettext(
+                "%(header)s must be 1 to %(num)d characters.",
+                header=IDEMPOTENCY_HEADER,
+                num=booking.MAX_KEY_LENGTH,
+            ),
             fields={IDEMPOTENCY_HEADER: "Invalid length"},
         )
     return key

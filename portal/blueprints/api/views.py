@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext
+
 from ... import booking
 from ...booking import reports
 from ...database import kept_loaded
@@ -91,7 +93,7 @@ def calendar(user: User, query: CalendarQuery):
         and query.practitioner_id is not None
         and query.practitioner_id != user.id
     ):
-        raise forbidden("Practitioners see their own calendar only.")
+        raise forbidden(gettext("Practitioners see their own calendar only."))
     sessions = calendar_sessions(user, query.start, query.end, query.practitioner_id)
     return Calendar(events=[event_out(s, user) for s in sessions])
 
@@ -119,9 +121,9 @@ def service_slots(service_id: int, query: SlotsQuery):
     """
     service = offered_service(service_id)
     if service is None:
-        raise ApiError(404, "No such service.")
+        raise ApiError(404, gettext("No such service."))
     if service.service_type != ServiceType.INDIVIDUAL:
-        raise ApiError(409, "Only 1-on-1 services are booked by time slot.")
+        raise ApiError(409, gettext("Only 1-on-1 services are booked by time slot."))
     length = timedelta(minutes=service.duration_minutes)
     starts = booking.available_slots(service.primary_practitioner, length, query.start, query.end)
     return SlotList(
@@ -160,7 +162,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     Send an Idempotency-Key to make a retry safe: it never buys twice.
     """
     if not user.is_client:
-        raise forbidden("Only clients buy services.")
+        raise forbidden(gettext("Only clients buy services."))
 
     def purchase():
         return booking.purchase_by_ids(
@@ -215,7 +217,7 @@ def schedule_booking(user: User, booking_id: int, body: ScheduleRequest):
     """
     found = get_booking(booking_id, user)
     if not (found.user_id == user.id or user.is_staff):
-        raise forbidden("Only the client or staff can schedule this credit.")
+        raise forbidden(gettext("Only the client or staff can schedule this credit."))
     booking.schedule_credit(found, body.start_time)
     return BookingResponse(booking=booking_out(booking_with_session(booking_id)))
 
@@ -275,11 +277,11 @@ def noshow_report(user: User, query: NoShowQuery):
     their own sessions (another practitioner_id is 403); clients get 403.
     """
     if user.is_client:
-        raise forbidden("Only practitioners and staff see reports.")
+        raise forbidden(gettext("Only practitioners and staff see reports."))
     practitioner_id = query.practitioner_id
     if user.is_practitioner:
         if practitioner_id not in (None, user.id):
-            raise forbidden("Practitioners see their own report only.")
+            raise forbidden(gettext("Practitioners see their own report only."))
         practitioner_id = user.id
     filters = reports.ReportFilters(
         start=query.start,

@@ -199,10 +199,10 @@ def _percent(rate: float | None) -> str:
 def noshow_report_csv():
     form, filters = _report_form()
     if filters is None:
-        abort(400, "The report filters are not valid.")
+        abort(400, gettext("The report filters are not valid."))
     per = request.args.get("per", "client")
     if per not in ("client", "service"):
-        abort(400, "per must be client or service.")
+        abort(400, gettext("per must be client or service."))
     rows = (reports.rows_by_client if per == "client" else reports.rows_by_service)(filters)
     header = [per, "email" if per == "client" else "practitioner"]
     header += ["booked", "attended", "no_shows", "no_show_rate_percent", "late_cancels"]

@@ -35,12 +35,14 @@ def _signed_in_user_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts.")
+@limiter.limit(
+    _login_limit, methods=["POST"], error_message=lambda: gettext("Too many sign-in attempts.")
+)
 @limiter.limit(
     _login_account_limit,
     methods=["POST"],
     key_func=submitted_email_key,
-    error_message="Too many sign-in attempts.",
+    error_message=lambda: gettext("Too many sign-in attempts."),
 )
 def login():
     if current_user.is_authenticated:
@@ -74,7 +76,7 @@ def logout():
     _password_change_limit,
     methods=["POST"],
     key_func=_signed_in_user_key,
-    error_message="Too many password change attempts.",
+    error_message=lambda: gettext("Too many password change attempts."),
 )
 @login_required
 def change_password():

@@ -51,7 +51,7 @@ def revoke():
 
 
 @bp.route("/<token>.ics")
-@limiter.limit("60 per minute")
+@limiter.limit("60 per minute", error_message=lambda: gettext("Too many requests for this feed."))
 def ics_feed(token: str):
     owner = owner_of(token)
     if owner is None:

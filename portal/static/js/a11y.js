@@ -7,12 +7,16 @@
 //  - a swap that shows field errors focuses the first invalid field;
 //  - any other swap that took focus away focuses the new region's marked focus target
 //    ([data-swap-focus]) or its first heading.
-// What a swap did is announced by the live region in base.html (fragment_flashes).
+// What a swap did is announced by the live region in base.html (fragment_flashes); after a
+// boosted form (hx-boost swaps the whole body) the new region's flashes are put in again.
 (function () {
   "use strict";
 
   var SLOT = "dialog-slot";
   var FIELDS = "input:not([type=hidden]), select, textarea";
+  // How long the new live region stays empty before its flashes go back in: long enough for
+  // screen readers to register the region, short enough not to be seen as a flicker.
+  var ANNOUNCE_DELAY_MS = 150;
   var opener = null; // what opened the session dialog
 
   function focusOn(element) {
@@ -52,6 +56,22 @@
     focusOn(dialog.querySelector("[aria-invalid=true]") || dialog.querySelector(FIELDS));
   }
 
+  // A region that arrives already holding its text is not read out; a change inside one
+  // that is in place is. So the flashes a boosted swap brought leave and come back.
+  function announceFlashes() {
+    var live = document.getElementById("flash-region");
+    if (!live || !live.childElementCount) {
+      return;
+    }
+    var flashes = Array.from(live.childNodes);
+    live.replaceChildren();
+    setTimeout(function () {
+      if (live.isConnected && !live.childElementCount) {
+        live.replaceChildren.apply(live, flashes);
+      }
+    }, ANNOUNCE_DELAY_MS);
+  }
+
   function focusLost(region) {
     var active = document.activeElement;
     return !active || active === document.body || !active.isConnected || !region.contains(active);
@@ -70,6 +90,9 @@
     var region = event.target;
     if (!(region instanceof Element) || region.closest("#flash-region")) {
       return;
+    }
+    if (region === document.body) {
+      announceFlashes();
     }
     var dialog = region.id === SLOT ? region.querySelector("dialog") : null;
     if (dialog) {
