@@ -36,13 +36,14 @@ def _canceled_by(booking: Booking, actor: User | None) -> str:
     return "staff" if actor.is_staff else "practitioner"
 
 
-def _reason_label(reason: str) -> str:
-    """A person's own words as typed; the domain's reasons in their reading form (as text:
-    it goes into the message's JSON payload)."""
+def _reason(reason: str) -> str:
+    """What the message keeps of a reason: a person's own words as typed, or the domain
+    reason's code, which the message turns into words in the recipient's language when it
+    is written (`notifications.messages.reason_label`). The generic reasons say nothing."""
     member = CancelReason.of(reason)
     if member in (CancelReason.CANCELED, CancelReason.SESSION_CANCELED):
         return ""
-    return str(member.label) if member is not None else reason
+    return member.value if member is not None else reason
 
 
 def order_placed(order: Order, practitioner_id: int) -> None:
@@ -86,7 +87,7 @@ def booking_canceled(
         canceled_by=by,
         late=late,
         credit_returned=credit is not None,
-        reason_label=_reason_label(reason),
+        reason=_reason(reason),
     )
     if by == "client":
         outbox.notify(
@@ -100,7 +101,7 @@ def booking_canceled(
 
 def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
     """Unpaid orders whose hold ran out: {order id: (first lapsed booking id, client id)}."""
-    facts = {"canceled_by": "system", "reason_label": _reason_label(CancelReason.HOLD_EXPIRED)}
+    facts = {"canceled_by": "system", "reason": _reason(CancelReason.HOLD_EXPIRED)}
     outbox.notify_all(
         Notice(
             K.BOOKING_CANCELED, user_id, {"booking_id": booking_id, "order_id": order_id, **facts}
@@ -112,7 +113,7 @@ def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
 def session_canceled(
     session: ServiceSession, seats: list[Booking], *, credits_returned: bool, reason: str
 ) -> None:
-    facts = {"credit_returned": credits_returned, "reason_label": _reason_label(reason)}
+    facts = {"credit_returned": credits_returned, "reason": _reason(reason)}
     outbox.notify_all(
         Notice(K.SESSION_CANCELED, seat.user_id, {"booking_id": seat.id, **facts}) for seat in seats
     )

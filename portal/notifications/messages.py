@@ -28,6 +28,7 @@ from ..models import (
     OPTIONAL_KINDS,
     SEAT_HOLDING,
     Booking,
+    CancelReason,
     Notification,
     NotificationKind,
     NotificationPreferences,
@@ -239,6 +240,16 @@ class Rendered:
     invites: list[tuple[str, bytes]]
 
 
+def reason_label(facts: dict) -> str:
+    """A cancel reason in the recipient's words: the domain's reasons by their label (read
+    in the locale the message is written in), a person's own words as they typed them."""
+    if "reason" not in facts:
+        # Rows queued before reasons were kept as codes carry their text.
+        return facts.get("reason_label") or ""
+    member = CancelReason.of(facts["reason"])
+    return str(member.label) if member is not None else facts["reason"]
+
+
 def action_url(row: Notification, subjects: Subjects) -> str | None:
     if "url" in subjects.facts:
         return subjects.facts["url"]
@@ -282,6 +293,7 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         "entry": subjects.entry,
         "client": subjects.client,
         "facts": subjects.facts,
+        "reason_label": reason_label(subjects.facts),
         "when": _formatter(zone, _locale(row.user)),
         "day": _day_formatter(_locale(row.user)),
         "zone": zone,

@@ -15,9 +15,10 @@ from portal.booking.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.ics import session_uid
-from portal.models import Notification, NotificationKind, NotificationStatus, Role
+from portal.models import CancelReason, Notification, NotificationKind, NotificationStatus, Role
 from portal.notifications import delivery
 from portal.notifications.mailer import kept_path, read_kept
+from portal.notifications.messages import reason_label
 from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.smtp import clear_outbox
@@ -238,3 +239,19 @@ def test_every_kind_has_its_message_template(app):
     # A kind without a template would fail only in the worker, row by row, after commit.
     names = set(app.jinja_env.list_templates(filter_func=lambda n: n.startswith("emails/")))
     assert {f"emails/{kind.value}.txt" for kind in NotificationKind} <= names
+
+
+def test_a_cancel_reason_is_kept_as_typed_and_a_domain_reason_as_its_code(seat, smtp_server):
+    booking.cancel_session(
+        seat.service_session, seat.service_session.practitioner, reason="The teacher is ill"
+    )
+    (notice,) = [r for r in rows() if r.kind == NotificationKind.SESSION_CANCELED]
+    assert notice.payload["reason"] == "The teacher is ill"
+    delivery.deliver_due()
+    text = smtp_server.messages[-1].get_body(("plain",)).get_content()
+    assert "Reason: The teacher is ill" in text
+
+    # A domain reason is stored as its code and worded when the message is written.
+    assert reason_label({"reason": CancelReason.HOLD_EXPIRED.value}) == "hold lapsed"
+    # Rows queued before codes were kept still read their stored words.
+    assert reason_label({"reason_label": "hold lapsed"}) == "hold lapsed"
