@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.browser import sign_in
 
@@ -7,7 +8,7 @@ pytestmark = pytest.mark.e2e
 
 def test_practitioner_signs_in_and_sees_their_dashboard(page, live_server, practitioner):
     sign_in(page, live_server, practitioner)
-    assert page.get_by_role("heading", name="Upcoming sessions").is_visible()
+    expect(page.get_by_role("heading", name="Upcoming sessions")).to_be_visible()
     assert practitioner.name in page.locator("header").inner_text()
 
 
@@ -16,4 +17,6 @@ def test_wrong_password_is_refused_with_a_message(page, live_server, client_user
     page.get_by_label("Email").fill(client_user.email)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Email or password is not right.").is_visible()
+    # expect() waits: the message reaches the live region a moment after the swap
+    # (a11y.js re-adds it so screen readers announce it), so a one-shot check can race.
+    expect(page.get_by_text("Email or password is not right.")).to_be_visible()
