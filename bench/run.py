@@ -406,9 +406,10 @@ def post(address: str, path: str, body: str, headers: dict) -> tuple[int, float]
         conn.close()
 
 
-def load(address: str, requests: list[tuple[str, str, dict]], concurrency: int) -> dict:
-    """Send every request from `concurrency` client threads; throughput and latency."""
-    pending = iter(requests)
+def drive(items: list, send, concurrency: int) -> dict:
+    """Hand every item to `send` (which returns status and seconds) from `concurrency`
+    client threads; throughput and latency. Shared by the benches that load a server."""
+    pending = iter(items)
     lock = threading.Lock()
     statuses: Counter = Counter()
     latencies: list[float] = []
@@ -420,7 +421,7 @@ def load(address: str, requests: list[tuple[str, str, dict]], concurrency: int) 
             if item is None:
                 return
             try:
-                status, seconds = post(address, *item)
+                status, seconds = send(item)
             except OSError as exc:
                 status, seconds = type(exc).__name__, 0.0
             with lock:
@@ -436,13 +437,18 @@ def load(address: str, requests: list[tuple[str, str, dict]], concurrency: int) 
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
-        "requests": len(requests),
+        "requests": len(items),
         "seconds": elapsed,
-        "per_second": len(requests) / elapsed,
+        "per_second": len(items) / elapsed,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         "statuses": {str(k): v for k, v in statuses.items()},
     }
+
+
+def load(address: str, requests: list[tuple[str, str, dict]], concurrency: int) -> dict:
+    """Send every request to one server from `concurrency` client threads."""
+    return drive(requests, lambda item: post(address, *item), concurrency)
 
 
 def order_requests(tokens: list[str], service_id: int, session_id: int) -> list:

@@ -24,10 +24,8 @@ import http.client
 import json
 import os
 import sys
-import threading
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +37,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bench.noshow_report import postgres_database, user_rows  # noqa: E402
-from bench.run import issue_tokens  # noqa: E402
+from bench.run import drive, issue_tokens  # noqa: E402
 from portal import booking, create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Service, ServiceType, User  # noqa: E402
@@ -99,38 +97,17 @@ def post(base: str, body: str, token: str) -> tuple[int | str, float]:
 
 def load(bases: list[str], body: str, tokens: list[str]) -> dict:
     """Every token buys one seat, from CLIENTS threads, round-robin over the instances."""
-    pending = iter(enumerate(tokens))
-    lock = threading.Lock()
-    statuses: Counter = Counter()
-    latencies: list[float] = []
 
-    def client():
-        while True:
-            with lock:
-                item = next(pending, None)
-            if item is None:
-                return
-            n, token = item
-            status, seconds = post(bases[n % len(bases)], body, token)
-            with lock:
-                statuses[status] += 1
-                latencies.append(seconds)
+    def buy(item: tuple[int, str]) -> tuple[int | str, float]:
+        n, token = item
+        return post(bases[n % len(bases)], body, token)
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    result = drive(list(enumerate(tokens)), buy, CLIENTS)
     return {
-        "purchases": len(tokens),
-        "seconds": round(elapsed, 2),
-        "per_second": round(len(tokens) / elapsed, 1),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
-        "statuses": {str(k): v for k, v in statuses.items()},
+        "purchases": result["requests"],
+        "seconds": round(result["seconds"], 2),
+        **{key: round(result[key], 1) for key in ("per_second", "p50_ms", "p99_ms")},
+        "statuses": result["statuses"],
     }
 
 

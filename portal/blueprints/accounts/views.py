@@ -1,5 +1,5 @@
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
@@ -25,6 +25,21 @@ def _limit(setting: str):
     return lambda: current_app.config[setting]
 
 
+def _per_address_and_account(address_setting: str, account_setting: str, message):
+    """A request that sends mail, limited twice: per client address, and per submitted
+    email from any address (so neither one machine nor one inbox can be flooded)."""
+    by_address = limiter.limit(
+        _limit(address_setting), methods=["POST"], error_message=lambda: str(message)
+    )
+    by_account = limiter.limit(
+        _limit(account_setting),
+        methods=["POST"],
+        key_func=submitted_email_key,
+        error_message=lambda: str(message),
+    )
+    return lambda view: by_address(by_account(view))
+
+
 def _signed_in_user_key() -> str:
     # Per account, like the password change: a signed-in user gains nothing by moving.
     if current_user.is_authenticated:
@@ -48,16 +63,10 @@ def _check_email(address: str, kind: str):
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(
-    _limit("PORTAL_SIGNUP_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=lambda: gettext("Too many sign-ups."),
-)
-@limiter.limit(
-    _limit("PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=submitted_email_key,
-    error_message=lambda: gettext("Too many sign-ups."),
+@_per_address_and_account(
+    "PORTAL_SIGNUP_RATE_LIMIT",
+    "PORTAL_SIGNUP_ACCOUNT_RATE_LIMIT",
+    lazy_gettext("Too many sign-ups."),
 )
 def sign_up():
     if current_user.is_authenticated:
@@ -117,16 +126,10 @@ def resend_verification():
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])
-@limiter.limit(
-    _limit("PORTAL_RESET_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=lambda: gettext("Too many reset requests."),
-)
-@limiter.limit(
-    _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
-    methods=["POST"],
-    key_func=submitted_email_key,
-    error_message=lambda: gettext("Too many reset requests."),
+@_per_address_and_account(
+    "PORTAL_RESET_RATE_LIMIT",
+    "PORTAL_RESET_ACCOUNT_RATE_LIMIT",
+    lazy_gettext("Too many reset requests."),
 )
 def request_password_reset():
     form = ResetRequestForm()
