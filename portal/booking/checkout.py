@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import gettext
 
 from ..extensions import db
-from ..models import Order, Service, ServiceSession, ServiceType, User
+from ..models import Order, Service, ServiceSession, ServiceType, User, Visibility
 from .errors import InvalidInput
 from .factory import (
     book_individual_session,
@@ -100,6 +100,10 @@ def _seat_by_ids(
     now: datetime | None,
 ) -> Order:
     locked = lock_session_with_service(session_id)
+    if locked is not None and locked.visibility == Visibility.PRIVATE:
+        # A private session is its practitioner's to fill: to a buyer it does not exist,
+        # as on the catalog's pages.
+        locked = None
     if (
         locked is not None
         and locked.service_id == service_id

@@ -10,7 +10,7 @@ from sqlalchemy import event, update
 
 from portal.database import utcnow
 from portal.extensions import db
-from portal.models import Booking, Order, Role, ServiceType
+from portal.models import Booking, Order, Role, ServiceType, Visibility
 from tests.fixtures.api import error_of
 from tests.fixtures.factories import (
     future,
@@ -251,6 +251,17 @@ def test_session_full(api_as, apis, practitioner):
         api_as(make_user()), service_id=session.service_id, service_session_id=session.id
     )
     assert "full" in refused(response, 409, "session_full")["message"]
+
+
+def test_a_private_session_is_not_for_sale(apis, practitioner):
+    # As on the catalog's pages: a private session is its practitioner's to fill.
+    session = make_workshop(practitioner, seats=5)
+    session.visibility = Visibility.PRIVATE
+    db.session.commit()
+    response = buy(apis["client"], service_id=session.service_id, service_session_id=session.id)
+    error = refused(response, 422, "validation_error")
+    assert "service_session_id" in error["fields"]
+    assert db.session.query(Order).count() == 0
 
 
 def test_already_booked(apis, practitioner):
