@@ -146,6 +146,8 @@ def register_cli(app: Flask) -> None:
 
 ALREADY_PRESENT = "demo data already present (its passwords were printed when it was made)"
 DEMO_DOMAIN = "estuary-demo.example.com"
+
+
 def _status(user: User) -> str:
     if not user.is_active:
         return "deactivated"

@@ -54,9 +54,7 @@ def _retype(values):
             batch_op.drop_constraint(
                 batch_op.f("ck_notifications_notification_kind"), type_="check"
             )
-            batch_op.create_check_constraint(
-                "notification_kind", sa.text(f"kind IN ({allowed})")
-            )
+            batch_op.create_check_constraint("notification_kind", sa.text(f"kind IN ({allowed})"))
 
 
 def upgrade():
