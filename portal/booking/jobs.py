@@ -63,6 +63,8 @@ def mark_attendance(*, now: datetime | None = None) -> MarkResult:
     ).all()
     completed = 0
     for session, finished_at in stale:
+        # An in-progress session has times (CHECK scheduled_has_time).
+        assert session.end_time is not None
         ended = finished_at or max(session.end_time, session.actual_start_time or session.end_time)
         try:
             complete_session(session, at=ended)
