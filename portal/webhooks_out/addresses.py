@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 
 
 class UnsafeURL(ValueError):
@@ -38,16 +39,16 @@ def parse_url(url: str) -> Target:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("That is not a valid URL.") from exc
+        raise UnsafeURL(gettext("That is not a valid URL.")) from exc
     allowed = ("https", "http") if current_app.config["PORTAL_WEBHOOKS_ALLOW_HTTP"] else ("https",)
     if parts.scheme not in allowed:
-        raise UnsafeURL("The URL must start with https://.")
+        raise UnsafeURL(gettext("The URL must start with https://."))
     if not parts.hostname:
-        raise UnsafeURL("The URL needs a host name.")
+        raise UnsafeURL(gettext("The URL needs a host name."))
     if parts.username or parts.password:
-        raise UnsafeURL("Put no user name or password in the URL; use the signature.")
+        raise UnsafeURL(gettext("Put no user name or password in the URL; use the signature."))
     if parts.fragment:
-        raise UnsafeURL("A URL with a #fragment is not sent anywhere; leave it out.")
+        raise UnsafeURL(gettext("A URL with a #fragment is not sent anywhere; leave it out."))
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -65,9 +66,9 @@ def refusal(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if ip.is_multicast or ip.is_unspecified:
-        return f"{ip} is not a host address"
+        return gettext("%(address)s is not a host address", address=ip)
     if not ip.is_global and not current_app.config["PORTAL_WEBHOOKS_ALLOW_PRIVATE"]:
-        return f"{ip} is a private, loopback or reserved address"
+        return gettext("%(address)s is a private, loopback or reserved address", address=ip)
     return None
 
 
@@ -83,7 +84,7 @@ def check_literal_host(target: Target) -> None:
         return
     reason = refusal(host)
     if reason:
-        raise UnsafeURL(f"Webhooks cannot be sent there: {reason}.")
+        raise UnsafeURL(gettext("Webhooks cannot be sent there: %(reason)s.", reason=reason))
 
 
 def resolve(target: Target) -> str:
@@ -91,12 +92,18 @@ def resolve(target: Target) -> str:
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise UnsafeURL(f"{target.host} does not resolve: {exc.strerror}") from exc
+        raise UnsafeURL(
+            gettext(
+                "%(host)s does not resolve: %(problem)s", host=target.host, problem=exc.strerror
+            )
+        ) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         reason = refusal(address)
         if reason:
-            raise UnsafeURL(f"{target.host} resolves to {reason}")
+            raise UnsafeURL(
+                gettext("%(host)s resolves to %(reason)s", host=target.host, reason=reason)
+            )
     return addresses[0]
 
 

@@ -184,10 +184,16 @@ JS_CODE_LINE = re.compile(
 )
 
 
+# Selectors and lists of tag names: brackets, ids, attribute tests, "h1, h2, h3".
+JS_SELECTOR = re.compile(r"[\[\]#=]|^\s*[\w-]+(?:\s*,\s*[\w-]+)*\s*,?\s*$")
+
+
 def _words(text: str) -> bool:
-    """Text a person would read: words with spaces between them, or a sentence's marks."""
+    """Text a person would read: words with spaces around them, or a sentence's marks."""
     text = re.sub(r"\$\{[^}]*\}", "", text)
-    return _prose(text) and re.search(r"[^\W\d_]+\s|\s[^\W\d_]+|[.…!?]$", text) is not None
+    if not _prose(text) or JS_SELECTOR.search(text):
+        return False
+    return re.search(r"\w\s+\S|\S\s+\w|^\s|\s$|[.…!?]$", text) is not None
 
 
 def unmarked_js(source: str) -> list[tuple[int, str]]:
