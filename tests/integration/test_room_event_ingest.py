@@ -201,6 +201,7 @@ def test_marking_attendance_applies_pending_events_first(livekit, workshop, book
     assert count(model=AttendanceOutcome) == 1
 
 
+@pytest.mark.process
 def test_a_worker_process_applies_what_the_webhook_stored(
     livekit, workshop, booked, worker_process
 ):

@@ -140,7 +140,7 @@ def _parse(source: str) -> dict[Path, ast.Module]:
 
 
 def test_the_python_check_finds_unmarked_messages():
-    source = '''
+    source = """
 class DomainError(Exception): ...
 class SessionFull(DomainError): ...
 class Later(SessionFull): ...
@@ -161,7 +161,7 @@ def via_a_local(ok):
     message = gettext("Done.") if ok else "Not done."
     flash(message)
     flash("{} left".format(3))
-'''
+"""
     found = [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in unmarked_messages(_parse(source))]
     assert found == ["14", "15", "16", "20", "21"]
 
