@@ -231,3 +231,17 @@ def test_no_script_shows_unmarked_text():
         for line, text in unmarked_js(path.read_text())
     ]
     assert found == [], "unmarked text in scripts:\n" + "\n".join(found)
+
+
+def test_every_phrase_the_join_script_says_is_on_the_page_translated():
+    """join.js reads its phrases from the page: each one it names is a data-text-*
+    attribute of join.html written with _(), and the page offers none it does not use."""
+    script = (SCRIPTS / "join.js").read_text()
+    page = (PORTAL / "templates" / "rooms" / "join.html").read_text()
+    used = {
+        re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), name)
+        for name in re.findall(r"\bphrases\.text(\w+)", script)
+    }
+    offered = dict(re.findall(r"data-text(-[\w-]+)=\"(.*?)\"", page))
+    assert used and used == offered.keys()
+    assert all(value.startswith("{{ _(") for value in offered.values()), offered
