@@ -291,7 +291,9 @@ def _applier_process(database_url: str, arriving, totals) -> None:
             db.engine.dispose()
 
 
-@pytest.mark.parametrize("appliers", ["threads", "processes"])
+@pytest.mark.parametrize(
+    "appliers", ["threads", pytest.param("processes", marks=pytest.mark.process)]
+)
 def test_appliers_racing_arriving_events_apply_each_event_once(
     app, database_url, livekit, practitioner, appliers
 ):
