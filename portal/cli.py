@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from . import accounts, booking
 from .accounts import create_user
-from .booking.errors import InvalidInput
 from .booking.rooms import ParticipantSnapshot, RoomEvent
-from .booking.transactions import unit_of_work
+from .core.errors import InvalidInput
+from .core.transactions import unit_of_work
 from .extensions import db
 from .models import Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
 from .webhooks_out import delivery as webhook_delivery

@@ -6,11 +6,13 @@ booking rule of its own.
 The modules stand on floors, bottom to top; a module imports only modules on
 floors below its own (tests/unit/test_domain_layering.py checks it):
 
-0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
-   payment provider registry
-1. transactions, transitions, notices, events -- the unit of work; the state machines'
-   conditional UPDATEs; who hears of a change (the outbox rows written with it); the
-   outbound webhook events a change writes
+They stand on the kernel, portal/core (the unit of work, the typed errors this
+package raises and re-exports, the SQL spellings), and on notifications' outbox.
+
+0. payment_providers -- the payment provider registry
+1. transitions, notices, events -- the state machines' conditional UPDATEs; who hears
+   of a change (the outbox rows written with it); the outbound webhook events a change
+   writes
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
@@ -29,14 +31,7 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 10. jobs (periodic runs such as mark_attendance)
 """
 
-from .attendance import (
-    override_outcome,
-    record_outcomes,
-    session_attendance,
-)
-from .cancellation import cancel_booking, cancel_session, cutoff_passed
-from .checkout import purchase, purchase_by_ids
-from .errors import (
+from ..core.errors import (
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -52,6 +47,13 @@ from .errors import (
     SessionFull,
     SlotUnavailable,
 )
+from .attendance import (
+    override_outcome,
+    record_outcomes,
+    session_attendance,
+)
+from .cancellation import cancel_booking, cancel_session, cutoff_passed
+from .checkout import purchase, purchase_by_ids
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -79,12 +81,11 @@ from .rooms import (
     receive_room_event,
 )
 from .slots import available_slots, check_bookable
-from .transactions import unit_of_work
 from .waitlist import accept_offer, join_waitlist, leave_waitlist
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("errors", "sql", "payment_providers"),
-    ("transactions", "transitions", "notices", "events"),
+    ("payment_providers",),
+    ("transitions", "notices", "events"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
     ("offers", "lifecycle", "reports"),
@@ -138,7 +139,6 @@ __all__ = [
     "release_expired_holds",
     "schedule_credit",
     "start_session",
-    "unit_of_work",
     "mark_attendance",
     "override_outcome",
     "record_outcomes",

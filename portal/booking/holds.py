@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..core.transactions import if_rolled_back, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -29,7 +30,6 @@ from ..models import (
 from . import notices
 from .offers import seats_freed
 from .seats import check_not_full, check_open, close_empty_private_sessions
-from .transactions import if_rolled_back, unit_of_work
 from .transitions import move_bookings, move_orders
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from ..core.errors import DomainError, HoldExpired, InvalidTransition
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..models import (
     Booking,
@@ -23,10 +25,8 @@ from ..models import (
 )
 from . import events, notices
 from .checkout import purchase
-from .errors import DomainError, HoldExpired, InvalidTransition
 from .locks import lock_order
 from .offers import order_paid
-from .transactions import unit_of_work
 from .transitions import move_bookings, move_order
 
 log = logging.getLogger(__name__)

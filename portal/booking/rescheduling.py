@@ -7,6 +7,14 @@ from datetime import datetime, timedelta
 from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
+from ..core.errors import (
+    CancellationWindowClosed,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    NotBookable,
+)
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -21,17 +29,9 @@ from ..models import (
 )
 from . import events, notices
 from .cancellation import cutoff_passed
-from .errors import (
-    CancellationWindowClosed,
-    HoldExpired,
-    InvalidInput,
-    InvalidTransition,
-    NotBookable,
-)
 from .holds import release_expired_holds
 from .locks import lock_practitioner, lock_sessions
 from .slots import check_bookable
-from .transactions import unit_of_work
 
 
 def can_reschedule(booking: Booking) -> bool:

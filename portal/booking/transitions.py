@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import update
 
+from ..core.errors import InvalidTransition
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     ServiceSession,
     SessionStatus,
 )
-from .errors import InvalidTransition
 
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.DRAFT: frozenset(

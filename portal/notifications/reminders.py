@@ -18,7 +18,7 @@ from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ..booking import credit_expires_at
-from ..booking.transactions import unit_of_work
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (

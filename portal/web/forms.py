@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from ..accounts import password_problem
-from ..booking import DomainError
+from ..core.errors import DomainError
 from ..l10n import CURRENCY_PROBLEM, normalize_currency
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from portal import booking, profiles
 from portal.accounts import create_user
-from portal.booking.errors import InvalidInput
 from portal.booking.factory import course_sessions
 from portal.booking.working_hours import set_date_override, set_weekly_hours
+from portal.core.errors import InvalidInput
 from portal.extensions import db
 from portal.models import (
     Booking,

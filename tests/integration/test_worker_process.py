@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Notification, NotificationKind, NotificationStatus, Role

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.ics import session_uid

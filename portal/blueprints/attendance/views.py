@@ -15,7 +15,7 @@ from ... import booking
 from ...accounts import practitioners
 from ...booking import reports
 from ...booking.attendance import can_override
-from ...booking.errors import DomainError
+from ...core.errors import DomainError
 from ...models import Role, SessionStatus
 from ...web import flash_domain_error, render_page, roles_required
 from ...web.access import get_booking, get_course, get_session
