@@ -28,14 +28,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import booking
+from . import booking, reminders
 from .accounts.sessions import prune_expired_sessions
 from .booking.events import WEBHOOKS_WRITTEN
 from .booking.idempotency import prune_expired_keys
 from .booking.rooms import ROOM_EVENTS_RECEIVED
 from .database import utcnow
 from .models import Channel
-from .notifications import delivery, reminders
+from .notifications import delivery
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
 from .webhooks_out import delivery as webhook_delivery

@@ -1,5 +1,6 @@
-"""portal's packages stand on floors too: the kernel at the bottom, the domain above it,
-the web and the periodic runs on top. No import runs back up.
+"""portal's packages stand on floors too: the kernel at the bottom, notifications' outbox
+(which the domain writes to) above it, the domain above that, the periodic jobs that read
+the domain (reminders), the web and the worker on top. No import runs back up.
 
 Read from the source with ast, like tests/unit/test_domain_layering.py does inside
 portal/booking/.
@@ -18,7 +19,9 @@ ROOT = Path(portal.__file__).parent
 # floors, never one on its own floor or above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("core",),
+    ("notifications",),
     ("booking",),
+    ("reminders",),
     ("web",),
     ("blueprints", "cli", "worker"),
 )
@@ -90,3 +93,17 @@ def test_the_check_sees_an_import_back_up():
         return source + "\nfrom ..booking import holds\n" if path == transactions else source
 
     assert upward_imports(read=read) == ["core/transactions.py imports booking"]
+
+
+def test_the_check_sees_reminders_where_they_were():
+    """Reminders read bookings; inside notifications, which booking writes to, that was
+    an import running back up."""
+    delivery = ROOT / "notifications" / "delivery.py"
+
+    def read(path: Path) -> str:
+        source = path.read_text()
+        return (
+            source + "\nfrom ..booking import credit_expires_at\n" if path == delivery else source
+        )
+
+    assert upward_imports(read=read) == ["notifications/delivery.py imports booking"]
