@@ -17,7 +17,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
-   practitioner's weekly hours and date overrides), catalog (services),
+   practitioner's weekly hours and date overrides), services (a practitioner's services),
    attendance (who attended; outcomes)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports)
@@ -87,7 +87,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
     ("transitions", "notices", "events"),
     ("locks", "idempotency"),
-    ("seats", "slots", "working_hours", "catalog", "attendance"),
+    ("seats", "slots", "working_hours", "services", "attendance"),
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),

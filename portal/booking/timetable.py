@@ -30,12 +30,12 @@ from ..models import (
     Visibility,
 )
 from . import notices
-from .catalog import save_service
 from .factory import create_session, enroll_in_course
 from .holds import ensure_seat_available
 from .locks import lock_practitioner, lock_sessions
 from .payments import confirm_payment
 from .seats import add_booking
+from .services import save_service
 from .slots import BUSY_STATUSES, Interval, local_instant
 
 # Service types a practitioner places on the calendar one session at a time.
