@@ -14,12 +14,12 @@ from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
 from .notifications import bp as notifications_bp
-from .offerings import bp as offerings_bp
 from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
 from .public import bp as public_bp
 from .rooms import bp as rooms_bp
+from .services import bp as services_bp
 from .tokens import bp as tokens_bp
 from .users import bp as users_bp
 from .webhooks import bp as webhooks_bp
@@ -38,7 +38,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(calendar_bp)
-    app.register_blueprint(offerings_bp)
+    app.register_blueprint(services_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)

@@ -48,7 +48,7 @@ def iso_currency(_form: FlaskForm, field: StringField) -> None:
 
 
 class ServiceFields(FlaskForm):
-    """What every service has, whatever its type: the offerings form adds the type and the
+    """What every service has, whatever its type: the services form adds the type and the
     package/bundle lines, the course form its recurrence."""
 
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])

@@ -111,7 +111,7 @@ def _save(form: PackageForm, service: Service | None):
         show_domain_error(form, error)
         return None
     flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("offerings.list_services"))
+    return redirect(url_for("services.list_services"))
 
 
 @bp.route("/practice/packages/new", methods=["GET", "POST"])
