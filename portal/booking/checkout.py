@@ -102,7 +102,7 @@ def _seat_by_ids(
     locked = lock_session_with_service(session_id)
     if locked is not None and locked.visibility == Visibility.PRIVATE:
         # A private session is its practitioner's to fill: to a buyer it does not exist,
-        # as on the catalog's pages.
+        # as on the shop's pages.
         locked = None
     if (
         locked is not None

@@ -323,7 +323,7 @@ def test_public_pages_show_no_private_data(client, maya):
     assert shown(private.start_time) not in pages[1]
 
 
-def test_the_catalog_neither_lists_nor_sells_a_private_workshop_session(
+def test_the_shop_neither_lists_nor_sells_a_private_workshop_session(
     client, signed_in, maya, client_user
 ):
     open_session = make_workshop(maya, seats=3, start=day_at(6, 9), name="Breathwork")

@@ -141,7 +141,7 @@ def test_a_lapsed_hold_found_by_a_buyer_goes_to_the_waitlist_first(practitioner,
     with pytest.raises(booking.SessionFull):
         booking.book_workshop_seat(buyer, session)
     # The refused purchase rolled back; releasing the lapsed hold on its own (as the
-    # catalog does after a refusal, and the expire-holds command) hands it down the line.
+    # shop does after a refusal, and the expire-holds command) hands it down the line.
     booking.release_expired_holds(session_id=session.id)
 
     db.session.refresh(entry)

@@ -119,7 +119,7 @@ class SlotsQuery(RequestModel):
 
 
 class ServicesQuery(RequestModel):
-    practitioner_id: Id | None = Field(None, description="One practitioner's catalog.")
+    practitioner_id: Id | None = Field(None, description="One practitioner's services.")
 
 
 class OrderRequest(RequestModel):

@@ -26,8 +26,8 @@ from .queries import (
     ORDER_LOADS,
     booking_with_session,
     calendar_sessions,
-    catalog,
     course_session_counts,
+    listed_services,
     offered_service,
     order_with_bookings,
     upcoming_sessions,
@@ -100,8 +100,8 @@ def calendar(user: User, query: CalendarQuery):
 
 @api.route("/services/", "GET", query=ServicesQuery, response=ServiceList)
 def services(user: User, query: ServicesQuery):
-    """A practitioner's catalog (default: the calling practitioner's; else every active service)."""
-    found = catalog(user, query.practitioner_id)
+    """A practitioner's services (default: the caller's; else every active service)."""
+    found = listed_services(user, query.practitioner_id)
     sessions = upcoming_sessions(found)
     return ServiceList(services=[service_out(s, sessions.get(s.id, []), user) for s in found])
 

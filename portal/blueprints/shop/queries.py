@@ -1,4 +1,4 @@
-"""Reads for the catalog pages."""
+"""Reads for the shop's pages."""
 
 from __future__ import annotations
 
