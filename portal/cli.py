@@ -78,9 +78,9 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("expire-holds")
     def expire_holds_command():
-        """Release the seats of unpaid orders whose hold has lapsed (safe to run from cron)."""
+        """Release the seats of unpaid orders whose hold has expired (safe to run from cron)."""
         released = booking.release_expired_holds()
-        click.echo(f"released {released} booking(s) whose hold had lapsed")
+        click.echo(f"released {released} booking(s) whose hold had expired")
 
     @app.cli.command("prune-room-events")
     def prune_room_events_command():

@@ -88,7 +88,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
     # Outbound webhooks: what a wake-up missed, and retries as they fall due.
     ("deliver_webhooks_backstop", crontab(minute="*"), _deliver_webhooks),
-    # A lapsed hold frees its seat and offers it to the waitlist within the minute.
+    # An expired hold frees its seat and offers it to the waitlist within the minute.
     ("release_expired_holds", crontab(minute="*"), booking.release_expired_holds),
     ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
     ("queue_expiring_credits", crontab(minute="7"), reminders.queue_expiring_credits),

@@ -21,11 +21,11 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    attendance (who attended; outcomes)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports)
-5. holds (a hold lapses: release it and offer the seat), cancellation,
+5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
 7. checkout (buy any service: picks the factory's pattern)
-8. payments (pay an order; a lapsed hold's seats are taken again)
+8. payments (pay an order; an expired hold's seats are taken again)
 9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
    operations)
 10. jobs (periodic runs such as mark_attendance)

@@ -58,7 +58,7 @@ def reschedule_booking(
         raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     practitioner = lock_practitioner(session.practitioner_id)
-    # A lapsed hold on this very booking must be released first, not moved.
+    # An expired hold on this very booking must be released first, not moved.
     release_expired_holds(now=now, practitioner_id=practitioner.id)
     db.session.refresh(session)
     db.session.refresh(booking)
@@ -70,9 +70,9 @@ def reschedule_booking(
                 display_title=session.display_title,
             )
         )
-    if booking.hold_lapsed:
+    if booking.hold_expired:
         raise HoldExpired(
-            gettext("The hold on this booking lapsed before payment; book a new time.")
+            gettext("The hold on this booking expired before payment; book a new time.")
         )
     if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
         raise InvalidTransition(

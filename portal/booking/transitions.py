@@ -105,7 +105,7 @@ def move_bookings(
     **values: Any,
 ) -> list[int]:
     """Move every booking to `target` (stamped `now`); with strict, refuse all if any one
-    may not move. `only_from` narrows the states a booking may leave (a lapsed hold
+    may not move. `only_from` narrows the states a booking may leave (an expired hold
     cancels only what is still unpaid)."""
     bookings = list(bookings)
     column = _BOOKING_TIMESTAMPS.get(target)

@@ -131,7 +131,7 @@ def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
     """Run `write` in a unit of work of its own if the current unit rolls back.
 
     For work an operation did on the way that must stand even when the operation
-    is refused: a purchase refused as full has released lapsed holds, and those
+    is refused: a purchase refused as full has released expired holds, and those
     seats must still go to the waitlist. Outside a unit it does nothing (there is
     nothing to roll back); a second write under the same key is the same work.
     """

@@ -116,7 +116,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         if any(s.is_full for s in sessions) and booking.release_expired_holds(
             now=now, practitioner_id=service.primary_practitioner_id
         ):
-            # Lapsed holds were released (and passed to waitlists): count the seats again.
+            # Expired holds were released (and passed to waitlists): count the seats again.
             sessions = queries.listed_sessions(service, now)
         context["sessions"] = sessions
         if signed_in:
