@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from . import accounts, booking
 from .accounts import create_user
-from .booking.rooms import ParticipantSnapshot, RoomEvent
+from .booking import ParticipantSnapshot, RoomEvent
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db

@@ -30,9 +30,7 @@ from werkzeug.serving import run_simple
 
 from . import booking, reminders
 from .accounts.sessions import prune_expired_sessions
-from .booking.events import WEBHOOKS_WRITTEN
-from .booking.idempotency import prune_expired_keys
-from .booking.rooms import ROOM_EVENTS_RECEIVED
+from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
 from .models import Channel
 from .notifications import delivery

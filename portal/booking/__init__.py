@@ -1,7 +1,9 @@
 """The booking domain: every rule about sessions, seats, orders and attendance.
 
 Views, CLI commands and webhooks call these functions; none of them writes a
-booking rule of its own.
+booking rule of its own. They come in through this module alone: every name they use
+is exported here, and none of them imports a module of the package
+(tests/unit/test_domain_layering.py checks it).
 
 The modules stand on floors, bottom to top; a module imports only modules on
 floors below its own (tests/unit/test_domain_layering.py checks it):
@@ -48,30 +50,51 @@ from ..core.errors import (
     SlotUnavailable,
 )
 from .attendance import (
+    ATTENDED,
+    NO_SHOW,
+    SessionAttendance,
+    booking_rows,
+    can_override,
     override_outcome,
     record_outcomes,
     session_attendance,
 )
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
 from .checkout import purchase, purchase_by_ids
+from .events import WEBHOOKS_WRITTEN
 from .factory import (
     book_individual_session,
     book_workshop_seat,
     buy_credits,
+    course_sessions,
     create_session,
     credit_expires_at,
     enroll_in_course,
     schedule_credit,
 )
 from .holds import release_expired_holds
-from .idempotency import MAX_KEY_LENGTH, fingerprint, purchase_once
+from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
 from .lifecycle import complete_session, start_session
-from .payment_providers import PaymentStart, get_provider, register_provider
+from .payment_providers import PaymentStart, get_provider, payment_reference, register_provider
 from .payments import confirm_payment
+from .reports import (
+    MAX_RANGE,
+    REPEAT_NO_SHOWS,
+    SORT_KEYS,
+    CompletionRow,
+    NoShowReport,
+    ReportFilters,
+    ReportRow,
+    course_completion,
+    noshow_report,
+    rows_by_client,
+    rows_by_service,
+)
 from .rescheduling import can_reschedule, reschedule_booking
 from .resizing import resize_session
 from .rooms import (
+    ROOM_EVENTS_RECEIVED,
     ParticipantSnapshot,
     RoomEvent,
     apply_room_events,
@@ -80,8 +103,28 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
-from .slots import available_slots, check_bookable
+from .services import save_service
+from .slots import available_slots, check_bookable, settings_for
+from .timetable import (
+    CALENDAR_TYPES,
+    MAX_YEAR,
+    MIN_YEAR,
+    add_client_to_session,
+    create_course,
+    enroll_client,
+    local_start,
+    recurrence,
+    schedule_session,
+    update_session,
+)
 from .waitlist import accept_offer, join_waitlist, leave_waitlist
+from .working_hours import (
+    POLICY_LIMITS,
+    remove_date_override,
+    set_date_override,
+    set_weekly_hours,
+    update_schedule_settings,
+)
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
@@ -98,6 +141,44 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "ATTENDED",
+    "NO_SHOW",
+    "SessionAttendance",
+    "booking_rows",
+    "can_override",
+    "WEBHOOKS_WRITTEN",
+    "course_sessions",
+    "prune_expired_keys",
+    "payment_reference",
+    "MAX_RANGE",
+    "REPEAT_NO_SHOWS",
+    "SORT_KEYS",
+    "CompletionRow",
+    "NoShowReport",
+    "ReportFilters",
+    "ReportRow",
+    "course_completion",
+    "noshow_report",
+    "rows_by_client",
+    "rows_by_service",
+    "ROOM_EVENTS_RECEIVED",
+    "save_service",
+    "settings_for",
+    "CALENDAR_TYPES",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "add_client_to_session",
+    "create_course",
+    "enroll_client",
+    "local_start",
+    "recurrence",
+    "schedule_session",
+    "update_session",
+    "POLICY_LIMITS",
+    "remove_date_override",
+    "set_date_override",
+    "set_weekly_hours",
+    "update_schedule_settings",
     "AlreadyBooked",
     "CancellationWindowClosed",
     "CreditExpired",

@@ -94,7 +94,7 @@ class ServiceFields(FlaskForm):
     )
 
     def service_values(self) -> dict:
-        """The fields as booking.services.save_service takes them."""
+        """The fields as booking.save_service takes them."""
         values = {
             "name": self.name.data.strip(),
             "description": self.description.data or "",

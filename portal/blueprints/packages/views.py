@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ... import booking
-from ...booking.services import save_service
+from ...booking import save_service
 from ...models import CREDIT_SERVICE_TYPES, Role, Service
 from ...web import local_time, render_page, roles_required, show_domain_error
 from ...web.access import get_own_service

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking.services import save_service
+from ...booking import save_service
 from ...extensions import db
 from ...models import CREDIT_SERVICE_TYPES, Role, Service, ServiceComponent
 from ...web import roles_required, show_domain_error
