@@ -12,7 +12,7 @@ from typing import cast
 from flask import current_app
 from sqlalchemy import ColumnElement, CursorResult, delete, select
 
-from ..booking.transactions import delete_in_batches, unit_of_work
+from ..core.transactions import delete_in_batches, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import User, UserSession

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from flask_babel import gettext
 from sqlalchemy import select, update
 
+from ..core.errors import InvalidInput
+from ..core.transactions import unit_of_work
 from ..database import MAX_ID
 from ..extensions import db
 from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
@@ -18,8 +20,6 @@ from ..models import (
     ServiceType,
     User,
 )
-from .errors import InvalidInput
-from .transactions import unit_of_work
 
 SERVICE_FIELDS = (
     "name",
