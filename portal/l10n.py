@@ -17,7 +17,8 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 from babel.dates import (
     format_date,
     format_interval,
@@ -89,6 +90,45 @@ def _locale(name: str) -> Locale:
 def _locale_of(locale: Locale | str | None) -> Locale:
     """The given locale, else the request's (Flask-Babel's selector), else the default."""
     return _locale(str(locale or get_locale() or DEFAULT_LOCALE))
+
+
+def _parents(name: str) -> list[str]:
+    """CLDR's fallback chain below the root: fr_CH, fr; en_IN, en_001, en; pt_AO, pt_PT, pt."""
+    chain = [name]
+    exceptions = get_global("parent_exceptions")
+    while True:
+        parent = exceptions.get(name) or (name.rpartition("_")[0] or None)
+        if parent is None or parent == "root":
+            return chain
+        chain.append(parent)
+        name = parent
+
+
+def _likely(language: str) -> str:
+    """A bare language's most likely locale: fr is fr_FR, en is en_US, pt is pt_BR."""
+    tag, territory, _script, *_ = parse_locale(get_global("likely_subtags").get(language, language))
+    return f"{tag}_{territory}" if territory else tag
+
+
+def negotiate_locale(preferred: list[tuple[str, float]]) -> str | None:
+    """The supported locale closest to the best of a browser's preferences (Accept-Language
+    tags with their quality): each tag's CLDR chain is walked until a supported locale
+    shares a step of it, so fr-CH gets fr_FR, en-IN en_GB (both en_001), pt-AO pt_PT."""
+    chains = {name: _parents(name) for name in SUPPORTED_LOCALES}
+    for tag, quality in sorted(preferred, key=lambda pair: -pair[1]):
+        if quality <= 0:
+            continue
+        try:
+            name = str(Locale.parse(tag.replace("-", "_")))
+        except (ValueError, UnknownLocaleError):
+            continue  # "*" or a tag CLDR does not know
+        for step in _parents(name):
+            if "_" not in step and _likely(step) in chains:
+                return _likely(step)
+            for supported, chain in chains.items():
+                if step in chain:
+                    return supported
+    return None
 
 
 def locale_choices() -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ public pages (kept in the session: an explicit choice wins), else from the brows
 API, which static/js/timezone.js writes to the `tz` cookie, else UTC.
 
 The locale (how a date, a time or a price is written) is the signed-in user's choice on
-their profile, else the best of the browser's Accept-Language among the supported ones,
+their profile, else the supported locale closest to the browser's Accept-Language (CLDR's chain),
 else l10n.DEFAULT_LOCALE.
 """
 
@@ -19,7 +19,7 @@ from flask import has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..l10n import DEFAULT_LOCALE, SUPPORTED_LOCALES, format_moment
+from ..l10n import DEFAULT_LOCALE, format_moment, negotiate_locale
 
 ZONE_COOKIE = "tz"
 ZONE_SESSION_KEY = "visitor_timezone"
@@ -58,7 +58,7 @@ def viewer_locale() -> str:
         return DEFAULT_LOCALE
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    return negotiate_locale(list(request.accept_languages)) or DEFAULT_LOCALE
 
 
 def local_time(

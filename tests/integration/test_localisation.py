@@ -48,6 +48,17 @@ def test_the_browser_language_picks_the_clock(signed_in, practitioner):
     assert "12 Jan" in british and "Jan 12" in american
 
 
+@pytest.mark.parametrize("language", ["fr-CH", "fr-BE,fr;q=0.5", "fr"])
+def test_a_regional_language_without_its_own_formats_gets_its_language(
+    signed_in, practitioner, language
+):
+    client_user = london_client()
+    afternoon_seat(practitioner, client_user)
+    page = text_of(signed_in(client_user).get("/bookings/", headers={"Accept-Language": language}))
+    assert "14:00" in page and "2:00 PM" not in page
+    assert "12 janv." in page
+
+
 def test_without_accept_language_english_formats_are_used(signed_in, practitioner):
     client_user = london_client()
     afternoon_seat(practitioner, client_user)
