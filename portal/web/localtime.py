@@ -12,27 +12,16 @@ else l10n.DEFAULT_LOCALE.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..l10n import DEFAULT_LOCALE, format_moment, negotiate_locale
+from ..l10n import DEFAULT_LOCALE, canonical_zone, format_moment, negotiate_locale, zone_groups
 
 ZONE_COOKIE = "tz"
 ZONE_SESSION_KEY = "visitor_timezone"
-
-
-@cache
-def known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-@cache
-def timezone_names() -> list[str]:
-    return sorted(known_zones())
 
 
 def visitor_zone_name() -> str | None:
@@ -40,9 +29,14 @@ def visitor_zone_name() -> str | None:
     if not has_request_context():
         return None
     for name in (session.get(ZONE_SESSION_KEY), request.cookies.get(ZONE_COOKIE)):
-        if name and name in known_zones():
-            return name
+        if canonical := canonical_zone(name):
+            return canonical
     return None
+
+
+def timezone_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The zones a picker offers, grouped by region, the viewer's own (or guessed) first."""
+    return zone_groups(viewer_zone().key)
 
 
 def viewer_zone() -> ZoneInfo:

@@ -149,6 +149,32 @@ def test_a_currency_outside_iso_4217_is_refused_with_a_field_error(signed_in, pr
     assert db.session.scalar(select(func.count()).select_from(Service)) == 0
 
 
+@pytest.mark.parametrize("code", ["XXX", "XTS", "XAU"])
+def test_iso_codes_no_one_pays_in_are_refused(signed_in, practitioner, code):
+    web = signed_in(practitioner)
+    refused = web.post("/practice/services/new", data={**SERVICE_FORM, "currency": code})
+    assert refused.status_code == 200 and 'id="currency-error"' in refused.text
+    with pytest.raises(booking.InvalidInput):
+        save_service(practitioner, service_type=ServiceType.INDIVIDUAL, name="X", currency=code)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Service)) == 0
+
+
+@pytest.mark.parametrize(("price", "currency"), [("0.004", "USD"), ("19.999", "EUR")])
+def test_a_price_below_the_smallest_unit_is_refused_not_made_free(
+    signed_in, practitioner, price, currency
+):
+    web = signed_in(practitioner)
+    refused = web.post(
+        "/practice/services/new", data={**SERVICE_FORM, "currency": currency, "price": price}
+    )
+    assert refused.status_code == 200
+    assert (
+        'id="price-error"' in refused.text and f"At most 2 decimals in {currency}" in refused.text
+    )
+    assert db.session.scalar(select(func.count()).select_from(Service)) == 0
+
+
 def test_the_currency_code_is_normalised(signed_in, practitioner):
     web = signed_in(practitioner)
     saved = web.post(
