@@ -300,7 +300,10 @@ def minor_units_problem(cents: int, currency: str) -> str | None:
 def amount_problem(amount: Decimal, currency: str) -> str | None:
     """Why an amount as typed (in units) cannot be charged in this currency, if it cannot:
     0.004 dollars is less than a cent, not nothing."""
-    if amount == amount.quantize(Decimal(1).scaleb(-currency_decimals(currency))):
+    if not amount.is_finite():
+        return None  # not a number: the amount field's own range check refuses it
+    places = -int(amount.normalize().as_tuple().exponent)
+    if places <= currency_decimals(currency):
         return None
     return decimals_problem(currency)
 
