@@ -205,13 +205,6 @@ class SessionAttendance:
         ]
 
 
-def _session_times(session: ServiceSession) -> tuple[datetime | None, datetime | None]:
-    return (
-        session.actual_start_time or session.start_time,
-        session.actual_end_time or session.end_time,
-    )
-
-
 def _seats(session: ServiceSession, booking_ids: list[int]) -> list[Booking]:
     """The session's confirmed seats (from the per-booking rows) and its late
     cancels, with their users."""
@@ -266,7 +259,10 @@ class _Timing:
 
     @classmethod
     def of(cls, session: ServiceSession) -> _Timing:
-        starts, ends = _session_times(session)
+        ends = session.actual_end_time or session.end_time
+        # Late after the scheduled start, or after the real one when it began later: a room
+        # opened early (the practitioner checking the camera) makes nobody late.
+        starts = max(filter(None, (session.start_time, session.actual_start_time)), default=None)
         slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
         return cls(starts, ends, slack, session.status == SessionStatus.COMPLETED)
 
