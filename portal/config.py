@@ -72,6 +72,10 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_ATTENDANCE_MIN_SECONDS": _env_int("PORTAL_ATTENDANCE_MIN_SECONDS", 1),
         "PORTAL_ATTENDANCE_GRACE_MINUTES": _env_int("PORTAL_ATTENDANCE_GRACE_MINUTES", 60),
         "PORTAL_ATTENDANCE_SLACK_MINUTES": _env_int("PORTAL_ATTENDANCE_SLACK_MINUTES", 5),
+        # A room finishing this close to its session's end (or later) completes the session;
+        # one finishing sooner (a camera check before the start, everyone dropping) leaves
+        # it running, as LiveKit opens the room again when someone comes back.
+        "PORTAL_ROOM_FINISH_GRACE_MINUTES": _env_int("PORTAL_ROOM_FINISH_GRACE_MINUTES", 15),
         # Applied LiveKit event ids are kept this many days, then pruned by
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
