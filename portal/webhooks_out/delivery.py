@@ -214,7 +214,7 @@ def send(out: Outgoing, deadline: float | None = None) -> Attempt:
     except Exception as exc:  # noqa: BLE001 - whatever the answer was, the attempt failed
         # Refused connections, TLS, malformed answers (http.client.HTTPException), a URL
         # http.client will not send: each is recorded and retried like a timeout.
-        if cutoff.fired:
+        if cutoff.fired or time.monotonic() >= cutoff.deadline:
             return Attempt(None, elapsed(), f"no complete answer within {timeout} s")
         return Attempt(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
     error = None
