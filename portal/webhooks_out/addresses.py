@@ -266,7 +266,11 @@ def connection(target: Target, address: str, cutoff: Cutoff) -> http.client.HTTP
 
     def pinned(_address, _timeout, source_address=None):
         sock = socket.create_connection((address, target.port), cutoff.left(), source_address)
-        cutoff.arm(sock)
+        try:
+            cutoff.arm(sock)
+        except TimeoutError:
+            sock.close()
+            raise
         return sock
 
     conn._create_connection = pinned

@@ -59,12 +59,10 @@ def wait_until(done, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def reset_email_wait(smtp_server, user) -> float:
+def reset_email_arrives(smtp_server, user, within: float = EMAIL_WAIT) -> None:
     before = len(smtp_server.to(user.email))
-    asked = time.monotonic()
     accounts.request_password_reset(user.email)
-    smtp_server.wait_until(lambda _m: len(smtp_server.to(user.email)) > before, EMAIL_WAIT)
-    return time.monotonic() - asked
+    smtp_server.wait_until(lambda _m: len(smtp_server.to(user.email)) > before, within)
 
 
 def test_a_black_holed_endpoint_does_not_delay_email(
@@ -73,11 +71,11 @@ def test_a_black_holed_endpoint_does_not_delay_email(
     register_endpoint(practitioner, black_hole.url, CREATED)
     clear_outbox()
     worker_process.start()
-    reset_email_wait(smtp_server, client_user)  # the worker is up
+    reset_email_arrives(smtp_server, client_user, within=60)  # the worker is up
     queue_events(practitioner.id, 500, commits=2)
     wait_until(lambda: black_hole.connections >= 1, 30, "a send to the black hole")
     for _ in range(3):
-        reset_email_wait(smtp_server, client_user)
+        reset_email_arrives(smtp_server, client_user)
     # One attempt a batch while it gives no answer: the rest wait for the retry.
     assert black_hole.connections < 50
 
