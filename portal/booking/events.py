@@ -29,7 +29,7 @@ from ..models import (
     WebhookEventType,
     WebhookSubscription,
 )
-from ..models.outbound_webhooks import new_message_id
+from ..models.webhooks_out import new_message_id
 
 log = logging.getLogger(__name__)
 
