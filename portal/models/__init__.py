@@ -36,16 +36,6 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
-from .outbound_webhooks import (
-    SUBSCRIBABLE_EVENTS,
-    DeliveryStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-    WebhookEventType,
-    WebhookSubscription,
-)
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -55,6 +45,16 @@ from .tokens import ApiToken
 from .user_sessions import UserSession
 from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
+from .webhooks_out import (
+    SUBSCRIBABLE_EVENTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 
 __all__ = [
     "SLUG_MAX",
