@@ -100,7 +100,10 @@ def _count_committed_seats(conn):
 
 @event.listens_for(Engine, "rollback")
 def _forget_rolled_back_seats(conn):
-    conn.info.pop(_PENDING_SEATS, None)
+    # A connection the database dropped is being rolled back without it: its info went
+    # with it, and reading conn.info would only raise PendingRollbackError.
+    if not conn.invalidated:
+        conn.info.pop(_PENDING_SEATS, None)
 
 
 class DatabaseCollector:
