@@ -342,6 +342,22 @@ def test_slot_unavailable_names_the_field(api_as, apis, practitioner):
     refused(too_soon, 409, "slot_unavailable")
 
 
+def test_a_start_off_the_slot_grid_is_refused(apis, practitioner):
+    """Starts are offered every 30 minutes: 11:29:59 would take the slots either side."""
+    service = make_service(practitioner, duration_minutes=60)
+    off_grid = future(days=3, hour=11) + timedelta(minutes=29, seconds=59)
+    error = refused(
+        buy(apis["client"], service_id=service.id, start_time=iso(off_grid)),
+        409,
+        "slot_unavailable",
+    )
+    assert "start_time" in error["fields"]
+    assert db.session.query(Order).count() == 0
+    created(
+        buy(apis["client"], service_id=service.id, start_time=iso(off_grid + timedelta(seconds=1)))
+    )
+
+
 def test_hold_expired(api_as, apis, practitioner):
     service = make_service(practitioner)
     start = future(days=3, hour=15)
