@@ -105,8 +105,8 @@ def booking_canceled(
         )
 
 
-def holds_lapsed(lapsed_of_order: dict[int, tuple[list[int], int]]) -> None:
-    """Unpaid orders whose hold ran out: {order id: (lapsed booking ids, client id)}.
+def holds_expired(expired_of_order: dict[int, tuple[list[int], int]]) -> None:
+    """Unpaid orders whose hold ran out: {order id: (expired booking ids, client id)}.
 
     One message per order names every booking it cancels (a course's four classes), so
     the client hears of, and gets a calendar CANCEL for, each of them."""
@@ -117,7 +117,7 @@ def holds_lapsed(lapsed_of_order: dict[int, tuple[list[int], int]]) -> None:
             user_id,
             {"booking_id": ids[0], "booking_ids": ids, "order_id": order_id, **facts},
         )
-        for order_id, (ids, user_id) in sorted(lapsed_of_order.items())
+        for order_id, (ids, user_id) in sorted(expired_of_order.items())
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from ..core.errors import SlotUnavailable
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     User,
     WeeklyHours,
 )
-from .errors import SlotUnavailable
 
 BUSY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 
@@ -135,8 +135,13 @@ def _refusal(
     reason = _timing_refusal(candidate.start, settings, now)
     if reason:
         return reason
-    if not any(w.start <= candidate.start and candidate.end <= w.end for w in working):
+    within = [w for w in working if w.start <= candidate.start and candidate.end <= w.end]
+    if not within:
         return "That time is outside the practitioner's working hours."
+    # The starts available_slots offers: every step from the start of the working hours.
+    step = timedelta(minutes=settings.slot_step_minutes)
+    if not any((candidate.start - w.start) % step == timedelta(0) for w in within):
+        return "That time is not one of the practitioner's start times."
     if any(b.overlaps(candidate) for b in busy):
         return "That time is no longer available."
     return None

@@ -54,7 +54,7 @@ _ACTION: dict[NotificationKind, tuple[str, dict[str, str]]] = {
     K.SESSION_CANCELED: ("bookings.index", {}),
     K.REMINDER: ("rooms.join", {"session_id": "session"}),
     K.WAITLIST_OFFER: ("bookings.index", {}),
-    K.WAITLIST_OFFER_LAPSED: ("catalog.index", {}),
+    K.WAITLIST_OFFER_LAPSED: ("shop.index", {}),
     K.CREDITS_EXPIRING: ("bookings.index", {}),
     K.PRACTITIONER_NEW_BOOKING: ("calendar.show_session", {"session_id": "session"}),
     K.PRACTITIONER_CANCELLATION: ("calendar.show_session", {"session_id": "session"}),
@@ -110,7 +110,7 @@ class Subjects:
 
     recipient: User | None
     booking: Booking | None = None
-    # Every booking the message is about, when it names several (a lapsed course hold).
+    # Every booking the message is about, when it names several (a course's expired hold).
     bookings: list[Booking] = field(default_factory=list)
     order: Order | None = None
     session: ServiceSession | None = None

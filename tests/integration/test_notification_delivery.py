@@ -178,7 +178,7 @@ def test_a_freed_seat_is_offered_to_the_waitlist_by_email(practitioner, smtp_ser
     assert {m["To"] for m in sent} == {waiting.email, holder.email, practitioner.email}
 
 
-def test_a_lapsed_course_hold_cancels_every_class_it_held(practitioner, client_user, smtp_server):
+def test_an_expired_course_hold_cancels_every_class_it_held(practitioner, client_user, smtp_server):
     course = make_course(practitioner, sessions=4, name="Breathwork course")
     order = booking.enroll_in_course(client_user, course)
     uids = {session_uid(b.service_session) for b in order.bookings}
@@ -189,7 +189,7 @@ def test_a_lapsed_course_hold_cancels_every_class_it_held(practitioner, client_u
     assert told["To"] == client_user.email
     assert told["Subject"] == "Canceled: Breathwork course"
     text = told.get_body(("plain",)).get_content()
-    assert "Your 4 bookings of Breathwork course are canceled because their hold lapsed" in text
+    assert "Your 4 bookings of Breathwork course are canceled because their hold expired" in text
     assert sum(line.startswith("- ") for line in text.splitlines()) == 4
     # One CANCEL per class, as an attachment each; the first also as the alternative.
     attached = [
