@@ -8,11 +8,16 @@ Delivery is woken right after any commit that wrote to the outbox, and a periodi
 every minute catches whatever a wake-up missed (the process died between its commit
 and the wake-up, a retry fell due), so a committed message always goes. LiveKit room
 events stored by the webhook are applied the same way, woken at most twice a second.
+
+Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
+their Huey task and backstop only wake those, so an endpoint that never answers holds
+none of the queue's threads, and email and the periodic jobs go on.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -37,6 +42,7 @@ from .notifications import delivery
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
 from .webhooks_out import delivery as webhook_delivery
+from .webhooks_out.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +79,13 @@ def _deliver() -> delivery.DeliveryResult:
     return delivery.deliver_due()
 
 
-def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
+def _deliver_webhooks() -> webhook_delivery.DeliveryResult | None:
+    """Wake this process's webhook senders; a process without them (the test suite's
+    in-process queue) sends the due webhooks itself."""
+    dispatcher = current_app.extensions[EXTENSION].dispatcher
+    if dispatcher is not None and dispatcher.running:
+        dispatcher.wake()
+        return None
     return webhook_delivery.deliver_due()
 
 
@@ -110,6 +122,8 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
+        # The webhook senders, in the process that runs `flask worker` only.
+        self.dispatcher: Dispatcher | None = None
         # Until when (time.monotonic) an applier run is already scheduled.
         self._room_events_due = 0.0
 
@@ -218,9 +232,14 @@ def register_worker(app: Flask) -> None:
             max_delay=1.0,
             check_worker_health=True,
         )
+        worker.dispatcher = Dispatcher(app)
+        worker.dispatcher.start()
         # Whatever a previous worker left behind goes out first.
         worker.deliver()
-        consumer.run()
+        try:
+            consumer.run()
+        finally:
+            worker.dispatcher.stop()
 
     @app.cli.command("dev")
     @click.option("--host", default="127.0.0.1")
@@ -228,7 +247,12 @@ def register_worker(app: Flask) -> None:
     def dev_command(host, port):
         """Serve the portal and run the worker beside it (for trying the portal out;
         production runs the web server and `flask --app portal worker` separately)."""
-        child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "worker"])
+        base = serve_links_from(app, host, port)
+        # The worker renders the messages: it must build their links on the same address.
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "worker"],
+            env={**os.environ, "PORTAL_BASE_URL": base},
+        )
         # Stopped with SIGTERM (not only Ctrl-C), it still stops its worker on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
@@ -239,3 +263,44 @@ def register_worker(app: Flask) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def dev_base_url(host: str, port: int) -> str:
+    """The address a development server on host:port answers at, as a link gives it."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"  # listening everywhere: this machine answers, by its loopback
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def serve_links_from(app: Flask, host: str, port: int) -> str:
+    """PORTAL_BASE_URL for a development server: the address it serves unless the
+    environment names one, with a warning (at start and on the first request that came
+    another way) when messages would link somewhere else than where it is reached."""
+    served = dev_base_url(host, port)
+    base = os.environ.get("PORTAL_BASE_URL") or served
+    app.config["PORTAL_BASE_URL"] = base
+    expected = urlsplit(base).netloc
+    if expected != urlsplit(served).netloc:
+        log.warning(
+            "PORTAL_BASE_URL is %s but this server is at %s: links in messages go to %s",
+            base,
+            served,
+            base,
+        )
+    warned = threading.Event()
+
+    @app.before_request
+    def _warn_on_another_host() -> None:
+        if warned.is_set() or request.host == expected:
+            return
+        warned.set()
+        log.warning(
+            "this request came to %s but PORTAL_BASE_URL is %s: links in messages go "
+            "there; set PORTAL_BASE_URL to the address people use",
+            request.host,
+            base,
+        )
+
+    return base

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import secrets
 from functools import cache
-from zoneinfo import available_timezones
 
 from flask_babel import gettext
 from sqlalchemy import func, select
@@ -21,7 +20,7 @@ from ..core.errors import InvalidInput
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
-from ..l10n import SUPPORTED_LOCALES
+from ..l10n import SUPPORTED_LOCALES, canonical_zone
 from ..models import NotificationKind, Role, User
 from ..models.users import hash_password
 from ..notifications import outbox
@@ -68,11 +67,14 @@ def require_acceptable_password(password: str, field: str = "password") -> None:
         raise InvalidInput(problem, field=field)
 
 
-def _require_timezone(timezone: str) -> None:
-    if timezone not in available_timezones():
+def _require_timezone(timezone: str) -> str:
+    """The zone as stored: an offered one, an old alias replaced by what it stands for."""
+    canonical = canonical_zone(timezone)
+    if canonical is None:
         raise InvalidInput(
             gettext("Unknown timezone %(timezone)s.", timezone=repr(timezone)), field="timezone"
         )
+    return canonical
 
 
 @unit_of_work
@@ -81,7 +83,7 @@ def create_user(email: str, name: str, role: Role, password: str, timezone: str 
     name = " ".join(name.split())
     if not name:
         raise InvalidInput(gettext("Give the person's name."), field="name")
-    _require_timezone(timezone)
+    timezone = _require_timezone(timezone)
     email = normalize_email(email)
     if find_user_by_email(email):
         raise InvalidInput(gettext("%(email)s already has an account.", email=email), field="email")
@@ -156,7 +158,7 @@ def sign_up(
 def _register_client(
     email: str, name: str, password: str, timezone: str, next_path: str | None
 ) -> User | None:
-    _require_timezone(timezone)
+    timezone = _require_timezone(timezone)
     require_acceptable_password(password)
     email = normalize_email(email)
     # Hashed on both paths: the slow hash is what a timing probe would notice.
@@ -260,7 +262,7 @@ def reset_password(token: str, new_password: str) -> User:
 @unit_of_work
 def update_profile(user: User, name: str, timezone: str, locale: str | None = None) -> None:
     """Name, zone and formatting locale (None follows the browser)."""
-    _require_timezone(timezone)
+    timezone = _require_timezone(timezone)
     if locale is not None and locale not in SUPPORTED_LOCALES:
         raise InvalidInput(
             gettext("Unknown formats %(locale)s.", locale=repr(locale)), field="locale"
@@ -326,7 +328,7 @@ def _send_invitation(user: User, invited_by: User | None = None) -> None:
 def invite_user(
     email: str, name: str, role: Role, *, timezone: str = "UTC", invited_by: User | None = None
 ) -> User:
-    _require_timezone(timezone)
+    timezone = _require_timezone(timezone)
     email = normalize_email(email)
     if find_user_by_email(email):
         raise InvalidInput(gettext("%(email)s already has an account.", email=email), field="email")

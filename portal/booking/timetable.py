@@ -3,6 +3,7 @@ generating a course's sessions from a recurrence."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -37,6 +38,8 @@ from .payments import confirm_payment
 from .seats import add_booking
 from .services import save_service
 from .slots import BUSY_STATUSES, Interval, local_instant
+
+log = logging.getLogger(__name__)
 
 # Service types a practitioner places on the calendar one session at a time.
 CALENDAR_TYPES = (ServiceType.WORKSHOP, ServiceType.INDIVIDUAL, ServiceType.COURSE)
@@ -347,6 +350,14 @@ def add_client_to_session(
     db.session.add(order)
     db.session.flush()
     booking = add_booking(client, locked.service, locked, order, BookingStatus.CONFIRMED, 0, now)
+    log.info(
+        "client added to session: booking %s, user %s, session %s, by user %s",
+        booking.id,
+        client.id,
+        locked.id,
+        actor.id,
+    )
+    notices.booked_for_client(order)
     return booking
 
 

@@ -72,10 +72,11 @@ _INVITES: dict[NotificationKind, str] = {
     K.BOOKING_RESCHEDULED: REQUEST,
     K.SESSION_MOVED: REQUEST,
     K.REMINDER: REQUEST,
-    K.WAITLIST_OFFER: REQUEST,
     K.BOOKING_CANCELED: CANCEL,
     K.SESSION_CANCELED: CANCEL,
-    K.WAITLIST_OFFER_LAPSED: CANCEL,
+    # A waitlist offer is not an event until it is taken (the payment's or acceptance's
+    # message carries the invite then), so neither the offer nor its lapse carries one:
+    # a declined offer leaves nothing in a calendar to take back.
 }
 
 
@@ -110,6 +111,8 @@ class Subjects:
 
     recipient: User | None
     booking: Booking | None = None
+    # Every booking the message is about, when it names several (a course's expired hold).
+    bookings: list[Booking] = field(default_factory=list)
     order: Order | None = None
     session: ServiceSession | None = None
     entry: WaitlistEntry | None = None
@@ -126,6 +129,9 @@ def load_subjects(row: Notification) -> Subjects:
 
     found = Subjects(recipient=row.user, facts=payload)
     found.booking = get(Booking, "booking_id")
+    found.bookings = [
+        b for b in (db.session.get(Booking, i) for i in payload.get("booking_ids", [])) if b
+    ] or ([found.booking] if found.booking else [])
     found.entry = get(WaitlistEntry, "waitlist_entry_id")
     found.order = get(Order, "order_id") or (
         found.booking.order if found.booking else found.entry.order if found.entry else None
@@ -232,6 +238,8 @@ def _invites(row: Notification, subjects: Subjects) -> list[Invite]:
             for b in sorted(subjects.order.bookings, key=lambda b: b.id)
             if b.status in SEAT_HOLDING and b.service_session.start_time is not None
         ]
+    elif len(subjects.bookings) > 1:
+        sessions = [b.service_session for b in subjects.bookings]
     else:
         sessions = [subjects.session] if subjects.session is not None else []
     return [Invite(method, s) for s in sessions if s.start_time is not None]

@@ -320,6 +320,30 @@ def test_profile_changes_name_and_timezone(app, client_user):
     assert (client_user.name, client_user.timezone) == ("Renamed Person", "Asia/Tokyo")
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"), [("US/Eastern", "America/New_York"), ("Factory", None)]
+)
+def test_a_profile_zone_is_stored_canonical_and_a_raw_key_is_refused(
+    app, client_user, given, stored
+):
+    owner = sign_in(app, client_user)
+    response = owner.post("/settings/profile", data={"name": client_user.name, "timezone": given})
+    db.session.refresh(client_user)
+    if stored is None:
+        assert response.status_code == 200 and 'id="timezone-error"' in response.text
+        assert client_user.timezone == "Europe/London"
+    else:
+        assert response.status_code == 302 and client_user.timezone == stored
+
+
+def test_the_accounts_refuse_a_zone_no_one_lives_in(app, client_user):
+    with pytest.raises(booking.InvalidInput):
+        accounts.update_profile(client_user, client_user.name, "Factory")
+    db.session.rollback()
+    accounts.update_profile(client_user, client_user.name, "Asia/Calcutta")
+    assert client_user.timezone == "Asia/Kolkata"
+
+
 def test_an_email_change_takes_effect_only_through_the_link(app, mailbox, client_user):
     owner = sign_in(app, client_user)
     old = client_user.email
