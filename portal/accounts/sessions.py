@@ -7,9 +7,10 @@ import hashlib
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, CursorResult, delete, select
 
 from ..core.transactions import delete_in_batches, unit_of_work
 from ..database import utcnow
@@ -70,8 +71,9 @@ def end_session(user: User) -> None:
 def end_all_sessions(user: User) -> int:
     """Sign out everywhere: every sign-in of the user, on any device, ends."""
     ended = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
-    log.info("user %s signed out everywhere (%s sessions)", user.id, ended.rowcount)
-    return ended.rowcount
+    count = cast(CursorResult, ended).rowcount
+    log.info("user %s signed out everywhere (%s sessions)", user.id, count)
+    return count
 
 
 def prune_expired_sessions(*, now: datetime | None = None) -> int:

@@ -58,7 +58,9 @@ class BadLink(Exception):
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=f"portal.accounts.{purpose}")
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"portal.accounts.{purpose}"
+    )
 
 
 def make_token(purpose: Purpose, user_id: int, binding: str, **extra: str) -> str:

@@ -3,6 +3,8 @@ that the web layer turns into a form error, a flash or a JSON 4xx."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -20,6 +22,8 @@ class SessionFull(DomainError):
 
 class SlotUnavailable(DomainError):
     code = "slot_unavailable"
+    # The sessions in the way, when the refusal is about several times at once.
+    conflicts: Sequence[object] = ()
 
 
 class AlreadyBooked(DomainError):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -92,7 +93,8 @@ class User(UserMixin, db.Model):
 
     # The key of the sign-in this request runs under (a UserSession); set by
     # accounts.start_session and by the user loader, never stored on the user row.
-    session_key = None
+    # (Typed by cast: an annotation would make SQLAlchemy map it as a column.)
+    session_key = cast(str | None, None)
 
     def get_id(self) -> str:
         """What the session and remember-me cookies name the user by: the user and the

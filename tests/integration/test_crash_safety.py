@@ -24,6 +24,8 @@ from portal.models import SEAT_HOLDING, Booking, Order, Role, User
 from tests.fixtures.factories import make_course, seat_invariant_violations
 from tests.fixtures.http_load import Call, outcome, send
 
+pytestmark = pytest.mark.process
+
 pytest.importorskip("gunicorn", reason="gunicorn is not installed (pip install -e '.[test]')")
 
 ROOT = Path(__file__).resolve().parents[2]
