@@ -37,6 +37,7 @@ from .attendance import (
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
 from .checkout import purchase, purchase_by_ids
 from .errors import (
+    AddressNotConfirmed,
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -97,6 +98,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "AddressNotConfirmed",
     "AlreadyBooked",
     "CancellationWindowClosed",
     "CreditExpired",

@@ -55,6 +55,12 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set while staff's invitation waits for the invitee to choose a password.
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Counts the changes of address. Links about the address are bound to it too, so one
+    # stays spent when an old address comes back (a@ -> z@ -> a@).
+    email_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # "This was not me" links to an old address from changes up to this version are spent:
+    # set when one of them is followed.
+    email_restored_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
@@ -85,6 +91,12 @@ class User(UserMixin, db.Model):
     def password_fingerprint(self) -> str:
         """Changes whenever the password does: one-time links are bound to it."""
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @property
+    def address_binding(self) -> str:
+        """Changes whenever the address does, and never comes back: verification and
+        email-change links are bound to it."""
+        return f"{self.email_version}:{self.email}"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -5,10 +5,12 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import func, select
 
 from ... import accounts
+from ...booking import DomainError
 from ...extensions import db, limiter
 from ...models import User
 from ...web import sign_in
 from ...web.auth import submitted_email_key
+from ...web.forms import show_domain_error
 from ...web.security import safe_next
 from . import bp
 from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
@@ -85,12 +87,16 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append(gettext("That is not your current password."))
         else:
-            accounts.change_password(current_user, form.new_password.data)
-            # Every session has just ended; this browser gets a new one.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
-            flash(gettext("Your password is changed."), "success")
-            return redirect(url_for("home.index"))
+            try:
+                accounts.change_password(current_user, form.new_password.data)
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                # Every sign-in has just ended; this browser gets a new one.
+                remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+                sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
+                flash(gettext("Your password is changed."), "success")
+                return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form, everywhere_form=SignOutEverywhereForm())
 
 
