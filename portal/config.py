@@ -183,7 +183,7 @@ def build_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Flask-Login's own default, said here because a sign-in lasts as long as its
-        # remember-me cookie: older sign-ins are refused and pruned (accounts/sessions.py).
+        # remember-me cookie: older sign-ins are refused and pruned (accounts/sign_ins.py).
         "REMEMBER_COOKIE_DURATION": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,
         # Outbound webhooks. Private, loopback and other non-public addresses are refused

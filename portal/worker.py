@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking
-from .accounts.sessions import prune_expired_sessions
+from .accounts.sign_ins import prune_expired_sign_ins
 from .booking.events import WEBHOOKS_WRITTEN
 from .booking.idempotency import prune_expired_keys
 from .booking.rooms import ROOM_EVENTS_RECEIVED
@@ -81,7 +81,7 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
 
 def _prune_expired() -> tuple[int, int]:
     """Sign-ins past their lifetime and purchase keys past their 24 hours."""
-    return prune_expired_sessions(), prune_expired_keys()
+    return prune_expired_sign_ins(), prune_expired_keys()
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [

@@ -32,7 +32,7 @@ from ..notifications import outbox
 from ..notifications.links import external_url
 from ..profiles import save_public_profile
 from .passwords import password_problem
-from .sessions import end_all_sessions
+from .sign_ins import sign_out_everywhere
 from .tokens import BadLink, LinkProblem, Purpose, make_token, read_token
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def _retire_credentials(user: User) -> dict:
     """End every sign-in and revoke what acts without the password (API tokens, the
     calendar feed): whoever knew an old password, or signed up first with this address,
     keeps none of it. What went, for the notice."""
-    end_all_sessions(user)
+    sign_out_everywhere(user)
     gone = {"revoked_tokens": api_tokens.revoke_all(user), "feed_retired": revoke_feed(user)}
     log.info(
         "credentials retired: user %s, %s API tokens, feed %s",
@@ -154,11 +154,8 @@ def password_matches(user: User | None, password: str) -> bool:
 
 def find_client(email: str) -> User | None:
     """The client account with that email, whatever its case."""
-    return db.session.scalar(
-        select(User).where(
-            func.lower(User.email) == normalize_email(email), User.role == Role.CLIENT
-        )
-    )
+    user = find_user_by_email(email)
+    return user if user is not None and user.role == Role.CLIENT else None
 
 
 def practitioners() -> list[User]:

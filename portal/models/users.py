@@ -102,16 +102,16 @@ class User(UserMixin, db.Model):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    # The key of the sign-in this request runs under (a UserSession); set by
-    # accounts.start_session and by the user loader, never stored on the user row.
-    session_key = None
+    # The key of the sign-in this request runs under (a SignIn); set by
+    # accounts.record_sign_in and by the user loader, never stored on the user row.
+    sign_in_key = None
 
     def get_id(self) -> str:
         """What the session and remember-me cookies name the user by: the user and the
         sign-in, so ending the sign-in refuses both cookies."""
-        if self.session_key is None:
-            raise RuntimeError("sign in through accounts.start_session")
-        return f"{self.id}.{self.session_key}"
+        if self.sign_in_key is None:
+            raise RuntimeError("sign in through accounts.record_sign_in")
+        return f"{self.id}.{self.sign_in_key}"
 
     # UserMixin compares get_id(), which names a sign-in; a user is the same user
     # whichever browser it was loaded for.

@@ -18,13 +18,13 @@ from ..models import Role, User
 def load_user(user_id: str) -> User | None:
     # A cookie from a sign-in that has ended (signed out, password changed) names no one,
     # and deactivation ends every session at once.
-    user = accounts.user_for_session(user_id)
+    user = accounts.signed_in_user(user_id)
     return user if user is not None and user.is_active else None
 
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Start a sign-in of its own for this browser and put it in the cookies."""
-    login_user(accounts.start_session(user), remember=remember)
+    login_user(accounts.record_sign_in(user), remember=remember)
 
 
 # Flask's cookie session (not a sign-in, not a ServiceSession) holds the secret of the

@@ -2,12 +2,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import func, select
 
 from ... import accounts
 from ...booking import DomainError
-from ...extensions import db, limiter
-from ...models import User
+from ...extensions import limiter
 from ...web import sign_in
 from ...web.auth import submitted_email_key
 from ...web.forms import show_domain_error
@@ -51,9 +49,7 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
-        )
+        user = accounts.find_user_by_email(form.email.data)
         if not accounts.password_matches(user, form.password.data):
             form.password.errors.append(gettext("Email or password is not right."))
         elif not user.is_active:
@@ -67,7 +63,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    accounts.end_session(current_user)
+    accounts.sign_out(current_user)
     logout_user()
     flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -100,12 +96,12 @@ def change_password():
     return render_template("auth/password.html", form=form, everywhere_form=SignOutEverywhereForm())
 
 
-@bp.route("/sessions/end-all", methods=["POST"])
+@bp.route("/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere():
     """Ends every sign-in of the account, on every device, this one included."""
     # CSRFProtect has already refused a post without the form's token.
-    accounts.end_all_sessions(current_user)
+    accounts.sign_out_everywhere(current_user)
     logout_user()
     flash(gettext("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))

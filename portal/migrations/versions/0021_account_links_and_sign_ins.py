@@ -1,4 +1,4 @@
-"""address versions for single-use account links; password and address change notices (#18)
+"""single-use account links and change notices (#18); user_sessions becomes sign_ins (#19)
 
 users.email_version counts the changes of address: verification and email-change links
 are bound to it as well as to the address, so a link stays spent when an address comes
@@ -8,6 +8,9 @@ at 0, which only spends links already sent under the old binding.
 
 The notification kind CHECK gains password_changed (tokens and feed revoked with it) and
 email_changed (told to the old address).
+
+user_sessions becomes sign_ins, its indexes and (on PostgreSQL) its constraints with it: a
+sign-in is a SignIn, and "session" is the seed's ServiceSession (house rule 17).
 
 Revision ID: 0021
 Revises: 0019
@@ -65,7 +68,25 @@ def _retype(values):
             batch_op.create_check_constraint("notification_kind", sa.text(f"kind IN ({allowed})"))
 
 
+SIGN_IN_INDEXED = ("user_id", "created_at")
+
+
+def _rename_table(old: str, new: str) -> None:
+    for column in SIGN_IN_INDEXED:
+        op.drop_index(f"ix_{old}_{column}", table_name=old)
+    op.rename_table(old, new)
+    for column in SIGN_IN_INDEXED:
+        op.create_index(f"ix_{new}_{column}", new, [column], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # SQLite keeps constraint names only in the table's text, where nothing reads them.
+        op.execute(f"ALTER TABLE {new} RENAME CONSTRAINT pk_{old} TO pk_{new}")
+        op.execute(
+            f"ALTER TABLE {new} RENAME CONSTRAINT fk_{old}_user_id_users TO fk_{new}_user_id_users"
+        )
+
+
 def upgrade():
+    _rename_table("user_sessions", "sign_ins")
     with op.batch_alter_table("users") as batch:
         for name in ("email_version", "email_restored_version"):
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
@@ -73,6 +94,7 @@ def upgrade():
 
 
 def downgrade():
+    _rename_table("sign_ins", "user_sessions")
     kinds = ", ".join(f"'{kind}'" for kind in NEW_KINDS)
     op.execute(f"DELETE FROM notifications WHERE kind IN ({kinds})")
     _retype(BEFORE)
