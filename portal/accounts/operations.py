@@ -242,7 +242,7 @@ def resend_verification(user: User) -> None:
 def _token_user(purpose: Purpose, token: str) -> tuple[User, dict]:
     payload = read_token(purpose, token)
     user = db.session.get(User, payload["uid"])
-    # A deactivated account's links die with it, like its sessions.
+    # A deactivated account's links die with it, like its sign-ins.
     if user is None or not user.is_active:
         raise BadLink(LinkProblem.INVALID)
     return user, payload
@@ -492,7 +492,7 @@ def accept_invitation(token: str, password: str) -> User:
 
 @unit_of_work
 def deactivate_user(user: User, *, by: User | None = None) -> None:
-    """Sign-in, sessions, API tokens and the calendar feed stop at once: each of them
+    """Signing in, sign-ins, API tokens and the calendar feed stop at once: each of them
     checks the account is active on every request."""
     if by is not None and by.id == user.id:
         raise InvalidInput(gettext("You cannot deactivate your own account."))

@@ -17,7 +17,7 @@ from ..models import Role, User
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # A cookie from a sign-in that has ended (signed out, password changed) names no one,
-    # and deactivation ends every session at once.
+    # and deactivation ends every sign-in at once.
     user = accounts.signed_in_user(user_id)
     return user if user is not None and user.is_active else None
 

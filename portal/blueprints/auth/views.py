@@ -27,7 +27,7 @@ def _password_change_limit() -> str:
 
 
 def _signed_in_user_key() -> str:
-    # Per account, not per address: whoever holds a session gains no guesses by moving.
+    # Per account, not per address: whoever holds a sign-in gains no guesses by moving.
     # The id, not get_id(): that changes with the password and would reset the count.
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
