@@ -7,8 +7,8 @@ import secrets
 
 from sqlalchemy import delete, select
 
-from .booking.errors import AddressNotConfirmed
-from .booking.transactions import unit_of_work
+from .core.errors import AddressNotConfirmed
+from .core.transactions import unit_of_work
 from .database import utcnow
 from .extensions import db
 from .models import CalendarFeed, User

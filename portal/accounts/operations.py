@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from .. import api_tokens
-from ..booking.errors import InvalidInput, NotPermitted
-from ..booking.transactions import unit_of_work
 from ..calendar_feeds import revoke_feed
+from ..core.errors import InvalidInput, NotPermitted
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import SUPPORTED_LOCALES
