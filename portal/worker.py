@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking, reminders
-from .accounts.sessions import prune_expired_sessions
+from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
 from .models import Channel
@@ -91,7 +91,7 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult | None:
 
 def _prune_expired() -> tuple[int, int]:
     """Sign-ins past their lifetime and purchase keys past their 24 hours."""
-    return prune_expired_sessions(), prune_expired_keys()
+    return prune_expired_sign_ins(), prune_expired_keys()
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
