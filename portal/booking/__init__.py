@@ -18,7 +18,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
    practitioner's weekly hours and date overrides), catalog (services),
    attendance (who attended; outcomes)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
-   and completes), reports (attendance reports)
+   and completes), reports (attendance reports), express (a workshop seat sold in
+   Core statements: the common case of the busiest request)
 5. holds (a hold lapses: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
@@ -87,7 +88,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("transactions", "transitions", "notices", "events"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "catalog", "attendance"),
-    ("offers", "lifecycle", "reports"),
+    ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
     ("checkout",),
