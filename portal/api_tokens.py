@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import after_this_request, current_app, has_request_context, request
 from sqlalchemy import bindparam, select, update
 
-from .booking.transactions import unit_of_work
+from .core.transactions import unit_of_work
 from .database import utcnow
 from .extensions import db
 from .models import ApiToken, User

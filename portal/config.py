@@ -171,8 +171,9 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "300 per minute"),
         # No form, API body or LiveKit event comes near 1 MiB; bigger bodies are refused (413)
         # before anything reads them into memory.
-        # Empty: Werkzeug's default (scrypt). Only tests set a cheap one.
-        "PORTAL_PASSWORD_HASH_METHOD": os.environ.get("PORTAL_PASSWORD_HASH_METHOD", ""),
+        # Empty: Werkzeug's default (scrypt). Only tests set a cheap one, through create_app's
+        # config (never the environment, so no deployment can weaken it by accident).
+        "PORTAL_PASSWORD_HASH_METHOD": "",
         "MAX_CONTENT_LENGTH": _env_int("PORTAL_MAX_CONTENT_LENGTH", 1024 * 1024),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,

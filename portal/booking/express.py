@@ -25,6 +25,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
+from ..core.errors import AlreadyBooked
+from ..core.transactions import translate_integrity_error
 from ..extensions import db
 from ..models import (
     Booking,
@@ -40,11 +42,9 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
-from .errors import AlreadyBooked
 from .locks import SEAT_LOCK
 from .payment_providers import default_provider_name
 from .seats import hold_deadline
-from .transactions import translate_integrity_error
 from .transitions import SEAT_TRIGGER_COLUMNS
 
 log = logging.getLogger(__name__)
