@@ -29,7 +29,7 @@ class BusyTime:
     uid: str
 
 
-def _as_utc(value: date | datetime, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+def _as_utc(value: date | datetime, zone: ZoneInfo) -> datetime:
     """A DATE is the practitioner's local midnight; a floating time is on their clock."""
     if not isinstance(value, datetime):
         return datetime.combine(value, time(0), tzinfo=zone).astimezone(UTC)
