@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
     DateOverride,
+    ExternalBusyTime,
     ScheduleSettings,
     ServiceSession,
     SessionStatus,
@@ -102,19 +103,23 @@ def working_intervals(practitioner: User, first_day: date, last_day: date) -> li
 def busy_intervals(
     practitioner_id: int, window: Interval, buffer: timedelta, ignore_session_id: int | None
 ) -> list[Interval]:
-    rows = db.session.execute(
-        select(ServiceSession.id, ServiceSession.start_time, ServiceSession.end_time).where(
-            ServiceSession.practitioner_id == practitioner_id,
-            ServiceSession.status.in_(BUSY_STATUSES),
-            ServiceSession.start_time < window.end + buffer,
-            ServiceSession.end_time > window.start - buffer,
-        )
-    ).all()
-    return [
-        Interval(start - buffer, end + buffer)
-        for session_id, start, end in rows
-        if session_id != ignore_session_id
-    ]
+    """The practitioner's own live sessions and the busy times read from their calendars
+    (external_calendars), each widened by the buffer: one statement either way."""
+    sessions = select(ServiceSession.start_time, ServiceSession.end_time).where(
+        ServiceSession.practitioner_id == practitioner_id,
+        ServiceSession.status.in_(BUSY_STATUSES),
+        ServiceSession.start_time < window.end + buffer,
+        ServiceSession.end_time > window.start - buffer,
+    )
+    if ignore_session_id is not None:
+        sessions = sessions.where(ServiceSession.id != ignore_session_id)
+    elsewhere = select(ExternalBusyTime.start_time, ExternalBusyTime.end_time).where(
+        ExternalBusyTime.practitioner_id == practitioner_id,
+        ExternalBusyTime.start_time < window.end + buffer,
+        ExternalBusyTime.end_time > window.start - buffer,
+    )
+    rows = db.session.execute(union_all(sessions, elsewhere)).all()
+    return [Interval(start - buffer, end + buffer) for start, end in rows]
 
 
 def _timing_refusal(start: datetime, settings: ScheduleSettings, now: datetime) -> str | None:

@@ -17,6 +17,7 @@ from .enums import (
     SessionType,
     Visibility,
 )
+from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -52,6 +53,10 @@ from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 
 __all__ = [
+    "CalendarKind",
+    "ExternalBusyTime",
+    "ExternalCalendar",
+    "SyncProblem",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",
