@@ -9,7 +9,9 @@ from portal.models.users import hash_password
 
 
 def test_production_hashes_with_scrypt(tmp_path):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "SECRET_KEY": "k"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", "SECRET_KEY": "k"}
+    )
     assert app.config["PORTAL_PASSWORD_HASH_METHOD"] == ""
     with app.app_context():
         hashed = hash_password("correct horse battery")
