@@ -40,7 +40,7 @@ from sqlalchemy import update  # noqa: E402
 
 from bench import backends  # noqa: E402
 from portal import booking, create_app  # noqa: E402
-from portal.booking.transactions import unit_of_work  # noqa: E402
+from portal.core.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import (  # noqa: E402
     Notification,

@@ -58,7 +58,7 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 from bench.noshow_report import postgres_database, user_rows  # noqa: E402
 from portal import api_tokens, create_app  # noqa: E402
 from portal.accounts.sessions import start_session  # noqa: E402
-from portal.booking.transactions import unit_of_work  # noqa: E402
+from portal.core.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Booking, Order, Service, ServiceSession, User  # noqa: E402
 from tests.fixtures.factories import seat_invariant_violations  # noqa: E402

@@ -17,7 +17,7 @@ from flask import after_this_request, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from .booking.transactions import ride_along, unit_of_work, write_riders
+from .core.transactions import ride_along, unit_of_work, write_riders
 from .database import utcnow
 from .extensions import db
 from .models import ApiToken, User

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from . import accounts, booking
 from .accounts import create_user
-from .booking.errors import InvalidInput
-from .booking.rooms import ParticipantSnapshot, RoomEvent
-from .booking.transactions import unit_of_work
+from .booking import ParticipantSnapshot, RoomEvent
+from .core.errors import InvalidInput
+from .core.transactions import unit_of_work
 from .extensions import db
 from .models import Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
 from .webhooks_out import delivery as webhook_delivery
@@ -78,9 +78,9 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("expire-holds")
     def expire_holds_command():
-        """Release the seats of unpaid orders whose hold has lapsed (safe to run from cron)."""
+        """Release the seats of unpaid orders whose hold has expired (safe to run from cron)."""
         released = booking.release_expired_holds()
-        click.echo(f"released {released} booking(s) whose hold had lapsed")
+        click.echo(f"released {released} booking(s) whose hold had expired")
 
     @app.cli.command("prune-room-events")
     def prune_room_events_command():

@@ -14,8 +14,8 @@ from flask_babel import gettext
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
-from .booking.errors import InvalidInput
-from .booking.transactions import unit_of_work
+from .core.errors import InvalidInput
+from .core.transactions import unit_of_work
 from .extensions import db
 from .models import (
     SLUG_MAX,

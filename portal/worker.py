@@ -28,14 +28,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import booking
+from . import booking, reminders
 from .accounts.sessions import prune_expired_sessions
-from .booking.events import WEBHOOKS_WRITTEN
-from .booking.idempotency import prune_expired_keys
-from .booking.rooms import ROOM_EVENTS_RECEIVED
+from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
 from .models import Channel
-from .notifications import delivery, reminders
+from .notifications import delivery
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
 from .webhooks_out import delivery as webhook_delivery
@@ -88,7 +86,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("deliver_outbox_backstop", crontab(minute="*"), _deliver),
     # Outbound webhooks: what a wake-up missed, and retries as they fall due.
     ("deliver_webhooks_backstop", crontab(minute="*"), _deliver_webhooks),
-    # A lapsed hold frees its seat and offers it to the waitlist within the minute.
+    # An expired hold frees its seat and offers it to the waitlist within the minute.
     ("release_expired_holds", crontab(minute="*"), booking.release_expired_holds),
     ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
     ("queue_expiring_credits", crontab(minute="7"), reminders.queue_expiring_credits),

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
-from ..booking.errors import InvalidInput
-from ..booking.transactions import unit_of_work
+from ..core.errors import InvalidInput
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import SUPPORTED_LOCALES

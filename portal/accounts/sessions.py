@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, select
 
-from ..booking.transactions import delete_in_batches, unit_of_work
+from ..core.transactions import delete_in_batches, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import User, UserSession

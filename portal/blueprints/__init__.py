@@ -9,17 +9,17 @@ from .auth import bp as auth_bp
 from .availability import bp as availability_bp
 from .bookings import bp as bookings_bp
 from .calendar import bp as calendar_bp
-from .catalog import bp as catalog_bp
 from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
 from .notifications import bp as notifications_bp
-from .offerings import bp as offerings_bp
 from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
 from .public import bp as public_bp
 from .rooms import bp as rooms_bp
+from .services import bp as services_bp
+from .shop import bp as shop_bp
 from .tokens import bp as tokens_bp
 from .users import bp as users_bp
 from .webhooks import bp as webhooks_bp
@@ -34,11 +34,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tokens_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(attendance_bp)
-    app.register_blueprint(catalog_bp)
+    app.register_blueprint(shop_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(calendar_bp)
-    app.register_blueprint(offerings_bp)
+    app.register_blueprint(services_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)

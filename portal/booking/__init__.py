@@ -1,42 +1,39 @@
 """The booking domain: every rule about sessions, seats, orders and attendance.
 
 Views, CLI commands and webhooks call these functions; none of them writes a
-booking rule of its own.
+booking rule of its own. They come in through this module alone: every name they use
+is exported here, and none of them imports a module of the package
+(tests/unit/test_domain_layering.py checks it).
 
 The modules stand on floors, bottom to top; a module imports only modules on
 floors below its own (tests/unit/test_domain_layering.py checks it):
 
-0. errors, sql, payment_providers -- vocabulary: typed errors, SQL spellings,
-   payment provider registry
-1. transactions, transitions, notices, events -- the unit of work; the state machines'
-   conditional UPDATEs; who hears of a change (the outbox rows written with it); the
-   outbound webhook events a change writes
+They stand on the kernel, portal/core (the unit of work, the typed errors this
+package raises and re-exports, the SQL spellings), and on notifications' outbox.
+
+0. payment_providers -- the payment provider registry
+1. transitions, notices, events -- the state machines' conditional UPDATEs; who hears
+   of a change (the outbox rows written with it); the outbound webhook events a change
+   writes
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
-   practitioner's weekly hours and date overrides), catalog (services),
+   practitioner's weekly hours and date overrides), services (a practitioner's services),
    attendance (who attended; outcomes)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports)
-5. holds (a hold lapses: release it and offer the seat), cancellation,
+5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
 7. checkout (buy any service: picks the factory's pattern)
-8. payments (pay an order; a lapsed hold's seats are taken again)
+8. payments (pay an order; an expired hold's seats are taken again)
 9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
    operations)
 10. jobs (periodic runs such as mark_attendance)
 """
 
-from .attendance import (
-    override_outcome,
-    record_outcomes,
-    session_attendance,
-)
-from .cancellation import cancel_booking, cancel_session, cutoff_passed
-from .checkout import purchase, purchase_by_ids
-from .errors import (
+from ..core.errors import (
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -52,24 +49,52 @@ from .errors import (
     SessionFull,
     SlotUnavailable,
 )
+from .attendance import (
+    ATTENDED,
+    NO_SHOW,
+    SessionAttendance,
+    booking_rows,
+    can_override,
+    override_outcome,
+    record_outcomes,
+    session_attendance,
+)
+from .cancellation import cancel_booking, cancel_session, cutoff_passed
+from .checkout import purchase, purchase_by_ids
+from .events import WEBHOOKS_WRITTEN
 from .factory import (
     book_individual_session,
     book_workshop_seat,
     buy_credits,
+    course_sessions,
     create_session,
     credit_expires_at,
     enroll_in_course,
     schedule_credit,
 )
 from .holds import release_expired_holds
-from .idempotency import MAX_KEY_LENGTH, fingerprint, purchase_once
+from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
 from .lifecycle import complete_session, start_session
-from .payment_providers import PaymentStart, get_provider, register_provider
+from .payment_providers import PaymentStart, get_provider, payment_reference, register_provider
 from .payments import confirm_payment
+from .reports import (
+    MAX_RANGE,
+    REPEAT_NO_SHOWS,
+    SORT_KEYS,
+    CompletionRow,
+    NoShowReport,
+    ReportFilters,
+    ReportRow,
+    course_completion,
+    noshow_report,
+    rows_by_client,
+    rows_by_service,
+)
 from .rescheduling import can_reschedule, reschedule_booking
 from .resizing import resize_session
 from .rooms import (
+    ROOM_EVENTS_RECEIVED,
     ParticipantSnapshot,
     RoomEvent,
     apply_room_events,
@@ -78,15 +103,34 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
-from .slots import available_slots, check_bookable
-from .transactions import unit_of_work
+from .services import save_service
+from .slots import available_slots, check_bookable, settings_for
+from .timetable import (
+    CALENDAR_TYPES,
+    MAX_YEAR,
+    MIN_YEAR,
+    add_client_to_session,
+    create_course,
+    enroll_client,
+    local_start,
+    recurrence,
+    schedule_session,
+    update_session,
+)
 from .waitlist import accept_offer, join_waitlist, leave_waitlist
+from .working_hours import (
+    POLICY_LIMITS,
+    remove_date_override,
+    set_date_override,
+    set_weekly_hours,
+    update_schedule_settings,
+)
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("errors", "sql", "payment_providers"),
-    ("transactions", "transitions", "notices", "events"),
+    ("payment_providers",),
+    ("transitions", "notices", "events"),
     ("locks", "idempotency"),
-    ("seats", "slots", "working_hours", "catalog", "attendance"),
+    ("seats", "slots", "working_hours", "services", "attendance"),
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
@@ -97,6 +141,44 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "ATTENDED",
+    "NO_SHOW",
+    "SessionAttendance",
+    "booking_rows",
+    "can_override",
+    "WEBHOOKS_WRITTEN",
+    "course_sessions",
+    "prune_expired_keys",
+    "payment_reference",
+    "MAX_RANGE",
+    "REPEAT_NO_SHOWS",
+    "SORT_KEYS",
+    "CompletionRow",
+    "NoShowReport",
+    "ReportFilters",
+    "ReportRow",
+    "course_completion",
+    "noshow_report",
+    "rows_by_client",
+    "rows_by_service",
+    "ROOM_EVENTS_RECEIVED",
+    "save_service",
+    "settings_for",
+    "CALENDAR_TYPES",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "add_client_to_session",
+    "create_course",
+    "enroll_client",
+    "local_start",
+    "recurrence",
+    "schedule_session",
+    "update_session",
+    "POLICY_LIMITS",
+    "remove_date_override",
+    "set_date_override",
+    "set_weekly_hours",
+    "update_schedule_settings",
     "AlreadyBooked",
     "CancellationWindowClosed",
     "CreditExpired",
@@ -138,7 +220,6 @@ __all__ = [
     "release_expired_holds",
     "schedule_credit",
     "start_session",
-    "unit_of_work",
     "mark_attendance",
     "override_outcome",
     "record_outcomes",

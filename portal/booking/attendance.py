@@ -25,6 +25,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
+from ..core.errors import InvalidInput, InvalidTransition, NotPermitted
+from ..core.sql import seconds_between
+from ..core.transactions import unit_of_work
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..models import (
@@ -39,10 +42,7 @@ from ..models import (
     User,
 )
 from . import events
-from .errors import InvalidInput, InvalidTransition, NotPermitted
 from .locks import lock_sessions
-from .sql import seconds_between
-from .transactions import unit_of_work
 
 # The kind of each booking row the reports count.
 ATTENDED = AttendanceStatus.ATTENDED.value

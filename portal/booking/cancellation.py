@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext, ngettext
 
+from ..core.errors import CancellationWindowClosed, InvalidTransition
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,11 +25,9 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
-from .errors import CancellationWindowClosed, InvalidTransition
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
 from .seats import add_credit, close_empty_private_sessions
-from .transactions import unit_of_work
 from .transitions import move_bookings, move_order, move_session
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from ..core.errors import InvalidInput
+from ..core.transactions import unit_of_work
 from ..extensions import db
 from ..models import Order, Service, ServiceSession, ServiceType, User, Visibility
-from .errors import InvalidInput
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -19,7 +20,6 @@ from .factory import (
     take_workshop_seat,
 )
 from .locks import lock_session_with_service
-from .transactions import unit_of_work
 
 
 def _refuse_extra(given: object, field: str, service: Service) -> None:
@@ -102,7 +102,7 @@ def _seat_by_ids(
     locked = lock_session_with_service(session_id)
     if locked is not None and locked.visibility == Visibility.PRIVATE:
         # A private session is its practitioner's to fill: to a buyer it does not exist,
-        # as on the catalog's pages.
+        # as on the shop's pages.
         locked = None
     if (
         locked is not None

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from flask_babel import gettext
 from sqlalchemy import select
 
+from ..core.errors import CreditExpired, InvalidInput, NotBookable, SessionFull
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import format_moment
@@ -30,12 +32,10 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
-from .errors import CreditExpired, InvalidInput, NotBookable, SessionFull
 from .holds import ensure_seat_available, release_expired_holds
 from .locks import lock_order, lock_practitioner, lock_sessions
 from .seats import add_booking, add_credit, open_order, seat_status
 from .slots import check_bookable
-from .transactions import unit_of_work
 from .transitions import move_bookings, move_session
 
 

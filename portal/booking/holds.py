@@ -1,9 +1,9 @@
-"""A hold lapses: an unpaid order's seats go back on sale, and to the waitlist.
+"""A hold expires: an unpaid order's seats go back on sale, and to the waitlist.
 
-Hold release and payment meet on the order's row lock. Release locks the lapsed
-orders first, and only the ones nobody else holds (SKIP LOCKED): a payer holding
-the lock is deciding that order right now, and a release that waited for it
-could deadlock (release may run under a session lock, which the payer's booking
+Hold release and payment meet on the order's row lock. Release first locks the
+orders whose hold expired, and only the ones nobody else holds (SKIP LOCKED): a
+payer holding the lock is deciding that order right now, and a release that waited
+for it could deadlock (release may run under a session lock, which the payer's booking
 triggers need). Under the lock, only a still-pending order's unpaid bookings are
 canceled; a paid order's seats are never touched.
 """
@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from ..core.transactions import if_rolled_back, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -29,16 +30,15 @@ from ..models import (
 from . import notices
 from .offers import seats_freed
 from .seats import check_not_full, check_open, close_empty_private_sessions
-from .transactions import if_rolled_back, unit_of_work
 from .transitions import move_bookings, move_orders
 
 log = logging.getLogger(__name__)
 
 
-def _lock_lapsed_orders(
+def _lock_orders_past_hold(
     now: datetime, session_id: int | None, practitioner_id: int | None
 ) -> list[int]:
-    """Lock the lapsed pending orders (in id order) that no one else has locked."""
+    """Lock the pending orders whose hold expired (in id order) that no one else has locked."""
     query = select(Order.id).where(Order.status == OrderStatus.PENDING, Order.hold_expires_at < now)
     if session_id is not None:
         query = query.where(
@@ -64,26 +64,26 @@ def release_expired_holds(
     session_id: int | None = None,
     practitioner_id: int | None = None,
 ) -> int:
-    """Free the seats of pending orders whose hold has lapsed; returns bookings released.
+    """Free the seats of pending orders whose hold has expired; returns bookings released.
 
     Its bookings are canceled with CancelReason.HOLD_EXPIRED and an order left with no
     live booking becomes expired: off the awaiting-payment list, yet an offline payment
     may still arrive (payments.confirm_payment takes the seats again if still free).
     """
     now = now or utcnow()
-    order_ids = _lock_lapsed_orders(now, session_id, practitioner_id)
+    order_ids = _lock_orders_past_hold(now, session_id, practitioner_id)
     if not order_ids:
         return 0
-    lapsed = db.session.scalars(
+    expired = db.session.scalars(
         select(Booking)
         .where(Booking.order_id.in_(order_ids), Booking.status == BookingStatus.PENDING_PAYMENT)
         .order_by(Booking.id)
     ).all()
     # Read before the move expires them.
-    seen = [(b.id, b.order_id, b.service_session_id, b.user_id) for b in lapsed]
+    seen = [(b.id, b.order_id, b.service_session_id, b.user_id) for b in expired]
     released = set(
         move_bookings(
-            lapsed,
+            expired,
             BookingStatus.CANCELED,
             strict=False,
             now=now,
@@ -92,7 +92,7 @@ def release_expired_holds(
         )
     )
     freed = set()
-    # A lapsed waitlist offer is told as such (offers.seats_freed), not as a lapsed hold.
+    # A waitlist offer that ran out is told as such (offers.seats_freed), not as an expired hold.
     offered = set(
         db.session.scalars(
             select(WaitlistEntry.order_id).where(WaitlistEntry.order_id.in_(order_ids))
@@ -111,7 +111,7 @@ def release_expired_holds(
                 session_id_,
                 user_id,
             )
-    notices.holds_lapsed(told)
+    notices.holds_expired(told)
     if freed:
         close_empty_private_sessions(freed)
         seats_freed(freed, now=now)
@@ -120,7 +120,7 @@ def release_expired_holds(
 
 
 def _expire_emptied(order_ids: list[int]) -> None:
-    """The locked lapsed orders with no live booking left end as expired."""
+    """The locked orders whose hold expired and with no live booking left end as expired."""
     emptied = db.session.scalars(
         select(Order.id).where(
             Order.id.in_(order_ids),
@@ -129,11 +129,11 @@ def _expire_emptied(order_ids: list[int]) -> None:
         )
     ).all()
     for order_id in move_orders(emptied, OrderStatus.EXPIRED):
-        log.info("order expired: order %s, its hold lapsed unpaid", order_id)
+        log.info("order expired: order %s, its hold expired unpaid", order_id)
 
 
 def release_for_session(session: ServiceSession, now: datetime | None = None) -> None:
-    """Release a full session's lapsed holds before deciding on a seat in it.
+    """Release a full session's expired holds before deciding on a seat in it.
 
     The release stands even if the operation is then refused (the session is still
     full, say) and its unit rolls back: it is done again in a unit of its own, so
@@ -150,7 +150,7 @@ def release_for_session(session: ServiceSession, now: datetime | None = None) ->
 
 def ensure_seat_available(session: ServiceSession, now: datetime | None = None) -> None:
     """Checks on a locked session row before a seat is taken in it; a full session
-    first gets its lapsed holds back."""
+    first gets its expired holds back."""
     check_open(session)
     if session.is_full:
         release_for_session(session, now)

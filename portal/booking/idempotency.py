@@ -12,11 +12,11 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.errors import IdempotencyKeyReused
+from ..core.transactions import delete_in_batches, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import IdempotentPurchase, Order, User
-from .errors import IdempotencyKeyReused
-from .transactions import delete_in_batches, unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from ..core.errors import InvalidTransition
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     SessionStatus,
 )
 from .attendance import record_outcomes
-from .errors import InvalidTransition
 from .lifecycle import complete_session
 from .rooms import apply_room_events
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..models import ServiceSession, SessionStatus
 from .attendance import record_outcomes
 from .locks import lock_sessions
-from .transactions import unit_of_work
 from .transitions import move_session
 
 

@@ -1,6 +1,6 @@
 """Row locks: the order in which writers meet, so two of them never both decide.
 
-A writer that decides an order (paying it, releasing its lapsed hold, scheduling
+A writer that decides an order (paying it, releasing its expired hold, scheduling
 one of its credits) locks the order before the sessions its bookings sit in (the
 booking triggers write those session rows). A writer that starts from a session
 (taking a seat) meets other orders only through hold release, which skips an

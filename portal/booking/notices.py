@@ -99,8 +99,8 @@ def booking_canceled(
         )
 
 
-def holds_lapsed(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
-    """Unpaid orders whose hold ran out: {order id: (first lapsed booking id, client id)}."""
+def holds_expired(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
+    """Unpaid orders whose hold ran out: {order id: (first expired booking id, client id)}."""
     facts = {"canceled_by": "system", "reason": _reason(CancelReason.HOLD_EXPIRED)}
     outbox.notify_all(
         Notice(

@@ -2,7 +2,7 @@
 
 When a seat frees up, the first client in line is offered it: the offer is a
 real pending order with a pending_payment booking (so the capacity triggers
-count the held seat), whose hold lapses at the offer's expiry. Offers are made
+count the held seat), whose hold expires at the offer's expiry. Offers are made
 inside the unit of work that freed the seat, under the session's row lock, so a
 freed seat is never given twice. The seat is taken with the seat primitives
 (seats.add_booking), never by booking through the factory: an offer cannot
@@ -195,10 +195,10 @@ def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
         bookings = entry.order.bookings
         if any(b.status in SEAT_HOLDING for b in bookings):
             continue
-        lapsed = any(b.hold_lapsed for b in bookings)
-        target = WaitlistStatus.EXPIRED if lapsed else WaitlistStatus.DECLINED
+        expired = any(b.hold_expired for b in bookings)
+        target = WaitlistStatus.EXPIRED if expired else WaitlistStatus.DECLINED
         entry_id, user_id = entry.id, entry.user_id
-        if move_entries([entry], target, [WaitlistStatus.OFFERED], closed_at=now) and lapsed:
+        if move_entries([entry], target, [WaitlistStatus.OFFERED], closed_at=now) and expired:
             notices.offer_lapsed(entry_id, user_id)
     waiting_sessions = sorted(
         {e.service_session_id for e in open_entries if e.status == WaitlistStatus.WAITING}

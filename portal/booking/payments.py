@@ -12,6 +12,8 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from ..core.errors import DomainError, HoldExpired, InvalidTransition
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..models import (
     Booking,
@@ -23,19 +25,17 @@ from ..models import (
 )
 from . import events, notices
 from .checkout import purchase
-from .errors import DomainError, HoldExpired, InvalidTransition
 from .locks import lock_order
 from .offers import order_paid
-from .transactions import unit_of_work
 from .transitions import move_bookings, move_order
 
 log = logging.getLogger(__name__)
 
 
-def _rebook_lapsed(order: Order, lapsed: list[Booking], now: datetime) -> None:
-    """The hold lapsed and its seats were released: take them again, if still free."""
+def _rebook_expired(order: Order, expired: list[Booking], now: datetime) -> None:
+    """The hold expired and its seats were released: take them again, if still free."""
     service = order.service
-    released = lapsed[0].service_session
+    released = expired[0].service_session
     try:
         purchase(
             order.user,
@@ -50,7 +50,7 @@ def _rebook_lapsed(order: Order, lapsed: list[Booking], now: datetime) -> None:
     except DomainError as exc:
         raise HoldExpired(
             gettext(
-                "The hold on order %(id)s lapsed before payment and its seats could not "
+                "The hold on order %(id)s expired before payment and its seats could not "
                 "be taken again: %(message)s",
                 id=order.id,
                 message=exc.message,
@@ -63,7 +63,7 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     """Pending -> paid; the order's bookings awaiting payment become confirmed."""
     now = now or utcnow()
     order = lock_order(order.id)
-    # An expired order's hold lapsed: a late payment still counts, if its seats are free.
+    # An expired order: a late payment still counts, if its seats are free.
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise InvalidTransition(
             gettext(
@@ -73,9 +73,9 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
             )
         )
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
-    lapsed = [b for b in order.bookings if b.hold_lapsed]
-    if not live and lapsed:
-        _rebook_lapsed(order, lapsed, now)
+    expired = [b for b in order.bookings if b.hold_expired]
+    if not live and expired:
+        _rebook_expired(order, expired, now)
         order = lock_order(order.id)
     move_order(order, OrderStatus.PAID, now=now, payment_reference=reference, hold_expires_at=None)
     awaiting = [b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT]

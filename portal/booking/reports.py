@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Float, and_, case, cast, func, select
 
+from ..core.sql import as_date, week_start
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -22,7 +23,6 @@ from ..models import (
     User,
 )
 from .attendance import ATTENDED, LATE_CANCEL, NO_SHOW, booking_rows, reportable_bookings
-from .sql import as_date, week_start
 
 REPEAT_NO_SHOWS = 2
 # The widest range a report covers (the page and the API refuse wider ones).

@@ -7,6 +7,14 @@ from datetime import datetime, timedelta
 from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
+from ..core.errors import (
+    CancellationWindowClosed,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    NotBookable,
+)
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -21,17 +29,9 @@ from ..models import (
 )
 from . import events, notices
 from .cancellation import cutoff_passed
-from .errors import (
-    CancellationWindowClosed,
-    HoldExpired,
-    InvalidInput,
-    InvalidTransition,
-    NotBookable,
-)
 from .holds import release_expired_holds
 from .locks import lock_practitioner, lock_sessions
 from .slots import check_bookable
-from .transactions import unit_of_work
 
 
 def can_reschedule(booking: Booking) -> bool:
@@ -58,7 +58,7 @@ def reschedule_booking(
         raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
     practitioner = lock_practitioner(session.practitioner_id)
-    # A lapsed hold on this very booking must be released first, not moved.
+    # An expired hold on this very booking must be released first, not moved.
     release_expired_holds(now=now, practitioner_id=practitioner.id)
     db.session.refresh(session)
     db.session.refresh(booking)
@@ -70,9 +70,9 @@ def reschedule_booking(
                 display_title=session.display_title,
             )
         )
-    if booking.hold_lapsed:
+    if booking.hold_expired:
         raise HoldExpired(
-            gettext("The hold on this booking lapsed before payment; book a new time.")
+            gettext("The hold on this booking expired before payment; book a new time.")
         )
     if booking.status not in (BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED):
         raise InvalidTransition(

@@ -7,13 +7,13 @@ from datetime import datetime
 from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
+from ..core.errors import InvalidInput, InvalidTransition
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import ServiceSession, SessionStatus
-from .errors import InvalidInput, InvalidTransition
 from .locks import lock_sessions
 from .offers import seats_freed
-from .transactions import unit_of_work
 
 
 @unit_of_work

@@ -30,6 +30,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import Select
 
+from ..core.errors import InvalidInput, JoinRefused
+from ..core.sql import insert_ignoring_duplicates
+from ..core.transactions import inside_unit_of_work, unit_of_work
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..models import (
@@ -43,11 +46,8 @@ from ..models import (
     User,
 )
 from .attendance import record_session_outcomes
-from .errors import InvalidInput, JoinRefused
 from .lifecycle import complete_session, start_session
 from .locks import lock_sessions
-from .sql import insert_ignoring_duplicates
-from .transactions import inside_unit_of_work, unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,8 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..core.errors import AlreadyBooked, NotBookable, SessionFull
+from ..core.transactions import translate_integrity_error
 from ..extensions import db
 from ..models import (
     Booking,
@@ -32,9 +34,7 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
-from .errors import AlreadyBooked, NotBookable, SessionFull
 from .payment_providers import default_provider_name
-from .transactions import translate_integrity_error
 from .transitions import SEAT_TRIGGER_COLUMNS, move_session
 
 M = TypeVar("M")

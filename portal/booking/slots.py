@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, union_all
 
+from ..core.errors import SlotUnavailable
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -24,7 +25,6 @@ from ..models import (
     User,
     WeeklyHours,
 )
-from .errors import SlotUnavailable
 
 BUSY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
 

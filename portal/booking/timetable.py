@@ -11,6 +11,8 @@ from dateutil.rrule import DAILY, WEEKLY, rrule
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
+from ..core.errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import format_moment
@@ -28,15 +30,13 @@ from ..models import (
     Visibility,
 )
 from . import notices
-from .catalog import save_service
-from .errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
 from .factory import create_session, enroll_in_course
 from .holds import ensure_seat_available
 from .locks import lock_practitioner, lock_sessions
 from .payments import confirm_payment
 from .seats import add_booking
+from .services import save_service
 from .slots import BUSY_STATUSES, Interval, local_instant
-from .transactions import unit_of_work
 
 # Service types a practitioner places on the calendar one session at a time.
 CALENDAR_TYPES = (ServiceType.WORKSHOP, ServiceType.INDIVIDUAL, ServiceType.COURSE)

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import update
 
+from ..core.errors import InvalidTransition
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -23,7 +24,6 @@ from ..models import (
     ServiceSession,
     SessionStatus,
 )
-from .errors import InvalidTransition
 
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.DRAFT: frozenset(
@@ -105,7 +105,7 @@ def move_bookings(
     **values: Any,
 ) -> list[int]:
     """Move every booking to `target` (stamped `now`); with strict, refuse all if any one
-    may not move. `only_from` narrows the states a booking may leave (a lapsed hold
+    may not move. `only_from` narrows the states a booking may leave (an expired hold
     cancels only what is still unpaid)."""
     bookings = list(bookings)
     column = _BOOKING_TIMESTAMPS.get(target)

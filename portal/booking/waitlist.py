@@ -8,6 +8,15 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from ..core.errors import (
+    AlreadyBooked,
+    AlreadyWaiting,
+    HoldExpired,
+    InvalidInput,
+    InvalidTransition,
+    NotBookable,
+)
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
@@ -22,14 +31,6 @@ from ..models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from .errors import (
-    AlreadyBooked,
-    AlreadyWaiting,
-    HoldExpired,
-    InvalidInput,
-    InvalidTransition,
-    NotBookable,
-)
 from .holds import release_for_session
 from .locks import lock_order, lock_sessions
 from .offers import (
@@ -40,7 +41,6 @@ from .offers import (
     open_for_booking,
 )
 from .payments import confirm_payment
-from .transactions import unit_of_work
 from .transitions import move_bookings, move_order
 
 log = logging.getLogger(__name__)

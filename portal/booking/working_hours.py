@@ -7,10 +7,10 @@ from datetime import date, time
 from flask_babel import gettext
 from sqlalchemy import delete
 
+from ..core.errors import InvalidInput
+from ..core.transactions import unit_of_work
 from ..extensions import db
 from ..models import DateOverride, ScheduleSettings, User, WeeklyHours
-from .errors import InvalidInput
-from .transactions import unit_of_work
 
 TimeRange = tuple[time, time]
 

@@ -71,7 +71,7 @@ class Booking(db.Model):
         return CancelReason.of(self.cancel_reason)
 
     @property
-    def hold_lapsed(self) -> bool:
+    def hold_expired(self) -> bool:
         return self.cancel_kind is CancelReason.HOLD_EXPIRED
 
     @property

@@ -154,7 +154,7 @@ class OrderStatus(StrEnum):
     PAID = "paid"
     CANCELED = "canceled"
     REFUNDED = "refunded"
-    # The hold lapsed unpaid and its seats were released; a late payment may still take
+    # The hold expired unpaid and its seats were released; a late payment may still take
     # them again if they are free (booking.payments).
     EXPIRED = "expired"
 
@@ -194,7 +194,7 @@ class CancelReason(StrEnum):
 set_labels(
     CancelReason,
     {
-        CancelReason.HOLD_EXPIRED: lazy_gettext("hold lapsed"),
+        CancelReason.HOLD_EXPIRED: lazy_gettext("hold expired"),
         CancelReason.WAITLIST_DECLINED: lazy_gettext("waitlist offer declined"),
         CancelReason.ORDER_EMPTIED: lazy_gettext("every booking canceled"),
         CancelReason.CANCELED: lazy_gettext("canceled"),

@@ -43,7 +43,7 @@ WAITLIST_OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 class WaitlistEntry(db.Model):
     """A client in line for a seat in a full session.
 
-    An offer is a real pending order (with its seat) whose hold lapses at
+    An offer is a real pending order (with its seat) whose hold expires at
     offer_expires_at, so the database capacity triggers count the held seat.
     """
 

@@ -54,7 +54,7 @@ _ACTION: dict[NotificationKind, tuple[str, dict[str, str]]] = {
     K.SESSION_CANCELED: ("bookings.index", {}),
     K.REMINDER: ("rooms.join", {"session_id": "session"}),
     K.WAITLIST_OFFER: ("bookings.index", {}),
-    K.WAITLIST_OFFER_LAPSED: ("catalog.index", {}),
+    K.WAITLIST_OFFER_LAPSED: ("shop.index", {}),
     K.CREDITS_EXPIRING: ("bookings.index", {}),
     K.PRACTITIONER_NEW_BOOKING: ("calendar.show_session", {"session_id": "session"}),
     K.PRACTITIONER_CANCELLATION: ("calendar.show_session", {"session_id": "session"}),

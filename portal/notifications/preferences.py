@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from ..booking.transactions import unit_of_work
+from ..core.transactions import unit_of_work
 from ..extensions import db
 from ..models import DEFAULT_REMINDER_OFFSETS, NotificationPreferences, Preference, User
 

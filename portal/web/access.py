@@ -169,7 +169,7 @@ def get_order(
 def get_course(course_id: int, user: User) -> Service:
     """A course for its practitioner and staff.
 
-    Unknown ids, other services, another practitioner's course and (for a client: the catalog
+    Unknown ids, other services, another practitioner's course and (for a client: the shop
     shows only active services) an inactive course are 404; a client gets 403.
     """
     course = db.session.get(Service, course_id)

@@ -9,7 +9,7 @@ from flask import Flask, current_app, flash, render_template, request
 from flask_babel import format_number, gettext, lazy_gettext
 from werkzeug.exceptions import HTTPException
 
-from ..booking import DomainError
+from ..core.errors import DomainError
 
 # An app.extensions key: URL prefix -> renderer(error, status, message) of that prefix's errors.
 JSON_ERRORS = "portal.json_errors"

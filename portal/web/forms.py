@@ -28,7 +28,7 @@ from wtforms.validators import (
 )
 
 from ..accounts import password_problem
-from ..booking import DomainError
+from ..core.errors import DomainError
 from ..l10n import CURRENCY_PROBLEM, normalize_currency
 
 
@@ -48,7 +48,7 @@ def iso_currency(_form: FlaskForm, field: StringField) -> None:
 
 
 class ServiceFields(FlaskForm):
-    """What every service has, whatever its type: the offerings form adds the type and the
+    """What every service has, whatever its type: the services form adds the type and the
     package/bundle lines, the course form its recurrence."""
 
     name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
@@ -94,7 +94,7 @@ class ServiceFields(FlaskForm):
     )
 
     def service_values(self) -> dict:
-        """The fields as booking.catalog.save_service takes them."""
+        """The fields as booking.save_service takes them."""
         values = {
             "name": self.name.data.strip(),
             "description": self.description.data or "",

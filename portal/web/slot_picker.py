@@ -19,7 +19,7 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired, ValidationError
 
 from .. import booking
-from ..booking.slots import settings_for
+from ..booking import settings_for
 from ..database import utcnow
 from ..models import User
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..booking import events
-from ..booking.transactions import unit_of_work
+from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (

@@ -19,10 +19,10 @@ def app_config(smtp_server):
 
 
 def sign_up_and_verify(page, live_server, mailbox, *, zone: str | None) -> None:
-    page.goto(f"{live_server.url}/auth/login?next=/catalog/")
+    page.goto(f"{live_server.url}/auth/login?next=/book/")
     sign_up(page, name="Nia Newcomer", email="Nia@Example.com", zone=zone)
     follow_verification(page, mailbox, "nia@example.com")
-    page.wait_for_url(f"{live_server.url}/catalog/")
+    page.wait_for_url(f"{live_server.url}/book/")
     expect(page.locator(".flash.success")).to_contain_text("Your email address is confirmed")
     expect(page.locator("header")).to_contain_text("Nia Newcomer")
 

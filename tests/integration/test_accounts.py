@@ -64,7 +64,7 @@ def signed_in_name(client) -> str | None:
 
 def test_sign_up_then_the_emailed_link_confirms_and_signs_in(app, mailbox):
     visitor = browser(app)
-    response = sign_up(visitor, "Nia@Example.com", path="/signup?next=/catalog/")
+    response = sign_up(visitor, "Nia@Example.com", path="/signup?next=/book/")
     assert response.status_code == 200
     assert "Check your email" in response.get_data(as_text=True)
     user = accounts.find_user_by_email("nia@example.com")
@@ -80,7 +80,7 @@ def test_sign_up_then_the_emailed_link_confirms_and_signs_in(app, mailbox):
     assert not user.email_verified
 
     confirmed = visitor.post(link)
-    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/catalog/"
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/book/"
     db.session.refresh(user)
     assert user.email_verified
     assert signed_in_name(visitor) == "Nia Newcomer"

@@ -314,7 +314,7 @@ def test_services_for_a_client_list_active_services_with_upcoming_sessions(
     assert by_name[package.name]["validity_days"] == 90
 
 
-def test_practitioner_catalog_defaults_to_their_own_including_inactive(
+def test_practitioner_services_default_to_their_own_including_inactive(
     api_as, practitioner, staff_user
 ):
     mine = make_service(practitioner, name="Mine")

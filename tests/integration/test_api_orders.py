@@ -254,7 +254,7 @@ def test_session_full(api_as, apis, practitioner):
 
 
 def test_a_private_session_is_not_for_sale(apis, practitioner):
-    # As on the catalog's pages: a private session is its practitioner's to fill.
+    # As on the shop's pages: a private session is its practitioner's to fill.
     session = make_workshop(practitioner, seats=5)
     session.visibility = Visibility.PRIVATE
     db.session.commit()

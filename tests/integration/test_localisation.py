@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.catalog import save_service
+from portal.booking.services import save_service
 from portal.extensions import db
 from portal.models import Role, Service, ServiceType
 from tests.fixtures.client_portal import paid_bundle, text_of

@@ -123,12 +123,12 @@ def test_inside_the_cut_off_a_workshop_seat_still_says_it_never_moves(
     assert "Cancel unavailable: Online changes closed 48 hours before the start" in page
 
 
-def test_a_lapsed_hold_shows_as_such(signed_in, practitioner, client_user):
+def test_an_expired_hold_shows_as_such(signed_in, practitioner, client_user):
     session = make_workshop(practitioner, seats=3)
     booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
     booking.release_expired_holds()
     page = text_of(signed_in(client_user).get("/bookings/"))
-    assert "Hold lapsed before payment" in page
+    assert "Hold expired before payment" in page
 
 
 def test_someone_elses_booking_is_not_found(signed_in, practitioner, client_user):
@@ -203,7 +203,7 @@ def test_declining_a_paid_offer_passes_it_on(signed_in, practitioner, client_use
     assert nxt.status == WaitlistStatus.OFFERED
 
 
-def test_accepting_a_lapsed_offer_shows_the_hold_expired_message(
+def test_accepting_an_expired_offer_shows_the_hold_expired_message(
     signed_in, practitioner, client_user
 ):
     session, (holder,) = full_workshop(practitioner, seats=1, price_cents=0)
@@ -220,7 +220,7 @@ def test_accepting_a_lapsed_offer_shows_the_hold_expired_message(
     assert entry.status == WaitlistStatus.OFFERED
 
 
-def test_rescheduling_a_booking_whose_hold_lapsed_says_so(signed_in, practitioner, client_user):
+def test_rescheduling_a_booking_whose_hold_expired_says_so(signed_in, practitioner, client_user):
     service = make_service(practitioner)
     order = booking.book_individual_session(
         client_user, service, day_at(5, 10), now=utcnow() - timedelta(hours=1)
@@ -233,7 +233,7 @@ def test_rescheduling_a_booking_whose_hold_lapsed_says_so(signed_in, practitione
     )
 
     assert response.status_code == 409
-    assert "The hold on this booking lapsed before payment" in text_of(response)
+    assert "The hold on this booking expired before payment" in text_of(response)
     db.session.refresh(seat)
     assert seat.status == BookingStatus.PENDING_PAYMENT
     assert seat.get_start_time() == day_at(5, 10)

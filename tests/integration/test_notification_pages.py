@@ -8,7 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.extensions import db
 from portal.models import (
     Notification,

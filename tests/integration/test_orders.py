@@ -95,7 +95,7 @@ def test_late_payment_takes_a_seat_that_is_still_free(signed_in, practitioner, c
     assert session.current_participants == 0
     client = signed_in(practitioner)
     # The expired order left the awaiting-payment list; the filter still shows it.
-    assert "hold lapsed" in text_of(client.get("/orders/?status=expired"))
+    assert "hold expired" in text_of(client.get("/orders/?status=expired"))
 
     response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "late"})
 
@@ -112,17 +112,17 @@ def test_late_payment_for_a_seat_gone_shows_why_and_changes_nothing(
     session = make_workshop(practitioner, seats=1)
     order = booking.book_workshop_seat(client_user, session, now=utcnow() - timedelta(hours=1))
     taker = make_user()
-    booking.book_workshop_seat(taker, session)  # finds the lapsed hold and takes the seat
+    booking.book_workshop_seat(taker, session)  # finds the expired hold and takes the seat
     client = signed_in(practitioner)
 
     response = client.post(f"/orders/{order.id}/mark-paid", data={"reference": "late"})
 
     assert response.status_code == 409
     page = text_of(response)
-    assert "lapsed before payment" in page and "is full" in page
+    assert "expired before payment" in page and "is full" in page
     db.session.refresh(order)
     db.session.refresh(session)
-    # Its hold lapsed and its seat is gone: the order is expired (was: left pending).
+    # Its hold expired and its seat is gone: the order is expired (was: left pending).
     assert order.status == OrderStatus.EXPIRED
     assert [b.status for b in order.bookings] == [BookingStatus.CANCELED]
     assert session.current_participants == 1
@@ -142,7 +142,7 @@ def test_a_late_individual_slot_taken_by_another_is_refused(signed_in, practitio
     assert response.status_code == 409
     assert "That time is no longer available." in text_of(response)
     db.session.refresh(order)
-    # Its hold lapsed and released its slot: expired (was: left pending).
+    # Its hold expired and released its slot: expired (was: left pending).
     assert order.status == OrderStatus.EXPIRED
 
 
@@ -214,7 +214,7 @@ def test_marking_a_bundle_paid_says_its_credits_await_scheduling(
     assert {b.status for b in order.bookings} == {BookingStatus.DRAFT}
 
 
-def test_a_lapsed_order_expires_and_leaves_the_awaiting_payment_list(
+def test_an_order_whose_hold_expired_expires_and_leaves_the_awaiting_payment_list(
     signed_in, practitioner, client_user
 ):
     session = make_workshop(practitioner, seats=2)
@@ -235,7 +235,7 @@ def test_a_lapsed_order_expires_and_leaves_the_awaiting_payment_list(
     assert order.status == OrderStatus.EXPIRED
 
 
-def test_a_lapsed_credit_order_keeps_its_credits_and_stays_pending(
+def test_a_credit_order_whose_hold_expired_keeps_its_credits_and_stays_pending(
     signed_in, practitioner, client_user
 ):
     order = booking.buy_credits(
@@ -243,5 +243,5 @@ def test_a_lapsed_credit_order_keeps_its_credits_and_stays_pending(
     )
     booking.release_expired_holds()
     db.session.refresh(order)
-    # Credits hold no seat, so nothing lapses: the order waits for its payment.
+    # Credits hold no seat, so nothing expires: the order waits for its payment.
     assert order.status == OrderStatus.PENDING

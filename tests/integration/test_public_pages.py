@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from portal import booking, profiles
 from portal.accounts import create_user
-from portal.booking.errors import InvalidInput
 from portal.booking.factory import course_sessions
 from portal.booking.working_hours import set_date_override, set_weekly_hours
+from portal.core.errors import InvalidInput
 from portal.extensions import db
 from portal.models import (
     Booking,
@@ -323,7 +323,7 @@ def test_public_pages_show_no_private_data(client, maya):
     assert shown(private.start_time) not in pages[1]
 
 
-def test_the_catalog_neither_lists_nor_sells_a_private_workshop_session(
+def test_the_shop_neither_lists_nor_sells_a_private_workshop_session(
     client, signed_in, maya, client_user
 ):
     open_session = make_workshop(maya, seats=3, start=day_at(6, 9), name="Breathwork")

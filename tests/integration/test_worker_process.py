@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import Notification, NotificationKind, NotificationStatus, Role
@@ -93,15 +93,15 @@ def test_a_mail_server_down_for_a_while_only_delays_delivery(order, smtp_server,
     assert all(r.attempts >= 3 for r in sent)
 
 
-def test_a_lapsed_hold_reaches_the_waitlisted_client_through_the_worker_alone(
+def test_an_expired_hold_reaches_the_waitlisted_client_through_the_worker_alone(
     app, practitioner, smtp_server, worker_process
 ):
     """Nobody runs a command: the worker's minute job releases the hold, the domain
     offers the seat, and the offer's email goes out."""
     session = make_workshop(practitioner, seats=1)
     hold = timedelta(minutes=app.config["PORTAL_HOLD_MINUTES"])
-    # The last seat, held by an order placed long enough ago that its hold lapses in 2 s.
-    # Both steps run at one instant, so a slow machine cannot let the hold lapse between them.
+    # The last seat, held by an order placed long enough ago that its hold expires in 2 s.
+    # Both steps run at one instant, so a slow machine cannot let the hold expire between them.
     now = utcnow()
     holder = make_user(Role.CLIENT)
     booking.book_workshop_seat(holder, session, now=now - hold + timedelta(seconds=2))

@@ -104,7 +104,7 @@ TABLE = [
     ),
     row("notifications.unsubscribe", OK, *SIGNED_IN, token="unsubscribe_token", secret_url=True),
     row("public.practitioner_page", OK, *SIGNED_IN, slug="practitioner_slug"),
-    row("catalog.service", OK, *SIGNED_IN, service_id="workshop"),
+    row("shop.service", OK, *SIGNED_IN, service_id="workshop"),
     row("public.choose_timezone", OK, *SIGNED_IN),
     # Account pages reached from the sign-in page or an account email. The links' tokens
     # are their credential; the matrix's token is one they refuse (a 400 "bad link" page).
@@ -119,8 +119,8 @@ TABLE = [
     row("accounts.profile", LOGIN, *SIGNED_IN),
     row("accounts.request_email_change", LOGIN, *SIGNED_IN),
     row("accounts.resend_verification", LOGIN, *SIGNED_IN),
-    row("catalog.index", LOGIN, *SIGNED_IN),
-    row("catalog.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
+    row("shop.index", LOGIN, *SIGNED_IN),
+    row("shop.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
     row("tokens.create_token", LOGIN, *SIGNED_IN),
     row("notifications.preferences", LOGIN, *SIGNED_IN),
@@ -128,9 +128,9 @@ TABLE = [
     row("rooms.join", LOGIN, OK, DENY, OK, DENY, DENY, session_id="live_session"),
     # -- clients ------------------------------------------------------------------------
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
-    row("catalog.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
-    row("catalog.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
-    row("catalog.confirm", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
+    row("shop.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
+    row("shop.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
+    row("shop.confirm", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("packages.buy_package", LOGIN, *CLIENTS_ONLY, service_id="bundle"),
     row("packages.schedule_credit", LOGIN, *CLIENT_OWNED, booking_id="credit"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
@@ -162,9 +162,9 @@ TABLE = [
     row("availability.save_override", LOGIN, *PRACTITIONERS_ONLY),
     row("availability.remove_override", LOGIN, *PRACTITIONERS_ONLY),
     row("availability.save_settings", LOGIN, *PRACTITIONERS_ONLY),
-    row("offerings.list_services", LOGIN, *PRACTITIONERS_ONLY),
-    row("offerings.new_service", LOGIN, *PRACTITIONERS_ONLY),
-    row("offerings.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
+    row("services.list_services", LOGIN, *PRACTITIONERS_ONLY),
+    row("services.new_service", LOGIN, *PRACTITIONERS_ONLY),
+    row("services.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
     row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
     row("public.edit_public_page", LOGIN, *PRACTITIONERS_ONLY),
     row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
@@ -348,15 +348,15 @@ def test_authorization_matrix(app, world, persona):
     assert not failures, "\n".join(failures)
 
 
-# Ids the catalog publishes to every signed-in user: a practitioner, an active service,
+# Ids the shop publishes to every signed-in user: a practitioner, an active service,
 # a listed workshop session (which a client may join the waitlist of).
 PUBLIC_IDS = {
-    "catalog.practitioner",
-    "catalog.service",
-    "catalog.buy",
-    "catalog.join_waitlist",
+    "shop.practitioner",
+    "shop.service",
+    "shop.buy",
+    "shop.join_waitlist",
     "packages.buy_package",
-    "catalog.confirm",
+    "shop.confirm",
     "public.practitioner_page",
     "api.service_slots",
 }
@@ -364,7 +364,7 @@ PUBLIC_IDS = {
 
 def test_no_one_else_reaches_an_id_of_the_owners(app):
     """IDOR: on every URL carrying an id (or secret) of "client" or "practitioner", the
-    other client and the other practitioner are refused, unless the catalog publishes it."""
+    other client and the other practitioner are refused, unless the shop publishes it."""
     opened = []
     for rule in app.url_map.iter_rules():
         r = ROWS[rule.endpoint]

@@ -82,7 +82,7 @@ class Browsers:
 def test_the_form_routes_are_the_ones_expected(app):
     """A sanity check that the enumeration found the portal's forms."""
     routes = form_routes(app)
-    assert {"auth.login", "auth.logout", "catalog.buy", "bookings.cancel"} <= set(routes)
+    assert {"auth.login", "auth.logout", "shop.buy", "bookings.cancel"} <= set(routes)
     assert len(routes) >= 25
 
 

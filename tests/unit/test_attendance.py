@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal import booking
 from portal.booking.attendance import NO_SHOW, booking_rows
-from portal.booking.errors import InvalidInput, InvalidTransition, NotPermitted
+from portal.core.errors import InvalidInput, InvalidTransition, NotPermitted
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (

@@ -118,3 +118,80 @@ def test_the_docstring_names_the_floors_bottom_to_top():
     for floor in booking.FLOORS:
         for module in floor:
             assert module in doc
+
+
+# The callers the facade serves: they come in through portal/booking/__init__.py alone.
+CALLERS = ("blueprints", "web", "cli.py", "worker.py")
+
+
+def _caller_files() -> list[Path]:
+    root = PACKAGE.parent
+    return sorted(
+        path
+        for name in CALLERS
+        for path in ((root / name).rglob("*.py") if (root / name).is_dir() else [root / name])
+    )
+
+
+def doors_used(path: Path, source: str | None = None) -> list[str]:
+    """Each way a module reaches past the facade: `from ..booking.holds import x`,
+    `from ..booking import holds`, a name the facade does not export, `booking.holds.x`."""
+    source = path.read_text() if source is None else source
+    package = list(path.relative_to(PACKAGE.parent.parent).with_suffix("").parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = [*base, *(node.module.split(".") if node.module else [])]
+            if module[:2] == ["portal", "booking"] and len(module) > 2:
+                found.append(f"{path.name}:{node.lineno} imports {'.'.join(module)}")
+            elif module == ["portal", "booking"]:
+                found += [
+                    f"{path.name}:{node.lineno} imports booking.{alias.name}"
+                    for alias in node.names
+                    if alias.name in MODULES or alias.name not in booking.__all__
+                ]
+        elif isinstance(node, ast.Import):
+            found += [
+                f"{path.name}:{node.lineno} imports {alias.name}"
+                for alias in node.names
+                if alias.name.startswith("portal.booking.")
+            ]
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "booking"
+            and node.attr in MODULES
+        ):
+            found.append(f"{path.name}:{node.lineno} reaches booking.{node.attr}")
+    return found
+
+
+def test_views_cli_and_worker_come_in_through_the_facade_alone():
+    assert [door for path in _caller_files() for door in doors_used(path)] == []
+
+
+def test_every_name_the_facade_exports_exists():
+    assert [name for name in booking.__all__ if not hasattr(booking, name)] == []
+
+
+def test_the_door_check_sees_each_way_past_the_facade():
+    view = PACKAGE.parent / "blueprints" / "shop" / "views.py"
+    source = "\n".join(
+        [
+            "from ... import booking",
+            "from ...booking.holds import release_for_session",
+            "from ...booking import reports",
+            "from ...booking import lock_sessions",
+            "import portal.booking.slots",
+            "booking.timetable.create_course",
+            "booking.purchase",
+        ]
+    )
+    assert doors_used(view, source) == [
+        "views.py:2 imports portal.booking.holds",
+        "views.py:3 imports booking.reports",
+        "views.py:4 imports booking.lock_sessions",
+        "views.py:5 imports portal.booking.slots",
+        "views.py:6 reaches booking.timetable",
+    ]

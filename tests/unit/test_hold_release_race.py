@@ -1,4 +1,4 @@
-"""Payments made just as their holds lapse, racing the hold release (issue #15, defect 1).
+"""Payments made just as their holds expire, racing the hold release (issue #15, defect 1).
 
 Hold release and payment must agree on one rule: whoever takes the order's lock
 first decides. A payment that wins keeps its seats; a release that wins frees
@@ -40,7 +40,7 @@ def _release(at):
 
 def _paid_orders_without_their_seat(order_ids: list[int]) -> list[int]:
     """Paid orders not holding exactly their one seat, or whose seat was canceled
-    after it was confirmed (a lapsed hold released over a payment)."""
+    after it was confirmed (an expired hold released over a payment)."""
     seats = dict(
         db.session.execute(
             select(Booking.order_id, func.count(Booking.id))
@@ -61,14 +61,14 @@ def _paid_orders_without_their_seat(order_ids: list[int]) -> list[int]:
     return sorted({o for o in paid if seats.get(o) != 1} | set(confirmed_then_canceled))
 
 
-def test_a_payment_as_its_hold_lapses_never_loses_its_seat(app, practitioner):
+def test_a_payment_as_its_hold_expires_never_loses_its_seat(app, practitioner):
     session = make_workshop(practitioner, seats=PAYERS + 4, price_cents=3000)
     booked_at = future(0) - timedelta(days=1)
     orders = [
         booking.book_workshop_seat(make_user(), session, now=booked_at).id for _ in range(PAYERS)
     ]
-    lapse = db.session.get(Order, orders[0]).hold_expires_at
-    at = lapse + timedelta(seconds=1)
+    deadline = db.session.get(Order, orders[0]).hold_expires_at
+    at = deadline + timedelta(seconds=1)
     attempts = [_pay(order_id, at) for order_id in orders]
     # Releasers spread among the payers, so some run before, some after, most during.
     for n in range(RELEASERS):
@@ -112,10 +112,10 @@ def test_accepting_an_offer_as_it_lapses_keeps_the_seat_or_refuses_cleanly(app, 
         booking.cancel_booking(order.bookings[0], practitioner, now=freed_at)
     offers = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.id.in_(entries))).all()
     assert {e.status for e in offers} == {WaitlistStatus.OFFERED}
-    lapse = offers[0].offer_expires_at
-    attempts = [_accept(entry_id, lapse - timedelta(seconds=1)) for entry_id in entries]
+    deadline = offers[0].offer_expires_at
+    attempts = [_accept(entry_id, deadline - timedelta(seconds=1)) for entry_id in entries]
     for n in range(RELEASERS):
-        attempts.insert(n * (len(attempts) // RELEASERS), _release(lapse + timedelta(seconds=1)))
+        attempts.insert(n * (len(attempts) // RELEASERS), _release(deadline + timedelta(seconds=1)))
 
     outcomes = race(app, attempts)
     db.session.expire_all()

@@ -1,4 +1,4 @@
-"""Unpaid orders hold seats only until their hold lapses; cancellations free seats
+"""Unpaid orders hold seats only until their hold expires; cancellations free seats
 and return package/bundle credits; course enrollment is all or nothing."""
 
 from __future__ import annotations
@@ -73,17 +73,17 @@ def test_an_expired_hold_releases_its_seat_to_the_next_buyer(practitioner, clien
     assert seat_invariant_violations() == []
 
 
-def test_expire_holds_frees_lapsed_seats_and_leaves_live_ones(practitioner, client_user):
+def test_expire_holds_frees_expired_seats_and_leaves_live_ones(practitioner, client_user):
     session = make_workshop(practitioner, seats=3)
     now = future(0)
-    lapsed = booking.book_workshop_seat(client_user, session, now=now - timedelta(minutes=30))
+    expired = booking.book_workshop_seat(client_user, session, now=now - timedelta(minutes=30))
     live = booking.book_workshop_seat(make_user(), session, now=now)
 
     assert booking.release_expired_holds(now=now) == 1
 
     db.session.refresh(session)
     assert session.current_participants == 1
-    assert lapsed.bookings[0].status == BookingStatus.CANCELED
+    assert expired.bookings[0].status == BookingStatus.CANCELED
     assert live.bookings[0].status == BookingStatus.PENDING_PAYMENT
     assert booking.release_expired_holds(now=now) == 0
 
@@ -311,8 +311,8 @@ def test_transition_timestamps_follow_the_operations_clock(practitioner, client_
     assert (order.paid_at, seat.confirmed_at, seat.canceled_at) == (paid_at, paid_at, canceled_at)
 
 
-def test_a_refused_purchase_still_hands_the_lapsed_seat_to_the_waitlist(practitioner):
-    """The purchase releases the lapsed hold, the freed seat goes to the first in
+def test_a_refused_purchase_still_hands_the_expired_seat_to_the_waitlist(practitioner):
+    """The purchase releases the expired hold, the freed seat goes to the first in
     line, and the buyer is refused: the release and the offer stand regardless."""
     session = make_workshop(practitioner, seats=1, price_cents=1000)
     now = future(0)

@@ -58,7 +58,7 @@ def test_canceling_logs_who_canceled_what(practitioner, client_user, caplog):
     ]
 
 
-def test_releasing_a_lapsed_hold_logs_the_booking(practitioner, client_user, caplog):
+def test_releasing_an_expired_hold_logs_the_booking(practitioner, client_user, caplog):
     session = make_workshop(practitioner, seats=2, price_cents=1000)
     now = future(0)
     seat = booking.book_workshop_seat(client_user, session, now=now).bookings[0]
@@ -70,5 +70,5 @@ def test_releasing_a_lapsed_hold_logs_the_booking(practitioner, client_user, cap
         f"hold released: booking {seat.id}, order {seat.order_id}, session {session.id}, "
         f"user {client_user.id}",
         # The order had no live booking left, so it ends expired (the #14 terminal state).
-        f"order expired: order {seat.order_id}, its hold lapsed unpaid",
+        f"order expired: order {seat.order_id}, its hold expired unpaid",
     ]

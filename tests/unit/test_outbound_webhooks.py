@@ -13,7 +13,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (

@@ -11,7 +11,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.transactions import unit_of_work
+from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
 from portal.ics import session_uid
@@ -252,6 +252,6 @@ def test_a_cancel_reason_is_kept_as_typed_and_a_domain_reason_as_its_code(seat, 
     assert "Reason: The teacher is ill" in text
 
     # A domain reason is stored as its code and worded when the message is written.
-    assert reason_label({"reason": CancelReason.HOLD_EXPIRED.value}) == "hold lapsed"
+    assert reason_label({"reason": CancelReason.HOLD_EXPIRED.value}) == "hold expired"
     # Rows queued before codes were kept still read their stored words.
-    assert reason_label({"reason_label": "hold lapsed"}) == "hold lapsed"
+    assert reason_label({"reason_label": "hold expired"}) == "hold expired"

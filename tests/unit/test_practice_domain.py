@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking import catalog, working_hours
+from portal.booking import services, working_hours
 from portal.booking import timetable as ops
 from portal.extensions import db
 from portal.models import (
@@ -299,24 +299,24 @@ def test_save_service_checks_package_and_bundle_contents(practitioner, other_pra
     fields = {"name": "Pass", "price_cents": 1000, "currency": "EUR", "duration_minutes": 60}
 
     with pytest.raises(booking.InvalidInput, match="exactly one"):
-        catalog.save_service(
+        services.save_service(
             practitioner,
             service_type="bundle",
             components=[(massage.id, 5), (talk.id, 1)],
             **fields,
         )
     with pytest.raises(booking.InvalidInput, match="your own"):
-        catalog.save_service(
+        services.save_service(
             practitioner, service_type="package", components=[(foreign.id, 1)], **fields
         )
-    package = catalog.save_service(
+    package = services.save_service(
         practitioner, service_type="package", components=[(massage.id, 3), (talk.id, 1)], **fields
     )
     assert {(c.included_service_id, c.quantity) for c in package.components} == {
         (massage.id, 3),
         (talk.id, 1),
     }
-    catalog.save_service(
+    services.save_service(
         practitioner, package, service_type="package", components=[(massage.id, 2)], **fields
     )
     db.session.expire_all()
@@ -337,11 +337,11 @@ def test_renaming_a_service_bumps_its_untitled_sessions_revision(practitioner):
         "price_cents": 100,
         "max_participants": 25,
     }
-    catalog.save_service(practitioner, workshop, **fields)
+    services.save_service(practitioner, workshop, **fields)
     db.session.refresh(untitled)
     assert untitled.revision == 0
 
-    catalog.save_service(practitioner, workshop, **{**fields, "name": "Renamed"})
+    services.save_service(practitioner, workshop, **{**fields, "name": "Renamed"})
     db.session.refresh(untitled)
     db.session.refresh(titled)
     assert (untitled.revision, titled.revision) == (1, 0)

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import profiles
-from portal.booking.errors import InvalidInput
+from portal.core.errors import InvalidInput
 from portal.extensions import db
 from portal.models import PractitionerProfile, PractitionerSlug, Role, User
 from tests.fixtures.concurrency import many_connections, race

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from portal.accounts import sessions
-from portal.booking import transactions
 from portal.booking.idempotency import KEY_LIFETIME
+from portal.core import transactions
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import IdempotentPurchase, UserSession

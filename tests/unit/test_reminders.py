@@ -21,7 +21,7 @@ from portal.models import (
     ServiceType,
 )
 from portal.notifications import delivery
-from portal.notifications.reminders import (
+from portal.reminders import (
     queue_daily_agendas,
     queue_due_reminders,
     queue_expiring_credits,

@@ -17,6 +17,7 @@ from portal.booking.transitions import (
     move_order,
     move_session,
 )
+from portal.core.transactions import unit_of_work
 from portal.extensions import db
 from portal.models import BookingStatus, OrderStatus, ServiceType, SessionStatus
 from tests.fixtures.factories import future, make_service, make_workshop
@@ -111,7 +112,7 @@ def test_a_refused_move_of_several_bookings_moves_none(practitioner, client_user
     order = booking.enroll_in_course(client_user, course)
     _force_status(order.bookings[1], BookingStatus.CANCELED)
 
-    @booking.unit_of_work
+    @unit_of_work
     def confirm_all():
         move_bookings(order.bookings, BookingStatus.CONFIRMED)
 

@@ -89,9 +89,9 @@ def test_an_unclaimed_offer_lapses_and_passes_to_the_next(practitioner, client_u
     second = booking.join_waitlist(next_user, session)
     booking.cancel_booking(seat_of(holder, session), holder)
     db.session.refresh(first)
-    lapse = first.offer_expires_at + timedelta(minutes=1)
+    after = first.offer_expires_at + timedelta(minutes=1)
 
-    released = booking.release_expired_holds(now=lapse)
+    released = booking.release_expired_holds(now=after)
 
     assert released == 1
     db.session.refresh(first)
@@ -105,12 +105,12 @@ def test_an_unclaimed_offer_lapses_and_passes_to_the_next(practitioner, client_u
     assert seat_invariant_violations() == []
 
 
-def test_the_expire_holds_command_passes_lapsed_offers_on(app, runner, practitioner, client_user):
+def test_the_expire_holds_command_passes_expired_offers_on(app, runner, practitioner, client_user):
     session, (holder,) = full_workshop(practitioner, seats=1)
     first = booking.join_waitlist(client_user, session)
     second = booking.join_waitlist(make_user(), session)
     app.config["PORTAL_WAITLIST_OFFER_MINUTES"] = 1
-    # The offer is made an hour ago, so its one-minute hold has lapsed by now.
+    # The offer is made an hour ago, so its one-minute hold has expired by now.
     booking.cancel_booking(seat_of(holder, session), holder, now=utcnow() - timedelta(hours=1))
 
     result = runner.invoke(args=["expire-holds"])
@@ -131,7 +131,7 @@ def test_a_fresh_buyer_cannot_take_a_seat_held_for_the_waitlist(practitioner, cl
     assert seat_of(client_user, session) is not None
 
 
-def test_a_lapsed_hold_found_by_a_buyer_goes_to_the_waitlist_first(practitioner, client_user):
+def test_an_expired_hold_found_by_a_buyer_goes_to_the_waitlist_first(practitioner, client_user):
     session = make_workshop(practitioner, seats=1)
     unpaid = make_user()
     booking.book_workshop_seat(unpaid, session, now=utcnow() - timedelta(hours=1))
@@ -140,8 +140,8 @@ def test_a_lapsed_hold_found_by_a_buyer_goes_to_the_waitlist_first(practitioner,
     buyer = make_user()
     with pytest.raises(booking.SessionFull):
         booking.book_workshop_seat(buyer, session)
-    # The refused purchase rolled back; releasing the lapsed hold on its own (as the
-    # catalog does after a refusal, and the expire-holds command) hands it down the line.
+    # The refused purchase rolled back; releasing the expired hold on its own (as the
+    # shop does after a refusal, and the expire-holds command) hands it down the line.
     booking.release_expired_holds(session_id=session.id)
 
     db.session.refresh(entry)

@@ -91,7 +91,7 @@ def test_a_canceled_seat_goes_to_the_waitlist_not_to_a_racing_buyer(app, practit
     assert seat_invariant_violations() == []
 
 
-def test_a_lapsed_hold_released_by_cron_and_a_racing_buyer_give_one_seat(app, practitioner):
+def test_an_expired_hold_released_by_cron_and_a_racing_buyer_give_one_seat(app, practitioner):
     for round_ in range(ROUNDS):
         session = make_workshop(practitioner, seats=1, start=future(days=5 + round_))
         unpaid, waiter, buyer = make_user(), make_user(), make_user()

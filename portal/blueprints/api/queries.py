@@ -58,7 +58,7 @@ def calendar_sessions(
     return list(db.session.scalars(query))
 
 
-def catalog(viewer: User, practitioner_id: int | None) -> list[Service]:
+def listed_services(viewer: User, practitioner_id: int | None) -> list[Service]:
     owner = practitioner_id if practitioner_id is not None else None
     if owner is None and viewer.is_practitioner:
         owner = viewer.id

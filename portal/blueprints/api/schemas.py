@@ -18,7 +18,7 @@ from pydantic import (
     field_validator,
 )
 
-from ...booking.reports import MAX_RANGE
+from ...booking import MAX_RANGE
 from ...database import MAX_ID
 from ...models import BookingStatus, OrderStatus, ServiceType, SessionStatus, SessionType
 
@@ -119,7 +119,7 @@ class SlotsQuery(RequestModel):
 
 
 class ServicesQuery(RequestModel):
-    practitioner_id: Id | None = Field(None, description="One practitioner's catalog.")
+    practitioner_id: Id | None = Field(None, description="One practitioner's services.")
 
 
 class OrderRequest(RequestModel):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...booking import reports
-from ...booking.attendance import SessionAttendance
+from ... import booking
+from ...booking import SessionAttendance
 from ...models import SEAT_HOLDING, Booking, Order, Service, ServiceSession, User
 from ...web.access import manages_session, sees_seat_counts
 from .schemas import (
@@ -191,7 +191,7 @@ def attendance_out(attendance: SessionAttendance, own: int | None) -> SessionAtt
     )
 
 
-def counts_out(row: reports.ReportRow) -> dict:
+def counts_out(row: booking.ReportRow) -> dict:
     return {
         "booked": row.booked,
         "attended": row.attended,
@@ -201,14 +201,14 @@ def counts_out(row: reports.ReportRow) -> dict:
     }
 
 
-def report_out(report: reports.NoShowReport) -> NoShowReportOut:
+def report_out(report: booking.NoShowReport) -> NoShowReportOut:
     filters = report.filters
     return NoShowReportOut(
         start=filters.start,
         end=filters.end,
         practitioner_id=filters.practitioner_id,
         service_id=filters.service_id,
-        repeat_no_show_threshold=reports.REPEAT_NO_SHOWS,
+        repeat_no_show_threshold=booking.REPEAT_NO_SHOWS,
         total=ReportCounts(**counts_out(report.total)),
         by_service=[
             ServiceReportRow(
@@ -231,7 +231,7 @@ def report_out(report: reports.NoShowReport) -> NoShowReportOut:
 
 
 def completion_out(
-    course: Service, sessions: int, completed: int, rows: list[reports.CompletionRow]
+    course: Service, sessions: int, completed: int, rows: list[booking.CompletionRow]
 ) -> CourseCompletionOut:
     return CourseCompletionOut(
         course=CourseRef(

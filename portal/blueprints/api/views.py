@@ -7,7 +7,6 @@ from datetime import timedelta
 from flask_babel import gettext
 
 from ... import booking
-from ...booking import reports
 from ...database import kept_loaded
 from ...models import ServiceType, User
 from ...web.access import (
@@ -26,8 +25,8 @@ from .queries import (
     ORDER_LOADS,
     booking_with_session,
     calendar_sessions,
-    catalog,
     course_session_counts,
+    listed_services,
     offered_service,
     order_with_bookings,
     upcoming_sessions,
@@ -100,8 +99,8 @@ def calendar(user: User, query: CalendarQuery):
 
 @api.route("/services/", "GET", query=ServicesQuery, response=ServiceList)
 def services(user: User, query: ServicesQuery):
-    """A practitioner's catalog (default: the calling practitioner's; else every active service)."""
-    found = catalog(user, query.practitioner_id)
+    """A practitioner's services (default: the caller's; else every active service)."""
+    found = listed_services(user, query.practitioner_id)
     sessions = upcoming_sessions(found)
     return ServiceList(services=[service_out(s, sessions.get(s.id, []), user) for s in found])
 
@@ -277,20 +276,20 @@ def noshow_report(user: User, query: NoShowQuery):
     their own sessions (another practitioner_id is 403); clients get 403.
     """
     if user.is_client:
-        raise forbidden(gettext("Only practitioners and staff see reports."))
+        raise forbidden(gettext("Only practitioners and staff see booking."))
     practitioner_id = query.practitioner_id
     if user.is_practitioner:
         if practitioner_id not in (None, user.id):
             raise forbidden(gettext("Practitioners see their own report only."))
         practitioner_id = user.id
-    filters = reports.ReportFilters(
+    filters = booking.ReportFilters(
         start=query.start,
         end=query.end,
         practitioner_id=practitioner_id,
         service_id=query.service_id,
     )
     booking.apply_room_events()
-    return report_out(reports.noshow_report(filters))
+    return report_out(booking.noshow_report(filters))
 
 
 @api.route(
@@ -307,4 +306,4 @@ def course_completion(user: User, service_id: int):
     course = get_course(service_id, user)
     booking.apply_room_events()
     sessions, completed = course_session_counts(course)
-    return completion_out(course, sessions, completed, reports.course_completion(course))
+    return completion_out(course, sessions, completed, booking.course_completion(course))

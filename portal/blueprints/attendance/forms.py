@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...booking.reports import MAX_RANGE, SORT_KEYS
+from ...booking import MAX_RANGE, SORT_KEYS
 from ...models import AttendanceStatus
 
 

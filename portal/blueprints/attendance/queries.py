@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from ...booking.attendance import ATTENDED, NO_SHOW, booking_rows
+from ...booking import ATTENDED, NO_SHOW, booking_rows
 from ...database import utcnow
 from ...extensions import db
 from ...models import Service, ServiceSession, ServiceType, SessionStatus

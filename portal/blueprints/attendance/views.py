@@ -13,9 +13,7 @@ from wtforms import SelectChoice
 
 from ... import booking
 from ...accounts import practitioners
-from ...booking import reports
-from ...booking.attendance import can_override
-from ...booking.errors import DomainError
+from ...booking import DomainError, can_override
 from ...models import Role, SessionStatus
 from ...web import flash_domain_error, render_page, roles_required
 from ...web.access import get_booking, get_course, get_session
@@ -121,9 +119,9 @@ def _default_range(form: ReportFilterForm) -> None:
         form.start.data = form.end.data - timedelta(weeks=DEFAULT_WEEKS) + timedelta(days=1)
 
 
-def _filters(form: ReportFilterForm) -> reports.ReportFilters:
+def _filters(form: ReportFilterForm) -> booking.ReportFilters:
     """The form's local days as UTC instants, scoped to the viewer."""
-    return reports.ReportFilters(
+    return booking.ReportFilters(
         start=_local_midnight(form.start.data),
         end=_local_midnight(form.end.data + timedelta(days=1)),
         practitioner_id=current_user.id if _own_only() else (form.practitioner.data or None),
@@ -133,7 +131,7 @@ def _filters(form: ReportFilterForm) -> reports.ReportFilters:
     )
 
 
-def _report_form() -> tuple[ReportFilterForm, reports.ReportFilters | None]:
+def _report_form() -> tuple[ReportFilterForm, booking.ReportFilters | None]:
     """The filter form (choices scoped to the viewer) and, when valid, the report filters."""
     form = ReportFilterForm(formdata=request.args or None)
     _offer_choices(form)
@@ -160,7 +158,7 @@ def _filter_args(form: ReportFilterForm, **changes) -> dict:
 @roles_required(*STAFF_OR_PRACTITIONER)
 def noshow_report():
     form, filters = _report_form()
-    report = reports.noshow_report(filters) if filters else None
+    report = booking.noshow_report(filters) if filters else None
     return render_page(
         "attendance/noshow_report.html",
         "attendance/_noshow_report.html",
@@ -203,13 +201,13 @@ def noshow_report_csv():
     per = request.args.get("per", "client")
     if per not in ("client", "service"):
         abort(400, gettext("per must be client or service."))
-    rows = (reports.rows_by_client if per == "client" else reports.rows_by_service)(filters)
+    rows = (booking.rows_by_client if per == "client" else booking.rows_by_service)(filters)
     header = [per, "email" if per == "client" else "practitioner"]
     header += ["booked", "attended", "no_shows", "no_show_rate_percent", "late_cancels"]
     if per == "client":
         header.append("repeat_no_show")
 
-    def line(r: reports.ReportRow) -> list:
+    def line(r: booking.ReportRow) -> list:
         cells = [r.name, r.detail, r.booked, r.attended, r.no_shows, _percent(r.rate)]
         cells.append(r.late_cancels)
         if per == "client":
@@ -239,7 +237,7 @@ def course_completion(course_id: int):
         "attendance/course.html",
         "attendance/_course_completion.html",
         course=course,
-        rows=reports.course_completion(course),
+        rows=booking.course_completion(course),
     )
 
 
@@ -247,7 +245,7 @@ def course_completion(course_id: int):
 @roles_required(*STAFF_OR_PRACTITIONER)
 def course_completion_csv(course_id: int):
     course = get_course(course_id, current_user)
-    rows = reports.course_completion(course)
+    rows = booking.course_completion(course)
     body = (
         [
             r.name,

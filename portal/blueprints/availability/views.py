@@ -6,8 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import booking
-from ...booking import working_hours
-from ...booking.slots import settings_for
+from ...booking import settings_for
 from ...database import utcnow
 from ...extensions import db
 from ...models import DateOverride, Role, Service, ServiceType, WeeklyHours
@@ -115,7 +114,7 @@ def save_weekly_hours():
     if form.validate_on_submit():
         hours = {n: field.ranges for n, field in enumerate(form.day_fields())}
         try:
-            working_hours.set_weekly_hours(current_user, hours)
+            booking.set_weekly_hours(current_user, hours)
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
@@ -129,7 +128,7 @@ def save_override():
     form = OverrideForm()
     if form.validate_on_submit():
         try:
-            working_hours.set_date_override(current_user, form.day.data, form.ranges.ranges)
+            booking.set_date_override(current_user, form.day.data, form.ranges.ranges)
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
@@ -143,7 +142,7 @@ def save_override():
 def remove_override():
     form = RemoveOverrideForm()
     if form.validate_on_submit():
-        working_hours.remove_date_override(current_user, form.day.data)
+        booking.remove_date_override(current_user, form.day.data)
         day = local_time(form.day.data, "weekday-date")
         return _done(f"{day} follows your weekly hours again.")
     flash(gettext("That date could not be read."), "error")
@@ -156,7 +155,7 @@ def save_settings():
     form = SettingsForm()
     if form.validate_on_submit():
         try:
-            working_hours.update_schedule_settings(
+            booking.update_schedule_settings(
                 current_user,
                 buffer_minutes=form.buffer_minutes.data,
                 min_notice_minutes=form.min_notice_minutes.data,

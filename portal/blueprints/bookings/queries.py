@@ -159,8 +159,8 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
 
 def cancel_outcome(b: Booking) -> str:
     """How a canceled booking ended, in the words the client needs."""
-    if b.hold_lapsed:
-        return "Hold lapsed before payment"
+    if b.hold_expired:
+        return "Hold expired before payment"
     credit = b.service_session.session_type in CREDIT_SESSION_TYPES
     if b.late_cancel:
         return "Late cancel: credit forfeited" if credit else "Late cancel"

@@ -9,7 +9,6 @@ from wtforms import SelectChoice
 
 from ... import booking
 from ...accounts import find_client, practitioners
-from ...booking import timetable
 from ...extensions import db
 from ...models import Role, Service, User
 from ...web import (
@@ -33,7 +32,7 @@ def _day_arg(zone) -> date:
         day = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         day = None
-    if day is None or not timetable.MIN_YEAR <= day.year <= timetable.MAX_YEAR:
+    if day is None or not booking.MIN_YEAR <= day.year <= booking.MAX_YEAR:
         return datetime.now(zone).date()
     return day
 
@@ -125,7 +124,7 @@ def _service_choices() -> list[SelectChoice]:
         .where(
             Service.primary_practitioner_id == current_user.id,
             Service.is_active.is_(True),
-            Service.service_type.in_(timetable.CALENDAR_TYPES),
+            Service.service_type.in_(booking.CALENDAR_TYPES),
         )
         .order_by(Service.name)
     )
@@ -155,9 +154,9 @@ def new_session():
     if form.validate_on_submit():
         service = db.session.get(Service, form.service.data)
         try:
-            session = timetable.schedule_session(
+            session = booking.schedule_session(
                 service,
-                start_time=timetable.local_start(
+                start_time=booking.local_start(
                     form.start_date.data, form.start_time.data, current_user.timezone
                 ),
                 duration_minutes=form.duration.data or service.duration_minutes,
@@ -205,9 +204,9 @@ def edit_session(session_id: int):
     del form.service
     if form.validate_on_submit():
         try:
-            timetable.update_session(
+            booking.update_session(
                 session,
-                start_time=timetable.local_start(
+                start_time=booking.local_start(
                     form.start_date.data, form.start_time.data, session.timezone
                 ),
                 duration_minutes=form.duration.data or minutes,
@@ -282,7 +281,7 @@ def add_attendee(session_id: int):
             form.email.errors.append(gettext("No client account has that email."))
         else:
             try:
-                timetable.add_client_to_session(session, client, current_user)
+                booking.add_client_to_session(session, client, current_user)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:

@@ -4,7 +4,6 @@ from flask_login import current_user
 
 from ... import booking
 from ...accounts import find_client
-from ...booking import timetable
 from ...models import SEAT_HOLDING, Role, Service
 from ...web import roles_required, show_domain_error
 from ...web.access import get_course
@@ -24,7 +23,7 @@ def new_course():
     form = CourseForm()
     if form.validate_on_submit():
         try:
-            starts = timetable.recurrence(
+            starts = booking.recurrence(
                 form.start_date.data,
                 form.start_time.data,
                 current_user.timezone,
@@ -32,7 +31,7 @@ def new_course():
                 interval=form.interval.data,
                 count=form.count.data,
             )
-            course = timetable.create_course(current_user, starts, **form.service_values())
+            course = booking.create_course(current_user, starts, **form.service_values())
         except booking.DomainError as error:
             show_domain_error(form, error)
         else:
@@ -81,7 +80,7 @@ def enroll(course_id: int):
             form.email.errors.append(gettext("No client account has that email."))
         else:
             try:
-                order = timetable.enroll_client(course, client, paid=form.paid.data)
+                order = booking.enroll_client(course, client, paid=form.paid.data)
             except booking.DomainError as error:
                 show_domain_error(form, error)
             else:

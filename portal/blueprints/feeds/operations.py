@@ -7,7 +7,7 @@ import secrets
 
 from sqlalchemy import delete, select
 
-from ...booking.transactions import unit_of_work
+from ...core.transactions import unit_of_work
 from ...database import utcnow
 from ...extensions import db
 from ...models import CalendarFeed, User

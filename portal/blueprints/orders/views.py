@@ -3,7 +3,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ... import booking
-from ...booking.payment_providers import payment_reference
+from ...booking import payment_reference
 from ...database import utcnow
 from ...models import BookingStatus, OrderStatus, Role
 from ...web import roles_required

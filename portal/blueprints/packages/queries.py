@@ -107,7 +107,7 @@ def own_individual_services(practitioner: User) -> list[Service]:
 
 
 def offered_package(service_id: int) -> Service | None:
-    """An active package or bundle as the catalog offers it."""
+    """An active package or bundle as the shop offers it."""
     return db.session.scalar(
         select(Service)
         .where(

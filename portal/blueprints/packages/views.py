@@ -7,7 +7,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ... import booking
-from ...booking.catalog import save_service
+from ...booking import save_service
 from ...models import CREDIT_SERVICE_TYPES, Role, Service
 from ...web import local_time, render_page, roles_required, show_domain_error
 from ...web.access import get_own_service
@@ -111,7 +111,7 @@ def _save(form: PackageForm, service: Service | None):
         show_domain_error(form, error)
         return None
     flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("offerings.list_services"))
+    return redirect(url_for("services.list_services"))
 
 
 @bp.route("/practice/packages/new", methods=["GET", "POST"])

@@ -1,5 +1,5 @@
 from flask import Blueprint
 
-bp = Blueprint("catalog", __name__, url_prefix="/book")
+bp = Blueprint("shop", __name__, url_prefix="/book")
 
 from . import views  # noqa: E402,F401

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking.catalog import save_service
+from ...booking import save_service
 from ...extensions import db
 from ...models import CREDIT_SERVICE_TYPES, Role, Service, ServiceComponent
 from ...web import roles_required, show_domain_error
@@ -29,7 +29,7 @@ def own_services():
 @roles_required(Role.PRACTITIONER)
 def list_services():
     return render_template(
-        "offerings/list.html", services=own_services(), credit_types=CREDIT_SERVICE_TYPES
+        "services/list.html", services=own_services(), credit_types=CREDIT_SERVICE_TYPES
     )
 
 
@@ -45,7 +45,7 @@ def _save(form: ServiceForm, service: Service | None):
         show_domain_error(form, error)
         return None
     flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("offerings.list_services"))
+    return redirect(url_for("services.list_services"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -54,7 +54,7 @@ def new_service():
     form = ServiceForm()
     if form.validate_on_submit() and (response := _save(form, None)):
         return response
-    return render_template("offerings/form.html", form=form, service=None)
+    return render_template("services/form.html", form=form, service=None)
 
 
 @bp.route("/<int:service_id>/edit", methods=["GET", "POST"])
@@ -71,4 +71,4 @@ def edit_service(service_id: int):
     form.service_type.render_kw = {"disabled": True}
     if form.validate_on_submit() and (response := _save(form, service)):
         return response
-    return render_template("offerings/form.html", form=form, service=service)
+    return render_template("services/form.html", form=form, service=service)

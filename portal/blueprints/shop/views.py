@@ -43,7 +43,7 @@ def _service_or_404(service_id: int):
 
 
 def _listed_session(session_id: int | None) -> ServiceSession | None:
-    """A session the catalog offers: of an active service, and public (a private one is
+    """A session the shop offers: of an active service, and public (a private one is
     its practitioner's to fill, and is neither shown nor sold here)."""
     session = db.session.get(ServiceSession, session_id) if session_id else None
     if session is None or not session.service.is_active:
@@ -60,7 +60,7 @@ def _session_of(service, session_id: int | None) -> ServiceSession | None:
 @login_required
 def index():
     return render_template(
-        "catalog/index.html",
+        "shop/index.html",
         practitioners=queries.practitioners_with_services(),
     )
 
@@ -70,7 +70,7 @@ def index():
 def practitioner(practitioner_id: int):
     user = _practitioner_or_404(practitioner_id)
     return render_template(
-        "catalog/practitioner.html",
+        "shop/practitioner.html",
         practitioner=user,
         services=queries.active_services(user),
     )
@@ -105,11 +105,9 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
             timedelta(minutes=service.duration_minutes),
             viewer_zone(),
             request.values.get("day"),
-            page_endpoint="catalog.service",
+            page_endpoint="shop.service",
             page_args={"service_id": service.id},
-            action=url_for(
-                "catalog.buy" if signed_in else "catalog.confirm", service_id=service.id
-            ),
+            action=url_for("shop.buy" if signed_in else "shop.confirm", service_id=service.id),
             method="post" if signed_in else "get",
             now=now,
         )
@@ -118,7 +116,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         if any(s.is_full for s in sessions) and booking.release_expired_holds(
             now=now, practitioner_id=service.primary_practitioner_id
         ):
-            # Lapsed holds were released (and passed to waitlists): count the seats again.
+            # Expired holds were released (and passed to waitlists): count the seats again.
             sessions = queries.listed_sessions(service, now)
         context["sessions"] = sessions
         if signed_in:
@@ -128,8 +126,8 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
                 my_waitlist=queries.my_waitlist(current_user, ids),
             )
     return render_page(
-        "catalog/service.html",
-        "_slot_picker.html" if context["picker"] else "catalog/service.html",
+        "shop/service.html",
+        "_slot_picker.html" if context["picker"] else "shop/service.html",
         **context,
     ), status
 
@@ -171,10 +169,10 @@ def confirm(service_id: int):
     action = (
         url_for("packages.buy_package", service_id=service.id)
         if kind in CREDIT_SERVICE_TYPES
-        else url_for("catalog.buy", service_id=service.id)
+        else url_for("shop.buy", service_id=service.id)
     )
     return render_template(
-        "catalog/confirm.html", service=service, start=start, session=session, action=action
+        "shop/confirm.html", service=service, start=start, session=session, action=action
     )
 
 
@@ -206,7 +204,7 @@ def buy(service_id: int):
     start = form.start_time if kind == ServiceType.INDIVIDUAL else None
     try:
         order_id, repeat = buy_once(
-            ("catalog.buy", service.id, session and session.id, start), purchase
+            ("shop.buy", service.id, session and session.id, start), purchase
         )
     except booking.DomainError as exc:
         return _render_service(
@@ -232,15 +230,15 @@ def _confirm_waitlist(session: ServiceSession):
         )
     if not session.is_full:
         return redirect(
-            url_for("catalog.confirm", service_id=session.service_id, session_id=session.id)
+            url_for("shop.confirm", service_id=session.service_id, session_id=session.id)
         )
     return render_template(
-        "catalog/confirm.html",
+        "shop/confirm.html",
         service=session.service,
         start=None,
         session=session,
         waitlist=True,
-        action=url_for("catalog.join_waitlist", session_id=session.id),
+        action=url_for("shop.join_waitlist", session_id=session.id),
     )
 
 
@@ -269,4 +267,4 @@ def join_waitlist(session_id: int):
         ),
         "success",
     )
-    return redirect(url_for("catalog.service", service_id=session.service_id))
+    return redirect(url_for("shop.service", service_id=session.service_id))

@@ -1,4 +1,4 @@
-"""The unit of work every booking write runs in."""
+"""The unit of work every write runs in, whichever package makes it."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_inside_unit: ContextVar[bool] = ContextVar("inside_booking_unit_of_work", default=False)
+_inside_unit: ContextVar[bool] = ContextVar("inside_unit_of_work", default=False)
 _if_rolled_back: ContextVar[dict[Hashable, Callable[[], object]] | None] = ContextVar(
-    "booking_unit_if_rolled_back", default=None
+    "unit_if_rolled_back", default=None
 )
 
 # PostgreSQL SQLSTATEs that mean "run the whole transaction again".
@@ -131,7 +131,7 @@ def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
     """Run `write` in a unit of work of its own if the current unit rolls back.
 
     For work an operation did on the way that must stand even when the operation
-    is refused: a purchase refused as full has released lapsed holds, and those
+    is refused: a purchase refused as full has released expired holds, and those
     seats must still go to the waitlist. Outside a unit it does nothing (there is
     nothing to roll back); a second write under the same key is the same work.
     """

@@ -233,7 +233,7 @@ def test_only_clients_buy(signed_in, practitioner, staff_user):
     assert orders() == 0
 
 
-def test_a_workshop_full_of_lapsed_holds_shows_its_seats_again(
+def test_a_workshop_full_of_expired_holds_shows_its_seats_again(
     signed_in, practitioner, client_user
 ):
     session = make_workshop(practitioner, seats=1)
@@ -245,7 +245,7 @@ def test_a_workshop_full_of_lapsed_holds_shows_its_seats_again(
     assert "1 of 1" in page and "Buy a seat" in page
 
 
-def test_a_refused_buyer_still_hands_a_lapsed_hold_to_the_waitlist(
+def test_a_refused_buyer_still_hands_an_expired_hold_to_the_waitlist(
     signed_in, practitioner, client_user
 ):
     session = make_workshop(practitioner, seats=1)

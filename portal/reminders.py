@@ -17,11 +17,11 @@ from flask import current_app
 from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
-from ..booking import credit_expires_at
-from ..booking.transactions import unit_of_work
-from ..database import utcnow
-from ..extensions import db
-from ..models import (
+from .booking import credit_expires_at
+from .core.transactions import unit_of_work
+from .database import utcnow
+from .extensions import db
+from .models import (
     DEFAULT_REMINDER_OFFSETS,
     Booking,
     BookingStatus,
@@ -36,7 +36,7 @@ from ..models import (
     SessionStatus,
     User,
 )
-from .outbox import notify
+from .notifications.outbox import notify
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext
 from sqlalchemy import select, update
 
+from ..core.errors import InvalidInput
+from ..core.transactions import unit_of_work
 from ..database import MAX_ID
 from ..extensions import db
 from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
@@ -16,8 +18,6 @@ from ..models import (
     ServiceType,
     User,
 )
-from .errors import InvalidInput
-from .transactions import unit_of_work
 
 SERVICE_FIELDS = (
     "name",

@@ -1,4 +1,4 @@
-"""Reads for the catalog pages."""
+"""Reads for the shop's pages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ... import booking
-from ...booking.factory import course_sessions
+from ...booking import course_sessions
 from ...extensions import db
 from ...models import (
     SEAT_HOLDING,

@@ -1,5 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("offerings", __name__, url_prefix="/practice/services")
-
-from . import views  # noqa: E402,F401
