@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from portal.booking.errors import SlotUnavailable
+from portal.core.errors import SlotUnavailable
 from portal.booking.slots import available_slots, check_bookable
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
