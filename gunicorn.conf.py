@@ -1,7 +1,8 @@
 """gunicorn settings for production: `gunicorn --config gunicorn.conf.py "portal:create_app()"`.
 
 Every value can be changed from the environment (see .env.example):
-WEB_CONCURRENCY (workers), PORT or PORTAL_BIND, GUNICORN_TIMEOUT, PROMETHEUS_MULTIPROC_DIR.
+WEB_CONCURRENCY (workers), GUNICORN_THREADS (threads per worker), PORT or PORTAL_BIND,
+GUNICORN_TIMEOUT, PROMETHEUS_MULTIPROC_DIR.
 """
 
 import glob
@@ -12,11 +13,15 @@ import tempfile
 
 bind = os.environ.get("PORTAL_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
-# Sync workers serve one request each; the portal's requests are short database
-# transactions, so two per core plus one keeps the cores busy while some wait on the
-# database (gunicorn's own rule of thumb).
+# The portal's requests are short database transactions, so two processes per core plus
+# one keeps the cores busy while some wait on the database (gunicorn's rule of thumb).
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-worker_class = "sync"
+# gunicorn faces clients directly (no buffering proxy in the recipe): a sync worker would
+# spend itself on one client trickling its request in, and a handful of them would starve
+# every probe. With threads, an idle connection waits in the worker's poller and a slow
+# one holds a single thread of many (tests/integration/test_slow_clients.py).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS") or 16)
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 # Restart workers now and then, staggered, so a slow leak never builds up.

@@ -72,6 +72,10 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_ATTENDANCE_MIN_SECONDS": _env_int("PORTAL_ATTENDANCE_MIN_SECONDS", 1),
         "PORTAL_ATTENDANCE_GRACE_MINUTES": _env_int("PORTAL_ATTENDANCE_GRACE_MINUTES", 60),
         "PORTAL_ATTENDANCE_SLACK_MINUTES": _env_int("PORTAL_ATTENDANCE_SLACK_MINUTES", 5),
+        # A room finishing this close to its session's end (or later) completes the session;
+        # one finishing sooner (a camera check before the start, everyone dropping) leaves
+        # it running, as LiveKit opens the room again when someone comes back.
+        "PORTAL_ROOM_FINISH_GRACE_MINUTES": _env_int("PORTAL_ROOM_FINISH_GRACE_MINUTES", 15),
         # Applied LiveKit event ids are kept this many days, then pruned by
         # prune-room-events. LiveKit retries a failed delivery for minutes, not days, so
         # 30 days is ample: it also covers a webhook outage and leaves time to look into one.
@@ -193,7 +197,7 @@ def build_config(instance_path: str) -> dict:
         # likewise.
         "PORTAL_WEBHOOKS_ALLOW_PRIVATE": _env_bool("PORTAL_WEBHOOKS_ALLOW_PRIVATE", False),
         "PORTAL_WEBHOOKS_ALLOW_HTTP": _env_bool("PORTAL_WEBHOOKS_ALLOW_HTTP", False),
-        # One request's whole budget (connect and answer).
+        # One attempt's whole budget: lookup, connect, request and the complete answer.
         "PORTAL_WEBHOOKS_TIMEOUT_SECONDS": _env_int("PORTAL_WEBHOOKS_TIMEOUT_SECONDS", 10),
         # The first retry's wait, doubled after each failure, for this many hours after
         # the event; an endpoint failing that long is disabled.
@@ -205,4 +209,8 @@ def build_config(instance_path: str) -> dict:
         # out rows when a third of the lease is left).
         "PORTAL_WEBHOOKS_BATCH": _env_int("PORTAL_WEBHOOKS_BATCH", 20),
         "PORTAL_WEBHOOKS_LEASE_SECONDS": _env_int("PORTAL_WEBHOOKS_LEASE_SECONDS", 300),
+        # The worker's webhook senders, apart from its queue threads (so a receiver that
+        # never answers delays no email), and how many of them may send to one endpoint.
+        "PORTAL_WEBHOOKS_THREADS": _env_int("PORTAL_WEBHOOKS_THREADS", 4),
+        "PORTAL_WEBHOOKS_PER_ENDPOINT": _env_int("PORTAL_WEBHOOKS_PER_ENDPOINT", 1),
     }

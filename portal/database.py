@@ -134,6 +134,30 @@ def _forget_write(session, transaction):
         session.info.pop(_WROTE, None)
 
 
+_INSERTED = "portal_inserted_by_statement"
+
+
+def loaded_by_insert(session: Session, obj: object) -> None:
+    """`obj` came back from an INSERT ... RETURNING of this transaction. The ORM takes it
+    for a row it read, so a rollback would leave it in the session, expired, naming a row
+    that never was: the next statement to touch it (a transition scanning the identity
+    map, say) fails with ObjectDeletedError. A rollback now removes it, as it removes the
+    objects the ORM itself inserted."""
+    session.info.setdefault(_INSERTED, []).append(obj)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_inserted(session):
+    session.info.pop(_INSERTED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back_inserts(session):
+    for obj in session.info.pop(_INSERTED, []):
+        if obj in session:
+            session.expunge(obj)
+
+
 def _has_written(session) -> bool:
     """The open transaction wrote, or has changes waiting to be flushed."""
     return bool(session.new or session.dirty or session.deleted or session.info.get(_WROTE))

@@ -24,13 +24,22 @@ def video_configured() -> bool:
 
 
 def join_token(session: ServiceSession, user: User) -> str:
-    """A short-lived token letting `user` into `session`'s room and nowhere else."""
+    """A short-lived token letting `user` into `session`'s room and nowhere else.
+
+    The session's practitioner hosts: their token also carries roomAdmin, for that room
+    only, so they can mute or remove a guest who should not be there. Nobody else gets it.
+    """
     ttl = timedelta(minutes=current_app.config["PORTAL_JOIN_TOKEN_TTL_MINUTES"])
+    grants = VideoGrants(
+        room_join=True,
+        room=session.livekit_room_name,
+        room_admin=user.id == session.practitioner_id,
+    )
     return (
         AccessToken(current_app.config["LIVEKIT_API_KEY"], current_app.config["LIVEKIT_API_SECRET"])
         .with_identity(user.livekit_identity)
         .with_name(user.name)
-        .with_grants(VideoGrants(room_join=True, room=session.livekit_room_name))
+        .with_grants(grants)
         .with_ttl(ttl)
         .to_jwt()
     )

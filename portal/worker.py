@@ -8,6 +8,10 @@ Delivery is woken right after any commit that wrote to the outbox, and a periodi
 every minute catches whatever a wake-up missed (the process died between its commit
 and the wake-up, a retry fell due), so a committed message always goes. LiveKit room
 events stored by the webhook are applied the same way, woken at most twice a second.
+
+Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
+their Huey task and backstop only wake those, so an endpoint that never answers holds
+none of the queue's threads, and email and the periodic jobs go on.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from .notifications import delivery
 from .notifications.mailer import deliver_email
 from .notifications.outbox import WRITTEN
 from .webhooks_out import delivery as webhook_delivery
+from .webhooks_out.dispatch import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +78,13 @@ def _deliver() -> delivery.DeliveryResult:
     return delivery.deliver_due()
 
 
-def _deliver_webhooks() -> webhook_delivery.DeliveryResult:
+def _deliver_webhooks() -> webhook_delivery.DeliveryResult | None:
+    """Wake this process's webhook senders; a process without them (the test suite's
+    in-process queue) sends the due webhooks itself."""
+    dispatcher = current_app.extensions[EXTENSION].dispatcher
+    if dispatcher is not None and dispatcher.running:
+        dispatcher.wake()
+        return None
     return webhook_delivery.deliver_due()
 
 
@@ -110,6 +121,8 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
+        # The webhook senders, in the process that runs `flask worker` only.
+        self.dispatcher: Dispatcher | None = None
         # Until when (time.monotonic) an applier run is already scheduled.
         self._room_events_due = 0.0
 
@@ -218,9 +231,14 @@ def register_worker(app: Flask) -> None:
             max_delay=1.0,
             check_worker_health=True,
         )
+        worker.dispatcher = Dispatcher(app)
+        worker.dispatcher.start()
         # Whatever a previous worker left behind goes out first.
         worker.deliver()
-        consumer.run()
+        try:
+            consumer.run()
+        finally:
+            worker.dispatcher.stop()
 
     @app.cli.command("dev")
     @click.option("--host", default="127.0.0.1")

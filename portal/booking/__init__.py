@@ -50,8 +50,6 @@ from ..core.errors import (
     SlotUnavailable,
 )
 from .attendance import (
-    ATTENDED,
-    NO_SHOW,
     SessionAttendance,
     booking_rows,
     can_override,
@@ -141,8 +139,6 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
-    "ATTENDED",
-    "NO_SHOW",
     "SessionAttendance",
     "booking_rows",
     "can_override",

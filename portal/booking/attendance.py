@@ -31,10 +31,12 @@ from ..core.transactions import unit_of_work
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..models import (
+    AttendanceKind,
     AttendanceOutcome,
     AttendanceStatus,
     Booking,
     BookingStatus,
+    ParticipantKind,
     Room,
     RoomParticipant,
     ServiceSession,
@@ -43,12 +45,6 @@ from ..models import (
 )
 from . import events
 from .locks import lock_sessions
-
-# The kind of each booking row the reports count.
-ATTENDED = AttendanceStatus.ATTENDED.value
-NO_SHOW = AttendanceStatus.NO_SHOW.value
-LATE_CANCEL = "late_cancel"
-PENDING = "pending"
 
 
 def min_seconds() -> int:
@@ -114,11 +110,12 @@ def booking_rows(
         booking_criteria = [Booking.status == BookingStatus.CONFIRMED]
     totals = room_time(now, *session_criteria, detail=detail).subquery("room_time")
     total = func.coalesce(totals.c.total_seconds, 0)
-    computed = case((total >= min_seconds(), ATTENDED), else_=NO_SHOW)
+    attended = total >= min_seconds()
+    computed = case((attended, AttendanceKind.ATTENDED), else_=AttendanceKind.NO_SHOW)
     completed = ServiceSession.status == SessionStatus.COMPLETED
     kind = case(
-        (Booking.status == BookingStatus.CANCELED, LATE_CANCEL),
-        (~completed, case((total >= min_seconds(), ATTENDED), else_=PENDING)),
+        (Booking.status == BookingStatus.CANCELED, AttendanceKind.LATE_CANCEL),
+        (~completed, case((attended, AttendanceKind.ATTENDED), else_=AttendanceKind.PENDING)),
         (AttendanceOutcome.id.is_not(None), type_coerce(AttendanceOutcome.outcome, String)),
         else_=computed,
     )
@@ -171,7 +168,7 @@ def reportable_bookings() -> ColumnElement:
 @dataclass
 class ClientAttendance:
     booking: Booking
-    kind: str
+    kind: AttendanceKind
     total_seconds: int
     first_joined_at: datetime | None
     last_left_at: datetime | None
@@ -204,15 +201,8 @@ class SessionAttendance:
         return [
             p
             for p in self.participants
-            if p.participant_kind != "host" and p.user_id not in self.booked_user_ids
+            if p.participant_kind != ParticipantKind.HOST and p.user_id not in self.booked_user_ids
         ]
-
-
-def _session_times(session: ServiceSession) -> tuple[datetime | None, datetime | None]:
-    return (
-        session.actual_start_time or session.start_time,
-        session.actual_end_time or session.end_time,
-    )
 
 
 def _seats(session: ServiceSession, booking_ids: list[int]) -> list[Booking]:
@@ -269,7 +259,10 @@ class _Timing:
 
     @classmethod
     def of(cls, session: ServiceSession) -> _Timing:
-        starts, ends = _session_times(session)
+        ends = session.actual_end_time or session.end_time
+        # Late after the scheduled start, or after the real one when it began later: a room
+        # opened early (the practitioner checking the camera) makes nobody late.
+        starts = max(filter(None, (session.start_time, session.actual_start_time)), default=None)
         slack = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_SLACK_MINUTES"]))
         return cls(starts, ends, slack, session.status == SessionStatus.COMPLETED)
 
@@ -299,7 +292,7 @@ def session_attendance(
     clients = [
         ClientAttendance(
             booking=by_id[row.booking_id],
-            kind=row.kind,
+            kind=AttendanceKind(row.kind),
             total_seconds=row.total_seconds,
             first_joined_at=row.first_joined_at,
             last_left_at=row.last_left_at,
@@ -316,8 +309,8 @@ def session_attendance(
         participants=_room_participants(session),
         late_cancels=[b for b in seats if b.status == BookingStatus.CANCELED],
         booked_user_ids={row.user_id for row in rows},
-        attended_user_ids={row.user_id for row in rows if row.kind == ATTENDED},
-        no_show_user_ids={row.user_id for row in rows if row.kind == NO_SHOW},
+        attended_user_ids={row.user_id for row in rows if row.kind == AttendanceKind.ATTENDED},
+        no_show_user_ids={row.user_id for row in rows if row.kind == AttendanceKind.NO_SHOW},
     )
 
 

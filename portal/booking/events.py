@@ -1,8 +1,8 @@
 """Outbound webhook events, written into the caller's unit of work.
 
 This module only inserts rows: an event and, by one INSERT ... SELECT, a delivery for
-each enabled endpoint that subscribed to its type and may see it (the session's
-practitioner's own endpoints, and every staff member's). It runs inside the domain
+each enabled endpoint of an active account that subscribed to its type and may see it
+(the session's practitioner's own endpoints, and every staff member's). It runs inside the domain
 operation's transaction, so a rolled-back change emits nothing and a committed one
 always has its deliveries waiting for the worker (portal/webhooks_out/delivery.py).
 When no endpoint wants the event, one indexed read is its whole cost.
@@ -29,7 +29,7 @@ from ..models import (
     WebhookEventType,
     WebhookSubscription,
 )
-from ..models.outbound_webhooks import new_message_id
+from ..models.webhooks_out import new_message_id
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ def _receiving_endpoints(event_type: WebhookEventType, practitioner_id: int | No
         .where(
             WebhookSubscription.event_type == event_type,
             WebhookEndpoint.disabled_at.is_(None),
+            # A deactivated owner's endpoints are paused: they hear nothing new.
+            User.is_active_account.is_(True),
             or_(User.role == Role.STAFF, WebhookEndpoint.user_id == practitioner_id),
         )
     )
@@ -64,6 +66,7 @@ def session_listeners():
         .join(User, User.id == WebhookEndpoint.user_id)
         .where(
             WebhookEndpoint.disabled_at.is_(None),
+            User.is_active_account.is_(True),
             or_(
                 User.role == Role.STAFF,
                 WebhookEndpoint.user_id == ServiceSession.practitioner_id,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 
 from ..core.errors import InvalidTransition
 from ..database import utcnow
@@ -48,13 +48,18 @@ def mark_attendance(*, now: datetime | None = None) -> MarkResult:
     the same session at the same moment costs one skipped session, not the run.
     Running it again changes no outcome. Room events still pending are applied
     first: a room_finished on its way completes the session at its real end.
+    A session whose room closed before its end (and did not reopen) is completed here,
+    at its last room's finish.
     """
     apply_room_events()
     now = now or utcnow()
     grace = timedelta(minutes=int(current_app.config["PORTAL_ATTENDANCE_GRACE_MINUTES"]))
+    # A session may have had several room lifetimes, each closing before its end.
+    of_session = Room.service_session_id == ServiceSession.id
+    last_finish = select(func.max(Room.finished_at)).where(of_session).scalar_subquery()
+    room_open = exists().where(of_session, Room.finished_at.is_(None))
     stale = db.session.execute(
-        select(ServiceSession, Room.finished_at)
-        .outerjoin(Room, Room.service_session_id == ServiceSession.id)
+        select(ServiceSession, last_finish, room_open)
         .where(
             ServiceSession.status.in_((SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)),
             ServiceSession.end_time < now - grace,
@@ -62,8 +67,12 @@ def mark_attendance(*, now: datetime | None = None) -> MarkResult:
         .order_by(ServiceSession.id)
     ).all()
     completed = 0
-    for session, finished_at in stale:
-        ended = finished_at or max(session.end_time, session.actual_start_time or session.end_time)
+    for session, finished_at, still_open in stale:
+        # It ended when its last room closed; with a room never reported closed, or none
+        # at all, at its scheduled end.
+        ended = (finished_at if not still_open else None) or max(
+            session.end_time, session.actual_start_time or session.end_time
+        )
         try:
             complete_session(session, at=ended)
         except InvalidTransition:

@@ -16,13 +16,14 @@ from ..core.sql import as_date, week_start
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    AttendanceKind,
     Service,
     ServiceSession,
     ServiceType,
     SessionStatus,
     User,
 )
-from .attendance import ATTENDED, LATE_CANCEL, NO_SHOW, booking_rows, reportable_bookings
+from .attendance import booking_rows, reportable_bookings
 
 REPEAT_NO_SHOWS = 2
 # The widest range a report covers (the page and the API refuse wider ones).
@@ -98,10 +99,14 @@ def _rows_subquery(filters: ReportFilters, now: datetime):
 
 
 def _counts(rows):
-    def count(kind: str):
+    def count(kind: AttendanceKind):
         return func.sum(case((rows.c.kind == kind, 1), else_=0))
 
-    attended, no_shows, late = count(ATTENDED), count(NO_SHOW), count(LATE_CANCEL)
+    attended, no_shows, late = (
+        count(AttendanceKind.ATTENDED),
+        count(AttendanceKind.NO_SHOW),
+        count(AttendanceKind.LATE_CANCEL),
+    )
     booked = attended + no_shows
     rate = cast(no_shows, Float) / func.nullif(booked, 0)
     return {
@@ -263,7 +268,7 @@ def course_completion(course: Service, *, now: datetime | None = None) -> list[C
         .scalar_subquery()
     )
     attended_completed = and_(
-        rows.c.kind == ATTENDED, rows.c.session_status == SessionStatus.COMPLETED
+        rows.c.kind == AttendanceKind.ATTENDED, rows.c.session_status == SessionStatus.COMPLETED
     )
     attended = func.sum(case((attended_completed, 1), else_=0))
     statement = (

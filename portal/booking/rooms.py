@@ -15,6 +15,13 @@ give the same records whatever order the events arrive in:
   at its end. Both are minimums over the events, so the order does not matter, and the
   database checks every row keeps joined_at <= left_at;
 - an event far outside the session's time (PORTAL_ROOM_EVENT_MARGIN_HOURS) is ignored.
+
+A session's room has lifetimes: LiveKit closes a room once it is empty and opens it again,
+under a new sid, when someone comes back (a camera check before the start, a reopening
+after everyone dropped). Each lifetime is a Room row, keyed by its sid; its finish closes
+only its own participants, and attendance adds up the stays of every lifetime. Only a room
+finishing near the session's end (PORTAL_ROOM_FINISH_GRACE_MINUTES) completes the session;
+one closing sooner leaves it running, and the attendance job completes it past its end.
 """
 
 from __future__ import annotations
@@ -38,9 +45,13 @@ from ..extensions import db
 from ..models import (
     Booking,
     BookingStatus,
+    ParticipantKind,
     ProcessedRoomEvent,
     Room,
+    RoomEventKind,
+    RoomEventReceipt,
     RoomParticipant,
+    RoomState,
     ServiceSession,
     SessionStatus,
     User,
@@ -51,37 +62,15 @@ from .locks import lock_sessions
 
 log = logging.getLogger(__name__)
 
-ROOM_STARTED = "room_started"
-ROOM_FINISHED = "room_finished"
-PARTICIPANT_JOINED = "participant_joined"
-PARTICIPANT_LEFT = "participant_left"
-PARTICIPANT_CONNECTION_ABORTED = "participant_connection_aborted"
-
-PARTICIPANT_EVENTS = frozenset(
-    {PARTICIPANT_JOINED, PARTICIPANT_LEFT, PARTICIPANT_CONNECTION_ABORTED}
-)
-HANDLED_EVENTS = PARTICIPANT_EVENTS | {ROOM_STARTED, ROOM_FINISHED}
-
-# What receive_room_event did with an event.
-ACCEPTED = "accepted"
-DUPLICATE = "duplicate"
-UNKNOWN_ROOM = "unknown_room"
-IGNORED = "ignored"
-
 # Set on the database session by a unit of work that stored an event, so that its
 # commit wakes the worker (portal/worker.py) to apply it.
 ROOM_EVENTS_RECEIVED = "portal_room_events_received"
 # Events applied per transaction: one commit for many, while a room's lock is held briefly.
 APPLY_BATCH = 200
 
-HOST = "host"
-BOOKED = "booked"
-UNBOOKED = "unbooked"
-
 _JOINABLE = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
-ROOM_OPEN = "open"
-ROOM_NOT_YET = "not_yet"
-ROOM_CLOSED = "closed"
+# The values LiveKit sends that attendance uses, for a membership test of a raw kind.
+_KINDS = frozenset(RoomEventKind)
 
 # Column sizes of processed_room_events.event_id, room_participants.participant_sid,
 # .identity and .display_name.
@@ -106,6 +95,7 @@ class RoomEvent:
     """One LiveKit webhook event, free of protobuf."""
 
     id: str
+    # As LiveKit names it: a RoomEventKind, or a kind attendance does not use.
     kind: str
     room_name: str
     occurred_at: datetime
@@ -125,16 +115,16 @@ def join_window(session: ServiceSession) -> tuple[datetime, datetime] | None:
     return session.start_time - before, session.end_time
 
 
-def join_window_state(session: ServiceSession, *, now: datetime | None = None) -> str:
-    """ROOM_OPEN, ROOM_NOT_YET (opens later) or ROOM_CLOSED, whoever is asking."""
+def join_window_state(session: ServiceSession, *, now: datetime | None = None) -> RoomState:
+    """Whether the room is open, not open yet or closed, whoever is asking."""
     window = join_window(session)
     if window is None or session.status not in _JOINABLE:
-        return ROOM_CLOSED
+        return RoomState.CLOSED
     opens, closes = window
     now = now or utcnow()
     if now < opens:
-        return ROOM_NOT_YET
-    return ROOM_OPEN if now < closes else ROOM_CLOSED
+        return RoomState.NOT_YET
+    return RoomState.OPEN if now < closes else RoomState.CLOSED
 
 
 def may_enter(session: ServiceSession, user: User) -> bool:
@@ -169,11 +159,11 @@ def check_can_join(session: ServiceSession, user: User, *, now: datetime | None 
     if session.status == SessionStatus.COMPLETED:
         raise JoinRefused(gettext("This session has ended."))
     state = join_window_state(session, now=now)
-    if state == ROOM_NOT_YET:
+    if state == RoomState.NOT_YET:
         raise JoinRefused(
             gettext("The video room is not open yet."), opens_at=join_window(session)[0]
         )
-    if state == ROOM_CLOSED:
+    if state == RoomState.CLOSED:
         if session.start_time is None or session.status == SessionStatus.DRAFT:
             raise JoinRefused(gettext("This session is not scheduled yet."))
         raise JoinRefused(gettext("This session has ended."))
@@ -189,7 +179,7 @@ def _validate(event: RoomEvent) -> None:
         raise InvalidInput(gettext("The event names no room."))
     if event.occurred_at.tzinfo is None:
         raise InvalidInput(gettext("The event time has no time zone."))
-    if event.kind in PARTICIPANT_EVENTS and (
+    if RoomEventKind(event.kind).is_participant_event and (
         event.participant is None or not event.participant.sid or not event.participant.identity
     ):
         raise InvalidInput(gettext("The participant event names no participant sid and identity."))
@@ -256,20 +246,18 @@ _EVENT_OF_OUR_ROOM = select(
 
 
 @unit_of_work
-def receive_room_event(event: RoomEvent) -> str:
+def receive_room_event(event: RoomEvent) -> RoomEventReceipt:
     """Take in one LiveKit event: store it for apply_room_events, and nothing more.
 
     One INSERT ... SELECT, which finds the session by its room and stores the event
     only if it is new and could belong to it, so the webhook answers at once (LiveKit
-    retries a slow answer). Returns ACCEPTED (stored, pending), DUPLICATE (the id came
-    before: nothing changes), UNKNOWN_ROOM (no session has this room), or IGNORED (an
-    event kind attendance does not use, or a time far outside the session's); only an
-    accepted event is stored. Raises InvalidInput for an unusable event.
+    retries a slow answer). Says what it did (RoomEventReceipt); only an accepted event
+    is stored. Raises InvalidInput for an unusable event.
     """
     if not event.kind:
         raise InvalidInput(gettext("The event names no event."))
-    if event.kind not in HANDLED_EVENTS:
-        return IGNORED
+    if event.kind not in _KINDS:
+        return RoomEventReceipt.IGNORED
     _validate(event)
     participant = event.participant
     latest_start, earliest_end = _session_time_bounds(event.occurred_at)
@@ -298,18 +286,18 @@ def receive_room_event(event: RoomEvent) -> str:
     )
     if stored.first() is not None:
         db.session.info[ROOM_EVENTS_RECEIVED] = True
-        return ACCEPTED
+        return RoomEventReceipt.ACCEPTED
     # Nothing stored: say why.
     session = db.session.execute(_SESSION_OF_ROOM, {"room_name": event.room_name}).one_or_none()
     if session is None:
         log.warning(
             "LiveKit event %s (%s) for unknown room %s", event.id, event.kind, event.room_name
         )
-        return UNKNOWN_ROOM
+        return RoomEventReceipt.UNKNOWN_ROOM
     if not _within_session_time(session, event.occurred_at):
         _log_far_outside(event, session.id)
-        return IGNORED
-    return DUPLICATE
+        return RoomEventReceipt.IGNORED
+    return RoomEventReceipt.DUPLICATE
 
 
 def apply_room_events(session_ids: Iterable[int] | None = None) -> int:
@@ -372,9 +360,9 @@ def _apply_batch(session_id: int) -> int:
             _log_far_outside(event, session.id)
             continue
         room = _room_of(session, event)
-        if event.kind == ROOM_STARTED:
+        if event.kind == RoomEventKind.ROOM_STARTED:
             _start(session, room, event.occurred_at)
-        elif event.kind == ROOM_FINISHED:
+        elif event.kind == RoomEventKind.ROOM_FINISHED:
             _finish(session, room, event.occurred_at)
         else:
             _record_participant(session, room, event)
@@ -397,7 +385,7 @@ def _stored_event(row: ProcessedRoomEvent) -> RoomEvent:
         )
     return RoomEvent(
         id=row.event_id,
-        kind=row.event,
+        kind=RoomEventKind(row.event),
         room_name=row.room_name,
         occurred_at=row.occurred_at,
         room_sid=row.room_sid,
@@ -463,15 +451,23 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 
 
 def _room_of(session: ServiceSession, event: RoomEvent) -> Room:
-    room = db.session.scalar(select(Room).where(Room.service_session_id == session.id))
+    """The lifetime of the session's room the event belongs to, by the room's sid."""
+    room = db.session.scalar(
+        select(Room).where(
+            Room.service_session_id == session.id, Room.livekit_sid == event.room_sid
+        )
+    )
     if room is None:
-        room = Room(name=session.livekit_room_name, service_session_id=session.id)
+        # The session's row lock, held by the applier, keeps a second one from racing in.
+        room = Room(
+            name=session.livekit_room_name,
+            service_session_id=session.id,
+            livekit_sid=event.room_sid,
+        )
         db.session.add(room)
         db.session.flush()
-    if event.room_sid:
-        room.livekit_sid = event.room_sid
     started = event.room_created_at
-    if started is None and event.kind == ROOM_STARTED:
+    if started is None and event.kind == RoomEventKind.ROOM_STARTED:
         started = event.occurred_at
     room.started_at = _earliest(room.started_at, started)
     return room
@@ -493,12 +489,30 @@ def _finish(session: ServiceSession, room: Room, at: datetime) -> None:
     ):
         _close(row, room.finished_at)
     if session.status == SessionStatus.SCHEDULED:
-        # room_started was dropped or is still on its way: the session did run.
+        # room_started was dropped or is still on its way: the room did open.
         start_session(session, at=room.started_at or at)
-    if session.status == SessionStatus.IN_PROGRESS:
+    if session.status != SessionStatus.IN_PROGRESS:
+        log.info("room of session %s finished while it is %s", session.id, session.status)
+    elif _ends_session(session, room.finished_at):
         complete_session(session, at=room.finished_at)
     else:
-        log.info("room of session %s finished while it is %s", session.id, session.status)
+        log.info(
+            "room %s of session %s closed at %s, before the session's end: it stays in progress",
+            room.livekit_sid,
+            session.id,
+            room.finished_at.isoformat(),
+        )
+
+
+def _ends_session(session: ServiceSession, finished_at: datetime) -> bool:
+    """Whether a room closing at `finished_at` ends the session: it closed after the start,
+    and no sooner than PORTAL_ROOM_FINISH_GRACE_MINUTES before the end. A room closing
+    sooner (a camera check, everyone dropping at once) may open again; should it not, the
+    attendance job completes the session past its end (jobs.mark_attendance)."""
+    if session.start_time is None or session.end_time is None:
+        return True
+    grace = timedelta(minutes=current_app.config["PORTAL_ROOM_FINISH_GRACE_MINUTES"])
+    return finished_at >= max(session.start_time, session.end_time - grace)
 
 
 def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -> None:
@@ -521,7 +535,7 @@ def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -
         db.session.add(row)
     if snapshot.name:
         row.display_name = snapshot.name[:_MAX_NAME]
-    if event.kind == PARTICIPANT_JOINED:
+    if event.kind == RoomEventKind.PARTICIPANT_JOINED:
         row.joined_at = _earliest(row.joined_at, snapshot.joined_at or event.occurred_at)
         # Someone is inside, so the session runs even if room_started was dropped.
         _start(session, room, row.joined_at)
@@ -541,13 +555,12 @@ def _close(row: RoomParticipant, at: datetime | None) -> None:
     row.duration_seconds = int((row.left_at - row.joined_at).total_seconds())
 
 
-def _classify(session: ServiceSession, identity: str) -> tuple[User | None, str]:
+def _classify(session: ServiceSession, identity: str) -> tuple[User | None, ParticipantKind]:
     user = db.session.scalar(select(User).where(User.livekit_identity == identity))
     if user is None:
-        return None, UNBOOKED
+        return None, ParticipantKind.UNBOOKED
     if user.id == session.practitioner_id:
-        return user, HOST
-    return user, BOOKED if may_enter(session, user) else UNBOOKED
-
-
-# -- attendance ----------------------------------------------------------------------------
+        return user, ParticipantKind.HOST
+    if may_enter(session, user):
+        return user, ParticipantKind.BOOKED
+    return user, ParticipantKind.UNBOOKED

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..core.errors import AlreadyBooked, NotBookable, SessionFull
 from ..core.transactions import translate_integrity_error
+from ..database import loaded_by_insert
 from ..extensions import db
 from ..models import (
     Booking,
@@ -50,7 +51,9 @@ def _inserted(model: type[M], **values) -> M:
     An INSERT ... RETURNING is a fraction of the Python work of a unit-of-work
     flush, on the path every purchase takes while holding the seat lock.
     """
-    return db.session.scalars(insert(model).returning(model), [values]).one()
+    row = db.session.scalars(insert(model).returning(model), [values]).one()
+    loaded_by_insert(db.session(), row)
+    return row
 
 
 def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:

@@ -140,8 +140,13 @@ def _refusal(
     reason = _timing_refusal(candidate.start, settings, now)
     if reason:
         return reason
-    if not any(w.start <= candidate.start and candidate.end <= w.end for w in working):
+    within = [w for w in working if w.start <= candidate.start and candidate.end <= w.end]
+    if not within:
         return "That time is outside the practitioner's working hours."
+    # The starts available_slots offers: every step from the start of the working hours.
+    step = timedelta(minutes=settings.slot_step_minutes)
+    if not any((candidate.start - w.start) % step == timedelta(0) for w in within):
+        return "That time is not one of the practitioner's start times."
     if any(b.overlaps(candidate) for b in busy):
         return "That time is no longer available."
     return None

@@ -8,10 +8,15 @@ from .enums import (
     CREDIT_SESSION_TYPE,
     CREDIT_SESSION_TYPES,
     RESCHEDULABLE_SESSION_TYPES,
+    AttendanceKind,
     BookingStatus,
     CancelReason,
     OrderStatus,
+    ParticipantKind,
     Role,
+    RoomEventKind,
+    RoomEventReceipt,
+    RoomState,
     ServiceType,
     SessionStatus,
     SessionType,
@@ -32,16 +37,6 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
-from .outbound_webhooks import (
-    SUBSCRIBABLE_EVENTS,
-    DeliveryStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookEvent,
-    WebhookEventType,
-    WebhookSubscription,
-)
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -51,6 +46,16 @@ from .tokens import ApiToken
 from .user_sessions import UserSession
 from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
+from .webhooks_out import (
+    SUBSCRIBABLE_EVENTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+    WebhookSubscription,
+)
 
 __all__ = [
     "CalendarKind",
@@ -67,6 +72,7 @@ __all__ = [
     "CancelReason",
     "ApiToken",
     "SEAT_HOLDING",
+    "AttendanceKind",
     "AttendanceOutcome",
     "AttendanceStatus",
     "Booking",
@@ -85,10 +91,14 @@ __all__ = [
     "IdempotentPurchase",
     "Order",
     "OrderStatus",
+    "ParticipantKind",
     "ProcessedRoomEvent",
     "Role",
     "Room",
+    "RoomEventKind",
+    "RoomEventReceipt",
     "RoomParticipant",
+    "RoomState",
     "ScheduleSettings",
     "Service",
     "ServiceComponent",

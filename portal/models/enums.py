@@ -203,14 +203,128 @@ set_labels(
 )
 
 
-def enum_column(enum_cls: type[StrEnum], name: str) -> Enum:
-    """A VARCHAR with a named CHECK constraint, identical on SQLite and PostgreSQL."""
+class RoomState(StrEnum):
+    """Whether a session's video room lets people in now, whoever is asking."""
+
+    OPEN = "open"
+    NOT_YET = "not_yet"
+    CLOSED = "closed"
+
+
+set_labels(
+    RoomState,
+    {
+        RoomState.OPEN: lazy_gettext("open"),
+        RoomState.NOT_YET: lazy_gettext("not open yet"),
+        RoomState.CLOSED: lazy_gettext("closed"),
+    },
+)
+
+
+class ParticipantKind(StrEnum):
+    """Who a room participant was to the session."""
+
+    # The session's practitioner.
+    HOST = "host"
+    # A user holding a confirmed booking in it.
+    BOOKED = "booked"
+    # Anyone else: a guest with a shared link, a recorder.
+    UNBOOKED = "unbooked"
+
+
+set_labels(
+    ParticipantKind,
+    {
+        ParticipantKind.HOST: lazy_gettext("host"),
+        ParticipantKind.BOOKED: lazy_gettext("booked"),
+        ParticipantKind.UNBOOKED: lazy_gettext("unbooked"),
+    },
+)
+
+
+class RoomEventKind(StrEnum):
+    """The LiveKit webhook events attendance uses, by LiveKit's own names."""
+
+    ROOM_STARTED = "room_started"
+    ROOM_FINISHED = "room_finished"
+    PARTICIPANT_JOINED = "participant_joined"
+    PARTICIPANT_LEFT = "participant_left"
+    PARTICIPANT_CONNECTION_ABORTED = "participant_connection_aborted"
+
+    @property
+    def is_participant_event(self) -> bool:
+        return self not in (RoomEventKind.ROOM_STARTED, RoomEventKind.ROOM_FINISHED)
+
+
+set_labels(
+    RoomEventKind,
+    {
+        RoomEventKind.ROOM_STARTED: lazy_gettext("room started"),
+        RoomEventKind.ROOM_FINISHED: lazy_gettext("room finished"),
+        RoomEventKind.PARTICIPANT_JOINED: lazy_gettext("participant joined"),
+        RoomEventKind.PARTICIPANT_LEFT: lazy_gettext("participant left"),
+        RoomEventKind.PARTICIPANT_CONNECTION_ABORTED: lazy_gettext("connection lost"),
+    },
+)
+
+
+class RoomEventReceipt(StrEnum):
+    """What taking in a LiveKit event did with it (the webhook answers it as `status`)."""
+
+    # Stored, to be applied.
+    ACCEPTED = "accepted"
+    # Its id came before: nothing changes.
+    DUPLICATE = "duplicate"
+    # No session has the room it names.
+    UNKNOWN_ROOM = "unknown_room"
+    # A kind attendance does not use, or a time far outside the session's.
+    IGNORED = "ignored"
+
+
+set_labels(
+    RoomEventReceipt,
+    {
+        RoomEventReceipt.ACCEPTED: lazy_gettext("accepted"),
+        RoomEventReceipt.DUPLICATE: lazy_gettext("duplicate"),
+        RoomEventReceipt.UNKNOWN_ROOM: lazy_gettext("unknown room"),
+        RoomEventReceipt.IGNORED: lazy_gettext("ignored"),
+    },
+)
+
+
+class AttendanceKind(StrEnum):
+    """What one booking's row in the attendance reports is: the recorded or computed
+    outcome (AttendanceStatus's values), a late cancel, or not known yet."""
+
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+    LATE_CANCEL = "late_cancel"
+    # A confirmed seat of a session not completed yet, whose client has not attended (yet).
+    PENDING = "pending"
+
+
+set_labels(
+    AttendanceKind,
+    {
+        AttendanceKind.ATTENDED: lazy_gettext("attended"),
+        AttendanceKind.NO_SHOW: lazy_gettext("no show"),
+        AttendanceKind.LATE_CANCEL: lazy_gettext("late cancel"),
+        AttendanceKind.PENDING: lazy_gettext("pending"),
+    },
+)
+
+
+def enum_column(enum_cls: type[StrEnum], name: str, *, length: int | None = None) -> Enum:
+    """A VARCHAR with a named CHECK constraint, identical on SQLite and PostgreSQL.
+
+    `length` keeps a column older than its enum at its width (the longest member by default).
+    """
     return Enum(
         enum_cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=max(len(member.value) for member in enum_cls),
+        length=length or max(len(member.value) for member in enum_cls),
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

@@ -7,20 +7,31 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from .enums import ParticipantKind, enum_column
 from .sessions import ServiceSession
 from .users import User
 
 
 class Room(db.Model):
-    """The LiveKit room of one ServiceSession, created when LiveKit first reports it."""
+    """One lifetime of a ServiceSession's LiveKit room, created when LiveKit first reports it.
+
+    LiveKit closes an empty room and opens it again, under the same name and a new sid,
+    when someone comes back: a session has a row per room sid (the practitioner's camera
+    check before the start, the session itself, a reopening after everyone dropped).
+    """
 
     __tablename__ = "rooms"
+    __table_args__ = (
+        UniqueConstraint("service_session_id", "livekit_sid", name="uq_rooms_lifetime"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(64), unique=True)
+    # The session's livekit_room_name, shared by all its lifetimes.
+    name: Mapped[str] = mapped_column(String(64))
     service_session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("service_sessions.id"), unique=True
+        ForeignKey("service_sessions.id"), index=True
     )
+    # "" for events that named no sid (LiveKit always sends one).
     livekit_sid: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -54,8 +65,10 @@ class RoomParticipant(db.Model):
     identity: Mapped[str] = mapped_column(String(128))
     participant_sid: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(200), default="")
-    # host: the session's practitioner; booked: a user with a booking; unbooked: anyone else.
-    participant_kind: Mapped[str] = mapped_column(String(16), default="unbooked")
+    participant_kind: Mapped[ParticipantKind] = mapped_column(
+        enum_column(ParticipantKind, "participant_kind", length=16),
+        default=ParticipantKind.UNBOOKED,
+    )
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[int | None] = mapped_column()

@@ -2,9 +2,12 @@
 
 A database that cannot be reached (restarting, failing over, out of connections) is a
 503 with Retry-After, not a 500: the request was fine and will work again shortly.
-Nothing needs resetting afterwards: the pool's pre-ping replaces dead connections on the
-next checkout. The API answers in its JSON error shape; pages get a short page that
-needs no database (not base.html, whose header asks who is signed in).
+The request's failed transaction is discarded at once and nobody is looked up again, so
+the answer (whose translations and headers ask who is signed in) and the teardown never
+touch the broken connection. Nothing needs resetting afterwards: the pool's pre-ping
+replaces dead connections on the next checkout. The API answers in its JSON error shape;
+pages get a short page that needs no database (not base.html, whose header asks who is
+signed in).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, make_response, render_template
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from ..extensions import db
+from ..web import forget_user
 from ..web.errors import json_renderer
 
 log = logging.getLogger(__name__)
@@ -27,6 +32,25 @@ RETRY_AFTER_SECONDS = 5
 # out (OperationalError); a closed connection (InterfaceError); no pooled connection
 # free in time (TimeoutError).
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def is_outage(error: BaseException | None) -> bool:
+    """The database is away: one of the errors above, or any other that SQLAlchemy took
+    for a lost connection (SQLite's "Cannot operate on a closed database" is a
+    ProgrammingError)."""
+    return isinstance(error, UNAVAILABLE) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
+def _leave_the_database() -> None:
+    forget_user()
+    try:
+        db.session.close()
+    except SQLAlchemyError:
+        # Rolling back on a dead connection fails; the pool has invalidated it, which
+        # is all that was needed.
+        log.debug("discarding the failed transaction failed too", exc_info=True)
 
 
 def _answer(error: HTTPException, title: str, message: str):
@@ -44,6 +68,7 @@ def _answer(error: HTTPException, title: str, message: str):
 
 def database_unavailable(error: Exception):
     log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
+    _leave_the_database()
     message = "The service is briefly unavailable. Please try again in a few seconds."
     unavailable = ServiceUnavailable(message, retry_after=RETRY_AFTER_SECONDS)
     response = _answer(unavailable, "Briefly unavailable", message)
@@ -57,7 +82,7 @@ def internal_error(error: InternalServerError):
     original = getattr(error, "original_exception", None)
     # The database failing inside another handler (a 404 page asking who is signed in)
     # arrives here, past the handlers above.
-    if isinstance(original, UNAVAILABLE):
+    if is_outage(original):
         return database_unavailable(original)
     message = "Something went wrong on our side. It has been logged."
     return _answer(error, "Server error", message)

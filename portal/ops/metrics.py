@@ -100,7 +100,10 @@ def _count_committed_seats(conn):
 
 @event.listens_for(Engine, "rollback")
 def _forget_rolled_back_seats(conn):
-    conn.info.pop(_PENDING_SEATS, None)
+    # A connection the database dropped is being rolled back without it: its info went
+    # with it, and reading conn.info would only raise PendingRollbackError.
+    if not conn.invalidated:
+        conn.info.pop(_PENDING_SEATS, None)
 
 
 class DatabaseCollector:
@@ -144,6 +147,10 @@ def exposition(engine: Engine) -> tuple[bytes, str]:
     return processes + generate_latest(database), CONTENT_TYPE_LATEST
 
 
+# Any other method a client makes up shares one label, for the same reason as unmatched URLs.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def register_request_metrics(app: Flask) -> None:
     @app.before_request
     def _start_clock():
@@ -154,7 +161,8 @@ def register_request_metrics(app: Flask) -> None:
         started = g.pop("metrics_started", None)
         # Unmatched URLs share one label, or every scanner's guess would be a new series.
         endpoint = request.endpoint or "unmatched"
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
+        method = request.method if request.method in METHODS else "other"
+        REQUESTS.labels(endpoint, method, str(response.status_code)).inc()
         if started is not None:
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
         return response

@@ -11,7 +11,7 @@ from flask import Flask
 
 from ..l10n import hour_label, weekday_names
 from ..models import Role
-from .auth import load_user, roles_required, sign_in
+from .auth import forget_user, load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
@@ -23,6 +23,7 @@ __all__ = [
     "confirm_page",
     "is_confirmed",
     "flash_domain_error",
+    "forget_user",
     "is_htmx",
     "load_user",
     "local_time",

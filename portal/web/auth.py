@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import abort, request
+from flask import abort, g, request
 from flask_login import current_user, login_required, login_user
 
 from .. import accounts
@@ -19,6 +19,16 @@ def load_user(user_id: str) -> User | None:
     # and deactivation ends every session at once.
     user = accounts.user_for_session(user_id)
     return user if user is not None and user.is_active else None
+
+
+def forget_user() -> None:
+    """Serve the rest of this request to nobody in particular, without asking the database.
+
+    After the database failed mid-request, the error page's translations and the response's
+    headers still ask who is signed in: Flask-Login would run load_user again (or refresh
+    the user the rollback expired) and fail again, turning the 503 into a 500. Flask-Login
+    keeps the request's user in g._login_user."""
+    g._login_user = login_manager.anonymous_user()
 
 
 def sign_in(user: User, remember: bool = False) -> None:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.orm import joinedload
 from standardwebhooks import Webhook
 
@@ -36,11 +37,12 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import (
     DeliveryStatus,
+    User,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .addresses import UnsafeURL, connection, parse_url, resolve
+from .addresses import Cutoff, UnsafeURL, connection, parse_url, resolve
 from .notices import tell_owner_disabled
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ class DeliveryResult:
     retrying: int = 0
     failed: int = 0
     disabled: int = 0
+    # Left unsent after their endpoint gave no answer to another row of the batch.
+    put_back: int = 0
     # When the earliest pending row becomes claimable (to schedule the next run).
     next_due_at: datetime | None = None
 
@@ -109,32 +113,65 @@ class DeliveryResult:
         self.retrying += other.retrying
         self.failed += other.failed
         self.disabled += other.disabled
+        self.put_back += other.put_back
 
 
 def _config(name: str) -> int:
     return int(current_app.config[name])
 
 
+def _sendable():
+    """Pending, for an endpoint whose owner's account is active: a deactivated owner's
+    deliveries wait, and go if the account is reactivated (within the retry window)."""
+    return and_(
+        WebhookDelivery.status == DeliveryStatus.PENDING,
+        WebhookDelivery.endpoint_id.in_(
+            select(WebhookEndpoint.id)
+            .join(User, User.id == WebhookEndpoint.user_id)
+            .where(User.is_active_account.is_(True))
+        ),
+    )
+
+
 def claim(
-    limit: int, now: datetime, only_ids: list[int] | None = None
+    limit: int,
+    now: datetime,
+    only_ids: list[int] | None = None,
+    endpoint_id: int | None = None,
 ) -> tuple[datetime, list[int]]:
-    """Take up to `limit` due rows (or just `only_ids`, if still pending and free);
-    returns the lease (the claim's token) and the ids claimed."""
+    """Take up to `limit` due rows (of one endpoint, with `endpoint_id`; or just
+    `only_ids`, if still pending and free); returns the lease (the claim's token) and
+    the ids claimed."""
     lease = now + timedelta(seconds=_config("PORTAL_WEBHOOKS_LEASE_SECONDS"))
-    which = (
+    which = [
         WebhookDelivery.next_attempt_at <= now
         if only_ids is None
         else WebhookDelivery.id.in_(only_ids)
-    )
-    ids = leases.claim(
-        WebhookDelivery,
-        WebhookDelivery.status == DeliveryStatus.PENDING,
-        which,
-        limit=limit,
-        now=now,
-        lease=lease,
-    )
+    ]
+    if endpoint_id is not None:
+        which.append(WebhookDelivery.endpoint_id == endpoint_id)
+    ids = leases.claim(WebhookDelivery, _sendable(), *which, limit=limit, now=now, lease=lease)
     return lease, ids
+
+
+def due_endpoints(now: datetime, limit: int, busy: Iterable[int] = ()) -> list[int]:
+    """Up to `limit` endpoints with due, unclaimed rows, the longest waiting first,
+    leaving out `busy` ones (those already sent to at the concurrency allowed)."""
+    query = (
+        select(WebhookDelivery.endpoint_id)
+        .where(
+            _sendable(),
+            WebhookDelivery.next_attempt_at <= now,
+            leases.unclaimed(WebhookDelivery, now),
+        )
+        .group_by(WebhookDelivery.endpoint_id)
+        .order_by(func.min(WebhookDelivery.next_attempt_at), WebhookDelivery.endpoint_id)
+        .limit(limit)
+    )
+    busy = list(busy)
+    if busy:
+        query = query.where(WebhookDelivery.endpoint_id.not_in(busy))
+    return list(db.session.scalars(query))
 
 
 def signed_headers(out: Outgoing) -> dict[str, str]:
@@ -149,32 +186,40 @@ def signed_headers(out: Outgoing) -> dict[str, str]:
     }
 
 
-def send(out: Outgoing) -> Attempt:
-    """POST one delivery to its endpoint. Never raises: every way it can go wrong is
-    an attempt that failed, with the reason."""
-    started = time.perf_counter()
+def send(out: Outgoing, deadline: float | None = None) -> Attempt:
+    """POST one delivery to its endpoint, within one deadline (time.monotonic()) for the
+    whole attempt: lookup, connect, request, answer. The deadline is the sooner of
+    PORTAL_WEBHOOKS_TIMEOUT_SECONDS from now and `deadline` (the lease's end). Never
+    raises: every way it can go wrong is an attempt that failed, with the reason."""
+    started = time.monotonic()
+    timeout = _config("PORTAL_WEBHOOKS_TIMEOUT_SECONDS")
+    cutoff = Cutoff(min(started + timeout, deadline or float("inf")))
 
     def elapsed() -> int:
-        return round((time.perf_counter() - started) * 1000)
+        return round((time.monotonic() - started) * 1000)
 
     try:
         target = parse_url(out.url)
-        address = resolve(target)
-        conn = connection(target, address, _config("PORTAL_WEBHOOKS_TIMEOUT_SECONDS"))
+        address = resolve(target, cutoff.deadline)
+        conn = connection(target, address, cutoff)
         try:
             conn.request("POST", target.path, body=out.body.encode(), headers=signed_headers(out))
             response = conn.getresponse()
             response.read(_MAX_READ)
         finally:
+            cutoff.disarm()
             conn.close()
     except UnsafeURL as exc:
         return Attempt(None, elapsed(), f"refused: {exc}")
-    except (OSError, ValueError) as exc:
-        # OSError covers refused connections, timeouts, TLS and HTTP protocol errors.
+    except Exception as exc:  # noqa: BLE001 - whatever the answer was, the attempt failed
+        # Refused connections, TLS, malformed answers (http.client.HTTPException), a URL
+        # http.client will not send: each is recorded and retried like a timeout.
+        if cutoff.fired or time.monotonic() >= cutoff.deadline:
+            return Attempt(None, elapsed(), f"no complete answer within {timeout} s")
         return Attempt(None, elapsed(), f"{type(exc).__name__}: {exc}"[:500])
     error = None
     if 300 <= response.status < 400:
-        error = f"redirect to {response.getheader('Location', '?')} not followed"
+        error = f"redirect to {response.getheader('Location', '?')} not followed"[:500]
     elif not 200 <= response.status < 300:
         error = f"HTTP {response.status} {response.reason}"[:500]
     return Attempt(response.status, elapsed(), error)
@@ -308,6 +353,18 @@ def _record(
         )
 
 
+def _put_back(ids: list[int], lease: datetime, until: datetime) -> None:
+    """Release claimed rows unsent, due again at `until`; no attempt is recorded, since
+    none was made."""
+    with write_transaction():
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claimed_until == lease)
+            .values(claimed_until=None, next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _deliver_claimed(lease: datetime, ids: list[int], now: datetime | None) -> DeliveryResult:
     result = DeliveryResult()
     if not ids:
@@ -319,16 +376,32 @@ def _deliver_claimed(lease: datetime, ids: list[int], now: datetime | None) -> D
         .order_by(WebhookDelivery.id)
     ).all()
     batch = [Outgoing.of(row) for row in rows]
+    lease_seconds = _config("PORTAL_WEBHOOKS_LEASE_SECONDS")
     # The schedule's clock: a lease that is not the wall clock's means `now` is driven.
     clock_lease = lease if now is None else utcnow() + (lease - now)
-    for out in leases.while_leased(batch, clock_lease, _config("PORTAL_WEBHOOKS_LEASE_SECONDS")):
-        _record(result, out, lease, send(out), now or utcnow())
+    # No send may outlive the lease: past it, another worker may send the row too.
+    lease_ends = time.monotonic() + (clock_lease - utcnow()).total_seconds()
+    # Endpoints that gave no answer at all in this batch: their other rows wait for the
+    # retry instead of each waiting out the timeout, so a dead endpoint costs one.
+    unreachable: set[int] = set()
+    put_back: list[int] = []
+    for out in leases.while_leased(batch, clock_lease, lease_seconds):
+        if out.endpoint_id in unreachable:
+            put_back.append(out.delivery_id)
+            continue
+        attempt = send(out, deadline=lease_ends)
+        if attempt.status_code is None:
+            unreachable.add(out.endpoint_id)
+        _record(result, out, lease, attempt, now or utcnow())
+    if put_back:
+        _put_back(put_back, lease, (now or utcnow()) + backoff(1))
+        result.put_back = len(put_back)
     return result
 
 
-def deliver_batch(now: datetime | None = None) -> DeliveryResult:
-    """Claim one batch of due deliveries and send them."""
-    lease, ids = claim(_config("PORTAL_WEBHOOKS_BATCH"), now or utcnow())
+def deliver_batch(now: datetime | None = None, endpoint_id: int | None = None) -> DeliveryResult:
+    """Claim one batch of due deliveries (to one endpoint, with `endpoint_id`) and send them."""
+    lease, ids = claim(_config("PORTAL_WEBHOOKS_BATCH"), now or utcnow(), endpoint_id=endpoint_id)
     return _deliver_claimed(lease, ids, now)
 
 
@@ -353,6 +426,4 @@ def deliver_now(delivery_id: int, now: datetime | None = None) -> DeliveryResult
 
 
 def next_due(now: datetime) -> datetime | None:
-    return leases.next_claimable(
-        WebhookDelivery, WebhookDelivery.status == DeliveryStatus.PENDING, now
-    )
+    return leases.next_claimable(WebhookDelivery, _sendable(), now)

@@ -39,10 +39,11 @@ def new_secret() -> str:
 
 
 def check_url(url: str) -> str:
-    """The URL as it will be stored, or UnsafeURL saying why it cannot be."""
-    url = url.strip()
-    check_literal_host(parse_url(url))
-    return url
+    """The URL as it will be stored (normalised: what is sent is what the owner
+    sees), or UnsafeURL saying why it cannot be."""
+    target = parse_url(url)
+    check_literal_host(target)
+    return target.url
 
 
 @unit_of_work

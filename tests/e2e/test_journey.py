@@ -22,8 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from portal import booking
-from portal.models import Role
+from portal.models import Role, RoomEventKind
 from tests.fixtures.browser import SCREENSHOTS, sign_in, wait_for_htmx
 from tests.fixtures.factories import make_user, open_all_week
 from tests.fixtures.l10n import BROWSER_LOCALE, shown, shown_money
@@ -316,22 +315,22 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
     end = workshop_start + timedelta(minutes=60)
     ben_in_room = participant_info("PA_ben", ben_identity, name=ben.name, joined_at=opened)
     events = [
-        webhook_event(booking.rooms.ROOM_STARTED, room, at=opened, room_created_at=opened),
+        webhook_event(RoomEventKind.ROOM_STARTED, room, at=opened, room_created_at=opened),
         webhook_event(
-            booking.rooms.PARTICIPANT_JOINED,
+            RoomEventKind.PARTICIPANT_JOINED,
             room,
             at=opened,
             room_created_at=opened,
             participant=ben_in_room,
         ),
         webhook_event(
-            booking.rooms.PARTICIPANT_LEFT,
+            RoomEventKind.PARTICIPANT_LEFT,
             room,
             at=end,
             room_created_at=opened,
             participant=ben_in_room,
         ),
-        webhook_event(booking.rooms.ROOM_FINISHED, room, at=end, room_created_at=opened),
+        webhook_event(RoomEventKind.ROOM_FINISHED, room, at=end, room_created_at=opened),
     ]
     assert [journey.post_webhook(event) for event in events] == [200, 200, 200, 200]
 

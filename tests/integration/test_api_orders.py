@@ -275,6 +275,26 @@ def test_already_booked(apis, practitioner):
     assert seat_invariant_violations() == []
 
 
+def test_buying_again_into_a_full_workshop_with_a_lapsed_hold(api_as, apis, practitioner):
+    """The purchase releases the lapsed hold before the second seat is refused: a 409,
+    and the release stands though the purchase's unit rolled back."""
+    session = make_workshop(practitioner, seats=2, price_cents=1000)
+    body = {"service_id": session.service_id, "service_session_id": session.id}
+    lapsing = created(buy(api_as(make_user()), **body))["order"]["id"]
+    created(buy(apis["client"], **body))
+    db.session.execute(
+        update(Order).where(Order.id == lapsing).values(hold_expires_at=utcnow() - timedelta(1))
+    )
+    db.session.commit()
+
+    refused(buy(apis["client"], **body), 409, "already_booked")
+
+    db.session.expire_all()
+    assert db.session.get(Order, lapsing).status == "expired"
+    assert db.session.get(type(session), session.id).current_participants == 1
+    assert seat_invariant_violations() == []
+
+
 def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
     """Token, its last use, the locked session with its service, the order, the
     outbox rows telling the client and the practitioner (one INSERT for both), the
@@ -320,6 +340,22 @@ def test_slot_unavailable_names_the_field(api_as, apis, practitioner):
     assert "start_time" in error["fields"]
     too_soon = buy(apis["client"], service_id=service.id, start_time=iso(utcnow()))
     refused(too_soon, 409, "slot_unavailable")
+
+
+def test_a_start_off_the_slot_grid_is_refused(apis, practitioner):
+    """Starts are offered every 30 minutes: 11:29:59 would take the slots either side."""
+    service = make_service(practitioner, duration_minutes=60)
+    off_grid = future(days=3, hour=11) + timedelta(minutes=29, seconds=59)
+    error = refused(
+        buy(apis["client"], service_id=service.id, start_time=iso(off_grid)),
+        409,
+        "slot_unavailable",
+    )
+    assert "start_time" in error["fields"]
+    assert db.session.query(Order).count() == 0
+    created(
+        buy(apis["client"], service_id=service.id, start_time=iso(off_grid + timedelta(seconds=1)))
+    )
 
 
 def test_hold_expired(api_as, apis, practitioner):

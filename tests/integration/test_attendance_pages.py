@@ -160,6 +160,21 @@ def test_bad_filters_are_explained_not_crashed(client, auth, staff_user, report_
     assert csv_bad.status_code == 400
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_dates_at_the_calendars_ends_are_explained_not_crashed(
+    client, auth, practitioner, day, zone
+):
+    practitioner.timezone = zone
+    db.session.commit()
+    auth.login(practitioner)
+    page = client.get(report_url(client, start=day, end=day))
+    assert page.status_code == 200
+    assert "Pick a date between 2000 and 2200." in page.get_data(as_text=True)
+    csv_bad = client.get(f"/attendance/reports/no-shows.csv?start={day}&end={day}")
+    assert csv_bad.status_code == 400
+
+
 def test_report_query_count_does_not_grow_with_data(client, auth, staff_user, practitioner):
     auth.login(staff_user)
     first = [make_user() for _ in range(2)]

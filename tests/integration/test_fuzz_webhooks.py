@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal import booking
-from portal.models import Role
+from portal.models import Role, RoomEventKind
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.fuzz import FUZZ_SETTINGS, HOSTILE, changed_tables, fingerprint
 from tests.fixtures.livekit import (
@@ -41,11 +40,11 @@ seconds = st.one_of(
 )
 kinds = st.sampled_from(
     [
-        booking.rooms.ROOM_STARTED,
-        booking.rooms.ROOM_FINISHED,
-        booking.rooms.PARTICIPANT_JOINED,
-        booking.rooms.PARTICIPANT_LEFT,
-        booking.rooms.PARTICIPANT_CONNECTION_ABORTED,
+        RoomEventKind.ROOM_STARTED,
+        RoomEventKind.ROOM_FINISHED,
+        RoomEventKind.PARTICIPANT_JOINED,
+        RoomEventKind.PARTICIPANT_LEFT,
+        RoomEventKind.PARTICIPANT_CONNECTION_ABORTED,
         "track_published",
         "",
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import jwt
 import pytest
 from flask import render_template_string, url_for
 from livekit.api import TokenVerifier
@@ -72,8 +73,6 @@ def test_a_client_with_a_confirmed_booking_gets_a_token_for_this_room_only(
 
 
 def test_the_token_is_short_lived(client, auth, soon, practitioner):
-    import jwt
-
     auth.login(practitioner)
 
     page = client.get(join_url(soon)).get_data(as_text=True)
@@ -91,6 +90,42 @@ def test_the_practitioner_of_the_session_gets_a_token(client, auth, soon, practi
     claims = TokenVerifier(API_KEY, API_SECRET).verify(token_on(response.get_data(as_text=True)))
     assert claims.identity == practitioner.livekit_identity
     assert claims.video.room == soon.livekit_room_name
+
+
+def video_grant(page: str) -> dict:
+    """The token's video grant as LiveKit reads it (the JWT's `video` claim)."""
+    token = token_on(page)
+    TokenVerifier(API_KEY, API_SECRET).verify(token)
+    return jwt.decode(token, options={"verify_signature": False})["video"]
+
+
+def test_the_practitioner_hosts_with_room_admin_for_this_room_only(
+    client, auth, soon, practitioner
+):
+    auth.login(practitioner)
+
+    grant = video_grant(client.get(join_url(soon)).get_data(as_text=True))
+
+    assert (grant["roomJoin"], grant["room"], grant["roomAdmin"]) == (
+        True,
+        soon.livekit_room_name,
+        True,
+    )
+    # Mute or remove a guest in this room; create, list or record nothing anywhere.
+    assert not any(grant.get(power) for power in ("roomCreate", "roomList", "roomRecord"))
+
+
+def test_a_practitioner_booked_into_another_practitioners_session_is_no_admin_there(
+    client, auth, soon
+):
+    colleague = make_user(Role.PRACTITIONER)
+    confirmed_seat(colleague, soon)
+    auth.login(colleague)
+
+    grant = video_grant(client.get(join_url(soon)).get_data(as_text=True))
+
+    assert grant["room"] == soon.livekit_room_name and grant["roomJoin"] is True
+    assert not grant.get("roomAdmin")
 
 
 def refused(response) -> str:

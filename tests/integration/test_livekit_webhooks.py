@@ -26,6 +26,8 @@ from tests.fixtures.livekit import LIVEKIT_CONFIG, confirmed_seat, room_storm, s
 
 START = future(days=3, hour=10)
 OPENED = START - timedelta(minutes=2)
+# The workshop's end (90 minutes): a room finishing there completes it.
+END = START + timedelta(minutes=90)
 
 
 def at(minutes: float):
@@ -71,14 +73,19 @@ def rows(session: ServiceSession) -> dict[str, RoomParticipant]:
 
 
 def records(session: ServiceSession) -> dict:
-    """Everything the events decide, free of ids that differ between two sessions."""
+    """Everything the events decide, free of ids and of the session's own start time,
+    which differ between two sessions."""
     db.session.expire_all()
     session = db.session.get(ServiceSession, session.id)
     room = db.session.scalar(select(Room).where(Room.service_session_id == session.id))
+
+    def since(moment):
+        return None if moment is None else moment - session.start_time
+
     return {
         "status": session.status,
-        "actual": (session.actual_start_time, session.actual_end_time),
-        "room": room and (room.livekit_sid, room.started_at, room.finished_at),
+        "actual": (since(session.actual_start_time), since(session.actual_end_time)),
+        "room": room and (room.livekit_sid, since(room.started_at), since(room.finished_at)),
         "participants": sorted(
             (
                 r.participant_sid,
@@ -86,8 +93,8 @@ def records(session: ServiceSession) -> dict:
                 r.user_id,
                 r.participant_kind,
                 r.display_name,
-                r.joined_at,
-                r.left_at,
+                since(r.joined_at),
+                since(r.left_at),
                 r.duration_seconds,
             )
             for r in rows(session).values()
@@ -150,24 +157,24 @@ def test_room_finished_completes_the_session_and_closes_who_is_still_inside(
     livekit.post(livekit.joined(workshop, "PA_client", booked, at=at(5)))
     livekit.post(livekit.left(workshop, "PA_client", booked, at=at(20), joined_at=at(5)))
 
-    response = livekit.post(livekit.room_finished(workshop, at=at(60)))
+    response = livekit.post(livekit.room_finished(workshop, at=END))
 
     assert response.status_code == 200
     db.session.expire_all()
     assert workshop.status == SessionStatus.COMPLETED
-    assert (workshop.actual_start_time, workshop.actual_end_time) == (OPENED, at(60))
+    assert (workshop.actual_start_time, workshop.actual_end_time) == (OPENED, END)
     found = rows(workshop)
-    assert (found["PA_host"].left_at, found["PA_host"].duration_seconds) == (at(60), 3600)
+    assert (found["PA_host"].left_at, found["PA_host"].duration_seconds) == (END, 5400)
     assert (found["PA_client"].left_at, found["PA_client"].duration_seconds) == (at(20), 900)
-    assert attended_seconds(workshop) == {practitioner.id: 3600, booked.id: 900}
+    assert attended_seconds(workshop) == {practitioner.id: 5400, booked.id: 900}
 
 
 def test_room_finished_without_room_started_still_runs_the_session(livekit, workshop):
-    livekit.post(livekit.room_finished(workshop, at=at(60)))
+    livekit.post(livekit.room_finished(workshop, at=END))
 
     db.session.expire_all()
     assert workshop.status == SessionStatus.COMPLETED
-    assert (workshop.actual_start_time, workshop.actual_end_time) == (OPENED, at(60))
+    assert (workshop.actual_start_time, workshop.actual_end_time) == (OPENED, END)
 
 
 def test_a_join_starts_the_session_when_room_started_was_dropped(livekit, workshop, booked):
@@ -228,11 +235,11 @@ def test_rejoin_with_a_new_sid_whose_old_left_arrives_late(livekit, workshop, bo
 
 def test_join_delivered_after_room_finished_is_closed_at_the_finish(livekit, workshop, booked):
     livekit.post(livekit.room_started(workshop))
-    livekit.post(livekit.room_finished(workshop, at=at(60)))
+    livekit.post(livekit.room_finished(workshop, at=END))
     livekit.post(livekit.joined(workshop, "PA_1", booked, at=at(15)))
 
     row = rows(workshop)["PA_1"]
-    assert (row.joined_at, row.left_at, row.duration_seconds) == (at(15), at(60), 2700)
+    assert (row.joined_at, row.left_at, row.duration_seconds) == (at(15), END, 4500)
     db.session.expire_all()
     assert workshop.status == SessionStatus.COMPLETED
 
@@ -396,7 +403,15 @@ class TestWithCsrfEnabled:
 
 
 def storm_script(livekit, session, people) -> list:
-    return room_storm(livekit, session, people, at, random.Random(5))
+    """room_storm's events of one session, its times relative to the session's start."""
+    livekit.room_started_at = session.start_time - timedelta(minutes=2)
+    return room_storm(
+        livekit,
+        session,
+        people,
+        lambda minutes: session.start_time + timedelta(minutes=minutes),
+        random.Random(5),
+    )
 
 
 def test_a_shuffled_storm_with_duplicates_ends_like_the_ordered_run(
@@ -433,7 +448,7 @@ def test_a_shuffled_storm_with_duplicates_ends_like_the_ordered_run(
 
 def test_a_stay_reported_after_the_room_closed_updates_the_outcome(livekit, workshop, booked):
     livekit.post(livekit.room_started(workshop))
-    livekit.post(livekit.room_finished(workshop, at=at(60)))
+    livekit.post(livekit.room_finished(workshop, at=END))
     outcome = select(AttendanceOutcome.outcome)
     assert db.session.scalar(outcome) == "no_show"
 

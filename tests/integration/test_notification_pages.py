@@ -114,3 +114,16 @@ def test_the_one_click_unsubscribe_turns_only_that_kind_off(client, client_user)
         select(NotificationPreferences).where(NotificationPreferences.user_id == client_user.id)
     )
     assert saved.reminders is False and saved.practitioner_notices is True
+
+
+@pytest.mark.parametrize("typed", ["1e308", "NaN", "inf", "-inf", "24, 1e400"])
+def test_reminder_times_past_any_number_are_explained_not_crashed(
+    client, auth, practitioner, typed
+):
+    auth.login(practitioner)
+    client.post(url_for("notifications.preferences"), data={"reminder_offsets": "24"})
+    refused = client.post(url_for("notifications.preferences"), data={"reminder_offsets": typed})
+    assert refused.status_code == 200
+    assert "is not a number of hours" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(NotificationPreferences, practitioner.id).reminder_offsets == [1440]

@@ -186,6 +186,19 @@ def test_requests_are_counted_by_endpoint_and_status(client):
     assert latency[(("endpoint", "ops.healthz"),)] >= 2
 
 
+def test_made_up_methods_share_one_series(client):
+    before = samples(client, "portal_http_requests_total")
+    for n in range(300):
+        assert client.open("/healthz", method=f"X{n}").status_code == 405
+        client.open("/no/such/page", method=f"PROBE{n}")
+    after = samples(client, "portal_http_requests_total")
+    new_series = set(after) - set(before)
+    assert {dict(labels)["method"] for labels in new_series} <= {"other", "GET"}
+    assert len(new_series) <= 3  # this test's two 405s and 404s, and /metrics itself
+    other = (("endpoint", "unmatched"), ("method", "other"), ("status", "405"))
+    assert after[other] - before.get(other, 0) == 300
+
+
 def test_seat_purchases_and_refusals_are_counted(client, api_as):
     session = make_workshop(make_user(Role.PRACTITIONER), seats=1)
     buyers = [make_user(), make_user()]

@@ -78,12 +78,13 @@ def pending() -> int:
 
 
 def a_visit(livekit, session, who, sid="PA_1"):
-    """A stay of 40 minutes and the room's finish, in the order LiveKit would send them."""
+    """A stay of 40 minutes and the room's finish at the session's end (90 minutes), in
+    the order LiveKit would send them."""
     return [
         livekit.room_started(session),
         livekit.joined(session, sid, who, at=at(0)),
         livekit.left(session, sid, who, at=at(40), joined_at=at(0)),
-        livekit.room_finished(session, at=at(60)),
+        livekit.room_finished(session, at=at(90)),
     ]
 
 
@@ -197,7 +198,7 @@ def test_marking_attendance_applies_pending_events_first(livekit, workshop, book
 
     # Completed by its room_finished at the real end, not by the job at end + grace.
     db.session.expire_all()
-    assert (workshop.status, workshop.actual_end_time) == (SessionStatus.COMPLETED, at(60))
+    assert (workshop.status, workshop.actual_end_time) == (SessionStatus.COMPLETED, at(90))
     assert count(model=AttendanceOutcome) == 1
 
 

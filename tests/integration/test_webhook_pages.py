@@ -16,7 +16,7 @@ from portal.models import DeliveryStatus, Role, WebhookDelivery, WebhookEndpoint
 from portal.webhooks_out import delivery
 from portal.webhooks_out.endpoints import register_endpoint
 from tests.fixtures.factories import make_user, make_workshop
-from tests.fixtures.webhook_receiver import local_webhooks
+from tests.fixtures.webhook_receiver import GARBAGE, local_webhooks
 
 app_config = local_webhooks
 
@@ -112,3 +112,24 @@ def test_delete(signed_in, practitioner, receiver):
     assert "deleted" in answer.text
     db.session.expire_all()
     assert db.session.scalar(select(WebhookEndpoint)) is None
+
+
+def test_a_garbage_answer_to_the_test_ping_is_shown_not_a_500(
+    signed_in, practitioner, raw_receivers
+):
+    endpoint = register_endpoint(
+        practitioner, raw_receivers(GARBAGE["bad status line"]).url, ["booking.created"]
+    )
+    web = signed_in(practitioner)
+    answer = web.post(f"/settings/webhooks/{endpoint.id}/test")
+    assert answer.status_code == 302
+    page = web.get(answer.headers["Location"]).text
+    assert "Test ping failed: BadStatusLine" in page and "It will be retried." in page
+
+
+def test_a_url_is_stored_normalised_and_one_with_a_space_is_refused(signed_in, practitioner):
+    web = signed_in(practitioner)
+    page = _register(web, "http://127.0.0.1:9/hooks in")
+    assert page.status_code == 200 and "cannot contain spaces" in page.text
+    assert _register(web, "HTTP://Hooks.Example.com:80/café").status_code == 201
+    assert db.session.scalar(select(WebhookEndpoint.url)) == "http://hooks.example.com/caf%C3%A9"

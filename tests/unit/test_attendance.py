@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking.attendance import NO_SHOW, booking_rows
+from portal.booking.attendance import booking_rows
 from portal.core.errors import InvalidInput, InvalidTransition, NotPermitted
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (
+    AttendanceKind,
     AttendanceOutcome,
     AttendanceStatus,
     Booking,
@@ -132,7 +133,9 @@ def test_attended_seconds_agrees_with_session_attendance(ran_session, clients, p
 def test_no_show_query_is_the_set_difference(ran_session, clients):
     _, ben, cleo, _, _ = clients
     rows = booking_rows(utcnow(), [ServiceSession.status == SessionStatus.COMPLETED]).subquery()
-    ids = db.session.scalars(select(rows.c.booking_id).where(rows.c.kind == NO_SHOW)).all()
+    ids = db.session.scalars(
+        select(rows.c.booking_id).where(rows.c.kind == AttendanceKind.NO_SHOW)
+    ).all()
     users = set(db.session.scalars(select(Booking.user_id).where(Booking.id.in_(ids))))
     assert users == {ben.id, cleo.id}
 

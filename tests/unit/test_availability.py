@@ -116,3 +116,23 @@ def test_booking_outside_hours_or_on_a_taken_time_is_refused(lisbon_practitioner
             make_user(), service, datetime(2026, 3, 12, 10, tzinfo=UTC), now=NOW
         )
     assert [s.hour for s in slots_on(lisbon_practitioner, date(2026, 3, 12))] == [11]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [time(9, 29, 59), time(9, 30), time(10, 0, 0, 1), time(10, 15)],
+)
+def test_a_start_between_the_offered_ones_is_refused(lisbon_practitioner, client_user, start):
+    """On a 60-minute grid from 09:00 (Lisbon is UTC in March) only whole hours are
+    offered; a start between them would straddle two offered slots."""
+    service = make_service(lisbon_practitioner, ServiceType.INDIVIDUAL, duration_minutes=30)
+    day = date(2026, 3, 12)
+    with pytest.raises(booking.SlotUnavailable, match="start times") as refused:
+        booking.book_individual_session(
+            client_user, service, datetime.combine(day, start, tzinfo=UTC), now=NOW
+        )
+    assert refused.value.field == "start_time"
+    assert [s.hour for s in slots_on(lisbon_practitioner, day, 30)] == [9, 10, 11]
+    booking.book_individual_session(
+        client_user, service, datetime.combine(day, time(10), tzinfo=UTC), now=NOW
+    )

@@ -344,3 +344,31 @@ def test_a_late_payment_on_an_expired_order_retakes_its_free_seat(practitioner, 
     assert order.status == OrderStatus.PAID
     assert BookingStatus.CONFIRMED in {b.status for b in order.bookings}
     assert seat_invariant_violations() == []
+
+
+@pytest.mark.parametrize("own_seat_paid", [True, False])
+def test_buying_again_into_a_full_workshop_with_a_lapsed_hold_is_already_booked(
+    practitioner, own_seat_paid
+):
+    """The buyer's second seat is refused as already booked, and the lapsed hold the
+    refused purchase released stays released (its unit is rolled back, the release
+    is done again on its own)."""
+    session = make_workshop(practitioner, seats=2, price_cents=1000)
+    now = future(0)
+    buyer, holder = make_user(), make_user()
+    lapsing = booking.book_workshop_seat(holder, session, now=now)
+    own = booking.book_workshop_seat(buyer, session, now=now + timedelta(minutes=10))
+    if own_seat_paid:
+        booking.confirm_payment(own, now=now + timedelta(minutes=11))
+    lapsing_id = lapsing.id
+
+    with pytest.raises(booking.AlreadyBooked):
+        booking.book_workshop_seat(buyer, session, now=now + timedelta(minutes=16))
+
+    db.session.rollback()
+    released = db.session.get(Order, lapsing_id)
+    assert released.status == OrderStatus.EXPIRED
+    assert released.bookings[0].cancel_reason == CancelReason.HOLD_EXPIRED
+    db.session.refresh(session)
+    assert session.current_participants == 1
+    assert seat_invariant_violations() == []

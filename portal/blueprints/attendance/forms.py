@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ...booking import MAX_RANGE, SORT_KEYS
+from ...booking import MAX_RANGE, MAX_YEAR, MIN_YEAR, SORT_KEYS
 from ...models import AttendanceStatus
 
 
@@ -28,7 +28,11 @@ class ReportFilterForm(FlaskForm):
     dir = HiddenField(default="desc")
     submit = SubmitField(lazy_gettext("Show"))
 
+    def validate_start(self, field):
+        _within_years(field)
+
     def validate_end(self, field):
+        _within_years(field)
         if self.start.data and field.data:
             if field.data < self.start.data:
                 raise ValidationError(gettext("The end date is before the start date."))
@@ -42,6 +46,19 @@ class ReportFilterForm(FlaskForm):
     def validate_dir(self, field):
         if field.data and field.data not in ("asc", "desc"):
             raise ValidationError(gettext("Unknown sort direction."))
+
+
+def _within_years(field) -> None:
+    """Days the report can turn into instants: near year 9999 the day after, or the
+    local midnight in UTC, does not exist."""
+    if field.data and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+        raise ValidationError(
+            gettext(
+                "Pick a date between %(MIN_YEAR)s and %(MAX_YEAR)s.",
+                MIN_YEAR=MIN_YEAR,
+                MAX_YEAR=MAX_YEAR,
+            )
+        )
 
 
 class OverrideForm(FlaskForm):

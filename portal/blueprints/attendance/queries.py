@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from ...booking import ATTENDED, NO_SHOW, booking_rows
+from ...booking import booking_rows
 from ...database import utcnow
 from ...extensions import db
-from ...models import Service, ServiceSession, ServiceType, SessionStatus
+from ...models import AttendanceKind, Service, ServiceSession, ServiceType, SessionStatus
 
 RECENT_LIMIT = 50
 
@@ -41,8 +41,12 @@ def recent_sessions(practitioner_id: int | None) -> list[tuple[ServiceSession, i
             select(
                 rows.c.session_id,
                 func.count().label("booked"),
-                func.sum(case((rows.c.kind == ATTENDED, 1), else_=0)).label("attended"),
-                func.sum(case((rows.c.kind == NO_SHOW, 1), else_=0)).label("no_shows"),
+                func.sum(case((rows.c.kind == AttendanceKind.ATTENDED, 1), else_=0)).label(
+                    "attended"
+                ),
+                func.sum(case((rows.c.kind == AttendanceKind.NO_SHOW, 1), else_=0)).label(
+                    "no_shows"
+                ),
             ).group_by(rows.c.session_id)
         )
     }

@@ -1,3 +1,5 @@
+import math
+
 from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, SubmitField, ValidationError
@@ -14,10 +16,11 @@ def parse_hours(text: str) -> list[int]:
             continue
         try:
             hours = float(part)
-        except ValueError as exc:
-            raise ValidationError(
-                gettext("“%(part)s” is not a number of hours.", part=part)
-            ) from exc
+        except ValueError:
+            hours = math.nan
+        # float() also reads "nan", "inf" and 1e308 (infinite once in minutes).
+        if not math.isfinite(hours * 60):
+            raise ValidationError(gettext("“%(part)s” is not a number of hours.", part=part))
         value = round(hours * 60)
         if not 5 <= value <= MAX_OFFSET_MINUTES:
             raise ValidationError(

@@ -6,11 +6,12 @@ from sqlalchemy.orm import joinedload
 from ... import booking
 from ...extensions import db
 from ...livekit import join_token, video_configured
-from ...models import ServiceSession
+from ...models import RoomState, ServiceSession
 from . import bp
 
 
-def get_session(session_id: int) -> ServiceSession:
+def _load_session(session_id: int) -> ServiceSession:
+    """The session, or 404: who may enter its room is booking.check_can_join's to say."""
     session = db.session.scalar(
         select(ServiceSession)
         .where(ServiceSession.id == session_id)
@@ -21,16 +22,20 @@ def get_session(session_id: int) -> ServiceSession:
     return session
 
 
+# The join button compares room_state's answer with these members.
+bp.add_app_template_global(RoomState, "RoomState")
+
+
 @bp.app_template_global("room_state")
-def room_state(session: ServiceSession) -> str:
-    """ "open", "not_yet" or "closed": lets any page show a session's join button."""
+def room_state(session: ServiceSession) -> RoomState:
+    """Whether the session's room is open now: lets any page show its join button."""
     return booking.join_window_state(session)
 
 
 @bp.route("/sessions/<int:session_id>/join")
 @login_required
 def join(session_id: int):
-    session = get_session(session_id)
+    session = _load_session(session_id)
     try:
         booking.check_can_join(session, current_user)
     except booking.JoinRefused as refusal:

@@ -5,8 +5,8 @@ then drains the outbox with one delivery run, and again with two runs at once (t
 threads, each claiming its own batches), against a receiver in another process that
 answers 204. Prints deliveries/s and checks that every webhook-id arrived exactly once.
 
-    .venv/bin/python bench/webhooks.py                  # SQLite
-    .venv/bin/python bench/webhooks.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/webhooks_out.py              # SQLite
+    .venv/bin/python bench/webhooks_out.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 The PostgreSQL URL names a server to connect to; the benchmark creates its own database
 next to it and drops it. Run by hand; nothing here is a test.
