@@ -107,6 +107,8 @@ class ExternalCalendar(db.Model):
     # What the server last said the data's version was (ETag, or CalDAV's CTag).
     version_tag: Mapped[str | None] = mapped_column(String(500))
     events_seen: Mapped[int] = mapped_column(default=0)
+    # How far ahead the stored busy times reach: past it, the tag is not trusted.
+    covered_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     problem: Mapped[SyncProblem | None] = mapped_column(enum_column(SyncProblem, "sync_problem"))
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,7 +1,7 @@
 """external_calendars and external_busy_times: a practitioner's own calendars (#22)
 
 Revision ID: 0026
-Revises: 0019
+Revises: 0022
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0019"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
@@ -35,6 +35,7 @@ def upgrade():
         sa.Column("share_attendee_names", sa.Boolean(), nullable=False),
         sa.Column("version_tag", sa.String(length=500), nullable=True),
         sa.Column("events_seen", sa.Integer(), nullable=False),
+        sa.Column("covered_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column(
             "problem",
             sa.Enum(
