@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from portal.core.errors import SlotUnavailable
 from portal.booking.slots import available_slots, check_bookable
+from portal.core.errors import SlotUnavailable
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
 from portal.models import (

@@ -10,11 +10,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from portal.core.errors import SlotUnavailable
 from portal.booking.slots import check_bookable
+from portal.core.errors import SlotUnavailable
 from portal.crypto import encrypt
-from portal.external_calendars.sync import claim_due, refresh, refresh_due
 from portal.extensions import db
+from portal.external_calendars.sync import claim_due, refresh, refresh_due
 from portal.models import (
     CalendarKind,
     ExternalBusyTime,
