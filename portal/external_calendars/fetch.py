@@ -192,7 +192,8 @@ class _CTag(ValuedBaseElement):
 
 
 def _client(url: str, username: str, password: str, deadline: float) -> caldav.DAVClient:
-    """A client for `url` once its host passed the same address check as an ICS fetch."""
+    """A client for `url` once its host passed the same address check as an ICS fetch
+    (here, in the caller's thread: the check reads the app's configuration)."""
     target = parse_url(url)
     resolve(target, deadline)
     return caldav.DAVClient(
@@ -239,7 +240,7 @@ def fetch_caldav(
     deadline = time.monotonic() + timeout
 
     def work() -> Fetched:
-        calendar = _client(url, username, password, deadline).calendar(url=url)
+        calendar = client.calendar(url=url)
         new_ctag = calendar.get_properties([_CTag()]).get(_CTAG)
         if ctag and new_ctag == ctag:
             return Fetched(unchanged=True, version_tag=ctag)
@@ -249,6 +250,7 @@ def fetch_caldav(
         return Fetched(False, new_ctag, tuple(_not_ours(sorted(set(found)))), len(found))
 
     try:
+        client = _client(url, username, password, deadline)
         return _before(deadline, work)
     except Exception as exc:  # noqa: BLE001 - every failure is a problem the practitioner sees
         raise _caldav_problem(exc, deadline) from exc
@@ -267,7 +269,7 @@ def discover_caldav(
     deadline = time.monotonic() + timeout
 
     def work() -> list[FoundCalendar]:
-        principal = _client(url, username, password, deadline).principal()
+        principal = client.principal()
         found = []
         for calendar in principal.calendars():
             name = calendar.get_properties([dav.DisplayName()]).get("{DAV:}displayname")
@@ -275,6 +277,7 @@ def discover_caldav(
         return found
 
     try:
+        client = _client(url, username, password, deadline)
         return _before(deadline, work)
     except Exception as exc:  # noqa: BLE001 - every failure is a problem the practitioner sees
         raise _caldav_problem(exc, deadline) from exc
