@@ -11,7 +11,8 @@ events stored by the webhook are applied the same way, woken at most twice a sec
 
 Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
 their Huey task and backstop only wake those, so an endpoint that never answers holds
-none of the queue's threads, and email and the periodic jobs go on.
+none of the queue's threads, and email and the periodic jobs go on. Practitioners' own
+calendars are read the same way (portal/external_calendars/refresher.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from . import booking, reminders
 from .accounts.sessions import prune_expired_sessions
 from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
+from .external_calendars.refresher import Refresher
 from .models import Channel
 from .notifications import delivery
 from .notifications.mailer import deliver_email
@@ -121,8 +123,10 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
-        # The webhook senders, in the process that runs `flask worker` only.
+        # The webhook senders and the calendar readers, in the process that runs
+        # `flask worker` only.
         self.dispatcher: Dispatcher | None = None
+        self.refresher: Refresher | None = None
         # Until when (time.monotonic) an applier run is already scheduled.
         self._room_events_due = 0.0
 
@@ -233,11 +237,14 @@ def register_worker(app: Flask) -> None:
         )
         worker.dispatcher = Dispatcher(app)
         worker.dispatcher.start()
+        worker.refresher = Refresher(app)
+        worker.refresher.start()
         # Whatever a previous worker left behind goes out first.
         worker.deliver()
         try:
             consumer.run()
         finally:
+            worker.refresher.stop()
             worker.dispatcher.stop()
 
     @app.cli.command("dev")
