@@ -191,7 +191,7 @@ def claim_due(
     """Lease up to `limit` calendars due for a refresh: (the lease, their ids)."""
     now = now or utcnow()
     lease = now + lease_length()
-    conditions = [ExternalCalendar.next_refresh_at <= now]
+    conditions = [ExternalCalendar.next_refresh_at <= now, ExternalCalendar.blocks_time]
     if busy:
         conditions.append(ExternalCalendar.id.not_in(busy))
     ids = claim(
@@ -207,7 +207,9 @@ def claim_due(
 
 def next_due() -> datetime | None:
     """When the next calendar falls due."""
-    return db.session.scalar(select(func.min(ExternalCalendar.next_refresh_at)))
+    return db.session.scalar(
+        select(func.min(ExternalCalendar.next_refresh_at)).where(ExternalCalendar.blocks_time)
+    )
 
 
 def request_refresh(calendar: ExternalCalendar) -> None:
