@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from portal.booking.slots import available_slots, check_bookable
+from portal.booking.slots import BusyTimes, Interval, available_slots, check_bookable
 from portal.core.errors import SlotUnavailable
 from portal.crypto import decrypt, encrypt
 from portal.extensions import db
@@ -100,3 +100,21 @@ def test_deleting_a_calendar_deletes_its_busy_times(practitioner):
     )
     db.session.commit()
     assert db.session.query(ExternalBusyTime).count() == 0
+
+
+def test_overlapping_and_nested_busy_times_block_as_their_union():
+    at = datetime(2027, 3, 3, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    busy = BusyTimes(
+        [
+            Interval(at + 2 * hour, at + 6 * hour),
+            Interval(at + 3 * hour, at + 4 * hour),  # inside the first: ends earlier
+            Interval(at + 8 * hour, at + 9 * hour),
+            Interval(at + 9 * hour, at + 10 * hour),  # touching the one before
+        ]
+    )
+    assert busy.overlaps(Interval(at + 5 * hour, at + 7 * hour))
+    assert not busy.overlaps(Interval(at + 6 * hour, at + 8 * hour))
+    assert busy.overlaps(Interval(at + 9 * hour + hour / 2, at + 11 * hour))
+    assert not busy.overlaps(Interval(at, at + 2 * hour))
+    assert not busy.overlaps(Interval(at + 10 * hour, at + 11 * hour))
