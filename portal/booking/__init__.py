@@ -34,6 +34,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 """
 
 from ..core.errors import (
+    AddressNotConfirmed,
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -139,6 +140,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "AddressNotConfirmed",
     "SessionAttendance",
     "booking_rows",
     "can_override",

@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from flask import jsonify, request
+from flask_babel import gettext
 from google.protobuf.json_format import ParseError
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +37,7 @@ def _moment(seconds: int, millis: int = 0) -> datetime | None:
         if seconds:
             return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
-        raise booking.InvalidInput("The event carries a time out of range.") from None
+        raise booking.InvalidInput(gettext("The event carries a time out of range.")) from None
     return None
 
 
