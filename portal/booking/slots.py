@@ -145,7 +145,9 @@ def busy_intervals(
         ExternalBusyTime.start_time < window.end + buffer,
         ExternalBusyTime.end_time > window.start - buffer,
     )
-    rows = db.session.execute(union_all(sessions, elsewhere)).all()
+    rows: list[tuple[datetime, datetime]] = [
+        (start, end) for start, end in db.session.execute(union_all(sessions, elsewhere))
+    ]
     return [Interval(start - buffer, end + buffer) for start, end in rows]
 
 
