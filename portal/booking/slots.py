@@ -7,12 +7,13 @@ per date, so a 09:00 start stays 09:00 local across DST changes.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, select, union_all
+from sqlalchemy import select, union_all
 
 from ..core.errors import SlotUnavailable
 from ..database import utcnow
@@ -145,9 +146,8 @@ def busy_intervals(
         ExternalBusyTime.start_time < window.end + buffer,
         ExternalBusyTime.end_time > window.start - buffer,
     )
-    rows: Sequence[Row[tuple[datetime, datetime]]] = db.session.execute(
-        union_all(sessions, elsewhere)
-    ).all()
+    # A UNION of two typed selects is untyped to SQLAlchemy's stubs: both give (start, end).
+    rows: list[Any] = list(db.session.execute(union_all(sessions, elsewhere)))
     return [Interval(start - buffer, end + buffer) for start, end in rows]
 
 
