@@ -29,7 +29,7 @@ def app_config():
     return {
         "PORTAL_WEBHOOKS_ALLOW_PRIVATE": True,
         "PORTAL_WEBHOOKS_ALLOW_HTTP": True,
-        "PORTAL_CALENDAR_FETCH_TIMEOUT_SECONDS": 3,
+        "PORTAL_CALENDAR_FETCH_TIMEOUT_SECONDS": 8,
         "PORTAL_CALENDAR_THREADS": 2,
     }
 
@@ -59,7 +59,7 @@ def test_a_slow_server_delays_no_other_calendar(app, server):
     release = threading.Event()
 
     def slow(_request):
-        release.wait(10)
+        release.wait(20)
         return Response(body)
 
     server.expect_request("/slow.ics").respond_with_handler(slow)
@@ -90,12 +90,11 @@ def test_a_slow_server_delays_no_other_calendar(app, server):
     refresher.start()
     try:
         # Two readers: the slow calendar holds one, the two fast ones share the other.
-        took = wait_until(
-            lambda: all(refreshed(i).refreshed_at for i in ids[1:]), 10, "the fast calendars"
-        )
-        assert took < 2.5
+        # Order, not wall-clock time, is the proof: both fast calendars are read while the
+        # slow one is still waiting out its deadline.
+        wait_until(lambda: all(refreshed(i).refreshed_at for i in ids[1:]), 8, "the fast calendars")
         assert refreshed(ids[0]).attempted_at is None
-        wait_until(lambda: refreshed(ids[0]).attempted_at, 10, "the slow calendar's deadline")
+        wait_until(lambda: refreshed(ids[0]).attempted_at, 20, "the slow calendar's deadline")
         assert refreshed(ids[0]).problem == SyncProblem.TIMEOUT
         assert refreshed(ids[1]).events_seen == 1
         # Read once: the next read is due in ten minutes.
