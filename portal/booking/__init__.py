@@ -26,7 +26,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
-7. checkout (buy any service: picks the factory's pattern)
+7. checkout (buy any service: picks the factory's pattern), credits (a client's credits
+   still to schedule)
 8. payments (pay an order; an expired hold's seats are taken again)
 9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
    operations)
@@ -59,6 +60,7 @@ from .attendance import (
 )
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
 from .checkout import purchase, purchase_by_ids
+from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
 from .factory import (
     book_individual_session,
@@ -132,13 +134,17 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
-    ("checkout",),
+    ("checkout", "credits"),
     ("payments",),
     ("waitlist", "timetable"),
     ("jobs",),
 )
 
 __all__ = [
+    "CREDIT_LOADS",
+    "CreditGroup",
+    "CreditKind",
+    "credit_groups",
     "SessionAttendance",
     "booking_rows",
     "can_override",
