@@ -229,7 +229,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
 
     with journey.signed_in(maya) as practice:
         # 1. The practitioner builds the practice: a workshop, a bundle, an 8-week course.
-        expect(practice.get_by_role("heading", name="Upcoming sessions")).to_be_visible()
+        expect(practice.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
         journey.shot(practice, "practitioner-dashboard")
         create_service(practice, WORKSHOP, "workshop", price="30", seats="12")
         create_service(practice, INDIVIDUAL, "individual", price="60")
