@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ... import booking
 from ...database import utcnow
 from ...extensions import db
 from ...l10n import format_money
@@ -238,21 +239,86 @@ def upcoming_sessions() -> list[ServiceSession]:
     )
 
 
-def client_upcoming(client: User) -> list[Booking]:
-    """The client's next booked sessions, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
-            .where(
-                Booking.user_id == client.id,
-                Booking.status != BookingStatus.CANCELED,
-                ServiceSession.start_time >= utcnow(),
-                # A session run early is over even though its planned start is still ahead.
-                ServiceSession.status.in_(LIVE_STATUSES),
-            )
-            .options(selectinload(Booking.service_session), selectinload(Booking.service))
-            .order_by(ServiceSession.start_time)
-            .limit(UPCOMING_LIMIT)
+@dataclass
+class UpcomingSeat:
+    booking: Booking
+    # A 1-on-1 or credit session still before its cut-off: the client may move it online.
+    can_reschedule: bool
+
+
+@dataclass
+class ClientHome:
+    upcoming: list[UpcomingSeat]
+    credits: list[booking.CreditGroup]
+    unpaid: list[Order]
+    offers: list[WaitlistEntry]
+    practitioners: list[User]
+
+
+def _upcoming_seats(client: User, now: datetime) -> list[UpcomingSeat]:
+    seats = db.session.scalars(
+        select(Booking)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == client.id,
+            Booking.status != BookingStatus.CANCELED,
+            ServiceSession.start_time >= now,
+            # A session run early is over even though its planned start is still ahead.
+            ServiceSession.status.in_(LIVE_STATUSES),
         )
+        .options(
+            selectinload(Booking.service),
+            selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
+        )
+        .order_by(ServiceSession.start_time)
+        .limit(UPCOMING_LIMIT)
+    )
+    return [
+        UpcomingSeat(
+            b,
+            b.service_session.status == SessionStatus.SCHEDULED
+            and booking.can_reschedule(b)
+            and not booking.cutoff_passed(b, now),
+        )
+        for b in seats
+    ]
+
+
+def client_home(client: User) -> ClientHome:
+    """What a client has coming, still to use, still to pay and still to answer."""
+    now = utcnow()
+    return ClientHome(
+        upcoming=_upcoming_seats(client, now),
+        credits=[g for g in booking.credit_groups(client, now) if not g.expired],
+        unpaid=list(
+            db.session.scalars(
+                select(Order)
+                .where(Order.user_id == client.id, Order.status == OrderStatus.PENDING)
+                .options(selectinload(Order.service))
+                .order_by(Order.created_at, Order.id)
+            )
+        ),
+        offers=list(
+            db.session.scalars(
+                select(WaitlistEntry)
+                .where(
+                    WaitlistEntry.user_id == client.id,
+                    WaitlistEntry.status == WaitlistStatus.OFFERED,
+                )
+                .options(
+                    selectinload(WaitlistEntry.service_session).selectinload(ServiceSession.service)
+                )
+                .order_by(WaitlistEntry.offer_expires_at, WaitlistEntry.id)
+            )
+        ),
+        practitioners=list(
+            db.session.scalars(
+                select(User)
+                .join(ServiceSession, ServiceSession.practitioner_id == User.id)
+                .join(Booking, Booking.service_session_id == ServiceSession.id)
+                .where(Booking.user_id == client.id, Booking.status != BookingStatus.CANCELED)
+                .distinct()
+                .order_by(User.name, User.id)
+            )
+        ),
     )

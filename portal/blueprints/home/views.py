@@ -10,7 +10,7 @@ def index():
     if not current_user.is_authenticated:
         return render_template("home/welcome.html", profiles=profiles.listed_profiles())
     if current_user.is_client:
-        return render_template("home/client.html", bookings=queries.client_upcoming(current_user))
+        return render_template("home/client.html", home=queries.client_home(current_user))
     if current_user.is_practitioner:
         return render_template("home/dashboard.html", board=queries.dashboard(current_user))
     return render_template("home/staff.html", sessions=queries.upcoming_sessions())
