@@ -2,12 +2,13 @@
 
 from .attendance import AttendanceOutcome, AttendanceStatus
 from .availability import DateOverride, ScheduleSettings, WeeklyHours
-from .bookings import SEAT_HOLDING, Booking
+from .bookings import Booking
 from .enums import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
     CREDIT_SESSION_TYPES,
     RESCHEDULABLE_SESSION_TYPES,
+    SEAT_HOLDING,
     AttendanceKind,
     BookingStatus,
     CancelReason,

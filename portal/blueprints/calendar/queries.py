@@ -220,7 +220,10 @@ def session_list(practitioner_id: int, when: str, page: int) -> tuple[list[Servi
     query = (
         select(ServiceSession)
         .where(ServiceSession.practitioner_id == practitioner_id)
-        .options(selectinload(ServiceSession.service))
+        .options(
+            selectinload(ServiceSession.service),
+            selectinload(ServiceSession.bookings).selectinload(Booking.user),
+        )
     )
     if when == "past":
         query = query.where(
