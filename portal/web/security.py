@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -39,18 +39,31 @@ def livekit_origins(livekit_url: str) -> list[str]:
     ]
 
 
-def security_headers(livekit_url: str) -> dict[str, str]:
+def security_headers(livekit_url: str, frame_ancestors: list[str] | None = None) -> dict[str, str]:
+    """Every answer's headers. Framing is refused unless a page names the origins that may
+    frame it (a practitioner's public pages, embedded on their own site)."""
     connect = " ".join(["'self'", *livekit_origins(livekit_url)])
-    return {
+    ancestors = " ".join(["'self'", *frame_ancestors]) if frame_ancestors else "'none'"
+    headers = {
         "Content-Security-Policy": (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
+            f"connect-src {connect}; frame-ancestors {ancestors}; base-uri 'self'; "
             "form-action 'self'"
         ),
-        "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
+    if not frame_ancestors:
+        # For browsers without CSP 2; it has no "allow these origins" form, so a page that
+        # may be framed relies on frame-ancestors alone.
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+def allow_framing_by(origins: list[str]) -> None:
+    """Let this answer be framed by these origins (checked: profiles.clean_embed_origins)."""
+    if origins:
+        g.frame_ancestors = origins
 
 
 class IdConverter(IntegerConverter):
@@ -73,7 +86,9 @@ def register_security(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        for name, value in headers.items():
+        ancestors = g.get("frame_ancestors")
+        chosen = security_headers(app.config["LIVEKIT_URL"], ancestors) if ancestors else headers
+        for name, value in chosen.items():
             response.headers.setdefault(name, value)
         if app.config["SESSION_COOKIE_SECURE"]:
             # Served over HTTPS (SESSION_COOKIE_SECURE=1): browsers must not fall back to http.
