@@ -27,6 +27,12 @@ PHOTO_SIDE = 512
 PHOTO_SUFFIX = ".jpg"
 
 
+def too_large(max_bytes: int) -> str:
+    return gettext(
+        "The file is larger than the %(limit).1f MB a photo may have.", limit=max_bytes / 1e6
+    )
+
+
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput(message, field="photo")
 
@@ -64,13 +70,7 @@ def make_photo(data: bytes, max_bytes: int) -> tuple[str, bytes]:
     if not data:
         raise _refuse(gettext("Choose an image file to upload."))
     if len(data) > max_bytes:
-        raise _refuse(
-            gettext(
-                "The file is %(size).1f MB; the limit is %(limit).1f MB.",
-                size=len(data) / 1_000_000,
-                limit=max_bytes / 1_000_000,
-            )
-        )
+        raise _refuse(too_large(max_bytes))
     image = _open_checked(data)
     upright = ImageOps.exif_transpose(image).convert("RGB")
     square = ImageOps.fit(upright, (PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)

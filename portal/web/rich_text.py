@@ -1,17 +1,20 @@
 """Text practitioners write in Markdown (their bio), made into HTML a visitor may safely see.
 
-Markdown's own HTML is off, and the result is cleaned again with nh3 (an allow-list sanitiser)
-so that no tag, attribute or URL scheme outside the list survives, whatever the parser does.
-Links leave with rel="noopener nofollow": the page vouches for no one.
+Markdown may carry HTML; the result goes through nh3 (an allow-list sanitiser), so no tag,
+attribute or URL scheme outside the list survives, whatever the parser does, and a <script> or
+<style> goes with its content rather than showing as text. Links leave with
+rel="noopener nofollow": the page vouches for no one.
 """
 
 from __future__ import annotations
+
+from html import unescape
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).disable("image")
 
 ALLOWED_TAGS = {"p", "br", "em", "strong", "a", "ul", "ol", "li", "blockquote", "code"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}}
@@ -33,4 +36,4 @@ def markdown_to_html(text: str) -> Markup:
 
 def plain_text(text: str) -> str:
     """The same text without any markup: for meta descriptions and structured data."""
-    return nh3.clean(_markdown.render(text or ""), tags=set()).strip()
+    return unescape(nh3.clean(_markdown.render(text or ""), tags=set())).strip()

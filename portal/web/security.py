@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, request
@@ -66,6 +68,22 @@ def allow_framing_by(origins: list[str]) -> None:
         g.frame_ancestors = origins
 
 
+View = TypeVar("View", bound=Callable)
+# The form around an upload: its CSRF token and a checkbox or two.
+FORM_ALLOWANCE = 64 * 1024
+
+
+def accepts_upload(limit_setting: str) -> Callable[[View], View]:
+    """A view taking a file of up to app.config[limit_setting] bytes, beyond the app's
+    MAX_CONTENT_LENGTH. Beyond it, the request is refused (413) before the file is read."""
+
+    def mark(view: View) -> View:
+        view.upload_limit_setting = limit_setting  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 class IdConverter(IntegerConverter):
     """<int:...> in every route: a number beyond any id matches nothing (a 404)."""
 
@@ -74,6 +92,15 @@ class IdConverter(IntegerConverter):
 
 
 def register_security(app: Flask) -> None:
+    def _widen_upload_limit():
+        view = app.view_functions.get(request.endpoint or "")
+        setting = getattr(view, "upload_limit_setting", None)
+        if setting:
+            request.max_content_length = app.config[setting] + FORM_ALLOWANCE
+
+    # Before every other hook: CSRF's and the NUL check below read the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, _widen_upload_limit)
+
     @app.before_request
     def _refuse_nul_characters():
         # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.

@@ -12,16 +12,17 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ... import profiles
 from ...booking import DomainError
 from ...database import utcnow
-from ...media import photo_folder
+from ...media import photo_folder, too_large
 from ...models import Role
 from ...web import roles_required, show_domain_error
 from ...web.localtime import ZONE_SESSION_KEY
 from ...web.public_page import present, structured_data
-from ...web.security import safe_next
+from ...web.security import accepts_upload, safe_next
 from . import bp, queries
 from .forms import PhotoForm, PublicPageForm, TimezoneForm
 
@@ -97,7 +98,8 @@ def _render_edit(*, form=None, photo_form=None, status=200):
     profile = current_user.profile
     return render_template(
         "public/edit.html",
-        form=form or PublicPageForm(obj=profile),
+        # formdata=None: this may answer a body too large to read (_upload_too_large).
+        form=form or PublicPageForm(formdata=None, obj=profile),
         photo_form=photo_form or PhotoForm(formdata=None),
         profile=profile,
     ), status
@@ -105,10 +107,8 @@ def _render_edit(*, form=None, photo_form=None, status=200):
 
 @bp.route("/practice/public-page/photo", methods=["POST"])
 @roles_required(Role.PRACTITIONER)
+@accepts_upload("PORTAL_PHOTO_MAX_BYTES")
 def upload_photo():
-    # Room for the largest photo we accept and the form around it; beyond that Flask answers
-    # 413 before reading the upload. Within it, an oversize file gets the form's own error.
-    request.max_content_length = current_app.config["PORTAL_PHOTO_MAX_BYTES"] * 2 + 65536
     form = PhotoForm()
     if form.validate_on_submit():
         try:
@@ -122,6 +122,17 @@ def upload_photo():
             flash(gettext("Your photo is saved."), "success")
             return redirect(url_for("public.edit_public_page"))
     return _render_edit(photo_form=form, status=422)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(error):
+    """An oversize photo is refused before it is read: said next to the field, not on an
+    error page."""
+    if request.endpoint != "public.upload_photo" or not current_user.is_authenticated:
+        raise error
+    form = PhotoForm(formdata=None)
+    form.photo.errors = [too_large(current_app.config["PORTAL_PHOTO_MAX_BYTES"])]
+    return _render_edit(photo_form=form, status=413)
 
 
 @bp.route("/sitemap.xml")
