@@ -6,7 +6,8 @@
   if (window.parent === window) return;
   var last = 0;
   function report() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    // The content's own height (scrollHeight would never report less than the frame).
+    var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height === last) return;
     last = height;
     window.parent.postMessage({ type: "estuary:height", height: height, href: location.href }, "*");
