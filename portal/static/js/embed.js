@@ -12,6 +12,7 @@
     if (!data || data.type !== "estuary:height" || typeof data.height !== "number") return;
     document.querySelectorAll("iframe[data-estuary-embed]").forEach(function (frame) {
       if (frame.contentWindow === event.source) {
+        frame.style.border = "0";
         frame.style.height = Math.max(200, Math.min(data.height, 20000)) + "px";
       }
     });
