@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from flask_babel import gettext
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -84,3 +86,17 @@ class NotPermitted(DomainError):
 
 class AlreadyWaiting(DomainError):
     code = "already_waiting"
+
+
+class AddressNotConfirmed(DomainError):
+    """Credentials that act without the password (API tokens, calendar feeds, webhook
+    endpoints) need a confirmed address: whoever signed up with someone else's address
+    must not keep a key that outlives the owner's password reset."""
+
+    code = "address_not_confirmed"
+    http_status = 403
+
+    @classmethod
+    def unless_confirmed(cls, user) -> None:
+        if not user.email_verified:
+            raise cls(gettext("Confirm your email address first: we sent you a link."))

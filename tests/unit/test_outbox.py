@@ -20,6 +20,7 @@ from portal.notifications import delivery
 from portal.notifications.mailer import kept_path, read_kept
 from portal.notifications.messages import reason_label
 from portal.notifications.outbox import notify
+from portal.worker import Worker
 from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.smtp import clear_outbox
 
@@ -276,3 +277,15 @@ def test_mail_without_a_chosen_colour_keeps_the_portal_look(seat, smtp_server):
 
     html = smtp_server.messages[-1].get_body(("html",)).get_content()
     assert "background-color" not in html
+
+
+def test_a_burst_of_commits_wakes_the_worker_with_one_queue_write(app):
+    """Every commit that wrote to the outbox asks for a delivery run; the asks of one
+    moment share one run, scheduled for just after them, so a busy web process does not
+    write to the queue per request and no commit of that moment is left for the minute."""
+    worker = Worker(app)
+    for _ in range(5):
+        worker.deliver_soon()
+    runs = worker.huey.pending()
+    assert [run.name for run in runs] == ["deliver_outbox"]
+    assert runs[0].eta is not None and runs[0].eta > utcnow().replace(tzinfo=None)
