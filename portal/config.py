@@ -97,6 +97,9 @@ def build_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Estuary Portal <portal@estuary.invalid>"
         ),
+        # Practitioners' photos, resized by the portal: outside the web root, served by a route.
+        "PORTAL_MEDIA_DIR": os.environ.get("PORTAL_MEDIA_DIR", str(Path(instance_path) / "media")),
+        "PORTAL_PHOTO_MAX_BYTES": _env_int("PORTAL_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
         "PORTAL_MAIL_OUTBOX_DIR": os.environ.get(
             "PORTAL_MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")
         ),

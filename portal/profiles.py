@@ -1,4 +1,5 @@
-"""Practitioners' public pages: the address (slug) and bio they show, and who is listed.
+"""Practitioners' public pages: the address (slug), who they are (photo, title, bio, location,
+languages, links), their accent colour, the sites that may frame the page, and who is listed.
 
 A slug is claimed for good: changing it keeps the old one in practitioner_slugs, pointing at
 the same practitioner, so a link shared before keeps working and is never handed to another.
@@ -9,14 +10,18 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from flask_babel import gettext
+from flask import current_app
+from flask_babel import format_decimal, gettext
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db
+from .media import make_photo, save_photo
 from .models import (
     SLUG_MAX,
     PractitionerProfile,
@@ -29,6 +34,122 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 SLUG_SHAPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+COLOR_SHAPE = re.compile(r"^#[0-9a-f]{6}$")
+# WCAG 2.x AA for normal text: the accent is a button's background under white text and a
+# link's colour on white, so it must reach this against white either way.
+MIN_CONTRAST = 4.5
+MAX_LINKS = 6
+MAX_EMBED_ORIGINS = 10
+
+
+@dataclass(frozen=True)
+class ProfileDetails:
+    """What the settings form sends besides the address and the bio, as typed."""
+
+    title: str = ""
+    location: str = ""
+    online: bool = False
+    languages: str = ""
+    links: str = ""
+    accent_color: str = ""
+    embed_origins: str = ""
+
+
+def _luminance(color: str) -> float:
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(color[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2.x contrast ratio of two "#rrggbb" colours, 1 to 21."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def clean_accent_color(raw: str) -> str:
+    color = raw.strip().lower()
+    if not color:
+        return ""
+    if not COLOR_SHAPE.match(color):
+        raise InvalidInput(
+            gettext("Write the colour as #rrggbb, e.g. #1f5f8b."), field="accent_color"
+        )
+    ratio = contrast_ratio(color, "#ffffff")
+    if ratio < MIN_CONTRAST:
+        # Rounded down: 4.46 must not read as the 4.5 it fails to reach.
+        shown = format_decimal(int(ratio * 10) / 10, format="0.0")
+        raise InvalidInput(
+            gettext(
+                "Too light to read against white: contrast %(ratio)s:1, needs 4.5:1. "
+                "Pick a darker colour.",
+                ratio=shown,
+            ),
+            field="accent_color",
+        )
+    return color
+
+
+def _http_url(raw: str) -> bool:
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and raw.isprintable()
+
+
+def clean_links(raw: str) -> str:
+    links = raw.split()
+    if len(links) > MAX_LINKS:
+        raise InvalidInput(gettext("List at most %(num)d links.", num=MAX_LINKS), field="links")
+    for link in links:
+        if len(link) > 300 or not _http_url(link):
+            raise InvalidInput(
+                gettext("%(link)s is not a web address starting with https://.", link=link[:80]),
+                field="links",
+            )
+    return "\n".join(links)
+
+
+def clean_embed_origins(raw: str) -> str:
+    """Origins as browsers send them (scheme://host[:port], lowercase, no path): the only
+    form a frame-ancestors source can take without surprises."""
+    origins: list[str] = []
+    for entry in raw.split():
+        parts = urlsplit(entry.rstrip("/"))
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if (
+            not _http_url(entry)
+            or port == -1
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+            or "*" in entry
+        ):
+            raise InvalidInput(
+                gettext(
+                    "%(origin)s is not a site address like https://example.com "
+                    "(no path, no wildcard).",
+                    origin=entry[:80],
+                ),
+                field="embed_origins",
+            )
+        origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise InvalidInput(
+            gettext("List at most %(num)d sites.", num=MAX_EMBED_ORIGINS), field="embed_origins"
+        )
+    return "\n".join(origins)
 
 
 def slugify(name: str) -> str:
@@ -51,12 +172,32 @@ def _free_slug(base: str) -> str:
 
 
 @unit_of_work
-def save_public_profile(practitioner: User, *, slug: str | None = None, bio: str = "") -> None:
+def save_public_profile(
+    practitioner: User,
+    *,
+    slug: str | None = None,
+    bio: str = "",
+    details: ProfileDetails | None = None,
+) -> None:
     """Create or change the practitioner's public page. Without a slug one is made from the
-    name; a slug someone else ever had is refused (the database refuses it too, under races)."""
+    name; a slug someone else ever had is refused (the database refuses it too, under races).
+    Without details, those already saved stay."""
     if not practitioner.is_practitioner:
         raise InvalidInput(gettext("Only practitioners have a public page."))
     profile = db.session.get(PractitionerProfile, practitioner.id)
+    checked = (
+        {
+            "title": details.title.strip(),
+            "location": details.location.strip(),
+            "online": details.online,
+            "languages": details.languages.strip(),
+            "links": clean_links(details.links),
+            "accent_color": clean_accent_color(details.accent_color),
+            "embed_origins": clean_embed_origins(details.embed_origins),
+        }
+        if details is not None
+        else {}
+    )
     if slug is None:
         slug = profile.slug if profile else _free_slug(slugify(practitioner.name))
     slug = slug.strip().lower()
@@ -84,7 +225,43 @@ def save_public_profile(practitioner: User, *, slug: str | None = None, bio: str
                 slug,
             )
         profile.slug, profile.bio = slug, bio
+    for name, value in checked.items():
+        setattr(profile, name, value)
+    if checked.get("embed_origins"):
+        logger.info(
+            "practitioner %s lets %s frame their page",
+            practitioner.id,
+            checked["embed_origins"].replace("\n", " "),
+        )
     db.session.flush()
+
+
+@unit_of_work
+def set_photo(practitioner: User, upload: bytes) -> str:
+    """Check, resize and store a new photo for the practitioner's page; its stored name."""
+    profile = db.session.get(PractitionerProfile, practitioner.id)
+    if profile is None:
+        raise InvalidInput(gettext("Save your page first, then add a photo."), field="photo")
+    name, content = make_photo(upload, current_app.config["PORTAL_PHOTO_MAX_BYTES"])
+    save_photo(current_app.config["PORTAL_MEDIA_DIR"], name, content)
+    profile.photo = name
+    db.session.flush()
+    logger.info("practitioner %s set their photo %s", practitioner.id, name)
+    return name
+
+
+@unit_of_work
+def remove_photo(practitioner: User) -> None:
+    profile = db.session.get(PractitionerProfile, practitioner.id)
+    if profile is not None and profile.photo:
+        logger.info("practitioner %s removed their photo %s", practitioner.id, profile.photo)
+        profile.photo = ""
+        db.session.flush()
+
+
+def photo_in_use(name: str) -> bool:
+    """Only a photo some listed-or-not profile shows is served: a replaced one is not."""
+    return db.session.scalar(select(exists().where(PractitionerProfile.photo == name)))
 
 
 def find_by_slug(slug: str) -> tuple[PractitionerProfile | None, bool]:

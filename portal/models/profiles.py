@@ -40,7 +40,8 @@ class PractitionerSlug(db.Model):
 
 
 class PractitionerProfile(db.Model):
-    """What a practitioner shows the public: the page's current address and a short bio."""
+    """What a practitioner shows the public: the page's current address, who they are (photo,
+    title, bio, location, languages, links), their colour, and who may frame the page."""
 
     __tablename__ = "practitioner_profiles"
     __table_args__ = (
@@ -54,7 +55,27 @@ class PractitionerProfile(db.Model):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
-    bio: Mapped[str] = mapped_column(Text, default="")
+    bio: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when shown
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    location: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    online: Mapped[bool] = mapped_column(default=False, server_default="0")
+    languages: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # One http(s) URL a line, checked when saved.
+    links: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The stored photo's file name in the media folder (its content hash): "" for none.
+    photo: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # "#rrggbb", checked for contrast against white when saved; "" for the portal's own.
+    accent_color: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    # Origins (scheme://host[:port]) allowed to frame the public pages, one a line.
+    embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     user: Mapped[User] = relationship(backref=db.backref("profile", uselist=False))
+
+    @property
+    def link_list(self) -> list[str]:
+        return self.links.split()
+
+    @property
+    def embed_origin_list(self) -> list[str]:
+        return self.embed_origins.split()

@@ -279,6 +279,19 @@ def action_url(row: Notification, subjects: Subjects) -> str | None:
     return external_url(endpoint, **values)
 
 
+def brand_color(subjects: Subjects) -> str | None:
+    """The accent of the practitioner the message is about (checked for contrast against
+    white when chosen, so white text on it reads), or None for the portal's own."""
+    if subjects.session is not None:
+        practitioner = subjects.session.practitioner
+    elif subjects.order is not None:
+        practitioner = subjects.order.service.primary_practitioner
+    else:
+        return None
+    profile = practitioner.profile
+    return profile.accent_color if profile is not None and profile.accent_color else None
+
+
 def render(row: Notification, subjects: Subjects) -> Rendered:
     # Money and plurals in the templates follow the recipient's locale too.
     with force_locale(_locale(row.user)):
@@ -313,6 +326,7 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         "zone": zone,
         "address": row.recipient_address,
         "action_url": action_url(row, subjects),
+        "accent": brand_color(subjects),
         # Account mail is about no time and cannot be turned off: no footer about either.
         "preferences_url": (
             None if row.kind in ACCOUNT_KINDS else external_url("notifications.preferences")

@@ -18,6 +18,7 @@ from .forms import show_domain_error
 from .htmx import is_htmx, render_page
 from .localtime import local_time, timezone_groups, viewer_zone, visitor_zone_name
 from .navigation import main_menu
+from .rich_text import LINK_REL, markdown_to_html
 from .security import IdConverter, register_security
 
 __all__ = [
@@ -47,6 +48,8 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
     app.jinja_env.globals["timezone_groups"] = timezone_groups
+    app.jinja_env.filters["markdown"] = markdown_to_html
+    app.jinja_env.globals["LINK_REL"] = LINK_REL
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
     app.jinja_env.globals["main_menu"] = main_menu

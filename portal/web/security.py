@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -39,18 +41,47 @@ def livekit_origins(livekit_url: str) -> list[str]:
     ]
 
 
-def security_headers(livekit_url: str) -> dict[str, str]:
+def security_headers(livekit_url: str, frame_ancestors: list[str] | None = None) -> dict[str, str]:
+    """Every answer's headers. Framing is refused unless a page names the origins that may
+    frame it (a practitioner's public pages, embedded on their own site)."""
     connect = " ".join(["'self'", *livekit_origins(livekit_url)])
-    return {
+    ancestors = " ".join(["'self'", *frame_ancestors]) if frame_ancestors else "'none'"
+    headers = {
         "Content-Security-Policy": (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"connect-src {connect}; frame-ancestors 'none'; base-uri 'self'; "
+            f"connect-src {connect}; frame-ancestors {ancestors}; base-uri 'self'; "
             "form-action 'self'"
         ),
-        "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
     }
+    if not frame_ancestors:
+        # For browsers without CSP 2; it has no "allow these origins" form, so a page that
+        # may be framed relies on frame-ancestors alone.
+        headers["X-Frame-Options"] = "DENY"
+    return headers
+
+
+def allow_framing_by(origins: list[str]) -> None:
+    """Let this answer be framed by these origins (checked: profiles.clean_embed_origins)."""
+    if origins:
+        g.frame_ancestors = origins
+
+
+View = TypeVar("View", bound=Callable)
+# The form around an upload: its CSRF token and a checkbox or two.
+FORM_ALLOWANCE = 64 * 1024
+
+
+def accepts_upload(limit_setting: str) -> Callable[[View], View]:
+    """A view taking a file of up to app.config[limit_setting] bytes, beyond the app's
+    MAX_CONTENT_LENGTH. Beyond it, the request is refused (413) before the file is read."""
+
+    def mark(view: View) -> View:
+        view.upload_limit_setting = limit_setting  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 class IdConverter(IntegerConverter):
@@ -61,6 +92,15 @@ class IdConverter(IntegerConverter):
 
 
 def register_security(app: Flask) -> None:
+    def _widen_upload_limit():
+        view = app.view_functions.get(request.endpoint or "")
+        setting = getattr(view, "upload_limit_setting", None)
+        if setting:
+            request.max_content_length = app.config[setting] + FORM_ALLOWANCE
+
+    # Before every other hook: CSRF's and the NUL check below read the body.
+    app.before_request_funcs.setdefault(None, []).insert(0, _widen_upload_limit)
+
     @app.before_request
     def _refuse_nul_characters():
         # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.
@@ -73,7 +113,9 @@ def register_security(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        for name, value in headers.items():
+        ancestors = g.get("frame_ancestors")
+        chosen = security_headers(app.config["LIVEKIT_URL"], ancestors) if ancestors else headers
+        for name, value in chosen.items():
             response.headers.setdefault(name, value)
         if app.config["SESSION_COOKIE_SECURE"]:
             # Served over HTTPS (SESSION_COOKIE_SECURE=1): browsers must not fall back to http.

@@ -64,6 +64,9 @@ def test_a_visitor_books_from_the_shared_link_without_javascript_on_a_phone(
     with visitor_page(browser, **options) as page:
         # Without JavaScript the browser's zone is unknown: times start in UTC until picked.
         page.goto(f"{live_server.url}{shared_link}")
+        # One line says which zone; "change" opens the picker (a <details>: no script needed).
+        expect(page.get_by_label("Show times in")).to_be_hidden()
+        page.get_by_text("Times in UTC · change").click()
         expect(page.get_by_label("Show times in")).to_have_value("UTC")
         page.get_by_label("Show times in").select_option("America/Chicago")
         page.get_by_role("button", name="Use this timezone").click()

@@ -104,6 +104,11 @@ TABLE = [
     ),
     row("notifications.unsubscribe", OK, *SIGNED_IN, token="unsubscribe_token", secret_url=True),
     row("public.practitioner_page", OK, *SIGNED_IN, slug="practitioner_slug"),
+    row("public.brand_stylesheet", OK, *SIGNED_IN, slug="practitioner_slug"),
+    # Only a photo some profile shows is served: any other name is no one's.
+    row("public.photo", HIDDEN, *(HIDDEN,) * 5, query={"name": "0" * 32 + ".jpg"}),
+    row("public.sitemap", OK, *SIGNED_IN),
+    row("public.robots", OK, *SIGNED_IN),
     row("shop.service", OK, *SIGNED_IN, service_id="workshop"),
     row("public.choose_timezone", OK, *SIGNED_IN),
     # Account pages reached from the sign-in page or an account email. The links' tokens
@@ -168,6 +173,7 @@ TABLE = [
     row("services.edit_service", LOGIN, *PRACTITIONER_WRITES, service_id="individual"),
     row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
     row("public.edit_public_page", LOGIN, *PRACTITIONERS_ONLY),
+    row("public.upload_photo", LOGIN, *PRACTITIONERS_ONLY),
     row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
     row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),
@@ -381,6 +387,8 @@ PUBLIC_IDS = {
     "packages.buy_package",
     "shop.confirm",
     "public.practitioner_page",
+    # The public page's own stylesheet (the practitioner's accent colour).
+    "public.brand_stylesheet",
     "api.service_slots",
 }
 

@@ -197,7 +197,8 @@ def test_the_markup_check_allows_self_hosted_scripts():
 
 
 def test_no_template_has_markup_the_csp_would_block():
-    templates = sorted(TEMPLATES.rglob("*.html"))
+    # Mail is read in mail clients, never served under the CSP, and styles only inline.
+    templates = sorted(p for p in TEMPLATES.rglob("*.html") if p.parts[-2] != "emails")
     assert len(templates) > 20
     found = [
         f"{path.relative_to(TEMPLATES)}: {problem}"

@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from portal import booking
+from portal import booking, profiles
 from portal.core.transactions import unit_of_work
 from portal.database import utcnow
 from portal.extensions import db
@@ -256,6 +256,27 @@ def test_a_cancel_reason_is_kept_as_typed_and_a_domain_reason_as_its_code(seat, 
     assert reason_label({"reason": CancelReason.HOLD_EXPIRED.value}) == "hold expired"
     # Rows queued before codes were kept still read their stored words.
     assert reason_label({"reason_label": "hold expired"}) == "hold expired"
+
+
+def test_mail_about_a_practitioner_wears_their_accent_colour(seat, smtp_server):
+    practitioner = seat.service_session.practitioner
+    profiles.save_public_profile(
+        practitioner, details=profiles.ProfileDetails(accent_color="#1f5f8b")
+    )
+    db.session.commit()
+    queue_pending_payment(seat)
+    delivery.deliver_due()
+
+    html = smtp_server.messages[-1].get_body(("html",)).get_content()
+    assert "background-color: #1f5f8b; color: #ffffff" in html
+
+
+def test_mail_without_a_chosen_colour_keeps_the_portal_look(seat, smtp_server):
+    queue_pending_payment(seat)
+    delivery.deliver_due()
+
+    html = smtp_server.messages[-1].get_body(("html",)).get_content()
+    assert "background-color" not in html
 
 
 def test_a_burst_of_commits_wakes_the_worker_with_one_queue_write(app):

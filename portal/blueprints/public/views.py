@@ -1,16 +1,33 @@
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ... import profiles
 from ...booking import DomainError
 from ...database import utcnow
+from ...media import photo_folder, too_large
 from ...models import Role
 from ...web import roles_required, show_domain_error
 from ...web.localtime import ZONE_SESSION_KEY
-from ...web.security import safe_next
+from ...web.public_page import present, structured_data
+from ...web.security import accepts_upload, safe_next
 from . import bp, queries
-from .forms import PublicPageForm, TimezoneForm
+from .forms import PhotoForm, PublicPageForm, TimezoneForm
+
+# Photo and colour URLs carry their content (hash, colour): a browser may keep them for good.
+FOREVER = "public, max-age=31536000, immutable"
 
 
 @bp.route("/p/<slug>")
@@ -21,6 +38,7 @@ def practitioner_page(slug: str):
     if not current:
         # A link shared under an earlier address: send it on, for good, to today's.
         return redirect(url_for("public.practitioner_page", slug=profile.slug), code=301)
+    present(profile)
     services = queries.offered_services(profile.user)
     return render_template(
         "public/practitioner.html",
@@ -28,7 +46,31 @@ def practitioner_page(slug: str):
         practitioner=profile.user,
         services=services,
         sessions=queries.dated_sessions(services, utcnow()),
+        structured_data=structured_data(profile, services),
     )
+
+
+@bp.route("/media/photos/<name>")
+def photo(name: str):
+    if not profiles.photo_in_use(name):
+        abort(404)
+    response = send_from_directory(
+        photo_folder(current_app.config["PORTAL_MEDIA_DIR"]), name, mimetype="image/jpeg"
+    )
+    response.headers["Cache-Control"] = FOREVER
+    return response
+
+
+@bp.route("/brand/<slug>.css")
+def brand_stylesheet(slug: str):
+    """The practitioner's accent as the stylesheet's custom property: the CSP allows no inline
+    style, and a file keyed by the colour (?v=) is cached like any other."""
+    profile, _ = profiles.find_by_slug(slug)
+    color = profile.accent_color if profile is not None else ""
+    css = f":root {{ --accent: {color}; }}\n" if color else ""
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = FOREVER if request.args.get("v") == color else "no-cache"
+    return response
 
 
 @bp.route("/practice/public-page", methods=["GET", "POST"])
@@ -39,14 +81,80 @@ def edit_public_page():
     if form.validate_on_submit():
         try:
             profiles.save_public_profile(
-                current_user, slug=form.slug.data, bio=(form.bio.data or "").strip()
+                current_user,
+                slug=form.slug.data,
+                bio=(form.bio.data or "").strip(),
+                details=form.details(),
             )
         except DomainError as error:
             show_domain_error(form, error)
         else:
             flash(gettext("Your public page is saved."), "success")
             return redirect(url_for("public.edit_public_page"))
-    return render_template("public/edit.html", form=form, profile=current_user.profile)
+    return _render_edit(form=form)
+
+
+def _render_edit(*, form=None, photo_form=None, status=200):
+    profile = current_user.profile
+    return render_template(
+        "public/edit.html",
+        # formdata=None: this may answer a body too large to read (_upload_too_large).
+        form=form or PublicPageForm(formdata=None, obj=profile),
+        photo_form=photo_form or PhotoForm(formdata=None),
+        profile=profile,
+    ), status
+
+
+@bp.route("/practice/public-page/photo", methods=["POST"])
+@roles_required(Role.PRACTITIONER)
+@accepts_upload("PORTAL_PHOTO_MAX_BYTES")
+def upload_photo():
+    form = PhotoForm()
+    if form.validate_on_submit():
+        try:
+            if form.remove.data:
+                profiles.remove_photo(current_user)
+            else:
+                profiles.set_photo(current_user, form.photo.data.read())
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            flash(gettext("Your photo is saved."), "success")
+            return redirect(url_for("public.edit_public_page"))
+    return _render_edit(photo_form=form, status=422)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(error):
+    """An oversize photo is refused before it is read: said next to the field, not on an
+    error page."""
+    if request.endpoint != "public.upload_photo" or not current_user.is_authenticated:
+        raise error
+    form = PhotoForm(formdata=None)
+    form.photo.errors = [too_large(current_app.config["PORTAL_PHOTO_MAX_BYTES"])]
+    return _render_edit(photo_form=form, status=413)
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    listed = profiles.listed_profiles()
+    services = {p.user_id: queries.offered_services(p.user) for p in listed}
+    response = Response(
+        render_template("public/sitemap.xml", listed=listed, services=services),
+        mimetype="application/xml",
+    )
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/robots.txt")
+def robots():
+    body = "User-agent: *\nDisallow: /practice/\nSitemap: {}\n".format(
+        url_for("public.sitemap", _external=True)
+    )
+    response = Response(body, mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @bp.route("/timezone", methods=["POST"])

@@ -18,6 +18,7 @@ from ...models import (
 )
 from ...web import render_page, roles_required, viewer_zone
 from ...web.access import sees_seat_counts
+from ...web.public_page import present
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
@@ -83,8 +84,11 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
     """
     now = utcnow()
     signed_in = current_user.is_authenticated
+    profile = service.primary_practitioner.profile
+    present(profile)
     context = {
         "service": service,
+        "brand": profile,
         # Every buy form of this page carries it (see buy).
         "purchase_token": new_purchase_token(),
         "error": error,

@@ -10,9 +10,13 @@
     return;
   }
   if (!zone || root.hasAttribute("data-zone-chosen")) return;
-  var already = document.cookie.split("; ").indexOf("tz=" + zone) !== -1;
+  function stored() {
+    return document.cookie.split("; ").indexOf("tz=" + zone) !== -1;
+  }
+  var already = stored();
   document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
-  if (!already && root.getAttribute("data-viewer-zone") !== zone) {
+  // A page framed by another site may not keep the cookie: reloading would never end.
+  if (!already && stored() && root.getAttribute("data-viewer-zone") !== zone) {
     window.location.reload();
   }
 })();
