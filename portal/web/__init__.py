@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Flask
 
 from ..l10n import hour_label, weekday_names
-from ..models import Role
 from .auth import forget_user, load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
@@ -18,6 +17,7 @@ from .forms import show_domain_error
 from .htmx import is_htmx, render_page
 from .localtime import local_time, timezone_groups, viewer_zone, visitor_zone_name
 from .security import IdConverter, register_security
+from .templates import register_template_globals
 
 __all__ = [
     "confirm_page",
@@ -42,11 +42,11 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.globals["hour_label"] = hour_label
     app.jinja_env.globals["weekday_names"] = weekday_names
-    app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
     app.jinja_env.globals["timezone_groups"] = timezone_groups
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
+    register_template_globals(app)
     register_security(app)
     register_error_pages(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import ngettext
@@ -17,6 +17,7 @@ from ...models import (
     Booking,
     BookingStatus,
     Order,
+    Service,
     ServiceSession,
     SessionStatus,
     SessionType,
@@ -55,11 +56,39 @@ class CourseSeats:
 
 
 @dataclass
+class CreditKind:
+    """The credits of one service in a group: how many are left and the one to schedule next."""
+
+    service: Service
+    count: int
+    next_credit: Booking
+
+
+@dataclass
+class CreditGroup:
+    """One purchased package or bundle and its credits still to schedule."""
+
+    order: Order
+    credits: list[Booking]
+    total: int
+    expires_at: datetime | None
+    expired: bool
+    # One line per service: a 10-class pass is one pass with a count, not ten buttons.
+    kinds: list[CreditKind] = field(default_factory=list)
+
+
+@dataclass
+class CanceledRow:
+    booking: Booking
+    outcome: str
+
+
+@dataclass
 class MyBookings:
     upcoming: list[BookingRow]
     courses: list[CourseSeats]
     past: list[Booking]
-    canceled: list[Booking]
+    canceled: list[CanceledRow]
     waitlist: list[WaitlistEntry]
 
 
@@ -152,9 +181,49 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
         ],
         courses=list(courses.values()),
         past=list(past),
-        canceled=list(canceled),
+        canceled=[CanceledRow(b, cancel_outcome(b)) for b in canceled],
         waitlist=[e for e in waitlist if e.service_session.start_time > now],
     )
+
+
+def _credit_options():
+    return (
+        selectinload(Booking.service),
+        selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
+        selectinload(Booking.order).selectinload(Order.service).selectinload(Service.components),
+    )
+
+
+def credit_groups(user: User, now: datetime) -> list[CreditGroup]:
+    """The client's unscheduled credits, one group per order, in order of purchase."""
+    drafts = db.session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user.id, Booking.status == BookingStatus.DRAFT)
+        .options(*_credit_options())
+        .order_by(Booking.order_id, Booking.id)
+    ).all()
+    by_order: dict[int, list[Booking]] = {}
+    for credit in drafts:
+        by_order.setdefault(credit.order_id, []).append(credit)
+    groups = []
+    for credits in by_order.values():
+        order = credits[0].order
+        expires = booking.credit_expires_at(order)
+        kinds: dict[int, CreditKind] = {}
+        for credit in credits:
+            kind = kinds.setdefault(credit.service_id, CreditKind(credit.service, 0, credit))
+            kind.count += 1
+        groups.append(
+            CreditGroup(
+                order=order,
+                credits=credits,
+                total=sum(c.quantity for c in order.service.components),
+                expires_at=expires,
+                expired=expires is not None and now >= expires,
+                kinds=sorted(kinds.values(), key=lambda k: k.service.name),
+            )
+        )
+    return groups
 
 
 def cancel_outcome(b: Booking) -> str:

@@ -12,11 +12,6 @@ from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 
 
-@bp.app_template_global()
-def cancel_outcome(b) -> str:
-    return queries.cancel_outcome(b)
-
-
 def _own_booking_or_404(booking_id: int):
     found = queries.own_booking(current_user, booking_id)
     if found is None:
@@ -37,6 +32,7 @@ def _render_index(errors=None, status=200):
     return render_template(
         "bookings/index.html",
         mine=mine,
+        credit_groups=queries.credit_groups(current_user, now),
         errors=errors,
         page_errors=[message for key, message in errors.items() if key not in on_rows],
         now=now,
