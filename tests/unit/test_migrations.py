@@ -248,3 +248,58 @@ def test_services_made_before_the_seat_setting_keep_showing_their_counts(empty_d
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name FROM services")).scalars().all() == ["Breathwork"]
         db.engine.dispose()
+
+
+def _triggers(conn) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return sorted(conn.execute(text(query)).scalars())
+
+
+def test_typed_cancel_words_move_from_the_reason_to_the_note(empty_database_url):
+    """0031: cancel_reason keeps only CancelReason members (NULL until a cancel); words a
+    person typed there move to cancel_note, and the CHECK then refuses any other text.
+    SQLite rebuilds bookings to add the CHECK: its seat triggers survive."""
+    from portal import booking
+    from portal.models import Booking, BookingStatus, Role
+    from tests.fixtures.factories import make_user, make_workshop
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        practitioner = make_user(Role.PRACTITIONER)
+        session = make_workshop(practitioner)
+        typed, plain, kept = (
+            booking.purchase(make_user(), session.service, session=session).bookings[0]
+            for _ in range(3)
+        )
+        booking.cancel_booking(typed, practitioner, note="moving house")
+        booking.cancel_booking(plain, practitioner)
+        ids = typed.id, plain.id, kept.id
+        db.session.remove()
+        with db.engine.connect() as conn:
+            triggers = _triggers(conn)
+        downgrade(revision="0022")
+        with db.engine.connect() as conn:
+            old = dict(conn.execute(text("SELECT id, cancel_reason FROM bookings")).all())
+        assert [old[i] for i in ids] == ["moving house", "canceled", ""]
+
+        upgrade()
+        with db.engine.begin() as conn:
+            rows = {
+                row.id: (row.cancel_reason, row.cancel_note)
+                for row in conn.execute(text("SELECT id, cancel_reason, cancel_note FROM bookings"))
+            }
+            assert [rows[i] for i in ids] == [
+                ("canceled", "moving house"),
+                ("canceled", ""),
+                (None, ""),
+            ]
+            assert _triggers(conn) == triggers
+        with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+            conn.execute(text("UPDATE bookings SET cancel_reason = 'moving house'"))
+        assert db.session.get(Booking, ids[2]).status == BookingStatus.PENDING_PAYMENT
+        db.session.remove()
+        db.engine.dispose()

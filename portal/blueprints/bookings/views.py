@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ... import booking
 from ...database import utcnow
-from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
+from ...models import CREDIT_SESSION_TYPES, CancelReason, Role, SessionType, WaitlistStatus
 from ...web import confirm_page, is_confirmed, local_time, render_page, roles_required
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
@@ -118,7 +118,7 @@ def cancel(booking_id: int):
             back=url_for("bookings.index"),
         )
     try:
-        credit = booking.cancel_booking(b, current_user, reason="canceled by client")
+        credit = booking.cancel_booking(b, current_user, reason=CancelReason.BY_CLIENT)
     except booking.DomainError as exc:
         return _render_index(errors={b.id: exc.message}, status=exc.http_status)
     flash(_canceled_message(b, credit is not None), "success")
