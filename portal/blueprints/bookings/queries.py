@@ -92,7 +92,7 @@ class MyBookings:
     waitlist: list[WaitlistEntry]
 
 
-def _booking_options():
+def booking_options():
     return (
         selectinload(Booking.service),
         selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
@@ -133,7 +133,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status.in_((BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)),
             ServiceSession.end_time > now,
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(ServiceSession.start_time, Booking.id)
     ).all()
     past = db.session.scalars(
@@ -144,7 +144,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status == BookingStatus.CONFIRMED,
             ServiceSession.end_time <= now,
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(ServiceSession.start_time.desc())
         .limit(RECENT_LIMIT)
     ).all()
@@ -156,7 +156,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status == BookingStatus.CANCELED,
             ServiceSession.start_time.is_not(None),
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(Booking.canceled_at.desc())
         .limit(RECENT_LIMIT)
     ).all()
@@ -236,15 +236,3 @@ def cancel_outcome(b: Booking) -> str:
     if credit:
         return "Canceled: credit returned"
     return "Canceled"
-
-
-def own_booking(user: User, booking_id: int) -> Booking | None:
-    found = db.session.scalar(
-        select(Booking).where(Booking.id == booking_id).options(*_booking_options())
-    )
-    return found if found is not None and found.user_id == user.id else None
-
-
-def own_entry(user: User, entry_id: int) -> WaitlistEntry | None:
-    entry = db.session.get(WaitlistEntry, entry_id)
-    return entry if entry is not None and entry.user_id == user.id else None

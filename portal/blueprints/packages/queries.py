@@ -19,19 +19,12 @@ from ...models import (
 )
 
 
-def _credit_options():
+def credit_options():
     return (
         selectinload(Booking.service),
         selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
         selectinload(Booking.order).selectinload(Order.service).selectinload(Service.components),
     )
-
-
-def own_booking(user: User, booking_id: int) -> Booking | None:
-    found = db.session.scalar(
-        select(Booking).where(Booking.id == booking_id).options(*_credit_options())
-    )
-    return found if found is not None and found.user_id == user.id else None
 
 
 def own_individual_services(practitioner: User) -> list[Service]:
