@@ -17,7 +17,7 @@ GLOBAL_HOOKS = re.compile(
     r"app_template_global|add_app_template_global|app_context_processor"
     r"|jinja_env\.globals|add_template_global|context_processor"
 )
-VALUE_COMPARISON = re.compile(r"\.value\s*[!=]=\s*[\"']")
+VALUE_COMPARISON = re.compile(r"\.value\s*([!=]=\s*[\"']|(not\s+)?in\s*\()")
 ENUM_MEMBER = re.compile(r"\b([A-Z][A-Za-z]+)\.([A-Z][A-Z_]*)\b")
 
 
