@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -179,7 +180,12 @@ def skip_reason(row: Notification, subjects: Subjects) -> str | None:
         booking, session = subjects.booking, subjects.session
         if booking is None or booking.status not in SEAT_HOLDING:
             return "the booking is no longer held"
-        if session.status != SessionStatus.SCHEDULED or session.start_time <= utcnow():
+        if (
+            session is None
+            or session.start_time is None
+            or session.status != SessionStatus.SCHEDULED
+            or session.start_time <= utcnow()
+        ):
             return "the session is no longer ahead"
     if row.kind == K.WAITLIST_OFFER and (
         subjects.entry is None or subjects.entry.status != WaitlistStatus.OFFERED
@@ -319,11 +325,14 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         ),
     }
     template = current_app.jinja_env.get_template(f"emails/{row.kind.value}.txt")
-    module = template.make_module(context)
+    # Its attributes are the template's top-level {% set %}s (subject, action_label).
+    module: Any = template.make_module(context)
     # Template tags leave blank lines behind; a paragraph break is one blank line.
     body = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", str(module)).strip()
     subject = " ".join(str(module.subject).split())
-    action_label = " ".join(str(getattr(module, "action_label", "Open the portal")).split())
+    action_label = " ".join(
+        str(getattr(module, "action_label", gettext("Open the portal"))).split()
+    )
     parts = {"body": body, "subject": subject, "action_label": action_label, **context}
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     invites = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -117,9 +118,22 @@ class ServiceFields(FlaskForm):
         return values
 
 
-def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
-    """The accounts' password policy as a field validator (the operations check it again)."""
-    problem = password_problem(field.data or "")
+def _person(form: FlaskForm) -> tuple[str, str]:
+    """The name and address the password must not be made of: the form's (sign-up), else
+    the signed-in account's (password change)."""
+    name, email = (getattr(form, key, None) for key in ("name", "email"))
+    if name is not None or email is not None:
+        return (name.data if name else "") or "", (email.data if email else "") or ""
+    if current_user.is_authenticated:
+        return current_user.name, current_user.email
+    return "", ""
+
+
+def acceptable_password(form: FlaskForm, field: PasswordField) -> None:
+    """The accounts' password policy as a field validator (the operations check it again,
+    knowing the account)."""
+    name, email = _person(form)
+    problem = password_problem(field.data or "", name=name, email=email)
     if problem:
         raise ValidationError(problem)
 

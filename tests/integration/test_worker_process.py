@@ -19,6 +19,8 @@ from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.worker import worker_settings
 
+pytestmark = pytest.mark.process
+
 
 @pytest.fixture
 def app_config(smtp_server, tmp_path):
