@@ -22,6 +22,7 @@ from .enums import (
     SessionType,
     Visibility,
 )
+from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -57,6 +58,10 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "CalendarKind",
+    "ExternalBusyTime",
+    "ExternalCalendar",
+    "SyncProblem",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",
