@@ -182,7 +182,7 @@ def test_typed_cancel_words_move_from_the_reason_to_the_note(empty_database_url)
         db.session.remove()
         with db.engine.connect() as conn:
             triggers = _triggers(conn)
-        downgrade(revision="0022")
+        downgrade(revision="0026")
         with db.engine.connect() as conn:
             old = dict(conn.execute(text("SELECT id, cancel_reason FROM bookings")).all())
         assert [old[i] for i in ids] == ["moving house", "canceled", ""]

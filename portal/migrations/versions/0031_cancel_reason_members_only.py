@@ -8,7 +8,7 @@ canceled, or it was canceled); orders never carried typed words, so an unknown t
 (none is expected) reads as "canceled".
 
 Revision ID: 0031
-Revises: 0022
+Revises: 0026
 
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
