@@ -106,17 +106,17 @@ def _purchase(conn, mark, user_id, session_id, now, hold):
         raise Refused(409, "full")
     order_id = conn.execute(
         "INSERT INTO orders (user_id, service_id, total_cents, currency, status, "
-        "payment_provider, payment_reference, hold_expires_at, created_at, cancel_reason) "
-        f"VALUES ({mark}, {mark}, {mark}, {mark}, 'pending', 'manual', '', {mark}, {mark}, '') "
+        "payment_provider, payment_reference, hold_expires_at, created_at) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}, 'pending', 'manual', '', {mark}, {mark}) "
         "RETURNING id",
         (user_id, service_id, price, currency, hold, now),
     ).fetchone()[0]
     try:
         booking_id = conn.execute(
             "INSERT INTO bookings (user_id, service_id, service_session_id, order_id, status, "
-            "price_charged_cents, created_at, pending_payment_at, cancel_reason, late_cancel) "
+            "price_charged_cents, created_at, pending_payment_at, late_cancel) "
             f"VALUES ({mark}, {mark}, {mark}, {mark}, 'pending_payment', {mark}, {mark}, "
-            f"{mark}, '', FALSE) RETURNING id",
+            f"{mark}, FALSE) RETURNING id",
             (user_id, service_id, session_id, order_id, price, now, now),
         ).fetchone()[0]
     except Exception as exc:

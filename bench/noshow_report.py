@@ -121,7 +121,7 @@ def seed(bookings_wanted: int, rng: random.Random) -> dict:
             "payment_reference": "bench",
             "created_at": first_day,
             "paid_at": first_day,
-            "cancel_reason": "",
+            "cancel_reason": None,
         }
         for i, client in enumerate(client_ids)
     ]
@@ -185,7 +185,7 @@ def seed(bookings_wanted: int, rng: random.Random) -> dict:
                             "created_at": start - timedelta(days=7),
                             "confirmed_at": start - timedelta(days=7),
                             "canceled_at": start - timedelta(hours=3) if late else None,
-                            "cancel_reason": "late" if late else "",
+                            "cancel_reason": "canceled" if late else None,
                             "late_cancel": late,
                         }
                     )

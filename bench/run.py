@@ -159,7 +159,7 @@ def seed(total_bookings: int, today: datetime) -> dict:
                 "payment_reference": "bench",
                 "created_at": at,
                 "paid_at": at,
-                "cancel_reason": "",
+                "cancel_reason": None,
             }
         )
         bookings.append(
@@ -173,7 +173,7 @@ def seed(total_bookings: int, today: datetime) -> dict:
                 "price_charged_cents": PRICE,
                 "created_at": at,
                 "confirmed_at": at,
-                "cancel_reason": "",
+                "cancel_reason": None,
                 "late_cancel": False,
             }
         )

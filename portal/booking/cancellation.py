@@ -59,7 +59,8 @@ def cancel_booking(
     booking: Booking,
     actor: User,
     *,
-    reason: str = "",
+    reason: CancelReason = CancelReason.CANCELED,
+    note: str = "",
     client_requested: bool = False,
     now: datetime | None = None,
 ) -> Booking | None:
@@ -70,7 +71,8 @@ def cancel_booking(
     time. Past the cut-off, a cancel the client asked for (``client_requested``) is
     the client's late cancel: kept apart from no-shows, credit forfeited. Removing a
     client for any other reason is not the client's doing, so it is not a late
-    cancel and a credit comes back as before the cut-off.
+    cancel and a credit comes back as before the cut-off. `reason` is what the domain
+    records and compares; `note` is whatever the person typed, kept and sent as written.
     """
     now = now or utcnow()
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
@@ -101,7 +103,8 @@ def cancel_booking(
         [booking],
         BookingStatus.CANCELED,
         now=now,
-        cancel_reason=reason or CancelReason.CANCELED,
+        cancel_reason=reason,
+        cancel_note=note,
         canceled_by_id=actor.id,
         late_cancel=late_cancel,
     )
@@ -111,7 +114,9 @@ def cancel_booking(
         credit = _return_credit(booking, session, now)
     else:
         _close_unpaid_order(booking.order, now)
-    notices.booking_canceled(booking, actor, late=late_cancel, credit=credit, reason=reason)
+    notices.booking_canceled(
+        booking, actor, late=late_cancel, credit=credit, reason=reason, note=note
+    )
     close_empty_private_sessions({session.id})
     seats_freed({session.id}, now=now)
     events.booking_event(
@@ -131,9 +136,10 @@ def cancel_booking(
 
 @unit_of_work
 def cancel_session(
-    session: ServiceSession, actor: User, *, reason: str = "", now: datetime | None = None
+    session: ServiceSession, actor: User, *, note: str = "", now: datetime | None = None
 ) -> int:
-    """Cancel a session and every seat in it; credits come back to their owners.
+    """Cancel a session and every seat in it; credits come back to their owners. `note` is
+    the practitioner's own words to the clients, if any.
 
     Returns how many bookings were canceled.
     """
@@ -151,7 +157,8 @@ def cancel_session(
         seats,
         BookingStatus.CANCELED,
         now=now,
-        cancel_reason=reason or CancelReason.SESSION_CANCELED,
+        cancel_reason=CancelReason.SESSION_CANCELED,
+        cancel_note=note,
         canceled_by_id=actor.id,
     )
     credits_back = session.session_type in CREDIT_SESSION_TYPES and session.start_time is not None
@@ -161,7 +168,7 @@ def cancel_session(
     else:
         for order in {booking.order for booking in seats}:
             _close_unpaid_order(order, now)
-    notices.session_canceled(session, seats, credits_returned=credits_back, reason=reason)
+    notices.session_canceled(session, seats, credits_returned=credits_back, note=note)
     move_session(session, SessionStatus.CANCELED)
     session_closed(session, now=now)
     for booking in seats:

@@ -36,14 +36,15 @@ def _canceled_by(booking: Booking, actor: User | None) -> str:
     return "staff" if actor.is_staff else "practitioner"
 
 
-def _reason(reason: str) -> str:
-    """What the message keeps of a reason: a person's own words as typed, or the domain
+def _reason(reason: CancelReason, note: str = "") -> str:
+    """What the message keeps of a cancel: the person's own words as typed, else the domain
     reason's code, which the message turns into words in the recipient's language when it
     is written (`notifications.messages.reason_label`). The generic reasons say nothing."""
-    member = CancelReason.of(reason)
-    if member in (CancelReason.CANCELED, CancelReason.SESSION_CANCELED):
+    if note:
+        return note
+    if reason in (CancelReason.CANCELED, CancelReason.SESSION_CANCELED):
         return ""
-    return member.value if member is not None else reason
+    return reason.value
 
 
 def order_placed(order: Order, practitioner_id: int) -> None:
@@ -83,7 +84,13 @@ def payment_received(order: Order) -> None:
 
 
 def booking_canceled(
-    booking: Booking, actor: User, *, late: bool, credit: Booking | None, reason: str
+    booking: Booking,
+    actor: User,
+    *,
+    late: bool,
+    credit: Booking | None,
+    reason: CancelReason,
+    note: str,
 ) -> None:
     by = _canceled_by(booking, actor)
     outbox.notify(
@@ -93,7 +100,7 @@ def booking_canceled(
         canceled_by=by,
         late=late,
         credit_returned=credit is not None,
-        reason=_reason(reason),
+        reason=_reason(reason, note),
     )
     if by == "client":
         outbox.notify(
@@ -122,9 +129,12 @@ def holds_expired(expired_of_order: dict[int, tuple[list[int], int]]) -> None:
 
 
 def session_canceled(
-    session: ServiceSession, seats: list[Booking], *, credits_returned: bool, reason: str
+    session: ServiceSession, seats: list[Booking], *, credits_returned: bool, note: str
 ) -> None:
-    facts = {"credit_returned": credits_returned, "reason": _reason(reason)}
+    facts = {
+        "credit_returned": credits_returned,
+        "reason": _reason(CancelReason.SESSION_CANCELED, note),
+    }
     outbox.notify_all(
         Notice(K.SESSION_CANCELED, seat.user_id, {"booking_id": seat.id, **facts}) for seat in seats
     )

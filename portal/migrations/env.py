@@ -3,7 +3,6 @@ from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
-from sqlalchemy import inspect, text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -43,39 +42,6 @@ def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata
-
-
-# The migrations were renumbered so their file ids ascend in the order they apply;
-# before that the chain read 0001, 0002, 0500, 0600, 0700, 0400, 0300, 0800. Each
-# old id maps to the new id of the same migration. No new id reuses an old id of
-# another migration (0001 and 0002 kept theirs), so a stamp is never ambiguous.
-RENUMBERED_REVISIONS = {
-    "0500": "0003",
-    "0600": "0004",
-    "0700": "0005",
-    "0400": "0006",
-    "0300": "0007",
-    "0800": "0008",
-}
-
-
-def restamp_renumbered_revisions(connection, version_table):
-    """Rewrite an old revision id in the version table to its new id, so that a
-    database stamped before the renumbering upgrades like any other. Both ids name
-    the same migration, so the restamp is safe to commit before the upgrade runs."""
-    if not inspect(connection).has_table(version_table):
-        return
-    table = connection.dialect.identifier_preparer.quote(version_table)
-    stamped = connection.execute(text(f"SELECT version_num FROM {table}")).scalars().all()
-    for old in stamped:
-        new = RENUMBERED_REVISIONS.get(old)
-        if new is None:
-            continue
-        connection.execute(
-            text(f"UPDATE {table} SET version_num = :new WHERE version_num = :old"),
-            {"new": new, "old": old},
-        )
-        logger.info("Restamped renumbered revision %s as %s", old, new)
 
 
 def run_migrations_offline():
@@ -122,16 +88,23 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        # Committed on its own: on SQLite Alembic commits only per migration, so a
-        # restamp with nothing left to apply would otherwise be rolled back.
-        with connection.begin():
-            restamp_renumbered_revisions(
-                connection, conf_args.get("version_table", "alembic_version")
-            )
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table to alter it; dropping the old copy fails while rows
+            # elsewhere point at it. The pragma does nothing inside a transaction, so it is
+            # set on the driver's connection before the first one begins.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"Migrations left dangling foreign keys: {broken}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

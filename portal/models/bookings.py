@@ -45,7 +45,11 @@ class Booking(db.Model):
     pending_payment_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(
+        enum_column(CancelReason, "booking_cancel_reason", length=200)
+    )
+    # What the person who canceled typed, if anything: shown and sent, never compared.
+    cancel_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
     canceled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Canceled by the client after the service's cut-off: not a no-show, not refunded.
     late_cancel: Mapped[bool] = mapped_column(default=False)
@@ -63,13 +67,8 @@ class Booking(db.Model):
         return self.service_session.end_time
 
     @property
-    def cancel_kind(self) -> CancelReason | None:
-        """The domain's reason, if the domain canceled it (None for a person's own words)."""
-        return CancelReason.of(self.cancel_reason)
-
-    @property
     def hold_expired(self) -> bool:
-        return self.cancel_kind is CancelReason.HOLD_EXPIRED
+        return self.cancel_reason == CancelReason.HOLD_EXPIRED
 
     @property
     def is_unscheduled(self) -> bool:

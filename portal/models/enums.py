@@ -176,15 +176,18 @@ set_labels(
 
 
 class CancelReason(StrEnum):
-    """Why the domain itself canceled a booking or an order. A person's own reason
-    (typed when canceling) is stored as free text beside these; rules compare only
-    members of this enum."""
+    """Why a booking or an order was canceled, as the domain records it. A person's own
+    words (typed when canceling) go in the row's cancel_note, never here: rules compare
+    only members of this enum, and the column's CHECK admits nothing else."""
 
     HOLD_EXPIRED = "hold_expired"
     WAITLIST_DECLINED = "waitlist offer declined"
     ORDER_EMPTIED = "every booking canceled"
     CANCELED = "canceled"
     SESSION_CANCELED = "session canceled"
+    BY_CLIENT = "canceled by client"
+    REMOVED_BY_PRACTITIONER = "removed by practitioner"
+    AT_CLIENT_REQUEST = "canceled at their request by practitioner"
 
     @classmethod
     def of(cls, stored: str) -> CancelReason | None:
@@ -203,6 +206,9 @@ set_labels(
         CancelReason.ORDER_EMPTIED: lazy_gettext("every booking canceled"),
         CancelReason.CANCELED: lazy_gettext("canceled"),
         CancelReason.SESSION_CANCELED: lazy_gettext("session canceled"),
+        CancelReason.BY_CLIENT: lazy_gettext("canceled by client"),
+        CancelReason.REMOVED_BY_PRACTITIONER: lazy_gettext("removed by practitioner"),
+        CancelReason.AT_CLIENT_REQUEST: lazy_gettext("canceled at their request by practitioner"),
     },
 )
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..l10n import format_money
-from .enums import OrderStatus, enum_column
+from .enums import CancelReason, OrderStatus, enum_column
 from .services import Service
 from .users import User
 
@@ -35,7 +35,9 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancel_reason: Mapped[str] = mapped_column(String(200), default="")
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(
+        enum_column(CancelReason, "order_cancel_reason", length=200)
+    )
 
     user: Mapped[User] = relationship()
     service: Mapped[Service] = relationship()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import Flask
 
 from ..l10n import hour_label, weekday_names
-from ..models import Role
 from .auth import forget_user, load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
@@ -20,6 +19,7 @@ from .localtime import local_time, timezone_groups, viewer_zone, visitor_zone_na
 from .navigation import main_menu
 from .rich_text import LINK_REL, markdown_to_html
 from .security import IdConverter, register_security
+from .templates import register_template_globals
 
 __all__ = [
     "confirm_page",
@@ -44,7 +44,6 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.globals["hour_label"] = hour_label
     app.jinja_env.globals["weekday_names"] = weekday_names
-    app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
     app.jinja_env.globals["timezone_groups"] = timezone_groups
@@ -53,5 +52,6 @@ def register_web(app: Flask) -> None:
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
     app.jinja_env.globals["main_menu"] = main_menu
+    register_template_globals(app)
     register_security(app)
     register_error_pages(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import TypeVar
 
 from flask import abort
 from flask_babel import gettext
@@ -31,6 +32,8 @@ from ..models import (
     User,
     Visibility,
 )
+
+Owned = TypeVar("Owned")
 
 # The rules, each written once.
 
@@ -182,12 +185,32 @@ def get_course(course_id: int, user: User) -> Service:
     abort(403, gettext("Only the course's practitioner and staff see it."))
 
 
+def get_own(
+    model: type[Owned],
+    object_id: int,
+    user: User,
+    *,
+    owner: str = "user_id",
+    loads: Sequence = (),
+    message: str | None = None,
+) -> Owned:
+    """The viewer's own row of `model` (its `owner` column names them), or 404: another
+    person's booking, waitlist entry, token or endpoint does not exist for them."""
+    found = db.session.get(model, object_id, options=loads)
+    if found is None or getattr(found, owner) != user.id:
+        abort(404, message)
+    return found
+
+
 def get_own_service(service_id: int, user: User) -> Service:
     """A service its practitioner edits; anyone else's does not exist for them."""
-    service = db.session.get(Service, service_id)
-    if service is None or service.primary_practitioner_id != user.id:
-        abort(404, gettext("No such service."))
-    return service
+    return get_own(
+        Service,
+        service_id,
+        user,
+        owner="primary_practitioner_id",
+        message=gettext("No such service."),
+    )
 
 
 def get_calendar_owner(user: User, wanted: int | None) -> User:

@@ -54,8 +54,8 @@ def test_scheme_is_case_insensitive(client, client_user):
     assert client.get(CALENDAR, headers={"Authorization": f"bearer {raw}"}).status_code == 200
 
 
-def test_a_signed_in_browser_session_does_not_authenticate_the_api(client, auth, client_user):
-    auth.login(client_user, PASSWORD)
+def test_a_signed_in_browser_session_does_not_authenticate_the_api(client, signed_in, client_user):
+    signed_in(client_user)
     assert client.get("/").status_code == 200
     response = client.get(CALENDAR)
     assert response.status_code == 401

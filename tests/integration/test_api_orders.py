@@ -100,7 +100,7 @@ def test_individual_session_order_pay_cancel(apis, practitioner, client_user):
 
     canceled = ok(cancel(apis["client"], seat["id"], reason="moving house"))
     assert canceled["booking"]["status"] == "canceled" and canceled["credit"] is None
-    assert db.session.get(Booking, seat["id"]).cancel_reason == "moving house"
+    assert db.session.get(Booking, seat["id"]).cancel_note == "moving house"
     assert seat_invariant_violations() == []
 
 

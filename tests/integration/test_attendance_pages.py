@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.models import AttendanceOutcome, AttendanceStatus, Role
 from tests.fixtures.attendance import book_past_session, finish, join, past
 from tests.fixtures.factories import make_user
-from tests.fixtures.report_data import build_course_world
 
 
 def report_url(client, **params):
@@ -46,8 +45,8 @@ def counted_queries():
         event.remove(db.engine, "before_cursor_execute", count)
 
 
-def test_staff_sees_every_practitioner_in_the_report(client, auth, staff_user, report_world):
-    auth.login(staff_user)
+def test_staff_sees_every_practitioner_in_the_report(client, signed_in, staff_user, report_world):
+    signed_in(staff_user)
     html = client.get(report_url(client)).get_data(as_text=True)
 
     assert "Workshop A" in html and "Workshop B" in html
@@ -59,16 +58,16 @@ def test_staff_sees_every_practitioner_in_the_report(client, auth, staff_user, r
     assert "<strong>1</strong> late cancels" in html
 
 
-def test_staff_filters_to_one_practitioner(client, auth, staff_user, report_world):
-    auth.login(staff_user)
+def test_staff_filters_to_one_practitioner(client, signed_in, staff_user, report_world):
+    signed_in(staff_user)
     html = client.get(report_url(client, practitioner=report_world.quinn.id)).get_data(as_text=True)
     assert "Workshop B" in html and "Workshop A</td>" not in html
     assert "<strong>1</strong> no-shows of <strong>2</strong> confirmed seats" in html
 
 
-def test_practitioner_sees_only_their_own(client, auth, report_world):
+def test_practitioner_sees_only_their_own(client, signed_in, report_world):
     w = report_world
-    auth.login(w.pia)
+    signed_in(w.pia)
     html = client.get(report_url(client)).get_data(as_text=True)
     assert "Workshop A" in html and "Workshop B" not in html
     assert 'name="practitioner"' not in html
@@ -87,8 +86,8 @@ def test_practitioner_sees_only_their_own(client, auth, report_world):
     assert sum(int(r["booked"]) for r in csv_rows) == 6
 
 
-def test_clients_are_refused(client, auth, report_world):
-    auth.login(report_world.ana)
+def test_clients_are_refused(client, signed_in, report_world):
+    signed_in(report_world.ana)
     for url in (
         report_url(client),
         "/attendance/",
@@ -100,15 +99,15 @@ def test_clients_are_refused(client, auth, report_world):
     assert "/attendance/reports/no-shows" not in home
 
 
-def test_nav_links_for_staff(client, auth, staff_user):
-    auth.login(staff_user)
+def test_nav_links_for_staff(client, signed_in, staff_user):
+    signed_in(staff_user)
     html = client.get("/").get_data(as_text=True)
     assert 'href="/attendance/">Attendance</a>' in html
     assert 'href="/attendance/reports/no-shows">Reports</a>' in html
 
 
-def test_htmx_swap_returns_only_the_report_fragment(client, auth, staff_user, report_world):
-    auth.login(staff_user)
+def test_htmx_swap_returns_only_the_report_fragment(client, signed_in, staff_user, report_world):
+    signed_in(staff_user)
     response = client.get(
         report_url(client, sort="name", dir="asc"), headers={"HX-Request": "true"}
     )
@@ -122,8 +121,8 @@ def test_htmx_swap_returns_only_the_report_fragment(client, auth, staff_user, re
     assert 'hx-push-url="true"' in html and "sort=rate" in html and "start=" in html
 
 
-def test_csv_matches_the_report(client, auth, staff_user, report_world):
-    auth.login(staff_user)
+def test_csv_matches_the_report(client, signed_in, staff_user, report_world):
+    signed_in(staff_user)
     url = report_url(client).replace("no-shows?", "no-shows.csv?")
     response = client.get(url + "&per=client")
     assert response.mimetype == "text/csv"
@@ -148,8 +147,8 @@ def test_csv_matches_the_report(client, auth, staff_user, report_world):
     ]
 
 
-def test_bad_filters_are_explained_not_crashed(client, auth, staff_user, report_world):
-    auth.login(staff_user)
+def test_bad_filters_are_explained_not_crashed(client, signed_in, staff_user, report_world):
+    signed_in(staff_user)
     for params in ({"start": "not-a-date"}, {"sort": "password"}, {"practitioner": "x"}):
         response = client.get(report_url(client, **params))
         assert response.status_code == 200
@@ -163,11 +162,11 @@ def test_bad_filters_are_explained_not_crashed(client, auth, staff_user, report_
 @pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
 @pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
 def test_dates_at_the_calendars_ends_are_explained_not_crashed(
-    client, auth, practitioner, day, zone
+    client, signed_in, practitioner, day, zone
 ):
     practitioner.timezone = zone
     db.session.commit()
-    auth.login(practitioner)
+    signed_in(practitioner)
     page = client.get(report_url(client, start=day, end=day))
     assert page.status_code == 200
     assert "Pick a date between 2000 and 2200." in page.get_data(as_text=True)
@@ -175,8 +174,8 @@ def test_dates_at_the_calendars_ends_are_explained_not_crashed(
     assert csv_bad.status_code == 400
 
 
-def test_report_query_count_does_not_grow_with_data(client, auth, staff_user, practitioner):
-    auth.login(staff_user)
+def test_report_query_count_does_not_grow_with_data(client, signed_in, staff_user, practitioner):
+    signed_in(staff_user)
     first = [make_user() for _ in range(2)]
     session = book_past_session(practitioner, first, past(3))
     join(session, first[0], 0, 30)
@@ -199,7 +198,7 @@ def test_report_query_count_does_not_grow_with_data(client, auth, staff_user, pr
     assert len(large) == len(small) <= 8
 
 
-def test_session_page_shows_outcomes_marks_and_unbooked(client, auth, practitioner):
+def test_session_page_shows_outcomes_marks_and_unbooked(client, signed_in, practitioner):
     ana, ben, cleo = (make_user(name=n) for n in ("Ana Late", "Ben Early", "Cleo Never"))
     session = book_past_session(practitioner, [ana, ben, cleo], past(2))
     join(session, practitioner, 0, 60, kind="host")
@@ -208,7 +207,7 @@ def test_session_page_shows_outcomes_marks_and_unbooked(client, auth, practition
     join(session, None, 5, 15, kind="unbooked", name="Mystery Guest")
     finish(session)
 
-    auth.login(practitioner)
+    signed_in(practitioner)
     html = client.get(f"/attendance/sessions/{session.id}").get_data(as_text=True)
     assert "Ana Late" in html and "late join" in html
     assert "Ben Early" in html and "left early" in html
@@ -219,11 +218,11 @@ def test_session_page_shows_outcomes_marks_and_unbooked(client, auth, practition
     assert html.count('action="/attendance/bookings/') == 3
 
 
-def test_override_form_records_the_change(client, auth, practitioner):
+def test_override_form_records_the_change(client, auth, signed_in, practitioner):
     cleo = make_user(name="Cleo Phone")
     session = finish(book_past_session(practitioner, [cleo], past(2)))
     seat = session.bookings[0]
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     missing_reason = client.post(
         f"/attendance/bookings/{seat.id}/outcome", data={"outcome": "attended", "reason": ""}
@@ -242,7 +241,7 @@ def test_override_form_records_the_change(client, auth, practitioner):
 
     other = make_user(Role.PRACTITIONER)
     auth.logout()
-    auth.login(other)
+    signed_in(other)
     refused = client.post(
         f"/attendance/bookings/{seat.id}/outcome", data={"outcome": "no_show", "reason": "x"}
     )
@@ -251,20 +250,15 @@ def test_override_form_records_the_change(client, auth, practitioner):
     assert db.session.get(AttendanceOutcome, 1).outcome == AttendanceStatus.ATTENDED
 
 
-def test_attendance_index_lists_own_sessions_with_counts(client, auth, report_world):
-    auth.login(report_world.pia)
+def test_attendance_index_lists_own_sessions_with_counts(client, signed_in, report_world):
+    signed_in(report_world.pia)
     html = client.get("/attendance/").get_data(as_text=True)
     assert html.count("Workshop A</a>") == 2
     assert "Workshop B" not in html
 
 
-@pytest.fixture
-def course_world(practitioner):
-    return build_course_world(practitioner)
-
-
-def test_course_completion_page_and_csv(client, auth, staff_user, course_world):
-    auth.login(staff_user)
+def test_course_completion_page_and_csv(client, signed_in, staff_user, course_world):
+    signed_in(staff_user)
     course = course_world.course
     listing = client.get("/attendance/courses").get_data(as_text=True)
     assert "Mindful Course" in listing
@@ -284,9 +278,9 @@ def test_course_completion_page_and_csv(client, auth, staff_user, course_world):
     ]
 
 
-def test_course_pages_are_scoped_to_the_practitioner(client, auth, course_world):
+def test_course_pages_are_scoped_to_the_practitioner(client, signed_in, course_world):
     other = make_user(Role.PRACTITIONER)
-    auth.login(other)
+    signed_in(other)
     assert client.get(f"/attendance/courses/{course_world.course.id}").status_code == 404
     assert (
         client.get(f"/attendance/courses/{course_world.course.id}/completion.csv").status_code
@@ -295,7 +289,9 @@ def test_course_pages_are_scoped_to_the_practitioner(client, auth, course_world)
     assert "Mindful Course" not in client.get("/attendance/courses").get_data(as_text=True)
 
 
-def test_session_page_lists_late_cancels_and_its_query_count_is_fixed(client, auth, practitioner):
+def test_session_page_lists_late_cancels_and_its_query_count_is_fixed(
+    client, signed_in, practitioner
+):
     few = [make_user(name=f"Few {i}") for i in range(2)]
     small = book_past_session(practitioner, few, past(2))
     join(small, few[0], 0, 60)
@@ -315,7 +311,7 @@ def test_session_page_lists_late_cancels_and_its_query_count_is_fixed(client, au
         join(large, user, 25, 60)
     join(large, None, 1, 2, kind="unbooked", name="Walk-in")
     finish(large)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     client.get(f"/attendance/sessions/{small.id}")
     with counted_queries() as few_queries:
@@ -328,7 +324,9 @@ def test_session_page_lists_late_cancels_and_its_query_count_is_fixed(client, au
     assert len(many_queries) == len(few_queries)
 
 
-def test_a_session_whose_room_ran_before_the_scheduled_start_is_listed(client, auth, practitioner):
+def test_a_session_whose_room_ran_before_the_scheduled_start_is_listed(
+    client, signed_in, practitioner
+):
     ana = make_user(name="Ana Early")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=8)
     session = book_past_session(practitioner, [ana], start)
@@ -336,7 +334,7 @@ def test_a_session_whose_room_ran_before_the_scheduled_start_is_listed(client, a
     booking.start_session(session, at=opened)
     booking.complete_session(session, at=opened + timedelta(minutes=5))
 
-    auth.login(practitioner)
+    signed_in(practitioner)
     html = client.get("/attendance/").get_data(as_text=True)
     assert f'/attendance/sessions/{session.id}">{session.display_title}</a>' in html
     assert "No session has started yet." not in html

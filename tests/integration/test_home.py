@@ -8,7 +8,9 @@ from portal.models import ServiceType
 from tests.fixtures.factories import make_service, make_user
 
 
-def test_home_pages_offer_the_video_room_shortly_before_start(client, auth, practitioner):
+def test_home_pages_offer_the_video_room_shortly_before_start(
+    client, auth, signed_in, practitioner
+):
     service = make_service(practitioner, ServiceType.WORKSHOP, max_participants=3, price_cents=0)
     soon = booking.create_session(service, start_time=utcnow() + timedelta(minutes=5))
     later = booking.create_session(service, start_time=utcnow() + timedelta(days=2))
@@ -16,21 +18,21 @@ def test_home_pages_offer_the_video_room_shortly_before_start(client, auth, prac
     booking.book_workshop_seat(member, soon)
     booking.book_workshop_seat(member, later)
 
-    auth.login(practitioner)
+    signed_in(practitioner)
     page = client.get("/").data.decode()
     assert page.count("Join video room") == 1
     assert f"/sessions/{soon.id}/join" in page
     auth.logout()
 
-    auth.login(member)
+    signed_in(member)
     page = client.get("/").data.decode()
     assert f"/sessions/{soon.id}/join" in page
     assert f"/sessions/{later.id}/join" not in page
     assert "Video room opens" in page
 
 
-def test_the_top_bar_shows_each_role_its_links_and_nothing_else(client, auth, practitioner):
-    auth.login(practitioner)
+def test_the_top_bar_shows_each_role_its_links_and_nothing_else(client, signed_in, practitioner):
+    signed_in(practitioner)
     page = client.get("/").data.decode()
     nav = page[page.index("<nav") : page.index("</nav>")]
     for link in ("Calendar", "Courses", "Services", "Orders", "Attendance", "Reports", "Feeds"):
@@ -45,7 +47,7 @@ def test_favicon_is_served_where_browsers_ask_for_it(client):
         assert b"<svg" in response.data
 
 
-def test_client_home_leaves_out_a_session_already_completed(client, auth, practitioner):
+def test_client_home_leaves_out_a_session_already_completed(client, signed_in, practitioner):
     service = make_service(practitioner, ServiceType.WORKSHOP, max_participants=3, price_cents=0)
     early = booking.create_session(service, start_time=utcnow() + timedelta(minutes=5))
     later = booking.create_session(service, start_time=utcnow() + timedelta(days=2))
@@ -56,7 +58,7 @@ def test_client_home_leaves_out_a_session_already_completed(client, auth, practi
     booking.start_session(early)
     booking.complete_session(early)
 
-    auth.login(member)
+    signed_in(member)
     page = client.get("/").data.decode()
     assert page.count(service.name) == 1
     assert f"/sessions/{later.id}/join" not in page and f"/sessions/{early.id}/join" not in page

@@ -48,10 +48,10 @@ def token_on(page: str) -> str:
 
 
 def test_a_client_with_a_confirmed_booking_gets_a_token_for_this_room_only(
-    client, auth, soon, client_user
+    client, signed_in, soon, client_user
 ):
     confirmed_seat(client_user, soon)
-    auth.login(client_user)
+    signed_in(client_user)
 
     response = client.get(join_url(soon))
 
@@ -72,8 +72,8 @@ def test_a_client_with_a_confirmed_booking_gets_a_token_for_this_room_only(
     assert not claims.video.room_list and not claims.video.room_record
 
 
-def test_the_token_is_short_lived(client, auth, soon, practitioner):
-    auth.login(practitioner)
+def test_the_token_is_short_lived(client, signed_in, soon, practitioner):
+    signed_in(practitioner)
 
     page = client.get(join_url(soon)).get_data(as_text=True)
 
@@ -81,8 +81,8 @@ def test_the_token_is_short_lived(client, auth, soon, practitioner):
     assert raw["exp"] - raw["nbf"] == 15 * 60
 
 
-def test_the_practitioner_of_the_session_gets_a_token(client, auth, soon, practitioner):
-    auth.login(practitioner)
+def test_the_practitioner_of_the_session_gets_a_token(client, signed_in, soon, practitioner):
+    signed_in(practitioner)
 
     response = client.get(join_url(soon))
 
@@ -100,9 +100,9 @@ def video_grant(page: str) -> dict:
 
 
 def test_the_practitioner_hosts_with_room_admin_for_this_room_only(
-    client, auth, soon, practitioner
+    client, signed_in, soon, practitioner
 ):
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     grant = video_grant(client.get(join_url(soon)).get_data(as_text=True))
 
@@ -116,11 +116,11 @@ def test_the_practitioner_hosts_with_room_admin_for_this_room_only(
 
 
 def test_a_practitioner_booked_into_another_practitioners_session_is_no_admin_there(
-    client, auth, soon
+    client, signed_in, soon
 ):
     colleague = make_user(Role.PRACTITIONER)
     confirmed_seat(colleague, soon)
-    auth.login(colleague)
+    signed_in(colleague)
 
     grant = video_grant(client.get(join_url(soon)).get_data(as_text=True))
 
@@ -136,47 +136,47 @@ def refused(response) -> str:
     return page
 
 
-def test_another_practitioner_is_refused(client, auth, soon):
-    auth.login(make_user(Role.PRACTITIONER))
+def test_another_practitioner_is_refused(client, signed_in, soon):
+    signed_in(make_user(Role.PRACTITIONER))
 
     page = refused(client.get(join_url(soon)))
 
     assert "Only the session&#39;s practitioner and clients with a confirmed booking" in page
 
 
-def test_staff_are_refused(client, auth, soon, staff_user):
-    auth.login(staff_user)
+def test_staff_are_refused(client, signed_in, soon, staff_user):
+    signed_in(staff_user)
 
     refused(client.get(join_url(soon)))
 
 
-def test_a_client_without_a_booking_is_refused(client, auth, soon, client_user):
-    auth.login(client_user)
+def test_a_client_without_a_booking_is_refused(client, signed_in, soon, client_user):
+    signed_in(client_user)
 
     refused(client.get(join_url(soon)))
 
 
-def test_a_client_whose_booking_awaits_payment_is_refused(client, auth, soon, client_user):
+def test_a_client_whose_booking_awaits_payment_is_refused(client, signed_in, soon, client_user):
     booking.book_workshop_seat(client_user, soon, now=soon.start_time - timedelta(days=1))
-    auth.login(client_user)
+    signed_in(client_user)
 
     refused(client.get(join_url(soon)))
 
 
-def test_a_client_who_canceled_is_refused(client, auth, soon, client_user):
+def test_a_client_who_canceled_is_refused(client, signed_in, soon, client_user):
     seat = confirmed_seat(client_user, soon)
     booking.cancel_booking(seat, client_user, now=soon.start_time - timedelta(days=1))
-    auth.login(client_user)
+    signed_in(client_user)
 
     refused(client.get(join_url(soon)))
 
 
-def test_the_room_opens_ten_minutes_before_the_start(client, auth, practitioner, client_user):
+def test_the_room_opens_ten_minutes_before_the_start(client, signed_in, practitioner, client_user):
     too_early = workshop_starting_in(practitioner, 11)
     just_open = workshop_starting_in(make_user(Role.PRACTITIONER), 9)
     for session in (too_early, just_open):
         confirmed_seat(client_user, session)
-    auth.login(client_user)
+    signed_in(client_user)
 
     page = refused(client.get(join_url(too_early)))
     assert "The video room is not open yet." in page
@@ -189,47 +189,47 @@ class TestConfiguredLeadTime:
     def app_config(self):
         return {**LIVEKIT_CONFIG, "PORTAL_JOIN_MINUTES_BEFORE": 30}
 
-    def test_the_lead_time_is_configurable(self, client, auth, practitioner):
-        auth.login(practitioner)
+    def test_the_lead_time_is_configurable(self, client, signed_in, practitioner):
+        signed_in(practitioner)
 
         assert client.get(join_url(workshop_starting_in(practitioner, 25))).status_code == 200
         refused(client.get(join_url(workshop_starting_in(practitioner, 95))))
 
 
-def test_the_room_closes_when_the_session_ends(client, auth, practitioner):
+def test_the_room_closes_when_the_session_ends(client, signed_in, practitioner):
     ended = workshop_starting_in(practitioner, -61)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     page = refused(client.get(join_url(ended)))
 
     assert "This session has ended." in page
 
 
-def test_a_running_session_can_be_joined_until_its_end(client, auth, practitioner):
+def test_a_running_session_can_be_joined_until_its_end(client, signed_in, practitioner):
     running = workshop_starting_in(practitioner, -50)
     booking.start_session(running)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     assert client.get(join_url(running)).status_code == 200
 
 
-def test_a_completed_session_cannot_be_joined(client, auth, soon, practitioner):
+def test_a_completed_session_cannot_be_joined(client, signed_in, soon, practitioner):
     booking.start_session(soon)
     booking.complete_session(soon)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     assert "This session has ended." in refused(client.get(join_url(soon)))
 
 
-def test_a_canceled_session_cannot_be_joined(client, auth, soon, practitioner):
+def test_a_canceled_session_cannot_be_joined(client, signed_in, soon, practitioner):
     booking.cancel_session(soon, practitioner)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     assert "This session was canceled." in refused(client.get(join_url(soon)))
 
 
-def test_an_unknown_session_is_not_found(client, auth, practitioner):
-    auth.login(practitioner)
+def test_an_unknown_session_is_not_found(client, signed_in, practitioner):
+    signed_in(practitioner)
 
     assert client.get(url_for("rooms.join", session_id=999_999)).status_code == 404
 
@@ -246,8 +246,8 @@ class TestWithoutLiveKit:
     def app_config(self):
         return {"LIVEKIT_URL": "", "LIVEKIT_API_KEY": "", "LIVEKIT_API_SECRET": ""}
 
-    def test_the_page_says_video_is_not_configured(self, client, auth, soon, practitioner):
-        auth.login(practitioner)
+    def test_the_page_says_video_is_not_configured(self, client, signed_in, soon, practitioner):
+        signed_in(practitioner)
 
         response = client.get(join_url(soon))
 
@@ -256,14 +256,16 @@ class TestWithoutLiveKit:
         assert "Video is not configured" in page
         assert "data-token" not in page
 
-    def test_refusals_still_come_first(self, client, auth, soon, client_user):
-        auth.login(client_user)
+    def test_refusals_still_come_first(self, client, signed_in, soon, client_user):
+        signed_in(client_user)
 
         refused(client.get(join_url(soon)))
 
 
-def test_the_page_loads_the_vendored_client_and_no_inline_script(client, auth, soon, practitioner):
-    auth.login(practitioner)
+def test_the_page_loads_the_vendored_client_and_no_inline_script(
+    client, signed_in, soon, practitioner
+):
+    signed_in(practitioner)
 
     page = client.get(join_url(soon)).get_data(as_text=True)
 

@@ -50,12 +50,6 @@ def workshop(practitioner):
     return make_workshop(practitioner, seats=25, start=START)
 
 
-@pytest.fixture
-def booked(workshop, client_user):
-    confirmed_seat(client_user, workshop)
-    return client_user
-
-
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 

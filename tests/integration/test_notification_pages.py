@@ -7,7 +7,6 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from portal import booking
 from portal.core.transactions import unit_of_work
 from portal.extensions import db
 from portal.models import (
@@ -20,20 +19,11 @@ from portal.models import (
 from portal.notifications import delivery
 from portal.notifications.links import unsubscribe_token
 from portal.notifications.outbox import notify
-from tests.fixtures.factories import make_workshop
-from tests.fixtures.smtp import clear_outbox
 
 
 @pytest.fixture
 def app_config(tmp_path):
     return {"MAIL_SERVER": "", "PORTAL_MAIL_OUTBOX_DIR": str(tmp_path / "outbox")}
-
-
-@pytest.fixture
-def order(practitioner, client_user):
-    placed = booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
-    clear_outbox()
-    return placed
 
 
 def queue(order) -> Notification:
@@ -45,10 +35,10 @@ def queue(order) -> Notification:
     return db.session.scalar(select(Notification).where(Notification.message_id == message_id))
 
 
-def test_staff_read_every_kept_message_on_the_outbox_page(client, auth, staff_user, order):
+def test_staff_read_every_kept_message_on_the_outbox_page(client, signed_in, staff_user, order):
     row = queue(order)
     assert delivery.deliver_due().sent == 1
-    auth.login(staff_user)
+    signed_in(staff_user)
     page = client.get(url_for("outbox.index")).get_data(as_text=True)
     assert "No mail server is configured" in page
     assert order.user.email in page and "booking pending payment" in page
@@ -59,11 +49,11 @@ def test_staff_read_every_kept_message_on_the_outbox_page(client, auth, staff_us
     assert "BEGIN:VCALENDAR" in text and row.message_id in text
 
 
-def test_staff_see_why_a_message_failed_and_send_it_again(client, auth, staff_user, order):
+def test_staff_see_why_a_message_failed_and_send_it_again(client, signed_in, staff_user, order):
     row = queue(order)
     row.status, row.attempts, row.last_error = NotificationStatus.FAILED, 8, "SMTP: refused"
     db.session.commit()
-    auth.login(staff_user)
+    signed_in(staff_user)
     page = client.get(url_for("outbox.index", status="failed")).get_data(as_text=True)
     assert "SMTP: refused" in page and "failed (1)" in page
     answer = client.post(url_for("outbox.resend", notification_id=row.id))
@@ -75,8 +65,8 @@ def test_staff_see_why_a_message_failed_and_send_it_again(client, auth, staff_us
     assert "Only a failed or skipped message" in again.get_data(as_text=True)
 
 
-def test_a_client_turns_reminders_off(client, auth, client_user):
-    auth.login(client_user)
+def test_a_client_turns_reminders_off(client, signed_in, client_user):
+    signed_in(client_user)
     page = client.get(url_for("notifications.preferences")).get_data(as_text=True)
     assert "Reminders before my sessions" in page
     assert "Remind my clients" not in page  # a practitioner's setting
@@ -86,8 +76,8 @@ def test_a_client_turns_reminders_off(client, auth, client_user):
     assert saved.reminders is False
 
 
-def test_a_practitioner_sets_reminder_times_in_hours(client, auth, practitioner):
-    auth.login(practitioner)
+def test_a_practitioner_sets_reminder_times_in_hours(client, signed_in, practitioner):
+    signed_in(practitioner)
     answer = client.post(
         url_for("notifications.preferences"),
         data={"practitioner_notices": "y", "reminder_offsets": "2, 48, 0.5"},
@@ -118,9 +108,9 @@ def test_the_one_click_unsubscribe_turns_only_that_kind_off(client, client_user)
 
 @pytest.mark.parametrize("typed", ["1e308", "NaN", "inf", "-inf", "24, 1e400"])
 def test_reminder_times_past_any_number_are_explained_not_crashed(
-    client, auth, practitioner, typed
+    client, signed_in, practitioner, typed
 ):
-    auth.login(practitioner)
+    signed_in(practitioner)
     client.post(url_for("notifications.preferences"), data={"reminder_offsets": "24"})
     refused = client.post(url_for("notifications.preferences"), data={"reminder_offsets": typed})
     assert refused.status_code == 200

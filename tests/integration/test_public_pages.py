@@ -56,13 +56,6 @@ def orders() -> int:
     return db.session.scalar(select(func.count()).select_from(Order))
 
 
-@pytest.fixture
-def maya(practitioner):
-    profiles.save_public_profile(practitioner, slug="maya-rivers", bio="Massage and breathwork.")
-    db.session.commit()
-    return practitioner
-
-
 def test_the_public_page_shows_active_services_and_what_each_includes(client, maya):
     massage = make_service(maya, name="Deep tissue", duration_minutes=75, price_cents=9000)
     make_service(maya, name="Retired service", is_active=False)

@@ -63,12 +63,6 @@ def workshop(practitioner):
     return make_workshop(practitioner, seats=25, start=START)
 
 
-@pytest.fixture
-def booked(workshop, client_user):
-    confirmed_seat(client_user, workshop)
-    return client_user
-
-
 def count(*criteria, model=ProcessedRoomEvent) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*criteria))
 
@@ -177,11 +171,11 @@ def test_the_attendance_api_applies_pending_events_before_it_answers(
 
 
 def test_the_attendance_page_applies_pending_events_before_it_shows(
-    livekit, client, auth, workshop, booked, practitioner
+    livekit, client, signed_in, workshop, booked, practitioner
 ):
     for event in a_visit(livekit, workshop, booked):
         livekit.post(event, apply=False)
-    auth.login(practitioner)
+    signed_in(practitioner)
 
     page = client.get(f"/attendance/sessions/{workshop.id}")
 

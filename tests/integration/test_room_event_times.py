@@ -39,12 +39,6 @@ def workshop(practitioner):
     return make_workshop(practitioner, seats=5, start=START)
 
 
-@pytest.fixture
-def booked(workshop, client_user):
-    confirmed_seat(client_user, workshop)
-    return client_user
-
-
 def stays(session: ServiceSession) -> dict[str, tuple]:
     db.session.expire_all()
     return {

@@ -6,22 +6,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
-from portal import booking, profiles
+from portal import booking
 from portal.extensions import db
 from portal.models import Service, ServiceType
 from tests.fixtures.client_portal import day_at, text_of
 from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
 from tests.fixtures.practice import SERVICE_FORM
-
-
-@pytest.fixture
-def maya(practitioner):
-    profiles.save_public_profile(practitioner, slug="maya-rivers", bio="Massage and breathwork.")
-    db.session.commit()
-    return practitioner
 
 
 def workshop_with_seats_taken(practitioner, *, show: bool):

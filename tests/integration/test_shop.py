@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import booking
 from portal.database import utcnow
@@ -17,6 +17,7 @@ from portal.models import (
     OrderStatus,
     Role,
     ServiceType,
+    WaitlistStatus,
 )
 from tests.fixtures.client_portal import day_at, full_workshop, text_of
 from tests.fixtures.factories import make_course, make_service, make_user, make_workshop
@@ -243,6 +244,54 @@ def test_a_workshop_full_of_expired_holds_shows_its_seats_again(
     page = text_of(client.get(f"/book/services/{session.service_id}"))
 
     assert "1 of 1" in page and "Buy a seat" in page
+
+
+def _snapshot() -> list:
+    """Every row a hold's release would touch, as the database holds it."""
+    with db.engine.connect() as conn:
+        return [
+            conn.execute(text(query)).all()
+            for query in (
+                "SELECT id, status, cancel_reason, canceled_at FROM bookings ORDER BY id",
+                "SELECT id, status, canceled_at FROM orders ORDER BY id",
+                "SELECT id, current_participants, revision, updated_at FROM service_sessions "
+                "ORDER BY id",
+                "SELECT id, status, order_id FROM waitlist_entries ORDER BY id",
+                "SELECT count(*) FROM notifications",
+            )
+        ]
+
+
+def test_the_service_page_releases_no_hold_it_shows_as_free(signed_in, practitioner, client_user):
+    """A GET writes nothing: the worker releases expired holds; the page counts them free."""
+    session = make_workshop(practitioner, seats=1)
+    booking.book_workshop_seat(make_user(), session, now=utcnow() - timedelta(hours=1))
+    client = signed_in(client_user)
+    db.session.commit()
+    before = _snapshot()
+
+    page = text_of(client.get(f"/book/services/{session.service_id}"))
+
+    assert "1 of 1" in page and "Buy a seat" in page
+    assert _snapshot() == before
+
+
+def test_an_expired_hold_with_someone_waiting_is_not_shown_as_free(
+    signed_in, practitioner, client_user
+):
+    session = make_workshop(practitioner, seats=1)
+    booking.book_workshop_seat(make_user(), session, now=utcnow() - timedelta(hours=1))
+    entry = booking.join_waitlist(make_user(), session, now=utcnow() - timedelta(minutes=50))
+    client = signed_in(client_user)
+    db.session.commit()
+    before = _snapshot()
+
+    page = text_of(client.get(f"/book/services/{session.service_id}"))
+
+    assert "0 of 1" in page and "Buy a seat" not in page
+    assert _snapshot() == before
+    db.session.refresh(entry)
+    assert entry.status == WaitlistStatus.WAITING
 
 
 def test_a_refused_buyer_still_hands_an_expired_hold_to_the_waitlist(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal import accounts, api_tokens
 from portal.extensions import db
 from portal.models import ApiToken
-from tests.fixtures.factories import PASSWORD, make_user
+from tests.fixtures.factories import make_user
 
 TOKEN = re.compile(r"est_[0-9a-f]{12}_[A-Za-z0-9_-]{40,}")
 
@@ -20,13 +20,13 @@ def test_settings_need_sign_in(client):
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
-def test_nav_links_to_the_token_page(client, auth, practitioner):
-    auth.login(practitioner, PASSWORD)
+def test_nav_links_to_the_token_page(client, signed_in, practitioner):
+    signed_in(practitioner)
     assert 'href="/settings/tokens/"' in client.get("/").get_data(as_text=True)
 
 
-def test_create_shows_the_token_once_and_it_works(client, auth, client_user):
-    auth.login(client_user, PASSWORD)
+def test_create_shows_the_token_once_and_it_works(client, signed_in, client_user):
+    signed_in(client_user)
 
     response = client.post("/settings/tokens/", data={"name": "my calendar app"})
 
@@ -40,17 +40,17 @@ def test_create_shows_the_token_once_and_it_works(client, auth, client_user):
     assert "my calendar app" in again and raw not in again and TOKEN.search(again) is None
 
 
-def test_create_needs_a_name(client, auth, client_user):
-    auth.login(client_user, PASSWORD)
+def test_create_needs_a_name(client, signed_in, client_user):
+    signed_in(client_user)
     response = client.post("/settings/tokens/", data={"name": ""}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "This field is required." in response.get_data(as_text=True)
     assert db.session.scalars(select(ApiToken)).all() == []
 
 
-def test_revoke_own_token(client, auth, client_user):
+def test_revoke_own_token(client, signed_in, client_user):
     token, raw = api_tokens.issue_token(client_user, "old script")
-    auth.login(client_user, PASSWORD)
+    signed_in(client_user)
 
     response = client.post(f"/settings/tokens/{token.id}/revoke", follow_redirects=True)
 
@@ -60,9 +60,9 @@ def test_revoke_own_token(client, auth, client_user):
     assert api.status_code == 401
 
 
-def test_revoke_via_htmx_returns_the_fragment(client, auth, client_user):
+def test_revoke_via_htmx_returns_the_fragment(client, signed_in, client_user):
     token, _raw = api_tokens.issue_token(client_user, "old script")
-    auth.login(client_user, PASSWORD)
+    signed_in(client_user)
     response = client.post(f"/settings/tokens/{token.id}/revoke", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -70,10 +70,10 @@ def test_revoke_via_htmx_returns_the_fragment(client, auth, client_user):
     assert "revoked" in html
 
 
-def test_someone_elses_token_cannot_be_revoked_and_is_not_listed(client, auth, client_user):
+def test_someone_elses_token_cannot_be_revoked_and_is_not_listed(client, signed_in, client_user):
     other = make_user()
     token, raw = api_tokens.issue_token(other, "theirs")
-    auth.login(client_user, PASSWORD)
+    signed_in(client_user)
 
     assert "theirs" not in client.get("/settings/tokens/").get_data(as_text=True)
     assert client.post(f"/settings/tokens/{token.id}/revoke").status_code == 404

@@ -17,7 +17,6 @@ from portal.extensions import db
 from portal.models import Notification, NotificationKind, NotificationStatus, Role
 from portal.notifications.outbox import notify
 from tests.fixtures.factories import make_user, make_workshop
-from tests.fixtures.smtp import clear_outbox
 from tests.fixtures.worker import worker_settings
 
 pytestmark = pytest.mark.process
@@ -26,13 +25,6 @@ pytestmark = pytest.mark.process
 @pytest.fixture
 def app_config(smtp_server, tmp_path):
     return {**smtp_server.config, **worker_settings(tmp_path)}
-
-
-@pytest.fixture
-def order(practitioner, client_user):
-    placed = booking.book_workshop_seat(client_user, make_workshop(practitioner, seats=5))
-    clear_outbox()
-    return placed
 
 
 def queue_messages(order, count: int) -> set[str]:

@@ -189,7 +189,7 @@ def test_canceling_a_session_cancels_its_bookings_and_counts_them(practitioner, 
     for user in (client_user, make_user(), make_user()):
         booking.book_workshop_seat(user, session)
 
-    canceled = booking.cancel_session(session, practitioner, reason="teacher ill")
+    canceled = booking.cancel_session(session, practitioner, note="teacher ill")
 
     assert canceled == 3
     db.session.refresh(session)

@@ -44,7 +44,6 @@ def _raw_booking(user, session, order, status=BookingStatus.CONFIRMED, price=0):
             order_id=order.id,
             status=status,
             price_charged_cents=price,
-            cancel_reason="",
             late_cancel=False,
             created_at=future(0),
         )

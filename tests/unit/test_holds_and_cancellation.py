@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from portal import booking
 from portal.extensions import db
@@ -204,7 +205,7 @@ def test_a_cancel_the_client_asked_for_past_the_cutoff_is_late_and_forfeits_the_
     near_start = credit.get_start_time() - timedelta(hours=2)
 
     returned = booking.cancel_booking(
-        credit, practitioner, reason="called in", client_requested=True, now=near_start
+        credit, practitioner, note="called in", client_requested=True, now=near_start
     )
 
     assert returned is None
@@ -224,7 +225,7 @@ def test_removing_a_client_past_the_cutoff_is_no_late_cancel_and_returns_the_cre
     actor = request.getfixturevalue(remover)
 
     returned = booking.cancel_booking(
-        credit, actor, reason="removed by practitioner", now=near_start
+        credit, actor, reason=CancelReason.REMOVED_BY_PRACTITIONER, now=near_start
     )
 
     db.session.refresh(credit)
@@ -372,3 +373,22 @@ def test_buying_again_into_a_full_workshop_with_a_lapsed_hold_is_already_booked(
     db.session.refresh(session)
     assert session.current_participants == 1
     assert seat_invariant_violations() == []
+
+
+def test_a_cancel_records_a_reason_member_and_keeps_typed_words_apart(practitioner, client_user):
+    session = make_workshop(practitioner)
+    seat = booking.purchase(client_user, session.service, session=session).bookings[0]
+    assert seat.cancel_reason is None and seat.cancel_note == ""
+
+    booking.cancel_booking(seat, practitioner, note="moving house")
+    db.session.refresh(seat)
+    assert seat.cancel_reason == CancelReason.CANCELED
+    assert seat.cancel_note == "moving house"
+
+    # The column admits nothing but a member: typed words cannot land there again.
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text("UPDATE bookings SET cancel_reason = 'moving house' WHERE id = :id"),
+            {"id": seat.id},
+        )
+    db.session.rollback()

@@ -23,21 +23,6 @@ from tests.fixtures.database import postgres_url
 
 MIGRATIONS = Path(portal.__file__).parent / "migrations"
 
-# The chain as it read before the renumbering, base first, each old id paired with
-# the new id of the same migration. A database stamped by then must still upgrade.
-OLD_TO_NEW = [
-    ("0001", "0001"),
-    ("0002", "0002"),
-    ("0500", "0003"),
-    ("0600", "0004"),
-    ("0700", "0005"),
-    ("0400", "0006"),
-    ("0300", "0007"),
-    ("0800", "0008"),
-    # Added after the renumbering: never had another id.
-]
-
-
 # SQLite's reflection cannot read an index on an expression (users' lower(email)): the
 # comparisons here skip it there, and tests/unit/test_accounts.py proves it refuses.
 pytestmark = [
@@ -113,13 +98,6 @@ def test_migration_ids_ascend_from_base_to_head_and_name_their_files():
         assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
 
 
-def test_the_old_ids_name_the_migrations_in_the_same_order():
-    """The renumbered migrations come first, in their old order; later ones follow."""
-    chain = list(reversed(list(_scripts().walk_revisions("base", "heads"))))
-    renumbered = [script.revision for script in chain][: len(OLD_TO_NEW)]
-    assert renumbered == [new for _old, new in OLD_TO_NEW]
-
-
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A database with nothing in it, on the backend the suite runs against."""
@@ -136,83 +114,6 @@ def empty_database_url(tmp_path):
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def _schema(engine) -> dict:
-    """What a migration can change: tables, their columns, indexes, unique and check
-    constraints, and the triggers and exclusion constraints only migrations carry."""
-    inspector = inspect(engine)
-    schema = {}
-    for table in sorted(inspector.get_table_names()):
-        schema[table] = (
-            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
-            sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
-            sorted(str(u["name"]) for u in inspector.get_unique_constraints(table)),
-            sorted(str(c["name"]) for c in inspector.get_check_constraints(table)),
-        )
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            schema["triggers"] = sorted(
-                tuple(row)
-                for row in conn.execute(
-                    text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-                )
-            )
-        else:
-            schema["triggers"] = sorted(
-                tuple(row)
-                for row in conn.execute(
-                    text(
-                        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
-                        "WHERE NOT tgisinternal"
-                    )
-                )
-            )
-            schema["functions"] = sorted(
-                tuple(row)
-                for row in conn.execute(
-                    text(
-                        "SELECT proname, prosrc FROM pg_proc "
-                        "JOIN pg_namespace ON pg_namespace.oid = pronamespace "
-                        "WHERE nspname = 'public'"
-                    )
-                )
-            )
-            schema["exclusions"] = sorted(
-                conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'x'"))
-                .scalars()
-                .all()
-            )
-    return schema
-
-
-@pytest.mark.parametrize(
-    ("old", "new"), [pair for pair in OLD_TO_NEW if pair[0] != pair[1]], ids=lambda x: x
-)
-def test_db_upgrade_restamps_an_old_id_and_builds_the_same_schema(
-    old, new, empty_database_url, database_url, capsys
-):
-    """Migrated up to one migration and stamped with that migration's old id, as
-    `db upgrade` left a database before the renumbering: the next `db upgrade`
-    restamps it, says so, and applies the rest of the chain."""
-    app = make_app(empty_database_url)
-    with app.app_context():
-        upgrade(revision=new)
-        with db.engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = :old"), {"old": old})
-        capsys.readouterr()
-        upgrade()
-        assert f"Restamped renumbered revision {old} as {new}" in capsys.readouterr().err
-        with db.engine.connect() as conn:
-            stamped = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
-            assert stamped.all() == [_scripts().get_current_head()]
-        restamped = _schema(db.engine)
-        db.engine.dispose()
-    reference = create_engine(database_url)
-    try:
-        assert restamped == _schema(reference)
-    finally:
-        reference.dispose()
 
 
 def test_services_made_before_the_seat_setting_keep_showing_their_counts(empty_database_url):
@@ -247,4 +148,59 @@ def test_services_made_before_the_seat_setting_keep_showing_their_counts(empty_d
         assert "show_seats_left" not in columns
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT name FROM services")).scalars().all() == ["Breathwork"]
+        db.engine.dispose()
+
+
+def _triggers(conn) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    return sorted(conn.execute(text(query)).scalars())
+
+
+def test_typed_cancel_words_move_from_the_reason_to_the_note(empty_database_url):
+    """0031: cancel_reason keeps only CancelReason members (NULL until a cancel); words a
+    person typed there move to cancel_note, and the CHECK then refuses any other text.
+    SQLite rebuilds bookings to add the CHECK: its seat triggers survive."""
+    from portal import booking
+    from portal.models import Booking, BookingStatus, Role
+    from tests.fixtures.factories import make_user, make_workshop
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        practitioner = make_user(Role.PRACTITIONER)
+        session = make_workshop(practitioner)
+        typed, plain, kept = (
+            booking.purchase(make_user(), session.service, session=session).bookings[0]
+            for _ in range(3)
+        )
+        booking.cancel_booking(typed, practitioner, note="moving house")
+        booking.cancel_booking(plain, practitioner)
+        ids = typed.id, plain.id, kept.id
+        db.session.remove()
+        with db.engine.connect() as conn:
+            triggers = _triggers(conn)
+        downgrade(revision="0026")
+        with db.engine.connect() as conn:
+            old = dict(conn.execute(text("SELECT id, cancel_reason FROM bookings")).all())
+        assert [old[i] for i in ids] == ["moving house", "canceled", ""]
+
+        upgrade()
+        with db.engine.begin() as conn:
+            rows = {
+                row.id: (row.cancel_reason, row.cancel_note)
+                for row in conn.execute(text("SELECT id, cancel_reason, cancel_note FROM bookings"))
+            }
+            assert [rows[i] for i in ids] == [
+                ("canceled", "moving house"),
+                ("canceled", ""),
+                (None, ""),
+            ]
+            assert _triggers(conn) == triggers
+        with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+            conn.execute(text("UPDATE bookings SET cancel_reason = 'moving house'"))
+        assert db.session.get(Booking, ids[2]).status == BookingStatus.PENDING_PAYMENT
+        db.session.remove()
         db.engine.dispose()

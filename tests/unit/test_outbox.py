@@ -244,7 +244,7 @@ def test_every_kind_has_its_message_template(app):
 
 def test_a_cancel_reason_is_kept_as_typed_and_a_domain_reason_as_its_code(seat, smtp_server):
     booking.cancel_session(
-        seat.service_session, seat.service_session.practitioner, reason="The teacher is ill"
+        seat.service_session, seat.service_session.practitioner, note="The teacher is ill"
     )
     (notice,) = [r for r in rows() if r.kind == NotificationKind.SESSION_CANCELED]
     assert notice.payload["reason"] == "The teacher is ill"

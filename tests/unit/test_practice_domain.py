@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import (
     Booking,
     BookingStatus,
+    CancelReason,
     Order,
     OrderStatus,
     Service,
@@ -231,7 +232,7 @@ def test_practitioner_adds_a_client_with_a_complimentary_seat(practitioner, clie
     with pytest.raises(booking.InvalidInput):
         ops.add_client_to_session(session, practitioner, practitioner)
 
-    booking.cancel_booking(seat, practitioner, reason="removed by practitioner")
+    booking.cancel_booking(seat, practitioner, reason=CancelReason.REMOVED_BY_PRACTITIONER)
     db.session.refresh(session)
     assert session.current_participants == 0
     assert seat_invariant_violations() == []

@@ -10,7 +10,6 @@ import pytest
 from portal import booking
 from portal.booking.reports import ReportFilters, course_completion, noshow_report
 from portal.models import AttendanceStatus
-from tests.fixtures.report_data import build_course_world
 
 
 def last_30_days(**extra) -> ReportFilters:
@@ -84,11 +83,6 @@ def test_an_override_changes_the_report(report_world):
     seat = next(b for b in w.sessions["A1"].bookings if b.user_id == w.ben.id)
     booking.override_outcome(seat, AttendanceStatus.ATTENDED, w.pia, reason="Dial-in")
     assert table(noshow_report(last_30_days()).by_client)["Ben"] == (2, 1, 1, 0)
-
-
-@pytest.fixture
-def course_world(practitioner):
-    return build_course_world(practitioner)
 
 
 def test_course_completion_is_attended_over_completed_sessions(course_world):

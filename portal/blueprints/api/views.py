@@ -238,7 +238,7 @@ def cancel_booking(user: User, booking_id: int, body: CancelRequest):
     """
     found = get_booking(booking_id, user)
     credit = booking.cancel_booking(
-        found, user, reason=body.reason, client_requested=body.client_requested
+        found, user, note=body.reason, client_requested=body.client_requested
     )
     return CancelResponse(
         booking=booking_out(booking_with_session(booking_id)),

@@ -55,15 +55,21 @@ class CourseSeats:
 
 
 @dataclass
+class CanceledRow:
+    booking: Booking
+    outcome: str
+
+
+@dataclass
 class MyBookings:
     upcoming: list[BookingRow]
     courses: list[CourseSeats]
     past: list[Booking]
-    canceled: list[Booking]
+    canceled: list[CanceledRow]
     waitlist: list[WaitlistEntry]
 
 
-def _booking_options():
+def booking_options():
     return (
         selectinload(Booking.service),
         selectinload(Booking.service_session).selectinload(ServiceSession.practitioner),
@@ -104,7 +110,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status.in_((BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)),
             ServiceSession.end_time > now,
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(ServiceSession.start_time, Booking.id)
     ).all()
     past = db.session.scalars(
@@ -115,7 +121,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status == BookingStatus.CONFIRMED,
             ServiceSession.end_time <= now,
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(ServiceSession.start_time.desc())
         .limit(RECENT_LIMIT)
     ).all()
@@ -127,7 +133,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
             Booking.status == BookingStatus.CANCELED,
             ServiceSession.start_time.is_not(None),
         )
-        .options(*_booking_options())
+        .options(*booking_options())
         .order_by(Booking.canceled_at.desc())
         .limit(RECENT_LIMIT)
     ).all()
@@ -152,7 +158,7 @@ def my_bookings(user: User, now: datetime) -> MyBookings:
         ],
         courses=list(courses.values()),
         past=list(past),
-        canceled=list(canceled),
+        canceled=[CanceledRow(b, cancel_outcome(b)) for b in canceled],
         waitlist=[e for e in waitlist if e.service_session.start_time > now],
     )
 
@@ -167,15 +173,3 @@ def cancel_outcome(b: Booking) -> str:
     if credit:
         return "Canceled: credit returned"
     return "Canceled"
-
-
-def own_booking(user: User, booking_id: int) -> Booking | None:
-    found = db.session.scalar(
-        select(Booking).where(Booking.id == booking_id).options(*_booking_options())
-    )
-    return found if found is not None and found.user_id == user.id else None
-
-
-def own_entry(user: User, entry_id: int) -> WaitlistEntry | None:
-    entry = db.session.get(WaitlistEntry, entry_id)
-    return entry if entry is not None and entry.user_id == user.id else None

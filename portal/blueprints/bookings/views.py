@@ -1,27 +1,24 @@
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from ... import booking
 from ...database import utcnow
-from ...models import CREDIT_SESSION_TYPES, Role, SessionType, WaitlistStatus
+from ...models import (
+    CREDIT_SESSION_TYPES,
+    Booking,
+    CancelReason,
+    Role,
+    SessionType,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 from ...web import confirm_page, is_confirmed, local_time, render_page, roles_required
+from ...web.access import get_own
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
-
-
-@bp.app_template_global()
-def cancel_outcome(b) -> str:
-    return queries.cancel_outcome(b)
-
-
-def _own_booking_or_404(booking_id: int):
-    found = queries.own_booking(current_user, booking_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _render_index(errors=None, status=200):
@@ -76,7 +73,7 @@ def _render_picker(b, *, form=None, error=None, status=200):
 @bp.route("/<int:booking_id>/reschedule", methods=["GET", "POST"])
 @roles_required(Role.CLIENT)
 def reschedule(booking_id: int):
-    b = _own_booking_or_404(booking_id)
+    b = get_own(Booking, booking_id, current_user, loads=queries.booking_options())
     if request.method == "GET":
         return _render_picker(b)
     form = SlotForm()
@@ -103,7 +100,7 @@ def reschedule(booking_id: int):
 @bp.route("/<int:booking_id>/cancel", methods=["POST"])
 @roles_required(Role.CLIENT)
 def cancel(booking_id: int):
-    b = _own_booking_or_404(booking_id)
+    b = get_own(Booking, booking_id, current_user, loads=queries.booking_options())
     if not is_confirmed():
         session = b.service_session
         when = local_time(session.start_time, "day-month-time")
@@ -123,7 +120,7 @@ def cancel(booking_id: int):
             back=url_for("bookings.index"),
         )
     try:
-        credit = booking.cancel_booking(b, current_user, reason="canceled by client")
+        credit = booking.cancel_booking(b, current_user, reason=CancelReason.BY_CLIENT)
     except booking.DomainError as exc:
         return _render_index(errors={b.id: exc.message}, status=exc.http_status)
     flash(_canceled_message(b, credit is not None), "success")
@@ -147,17 +144,10 @@ def _canceled_message(b, credit_returned: bool) -> str:
     return f"{b.service.name} is canceled."
 
 
-def _own_entry_or_404(entry_id: int):
-    entry = queries.own_entry(current_user, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 @bp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
 @roles_required(Role.CLIENT)
 def leave_waitlist(entry_id: int):
-    entry = _own_entry_or_404(entry_id)
+    entry = get_own(WaitlistEntry, entry_id, current_user)
     offered = entry.status == WaitlistStatus.OFFERED
     try:
         booking.leave_waitlist(entry)
@@ -173,7 +163,7 @@ def leave_waitlist(entry_id: int):
 @bp.route("/waitlist/<int:entry_id>/accept", methods=["POST"])
 @roles_required(Role.CLIENT)
 def accept_offer(entry_id: int):
-    entry = _own_entry_or_404(entry_id)
+    entry = get_own(WaitlistEntry, entry_id, current_user)
     try:
         booking.accept_offer(entry)
     except booking.DomainError as exc:

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from ... import booking
 from ...accounts import find_client, practitioners
 from ...extensions import db
-from ...models import Role, Service, User
+from ...models import CancelReason, Role, Service, User
 from ...web import (
     confirm_page,
     is_confirmed,
@@ -241,7 +241,7 @@ def cancel_session(session_id: int):
         )
     if form.validate_on_submit():
         try:
-            count = booking.cancel_session(session, current_user, reason=form.reason.data or "")
+            count = booking.cancel_session(session, current_user, note=form.reason.data or "")
         except booking.DomainError as error:
             flash(error.message, "error")
             return redirect(url_for("calendar.show_session", session_id=session.id))
@@ -321,7 +321,9 @@ def remove_attendee(session_id: int, booking_id: int):
             credit = booking.cancel_booking(
                 seat,
                 current_user,
-                reason=f"{done} by practitioner",
+                reason=CancelReason.AT_CLIENT_REQUEST
+                if client_requested
+                else CancelReason.REMOVED_BY_PRACTITIONER,
                 client_requested=client_requested,
             )
         except booking.DomainError as error:

@@ -1,27 +1,19 @@
-"""Reads for a client's package and bundle credits."""
+"""Reads for packages and bundles: what a practitioner sells, and a client's credit to schedule
+(the credits still to schedule are listed in My bookings, whose reads list them)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ... import booking
 from ...extensions import db
 from ...models import (
     CREDIT_SERVICE_TYPES,
-    Booking,
     Service,
     ServiceComponent,
     ServiceType,
     User,
 )
-
-
-def own_booking(user: User, booking_id: int) -> Booking | None:
-    found = db.session.scalar(
-        select(Booking).where(Booking.id == booking_id).options(*booking.CREDIT_LOADS)
-    )
-    return found if found is not None and found.user_id == user.id else None
 
 
 def own_individual_services(practitioner: User) -> list[Service]:

@@ -8,20 +8,13 @@ from wtforms import SelectChoice
 
 from ... import booking
 from ...booking import save_service
-from ...models import CREDIT_SERVICE_TYPES, Role, Service
+from ...models import CREDIT_SERVICE_TYPES, Booking, Role, Service
 from ...web import local_time, render_page, roles_required, show_domain_error
-from ...web.access import get_own_service
+from ...web.access import get_own, get_own_service
 from ...web.purchases import buy_once, new_purchase_token
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import PackageForm
-
-
-def _own_booking_or_404(booking_id: int):
-    found = queries.own_booking(current_user, booking_id)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _render_picker(credit, *, form=None, error=None, status=200):
@@ -48,7 +41,7 @@ def _render_picker(credit, *, form=None, error=None, status=200):
 @bp.route("/bookings/<int:booking_id>/schedule", methods=["GET", "POST"])
 @roles_required(Role.CLIENT)
 def schedule_credit(booking_id: int):
-    credit = _own_booking_or_404(booking_id)
+    credit = get_own(Booking, booking_id, current_user, loads=booking.CREDIT_LOADS)
     if request.method == "GET":
         return _render_picker(credit)
     form = SlotForm()

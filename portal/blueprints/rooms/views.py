@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from ... import booking
 from ...extensions import db
 from ...livekit import join_token, video_configured
-from ...models import RoomState, ServiceSession
+from ...models import ServiceSession
 from . import bp
 
 
@@ -20,16 +20,6 @@ def _load_session(session_id: int) -> ServiceSession:
     if session is None:
         abort(404)
     return session
-
-
-# The join button compares room_state's answer with these members.
-bp.add_app_template_global(RoomState, "RoomState")
-
-
-@bp.app_template_global("room_state")
-def room_state(session: ServiceSession) -> RoomState:
-    """Whether the session's room is open now: lets any page show its join button."""
-    return booking.join_window_state(session)
 
 
 @bp.route("/sessions/<int:session_id>/join")

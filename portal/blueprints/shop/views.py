@@ -102,6 +102,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         "sessions": [],
         "my_seats": set(),
         "my_waitlist": {},
+        "seats_left": {},
     }
     if service.service_type == ServiceType.INDIVIDUAL:
         context["picker"] = build_picker(
@@ -117,12 +118,8 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
         )
     elif service.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE):
         sessions = queries.listed_sessions(service, now)
-        if any(s.is_full for s in sessions) and booking.release_expired_holds(
-            now=now, practitioner_id=service.primary_practitioner_id
-        ):
-            # Expired holds were released (and passed to waitlists): count the seats again.
-            sessions = queries.listed_sessions(service, now)
         context["sessions"] = sessions
+        context["seats_left"] = queries.seats_left(sessions, now)
         if signed_in:
             ids = [s.id for s in sessions]
             context.update(

@@ -1,22 +1,19 @@
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ... import api_tokens
 from ...booking import DomainError
-from ...extensions import db
 from ...models import ApiToken
 from ...web import is_htmx, render_page
+from ...web.access import get_own
 from ...web.forms import show_domain_error
 from . import bp
 from .forms import CreateTokenForm, RevokeTokenForm
 
 
 def _own_token(token_id: int) -> ApiToken:
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
-        abort(404)
-    return token
+    return get_own(ApiToken, token_id, current_user)
 
 
 def _render(form: CreateTokenForm, new_token: str | None = None, status: int = 200):

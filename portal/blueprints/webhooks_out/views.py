@@ -1,11 +1,11 @@
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from ...booking import DomainError
-from ...extensions import db
 from ...models import DeliveryStatus, Role, WebhookEndpoint
 from ...web import render_page
+from ...web.access import get_own
 from ...web.auth import roles_required
 from ...web.forms import show_domain_error
 from ...webhooks_out import endpoints
@@ -17,10 +17,7 @@ OWNERS = (Role.PRACTITIONER, Role.STAFF)
 
 def _own_endpoint(endpoint_id: int) -> WebhookEndpoint:
     """Endpoints are their owner's alone: anyone else's does not exist for you."""
-    endpoint = db.session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or endpoint.user_id != current_user.id:
-        abort(404)
-    return endpoint
+    return get_own(WebhookEndpoint, endpoint_id, current_user)
 
 
 def _render_list(form: EndpointForm, new_endpoint: WebhookEndpoint | None = None, status=200):
