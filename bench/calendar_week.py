@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--locale", default="en_US")
+    parser.add_argument("--save-html", help="write the rendered page here (to diff two trees)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 30")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
@@ -104,6 +105,8 @@ def main() -> None:
                 response = client.get(page)
             assert response.status_code == 200, response.status_code
             html = response.get_data(as_text=True)
+            if args.save_html:
+                Path(args.save_html).write_text(html, encoding="utf-8")
             shown = html.count('class="slot ')
             assert shown == args.sessions, f"{shown} of {args.sessions} sessions on the page"
             profiler = cProfile.Profile() if args.profile else None
