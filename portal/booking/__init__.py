@@ -27,7 +27,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
-7. checkout (buy any service: picks the factory's pattern)
+7. checkout (buy any service: picks the factory's pattern), credits (a client's credits
+   still to schedule)
 8. payments (pay an order; an expired hold's seats are taken again)
 9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
    operations)
@@ -61,6 +62,7 @@ from .attendance import (
 )
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
 from .checkout import purchase, purchase_by_ids
+from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
 from .factory import (
     book_individual_session,
@@ -134,7 +136,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
-    ("checkout",),
+    ("checkout", "credits"),
     ("payments",),
     ("waitlist", "timetable"),
     ("jobs",),
@@ -142,6 +144,10 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 
 __all__ = [
     "AddressNotConfirmed",
+    "CREDIT_LOADS",
+    "CreditGroup",
+    "CreditKind",
+    "credit_groups",
     "SessionAttendance",
     "booking_rows",
     "can_override",

@@ -44,7 +44,7 @@ from ..models import (
 from . import events, notices
 from .locks import SEAT_LOCK
 from .payment_providers import default_provider_name
-from .seats import hold_deadline
+from .seats import hold_deadline, second_seat_refusal
 from .transitions import SEAT_TRIGGER_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Order:
         booking_id = conn.execute(_BOOKING_INSERT, booking_values).scalar_one()
     except IntegrityError as exc:
         if isinstance(translate_integrity_error(exc), AlreadyBooked):
-            raise AlreadyBooked(f"You already hold a seat in {session.display_title}.") from exc
+            raise second_seat_refusal(session.display_title) from exc
         raise
     booking = _persistent(Booking, {"id": booking_id, **booking_values})
     set_committed_value(booking, "service", service)

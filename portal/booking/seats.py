@@ -41,6 +41,13 @@ from .transitions import SEAT_TRIGGER_COLUMNS, move_session
 M = TypeVar("M")
 
 
+def second_seat_refusal(display_title: str) -> AlreadyBooked:
+    """The one wording of "you already hold a seat here", wherever a second seat is refused."""
+    return AlreadyBooked(
+        gettext("You already hold a seat in %(display_title)s.", display_title=display_title)
+    )
+
+
 def hold_deadline(now: datetime) -> datetime:
     return now + timedelta(minutes=int(current_app.config["PORTAL_HOLD_MINUTES"]))
 
@@ -99,9 +106,7 @@ def add_booking(
     """Insert one booking. A second seat for the same person is refused by the
     unique index uq_bookings_active_seat, not by a query: the index is the rule."""
     # Worded before the insert: a failed statement leaves nothing safe to read.
-    second_seat = gettext(
-        "You already hold a seat in %(display_title)s.", display_title=session.display_title
-    )
+    second_seat = second_seat_refusal(session.display_title)
     try:
         booking = _inserted(
             Booking,
@@ -117,7 +122,7 @@ def add_booking(
         )
     except IntegrityError as exc:
         if isinstance(translate_integrity_error(exc), AlreadyBooked):
-            raise AlreadyBooked(second_seat) from exc
+            raise second_seat from exc
         raise
     # The booking holds its service, session and order (the identity map alone
     # holds them weakly), and an order whose bookings are loaded lists it: all as

@@ -9,7 +9,6 @@ from datetime import datetime
 from flask_babel import gettext
 
 from ..core.errors import (
-    AlreadyBooked,
     AlreadyWaiting,
     HoldExpired,
     InvalidInput,
@@ -41,6 +40,7 @@ from .offers import (
     open_for_booking,
 )
 from .payments import confirm_payment
+from .seats import second_seat_refusal
 from .transitions import move_bookings, move_order
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,7 @@ def join_waitlist(
             )
         )
     if holds_seat(user.id, locked.id):
-        raise AlreadyBooked(
-            gettext(
-                "You already hold a seat in %(display_title)s.", display_title=locked.display_title
-            )
-        )
+        raise second_seat_refusal(locked.display_title)
     if open_entry(user.id, locked.id) is not None:
         raise AlreadyWaiting(
             gettext(

@@ -2,12 +2,13 @@
 
 from .attendance import AttendanceOutcome, AttendanceStatus
 from .availability import DateOverride, ScheduleSettings, WeeklyHours
-from .bookings import SEAT_HOLDING, Booking
+from .bookings import Booking
 from .enums import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
     CREDIT_SESSION_TYPES,
     RESCHEDULABLE_SESSION_TYPES,
+    SEAT_HOLDING,
     AttendanceKind,
     BookingStatus,
     CancelReason,
@@ -22,6 +23,7 @@ from .enums import (
     SessionType,
     Visibility,
 )
+from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -57,6 +59,10 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "CalendarKind",
+    "ExternalBusyTime",
+    "ExternalCalendar",
+    "SyncProblem",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",

@@ -13,9 +13,6 @@ from .services import Service
 from .sessions import ServiceSession
 from .users import User
 
-# Bookings in these states occupy a seat of their session.
-SEAT_HOLDING = (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
-
 
 class Booking(db.Model):
     """A seat in a ServiceSession; its times are read from the session."""

@@ -149,6 +149,10 @@ set_labels(
 )
 
 
+# Bookings in these states occupy a seat of their session.
+SEAT_HOLDING = (BookingStatus.DRAFT, BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED)
+
+
 class OrderStatus(StrEnum):
     PENDING = "pending"
     PAID = "paid"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
-from .enums import SessionStatus, SessionType, Visibility, enum_column
+from .enums import SEAT_HOLDING, SessionStatus, SessionType, Visibility, enum_column
 from .services import Service
 from .users import User
 
@@ -75,6 +75,11 @@ class ServiceSession(db.Model):
     bookings: Mapped[list[Booking]] = relationship(  # noqa: F821
         back_populates="service_session", order_by="Booking.id"
     )
+
+    @property
+    def attendees(self) -> list[Booking]:  # noqa: F821
+        """Who is coming: the bookings holding a seat (load `bookings` with the session)."""
+        return [b for b in self.bookings if b.status in SEAT_HOLDING]
 
     @property
     def seats_left(self) -> int:

@@ -17,6 +17,7 @@ from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
 from .localtime import local_time, page_clock, timezone_groups, viewer_zone, visitor_zone_name
+from .navigation import main_menu
 from .security import IdConverter, register_security
 
 __all__ = [
@@ -49,5 +50,6 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["timezone_groups"] = timezone_groups
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
+    app.jinja_env.globals["main_menu"] = main_menu
     register_security(app)
     register_error_pages(app)

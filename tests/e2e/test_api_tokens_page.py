@@ -3,14 +3,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import sign_in
+from tests.fixtures.browser import menu_link, sign_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_create_a_token_see_it_once_then_revoke_it(page, live_server, client_user):
     sign_in(page, live_server, client_user)
-    page.get_by_role("link", name="API tokens").click()
+    menu_link(page, "API tokens").click()
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_text("This field is required.")).to_be_visible()
     page.get_by_label("Token name").fill("my calendar sync")

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.models import Role, RoomEventKind
-from tests.fixtures.browser import SCREENSHOTS, sign_in, wait_for_htmx
+from tests.fixtures.browser import SCREENSHOTS, menu_link, sign_in, wait_for_htmx
 from tests.fixtures.factories import make_user, open_all_week
 from tests.fixtures.l10n import BROWSER_LOCALE, shown, shown_money
 from tests.fixtures.livekit import (
@@ -113,7 +113,7 @@ def jwt_claims(token: str) -> dict:
 
 
 def create_service(page, name: str, kind: str, *, price: str, seats: str = "1", **extra):
-    page.get_by_role("link", name="Services", exact=True).click()
+    menu_link(page, "Services").click()
     # Packages and bundles have their own form (the packages blueprint).
     credits = kind in ("package", "bundle")
     page.get_by_role("link", name="New package or bundle" if credits else "New service").click()
@@ -133,7 +133,7 @@ def create_service(page, name: str, kind: str, *, price: str, seats: str = "1", 
 
 
 def schedule_workshop_session(page, start_local: datetime):
-    page.get_by_role("link", name="Calendar").click()
+    menu_link(page, "Calendar").click()
     page.get_by_role("link", name="New session", exact=True).click()
     dialog = page.locator("#session-dialog")
     dialog.get_by_label("Service").select_option(label=f"{WORKSHOP} (workshop · 60 min · 12 seats)")
@@ -148,7 +148,7 @@ def schedule_workshop_session(page, start_local: datetime):
 
 
 def create_course(page, first_day) -> None:
-    page.get_by_role("link", name="Courses").click()
+    menu_link(page, "Courses").click()
     page.get_by_role("link", name="New course").click()
     page.get_by_label("Name").fill(COURSE)
     page.get_by_label("Price").fill("200")
@@ -229,7 +229,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
 
     with journey.signed_in(maya) as practice:
         # 1. The practitioner builds the practice: a workshop, a bundle, an 8-week course.
-        expect(practice.get_by_role("heading", name="Upcoming sessions")).to_be_visible()
+        expect(practice.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
         journey.shot(practice, "practitioner-dashboard")
         create_service(practice, WORKSHOP, "workshop", price="30", seats="12")
         create_service(practice, INDIVIDUAL, "individual", price="60")
@@ -267,7 +267,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
             buy_workshop_seat(ben_page, maya.name, seats_left=11)
 
             # The payments arrive offline; the practitioner records them.
-            practice.get_by_role("link", name="Orders", exact=True).click()
+            menu_link(practice, "Orders").click()
             orders = practice.locator("table tbody tr")
             expect(orders).to_have_count(4)
             journey.shot(practice, "practitioner-orders")
@@ -336,7 +336,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
 
     # 4. Staff reads the no-show report and the session's attendance.
     with journey.signed_in(staff) as office:
-        office.get_by_role("link", name="Reports").click()
+        menu_link(office, "Reports").click()
         expect(office.get_by_role("heading", name="No-show report")).to_be_visible()
         wait_for_htmx(office)
         session_day = workshop_start.astimezone(staff.zone).date().isoformat()
@@ -365,7 +365,7 @@ def test_a_week_in_the_practice_from_empty_calendar_to_the_no_show_report(
         expect(ben_row.locator("td").nth(4)).to_have_text("0")
         journey.shot(office, "staff-noshow-report")
 
-        office.get_by_role("link", name="Attendance", exact=True).click()
+        menu_link(office, "Attendance").click()
         recent = office.locator("#recent-sessions tbody tr")
         expect(recent).to_have_count(1)
         expect(recent).to_contain_text("completed")

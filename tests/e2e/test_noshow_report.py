@@ -4,7 +4,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.fixtures.browser import sign_in, wait_for_htmx
+from tests.fixtures.browser import menu_link, sign_in, wait_for_htmx
 
 pytestmark = pytest.mark.e2e
 
@@ -13,7 +13,7 @@ def test_staff_filters_the_no_show_report_and_downloads_the_csv(
     page, live_server, staff_user, report_world
 ):
     sign_in(page, live_server, staff_user)
-    page.get_by_role("link", name="Reports").click()
+    menu_link(page, "Reports").click()
     expect(page.get_by_role("heading", name="No-show report")).to_be_visible()
     expect(page.locator("#by-service")).to_contain_text("Workshop A")
     wait_for_htmx(page)
@@ -57,7 +57,7 @@ def test_practitioner_overrides_a_no_show_on_the_session_page(page, live_server,
     finish(session)
 
     sign_in(page, live_server, practitioner)
-    page.get_by_role("link", name="Attendance", exact=True).click()
+    menu_link(page, "Attendance").click()
     page.get_by_role("link", name=session.display_title).click()
     row = page.locator("tr", has_text="Ben Phone")
     expect(row.locator(".badge")).to_have_text("no show")

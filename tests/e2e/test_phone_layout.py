@@ -157,7 +157,12 @@ def test_menu_folds_away_on_a_phone_and_opens_without_javascript(
     calendar = page.get_by_role("link", name="Calendar", exact=True)
     expect(calendar).to_be_hidden()
     page.get_by_text("Menu", exact=True).click()
+    expect(calendar).to_be_hidden()  # inside its group, folded too
+    schedule = page.locator("summary", has_text="Schedule")
+    assert schedule.bounding_box()["height"] >= 44
+    schedule.click()
     expect(calendar).to_be_visible()
+    assert overflow(page) <= 0
     box = calendar.bounding_box()
     assert box["height"] >= 44
     calendar.click()

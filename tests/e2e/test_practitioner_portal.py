@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import booking
 from portal.extensions import db
 from portal.models import ServiceSession, ServiceType
-from tests.fixtures.browser import sign_in
+from tests.fixtures.browser import menu_link, sign_in
 from tests.fixtures.factories import make_service
 from tests.fixtures.l10n import BROWSER_LOCALE, shown
 
@@ -23,7 +23,7 @@ def test_practitioner_creates_a_workshop_navigates_weeks_and_sees_a_booking(
 ):
     make_service(practitioner, ServiceType.WORKSHOP, name="Forest Bathing", max_participants=20)
     sign_in(page, live_server, practitioner)
-    page.get_by_role("link", name="Calendar").click()
+    menu_link(page, "Calendar").click()
     page.wait_for_url(f"{live_server.url}/calendar/")
     # A marker on the window survives htmx swaps but not a full page load.
     page.evaluate("window.portalMarker = 'same page'")
@@ -69,7 +69,7 @@ def test_practitioner_creates_a_workshop_navigates_weeks_and_sees_a_booking(
 
 def test_practitioner_generates_a_course_of_eight_weekly_sessions(page, live_server, practitioner):
     sign_in(page, live_server, practitioner)
-    page.get_by_role("link", name="Courses").click()
+    menu_link(page, "Courses").click()
     page.get_by_role("link", name="New course").click()
     first = datetime.now(practitioner.zone).date() + timedelta(days=3)
     page.get_by_label("Name").fill("8-Week Mindfulness")

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.e2e
 
 def test_practitioner_signs_in_and_sees_their_dashboard(page, live_server, practitioner):
     sign_in(page, live_server, practitioner)
-    expect(page.get_by_role("heading", name="Upcoming sessions")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     assert practitioner.name in page.locator("header").inner_text()
 
 

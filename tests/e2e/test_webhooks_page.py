@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
-from tests.fixtures.browser import sign_in
+from tests.fixtures.browser import menu_link, sign_in
 from tests.fixtures.webhook_receiver import local_webhooks
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ def test_register_ping_and_read_the_log_on_a_phone_without_js(
     try:
         sign_in(page, live_server, practitioner)
         page.get_by_text("Menu", exact=True).click()  # the phone's folded navigation
-        page.get_by_role("link", name="Webhooks").click()
+        menu_link(page, "Webhooks").click()
         _fits(page)
         page.get_by_label("URL").fill(receiver.url)
         page.get_by_label("Booking canceled").uncheck()

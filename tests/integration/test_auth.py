@@ -18,9 +18,9 @@ def test_sign_in_and_out(client, auth, practitioner):
     assert response.status_code == 302
     page = client.get("/")
     assert practitioner.name.encode() in page.data
-    assert b"Upcoming sessions" in page.data
+    assert b"<h1>Dashboard</h1>" in page.data
     auth.logout()
-    assert b"Upcoming sessions" not in client.get("/").data
+    assert b"<h1>Dashboard</h1>" not in client.get("/").data
 
 
 def test_wrong_password_re_renders_with_the_error(client, auth, client_user):

@@ -146,7 +146,7 @@ def test_course_with_eight_weekly_sessions_is_generated(signed_in, practitioner)
         assert f"Session {week + 1} · {shown(start, zone=practitioner.zone)}" in html
     assert "Nobody is enrolled yet." in html
     listing = web.get("/courses/").text
-    assert "8-Week Mindfulness" in listing and "<td>8</td>" in listing
+    assert "8-Week Mindfulness" in listing and '<td data-label="Sessions">8</td>' in listing
 
 
 def test_course_conflicts_are_listed_and_nothing_is_saved(signed_in, practitioner):

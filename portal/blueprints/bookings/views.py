@@ -39,6 +39,7 @@ def _render_index(errors=None, status=200):
         mine=mine,
         errors=errors,
         page_errors=[message for key, message in errors.items() if key not in on_rows],
+        credit_groups=booking.credit_groups(current_user, now),
         now=now,
     ), status
 

@@ -17,12 +17,6 @@ from . import bp, queries
 from .forms import PackageForm
 
 
-@bp.app_template_global()
-def client_credit_groups(user, now):
-    """The credits section is part of My bookings; this blueprint owns what it lists."""
-    return queries.credit_groups(user, now)
-
-
 def _own_booking_or_404(booking_id: int):
     found = queries.own_booking(current_user, booking_id)
     if found is None:
