@@ -22,11 +22,11 @@ from babel import Locale, UnknownLocaleError
 from babel.core import get_global, parse_locale
 from babel.dates import (
     format_date,
+    format_datetime,
     format_interval,
-    format_skeleton,
     format_time,
-    get_datetime_format,
     get_day_names,
+    match_skeleton,
 )
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 from flask_babel import get_locale, gettext, lazy_gettext
@@ -151,21 +151,37 @@ def format_moment(
     if name not in FORMATS:
         raise ValueError(f"unknown date format {name!r}; one of {sorted(FORMATS)}")
     loc = _locale_of(locale)
-    date_part, time_part = FORMATS[name]
+    date_pattern, time_pattern, joined = _patterns(loc, name)
     day_text = time_text = ""
-    if date_part == "full":
-        day_text = format_date(moment, "full", locale=loc)
-    elif date_part:
-        day_text = format_skeleton(date_part, moment, locale=loc)
-    if time_part:
-        time_text = format_time(moment, time_part, locale=loc)
+    if FORMATS[name][0] == "full":
+        day_text = format_date(moment, date_pattern, locale=loc)
+    elif date_pattern:
+        day_text = format_datetime(moment, date_pattern, locale=loc)
+    if time_pattern:
+        time_text = format_time(moment, time_pattern, locale=loc)
     if day_text and time_text:
-        return (
-            get_datetime_format("medium", locale=loc)
-            .replace("{1}", day_text)
-            .replace("{0}", time_text)
-        )
+        return joined.replace("{1}", day_text).replace("{0}", time_text)
     return day_text or time_text
+
+
+@cache
+def _patterns(loc: Locale, name: str) -> tuple[str | None, str | None, str]:
+    """A named format's date and time patterns and their joiner, resolved once per locale:
+    matching a skeleton against the locale's patterns costs more than the formatting itself,
+    and a calendar page formats hundreds of moments with the same few names."""
+    date_part, time_part = FORMATS[name]
+    date_pattern = None
+    if date_part == "full":
+        date_pattern = loc.date_formats["full"].pattern
+    elif date_part:
+        skeletons = loc.datetime_skeletons
+        # What format_skeleton does on each call, once.
+        skeleton = date_part
+        if skeleton not in skeletons:
+            skeleton = match_skeleton(skeleton, skeletons) or skeleton
+        date_pattern = skeletons[skeleton].pattern
+    time_pattern = loc.time_formats[time_part].pattern if time_part else None
+    return date_pattern, time_pattern, loc.datetime_formats["medium"]
 
 
 def weekday_names(locale=None) -> list[str]:

@@ -15,7 +15,7 @@ from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
-from .localtime import local_time, timezone_groups, viewer_zone, visitor_zone_name
+from .localtime import local_time, page_clock, timezone_groups, viewer_zone, visitor_zone_name
 from .navigation import main_menu
 from .rich_text import LINK_REL, markdown_to_html
 from .security import IdConverter, register_security
@@ -29,6 +29,7 @@ __all__ = [
     "is_htmx",
     "load_user",
     "local_time",
+    "page_clock",
     "register_web",
     "render_page",
     "roles_required",

@@ -11,11 +11,13 @@ else l10n.DEFAULT_LOCALE.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from ..l10n import DEFAULT_LOCALE, canonical_zone, format_moment, negotiate_locale, zone_groups
@@ -64,3 +66,19 @@ def local_time(
         return gettext("unscheduled")
     target = ZoneInfo(zone) if zone else viewer_zone()
     return format_moment(moment, fmt, target)
+
+
+def page_clock(zone: str | None = None) -> Callable[..., str]:
+    """The `localtime` filter for one page that shows the same instants many times (the
+    calendar writes each session's start in its grid cell, its agenda line and its edit
+    link): the zone and the locale are read once, and each (instant, format) is written once."""
+    target = ZoneInfo(zone) if zone else viewer_zone()
+    locale = get_locale() or DEFAULT_LOCALE
+
+    @cache
+    def shown(moment: datetime | date | None, fmt: str = "datetime") -> str:
+        if moment is None:
+            return gettext("unscheduled")
+        return format_moment(moment, fmt, target, locale)
+
+    return shown

@@ -12,6 +12,7 @@ from portal.booking.timetable import create_course
 from portal.crypto import encrypt
 from portal.extensions import db
 from portal.models import CalendarKind, ExternalBusyTime, ExternalCalendar, Role
+from portal.web import localtime
 from tests.fixtures.factories import future, make_course, make_user, make_workshop
 from tests.fixtures.l10n import shown
 from tests.fixtures.practice import count_statements
@@ -290,3 +291,29 @@ def test_busy_times_from_own_calendars_show_greyed_without_titles(signed_in, pra
     assert "Dentist" not in week
     day_page = signed_in(practitioner).get(f"/calendar/day?date={day.date().isoformat()}").text
     assert day_page.count('class="busy-block"') == 1
+
+
+def test_the_week_writes_each_time_once_per_page(signed_in, practitioner, monkeypatch):
+    """A session's start shows in its grid cell, its agenda line and its edit link: the page
+    formats it once (#19), and shows the same text in all three places."""
+    first = make_workshop(practitioner, start=future(days=7, hour=15), name="Breathwork")
+    make_workshop(practitioner, start=future(days=8, hour=9), name="Yoga")
+    calls: list[tuple] = []
+    real = localtime.format_moment
+
+    def counted(moment, fmt, *args):
+        calls.append((moment, fmt))
+        return real(moment, fmt, *args)
+
+    monkeypatch.setattr(localtime, "format_moment", counted)
+    html = (
+        signed_in(practitioner)
+        .get(f"/calendar/?date={week_of(first.start_time, practitioner)}")
+        .text
+    )
+
+    assert calls and len(calls) == len(set(calls))
+    start = local(first.start_time, practitioner)
+    assert html.count(f"{start}–{local(first.end_time, practitioner)}") == 2  # grid and agenda
+    assert f"Edit Breathwork at {start}" in html
+    assert "No bookings yet." in event_html(html, first.id)

@@ -15,6 +15,7 @@ from ...web import (
     confirm_page,
     is_confirmed,
     is_htmx,
+    page_clock,
     render_page,
     roles_required,
     show_domain_error,
@@ -55,6 +56,8 @@ def _calendar_context(owner: User, view: str, day: date) -> dict:
     return {
         **calendar_layout(owner, view, day),
         "owner": owner,
+        # Every session's times are written in the owner's zone, several times each.
+        "clock": page_clock(owner.timezone),
         "owner_args": _owner_args(owner),
         "can_edit": current_user.id == owner.id,
         "practitioners": practitioners() if current_user.is_staff else [],
