@@ -34,7 +34,12 @@ from werkzeug.serving import run_simple
 
 from . import booking, reminders
 from .accounts.sessions import prune_expired_sessions
-from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
+from .booking import (
+    PAYMENT_EVENTS_RECEIVED,
+    ROOM_EVENTS_RECEIVED,
+    WEBHOOKS_WRITTEN,
+    prune_expired_keys,
+)
 from .database import utcnow
 from .models import Channel
 from .notifications import delivery
@@ -106,6 +111,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
     # Room events a wake-up missed (the process died after storing them).
     ("apply_room_events_backstop", crontab(minute="*"), booking.apply_room_events),
+    # Payment events a wake-up missed, or whose fetch from the provider failed.
+    ("apply_payment_events_backstop", crontab(minute="*"), booking.apply_payment_events),
     ("prune_expired", crontab(minute="41"), _prune_expired),
 ]
 
@@ -121,6 +128,7 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
+        self.apply_payment_events = None
         # The webhook senders, in the process that runs `flask worker` only.
         self.dispatcher: Dispatcher | None = None
         # Until when (time.monotonic) an applier run is already scheduled.
@@ -163,6 +171,9 @@ class Worker:
         self.apply_room_events = huey.task(name="apply_room_events")(
             self._in_app(booking.apply_room_events)
         )
+        self.apply_payment_events = huey.task(name="apply_payment_events")(
+            self._in_app(booking.apply_payment_events)
+        )
         for name, schedule, job in PERIODIC_JOBS:
             huey.periodic_task(schedule, name=name)(self._in_app(job))
 
@@ -175,6 +186,15 @@ class Worker:
             (self.deliver_webhooks if webhooks else self.deliver)()
         except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
             log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
+
+    def apply_payment_events_now(self) -> None:
+        """Ask a worker to apply the stored payment events; the periodic run is the
+        backstop, so a queue that is down must not fail the webhook that stored them."""
+        try:
+            _ = self.huey
+            self.apply_payment_events()
+        except Exception:  # noqa: BLE001 - the periodic run applies them anyway
+            log.warning("could not wake the worker; the periodic run will apply", exc_info=True)
 
     def apply_room_events_soon(self) -> None:
         """Ask a worker to apply the stored room events shortly. Called after the commit
@@ -198,6 +218,7 @@ def _wake_worker(session) -> None:
     wrote_outbox = session.info.pop(WRITTEN, False)
     wrote_webhooks = session.info.pop(WEBHOOKS_WRITTEN, False)
     stored_room_events = session.info.pop(ROOM_EVENTS_RECEIVED, False)
+    stored_payment_events = session.info.pop(PAYMENT_EVENTS_RECEIVED, False)
     worker = current_app.extensions.get(EXTENSION) if has_app_context() else None
     if worker is None:
         return
@@ -207,6 +228,8 @@ def _wake_worker(session) -> None:
         worker.kick(webhooks=True)
     if stored_room_events:
         worker.apply_room_events_soon()
+    if stored_payment_events:
+        worker.apply_payment_events_now()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -214,6 +237,7 @@ def _forget_outbox_write(session) -> None:
     session.info.pop(WRITTEN, None)
     session.info.pop(WEBHOOKS_WRITTEN, None)
     session.info.pop(ROOM_EVENTS_RECEIVED, None)
+    session.info.pop(PAYMENT_EVENTS_RECEIVED, None)
 
 
 def register_worker(app: Flask) -> None:

@@ -64,7 +64,7 @@ def lock_order(order_id: int) -> Order:
     session last saw them: whoever held the lock before may have moved them."""
     return db.session.scalars(
         select(Order)
-        .options(selectinload(Order.bookings))
+        .options(selectinload(Order.bookings), selectinload(Order.payments))
         .where(Order.id == order_id)
         .with_for_update(of=Order)
         .execution_options(populate_existing=True)

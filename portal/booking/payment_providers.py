@@ -33,10 +33,13 @@ class PaymentProvider(Protocol):
         ...
 
 
+MANUAL = "manual"
+
+
 class ManualProvider:
     """Offline payment: bank transfer or in person, marked paid by the practitioner or staff."""
 
-    name = "manual"
+    name = MANUAL
     label = "Offline payment"
 
     def start(self, order: Order) -> PaymentStart:

@@ -26,6 +26,7 @@ from ..models import (
     BookingStatus,
     Order,
     OrderStatus,
+    PaymentPolicy,
     Service,
     ServiceSession,
     SessionStatus,
@@ -57,18 +58,23 @@ def _inserted(model: type[M], **values) -> M:
 
 
 def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:
-    """A new order for the service's price; free orders are paid at once."""
+    """A new order for the service's price, on the service's payment policy (read from the
+    loaded row): free orders are paid at once; pay-later ones are held by nothing and never
+    lapse; the others hold their seats until the hold's deadline."""
     if order is not None:
         return order
-    free = service.price_cents == 0
+    free = service.is_free
+    held = not free and service.payment_policy != PaymentPolicy.PAY_LATER
     order = _inserted(
         Order,
         user_id=user.id,
         service_id=service.id,
-        total_cents=service.price_cents,
+        total_cents=0 if free else service.price_cents,
+        deposit_cents=service.deposit_amount,
+        payment_policy=PaymentPolicy.FREE if free else service.payment_policy,
         currency=service.currency,
         status=OrderStatus.PAID if free else OrderStatus.PENDING,
-        hold_expires_at=None if free else hold_deadline(now),
+        hold_expires_at=hold_deadline(now) if held else None,
         paid_at=now if free else None,
         created_at=now,
         payment_provider=default_provider_name(),
@@ -82,7 +88,7 @@ def open_order(user: User, service: Service, now: datetime, order: Order | None 
 def seat_status(order: Order) -> BookingStatus:
     return (
         BookingStatus.CONFIRMED
-        if order.status == OrderStatus.PAID
+        if order.status == OrderStatus.PAID or order.confirmed_unpaid
         else BookingStatus.PENDING_PAYMENT
     )
 

@@ -80,3 +80,10 @@ class NotPermitted(DomainError):
 
 class AlreadyWaiting(DomainError):
     code = "already_waiting"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The payment provider is not set up, or did not answer: try again later."""
+
+    code = "payment_provider_unavailable"
+    http_status = 503

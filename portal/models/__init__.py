@@ -7,12 +7,16 @@ from .enums import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
     CREDIT_SESSION_TYPES,
+    PAYMENTS_BACK,
+    PAYMENTS_IN,
     RESCHEDULABLE_SESSION_TYPES,
     AttendanceKind,
     BookingStatus,
     CancelReason,
     OrderStatus,
     ParticipantKind,
+    PaymentKind,
+    PaymentPolicy,
     Role,
     RoomEventKind,
     RoomEventReceipt,
@@ -36,6 +40,7 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
@@ -86,6 +91,12 @@ __all__ = [
     "IdempotentPurchase",
     "Order",
     "OrderStatus",
+    "PAYMENTS_BACK",
+    "PAYMENTS_IN",
+    "Payment",
+    "PaymentEvent",
+    "PaymentKind",
+    "PaymentPolicy",
     "ParticipantKind",
     "ProcessedRoomEvent",
     "Role",

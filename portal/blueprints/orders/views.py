@@ -21,12 +21,25 @@ def _order(order_id: int, *, collect: bool = False):
 def view_order(order_id: int):
     order = _order(order_id)
     start = None
-    if order.status == OrderStatus.PENDING:
-        start = booking.get_provider(order.payment_provider).start(order)
+    problem = None
+    # Back from the provider's page: the order waits for the provider's verified event,
+    # whatever the browser's return says.
+    waiting = (
+        order.status == OrderStatus.PENDING
+        and request.args.get("returned") is not None
+        and order.payment_provider != booking.MANUAL
+    )
+    if order.status == OrderStatus.PENDING and not waiting:
+        try:
+            start = booking.get_provider(order.payment_provider).start(order)
+        except booking.DomainError as exc:
+            problem = exc.message
     return render_template(
         "orders/order.html",
         order=order,
         payment=start,
+        payment_problem=problem,
+        waiting_for_provider=waiting,
         reference=payment_reference(order),
         now=utcnow(),
         may_collect=may_collect(current_user, order),
@@ -79,7 +92,7 @@ def mark_paid(order_id: int):
     if not form.validate():
         return _render_pending(forms={order.id: form}, status=422)
     try:
-        booking.confirm_payment(order, reference=form.reference.data or "")
+        booking.confirm_payment(order, reference=form.reference.data or "", actor=current_user)
     except booking.DomainError as exc:
         return _render_pending(errors={order.id: exc.message}, status=exc.http_status)
     flash(_paid_message(order), "success")
