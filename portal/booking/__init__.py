@@ -21,7 +21,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
-   attendance (who attended; outcomes)
+   attendance (who attended; outcomes), refunds (money given back, through the provider
+   or by hand)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports)
 5. holds (a hold expires: release it and offer the seat), cancellation,
@@ -74,12 +75,9 @@ from .factory import (
 from .holds import release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
+from .ledger import PAYMENT_EVENTS_RECEIVED
 from .lifecycle import complete_session, start_session
-from .payment_events import (
-    PAYMENT_EVENTS_RECEIVED,
-    apply_payment_events,
-    receive_payment_event,
-)
+from .payment_events import apply_payment_events, receive_payment_event
 from .payment_providers import (
     MANUAL,
     PaymentStart,
@@ -88,6 +86,7 @@ from .payment_providers import (
     register_provider,
 )
 from .payments import confirm_payment, record_provider_payment
+from .refunds import refund_order
 from .reports import (
     MAX_RANGE,
     REPEAT_NO_SHOWS,
@@ -140,7 +139,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
-    ("seats", "slots", "working_hours", "services", "attendance"),
+    ("seats", "slots", "working_hours", "services", "attendance", "refunds"),
     ("offers", "lifecycle", "reports"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
@@ -154,6 +153,7 @@ __all__ = [
     "MANUAL",
     "PAYMENT_EVENTS_RECEIVED",
     "apply_payment_events",
+    "refund_order",
     "receive_payment_event",
     "SessionAttendance",
     "booking_rows",

@@ -10,7 +10,15 @@ import logging
 from datetime import datetime
 
 from ..extensions import db
-from ..models import Order, Payment, PaymentKind, User
+from ..models import Booking, Order, Payment, PaymentEvent, PaymentKind, User
+
+# Set on the session when a payment event (a provider's, or a refund owed) is stored: the
+# worker is woken after the commit (portal/worker.py).
+PAYMENT_EVENTS_RECEIVED = "portal_payment_events_received"
+
+# The portal's own event in the payment inbox: a seat's money is owed back.
+PORTAL = "portal"
+REFUND_DUE = "portal.refund_due"
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +72,20 @@ def record_movement(
         reason,
     )
     return payment
+
+
+def owe_refund(booking: Booking, now: datetime) -> None:
+    """The practitioner canceled a paid seat: its price goes back to the card, by the
+    worker (payment_events), in this unit of work's commit or not at all. Once per seat."""
+    db.session.add(
+        PaymentEvent(
+            provider=PORTAL,
+            event_id=f"refund-due:booking:{booking.id}",
+            event_type=REFUND_DUE,
+            object_id=str(booking.id),
+            received_at=now,
+            outcome="",
+        )
+    )
+    db.session.info[PAYMENT_EVENTS_RECEIVED] = True
+    log.info("refund owed: booking %s, order %s", booking.id, booking.order_id)

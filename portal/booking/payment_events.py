@@ -26,11 +26,12 @@ from ..core.errors import HoldExpired
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
-from ..models import Order, Payment, PaymentEvent, PaymentKind
+from ..models import Booking, CancelReason, Order, Payment, PaymentEvent, PaymentKind
 from . import notices
-from .ledger import record_movement
+from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
 from .locks import lock_order
 from .payments import record_provider_payment
+from .refunds import refund_locked
 from .stripe_provider import (
     STRIPE,
     StripeCharge,
@@ -41,8 +42,6 @@ from .stripe_provider import (
 )
 
 log = logging.getLogger(__name__)
-
-PAYMENT_EVENTS_RECEIVED = "portal_payment_events_received"
 
 # The Stripe events acted on; any other is acknowledged and dropped.
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
@@ -205,10 +204,35 @@ def _on_refunded(event_id: int, charge_id: str, now: datetime) -> str:
     return _apply_refunds(event_id, charge_id, refunds, now)
 
 
+@unit_of_work
+def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
+    """A canceled seat's price back to the card that paid it, once (the claim and the
+    idempotency key are both the seat's)."""
+    if not _claim(event_id, f"refund of booking {booking_id}", now):
+        return "already applied"
+    seat = db.session.get(Booking, int(booking_id))
+    order = lock_order(seat.order_id)
+    if not any(p.kind == PaymentKind.CHARGE and p.provider == STRIPE for p in order.payments):
+        return "paid by hand: refunded by hand"
+    amount = min(seat.price_charged_cents, order.amount_refundable)
+    if amount <= 0:
+        return "nothing left to refund"
+    refund_locked(
+        order,
+        amount,
+        reason=CancelReason.SESSION_CANCELED.value,
+        actor=None,
+        now=now,
+        key=f"refund-due-booking-{seat.id}",
+    )
+    return f"refunded {amount}"
+
+
 _APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
     PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
     CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
     CHARGE_REFUNDED: _on_refunded,
+    REFUND_DUE: _refund_due,
 }
 
 

@@ -67,9 +67,12 @@ def test_payment_events_against_hold_expiry_keep_every_paid_seat(
 
     assert outcomes == {"ok": APPLIERS + RELEASERS}
     order_ids = [o.id for o in orders]
-    assert db.session.scalar(
-        select(func.count(PaymentEvent.id)).where(PaymentEvent.applied_at.is_(None))
-    ) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(PaymentEvent.id)).where(PaymentEvent.applied_at.is_(None))
+        )
+        == 0
+    )
     statuses = db.session.scalars(select(Order.status).where(Order.id.in_(order_ids))).all()
     assert statuses == [OrderStatus.PAID] * PAYERS
     seats = dict(

@@ -228,3 +228,108 @@ def test_the_seat_stays_unconfirmed_until_the_event(signed_in, practitioner, cli
     assert "waiting for Stripe" in page.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Booking, order.bookings[0].id).status == BookingStatus.PENDING_PAYMENT
+
+
+# -- Refunds ---------------------------------------------------------------------------
+
+
+def _paid_by_card(client, practitioner, client_user, localstripe_url, price=4000):
+    order = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=price))
+    intent = pay_by_card(localstripe_url, order)
+    _succeeded(client, intent)
+    booking.apply_payment_events()
+    db.session.expire_all()
+    return db.session.get(Order, order.id), intent
+
+
+def _stripe_refunds(localstripe_url, intent) -> list[int]:
+    listed = stripe_client(localstripe_url).v1.refunds.list({"charge": _charge(intent)})
+    return sorted(r.amount for r in listed.data)
+
+
+def test_a_partial_refund_goes_back_to_the_card_with_its_reason(
+    client, practitioner, client_user, localstripe_url
+):
+    order, intent = _paid_by_card(client, practitioner, client_user, localstripe_url)
+
+    booking.refund_order(order, 1500, reason="Arrived late", actor=practitioner)
+
+    assert _stripe_refunds(localstripe_url, intent) == [1500]
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    refund = order.payments[-1]
+    assert (refund.kind, refund.amount_cents, refund.actor_id, refund.reason) == (
+        PaymentKind.REFUND,
+        1500,
+        practitioner.id,
+        "Arrived late",
+    )
+    assert (order.amount_refunded, order.amount_refundable) == (1500, 2500)
+    with pytest.raises(booking.InvalidInput, match="At most"):
+        booking.refund_order(order, 2600, reason="Too much", actor=practitioner)
+    assert _stripe_refunds(localstripe_url, intent) == [1500]
+
+
+def test_the_refund_event_of_our_own_refund_records_nothing_more(
+    client, practitioner, client_user, localstripe_url
+):
+    order, intent = _paid_by_card(client, practitioner, client_user, localstripe_url)
+    booking.refund_order(order, 4000, reason="Canceled by phone", actor=practitioner)
+
+    _deliver(client, "charge.refunded", {"id": _charge(intent), "object": "charge"})
+    booking.apply_payment_events()
+
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert [p.kind for p in order.payments] == [PaymentKind.CHARGE, PaymentKind.REFUND]
+    assert order.amount_net == 0
+
+
+def test_a_refund_needs_a_reason(client, practitioner, client_user, localstripe_url):
+    order, intent = _paid_by_card(client, practitioner, client_user, localstripe_url)
+    with pytest.raises(booking.InvalidInput) as refused:
+        booking.refund_order(order, 1000, reason="  ", actor=practitioner)
+    assert refused.value.field == "reason"
+    assert _stripe_refunds(localstripe_url, intent) == []
+
+
+def test_a_practitioner_canceling_the_session_refunds_the_card_in_full(
+    client, practitioner, client_user, localstripe_url
+):
+    order, intent = _paid_by_card(client, practitioner, client_user, localstripe_url)
+    session = order.bookings[0].service_session
+
+    booking.cancel_session(session, practitioner, reason="Teacher ill")
+    booking.apply_payment_events()
+
+    assert _stripe_refunds(localstripe_url, intent) == [4000]
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.amount_refunded, order.amount_net) == (4000, 0)
+    told = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.PAYMENT_REFUNDED)
+    ).all()
+    assert [n.payload["amount_cents"] for n in told] == [4000]
+
+
+def test_the_refund_form_refunds_and_the_client_may_not(
+    signed_in, app, practitioner, client_user, localstripe_url
+):
+    order = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=4000))
+    intent = pay_by_card(localstripe_url, order)
+    booking.receive_payment_event("evt_form", "payment_intent.succeeded", intent.id)
+    booking.apply_payment_events()
+
+    buyer = signed_in(client_user)
+    refused = buyer.post(f"/orders/{order.id}/refund", data={"amount": "40", "reason": "me"})
+    assert refused.status_code == 403
+    buyer.post("/auth/logout")
+
+    desk = signed_in(practitioner)
+    page = desk.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Refund" in page
+    bad = desk.post(f"/orders/{order.id}/refund", data={"amount": "41", "reason": "Overpaid"})
+    assert bad.status_code == 422 and "At most" in bad.get_data(as_text=True)
+    done = desk.post(f"/orders/{order.id}/refund", data={"amount": "10", "reason": "Overpaid"})
+    assert done.status_code == 302
+    assert _stripe_refunds(localstripe_url, intent) == [1000]
