@@ -25,7 +25,7 @@ from portal.models import (
 )
 from tests.fixtures.concurrency import THREADS, race
 from tests.fixtures.factories import future, make_user, make_workshop, seat_invariant_violations
-from tests.fixtures.stripe_server import pay_by_card, stripe_config
+from tests.fixtures.stripe_server import pay_by_card, stripe_client, stripe_config
 
 PAYERS = 12
 APPLIERS = 4
@@ -103,3 +103,46 @@ def test_two_appliers_of_one_event_record_one_charge(app, practitioner, localstr
     assert order.status == OrderStatus.PAID
     assert [(p.kind, p.amount_cents) for p in order.payments] == [(PaymentKind.CHARGE, 3000)]
     assert order.amount_paid == order.total_cents
+
+
+def test_a_refund_against_the_session_cancel_never_gives_back_more_than_was_paid(
+    app, practitioner, localstripe_url
+):
+    """The practitioner refunds each order in full while the session is canceled (which
+    owes every paid seat a refund) and the worker applies: each card gets its price back
+    once, whoever wins."""
+    session = make_workshop(practitioner, seats=PAYERS, price_cents=3000)
+    orders = [booking.book_workshop_seat(make_user(), session) for _ in range(PAYERS)]
+    intents = {}
+    for n, order in enumerate(orders):
+        intents[order.id] = pay_by_card(localstripe_url, order)
+        _store_succeeded(intents[order.id], f"evt_r{n}")
+    booking.apply_payment_events()
+
+    def refund(order_id):
+        return lambda: booking.refund_order(
+            db.session.get(Order, order_id), 3000, reason="goodwill", actor=None
+        )
+
+    def cancel():
+        booking.cancel_session(db.session.get(type(session), session.id), practitioner)
+        booking.apply_payment_events()
+
+    attempts = [refund(o.id) for o in orders]
+    attempts.insert(PAYERS // 2, cancel)
+    attempts += [booking.apply_payment_events for _ in range(APPLIERS)]
+
+    outcomes = race(app, attempts)
+    db.session.expire_all()
+
+    # A refund that found the money already given back is refused, never doubled.
+    assert set(outcomes) <= {"ok", "InvalidInput"}
+    booking.apply_payment_events()
+    client = stripe_client(localstripe_url)
+    for order in orders:
+        order = db.session.get(Order, order.id)
+        assert (order.amount_paid, order.amount_refunded) == (3000, 3000)
+        charge = intents[order.id].latest_charge
+        charge_id = charge if isinstance(charge, str) else charge.id
+        listed = client.v1.refunds.list({"charge": charge_id}).data
+        assert sum(r.amount for r in listed) == 3000

@@ -240,3 +240,13 @@ def test_a_provider_object_is_recorded_once(practitioner, client_user):
             payment_intent_id="pi_9",
         )
     assert _rows(order.id) == [(PaymentKind.CHARGE, 3500)]
+
+
+def test_a_pay_later_client_reads_that_the_booking_is_confirmed(practitioner, client_user):
+    session = make_workshop(
+        practitioner, seats=3, price_cents=4000, payment_policy=PaymentPolicy.PAY_LATER
+    )
+    order = booking.book_workshop_seat(client_user, session)
+    start = booking.get_provider(order.payment_provider).start(order)
+    assert start.instructions.startswith("Your booking is confirmed.")
+    assert "at the session" in start.instructions
