@@ -17,6 +17,7 @@ from flask import after_this_request, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from .core.errors import AddressNotConfirmed
 from .core.transactions import ride_along, unit_of_work, write_riders
 from .database import utcnow
 from .extensions import db
@@ -34,6 +35,7 @@ def _digest(raw: str) -> str:
 @unit_of_work
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for the user; the raw token is returned here and never again."""
+    AddressNotConfirmed.unless_confirmed(user)
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(
@@ -52,6 +54,17 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> None:
         .values(revoked_at=now or utcnow())
     )
     db.session.expire(token)
+
+
+def revoke_all(user: User, *, now: datetime | None = None) -> list[str]:
+    """Revoke every live token of the user, in the caller's transaction; their names."""
+    revoked = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .returning(ApiToken.name)
+    )
+    return sorted(revoked.scalars())
 
 
 def _parse(raw: str) -> str | None:

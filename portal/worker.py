@@ -17,6 +17,7 @@ none of the queue's threads, and email and the periodic jobs go on.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -26,14 +27,14 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking, reminders
-from .accounts.sessions import prune_expired_sessions
+from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import (
     PAYMENT_EVENTS_RECEIVED,
     ROOM_EVENTS_RECEIVED,
@@ -95,7 +96,7 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult | None:
 
 def _prune_expired() -> tuple[int, int]:
     """Sign-ins past their lifetime and purchase keys past their 24 hours."""
-    return prune_expired_sessions(), prune_expired_keys()
+    return prune_expired_sign_ins(), prune_expired_keys()
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
@@ -270,7 +271,12 @@ def register_worker(app: Flask) -> None:
     def dev_command(host, port):
         """Serve the portal and run the worker beside it (for trying the portal out;
         production runs the web server and `flask --app portal worker` separately)."""
-        child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "worker"])
+        base = serve_links_from(app, host, port)
+        # The worker renders the messages: it must build their links on the same address.
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "worker"],
+            env={**os.environ, "PORTAL_BASE_URL": base},
+        )
         # Stopped with SIGTERM (not only Ctrl-C), it still stops its worker on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
@@ -281,3 +287,44 @@ def register_worker(app: Flask) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def dev_base_url(host: str, port: int) -> str:
+    """The address a development server on host:port answers at, as a link gives it."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"  # listening everywhere: this machine answers, by its loopback
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def serve_links_from(app: Flask, host: str, port: int) -> str:
+    """PORTAL_BASE_URL for a development server: the address it serves unless the
+    environment names one, with a warning (at start and on the first request that came
+    another way) when messages would link somewhere else than where it is reached."""
+    served = dev_base_url(host, port)
+    base = os.environ.get("PORTAL_BASE_URL") or served
+    app.config["PORTAL_BASE_URL"] = base
+    expected = urlsplit(base).netloc
+    if expected != urlsplit(served).netloc:
+        log.warning(
+            "PORTAL_BASE_URL is %s but this server is at %s: links in messages go to %s",
+            base,
+            served,
+            base,
+        )
+    warned = threading.Event()
+
+    @app.before_request
+    def _warn_on_another_host() -> None:
+        if warned.is_set() or request.host == expected:
+            return
+        warned.set()
+        log.warning(
+            "this request came to %s but PORTAL_BASE_URL is %s: links in messages go "
+            "there; set PORTAL_BASE_URL to the address people use",
+            request.host,
+            base,
+        )
+
+    return base

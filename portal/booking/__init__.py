@@ -36,6 +36,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 """
 
 from ..core.errors import (
+    AddressNotConfirmed,
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -155,6 +156,7 @@ __all__ = [
     "apply_payment_events",
     "refund_order",
     "receive_payment_event",
+    "AddressNotConfirmed",
     "SessionAttendance",
     "booking_rows",
     "can_override",

@@ -102,7 +102,7 @@ def emit(
         receivers = select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint_id)
     # The Standard Webhooks payload shape: type, timestamp, data.
     payload = {"type": event_type.value, "timestamp": now.isoformat(), "data": data}
-    event_id = db.session.scalar(
+    event_id = db.session.execute(
         insert(WebhookEvent)
         .values(
             message_id=new_message_id(),
@@ -112,7 +112,7 @@ def emit(
             created_at=now,
         )
         .returning(WebhookEvent.id)
-    )
+    ).scalar_one()
     db.session.execute(
         insert(WebhookDelivery).from_select(
             ["event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at"],

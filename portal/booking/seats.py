@@ -105,7 +105,9 @@ def add_booking(
     """Insert one booking. A second seat for the same person is refused by the
     unique index uq_bookings_active_seat, not by a query: the index is the rule."""
     # Worded before the insert: a failed statement leaves nothing safe to read.
-    second_seat = f"You already hold a seat in {session.display_title}."
+    second_seat = gettext(
+        "You already hold a seat in %(display_title)s.", display_title=session.display_title
+    )
     try:
         booking = _inserted(
             Booking,

@@ -6,10 +6,10 @@ import functools
 import logging
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, cast
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, CursorResult, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -81,25 +81,29 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
         if _inside_unit.get():
             return fn(*args, **kwargs)
         riders = _take_riders()
-        undo_token = _if_rolled_back.set({})
+        standing: dict[Hashable, Callable[[], object]] = {}
+        undo_token = _if_rolled_back.set(standing)
         try:
-            return _run(riders, *args, **kwargs)
+            return _run(riders, standing, *args, **kwargs)
         except BaseException:
             # Rolled back with the unit: they still have to be written.
             _requeue(riders)
-            standing = _if_rolled_back.get() or {}
             _if_rolled_back.reset(undo_token)
-            undo_token = None
             for write in standing.values():
                 write()
             raise
         finally:
-            if undo_token is not None:
+            if _if_rolled_back.get() is standing:
                 _if_rolled_back.reset(undo_token)
 
-    def _run(riders: dict[str, Callable[[], None]], *args: P.args, **kwargs: P.kwargs) -> R:
+    def _run(
+        riders: dict[str, Callable[[], None]],
+        standing: dict[Hashable, Callable[[], object]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
         for attempt in range(1, _ATTEMPTS + 1):
-            _if_rolled_back.get().clear()
+            standing.clear()
             token = _inside_unit.set(True)
             try:
                 with write_transaction():
@@ -193,6 +197,7 @@ def delete_in_batches(key: InstrumentedAttribute, *criteria: ColumnElement[bool]
 @unit_of_work
 def _delete_batch(key: InstrumentedAttribute, criteria: tuple[ColumnElement[bool], ...]) -> int:
     batch = select(key).where(*criteria).limit(PRUNE_BATCH).scalar_subquery()
-    return db.session.execute(
+    deleted = db.session.execute(
         delete(key.class_).where(key.in_(batch)).execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast(CursorResult, deleted).rowcount

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import stripe
 from flask import current_app, jsonify, request
+from flask_babel import gettext
 from google.protobuf.json_format import ParseError
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,7 +38,7 @@ def _moment(seconds: int, millis: int = 0) -> datetime | None:
         if seconds:
             return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
-        raise booking.InvalidInput("The event carries a time out of range.") from None
+        raise booking.InvalidInput(gettext("The event carries a time out of range.")) from None
     return None
 
 

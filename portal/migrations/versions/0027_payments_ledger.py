@@ -48,6 +48,8 @@ NOTIFICATION_KINDS_BEFORE = (
     "signup_existing",
     "email_change",
     "webhook_endpoint_disabled",
+    "password_changed",
+    "email_changed",
 )
 NOTIFICATION_KINDS_AFTER = (*NOTIFICATION_KINDS_BEFORE, "payment_refunded")
 POLICIES = "('in_full', 'deposit', 'pay_later', 'free')"
