@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..core.errors import HoldExpired
@@ -90,7 +91,7 @@ def _claim(event_id: int, outcome: str, now: datetime) -> bool:
         .values(applied_at=now, outcome=outcome[:200])
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1
+    return cast(CursorResult, claimed).rowcount == 1
 
 
 @unit_of_work
@@ -149,7 +150,9 @@ def _record_unplaceable(
 
 def refund_unplaceable(event_id: int, charge: StripeCharge, now: datetime) -> str:
     """A payment for an order whose seats are gone: refund it whole, then record both."""
-    currency = db.session.scalar(select(Order.currency).where(Order.id == charge.order_id))
+    currency = db.session.execute(
+        select(Order.currency).where(Order.id == charge.order_id)
+    ).scalar_one()
     db.session.rollback()
     refund = create_refund(
         charge.charge_id, charge.amount_cents, currency, key=f"unplaceable-{charge.charge_id}"
@@ -210,7 +213,7 @@ def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
     idempotency key are both the seat's)."""
     if not _claim(event_id, f"refund of booking {booking_id}", now):
         return "already applied"
-    seat = db.session.get(Booking, int(booking_id))
+    seat = db.session.get_one(Booking, int(booking_id))
     order = lock_order(seat.order_id)
     if not any(p.kind == PaymentKind.CHARGE and p.provider == STRIPE for p in order.payments):
         return "paid by hand: refunded by hand"

@@ -98,9 +98,10 @@ def fetch_payment(payment_intent_id: str) -> StripeCharge | None:
 
 def fetch_checkout_payment(checkout_session_id: str) -> StripeCharge | None:
     session = client().v1.checkout.sessions.retrieve(checkout_session_id)
-    if session.payment_status != "paid" or not session.payment_intent:
+    intent = session.payment_intent
+    if session.payment_status != "paid" or not intent:
         return None
-    return fetch_payment(session.payment_intent)
+    return fetch_payment(intent if isinstance(intent, str) else intent.id)
 
 
 @dataclass(frozen=True)
