@@ -13,6 +13,17 @@ from .enums import CREDIT_SERVICE_TYPES, PaymentPolicy, ServiceType, enum_column
 from .users import User
 
 
+def deposit_for(
+    policy: PaymentPolicy, price_cents: int, fixed: int | None, percent: int | None
+) -> int | None:
+    """What a deposit policy takes at booking (never nothing, never the whole price); None
+    for any other policy. Takes the columns, so a locked row (booking.express) reads it too."""
+    if policy != PaymentPolicy.DEPOSIT or price_cents == 0:
+        return None
+    amount = fixed if fixed is not None else price_cents * (percent or 0) // 100
+    return amount if 0 < amount < price_cents else None
+
+
 class Service(db.Model):
     __tablename__ = "services"
     __table_args__ = (
@@ -84,14 +95,10 @@ class Service(db.Model):
 
     @property
     def deposit_amount(self) -> int | None:
-        """What a deposit policy takes at booking (never the whole price); None otherwise."""
-        if self.payment_policy != PaymentPolicy.DEPOSIT or self.is_free:
-            return None
-        if self.deposit_cents is not None:
-            amount = self.deposit_cents
-        else:
-            amount = self.price_cents * (self.deposit_percent or 0) // 100
-        return amount if 0 < amount < self.price_cents else None
+        """What a deposit policy takes at booking; None otherwise."""
+        return deposit_for(
+            self.payment_policy, self.price_cents, self.deposit_cents, self.deposit_percent
+        )
 
     @property
     def payment_terms(self) -> str:
