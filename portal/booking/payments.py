@@ -89,7 +89,7 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
             WebhookEventType.BOOKING_CONFIRMED, booking, booking.service_session, now
         )
     log.info(
-        "order paid: order %s, user %s, %s %s, reference %r, bookings %s",
+        "payment marked: order %s, user %s, %s %s, reference %r, bookings %s",
         order.id,
         order.user_id,
         order.total_cents,
