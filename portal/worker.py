@@ -4,10 +4,12 @@
 instance folder by default (nothing else to run); with PORTAL_WORKER_QUEUE_URL (or
 REDIS_URL) set to Redis or PostgreSQL, workers on several machines share one queue.
 
-Delivery is woken right after any commit that wrote to the outbox, and a periodic run
-every minute catches whatever a wake-up missed (the process died between its commit
-and the wake-up, a retry fell due), so a committed message always goes. LiveKit room
-events stored by the webhook are applied the same way, woken at most twice a second.
+Delivery is woken after any commit that wrote to the outbox, and a periodic run every
+minute catches whatever a wake-up missed (the process died between its commit and the
+wake-up, a retry fell due), so a committed message always goes. Wake-ups are coalesced:
+a commit schedules one run a moment later, and the commits of that moment ride on it, so
+a busy process writes to the queue a few times a second, not once per request. LiveKit
+room events stored by the webhook are applied the same way.
 
 Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
 their Huey task and backstop only wake those, so an endpoint that never answers holds
@@ -56,6 +58,9 @@ EXTENSION = "portal_worker"
 # Room events come in bursts (a room opens, everyone joins): one run of the applier,
 # this long after the first event of a burst, applies every event stored until then.
 ROOM_EVENTS_DELAY = 0.5
+# Outbox and outbound-webhook deliveries: one run this long after the first commit that
+# wrote one delivers every row committed until then. Short, as a person waits on a mail.
+DELIVERY_DELAY = 0.2
 
 delivery.register_deliverer(Channel.EMAIL, deliver_email)
 
@@ -132,8 +137,8 @@ class Worker:
         self.apply_payment_events = None
         # The webhook senders, in the process that runs `flask worker` only.
         self.dispatcher: Dispatcher | None = None
-        # Until when (time.monotonic) an applier run is already scheduled.
-        self._room_events_due = 0.0
+        # Until when (time.monotonic) a run of each task is already scheduled.
+        self._due: dict[str, float] = {}
 
     @property
     def huey(self) -> Huey:
@@ -188,30 +193,35 @@ class Worker:
         except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
             log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
 
-    def apply_payment_events_now(self) -> None:
-        """Ask a worker to apply the stored payment events; the periodic run is the
-        backstop, so a queue that is down must not fail the webhook that stored them."""
-        try:
-            _ = self.huey
-            self.apply_payment_events()
-        except Exception:  # noqa: BLE001 - the periodic run applies them anyway
-            log.warning("could not wake the worker; the periodic run will apply", exc_info=True)
+    def deliver_soon(self, webhooks: bool = False) -> None:
+        """`kick`, coalesced: called after a commit that wrote to the outbox (or queued
+        webhook deliveries)."""
+        self._soon("deliver_webhooks" if webhooks else "deliver", DELIVERY_DELAY)
+
+    def apply_payment_events_soon(self) -> None:
+        """Ask a worker to apply the stored payment events shortly (coalesced, as the
+        outbox's wake-ups are)."""
+        self._soon("apply_payment_events", DELIVERY_DELAY)
 
     def apply_room_events_soon(self) -> None:
-        """Ask a worker to apply the stored room events shortly. Called after the commit
-        that stored one: a run already scheduled for later than now applies it too, so
-        a burst costs one run, not one per event. Losing this only delays the events to
-        the next minute's run (and readers apply them before reading anyway)."""
+        """Ask a worker to apply the stored room events shortly (readers apply them
+        before reading anyway)."""
+        self._soon("apply_room_events", ROOM_EVENTS_DELAY)
+
+    def _soon(self, task: str, delay: float) -> None:
+        """Schedule a run of `task` in `delay` seconds, unless one is already scheduled
+        for later than now: that run sees this commit too, so a burst costs one run.
+        Losing this only delays the work to the next minute's periodic run."""
         now = time.monotonic()
         with self._lock:
-            if now < self._room_events_due:
+            if now < self._due.get(task, 0.0):
                 return
-            self._room_events_due = now + ROOM_EVENTS_DELAY
+            self._due[task] = now + delay
         try:
             _ = self.huey
-            self.apply_room_events.schedule(delay=ROOM_EVENTS_DELAY)
-        except Exception:  # noqa: BLE001 - the periodic run applies them anyway
-            log.warning("could not wake the worker; the periodic run will apply", exc_info=True)
+            getattr(self, task).schedule(delay=delay)
+        except Exception:  # noqa: BLE001 - the periodic run does it anyway
+            log.warning("could not wake the worker; the periodic run will do it", exc_info=True)
 
 
 @event.listens_for(Session, "after_commit")
@@ -224,13 +234,13 @@ def _wake_worker(session) -> None:
     if worker is None:
         return
     if wrote_outbox:
-        worker.kick()
+        worker.deliver_soon()
     if wrote_webhooks:
-        worker.kick(webhooks=True)
+        worker.deliver_soon(webhooks=True)
     if stored_room_events:
         worker.apply_room_events_soon()
     if stored_payment_events:
-        worker.apply_payment_events_now()
+        worker.apply_payment_events_soon()
 
 
 @event.listens_for(Session, "after_rollback")

@@ -24,7 +24,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    attendance (who attended; outcomes), refunds (money given back, through the provider
    or by hand)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
-   and completes), reports (attendance reports)
+   and completes), reports (attendance reports), express (a workshop seat sold in
+   Core statements: the common case of the busiest request)
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
@@ -141,7 +142,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds"),
-    ("offers", "lifecycle", "reports"),
+    ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
     ("checkout",),

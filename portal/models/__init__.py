@@ -44,7 +44,7 @@ from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
-from .services import Service, ServiceComponent
+from .services import Service, ServiceComponent, deposit_for
 from .sessions import ServiceSession
 from .sign_ins import SignIn
 from .tokens import ApiToken
@@ -108,6 +108,7 @@ __all__ = [
     "ScheduleSettings",
     "Service",
     "ServiceComponent",
+    "deposit_for",
     "ServiceSession",
     "ServiceType",
     "SignIn",

@@ -250,3 +250,33 @@ def test_a_pay_later_client_reads_that_the_booking_is_confirmed(practitioner, cl
     start = booking.get_provider(order.payment_provider).start(order)
     assert start.instructions.startswith("Your booking is confirmed.")
     assert "at the session" in start.instructions
+
+
+def test_the_express_seat_follows_the_payment_policy(practitioner, client_user):
+    """A workshop seat bought by ids takes the express path (booking.express): its order
+    has the same terms as the general path's."""
+    later = make_workshop(
+        practitioner, seats=3, price_cents=4000, payment_policy=PaymentPolicy.PAY_LATER
+    )
+    deposit = make_workshop(
+        practitioner,
+        seats=3,
+        start=future(days=8),
+        price_cents=4000,
+        payment_policy=PaymentPolicy.DEPOSIT,
+        deposit_percent=25,
+    )
+
+    pay_later = booking.purchase_by_ids(client_user, later.service_id, service_session_id=later.id)
+    with_deposit = booking.purchase_by_ids(
+        client_user, deposit.service_id, service_session_id=deposit.id
+    )
+
+    assert (pay_later.status, pay_later.hold_expires_at, pay_later.amount_due) == (
+        OrderStatus.PENDING,
+        None,
+        4000,
+    )
+    assert pay_later.bookings[0].status == BookingStatus.CONFIRMED
+    assert with_deposit.deposit_cents == 1000 and with_deposit.hold_expires_at is not None
+    assert with_deposit.bookings[0].status == BookingStatus.PENDING_PAYMENT

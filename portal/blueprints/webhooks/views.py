@@ -79,8 +79,11 @@ def livekit():
     if not credentials_configured():
         log.error("LiveKit webhook refused: LIVEKIT_API_KEY/LIVEKIT_API_SECRET are not set")
         return _error(401, "LiveKit webhooks are not configured")
+    # Read apart from the signature check, whose bare `except Exception` would turn a body
+    # over MAX_CONTENT_LENGTH into a 401 rather than the 413 it is.
+    body = request.get_data(as_text=True)
     try:
-        event = receive_webhook(request.get_data(as_text=True), authorization)
+        event = receive_webhook(body, authorization)
     except ParseError as exc:
         return _error(400, f"not a LiveKit webhook event: {exc}")
     except Exception as exc:  # livekit-api raises a bare Exception for every signature fault
