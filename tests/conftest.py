@@ -16,4 +16,5 @@ pytest_plugins = [
     "tests.fixtures.mailbox",
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.stripe_server",
+    "tests.fixtures.caldav_server",
 ]

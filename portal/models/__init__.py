@@ -26,6 +26,7 @@ from .enums import (
     SessionType,
     Visibility,
 )
+from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -62,6 +63,10 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "CalendarKind",
+    "ExternalBusyTime",
+    "ExternalCalendar",
+    "SyncProblem",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",

@@ -12,7 +12,7 @@ Services choose when their clients pay (payment_policy: in full at booking, a de
 later, free); every existing service keeps today's "in full" and its orders the same.
 
 Revision ID: 0027
-Revises: 0022
+Revises: 0026
 
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
