@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from flask_babel import gettext
 from sqlalchemy import Row, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -163,7 +164,9 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Order:
         booking_id = conn.execute(_BOOKING_INSERT, booking_values).scalar_one()
     except IntegrityError as exc:
         if isinstance(translate_integrity_error(exc), AlreadyBooked):
-            raise AlreadyBooked(f"You already hold a seat in {session.display_title}.") from exc
+            raise AlreadyBooked(
+                gettext("You already hold a seat in %(title)s.", title=session.display_title)
+            ) from exc
         raise
     booking = _persistent(Booking, {"id": booking_id, **booking_values})
     set_committed_value(booking, "service", service)

@@ -12,7 +12,6 @@ conversions here are the only place they meet.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 
@@ -37,19 +36,14 @@ def configured() -> bool:
 def client() -> stripe.StripeClient:
     if not configured():
         raise PaymentProviderUnavailable(gettext("Card payments are not set up."))
-    return _client(
-        current_app.config["STRIPE_SECRET_KEY"], current_app.config.get("STRIPE_API_BASE") or ""
-    )
-
-
-@functools.cache
-def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
-    """One client per key and address: it keeps its HTTP connections open between calls
-    (a new client per call paid a new connection per event)."""
+    base = current_app.config.get("STRIPE_API_BASE") or None
     return stripe.StripeClient(
-        secret_key,
-        base_addresses={"api": api_base} if api_base else None,
+        current_app.config["STRIPE_SECRET_KEY"],
+        base_addresses={"api": base} if base else None,
         max_network_retries=2,
+        # A connection per call, closed with its answer: a pooled session left open by a
+        # finished worker thread is a socket nobody closes.
+        http_client=stripe.UrllibClient(),
     )
 
 
