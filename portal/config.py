@@ -63,7 +63,14 @@ def build_config(instance_path: str) -> dict:
         # How long a seat offered to the next client on a waitlist stays held for them.
         "PORTAL_WAITLIST_OFFER_MINUTES": _env_int("PORTAL_WAITLIST_OFFER_MINUTES", 120),
         # The payment provider new orders use (see portal/booking/payment_providers.py).
-        "PORTAL_PAYMENT_PROVIDER": os.environ.get("PORTAL_PAYMENT_PROVIDER", "manual"),
+        # Stripe's secret key switches card payments on: new orders then go to Stripe.
+        "PORTAL_PAYMENT_PROVIDER": os.environ.get("PORTAL_PAYMENT_PROVIDER")
+        or ("stripe" if os.environ.get("STRIPE_SECRET_KEY") else "manual"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        # The signing secret of the webhook endpoint (/webhooks/stripe) in Stripe's dashboard.
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Another address for Stripe's API (a local test server); empty: Stripe's own.
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
         # SQLite waits this long for the write lock before giving up.
         "PORTAL_SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000),
         # Attendance: total room time that counts as attended (1 = any join), how long

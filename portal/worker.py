@@ -38,7 +38,12 @@ from werkzeug.serving import run_simple
 
 from . import booking, reminders
 from .accounts.sign_ins import prune_expired_sign_ins
-from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
+from .booking import (
+    PAYMENT_EVENTS_RECEIVED,
+    ROOM_EVENTS_RECEIVED,
+    WEBHOOKS_WRITTEN,
+    prune_expired_keys,
+)
 from .database import utcnow
 from .external_calendars.refresher import Refresher
 from .models import Channel
@@ -114,6 +119,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
     # Room events a wake-up missed (the process died after storing them).
     ("apply_room_events_backstop", crontab(minute="*"), booking.apply_room_events),
+    # Payment events a wake-up missed, or whose fetch from the provider failed.
+    ("apply_payment_events_backstop", crontab(minute="*"), booking.apply_payment_events),
     ("prune_expired", crontab(minute="41"), _prune_expired),
 ]
 
@@ -129,6 +136,7 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
+        self.apply_payment_events = None
         # The webhook senders and the calendar readers, in the process that runs
         # `flask worker` only.
         self.dispatcher: Dispatcher | None = None
@@ -173,6 +181,9 @@ class Worker:
         self.apply_room_events = huey.task(name="apply_room_events")(
             self._in_app(booking.apply_room_events)
         )
+        self.apply_payment_events = huey.task(name="apply_payment_events")(
+            self._in_app(booking.apply_payment_events)
+        )
         for name, schedule, job in PERIODIC_JOBS:
             huey.periodic_task(schedule, name=name)(self._in_app(job))
 
@@ -190,6 +201,11 @@ class Worker:
         """`kick`, coalesced: called after a commit that wrote to the outbox (or queued
         webhook deliveries)."""
         self._soon("deliver_webhooks" if webhooks else "deliver", DELIVERY_DELAY)
+
+    def apply_payment_events_soon(self) -> None:
+        """Ask a worker to apply the stored payment events shortly (coalesced, as the
+        outbox's wake-ups are)."""
+        self._soon("apply_payment_events", DELIVERY_DELAY)
 
     def apply_room_events_soon(self) -> None:
         """Ask a worker to apply the stored room events shortly (readers apply them
@@ -217,6 +233,7 @@ def _wake_worker(session) -> None:
     wrote_outbox = session.info.pop(WRITTEN, False)
     wrote_webhooks = session.info.pop(WEBHOOKS_WRITTEN, False)
     stored_room_events = session.info.pop(ROOM_EVENTS_RECEIVED, False)
+    stored_payment_events = session.info.pop(PAYMENT_EVENTS_RECEIVED, False)
     worker = current_app.extensions.get(EXTENSION) if has_app_context() else None
     if worker is None:
         return
@@ -226,6 +243,8 @@ def _wake_worker(session) -> None:
         worker.deliver_soon(webhooks=True)
     if stored_room_events:
         worker.apply_room_events_soon()
+    if stored_payment_events:
+        worker.apply_payment_events_soon()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -233,6 +252,7 @@ def _forget_outbox_write(session) -> None:
     session.info.pop(WRITTEN, None)
     session.info.pop(WEBHOOKS_WRITTEN, None)
     session.info.pop(ROOM_EVENTS_RECEIVED, None)
+    session.info.pop(PAYMENT_EVENTS_RECEIVED, None)
 
 
 def register_worker(app: Flask) -> None:

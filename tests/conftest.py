@@ -15,5 +15,6 @@ pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.mailbox",
     "tests.fixtures.webhook_receiver",
+    "tests.fixtures.stripe_server",
     "tests.fixtures.caldav_server",
 ]

@@ -12,15 +12,17 @@ They stand on the kernel, portal/core (the unit of work, the typed errors this
 package raises and re-exports, the SQL spellings), and on notifications' outbox.
 
 0. payment_providers -- the payment provider registry
-1. transitions, notices, events -- the state machines' conditional UPDATEs; who hears
-   of a change (the outbox rows written with it); the outbound webhook events a change
-   writes
+1. transitions, notices, events, ledger, stripe_provider -- the state machines'
+   conditional UPDATEs; who hears of a change (the outbox rows written with it); the
+   outbound webhook events a change writes; a money movement written as a row; Stripe
+   behind the provider interface
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
 3. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
-   attendance (who attended; outcomes)
+   attendance (who attended; outcomes), refunds (money given back, through the provider
+   or by hand)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports), express (a workshop seat sold in
    Core statements: the common case of the busiest request)
@@ -31,7 +33,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    still to schedule)
 8. payments (pay an order; an expired hold's seats are taken again)
 9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
-   operations)
+   operations), payment_events (a provider's webhook events stored, then applied)
 10. jobs (periodic runs such as mark_attendance)
 """
 
@@ -77,9 +79,18 @@ from .factory import (
 from .holds import release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
+from .ledger import PAYMENT_EVENTS_RECEIVED
 from .lifecycle import complete_session, start_session
-from .payment_providers import PaymentStart, get_provider, payment_reference, register_provider
-from .payments import confirm_payment
+from .payment_events import apply_payment_events, receive_payment_event
+from .payment_providers import (
+    MANUAL,
+    PaymentStart,
+    get_provider,
+    payment_reference,
+    register_provider,
+)
+from .payments import confirm_payment, record_provider_payment
+from .refunds import refund_order
 from .reports import (
     MAX_RANGE,
     REPEAT_NO_SHOWS,
@@ -130,19 +141,24 @@ from .working_hours import (
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
-    ("transitions", "notices", "events"),
+    ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
-    ("seats", "slots", "working_hours", "services", "attendance"),
+    ("seats", "slots", "working_hours", "services", "attendance", "refunds"),
     ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
     ("checkout", "credits"),
     ("payments",),
-    ("waitlist", "timetable"),
+    ("waitlist", "timetable", "payment_events"),
     ("jobs",),
 )
 
 __all__ = [
+    "MANUAL",
+    "PAYMENT_EVENTS_RECEIVED",
+    "apply_payment_events",
+    "refund_order",
+    "receive_payment_event",
     "AddressNotConfirmed",
     "CREDIT_LOADS",
     "CreditGroup",
@@ -212,6 +228,7 @@ __all__ = [
     "check_can_join",
     "complete_session",
     "confirm_payment",
+    "record_provider_payment",
     "create_session",
     "credit_expires_at",
     "cutoff_passed",

@@ -25,6 +25,7 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
+from .ledger import owe_refund
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
 from .seats import add_credit, close_empty_private_sessions
@@ -168,6 +169,10 @@ def cancel_session(
     else:
         for order in {booking.order for booking in seats}:
             _close_unpaid_order(order, now)
+        # The client paid for a session that will not happen: the money goes back.
+        for booking in seats:
+            if booking.order.status == OrderStatus.PAID and booking.price_charged_cents > 0:
+                owe_refund(booking, now)
     notices.session_canceled(session, seats, credits_returned=credits_back, note=note)
     move_session(session, SessionStatus.CANCELED)
     session_closed(session, now=now)

@@ -33,6 +33,7 @@ from ..models import (
     BookingStatus,
     Order,
     OrderStatus,
+    PaymentPolicy,
     Service,
     ServiceSession,
     ServiceType,
@@ -40,11 +41,12 @@ from ..models import (
     User,
     Visibility,
     WebhookEventType,
+    deposit_for,
 )
 from . import events, notices
 from .locks import SEAT_LOCK
 from .payment_providers import default_provider_name
-from .seats import hold_deadline, second_seat_refusal
+from .seats import order_terms, second_seat_refusal
 from .transitions import SEAT_TRIGGER_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -104,17 +106,19 @@ def _persistent(model: type[M], values: dict[str, Any]) -> M:
 
 def sell_seat(user: User, row: Row[Any], now: datetime) -> Order:
     """The seat in the session `row` locked (inside the caller's unit of work)."""
-    free = row.price_cents == 0
+    terms = order_terms(
+        row.price_cents,
+        row.payment_policy,
+        deposit_for(row.payment_policy, row.price_cents, row.deposit_cents, row.deposit_percent),
+        now,
+    )
     order_values = {
         "user_id": user.id,
         "service_id": row.service_id,
-        "total_cents": row.price_cents,
         "currency": row.currency,
-        "status": OrderStatus.PAID if free else OrderStatus.PENDING,
-        "hold_expires_at": None if free else hold_deadline(now),
-        "paid_at": now if free else None,
         "created_at": now,
         "payment_provider": default_provider_name(),
+        **terms,
     }
     conn = db.session.connection()
     order_id = conn.execute(_ORDER_INSERT, order_values).scalar_one()
@@ -131,22 +135,29 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Order:
             "price_cents": row.price_cents,
             "currency": row.currency,
             "primary_practitioner_id": row.primary_practitioner_id,
+            "payment_policy": row.payment_policy,
+            "deposit_cents": row.deposit_cents,
+            "deposit_percent": row.deposit_percent,
         },
     )
     session = _persistent(ServiceSession, {name: row._mapping[name] for name in _SESSION_COLUMNS})
     set_committed_value(session, "service", service)
     set_committed_value(session, "webhook_listeners", row.webhook_listeners)
-    status = BookingStatus.CONFIRMED if free else BookingStatus.PENDING_PAYMENT
+    # Paid (free) or pay-later: confirmed at once; otherwise held until paid.
+    confirmed = (
+        terms["status"] == OrderStatus.PAID or terms["payment_policy"] == PaymentPolicy.PAY_LATER
+    )
+    status = BookingStatus.CONFIRMED if confirmed else BookingStatus.PENDING_PAYMENT
     booking_values = {
         "user_id": user.id,
         "service_id": row.service_id,
         "service_session_id": row.id,
         "order_id": order_id,
         "status": status,
-        "price_charged_cents": row.price_cents,
+        "price_charged_cents": terms["total_cents"],
         "created_at": now,
-        "pending_payment_at": None if free else now,
-        "confirmed_at": now if free else None,
+        "pending_payment_at": None if confirmed else now,
+        "confirmed_at": now if confirmed else None,
     }
     try:
         booking_id = conn.execute(_BOOKING_INSERT, booking_values).scalar_one()

@@ -22,6 +22,7 @@ from ..models import (
     Booking,
     BookingStatus,
     Order,
+    OrderStatus,
     Service,
     ServiceSession,
     ServiceType,
@@ -34,6 +35,7 @@ from ..models import (
 from . import events, notices
 from .holds import ensure_seat_available, release_expired_holds
 from .locks import lock_order, lock_practitioner, lock_sessions
+from .payment_providers import payment_reference
 from .seats import add_booking, add_credit, open_order, seat_status
 from .slots import check_bookable
 from .transitions import move_bookings, move_session
@@ -132,7 +134,7 @@ def book_individual_session(
     )
     db.session.add(session)
     db.session.flush()
-    add_booking(user, service, session, order, seat_status(order), service.price_cents, now)
+    add_booking(user, service, session, order, seat_status(order), order.total_cents, now)
     return order
 
 
@@ -163,7 +165,7 @@ def take_workshop_seat(
     _bookable_upcoming(locked, now)
     ensure_seat_available(locked, now)
     order = open_order(user, service, now, order)
-    add_booking(user, service, locked, order, seat_status(order), service.price_cents, now)
+    add_booking(user, service, locked, order, seat_status(order), order.total_cents, now)
     return order
 
 
@@ -277,6 +279,15 @@ def schedule_credit(
     db.session.refresh(booking)
     if booking.status != BookingStatus.DRAFT or session.status != SessionStatus.DRAFT:
         raise NotBookable(gettext("This credit has already been used."))
+    if order.status != OrderStatus.PAID and not order.confirmed_unpaid:
+        # An unpaid order's credits are not the client's yet: a booking made with one would
+        # be confirmed, then lost if the order lapses unpaid.
+        raise NotBookable(
+            gettext(
+                "This credit can be scheduled once its order %(reference)s is paid.",
+                reference=payment_reference(order),
+            )
+        )
     expires = credit_expires_at(order)
     if expires is not None and now >= expires:
         raise CreditExpired(

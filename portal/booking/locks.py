@@ -37,6 +37,10 @@ SEAT_LOCK = (
         _services.c.price_cents,
         _services.c.currency,
         _services.c.primary_practitioner_id,
+        # The payment policy decides the order's terms (seats.order_terms).
+        _services.c.payment_policy,
+        _services.c.deposit_cents,
+        _services.c.deposit_percent,
         session_listeners().label("webhook_listeners"),
     )
     .join_from(_sessions, _services, _services.c.id == _sessions.c.service_id)
@@ -88,7 +92,7 @@ def lock_order(order_id: int) -> Order:
     session last saw them: whoever held the lock before may have moved them."""
     return db.session.scalars(
         select(Order)
-        .options(selectinload(Order.bookings))
+        .options(selectinload(Order.bookings), selectinload(Order.payments))
         .where(Order.id == order_id)
         .with_for_update(of=Order)
         .execution_options(populate_existing=True)

@@ -83,6 +83,21 @@ def payment_received(order: Order) -> None:
     outbox.notify(K.PAYMENT_RECEIVED, order.user_id, order_id=order.id)
 
 
+def payment_refunded(
+    order: Order, amount_cents: int, *, reason: str = "", place_taken: bool = False
+) -> None:
+    """A refund reached the client's card: a person's (with their reason), or the
+    automatic one of a payment that came after its place was taken."""
+    outbox.notify(
+        K.PAYMENT_REFUNDED,
+        order.user_id,
+        order_id=order.id,
+        amount_cents=amount_cents,
+        reason=reason,
+        place_taken=place_taken,
+    )
+
+
 def booking_canceled(
     booking: Booking,
     actor: User,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from flask import current_app
+from flask_babel import gettext
 
 from ..models import Order
 
@@ -33,14 +34,28 @@ class PaymentProvider(Protocol):
         ...
 
 
+MANUAL = "manual"
+
+
 class ManualProvider:
     """Offline payment: bank transfer or in person, marked paid by the practitioner or staff."""
 
-    name = "manual"
+    name = MANUAL
     label = "Offline payment"
 
     def start(self, order: Order) -> PaymentStart:
         practitioner = order.service.primary_practitioner.name
+        if order.confirmed_unpaid:
+            # Pay later: nothing waits for this payment.
+            return PaymentStart(
+                instructions=gettext(
+                    "Your booking is confirmed. Pay %(amount)s to %(practitioner)s by bank "
+                    "transfer or at the session, quoting the reference %(reference)s.",
+                    amount=order.money_display(order.amount_due),
+                    practitioner=practitioner,
+                    reference=payment_reference(order),
+                )
+            )
         return PaymentStart(
             instructions=(
                 f"Pay {order.total_display} to {practitioner} by bank transfer or in person, "

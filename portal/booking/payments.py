@@ -20,13 +20,17 @@ from ..models import (
     BookingStatus,
     Order,
     OrderStatus,
+    PaymentKind,
     ServiceType,
+    User,
     WebhookEventType,
 )
 from . import events, notices
 from .checkout import purchase
+from .ledger import record_movement
 from .locks import lock_order
 from .offers import order_paid
+from .payment_providers import MANUAL
 from .transitions import move_bookings, move_order
 
 log = logging.getLogger(__name__)
@@ -58,12 +62,9 @@ def _rebook_expired(order: Order, expired: list[Booking], now: datetime) -> None
         ) from exc
 
 
-@unit_of_work
-def confirm_payment(order: Order, *, reference: str = "", now: datetime | None = None) -> Order:
-    """Pending -> paid; the order's bookings awaiting payment become confirmed."""
-    now = now or utcnow()
-    order = lock_order(order.id)
-    # An expired order: a late payment still counts, if its seats are free.
+def settle(order: Order, *, reference: str, now: datetime) -> Order:
+    """A locked order's booking amount has arrived: pending (or expired) -> paid, and the
+    bookings awaiting payment become confirmed. The caller recorded the money first."""
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise InvalidTransition(
             gettext(
@@ -75,6 +76,7 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
     expired = [b for b in order.bookings if b.hold_expired]
     if not live and expired:
+        # An expired order: a late payment still counts, if its seats are free.
         _rebook_expired(order, expired, now)
         order = lock_order(order.id)
     move_order(order, OrderStatus.PAID, now=now, payment_reference=reference, hold_expires_at=None)
@@ -95,4 +97,84 @@ def confirm_payment(order: Order, *, reference: str = "", now: datetime | None =
         reference,
         [b.id for b in awaiting],
     )
+    return order
+
+
+@unit_of_work
+def confirm_payment(
+    order: Order,
+    *,
+    reference: str = "",
+    now: datetime | None = None,
+    actor: User | None = None,
+) -> Order:
+    """Money received outside any provider (cash, transfer), marked by a person: the
+    amount still due becomes a manual_payment row; a pending order becomes paid.
+
+    A paid order with a balance due (a deposit paid, or pay-later) has its balance
+    recorded and stays paid.
+    """
+    now = now or utcnow()
+    order = lock_order(order.id)
+    if order.status == OrderStatus.PAID and order.amount_due > 0:
+        record_movement(
+            order,
+            PaymentKind.MANUAL_PAYMENT,
+            order.amount_due,
+            provider=MANUAL,
+            now=now,
+            actor=actor,
+            reason=reference,
+        )
+        return order
+    amount = order.total_cents - order.amount_paid
+    order = settle(order, reference=reference, now=now)
+    record_movement(
+        order,
+        PaymentKind.MANUAL_PAYMENT,
+        amount,
+        provider=MANUAL,
+        now=now,
+        actor=actor,
+        reason=reference,
+    )
+    return order
+
+
+@unit_of_work
+def record_provider_payment(
+    order_id: int,
+    *,
+    amount_cents: int,
+    provider: str,
+    charge_id: str,
+    payment_intent_id: str | None = None,
+    checkout_session_id: str | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """A provider reports money received for an order (its verified event, re-fetched).
+
+    The charge is a row, once per charge id: a second report changes nothing. When what
+    is paid covers what the booking asks at booking (the deposit or the total), a pending
+    order becomes paid; an expired one takes its seats again, or raises HoldExpired
+    (nothing is recorded then: the caller refunds and records both, refund_unplaceable).
+    """
+    now = now or utcnow()
+    order = lock_order(order_id)
+    recorded = record_movement(
+        order,
+        PaymentKind.CHARGE,
+        amount_cents,
+        provider=provider,
+        now=now,
+        provider_object_id=charge_id,
+        provider_payment_intent_id=payment_intent_id,
+        provider_checkout_session_id=checkout_session_id,
+    )
+    if (
+        recorded is not None
+        and order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED)
+        and order.amount_paid >= order.amount_due_at_booking
+    ):
+        order = settle(order, reference=charge_id, now=now)
     return order

@@ -26,6 +26,7 @@ from ..models import (
     BookingStatus,
     Order,
     OrderStatus,
+    PaymentPolicy,
     Service,
     ServiceSession,
     SessionStatus,
@@ -63,22 +64,40 @@ def _inserted(model: type[M], **values) -> M:
     return row
 
 
+def order_terms(
+    price_cents: int,
+    policy: PaymentPolicy,
+    deposit_cents: int | None,
+    now: datetime,
+) -> dict:
+    """A new order's money columns on its service's payment policy: a free one is paid at
+    once; a pay-later one is held by nothing and never lapses; the others hold their seats
+    until the hold's deadline. Shared with the express path (express.sell_seat)."""
+    free = price_cents == 0 or policy == PaymentPolicy.FREE
+    held = not free and policy != PaymentPolicy.PAY_LATER
+    return {
+        "total_cents": 0 if free else price_cents,
+        "deposit_cents": None if free else deposit_cents,
+        "payment_policy": PaymentPolicy.FREE if free else policy,
+        "status": OrderStatus.PAID if free else OrderStatus.PENDING,
+        "hold_expires_at": hold_deadline(now) if held else None,
+        "paid_at": now if free else None,
+    }
+
+
 def open_order(user: User, service: Service, now: datetime, order: Order | None = None) -> Order:
-    """A new order for the service's price; free orders are paid at once."""
+    """A new order for the service's price, on its payment policy (read from the loaded
+    row: no query)."""
     if order is not None:
         return order
-    free = service.price_cents == 0
     order = _inserted(
         Order,
         user_id=user.id,
         service_id=service.id,
-        total_cents=service.price_cents,
         currency=service.currency,
-        status=OrderStatus.PAID if free else OrderStatus.PENDING,
-        hold_expires_at=None if free else hold_deadline(now),
-        paid_at=now if free else None,
         created_at=now,
         payment_provider=default_provider_name(),
+        **order_terms(service.price_cents, service.payment_policy, service.deposit_amount, now),
     )
     # A new order has no bookings yet: saying so spares a query when they are listed.
     set_committed_value(order, "bookings", [])
@@ -89,7 +108,7 @@ def open_order(user: User, service: Service, now: datetime, order: Order | None 
 def seat_status(order: Order) -> BookingStatus:
     return (
         BookingStatus.CONFIRMED
-        if order.status == OrderStatus.PAID
+        if order.status == OrderStatus.PAID or order.confirmed_unpaid
         else BookingStatus.PENDING_PAYMENT
     )
 

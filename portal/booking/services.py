@@ -14,6 +14,7 @@ from ..extensions import db
 from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
+    PaymentPolicy,
     Service,
     ServiceComponent,
     ServiceSession,
@@ -33,6 +34,9 @@ SERVICE_FIELDS = (
     "validity_days",
     "is_active",
     "show_seats_left",
+    "payment_policy",
+    "deposit_cents",
+    "deposit_percent",
 )
 
 
@@ -100,6 +104,36 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
     )
     if problem:
         raise InvalidInput(problem, field="price")
+    _check_payment_policy(service, fields)
+
+
+def _check_payment_policy(service: Service | None, fields) -> None:
+    """A deposit is a fixed amount or a percentage, and less than the price; other
+    policies keep none (the form's stray deposit fields are dropped)."""
+    policy = PaymentPolicy(
+        fields.get("payment_policy", service.payment_policy if service else PaymentPolicy.IN_FULL)
+    )
+    fields["payment_policy"] = policy
+    if policy != PaymentPolicy.DEPOSIT:
+        fields["deposit_cents"] = fields["deposit_percent"] = None
+        return
+    fixed = fields.get("deposit_cents", service.deposit_cents if service else None)
+    percent = fields.get("deposit_percent", service.deposit_percent if service else None)
+    if (fixed is None) == (percent is None):
+        raise InvalidInput(
+            gettext("Give the deposit as an amount or as a percentage (one of them)."),
+            field="deposit",
+        )
+    price = fields.get("price_cents", service.price_cents if service else 0)
+    if fixed is not None and not 0 < fixed < price:
+        raise InvalidInput(
+            gettext("A deposit is more than nothing and less than the price."), field="deposit"
+        )
+    if percent is not None and not 1 <= percent <= 99:
+        raise InvalidInput(
+            gettext("A deposit percentage is between 1 and 99."), field="deposit_percent"
+        )
+    fields["deposit_cents"], fields["deposit_percent"] = fixed, percent
 
 
 def _set_contents(service: Service, contents: list[tuple[Service, int]]) -> None:

@@ -88,6 +88,13 @@ class AlreadyWaiting(DomainError):
     code = "already_waiting"
 
 
+class PaymentProviderUnavailable(DomainError):
+    """The payment provider is not set up, or did not answer: try again later."""
+
+    code = "payment_provider_unavailable"
+    http_status = 503
+
+
 class AddressNotConfirmed(DomainError):
     """Credentials that act without the password (API tokens, calendar feeds, webhook
     endpoints) need a confirmed address: whoever signed up with someone else's address

@@ -7,6 +7,8 @@ from .enums import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
     CREDIT_SESSION_TYPES,
+    PAYMENTS_BACK,
+    PAYMENTS_IN,
     RESCHEDULABLE_SESSION_TYPES,
     SEAT_HOLDING,
     AttendanceKind,
@@ -14,6 +16,8 @@ from .enums import (
     CancelReason,
     OrderStatus,
     ParticipantKind,
+    PaymentKind,
+    PaymentPolicy,
     Role,
     RoomEventKind,
     RoomEventReceipt,
@@ -38,10 +42,11 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
-from .services import Service, ServiceComponent
+from .services import Service, ServiceComponent, deposit_for
 from .sessions import ServiceSession
 from .sign_ins import SignIn
 from .tokens import ApiToken
@@ -92,6 +97,12 @@ __all__ = [
     "IdempotentPurchase",
     "Order",
     "OrderStatus",
+    "PAYMENTS_BACK",
+    "PAYMENTS_IN",
+    "Payment",
+    "PaymentEvent",
+    "PaymentKind",
+    "PaymentPolicy",
     "ParticipantKind",
     "ProcessedRoomEvent",
     "Role",
@@ -103,6 +114,7 @@ __all__ = [
     "ScheduleSettings",
     "Service",
     "ServiceComponent",
+    "deposit_for",
     "ServiceSession",
     "ServiceType",
     "SignIn",

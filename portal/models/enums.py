@@ -175,6 +175,61 @@ set_labels(
 )
 
 
+class PaymentKind(StrEnum):
+    """What one money movement of an order is (a row of the payments ledger)."""
+
+    # Money in through a provider (a card payment).
+    CHARGE = "charge"
+    # Money back to the client.
+    REFUND = "refund"
+    # A fee charged to the client beyond the order's total.
+    FEE = "fee"
+    # The client's bank took the money back pending a dispute.
+    DISPUTE = "dispute"
+    # Money in outside any provider (cash, transfer), recorded by a person.
+    MANUAL_PAYMENT = "manual_payment"
+
+
+set_labels(
+    PaymentKind,
+    {
+        PaymentKind.CHARGE: lazy_gettext("card payment"),
+        PaymentKind.REFUND: lazy_gettext("refund"),
+        PaymentKind.FEE: lazy_gettext("fee"),
+        PaymentKind.DISPUTE: lazy_gettext("dispute"),
+        PaymentKind.MANUAL_PAYMENT: lazy_gettext("payment recorded"),
+    },
+)
+
+# Movements that pay toward the order's total, and those that take money back.
+PAYMENTS_IN = (PaymentKind.CHARGE, PaymentKind.MANUAL_PAYMENT)
+PAYMENTS_BACK = (PaymentKind.REFUND, PaymentKind.DISPUTE)
+
+
+class PaymentPolicy(StrEnum):
+    """When a service's client pays."""
+
+    # The whole price at booking; the seat is held while the client pays.
+    IN_FULL = "in_full"
+    # Part of the price at booking (fixed or a percentage), the balance later.
+    DEPOSIT = "deposit"
+    # Confirmed at once with the whole price due; never canceled for being unpaid.
+    PAY_LATER = "pay_later"
+    # Nothing to pay.
+    FREE = "free"
+
+
+set_labels(
+    PaymentPolicy,
+    {
+        PaymentPolicy.IN_FULL: lazy_gettext("pay in full at booking"),
+        PaymentPolicy.DEPOSIT: lazy_gettext("deposit at booking, balance later"),
+        PaymentPolicy.PAY_LATER: lazy_gettext("pay later or at the session"),
+        PaymentPolicy.FREE: lazy_gettext("free"),
+    },
+)
+
+
 class CancelReason(StrEnum):
     """Why a booking or an order was canceled, as the domain records it. A person's own
     words (typed when canceling) go in the row's cancel_note, never here: rules compare

@@ -40,6 +40,7 @@ class NotificationKind(StrEnum):
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_PENDING_PAYMENT = "booking_pending_payment"
     PAYMENT_RECEIVED = "payment_received"
+    PAYMENT_REFUNDED = "payment_refunded"
     BOOKING_CANCELED = "booking_canceled"
     BOOKING_RESCHEDULED = "booking_rescheduled"
     SESSION_MOVED = "session_moved"
@@ -75,6 +76,7 @@ set_labels(
         NotificationKind.BOOKING_CONFIRMED: lazy_gettext("booking confirmed"),
         NotificationKind.BOOKING_PENDING_PAYMENT: lazy_gettext("booking pending payment"),
         NotificationKind.PAYMENT_RECEIVED: lazy_gettext("payment received"),
+        NotificationKind.PAYMENT_REFUNDED: lazy_gettext("payment refunded"),
         NotificationKind.BOOKING_CANCELED: lazy_gettext("booking canceled"),
         NotificationKind.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
         NotificationKind.SESSION_MOVED: lazy_gettext("session moved"),

@@ -9,7 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..l10n import format_money
-from .enums import CancelReason, OrderStatus, enum_column
+from .enums import (
+    PAYMENTS_BACK,
+    PAYMENTS_IN,
+    CancelReason,
+    OrderStatus,
+    PaymentKind,
+    PaymentPolicy,
+    enum_column,
+)
+from .payments import Payment
 from .services import Service
 from .users import User
 
@@ -18,12 +27,27 @@ class Order(db.Model):
     """One payment; it pays for one or many bookings."""
 
     __tablename__ = "orders"
-    __table_args__ = (CheckConstraint("total_cents >= 0", name="total_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint(
+            "deposit_cents IS NULL OR (deposit_cents > 0 AND deposit_cents <= total_cents)",
+            name="deposit_within_total",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     total_cents: Mapped[int] = mapped_column(default=0)
+    # The service's payment policy when the order was placed: its terms do not change after.
+    payment_policy: Mapped[PaymentPolicy] = mapped_column(
+        enum_column(PaymentPolicy, "order_payment_policy"),
+        default=PaymentPolicy.IN_FULL,
+        server_default=PaymentPolicy.IN_FULL.value,
+    )
+    # What must be paid before the booking is confirmed, when less than the total (a
+    # deposit); NULL: the total. The rest is a balance due (Order.amount_due).
+    deposit_cents: Mapped[int | None] = mapped_column(default=None)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[OrderStatus] = mapped_column(
         enum_column(OrderStatus, "order_status"), default=OrderStatus.PENDING
@@ -44,6 +68,54 @@ class Order(db.Model):
     bookings: Mapped[list[Booking]] = relationship(  # noqa: F821
         back_populates="order", order_by="Booking.id"
     )
+
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+
+    def _sum(self, kinds) -> int:
+        return sum(p.amount_cents for p in self.payments if p.kind in kinds)
+
+    @property
+    def confirmed_unpaid(self) -> bool:
+        """Pay later: the bookings are confirmed while the order awaits its money."""
+        return self.payment_policy == PaymentPolicy.PAY_LATER
+
+    @property
+    def amount_paid(self) -> int:
+        """Paid toward the total (card charges and recorded payments), refunds aside."""
+        return self._sum(PAYMENTS_IN)
+
+    @property
+    def amount_refunded(self) -> int:
+        """Given back, refunds and disputes alike."""
+        return self._sum(PAYMENTS_BACK)
+
+    @property
+    def amount_fees(self) -> int:
+        return self._sum((PaymentKind.FEE,))
+
+    @property
+    def amount_net(self) -> int:
+        """What the practitioner keeps of this order."""
+        return self.amount_paid + self.amount_fees - self.amount_refunded
+
+    @property
+    def amount_refundable(self) -> int:
+        return max(self.amount_paid + self.amount_fees - self.amount_refunded, 0)
+
+    @property
+    def amount_due(self) -> int:
+        """Still owed: nothing for an order that ended (canceled, expired, refunded)."""
+        if self.status not in (OrderStatus.PENDING, OrderStatus.PAID):
+            return 0
+        return max(self.total_cents - self.amount_paid, 0)
+
+    @property
+    def amount_due_at_booking(self) -> int:
+        """What confirms the booking: the deposit, or else the total."""
+        return self.total_cents if self.deposit_cents is None else self.deposit_cents
+
+    def money_display(self, cents: int) -> str:
+        return format_money(cents, self.currency)
 
     @property
     def total_display(self) -> str:

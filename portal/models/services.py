@@ -9,8 +9,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..l10n import format_money
-from .enums import CREDIT_SERVICE_TYPES, ServiceType, enum_column
+from .enums import CREDIT_SERVICE_TYPES, PaymentPolicy, ServiceType, enum_column
 from .users import User
+
+
+def deposit_for(
+    policy: PaymentPolicy, price_cents: int, fixed: int | None, percent: int | None
+) -> int | None:
+    """What a deposit policy takes at booking (never nothing, never the whole price); None
+    for any other policy. Takes the columns, so a locked row (booking.express) reads it too."""
+    if policy != PaymentPolicy.DEPOSIT or price_cents == 0:
+        return None
+    amount = fixed if fixed is not None else price_cents * (percent or 0) // 100
+    return amount if 0 < amount < price_cents else None
 
 
 class Service(db.Model):
@@ -21,6 +32,21 @@ class Service(db.Model):
         CheckConstraint("max_participants >= 1", name="capacity_positive"),
         CheckConstraint("cancellation_cutoff_hours >= 0", name="cutoff_not_negative"),
         CheckConstraint("validity_days IS NULL OR validity_days > 0", name="validity_positive"),
+        # A deposit is a fixed amount or a percentage, exactly one of them, and only for
+        # the deposit policy.
+        CheckConstraint(
+            "payment_policy <> 'deposit' OR ((deposit_cents IS NULL) <> (deposit_percent IS NULL))",
+            name="deposit_given_once",
+        ),
+        CheckConstraint(
+            "payment_policy = 'deposit' OR (deposit_cents IS NULL AND deposit_percent IS NULL)",
+            name="deposit_only_for_deposit",
+        ),
+        CheckConstraint("deposit_cents IS NULL OR deposit_cents > 0", name="deposit_positive"),
+        CheckConstraint(
+            "deposit_percent IS NULL OR (deposit_percent BETWEEN 1 AND 99)",
+            name="deposit_percent_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,6 +57,14 @@ class Service(db.Model):
     # l10n.currency_decimals); shown through l10n.format_money.
     price_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    payment_policy: Mapped[PaymentPolicy] = mapped_column(
+        enum_column(PaymentPolicy, "payment_policy"),
+        default=PaymentPolicy.IN_FULL,
+        server_default=PaymentPolicy.IN_FULL.value,
+    )
+    # The deposit policy's amount at booking: fixed (same units as price_cents) or a percentage.
+    deposit_cents: Mapped[int | None] = mapped_column(default=None)
+    deposit_percent: Mapped[int | None] = mapped_column(default=None)
     duration_minutes: Mapped[int] = mapped_column(default=60)
     max_participants: Mapped[int] = mapped_column(default=1)
     primary_practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -56,9 +90,43 @@ class Service(db.Model):
         return self.service_type in CREDIT_SERVICE_TYPES
 
     @property
+    def is_free(self) -> bool:
+        return self.price_cents == 0 or self.payment_policy == PaymentPolicy.FREE
+
+    @property
+    def deposit_amount(self) -> int | None:
+        """What a deposit policy takes at booking; None otherwise."""
+        return deposit_for(
+            self.payment_policy, self.price_cents, self.deposit_cents, self.deposit_percent
+        )
+
+    @property
+    def payment_terms(self) -> str:
+        """The policy in the words a client reads before booking."""
+        if self.is_free:
+            return gettext("Free: nothing to pay.")
+        if self.payment_policy == PaymentPolicy.PAY_LATER:
+            return gettext(
+                "Your booking is confirmed at once; pay %(price)s later or at the session.",
+                price=self.price_display,
+            )
+        deposit = self.deposit_amount
+        if deposit is not None:
+            return gettext(
+                "Pay a deposit of %(deposit)s to confirm your booking; the balance of "
+                "%(balance)s is due later or at the session.",
+                deposit=format_money(deposit, self.currency),
+                balance=format_money(self.price_cents - deposit, self.currency),
+            )
+        return gettext(
+            "Pay %(price)s when you book; your place is held while you pay.",
+            price=self.price_display,
+        )
+
+    @property
     def price_display(self) -> str:
         """What a client pays, in the viewer's locale; a free service says so."""
-        if self.price_cents == 0:
+        if self.is_free:
             return gettext("Free")
         return format_money(self.price_cents, self.currency)
 

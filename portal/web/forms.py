@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -28,6 +30,7 @@ from wtforms.validators import (
 from ..accounts import password_problem
 from ..core.errors import DomainError
 from ..l10n import CURRENCY_PROBLEM, amount_problem, canonical_zone, normalize_currency
+from ..models import PaymentPolicy
 from .localtime import timezone_groups, viewer_zone
 
 
@@ -81,6 +84,21 @@ class ServiceFields(FlaskForm):
         validators=[InputRequired(), NumberRange(0, 24 * 30)],
     )
     is_active = BooleanField(lazy_gettext("Offered to clients"), default=True)
+    payment_policy = SelectField(
+        lazy_gettext("When clients pay"),
+        choices=[SelectChoice(p.value, p.label.capitalize()) for p in PaymentPolicy],
+        default=PaymentPolicy.IN_FULL.value,
+    )
+    deposit = DecimalField(
+        lazy_gettext("Deposit amount"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        description=lazy_gettext("With a deposit: a fixed amount, or else a percentage."),
+    )
+    deposit_percent = IntegerField(
+        lazy_gettext("Deposit percentage"),
+        validators=[Optional(), NumberRange(1, 99)],
+    )
     # Packages and bundles have no seats of their own: their form drops this field (= None),
     # so saving one leaves the stored value alone.
     show_seats_left = BooleanField(
@@ -91,6 +109,12 @@ class ServiceFields(FlaskForm):
             "you and staff still see the counts."
         ),
     )
+
+    def show_amounts(self, service) -> None:
+        """The stored amounts (hundredths) as the form's decimal fields show them."""
+        self.price.data = Decimal(service.price_cents) / 100
+        if service.deposit_cents is not None:
+            self.deposit.data = Decimal(service.deposit_cents) / 100
 
     def validate_price(self, field: DecimalField) -> None:
         """A price finer than the currency's smallest unit is refused: rounded to whole
@@ -112,6 +136,13 @@ class ServiceFields(FlaskForm):
             "max_participants": self.max_participants.data,
             "cancellation_cutoff_hours": self.cancellation_cutoff_hours.data,
             "is_active": self.is_active.data,
+            "payment_policy": self.payment_policy.data,
+            "deposit_cents": (
+                None
+                if self.deposit.data is None
+                else int((self.deposit.data * 100).to_integral_value())
+            ),
+            "deposit_percent": self.deposit_percent.data,
         }
         if "show_seats_left" in self:
             values["show_seats_left"] = self.show_seats_left.data

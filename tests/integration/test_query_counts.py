@@ -37,6 +37,8 @@ def _buy_some(client_id: int, practitioner_id: int, n: int, offset: int) -> None
         session = make_workshop(practitioner, seats=3, start=day_at(3 + offset + i, 8))
         booking.confirm_payment(booking.book_workshop_seat(client_user, session))
     order = booking.buy_credits(client_user, make_bundle(practitioner, classes=n + 1))
+    # Only a paid order's credits can be scheduled (#20).
+    order = booking.confirm_payment(order)
     booking.schedule_credit(order.bookings[0], day_at(30 + offset, 9))
 
 

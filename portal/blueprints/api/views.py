@@ -198,7 +198,7 @@ def mark_order_paid(user: User, order_id: int, body: MarkPaidRequest):
     For the service's practitioner and staff. A buyer may see their own order but not mark it paid.
     """
     order = get_order(order_id, user, collect=True, loads=ORDER_LOADS, refresh=True)
-    booking.confirm_payment(order, reference=body.reference)
+    booking.confirm_payment(order, reference=body.reference, actor=user)
     return order_response(order_id)
 
 

@@ -1,37 +1,62 @@
+from decimal import Decimal
+
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import ngettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
 from ... import booking
 from ...booking import payment_reference
 from ...database import utcnow
 from ...models import BookingStatus, OrderStatus, Role
-from ...web import roles_required
+from ...web import roles_required, show_domain_error
 from ...web.access import get_order, may_collect
 from . import bp, queries
-from .forms import MarkPaidForm
+from .forms import MarkPaidForm, RefundForm
 
 
 def _order(order_id: int, *, collect: bool = False):
     return get_order(order_id, current_user, collect=collect, loads=queries.ORDER_LOADS)
 
 
+def _refund_form(order) -> RefundForm:
+    form = RefundForm(formdata=None)
+    form.amount.data = Decimal(order.amount_refundable) / 100
+    return form
+
+
 @bp.route("/<int:order_id>")
 @login_required
 def view_order(order_id: int):
-    order = _order(order_id)
+    return _render_order(_order(order_id))
+
+
+def _render_order(order, refund_form: RefundForm | None = None, status: int = 200):
     start = None
-    if order.status == OrderStatus.PENDING:
-        start = booking.get_provider(order.payment_provider).start(order)
+    problem = None
+    # Back from the provider's page: the order waits for the provider's verified event,
+    # whatever the browser's return says.
+    waiting = (
+        order.status == OrderStatus.PENDING
+        and request.args.get("returned") is not None
+        and order.payment_provider != booking.MANUAL
+    )
+    if order.status == OrderStatus.PENDING and not waiting:
+        try:
+            start = booking.get_provider(order.payment_provider).start(order)
+        except booking.DomainError as exc:
+            problem = exc.message
     return render_template(
         "orders/order.html",
         order=order,
         payment=start,
+        payment_problem=problem,
+        waiting_for_provider=waiting,
         reference=payment_reference(order),
         now=utcnow(),
         may_collect=may_collect(current_user, order),
         form=MarkPaidForm(formdata=None),
-    )
+        refund_form=refund_form or _refund_form(order),
+    ), status
 
 
 def _render_pending(errors=None, forms=None, status=200, listing=OrderStatus.PENDING):
@@ -79,8 +104,37 @@ def mark_paid(order_id: int):
     if not form.validate():
         return _render_pending(forms={order.id: form}, status=422)
     try:
-        booking.confirm_payment(order, reference=form.reference.data or "")
+        booking.confirm_payment(order, reference=form.reference.data or "", actor=current_user)
     except booking.DomainError as exc:
         return _render_pending(errors={order.id: exc.message}, status=exc.http_status)
     flash(_paid_message(order), "success")
     return redirect(url_for("orders.pending_orders"))
+
+
+@bp.route("/<int:order_id>/refund", methods=["POST"])
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def refund_order(order_id: int):
+    order = _order(order_id, collect=True)
+    form = RefundForm()
+    if not form.validate():
+        return _render_order(order, form, 422)
+    try:
+        booking.refund_order(
+            order,
+            form.amount_cents(),
+            reason=form.reason.data,
+            actor=current_user,
+            manual=form.manual.data,
+        )
+    except booking.DomainError as exc:
+        show_domain_error(form, exc)
+        return _render_order(order, form, exc.http_status)
+    flash(
+        gettext(
+            "Refunded %(amount)s of order %(reference)s.",
+            amount=order.money_display(form.amount_cents()),
+            reference=payment_reference(order),
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.view_order", order_id=order.id))

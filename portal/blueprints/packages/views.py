@@ -1,5 +1,4 @@
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -119,7 +118,7 @@ def edit_package(service_id: int):
         abort(404)
     form = PackageForm(obj=service)
     if not form.is_submitted():
-        form.price.data = Decimal(service.price_cents) / 100
+        form.show_amounts(service)
         for line, component in zip(form.components, service.components, strict=False):
             line.included.data = component.included_service_id
             line.quantity.data = component.quantity

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -66,7 +64,7 @@ def edit_service(service_id: int):
         return redirect(url_for("packages.edit_package", service_id=service.id))
     form = ServiceForm(obj=service)
     if not form.is_submitted():
-        form.price.data = Decimal(service.price_cents) / 100
+        form.show_amounts(service)
     form.service_type.data = service.service_type.value
     form.service_type.render_kw = {"disabled": True}
     if form.validate_on_submit() and (response := _save(form, service)):

@@ -10,7 +10,8 @@ database failed, send it again"; every refusal of the request itself is a 4xx.
 import logging
 from datetime import UTC, datetime
 
-from flask import jsonify, request
+import stripe
+from flask import current_app, jsonify, request
 from flask_babel import gettext
 from google.protobuf.json_format import ParseError
 from livekit.protocol.webhook import WebhookEvent
@@ -100,3 +101,32 @@ def livekit():
         return _error(503, "database unavailable, retry later")
     record_webhook_received(item.occurred_at)
     return jsonify(status=outcome, event=event.id)
+
+
+@bp.post("/stripe")
+@csrf.exempt
+def stripe_event():
+    """Stripe's events: verified by their signature, stored once by event id, applied by
+    the worker (which asks Stripe again before acting). Stripe retries any non-2xx."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        log.error("Stripe webhook refused: STRIPE_WEBHOOK_SECRET is not set")
+        return _error(404, "Stripe webhooks are not configured")
+    try:
+        event = stripe.Webhook.construct_event(
+            request.get_data(as_text=True), request.headers.get("Stripe-Signature", ""), secret
+        )
+    except stripe.SignatureVerificationError:
+        log.warning("Stripe webhook with a bad signature")
+        return _error(400, "invalid webhook signature")
+    except ValueError as exc:
+        return _error(400, f"not a Stripe event: {exc}")
+    try:
+        object_id = event.data.object.id
+        stored = booking.receive_payment_event(event.id, event.type, object_id)
+    except (AttributeError, KeyError):
+        return _error(400, "the event names no object")
+    except SQLAlchemyError:
+        log.exception("Stripe event %s not stored; Stripe will retry", event.id)
+        return _error(503, "database unavailable, retry later")
+    return jsonify(status="accepted" if stored else "ignored", event=event.id)

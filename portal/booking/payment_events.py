@@ -1,0 +1,263 @@
+"""A payment provider's webhook events: stored on arrival, applied by the worker.
+
+The webhook stores the event (once per event id: the unique column decides) and answers
+at once. Applying one never trusts what the event carried: the objects it names are
+fetched again from Stripe, outside any transaction (an HTTP call must not hold SQLite's
+write lock or a row lock), and then one unit of work claims the event (a conditional
+UPDATE of its row: pending -> applied) and records what Stripe said. Two appliers of
+one event both fetch; one claims, the other finds it applied and writes nothing. Events
+out of order are harmless: each records the state Stripe reports now, and every movement
+is recorded once by its provider id (payments.record_provider_payment, ledger).
+
+A payment that arrives after its hold lapsed takes its seats again if they are free;
+otherwise the client is refunded in full at once and told (refund_unplaceable).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..core.errors import HoldExpired
+from ..core.transactions import unit_of_work
+from ..database import utcnow
+from ..extensions import db
+from ..models import Booking, CancelReason, Order, Payment, PaymentEvent, PaymentKind
+from . import notices
+from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
+from .locks import lock_order
+from .payments import record_provider_payment
+from .refunds import refund_locked
+from .stripe_provider import (
+    STRIPE,
+    StripeCharge,
+    create_refund,
+    fetch_checkout_payment,
+    fetch_payment,
+    fetch_refunds,
+)
+
+log = logging.getLogger(__name__)
+
+# The Stripe events acted on; any other is acknowledged and dropped.
+PAYMENT_SUCCEEDED = "payment_intent.succeeded"
+CHECKOUT_COMPLETED = "checkout.session.completed"
+CHARGE_REFUNDED = "charge.refunded"
+HANDLED_EVENTS = (PAYMENT_SUCCEEDED, CHECKOUT_COMPLETED, CHARGE_REFUNDED)
+
+APPLY_BATCH = 100
+
+# The ledger row's reason: for the practitioner's order page and the revenue report.
+LATE_REASON = "paid after the hold lapsed; the place was taken"
+
+
+@unit_of_work
+def receive_payment_event(event_id: str, event_type: str, object_id: str) -> bool:
+    """Store a verified event for the worker; False when its id came before (or it is a
+    kind not acted on). One INSERT, no other query."""
+    if event_type not in HANDLED_EVENTS:
+        return False
+    spelling = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    stored = db.session.execute(
+        spelling.insert(PaymentEvent)
+        .values(
+            provider=STRIPE,
+            event_id=event_id,
+            event_type=event_type,
+            object_id=object_id,
+            received_at=utcnow(),
+            outcome="",
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(PaymentEvent.id)
+    ).first()
+    if stored is None:
+        return False
+    db.session.info[PAYMENT_EVENTS_RECEIVED] = True
+    log.info("payment event stored: %s %s (%s)", event_type, event_id, object_id)
+    return True
+
+
+def _claim(event_id: int, outcome: str, now: datetime) -> bool:
+    """Pending -> applied, in the unit that applies it; False if another applier won."""
+    claimed = db.session.execute(
+        update(PaymentEvent)
+        .where(PaymentEvent.id == event_id, PaymentEvent.applied_at.is_(None))
+        .values(applied_at=now, outcome=outcome[:200])
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, claimed).rowcount == 1
+
+
+@unit_of_work
+def _apply_charge(event_id: int, charge: StripeCharge, now: datetime) -> str:
+    if not _claim(event_id, f"order {charge.order_id} charged", now):
+        return "already applied"
+    if db.session.get(Order, charge.order_id) is None:
+        log.warning("Stripe charge %s names no order %s", charge.charge_id, charge.order_id)
+        return "no such order"
+    record_provider_payment(
+        charge.order_id,
+        amount_cents=charge.amount_cents,
+        provider=STRIPE,
+        charge_id=charge.charge_id,
+        payment_intent_id=charge.payment_intent_id,
+        now=now,
+    )
+    return "charge recorded"
+
+
+@unit_of_work
+def _record_unplaceable(
+    event_id: int, charge: StripeCharge, refund_id: str, refunded: int, now: datetime
+) -> str:
+    if not _claim(event_id, f"order {charge.order_id} refunded: seats gone", now):
+        return "already applied"
+    order = lock_order(charge.order_id)
+    record_movement(
+        order,
+        PaymentKind.CHARGE,
+        charge.amount_cents,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=charge.charge_id,
+        provider_payment_intent_id=charge.payment_intent_id,
+    )
+    record_movement(
+        order,
+        PaymentKind.REFUND,
+        refunded,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=refund_id,
+        provider_payment_intent_id=charge.payment_intent_id,
+        reason=LATE_REASON,
+    )
+    notices.payment_refunded(order, refunded, place_taken=True)
+    log.info(
+        "late payment refunded: order %s, charge %s, refund %s, its seats were taken",
+        order.id,
+        charge.charge_id,
+        refund_id,
+    )
+    return "refunded: seats gone"
+
+
+def refund_unplaceable(event_id: int, charge: StripeCharge, now: datetime) -> str:
+    """A payment for an order whose seats are gone: refund it whole, then record both."""
+    currency = db.session.execute(
+        select(Order.currency).where(Order.id == charge.order_id)
+    ).scalar_one()
+    db.session.rollback()
+    refund = create_refund(
+        charge.charge_id, charge.amount_cents, currency, key=f"unplaceable-{charge.charge_id}"
+    )
+    return _record_unplaceable(event_id, charge, refund.refund_id, refund.amount_cents, now)
+
+
+def _on_charge(event_id: int, charge: StripeCharge | None, now: datetime) -> str:
+    if charge is None:
+        return _nothing(event_id, "not paid", now)
+    try:
+        return _apply_charge(event_id, charge, now)
+    except HoldExpired:
+        return refund_unplaceable(event_id, charge, now)
+
+
+@unit_of_work
+def _nothing(event_id: int, outcome: str, now: datetime) -> str:
+    _claim(event_id, outcome, now)
+    return outcome
+
+
+@unit_of_work
+def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str:
+    if not _claim(event_id, f"refunds of {charge_id}", now):
+        return "already applied"
+    order_id = db.session.scalar(
+        select(Payment.order_id).where(
+            Payment.provider == STRIPE,
+            Payment.kind == PaymentKind.CHARGE,
+            Payment.provider_object_id == charge_id,
+        )
+    )
+    if order_id is None:
+        return "charge not ours"
+    order = lock_order(order_id)
+    for refund in refunds:
+        record_movement(
+            order,
+            PaymentKind.REFUND,
+            refund.amount_cents,
+            provider=STRIPE,
+            now=now,
+            provider_object_id=refund.refund_id,
+            reason="refunded at Stripe",
+        )
+    return "refunds recorded"
+
+
+def _on_refunded(event_id: int, charge_id: str, now: datetime) -> str:
+    _currency, refunds = fetch_refunds(charge_id)
+    return _apply_refunds(event_id, charge_id, refunds, now)
+
+
+@unit_of_work
+def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
+    """A canceled seat's price back to the card that paid it, once (the claim and the
+    idempotency key are both the seat's)."""
+    if not _claim(event_id, f"refund of booking {booking_id}", now):
+        return "already applied"
+    seat = db.session.get_one(Booking, int(booking_id))
+    order = lock_order(seat.order_id)
+    if not any(p.kind == PaymentKind.CHARGE and p.provider == STRIPE for p in order.payments):
+        return "paid by hand: refunded by hand"
+    amount = min(seat.price_charged_cents, order.amount_refundable)
+    if amount <= 0:
+        return "nothing left to refund"
+    refund_locked(
+        order,
+        amount,
+        reason=CancelReason.SESSION_CANCELED.value,
+        actor=None,
+        now=now,
+        key=f"refund-due-booking-{seat.id}",
+    )
+    return f"refunded {amount}"
+
+
+_APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
+    PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
+    CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
+    CHARGE_REFUNDED: _on_refunded,
+    REFUND_DUE: _refund_due,
+}
+
+
+def apply_payment_events(*, now: datetime | None = None) -> int:
+    """Apply the pending payment events, oldest first; returns how many this call applied.
+    An event whose fetch fails stays pending for the next run."""
+    applied = 0
+    with db.engine.connect() as connection:
+        pending = connection.execute(
+            select(PaymentEvent.id, PaymentEvent.event_type, PaymentEvent.object_id)
+            .where(PaymentEvent.applied_at.is_(None))
+            .order_by(PaymentEvent.id)
+            .limit(APPLY_BATCH)
+        ).all()
+    for event_id, event_type, object_id in pending:
+        try:
+            outcome = _APPLIERS[event_type](event_id, object_id, now or utcnow())
+        except Exception:  # noqa: BLE001 - left pending: the next run tries it again
+            log.exception("payment event %s (%s) not applied; will retry", event_id, event_type)
+            db.session.rollback()
+            continue
+        if outcome != "already applied":
+            applied += 1
+        log.info("payment event %s (%s %s): %s", event_id, event_type, object_id, outcome)
+    return applied

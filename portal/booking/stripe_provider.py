@@ -1,0 +1,181 @@
+"""Stripe, behind the payment provider interface (payment_providers.py).
+
+The client pays on Stripe's hosted Checkout page; the order is paid only when Stripe's
+signed event says so, and the objects it names are fetched again from Stripe before
+anything is recorded (payment_events.py). Without STRIPE_SECRET_KEY the provider is
+never chosen and every call here refuses.
+
+Amounts: the portal keeps hundredths of the unit for every currency (Order.total_cents);
+Stripe wants the currency's own minor units (a yen has none, a dinar three). The two
+conversions here are the only place they meet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import stripe
+from babel.numbers import get_currency_precision
+from flask import current_app, url_for
+from flask_babel import gettext
+
+from ..core.errors import PaymentProviderUnavailable
+from ..models import Order
+from .payment_providers import PaymentStart, register_provider
+
+STRIPE = "stripe"
+
+log = logging.getLogger(__name__)
+
+
+def configured() -> bool:
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+
+
+def client() -> stripe.StripeClient:
+    if not configured():
+        raise PaymentProviderUnavailable(gettext("Card payments are not set up."))
+    base = current_app.config.get("STRIPE_API_BASE") or None
+    return stripe.StripeClient(
+        current_app.config["STRIPE_SECRET_KEY"],
+        base_addresses={"api": base} if base else None,
+        max_network_retries=2,
+        # A connection per call, closed with its answer: a pooled session left open by a
+        # finished worker thread is a socket nobody closes.
+        http_client=stripe.UrllibClient(),
+    )
+
+
+def to_stripe_amount(cents: int, currency: str) -> int:
+    """Hundredths of the unit -> the currency's minor units."""
+    digits = get_currency_precision(currency.upper())
+    return cents * 10 ** (digits - 2) if digits >= 2 else cents // 10 ** (2 - digits)
+
+
+def from_stripe_amount(amount: int, currency: str) -> int:
+    """The currency's minor units -> hundredths of the unit."""
+    digits = get_currency_precision(currency.upper())
+    return amount // 10 ** (digits - 2) if digits >= 2 else amount * 10 ** (2 - digits)
+
+
+@dataclass(frozen=True)
+class StripeCharge:
+    """A succeeded payment as Stripe itself reports it when asked again."""
+
+    order_id: int
+    amount_cents: int
+    charge_id: str
+    payment_intent_id: str
+
+
+def _charge_of(intent) -> StripeCharge | None:
+    order_id = intent.metadata.to_dict().get("order_id") if intent.metadata else None
+    if intent.status != "succeeded" or not order_id or not intent.latest_charge:
+        return None
+    charge = intent.latest_charge
+    return StripeCharge(
+        order_id=int(order_id),
+        # Stripe always says amount_received; servers that mimic it may not (localstripe).
+        amount_cents=from_stripe_amount(
+            getattr(intent, "amount_received", None) or intent.amount, intent.currency
+        ),
+        charge_id=charge if isinstance(charge, str) else charge.id,
+        payment_intent_id=intent.id,
+    )
+
+
+def fetch_payment(payment_intent_id: str) -> StripeCharge | None:
+    """The payment intent as Stripe has it now; None unless it succeeded for an order."""
+    return _charge_of(client().v1.payment_intents.retrieve(payment_intent_id))
+
+
+def fetch_checkout_payment(checkout_session_id: str) -> StripeCharge | None:
+    session = client().v1.checkout.sessions.retrieve(checkout_session_id)
+    intent = session.payment_intent
+    if session.payment_status != "paid" or not intent:
+        return None
+    return fetch_payment(intent if isinstance(intent, str) else intent.id)
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    refund_id: str
+    amount_cents: int
+
+
+def fetch_refunds(charge_id: str) -> tuple[str, list[StripeRefund]]:
+    """A charge's succeeded refunds, as Stripe has them now, and the charge's currency."""
+    charge = client().v1.charges.retrieve(charge_id)
+    refunds = client().v1.refunds.list({"charge": charge_id, "limit": 100})
+    return charge.currency, [
+        StripeRefund(r.id, from_stripe_amount(r.amount, r.currency))
+        for r in refunds.data
+        if r.status == "succeeded"
+    ]
+
+
+def create_refund(charge_id: str, amount_cents: int, currency: str, key: str) -> StripeRefund:
+    """Refund part or all of a charge; the same key never refunds twice."""
+    refund = client().v1.refunds.create(
+        {"charge": charge_id, "amount": to_stripe_amount(amount_cents, currency)},
+        {"idempotency_key": key},
+    )
+    return StripeRefund(refund.id, from_stripe_amount(refund.amount, refund.currency))
+
+
+class StripeProvider:
+    """Card payments on Stripe Checkout."""
+
+    name = STRIPE
+    label = "Card (Stripe)"
+
+    def start(self, order: Order) -> PaymentStart:
+        """A Checkout Session for what the booking asks now (the deposit or the total).
+        The idempotency key names the order and the amount: asked again, Stripe answers
+        with the same session."""
+        amount = order.amount_due_at_booking - order.amount_paid
+        try:
+            session = self._checkout_session(order, amount)
+        except stripe.StripeError as exc:
+            log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
+            raise PaymentProviderUnavailable(
+                gettext("Card payment is unavailable right now; try again in a few minutes.")
+            ) from exc
+        return PaymentStart(
+            instructions=gettext(
+                "Pay %(amount)s by card on Stripe's secure page. Your booking is confirmed as "
+                "soon as Stripe tells us the payment went through.",
+                amount=order.money_display(amount),
+            ),
+            redirect_url=session.url,
+        )
+
+    def _checkout_session(self, order: Order, amount: int):
+        return client().v1.checkout.sessions.create(
+            {
+                "mode": "payment",
+                "client_reference_id": str(order.id),
+                "metadata": {"order_id": str(order.id)},
+                "payment_intent_data": {"metadata": {"order_id": str(order.id)}},
+                "customer_email": order.user.email,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": order.currency.lower(),
+                            "unit_amount": to_stripe_amount(amount, order.currency),
+                            "product_data": {"name": order.service.name},
+                        },
+                    }
+                ],
+                "success_url": url_for(
+                    "orders.view_order", order_id=order.id, returned=1, _external=True
+                ),
+                "cancel_url": url_for("orders.view_order", order_id=order.id, _external=True),
+            },
+            {"idempotency_key": f"order-{order.id}-checkout-{amount}"},
+        )
+
+
+register_provider(StripeProvider())

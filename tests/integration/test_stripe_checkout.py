@@ -1,0 +1,89 @@
+"""The client pays on Stripe Checkout (#20): the session carries the order and an
+idempotency key; the client's return waits; checkout.session.completed, asked again
+from Stripe, confirms the order."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import booking
+from portal.extensions import db
+from portal.models import BookingStatus, Order, OrderStatus, PaymentPolicy
+from tests.fixtures.factories import make_workshop
+from tests.fixtures.stripe_server import pay_by_card, signed_event, stripe_config
+
+
+@pytest.fixture
+def app_config(checkout_fake):
+    return stripe_config(checkout_fake.url)
+
+
+def test_the_order_page_sends_the_client_to_checkout(
+    signed_in, practitioner, client_user, checkout_fake
+):
+    session = make_workshop(
+        practitioner, price_cents=4000, payment_policy=PaymentPolicy.DEPOSIT, deposit_cents=1000
+    )
+    order = booking.book_workshop_seat(client_user, session)
+    web = signed_in(client_user)
+
+    page = web.get(f"/orders/{order.id}").text
+    again = web.get(f"/orders/{order.id}").text
+
+    [(form, headers), (form2, headers2)] = checkout_fake.created
+    assert form["mode"] == "payment"
+    assert form["client_reference_id"] == str(order.id)
+    assert (
+        form["metadata[order_id]"]
+        == form["payment_intent_data[metadata][order_id]"]
+        == str(order.id)
+    )
+    # The deposit, in the currency's minor units.
+    assert form["line_items[0][price_data][unit_amount]"] == "1000"
+    assert form["line_items[0][price_data][currency]"] == "usd"
+    assert f"/orders/{order.id}?returned=1" in form["success_url"]
+    # Asked twice, one session: the same idempotency key.
+    assert headers["HTTP_IDEMPOTENCY_KEY"] == headers2["HTTP_IDEMPOTENCY_KEY"]
+    assert form == form2
+    session_id = next(iter(checkout_fake.sessions))
+    assert f"https://checkout.stripe.com/c/pay/{session_id}" in page and page == again
+
+
+def test_checkout_completed_confirms_after_asking_stripe(
+    client, signed_in, practitioner, client_user, checkout_fake, localstripe_url
+):
+    order = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=4000))
+    signed_in(client_user).get(f"/orders/{order.id}")
+    session_id = next(iter(checkout_fake.sessions))
+    body, headers = signed_event(
+        "checkout.session.completed", {"id": session_id, "object": "checkout.session"}
+    )
+    client.post("/webhooks/stripe", data=body, headers=headers)
+
+    # Not paid yet at Stripe: the event alone confirms nothing.
+    booking.apply_payment_events()
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == OrderStatus.PENDING
+
+    checkout_fake.complete(session_id, pay_by_card(localstripe_url, order).id)
+    body, headers = signed_event(
+        "checkout.session.completed", {"id": session_id, "object": "checkout.session"}
+    )
+    client.post("/webhooks/stripe", data=body, headers=headers)
+    booking.apply_payment_events()
+
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status == OrderStatus.PAID
+    assert order.bookings[0].status == BookingStatus.CONFIRMED
+    assert order.amount_paid == 4000
+
+
+def test_stripe_unreachable_leaves_the_order_page_working(
+    app, signed_in, practitioner, client_user
+):
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:9"
+    order = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=4000))
+    response = signed_in(client_user).get(f"/orders/{order.id}")
+    assert response.status_code == 200
+    assert "Card payment is unavailable right now" in response.text
