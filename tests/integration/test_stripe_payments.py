@@ -299,7 +299,7 @@ def test_a_practitioner_canceling_the_session_refunds_the_card_in_full(
     order, intent = _paid_by_card(client, practitioner, client_user, localstripe_url)
     session = order.bookings[0].service_session
 
-    booking.cancel_session(session, practitioner, reason="Teacher ill")
+    booking.cancel_session(session, practitioner, note="Teacher ill")
     booking.apply_payment_events()
 
     assert _stripe_refunds(localstripe_url, intent) == [4000]
