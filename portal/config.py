@@ -175,6 +175,8 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "300 per minute"),
         # No form, API body or LiveKit event comes near 1 MiB; bigger bodies are refused (413)
         # before anything reads them into memory.
+        # Fernet keys, newest first, for secrets at rest (portal/crypto.py).
+        "PORTAL_ENCRYPTION_KEYS": os.environ.get("PORTAL_ENCRYPTION_KEYS", ""),
         # Empty: Werkzeug's default (scrypt). Only tests set a cheap one, through create_app's
         # config (never the environment, so no deployment can weaken it by accident).
         "PORTAL_PASSWORD_HASH_METHOD": "",

@@ -17,11 +17,13 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import audit
 from ..core.errors import AlreadyBooked, NotBookable, SessionFull
 from ..core.transactions import translate_integrity_error
 from ..database import loaded_by_insert
 from ..extensions import db
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -131,6 +133,19 @@ def add_booking(
     # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
     if status != BookingStatus.DRAFT:
         events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
+    audit.record(
+        AuditAction.BOOKING_CREATED,
+        "booking",
+        booking.id,
+        practitioner_id=session.practitioner_id,
+        client_id=user.id,
+        after={
+            "status": status,
+            "session_id": session.id,
+            "order_id": order.id,
+            "price_charged_cents": price_cents,
+        },
+    )
     return booking
 
 

@@ -11,12 +11,14 @@ from dateutil.rrule import DAILY, WEEKLY, rrule
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
+from .. import audit
 from ..core.errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import format_moment
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -30,7 +32,7 @@ from ..models import (
     Visibility,
 )
 from . import notices
-from .factory import create_session, enroll_in_course
+from .factory import create_session, enroll_in_course, session_values
 from .holds import ensure_seat_available
 from .locks import lock_practitioner, lock_sessions
 from .payments import confirm_payment
@@ -252,6 +254,7 @@ def update_session(
     if all(getattr(locked, key) == value for key, value in changes.items()):
         return locked
     previous_start = locked.start_time
+    before = session_values(locked)
     if (start_time, end_time) != (locked.start_time, locked.end_time):
         lock_practitioner(locked.practitioner_id)
         _refuse_conflicts(
@@ -266,6 +269,14 @@ def update_session(
         setattr(locked, key, value)
     locked.revision = locked.revision + 1
     db.session.flush()
+    audit.record(
+        AuditAction.SESSION_UPDATED,
+        "session",
+        locked.id,
+        practitioner_id=locked.practitioner_id,
+        before=before,
+        after=session_values(locked),
+    )
     if start_time != previous_start:
         notices.session_moved(locked, previous_start)
     return locked

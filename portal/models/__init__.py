@@ -1,6 +1,7 @@
 """Every model module is imported here so the metadata (and Alembic) sees them all."""
 
 from .attendance import AttendanceOutcome, AttendanceStatus
+from .audit import AuditAction, AuditEntry
 from .availability import DateOverride, ScheduleSettings, WeeklyHours
 from .bookings import SEAT_HOLDING, Booking
 from .enums import (
@@ -37,6 +38,15 @@ from .notifications import (
 )
 from .orders import Order
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
+from .records import (
+    SOAP_SECTIONS,
+    TAG_MAX,
+    ClientRecord,
+    ClientTag,
+    NoteAddendum,
+    NoteKind,
+    SessionNote,
+)
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
@@ -57,6 +67,15 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "SOAP_SECTIONS",
+    "TAG_MAX",
+    "ClientRecord",
+    "ClientTag",
+    "NoteAddendum",
+    "NoteKind",
+    "SessionNote",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",

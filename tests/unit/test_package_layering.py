@@ -19,6 +19,8 @@ ROOT = Path(portal.__file__).parent
 # floors, never one on its own floor or above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("core",),
+    # The audit log's writer: every package that writes records through it.
+    ("audit",),
     ("notifications",),
     ("booking",),
     ("reminders",),
