@@ -107,7 +107,7 @@ def test_every_read_and_write_is_audited_without_the_text(practitioner, seat, cl
 def test_a_save_racing_the_signature_cannot_change_a_signed_note(app, practitioner, seat):
     """The signature and the save are conditional UPDATEs on signed_at IS NULL: whichever
     lands second after a signature is refused, never written."""
-    note = records.save_draft(seat, practitioner, NoteKind.FREE, {"text": "before"})
+    note_id = records.save_draft(seat, practitioner, NoteKind.FREE, {"text": "before"}).id
     db.session.commit()
     outcomes = []
 
@@ -122,11 +122,11 @@ def test_a_save_racing_the_signature_cannot_change_a_signed_note(app, practition
                 db.session.remove()
 
     def save():
-        fresh = db.session.get(SessionNote, note.id)
+        fresh = db.session.get(SessionNote, note_id)
         records.save_draft(fresh.booking, fresh.author, NoteKind.FREE, {"text": "after"})
 
     def sign():
-        fresh = db.session.get(SessionNote, note.id)
+        fresh = db.session.get(SessionNote, note_id)
         records.sign_note(fresh, fresh.author)
 
     threads = [threading.Thread(target=run, args=(a,)) for a in (save, sign)]
@@ -135,7 +135,7 @@ def test_a_save_racing_the_signature_cannot_change_a_signed_note(app, practition
     for t in threads:
         t.join(30)
     db.session.commit()
-    signed = db.session.get(SessionNote, note.id)
+    signed = db.session.get(SessionNote, note_id)
     assert signed.is_signed
     assert sorted(outcomes) in (["ok", "ok"], ["ok", "refused"])
     text_now = records.read_note(signed, practitioner).sections["text"]
