@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 from sqlalchemy import and_, case, delete, exists, func, or_, select, type_coerce
+from sqlalchemy.orm import contains_eager
 
 from .. import audit, crypto
 from ..core.errors import InvalidInput
@@ -203,8 +204,11 @@ class ClientFile:
 
 def _timeline(practitioner_id: int, client_id: int) -> list[TimelineItem]:
     rows = db.session.execute(
-        select(Booking, ServiceSession, AttendanceOutcome.outcome, SessionNote)
+        # The services ride along: a session's title falls back on its service's name, and a
+        # many-to-one already in the session costs no query.
+        select(Booking, ServiceSession, Service, AttendanceOutcome.outcome, SessionNote)
         .join(ServiceSession, _theirs(practitioner_id))
+        .join(Service, Service.id == ServiceSession.service_id)
         .outerjoin(AttendanceOutcome, AttendanceOutcome.booking_id == Booking.id)
         .outerjoin(
             SessionNote,
@@ -224,7 +228,7 @@ def _timeline(practitioner_id: int, client_id: int) -> list[TimelineItem]:
             note_id=note.id if note else None,
             note_signed=bool(note and note.is_signed),
         )
-        for b, s, outcome, note in rows
+        for b, s, _service, outcome, note in rows
     ]
 
 
@@ -234,6 +238,7 @@ def _packages(practitioner_id: int, client_id: int) -> list[Order]:
         db.session.scalars(
             select(Order)
             .join(Service, Service.id == Order.service_id)
+            .options(contains_eager(Order.service))
             .where(
                 Order.user_id == client_id,
                 Service.primary_practitioner_id == practitioner_id,
@@ -245,19 +250,24 @@ def _packages(practitioner_id: int, client_id: int) -> list[Order]:
 
 
 @unit_of_work
-def read_client_file(practitioner: User, client: User) -> ClientFile:
-    """Everything the practitioner keeps about one client, in one page; the read is
-    audited (the client can see who opened their record)."""
-    record = db.session.get(ClientRecord, (practitioner.id, client.id))
-    about = crypto.decrypt(record.about_encrypted) if record and record.about_encrypted else ""
+def _record_read(practitioner_id: int, client_id: int) -> None:
     audit.record(
         AuditAction.CLIENT_RECORD_READ,
         "client",
-        client.id,
-        practitioner_id=practitioner.id,
-        client_id=client.id,
-        actor_id=practitioner.id,
+        client_id,
+        practitioner_id=practitioner_id,
+        client_id=client_id,
+        actor_id=practitioner_id,
     )
+
+
+def read_client_file(practitioner: User, client: User) -> ClientFile:
+    """Everything the practitioner keeps about one client, in one page. The read is
+    audited first (the client can see who opened their record), and committed before the
+    rows are read, so the page's objects stay loaded."""
+    _record_read(practitioner.id, client.id)
+    record = db.session.get(ClientRecord, (practitioner.id, client.id))
+    about = crypto.decrypt(record.about_encrypted) if record and record.about_encrypted else ""
     return ClientFile(
         client=client,
         about=about,

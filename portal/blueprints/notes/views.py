@@ -27,7 +27,9 @@ def _kind(note) -> NoteKind:
 def _page(booking, note, *, form=None, addendum_form=None, status=200):
     writer = records.writes_notes_for(current_user, booking)
     read = records.read_note(note, current_user) if note is not None else None
-    kind = NoteKind(form.kind.data) if form is not None and form.kind.data else _kind(note)
+    kind = _kind(note)
+    if form is not None and form.kind.data in set(NoteKind):
+        kind = NoteKind(form.kind.data)
     if form is None:
         form = NoteForm(formdata=None, data={"kind": kind.value, **(read.sections if read else {})})
         if read and read.note.kind != kind:
