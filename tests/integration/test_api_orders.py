@@ -299,7 +299,10 @@ def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
     """Token, its last use, the locked session with its service, the order, the
     outbox rows telling the client and the practitioner (one INSERT for both), the
     booking (whose trigger also counts the seat and bumps the session's feed
-    revision); the response is built from what was written, not read back."""
+    revision); the response is built from what was written, not read back.
+
+    Plus the audit log's entry (#23), appended just before COMMIT: the chain's head read,
+    the INSERT, and on PostgreSQL the advisory lock that serialises appends first."""
     session = make_workshop(practitioner, seats=5)
     body = {"service_id": session.service_id, "service_session_id": session.id}
     statements: list[str] = []
@@ -322,7 +325,10 @@ def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
         event.remove(db.engine, "before_cursor_execute", record)
         event.remove(db.engine, "commit", record_commit)
 
-    assert len(statements) == 6, statements
+    audit_statements = [s for s in statements if "audit_entries" in s or "advisory" in s]
+    assert len(audit_statements) == (2 if db.engine.dialect.name == "sqlite" else 3)
+    assert statements[-1].startswith("INSERT INTO audit_entries")
+    assert len(statements) - len(audit_statements) == 6, statements
     assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
     # PostgreSQL carries the token lookup's transaction on into the purchase; SQLite
     # ends it to begin afresh with the write lock (BEGIN IMMEDIATE).
