@@ -57,7 +57,7 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 
 from bench.noshow_report import postgres_database, user_rows  # noqa: E402
 from portal import api_tokens, create_app  # noqa: E402
-from portal.accounts.sessions import start_session  # noqa: E402
+from portal.accounts.sign_ins import record_sign_in  # noqa: E402
 from portal.core.transactions import unit_of_work  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Booking, Order, Service, ServiceSession, User  # noqa: E402
@@ -279,7 +279,7 @@ def calendar_client(app, week_day: date):
     client = app.test_client()
     with app.app_context():
         # A sign-in recorded server-side, as the login form makes one (User.get_id()).
-        session_id = start_session(db.session.get(User, 1)).get_id()
+        session_id = record_sign_in(db.session.get(User, 1)).get_id()
     with client.session_transaction() as browser:
         browser["_user_id"] = session_id
         browser["_fresh"] = True

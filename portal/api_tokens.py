@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from datetime import datetime, timedelta
-from functools import partial
 
-from flask import after_this_request, has_request_context, request
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from flask import after_this_request, current_app, has_request_context, request
+from sqlalchemy import bindparam, select, update
 
-from .core.transactions import ride_along, unit_of_work, write_riders
+from .core.errors import AddressNotConfirmed
+from .core.transactions import unit_of_work
 from .database import utcnow
 from .extensions import db
 from .models import ApiToken, User
@@ -34,6 +35,7 @@ def _digest(raw: str) -> str:
 @unit_of_work
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for the user; the raw token is returned here and never again."""
+    AddressNotConfirmed.unless_confirmed(user)
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken(
@@ -54,6 +56,17 @@ def revoke_token(token: ApiToken, *, now: datetime | None = None) -> None:
     db.session.expire(token)
 
 
+def revoke_all(user: User, *, now: datetime | None = None) -> list[str]:
+    """Revoke every live token of the user, in the caller's transaction; their names."""
+    revoked = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .returning(ApiToken.name)
+    )
+    return sorted(revoked.scalars())
+
+
 def _parse(raw: str) -> str | None:
     scheme, _, rest = raw.partition("_")
     prefix, _, secret = rest.partition("_")
@@ -68,43 +81,96 @@ def bearer_token() -> str | None:
     return raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
 
 
+_tokens = ApiToken.__table__
+# Built once: every API call runs it.
+_LOOKUP = (
+    select(User, _tokens.c.id, _tokens.c.token_hash, _tokens.c.revoked_at, _tokens.c.last_used_at)
+    .join_from(_tokens, User, User.id == _tokens.c.user_id)
+    .where(_tokens.c.prefix == bindparam("prefix"))
+)
+_WRITE_LAST_USE = (
+    update(_tokens)
+    .where(_tokens.c.id == bindparam("token_id"))
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
 def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     """The active user a live token belongs to, or None (unknown, revoked, deactivated)."""
     prefix = _parse(raw)
     if prefix is None:
         return None
-    token = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.prefix == prefix)
-    )
-    if token is None or not hmac.compare_digest(token.token_hash, _digest(raw)):
+    found = db.session.execute(_LOOKUP, {"prefix": prefix}).one_or_none()
+    if found is None or not hmac.compare_digest(found.token_hash, _digest(raw)):
         return None
-    if token.is_revoked or not token.user.is_active:
+    user = found.User
+    if found.revoked_at is not None or not user.is_active:
         return None
     now = now or utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+    if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
         if has_request_context():
-            # Written with the request's own booking write, or alone once the view is done:
-            # a write of its own up front would end the request's transaction and
-            # expire the user and everything loaded with it.
-            ride_along(f"api_token_touch_{token.id}", partial(_write_last_use, token.id, now))
-            after_this_request(_write_leftovers)
+            _last_uses().note(found.id, now)
+            after_this_request(_write_due_last_uses)
         else:
-            _touch(token.id, now)
-    return token.user
+            _write_last_uses({found.id: now})
+    return user
 
 
-def _write_last_use(token_id: int, now: datetime) -> None:
-    # On the table, not the entity: no ORM object is kept in step with a last-use
-    # stamp, and a plain Core UPDATE is far less Python work on every API call.
-    tokens = ApiToken.__table__
-    db.session.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=now))
+class LastUses:
+    """The last uses this process saw and has not written yet. They are written together,
+    at most once a LAST_USED_RESOLUTION and after the response is built, so no request
+    (a purchase least of all) writes a token row inside its own transaction. A process
+    that stops loses at most a minute of these hints."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[int, datetime] = {}
+        # time.monotonic() of the last write (of the start, before the first).
+        self.written_at = time.monotonic()
+
+    def note(self, token_id: int, now: datetime) -> None:
+        with self._lock:
+            self._pending[token_id] = now
+
+    def take(self, *, due_only: bool = True) -> dict[int, datetime]:
+        """The uses to write now (none before the interval is up, unless `due_only` is off)."""
+        with self._lock:
+            elapsed = time.monotonic() - self.written_at
+            if due_only and elapsed < LAST_USED_RESOLUTION.total_seconds():
+                return {}
+            taken, self._pending = self._pending, {}
+            self.written_at = time.monotonic()
+            return taken
 
 
-_touch = unit_of_work(_write_last_use)
+LAST_USES = "portal_api_token_uses"
 
 
-def _write_leftovers(response):
-    write_riders()
+def _last_uses() -> LastUses:
+    uses = current_app.extensions.get(LAST_USES)
+    if uses is None:
+        uses = current_app.extensions.setdefault(LAST_USES, LastUses())
+    return uses
+
+
+def write_last_uses(*, due_only: bool = True) -> int:
+    """Write the pending last uses of this app's process; returns how many."""
+    taken = _last_uses().take(due_only=due_only)
+    if taken:
+        _write_last_uses(taken)
+    return len(taken)
+
+
+@unit_of_work
+def _write_last_uses(uses: dict[int, datetime]) -> None:
+    # On the table, not the entity: no ORM object is kept in step with a last-use stamp.
+    db.session.execute(
+        _WRITE_LAST_USE, [{"token_id": key, "used_at": at} for key, at in uses.items()]
+    )
+
+
+def _write_due_last_uses(response):
+    write_last_uses()
     return response
 
 

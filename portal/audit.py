@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from .core.errors import DomainError
 from .core.transactions import inside_unit_of_work
-from .database import is_sqlite, utcnow
+from .database import utcnow
 from .extensions import db
 from .models.audit import AuditAction, AuditEntry
 
@@ -143,7 +143,7 @@ def _hashed_fields(row: AuditEntry) -> dict:
 
 
 def _lock_chain(session: Session) -> None:
-    if not is_sqlite(session.get_bind()):
+    if session.get_bind().dialect.name != "sqlite":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
 
 

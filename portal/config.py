@@ -144,10 +144,12 @@ def build_config(instance_path: str) -> dict:
         # count): with more than one, in-memory rate limits are refused at start-up.
         "PORTAL_WORKERS": _env_int("PORTAL_WORKERS", 1),
         # Lifetimes of the links in account emails, in seconds: a verification or an
-        # email change (2 days), a password reset (1 hour), an invitation (7 days).
+        # email change (2 days), a password reset (1 hour), an invitation (7 days), and the
+        # "not you? put this address back" link sent to the old address (7 days).
         "PORTAL_VERIFY_EMAIL_MAX_AGE": _env_int("PORTAL_VERIFY_EMAIL_MAX_AGE", 2 * 86_400),
         "PORTAL_PASSWORD_RESET_MAX_AGE": _env_int("PORTAL_PASSWORD_RESET_MAX_AGE", 3_600),
         "PORTAL_INVITATION_MAX_AGE": _env_int("PORTAL_INVITATION_MAX_AGE", 7 * 86_400),
+        "PORTAL_EMAIL_RESTORE_MAX_AGE": _env_int("PORTAL_EMAIL_RESTORE_MAX_AGE", 7 * 86_400),
         "RATELIMIT_HEADERS_ENABLED": True,
         "PORTAL_LOGIN_RATE_LIMIT": os.environ.get("PORTAL_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per submitted address (the account), whatever the sender's IP: spreading guesses
@@ -188,7 +190,7 @@ def build_config(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Flask-Login's own default, said here because a sign-in lasts as long as its
-        # remember-me cookie: older sign-ins are refused and pruned (accounts/sessions.py).
+        # remember-me cookie: older sign-ins are refused and pruned (accounts/sign_ins.py).
         "REMEMBER_COOKIE_DURATION": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,
         # Outbound webhooks. Private, loopback and other non-public addresses are refused

@@ -15,9 +15,11 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
-from zoneinfo import ZoneInfo
+from importlib.resources import files
+from zoneinfo import ZoneInfo, available_timezones
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 from babel.dates import (
     format_date,
     format_interval,
@@ -26,7 +28,7 @@ from babel.dates import (
     get_datetime_format,
     get_day_names,
 )
-from babel.numbers import format_currency, get_currency_precision, is_currency
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 from flask_babel import get_locale, gettext, lazy_gettext
 
 DEFAULT_LOCALE = "en"
@@ -91,6 +93,45 @@ def _locale_of(locale: Locale | str | None) -> Locale:
     return _locale(str(locale or get_locale() or DEFAULT_LOCALE))
 
 
+def _parents(name: str) -> list[str]:
+    """CLDR's fallback chain below the root: fr_CH, fr; en_IN, en_001, en; pt_AO, pt_PT, pt."""
+    chain = [name]
+    exceptions = get_global("parent_exceptions")
+    while True:
+        parent = exceptions.get(name) or (name.rpartition("_")[0] or None)
+        if parent is None or parent == "root":
+            return chain
+        chain.append(parent)
+        name = parent
+
+
+def _likely(language: str) -> str:
+    """A bare language's most likely locale: fr is fr_FR, en is en_US, pt is pt_BR."""
+    tag, territory, _script, *_ = parse_locale(get_global("likely_subtags").get(language, language))
+    return f"{tag}_{territory}" if territory else tag
+
+
+def negotiate_locale(preferred: list[tuple[str, float]]) -> str | None:
+    """The supported locale closest to the best of a browser's preferences (Accept-Language
+    tags with their quality): each tag's CLDR chain is walked until a supported locale
+    shares a step of it, so fr-CH gets fr_FR, en-IN en_GB (both en_001), pt-AO pt_PT."""
+    chains = {name: _parents(name) for name in SUPPORTED_LOCALES}
+    for tag, quality in sorted(preferred, key=lambda pair: -pair[1]):
+        if quality <= 0:
+            continue
+        try:
+            name = str(Locale.parse(tag.replace("-", "_")))
+        except (ValueError, UnknownLocaleError):
+            continue  # "*" or a tag CLDR does not know
+        for step in _parents(name):
+            if "_" not in step and _likely(step) in chains:
+                return _likely(step)
+            for supported, chain in chains.items():
+                if step in chain:
+                    return supported
+    return None
+
+
 def locale_choices() -> list[tuple[str, str]]:
     """Each supported locale named in its own language: "Deutsch (Deutschland)"."""
     return [(name, _locale(name).get_display_name(name)) for name in SUPPORTED_LOCALES]
@@ -143,15 +184,103 @@ def format_day_range(first: date, last: date, locale=None) -> str:
     return format_interval(first, last, "yMMMd", locale=_locale_of(locale))
 
 
+# A zone's first part, as the pickers group them (tzdb's "America" holds both continents).
+ZONE_REGIONS = {
+    "Africa": lazy_gettext("Africa"),
+    "America": lazy_gettext("Americas"),
+    "Antarctica": lazy_gettext("Antarctica"),
+    "Arctic": lazy_gettext("Arctic"),
+    "Asia": lazy_gettext("Asia"),
+    "Atlantic": lazy_gettext("Atlantic Ocean"),
+    "Australia": lazy_gettext("Australia"),
+    "Europe": lazy_gettext("Europe"),
+    "Indian": lazy_gettext("Indian Ocean"),
+    "Pacific": lazy_gettext("Pacific Ocean"),
+}
+
+
+def _tzdata_text(name: str) -> str:
+    return (files("tzdata.zoneinfo") / name).read_text(encoding="utf-8")
+
+
+@cache
+def canonical_zones() -> frozenset[str]:
+    """The zones a person is offered: tzdb's zones of countries and regions (zone.tab and
+    zone1970.tab, from the `tzdata` package), and UTC. Not its aliases (GB-Eire,
+    US/Eastern), its fixed offsets (Etc/GMT+5) or its placeholders (Factory, localtime)."""
+    names = {"UTC"}
+    for table in ("zone.tab", "zone1970.tab"):
+        for line in _tzdata_text(table).splitlines():
+            if line and not line.startswith("#"):
+                names.add(line.split("\t")[2])
+    return frozenset(names & (available_timezones() | {"UTC"}))
+
+
+@cache
+def _zone_links() -> dict[str, str]:
+    """tzdb's aliases ("L target alias" lines of tzdata.zi): GB-Eire is Europe/London."""
+    links = {}
+    for line in _tzdata_text("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, alias = line.split()
+            links[alias] = target
+    return links
+
+
+def canonical_zone(name: str | None) -> str | None:
+    """The offered zone a name stands for: itself, or the zone an old alias links to
+    (Asia/Calcutta is Asia/Kolkata, Etc/UTC and Zulu are UTC); None for anything else."""
+    name = (name or "").strip()
+    for _ in range(4):  # an alias may link to an alias (a short chain at most)
+        if name in canonical_zones():
+            return name
+        if name in ("Etc/UTC", "Etc/GMT"):
+            return "UTC"
+        name = _zone_links().get(name, "")
+    return None
+
+
+def zone_label(name: str) -> str:
+    """A zone as a picker lists it under its region: "Argentina / Buenos Aires"."""
+    return name.partition("/")[2].replace("_", " ").replace("/", " / ") or name
+
+
+def zone_groups(guess: str | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The offered zones grouped by region, each as (value, label): first the guessed
+    zone (the person's own, or their browser's) and UTC, then each region's zones by name."""
+    first = [z for z in dict.fromkeys((canonical_zone(guess), "UTC")) if z]
+    regions: dict[str, list[tuple[str, str]]] = {key: [] for key in ZONE_REGIONS}
+    for name in sorted(canonical_zones() - set(first)):
+        regions[name.partition("/")[0]].append((name, zone_label(name)))
+    return [
+        (str(gettext("Suggested")), [(z, z.replace("_", " ")) for z in first]),
+        *((str(ZONE_REGIONS[key]), zones) for key, zones in regions.items() if zones),
+    ]
+
+
 CURRENCY_PROBLEM = lazy_gettext(
     "Not a currency code: use the three letters of ISO 4217, e.g. USD, EUR or JPY."
 )
 
 
+@cache
+def legal_tender() -> frozenset[str]:
+    """The currencies some country pays in today (CLDR's tender, as Babel has it): ISO 4217
+    also codes gold (XAU), testing (XTS) and "no currency" (XXX), which no one pays a
+    practitioner in, and currencies since replaced (SLL)."""
+    today = date.today()
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, start_date=today, tender=True)
+    )
+
+
 def normalize_currency(code: str | None) -> str | None:
-    """The ISO 4217 code for what someone typed ("eur " is EUR), or None if it is none."""
+    """The ISO 4217 code for what someone typed ("eur " is EUR), or None if it is none
+    (or no legal tender)."""
     code = (code or "").strip().upper()
-    return code if is_currency(code) else None
+    return code if code in legal_tender() else None
 
 
 def currency_decimals(currency: str) -> int:
@@ -163,9 +292,24 @@ def currency_decimals(currency: str) -> int:
 def minor_units_problem(cents: int, currency: str) -> str | None:
     """Why an amount (in hundredths) cannot be charged in this currency, if it cannot:
     a yen has no cents."""
-    decimals = currency_decimals(currency)
-    if cents % 10 ** (2 - decimals) == 0:
+    if cents % 10 ** (2 - currency_decimals(currency)) == 0:
         return None
+    return decimals_problem(currency)
+
+
+def amount_problem(amount: Decimal, currency: str) -> str | None:
+    """Why an amount as typed (in units) cannot be charged in this currency, if it cannot:
+    0.004 dollars is less than a cent, not nothing."""
+    if not amount.is_finite():
+        return None  # not a number: the amount field's own range check refuses it
+    places = -int(amount.normalize().as_tuple().exponent)
+    if places <= currency_decimals(currency):
+        return None
+    return decimals_problem(currency)
+
+
+def decimals_problem(currency: str) -> str:
+    decimals = currency_decimals(currency)
     if decimals == 0:
         return gettext("%(currency)s has no minor units: give a whole amount.", currency=currency)
     return gettext(

@@ -101,6 +101,7 @@ def due_reminders(now: datetime) -> list[DueReminder]:
     ).all()
     due = []
     for booking_id, user_id, booked_at, session_id, start, practitioner_id in seats:
+        assert start is not None  # the query asked for start_time > now
         offsets = offsets_by_practitioner.get(practitioner_id, DEFAULT_REMINDER_OFFSETS)
         come = [o for o in offsets if start - timedelta(minutes=o) <= now]
         if not come:
@@ -162,7 +163,7 @@ def queue_expiring_credits(now: datetime | None = None) -> int:
     written = 0
     for order, count in candidates:
         expires = credit_expires_at(order)
-        if not now < expires <= now + notice:
+        if expires is None or not now < expires <= now + notice:
             continue
 
         def write(order=order, count=count, expires=expires):
@@ -210,7 +211,7 @@ def queue_daily_agendas(now: datetime | None = None) -> int:
         ).all()
         listed = [
             {
-                "start": s.start_time.isoformat(),
+                "start": s.start_time.isoformat() if s.start_time else None,
                 "title": s.display_title,
                 "seats": f"{s.current_participants}/{s.max_participants}",
             }

@@ -4,10 +4,12 @@
 instance folder by default (nothing else to run); with PORTAL_WORKER_QUEUE_URL (or
 REDIS_URL) set to Redis or PostgreSQL, workers on several machines share one queue.
 
-Delivery is woken right after any commit that wrote to the outbox, and a periodic run
-every minute catches whatever a wake-up missed (the process died between its commit
-and the wake-up, a retry fell due), so a committed message always goes. LiveKit room
-events stored by the webhook are applied the same way, woken at most twice a second.
+Delivery is woken after any commit that wrote to the outbox, and a periodic run every
+minute catches whatever a wake-up missed (the process died between its commit and the
+wake-up, a retry fell due), so a committed message always goes. Wake-ups are coalesced:
+a commit schedules one run a moment later, and the commits of that moment ride on it, so
+a busy process writes to the queue a few times a second, not once per request. LiveKit
+room events stored by the webhook are applied the same way.
 
 Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
 their Huey task and backstop only wake those, so an endpoint that never answers holds
@@ -17,6 +19,7 @@ none of the queue's threads, and email and the periodic jobs go on.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -26,14 +29,14 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, has_app_context, request
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
 from . import booking, reminders
-from .accounts.sessions import prune_expired_sessions
+from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
 from .models import Channel
@@ -50,6 +53,9 @@ EXTENSION = "portal_worker"
 # Room events come in bursts (a room opens, everyone joins): one run of the applier,
 # this long after the first event of a burst, applies every event stored until then.
 ROOM_EVENTS_DELAY = 0.5
+# Outbox and outbound-webhook deliveries: one run this long after the first commit that
+# wrote one delivers every row committed until then. Short, as a person waits on a mail.
+DELIVERY_DELAY = 0.2
 
 delivery.register_deliverer(Channel.EMAIL, deliver_email)
 
@@ -90,7 +96,7 @@ def _deliver_webhooks() -> webhook_delivery.DeliveryResult | None:
 
 def _prune_expired() -> tuple[int, int]:
     """Sign-ins past their lifetime and purchase keys past their 24 hours."""
-    return prune_expired_sessions(), prune_expired_keys()
+    return prune_expired_sign_ins(), prune_expired_keys()
 
 
 PERIODIC_JOBS: list[PeriodicJob] = [
@@ -123,8 +129,8 @@ class Worker:
         self.apply_room_events = None
         # The webhook senders, in the process that runs `flask worker` only.
         self.dispatcher: Dispatcher | None = None
-        # Until when (time.monotonic) an applier run is already scheduled.
-        self._room_events_due = 0.0
+        # Until when (time.monotonic) a run of each task is already scheduled.
+        self._due: dict[str, float] = {}
 
     @property
     def huey(self) -> Huey:
@@ -176,21 +182,30 @@ class Worker:
         except Exception:  # noqa: BLE001 - the periodic run delivers it anyway
             log.warning("could not wake the worker; the periodic run will deliver", exc_info=True)
 
+    def deliver_soon(self, webhooks: bool = False) -> None:
+        """`kick`, coalesced: called after a commit that wrote to the outbox (or queued
+        webhook deliveries)."""
+        self._soon("deliver_webhooks" if webhooks else "deliver", DELIVERY_DELAY)
+
     def apply_room_events_soon(self) -> None:
-        """Ask a worker to apply the stored room events shortly. Called after the commit
-        that stored one: a run already scheduled for later than now applies it too, so
-        a burst costs one run, not one per event. Losing this only delays the events to
-        the next minute's run (and readers apply them before reading anyway)."""
+        """Ask a worker to apply the stored room events shortly (readers apply them
+        before reading anyway)."""
+        self._soon("apply_room_events", ROOM_EVENTS_DELAY)
+
+    def _soon(self, task: str, delay: float) -> None:
+        """Schedule a run of `task` in `delay` seconds, unless one is already scheduled
+        for later than now: that run sees this commit too, so a burst costs one run.
+        Losing this only delays the work to the next minute's periodic run."""
         now = time.monotonic()
         with self._lock:
-            if now < self._room_events_due:
+            if now < self._due.get(task, 0.0):
                 return
-            self._room_events_due = now + ROOM_EVENTS_DELAY
+            self._due[task] = now + delay
         try:
             _ = self.huey
-            self.apply_room_events.schedule(delay=ROOM_EVENTS_DELAY)
-        except Exception:  # noqa: BLE001 - the periodic run applies them anyway
-            log.warning("could not wake the worker; the periodic run will apply", exc_info=True)
+            getattr(self, task).schedule(delay=delay)
+        except Exception:  # noqa: BLE001 - the periodic run does it anyway
+            log.warning("could not wake the worker; the periodic run will do it", exc_info=True)
 
 
 @event.listens_for(Session, "after_commit")
@@ -202,9 +217,9 @@ def _wake_worker(session) -> None:
     if worker is None:
         return
     if wrote_outbox:
-        worker.kick()
+        worker.deliver_soon()
     if wrote_webhooks:
-        worker.kick(webhooks=True)
+        worker.deliver_soon(webhooks=True)
     if stored_room_events:
         worker.apply_room_events_soon()
 
@@ -246,7 +261,12 @@ def register_worker(app: Flask) -> None:
     def dev_command(host, port):
         """Serve the portal and run the worker beside it (for trying the portal out;
         production runs the web server and `flask --app portal worker` separately)."""
-        child = subprocess.Popen([sys.executable, "-m", "flask", "--app", "portal", "worker"])
+        base = serve_links_from(app, host, port)
+        # The worker renders the messages: it must build their links on the same address.
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "portal", "worker"],
+            env={**os.environ, "PORTAL_BASE_URL": base},
+        )
         # Stopped with SIGTERM (not only Ctrl-C), it still stops its worker on the way out.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
@@ -257,3 +277,44 @@ def register_worker(app: Flask) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def dev_base_url(host: str, port: int) -> str:
+    """The address a development server on host:port answers at, as a link gives it."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"  # listening everywhere: this machine answers, by its loopback
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def serve_links_from(app: Flask, host: str, port: int) -> str:
+    """PORTAL_BASE_URL for a development server: the address it serves unless the
+    environment names one, with a warning (at start and on the first request that came
+    another way) when messages would link somewhere else than where it is reached."""
+    served = dev_base_url(host, port)
+    base = os.environ.get("PORTAL_BASE_URL") or served
+    app.config["PORTAL_BASE_URL"] = base
+    expected = urlsplit(base).netloc
+    if expected != urlsplit(served).netloc:
+        log.warning(
+            "PORTAL_BASE_URL is %s but this server is at %s: links in messages go to %s",
+            base,
+            served,
+            base,
+        )
+    warned = threading.Event()
+
+    @app.before_request
+    def _warn_on_another_host() -> None:
+        if warned.is_set() or request.host == expected:
+            return
+        warned.set()
+        log.warning(
+            "this request came to %s but PORTAL_BASE_URL is %s: links in messages go "
+            "there; set PORTAL_BASE_URL to the address people use",
+            request.host,
+            base,
+        )
+
+    return base

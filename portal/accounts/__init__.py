@@ -3,7 +3,7 @@
 operations -- the writes (each a unit of work) and the few reads they need
 passwords  -- the one password policy
 tokens     -- signed, time-limited, single-use links (itsdangerous)
-sessions   -- sign-ins, ended by signing out (here or everywhere)
+sign_ins   -- sign-ins, ended by signing out (here or everywhere)
 
 Views, CLI commands and tests call these; none of them writes an account rule of its own.
 Account email goes through the notifications outbox (`outbox.notify`, in the caller's
@@ -17,6 +17,7 @@ from .operations import (
     create_user,
     deactivate_user,
     email_change,
+    email_restore,
     find_client,
     find_user_by_email,
     invitation_user,
@@ -32,13 +33,14 @@ from .operations import (
     resend_verification,
     reset_password,
     reset_user,
+    restore_email,
     sign_up,
     update_profile,
     verification_user,
     verify_email,
 )
 from .passwords import password_problem
-from .sessions import end_all_sessions, end_session, start_session, user_for_session
+from .sign_ins import record_sign_in, sign_out, sign_out_everywhere, signed_in_user
 from .tokens import BadLink, LinkProblem
 
 __all__ = [
@@ -58,10 +60,10 @@ __all__ = [
     "normalize_email",
     "password_matches",
     "password_problem",
-    "end_all_sessions",
-    "end_session",
-    "start_session",
-    "user_for_session",
+    "record_sign_in",
+    "sign_out",
+    "sign_out_everywhere",
+    "signed_in_user",
     "practitioners",
     "reactivate_user",
     "request_email_change",
@@ -70,6 +72,8 @@ __all__ = [
     "resend_verification",
     "reset_password",
     "reset_user",
+    "restore_email",
+    "email_restore",
     "sign_up",
     "update_profile",
     "verification_user",

@@ -1,10 +1,12 @@
 """Signed, time-limited links for account emails (itsdangerous, one salt per purpose).
 
 A token carries the user's id and a binding to the state it was issued for: the
-password's fingerprint for a reset or an invitation, the address for a verification or
-an email change. Once that state moves on (the password is set, the address verified or
-changed) the binding no longer matches and the link is spent: single use without a
-table of used tokens.
+password's fingerprint for a reset or an invitation, the address and its version (a
+counter bumped on every change) for a verification or an email change, the version a
+change produced for the old address's way back. Once that state moves on (the password
+is set, the address verified or changed) the binding no longer matches and the link is
+spent for good, even if the address comes back: single use without a table of used
+tokens.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class Purpose(StrEnum):
     PASSWORD_RESET = "password-reset"
     INVITATION = "invitation"
     EMAIL_CHANGE = "email-change"
+    EMAIL_RESTORE = "email-restore"
 
 
 # Config key of each purpose's lifetime, in seconds.
@@ -29,6 +32,7 @@ MAX_AGE_SETTINGS = {
     Purpose.PASSWORD_RESET: "PORTAL_PASSWORD_RESET_MAX_AGE",
     Purpose.INVITATION: "PORTAL_INVITATION_MAX_AGE",
     Purpose.EMAIL_CHANGE: "PORTAL_VERIFY_EMAIL_MAX_AGE",
+    Purpose.EMAIL_RESTORE: "PORTAL_EMAIL_RESTORE_MAX_AGE",
 }
 
 
@@ -58,7 +62,9 @@ class BadLink(Exception):
 
 
 def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=f"portal.accounts.{purpose}")
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt=f"portal.accounts.{purpose}"
+    )
 
 
 def make_token(purpose: Purpose, user_id: int, binding: str, **extra: str) -> str:

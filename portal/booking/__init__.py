@@ -22,7 +22,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    practitioner's weekly hours and date overrides), services (a practitioner's services),
    attendance (who attended; outcomes)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
-   and completes), reports (attendance reports)
+   and completes), reports (attendance reports), express (a workshop seat sold in
+   Core statements: the common case of the busiest request)
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 6. factory (the seed's BookingFactory: the five ways to book), rescheduling
@@ -34,6 +35,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 """
 
 from ..core.errors import (
+    AddressNotConfirmed,
     AlreadyBooked,
     AlreadyWaiting,
     CancellationWindowClosed,
@@ -129,7 +131,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("transitions", "notices", "events"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "services", "attendance"),
-    ("offers", "lifecycle", "reports"),
+    ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling"),
     ("checkout",),
@@ -139,6 +141,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "AddressNotConfirmed",
     "SessionAttendance",
     "booking_rows",
     "can_override",

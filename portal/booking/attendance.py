@@ -14,9 +14,10 @@ recomputing never replaces an override.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
@@ -119,7 +120,7 @@ def booking_rows(
         (AttendanceOutcome.id.is_not(None), type_coerce(AttendanceOutcome.outcome, String)),
         else_=computed,
     )
-    columns = [
+    columns: list[ColumnElement[Any]] = [
         Booking.id.label("booking_id"),
         Booking.user_id.label("user_id"),
         Booking.service_id.label("service_id"),
@@ -205,7 +206,7 @@ class SessionAttendance:
         ]
 
 
-def _seats(session: ServiceSession, booking_ids: list[int]) -> list[Booking]:
+def _seats(session: ServiceSession, booking_ids: list[int]) -> Sequence[Booking]:
     """The session's confirmed seats (from the per-booking rows) and its late
     cancels, with their users."""
     return db.session.scalars(
@@ -417,6 +418,8 @@ def override_outcome(
         recorded = db.session.scalar(
             select(AttendanceOutcome).where(AttendanceOutcome.booking_id == booking.id)
         )
+        # record_outcomes writes one for every confirmed seat of a completed session.
+        assert recorded is not None
     recorded.outcome = AttendanceStatus(outcome)
     recorded.overridden_by_id = actor.id
     recorded.overridden_at = now

@@ -60,16 +60,18 @@ def _receiving_endpoints(event_type: WebhookEventType, practitioner_id: int | No
 def session_listeners():
     """Whether any enabled endpoint may receive events about a session (correlated with
     the ServiceSession row the lock reads): staff's always may, a practitioner's for
-    their own sessions."""
+    their own sessions. Written to be read from the endpoints table, where the answer
+    usually is "none", so the seat lock never scans users for it."""
+    owned_by_staff = select(User.id).where(
+        User.id == WebhookEndpoint.user_id, User.role == Role.STAFF
+    )
     return exists(
-        select(WebhookEndpoint.id)
-        .join(User, User.id == WebhookEndpoint.user_id)
-        .where(
+        select(WebhookEndpoint.id).where(
             WebhookEndpoint.disabled_at.is_(None),
             User.is_active_account.is_(True),
             or_(
-                User.role == Role.STAFF,
                 WebhookEndpoint.user_id == ServiceSession.practitioner_id,
+                exists(owned_by_staff),
             ),
         )
     )
@@ -102,7 +104,7 @@ def emit(
         receivers = select(WebhookEndpoint.id).where(WebhookEndpoint.id == endpoint_id)
     # The Standard Webhooks payload shape: type, timestamp, data.
     payload = {"type": event_type.value, "timestamp": now.isoformat(), "data": data}
-    event_id = db.session.scalar(
+    event_id = db.session.execute(
         insert(WebhookEvent)
         .values(
             message_id=new_message_id(),
@@ -112,7 +114,7 @@ def emit(
             created_at=now,
         )
         .returning(WebhookEvent.id)
-    )
+    ).scalar_one()
     db.session.execute(
         insert(WebhookDelivery).from_select(
             ["event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "created_at"],

@@ -98,12 +98,12 @@ def release_expired_holds(
             select(WaitlistEntry.order_id).where(WaitlistEntry.order_id.in_(order_ids))
         )
     )
-    told: dict[int, tuple[int, int]] = {}
+    told: dict[int, tuple[list[int], int]] = {}
     for booking_id, order_id, session_id_, user_id in seen:
         if booking_id in released:
             freed.add(session_id_)
             if order_id not in offered:
-                told.setdefault(order_id, (booking_id, user_id))
+                told.setdefault(order_id, ([], user_id))[0].append(booking_id)
             log.info(
                 "hold released: booking %s, order %s, session %s, user %s",
                 booking_id,

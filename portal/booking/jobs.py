@@ -68,6 +68,8 @@ def mark_attendance(*, now: datetime | None = None) -> MarkResult:
     ).all()
     completed = 0
     for session, finished_at, still_open in stale:
+        # An in-progress session has times (CHECK scheduled_has_time).
+        assert session.end_time is not None
         # It ended when its last room closed; with a room never reported closed, or none
         # at all, at its scheduled end.
         ended = (finished_at if not still_open else None) or max(

@@ -13,12 +13,36 @@ is not rendered.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload, with_expression
 
 from ..extensions import db
-from ..models import Order, ServiceSession, User
+from ..models import Order, Service, ServiceSession, User
 from .events import session_listeners
+
+_sessions, _services = ServiceSession.__table__, Service.__table__
+
+# The seat purchase's lock (express.py): one session row, locked, with what a seat
+# purchase decides on (its service's columns, whether anyone listens for its webhooks).
+# Built once: the hottest statement of all is not rebuilt, nor its cache key recomputed,
+# per request.
+SEAT_LOCK = (
+    select(
+        *(_sessions.c[name] for name in ("id", "service_id", "practitioner_id", "visibility")),
+        *(_sessions.c[name] for name in ("status", "title", "sequence_number", "start_time")),
+        *(_sessions.c[name] for name in ("end_time", "current_participants", "max_participants")),
+        _services.c.service_type,
+        _services.c.is_active,
+        _services.c.name.label("service_name"),
+        _services.c.price_cents,
+        _services.c.currency,
+        _services.c.primary_practitioner_id,
+        session_listeners().label("webhook_listeners"),
+    )
+    .join_from(_sessions, _services, _services.c.id == _sessions.c.service_id)
+    .where(_sessions.c.id == bindparam("session_id"))
+    .with_for_update(of=_sessions)
+)
 
 
 def lock_sessions(session_ids: list[int]) -> dict[int, ServiceSession]:

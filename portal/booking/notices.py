@@ -62,6 +62,12 @@ def order_placed(order: Order, practitioner_id: int) -> None:
     )
 
 
+def booked_for_client(order: Order) -> None:
+    """A practitioner booked the client themselves: the client hears of it, with the
+    invite, as if they had booked; the practitioner, who did it, is not told."""
+    outbox.notify(K.BOOKING_CONFIRMED, order.user_id, order_id=order.id)
+
+
 def credit_scheduled(booking: Booking) -> None:
     outbox.notify(K.BOOKING_CONFIRMED, booking.user_id, booking_id=booking.id)
     outbox.notify(
@@ -99,14 +105,19 @@ def booking_canceled(
         )
 
 
-def holds_expired(first_booking_of_order: dict[int, tuple[int, int]]) -> None:
-    """Unpaid orders whose hold ran out: {order id: (first expired booking id, client id)}."""
+def holds_expired(expired_of_order: dict[int, tuple[list[int], int]]) -> None:
+    """Unpaid orders whose hold ran out: {order id: (expired booking ids, client id)}.
+
+    One message per order names every booking it cancels (a course's four classes), so
+    the client hears of, and gets a calendar CANCEL for, each of them."""
     facts = {"canceled_by": "system", "reason": _reason(CancelReason.HOLD_EXPIRED)}
     outbox.notify_all(
         Notice(
-            K.BOOKING_CANCELED, user_id, {"booking_id": booking_id, "order_id": order_id, **facts}
+            K.BOOKING_CANCELED,
+            user_id,
+            {"booking_id": ids[0], "booking_ids": ids, "order_id": order_id, **facts},
         )
-        for order_id, (booking_id, user_id) in sorted(first_booking_of_order.items())
+        for order_id, (ids, user_id) in sorted(expired_of_order.items())
     )
 
 

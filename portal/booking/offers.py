@@ -94,6 +94,8 @@ def open_entry(user_id: int, session_id: int) -> WaitlistEntry | None:
 
 def offer_deadline(session: ServiceSession, now: datetime) -> datetime:
     minutes = int(current_app.config["PORTAL_WAITLIST_OFFER_MINUTES"])
+    # Only a scheduled session has a waitlist, and it has times (CHECK scheduled_has_time).
+    assert session.start_time is not None
     return min(now + timedelta(minutes=minutes), session.start_time)
 
 
@@ -192,6 +194,7 @@ def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
     for entry in open_entries:
         if entry.status != WaitlistStatus.OFFERED:
             continue
+        assert entry.order is not None  # an offer is made together with its held order
         bookings = entry.order.bookings
         if any(b.status in SEAT_HOLDING for b in bookings):
             continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Float, and_, case, cast, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..core.sql import as_date, week_start
 from ..database import utcnow
@@ -118,7 +119,9 @@ def _counts(rows):
     }
 
 
-def _order(counts: dict, name: ColumnElement, filters: ReportFilters) -> list:
+def _order(
+    counts: dict, name: ColumnElement | InstrumentedAttribute, filters: ReportFilters
+) -> list:
     key = name if filters.sort == "name" else counts.get(filters.sort, counts["no_shows"])
     primary = key.desc() if filters.descending else key.asc()
     # NULL rates (nothing booked) sort last both ways on both backends.

@@ -103,8 +103,9 @@ def reschedule_booking(
         raise InvalidInput(gettext("The session is already at that time."), field="start_time")
     duration = timedelta(minutes=booking.service.duration_minutes)
     previous_start = session.start_time
+    assert previous_start is not None  # a scheduled session has times (CHECK)
     check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
-    notices.booking_rescheduled(booking, previous_start=session.start_time)
+    notices.booking_rescheduled(booking, previous_start=previous_start)
     db.session.execute(
         update(ServiceSession)
         .where(ServiceSession.id == session.id, ServiceSession.status == SessionStatus.SCHEDULED)

@@ -30,11 +30,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast, overload
 
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import CursorResult, Row
 from sqlalchemy.sql import Select
 
 from ..core.errors import InvalidInput, JoinRefused
@@ -159,10 +160,9 @@ def check_can_join(session: ServiceSession, user: User, *, now: datetime | None 
     if session.status == SessionStatus.COMPLETED:
         raise JoinRefused(gettext("This session has ended."))
     state = join_window_state(session, now=now)
-    if state == RoomState.NOT_YET:
-        raise JoinRefused(
-            gettext("The video room is not open yet."), opens_at=join_window(session)[0]
-        )
+    window = join_window(session)
+    if state == RoomState.NOT_YET and window is not None:
+        raise JoinRefused(gettext("The video room is not open yet."), opens_at=window[0])
     if state == RoomState.CLOSED:
         if session.start_time is None or session.status == SessionStatus.DRAFT:
             raise JoinRefused(gettext("This session is not scheduled yet."))
@@ -375,11 +375,13 @@ def _apply_batch(session_id: int) -> int:
 
 
 def _stored_event(row: ProcessedRoomEvent) -> RoomEvent:
+    # Only rows from before 0017 lack the time, and they were applied on arrival.
+    assert row.occurred_at is not None, f"pending room event {row.id} has no time"
     participant = None
     if row.participant_sid is not None:
         participant = ParticipantSnapshot(
             sid=row.participant_sid,
-            identity=row.participant_identity,
+            identity=row.participant_identity or "",
             name=row.participant_name,
             joined_at=row.participant_joined_at,
         )
@@ -425,7 +427,7 @@ def prune_processed_room_events(*, now: datetime | None = None) -> int:
             ProcessedRoomEvent.processed_at < cutoff, ProcessedRoomEvent.applied_at.is_not(None)
         )
     )
-    return pruned.rowcount
+    return cast(CursorResult, pruned).rowcount
 
 
 def _session_time_bounds(moment: datetime) -> tuple[datetime, datetime]:
@@ -445,6 +447,10 @@ def _within_session_time(session: ServiceSession | Row, moment: datetime) -> boo
     return session.start_time <= latest_start and session.end_time >= earliest_end
 
 
+@overload
+def _earliest(first: datetime, /, *moments: datetime | None) -> datetime: ...
+@overload
+def _earliest(*moments: datetime | None) -> datetime | None: ...
 def _earliest(*moments: datetime | None) -> datetime | None:
     known = [m for m in moments if m is not None]
     return min(known) if known else None
@@ -483,24 +489,24 @@ def _start(session: ServiceSession, room: Room, fallback: datetime) -> None:
 
 
 def _finish(session: ServiceSession, room: Room, at: datetime) -> None:
-    room.finished_at = _earliest(room.finished_at, at)
+    finished = room.finished_at = _earliest(at, room.finished_at)
     for row in db.session.scalars(
         select(RoomParticipant).where(RoomParticipant.room_id == room.id)
     ):
-        _close(row, room.finished_at)
+        _close(row, finished)
     if session.status == SessionStatus.SCHEDULED:
         # room_started was dropped or is still on its way: the room did open.
         start_session(session, at=room.started_at or at)
     if session.status != SessionStatus.IN_PROGRESS:
         log.info("room of session %s finished while it is %s", session.id, session.status)
-    elif _ends_session(session, room.finished_at):
-        complete_session(session, at=room.finished_at)
+    elif _ends_session(session, finished):
+        complete_session(session, at=finished)
     else:
         log.info(
             "room %s of session %s closed at %s, before the session's end: it stays in progress",
             room.livekit_sid,
             session.id,
-            room.finished_at.isoformat(),
+            finished.isoformat(),
         )
 
 
@@ -517,6 +523,8 @@ def _ends_session(session: ServiceSession, finished_at: datetime) -> bool:
 
 def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -> None:
     snapshot = event.participant
+    # The webhook stores participant events only with their participant.
+    assert snapshot is not None, f"room event {event.id} ({event.kind}) has no participant"
     row = db.session.scalar(
         select(RoomParticipant).where(
             RoomParticipant.room_id == room.id, RoomParticipant.participant_sid == snapshot.sid
@@ -536,9 +544,10 @@ def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -
     if snapshot.name:
         row.display_name = snapshot.name[:_MAX_NAME]
     if event.kind == RoomEventKind.PARTICIPANT_JOINED:
-        row.joined_at = _earliest(row.joined_at, snapshot.joined_at or event.occurred_at)
+        joined = _earliest(snapshot.joined_at or event.occurred_at, row.joined_at)
+        row.joined_at = joined
         # Someone is inside, so the session runs even if room_started was dropped.
-        _start(session, room, row.joined_at)
+        _start(session, room, joined)
     else:
         # A leave delivered before its join: the join moves joined_at back when it comes.
         row.joined_at = _earliest(row.joined_at, snapshot.joined_at)
@@ -547,12 +556,12 @@ def _record_participant(session: ServiceSession, room: Room, event: RoomEvent) -
 
 
 def _close(row: RoomParticipant, at: datetime | None) -> None:
-    row.left_at = _earliest(row.left_at, at)
-    if row.left_at is None:
+    left = row.left_at = _earliest(row.left_at, at)
+    if left is None:
         row.duration_seconds = None
         return
-    row.joined_at = _earliest(row.joined_at, row.left_at)
-    row.duration_seconds = int((row.left_at - row.joined_at).total_seconds())
+    joined = row.joined_at = _earliest(left, row.joined_at)
+    row.duration_seconds = int((left - joined).total_seconds())
 
 
 def _classify(session: ServiceSession, identity: str) -> tuple[User | None, ParticipantKind]:

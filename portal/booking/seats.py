@@ -101,7 +101,9 @@ def add_booking(
     """Insert one booking. A second seat for the same person is refused by the
     unique index uq_bookings_active_seat, not by a query: the index is the rule."""
     # Worded before the insert: a failed statement leaves nothing safe to read.
-    second_seat = f"You already hold a seat in {session.display_title}."
+    second_seat = gettext(
+        "You already hold a seat in %(display_title)s.", display_title=session.display_title
+    )
     try:
         booking = _inserted(
             Booking,
@@ -133,20 +135,25 @@ def add_booking(
     # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
     if status != BookingStatus.DRAFT:
         events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
+    audit_new_booking(booking, session.practitioner_id)
+    return booking
+
+
+def audit_new_booking(booking: Booking, practitioner_id: int) -> None:
+    """The audit entry of a booking just inserted, by whichever path."""
     audit.record(
         AuditAction.BOOKING_CREATED,
         "booking",
         booking.id,
-        practitioner_id=session.practitioner_id,
-        client_id=user.id,
+        practitioner_id=practitioner_id,
+        client_id=booking.user_id,
         after={
-            "status": status,
-            "session_id": session.id,
-            "order_id": order.id,
-            "price_charged_cents": price_cents,
+            "status": booking.status,
+            "session_id": booking.service_session_id,
+            "order_id": booking.order_id,
+            "price_charged_cents": booking.price_charged_cents,
         },
     )
-    return booking
 
 
 def add_credit(

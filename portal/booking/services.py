@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask_babel import gettext
 from sqlalchemy import select, update
 
@@ -139,7 +141,7 @@ def save_service(
     practitioner: User,
     service: Service | None = None,
     *,
-    components: list[tuple[int, int]] = (),
+    components: Sequence[tuple[int, int]] = (),
     **fields,
 ) -> Service:
     """Create (service=None) or edit one of the practitioner's services."""
@@ -155,7 +157,9 @@ def save_service(
         if key in fields:
             setattr(service, key, fields[key])
     if "currency" in fields:
-        service.currency = normalize_currency(fields["currency"])
+        currency = normalize_currency(fields["currency"])
+        assert currency is not None  # _check_fields refused any other
+        service.currency = currency
     if kind in CREDIT_SERVICE_TYPES:
         _set_contents(service, contents)
     if renamed:

@@ -87,7 +87,11 @@ def working_intervals(practitioner: User, first_day: date, last_day: date) -> li
     day = first_day
     while day <= last_day:
         if day in overridden:
-            ranges = [(o.start_time, o.end_time) for o in overridden[day] if o.start_time]
+            ranges = [
+                (o.start_time, o.end_time)
+                for o in overridden[day]
+                if o.start_time is not None and o.end_time is not None
+            ]
         else:
             ranges = [(w.start_time, w.end_time) for w in weekly if w.weekday == day.weekday()]
         for start_clock, end_clock in ranges:
@@ -113,7 +117,8 @@ def busy_intervals(
     return [
         Interval(start - buffer, end + buffer)
         for session_id, start, end in rows
-        if session_id != ignore_session_id
+        # The time bounds in the query already left out sessions without times.
+        if session_id != ignore_session_id and start is not None and end is not None
     ]
 
 

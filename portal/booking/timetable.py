@@ -3,6 +3,7 @@ generating a course's sessions from a recurrence."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -39,6 +40,8 @@ from .payments import confirm_payment
 from .seats import add_booking
 from .services import save_service
 from .slots import BUSY_STATUSES, Interval, local_instant
+
+log = logging.getLogger(__name__)
 
 # Service types a practitioner places on the calendar one session at a time.
 CALENDAR_TYPES = (ServiceType.WORKSHOP, ServiceType.INDIVIDUAL, ServiceType.COURSE)
@@ -97,6 +100,12 @@ class Conflict:
     other_title: str
 
 
+def _interval(session: ServiceSession) -> Interval:
+    # The busy statuses are past draft, and the database gives those times (CHECK).
+    assert session.start_time is not None and session.end_time is not None
+    return Interval(session.start_time, session.end_time)
+
+
 def find_conflicts(
     practitioner_id: int, intervals: list[Interval], *, ignore_session_id: int | None = None
 ) -> list[Conflict]:
@@ -119,9 +128,7 @@ def find_conflicts(
     busy = db.session.scalars(query).all()
     conflicts = []
     for index, candidate in enumerate(intervals):
-        clash = next(
-            (s for s in busy if candidate.overlaps(Interval(s.start_time, s.end_time))), None
-        )
+        clash = next((s for s in busy if candidate.overlaps(_interval(s))), None)
         if clash is not None:
             conflicts.append(Conflict(candidate.start, clash.display_title))
         elif any(candidate.overlaps(other) for other in intervals[:index]):
@@ -254,6 +261,7 @@ def update_session(
     if all(getattr(locked, key) == value for key, value in changes.items()):
         return locked
     previous_start = locked.start_time
+    assert previous_start is not None  # a scheduled session has times (CHECK)
     before = session_values(locked)
     if (start_time, end_time) != (locked.start_time, locked.end_time):
         lock_practitioner(locked.practitioner_id)
@@ -331,7 +339,7 @@ def add_client_to_session(
             gettext("Only client accounts can be added to a session."), field="email"
         )
     locked = lock_sessions([session.id])[session.id]
-    if locked.start_time is None or locked.end_time <= now:
+    if locked.start_time is None or locked.end_time is None or locked.end_time <= now:
         raise NotBookable(
             gettext(
                 "%(display_title)s is over; no seats can be added.",
@@ -353,6 +361,14 @@ def add_client_to_session(
     db.session.add(order)
     db.session.flush()
     booking = add_booking(client, locked.service, locked, order, BookingStatus.CONFIRMED, 0, now)
+    log.info(
+        "client added to session: booking %s, user %s, session %s, by user %s",
+        booking.id,
+        client.id,
+        locked.id,
+        actor.id,
+    )
+    notices.booked_for_client(order)
     return booking
 
 

@@ -113,6 +113,7 @@ def leave_waitlist(entry: WaitlistEntry, *, now: datetime | None = None) -> None
             gettext("This waitlist place is %(status_label)s.", status_label=entry.status.label)
         )
     order = entry.order
+    assert order is not None  # an offer is made together with its held order
     seats = [b for b in order.bookings if b.status in SEAT_HOLDING]
     move_bookings(
         seats,
@@ -155,6 +156,7 @@ def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
     if entry.offer_expires_at is not None and now >= entry.offer_expires_at:
         raise HoldExpired(gettext("This offer has lapsed; the seat is no longer held for you."))
     order = entry.order
+    assert order is not None  # an offer is made together with its held order
     if order.total_cents > 0:
         raise InvalidInput(
             gettext("This seat is claimed by paying for it; see the order's payment instructions.")

@@ -3,6 +3,10 @@ that the web layer turns into a form error, a flash or a JSON 4xx."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from flask_babel import gettext
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -20,6 +24,8 @@ class SessionFull(DomainError):
 
 class SlotUnavailable(DomainError):
     code = "slot_unavailable"
+    # The sessions in the way, when the refusal is about several times at once.
+    conflicts: Sequence[object] = ()
 
 
 class AlreadyBooked(DomainError):
@@ -80,3 +86,17 @@ class NotPermitted(DomainError):
 
 class AlreadyWaiting(DomainError):
     code = "already_waiting"
+
+
+class AddressNotConfirmed(DomainError):
+    """Credentials that act without the password (API tokens, calendar feeds, webhook
+    endpoints) need a confirmed address: whoever signed up with someone else's address
+    must not keep a key that outlives the owner's password reset."""
+
+    code = "address_not_confirmed"
+    http_status = 403
+
+    @classmethod
+    def unless_confirmed(cls, user) -> None:
+        if not user.email_verified:
+            raise cls(gettext("Confirm your email address first: we sent you a link."))

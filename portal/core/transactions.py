@@ -6,10 +6,9 @@ import functools
 import logging
 from collections.abc import Callable, Hashable
 from contextvars import ContextVar
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, cast
 
-from flask import g, has_app_context
-from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy import ColumnElement, CursorResult, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -80,31 +79,29 @@ def unit_of_work(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if _inside_unit.get():
             return fn(*args, **kwargs)
-        riders = _take_riders()
-        undo_token = _if_rolled_back.set({})
+        standing: dict[Hashable, Callable[[], object]] = {}
+        undo_token = _if_rolled_back.set(standing)
         try:
-            return _run(riders, *args, **kwargs)
+            return _run(standing, *args, **kwargs)
         except BaseException:
-            # Rolled back with the unit: they still have to be written.
-            _requeue(riders)
-            standing = _if_rolled_back.get() or {}
             _if_rolled_back.reset(undo_token)
-            undo_token = None
             for write in standing.values():
                 write()
             raise
         finally:
-            if undo_token is not None:
+            if _if_rolled_back.get() is standing:
                 _if_rolled_back.reset(undo_token)
 
-    def _run(riders: dict[str, Callable[[], None]], *args: P.args, **kwargs: P.kwargs) -> R:
+    def _run(
+        standing: dict[Hashable, Callable[[], object]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
         for attempt in range(1, _ATTEMPTS + 1):
-            _if_rolled_back.get().clear()
+            standing.clear()
             token = _inside_unit.set(True)
             try:
                 with write_transaction():
-                    for write in riders.values():
-                        write()
                     return fn(*args, **kwargs)
             except IntegrityError as exc:
                 domain_error = translate_integrity_error(exc)
@@ -140,41 +137,6 @@ def if_rolled_back(key: Hashable, write: Callable[[], object]) -> None:
         pending.setdefault(key, write)
 
 
-_RIDERS = "portal_unit_riders"
-
-
-def ride_along(name: str, write: Callable[[], None]) -> None:
-    """Queue a small write for the next unit of work of this request (a token's
-    last-use time, say), so it costs no transaction of its own; the latest write
-    queued under a name wins. Call `write_riders()` before the request ends for
-    the writes no unit of work took."""
-    g.setdefault(_RIDERS, {})[name] = write
-
-
-def write_riders() -> None:
-    """Write what is still queued, in a unit of work of its own."""
-    if has_app_context() and g.get(_RIDERS):
-        _write_alone()
-
-
-@unit_of_work
-def _write_alone() -> None:
-    """The riders are written by unit_of_work itself, first thing in the transaction."""
-
-
-def _take_riders() -> dict[str, Callable[[], None]]:
-    if not has_app_context():
-        return {}
-    return g.pop(_RIDERS, None) or {}
-
-
-def _requeue(riders: dict[str, Callable[[], None]]) -> None:
-    if riders:
-        queued = g.setdefault(_RIDERS, {})
-        for name, write in riders.items():
-            queued.setdefault(name, write)
-
-
 # Rows a prune deletes per transaction: a big backlog never makes one long lock.
 PRUNE_BATCH = 1000
 
@@ -193,6 +155,7 @@ def delete_in_batches(key: InstrumentedAttribute, *criteria: ColumnElement[bool]
 @unit_of_work
 def _delete_batch(key: InstrumentedAttribute, criteria: tuple[ColumnElement[bool], ...]) -> int:
     batch = select(key).where(*criteria).limit(PRUNE_BATCH).scalar_subquery()
-    return db.session.execute(
+    deleted = db.session.execute(
         delete(key.class_).where(key.in_(batch)).execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast(CursorResult, deleted).rowcount

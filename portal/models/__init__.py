@@ -51,8 +51,8 @@ from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent
 from .sessions import ServiceSession
+from .sign_ins import SignIn
 from .tokens import ApiToken
-from .user_sessions import UserSession
 from .users import User
 from .waitlist import WAITLIST_OPEN, WaitlistEntry, WaitlistStatus
 from .webhooks_out import (
@@ -118,10 +118,10 @@ __all__ = [
     "ServiceComponent",
     "ServiceSession",
     "ServiceType",
+    "SignIn",
     "SessionStatus",
     "SessionType",
     "User",
-    "UserSession",
     "Visibility",
     "WeeklyHours",
     "WAITLIST_OPEN",

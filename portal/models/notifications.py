@@ -56,6 +56,10 @@ class NotificationKind(StrEnum):
     SIGNUP_EXISTING = "signup_existing"
     # A new address, to be confirmed before it replaces the old one.
     EMAIL_CHANGE = "email_change"
+    # The password changed (or was reset): every API token and the calendar feed went with it.
+    PASSWORD_CHANGED = "password_changed"
+    # To the old address once the account moved to another one, with a way back.
+    EMAIL_CHANGED = "email_changed"
     # -- to practitioners -------------------------------------------------------------
     PRACTITIONER_NEW_BOOKING = "practitioner_new_booking"
     PRACTITIONER_CANCELLATION = "practitioner_cancellation"
@@ -84,6 +88,8 @@ set_labels(
         NotificationKind.INVITATION: lazy_gettext("invitation"),
         NotificationKind.SIGNUP_EXISTING: lazy_gettext("signup existing"),
         NotificationKind.EMAIL_CHANGE: lazy_gettext("email change"),
+        NotificationKind.PASSWORD_CHANGED: lazy_gettext("password changed"),
+        NotificationKind.EMAIL_CHANGED: lazy_gettext("email changed"),
         NotificationKind.PRACTITIONER_NEW_BOOKING: lazy_gettext("practitioner new booking"),
         NotificationKind.PRACTITIONER_CANCELLATION: lazy_gettext("practitioner cancellation"),
         NotificationKind.PRACTITIONER_WAITLIST_TAKEN: lazy_gettext("practitioner waitlist taken"),
@@ -130,6 +136,8 @@ ACCOUNT_KINDS = frozenset(
         NotificationKind.PASSWORD_RESET,
         NotificationKind.INVITATION,
         NotificationKind.EMAIL_CHANGE,
+        NotificationKind.PASSWORD_CHANGED,
+        NotificationKind.EMAIL_CHANGED,
     }
 )
 

@@ -4,6 +4,7 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
@@ -92,7 +93,11 @@ class ServiceSession(db.Model):
         if self.title:
             return self.title
         if self.sequence_number:
-            return f"{self.service.name} · session {self.sequence_number}"
+            return gettext(
+                "%(service_name)s · session %(num)d",
+                service_name=self.service.name,
+                num=self.sequence_number,
+            )
         return self.service.name
 
     def __repr__(self) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -55,6 +56,12 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set while staff's invitation waits for the invitee to choose a password.
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Counts the changes of address. Links about the address are bound to it too, so one
+    # stays spent when an old address comes back (a@ -> z@ -> a@).
+    email_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # "This was not me" links to an old address from changes up to this version are spent:
+    # set when one of them is followed.
+    email_restored_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in to deactivated accounts
@@ -87,19 +94,26 @@ class User(UserMixin, db.Model):
         return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     @property
+    def address_binding(self) -> str:
+        """Changes whenever the address does, and never comes back: verification and
+        email-change links are bound to it."""
+        return f"{self.email_version}:{self.email}"
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    # The key of the sign-in this request runs under (a UserSession); set by
-    # accounts.start_session and by the user loader, never stored on the user row.
-    session_key = None
+    # The key of the sign-in this request runs under (a SignIn); set by
+    # accounts.record_sign_in and by the user loader, never stored on the user row.
+    # (Typed by cast: an annotation would make SQLAlchemy map it as a column.)
+    sign_in_key = cast(str | None, None)
 
     def get_id(self) -> str:
         """What the session and remember-me cookies name the user by: the user and the
         sign-in, so ending the sign-in refuses both cookies."""
-        if self.session_key is None:
-            raise RuntimeError("sign in through accounts.start_session")
-        return f"{self.id}.{self.session_key}"
+        if self.sign_in_key is None:
+            raise RuntimeError("sign in through accounts.record_sign_in")
+        return f"{self.id}.{self.sign_in_key}"
 
     # UserMixin compares get_id(), which names a sign-in; a user is the same user
     # whichever browser it was loaded for.

@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from .. import leases
 from ..database import utcnow, write_transaction
@@ -84,7 +85,7 @@ def _finish(row_id: int, lease: datetime, **values) -> bool:
             .values(claimed_until=None, **values)
             .execution_options(synchronize_session=False)
         )
-    return done.rowcount == 1
+    return cast(CursorResult, done).rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -196,6 +197,6 @@ def resend(row_id: int) -> bool:
             )
             .execution_options(synchronize_session=False)
         )
-    if done.rowcount:
+    if cast(CursorResult, done).rowcount:
         log.info("resend of notification %s requested", row_id)
-    return done.rowcount == 1
+    return cast(CursorResult, done).rowcount == 1

@@ -62,6 +62,7 @@ def deliver_email(batch: Iterable[Notification], report: Report) -> None:
             report(row, error)
         return
     # A server that stops answering must not hold the worker (or its lease) forever.
+    assert host.sock is not None  # configure_host() connected it
     host.sock.settimeout(SMTP_TIMEOUT_SECONDS)
     try:
         for row in batch:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -71,10 +72,11 @@ _INVITES: dict[NotificationKind, str] = {
     K.BOOKING_RESCHEDULED: REQUEST,
     K.SESSION_MOVED: REQUEST,
     K.REMINDER: REQUEST,
-    K.WAITLIST_OFFER: REQUEST,
     K.BOOKING_CANCELED: CANCEL,
     K.SESSION_CANCELED: CANCEL,
-    K.WAITLIST_OFFER_LAPSED: CANCEL,
+    # A waitlist offer is not an event until it is taken (the payment's or acceptance's
+    # message carries the invite then), so neither the offer nor its lapse carries one:
+    # a declined offer leaves nothing in a calendar to take back.
 }
 
 
@@ -109,6 +111,8 @@ class Subjects:
 
     recipient: User | None
     booking: Booking | None = None
+    # Every booking the message is about, when it names several (a course's expired hold).
+    bookings: list[Booking] = field(default_factory=list)
     order: Order | None = None
     session: ServiceSession | None = None
     entry: WaitlistEntry | None = None
@@ -125,6 +129,9 @@ def load_subjects(row: Notification) -> Subjects:
 
     found = Subjects(recipient=row.user, facts=payload)
     found.booking = get(Booking, "booking_id")
+    found.bookings = [
+        b for b in (db.session.get(Booking, i) for i in payload.get("booking_ids", [])) if b
+    ] or ([found.booking] if found.booking else [])
     found.entry = get(WaitlistEntry, "waitlist_entry_id")
     found.order = get(Order, "order_id") or (
         found.booking.order if found.booking else found.entry.order if found.entry else None
@@ -173,7 +180,12 @@ def skip_reason(row: Notification, subjects: Subjects) -> str | None:
         booking, session = subjects.booking, subjects.session
         if booking is None or booking.status not in SEAT_HOLDING:
             return "the booking is no longer held"
-        if session.status != SessionStatus.SCHEDULED or session.start_time <= utcnow():
+        if (
+            session is None
+            or session.start_time is None
+            or session.status != SessionStatus.SCHEDULED
+            or session.start_time <= utcnow()
+        ):
             return "the session is no longer ahead"
     if row.kind == K.WAITLIST_OFFER and (
         subjects.entry is None or subjects.entry.status != WaitlistStatus.OFFERED
@@ -226,6 +238,8 @@ def _invites(row: Notification, subjects: Subjects) -> list[Invite]:
             for b in sorted(subjects.order.bookings, key=lambda b: b.id)
             if b.status in SEAT_HOLDING and b.service_session.start_time is not None
         ]
+    elif len(subjects.bookings) > 1:
+        sessions = [b.service_session for b in subjects.bookings]
     else:
         sessions = [subjects.session] if subjects.session is not None else []
     return [Invite(method, s) for s in sessions if s.start_time is not None]
@@ -311,11 +325,14 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         ),
     }
     template = current_app.jinja_env.get_template(f"emails/{row.kind.value}.txt")
-    module = template.make_module(context)
+    # Its attributes are the template's top-level {% set %}s (subject, action_label).
+    module: Any = template.make_module(context)
     # Template tags leave blank lines behind; a paragraph break is one blank line.
     body = re.sub(r"\n\s*\n(\s*\n)+", "\n\n", str(module)).strip()
     subject = " ".join(str(module.subject).split())
-    action_label = " ".join(str(getattr(module, "action_label", "Open the portal")).split())
+    action_label = " ".join(
+        str(getattr(module, "action_label", gettext("Open the portal"))).split()
+    )
     parts = {"body": body, "subject": subject, "action_label": action_label, **context}
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     invites = [

@@ -12,9 +12,10 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from .. import audit, crypto
 from ..core.errors import InvalidInput, InvalidTransition, NotPermitted
@@ -91,6 +92,18 @@ def _clean_sections(kind: NoteKind, given: dict[str, str]) -> dict[str, str]:
     return sections
 
 
+def _update_draft(note_id: int, **values) -> bool:
+    """Change the note while it is a draft: one conditional UPDATE, so a signature and a
+    save racing it cannot both win. Whether it was still a draft."""
+    result = db.session.execute(
+        update(SessionNote)
+        .where(SessionNote.id == note_id, SessionNote.signed_at.is_(None))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult, result).rowcount == 1
+
+
 @unit_of_work
 def save_draft(
     booking: Booking, author: User, kind: NoteKind, given: dict[str, str]
@@ -115,13 +128,7 @@ def save_draft(
         db.session.add(note)
         db.session.flush()
     else:
-        changed = db.session.execute(
-            update(SessionNote)
-            .where(SessionNote.id == note.id, SessionNote.signed_at.is_(None))
-            .values(kind=kind, body_encrypted=sealed, updated_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not changed:
+        if not _update_draft(note.id, kind=kind, body_encrypted=sealed, updated_at=now):
             raise InvalidTransition(
                 gettext("This note is signed and locked; add an addendum instead.")
             )
@@ -136,13 +143,7 @@ def sign_note(note: SessionNote, author: User) -> SessionNote:
     if note.author_id != author.id:
         raise NotPermitted(gettext("Only the note's author signs it."))
     now = utcnow()
-    signed = db.session.execute(
-        update(SessionNote)
-        .where(SessionNote.id == note.id, SessionNote.signed_at.is_(None))
-        .values(signed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not signed:
+    if not _update_draft(note.id, signed_at=now, updated_at=now):
         raise InvalidTransition(gettext("This note is already signed."))
     db.session.expire(note)
     _audit(AuditAction.NOTE_SIGNED, note)

@@ -16,7 +16,7 @@ from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
-from .localtime import local_time, timezone_names, viewer_zone, visitor_zone_name
+from .localtime import local_time, timezone_groups, viewer_zone, visitor_zone_name
 from .security import IdConverter, register_security
 
 __all__ = [
@@ -45,7 +45,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["Role"] = Role
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
-    app.jinja_env.globals["timezone_names"] = timezone_names
+    app.jinja_env.globals["timezone_groups"] = timezone_groups
     # Templates ask the same question the views do, so a flash is shown in one place only.
     app.jinja_env.globals["is_htmx"] = is_htmx
     register_security(app)

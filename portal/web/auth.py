@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 
-from flask import abort, g, request
+from flask import abort, g, request, session
 from flask_login import current_user, login_required, login_user
 
 from .. import accounts
@@ -16,8 +17,8 @@ from ..models import Role, User
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     # A cookie from a sign-in that has ended (signed out, password changed) names no one,
-    # and deactivation ends every session at once.
-    user = accounts.user_for_session(user_id)
+    # and deactivation ends every sign-in at once.
+    user = accounts.signed_in_user(user_id)
     return user if user is not None and user.is_active else None
 
 
@@ -33,7 +34,25 @@ def forget_user() -> None:
 
 def sign_in(user: User, remember: bool = False) -> None:
     """Start a sign-in of its own for this browser and put it in the cookies."""
-    login_user(accounts.start_session(user), remember=remember)
+    login_user(accounts.record_sign_in(user), remember=remember)
+
+
+# Flask's cookie session (not a sign-in, not a ServiceSession) holds the secret of the
+# browser that signed up, so the emailed link signs in that browser and no other.
+_SIGN_UP_BROWSER = "sign_up_browser"
+
+
+def new_sign_up_browser_key() -> str:
+    """A secret for this browser to prove, at the verification link, that it signed up.
+    Given for every sign-up form sent, so the cookie does not tell whether the address
+    had an account."""
+    key = secrets.token_urlsafe(24)
+    session[_SIGN_UP_BROWSER] = key
+    return key
+
+
+def sign_up_browser_key() -> str | None:
+    return session.get(_SIGN_UP_BROWSER)
 
 
 def submitted_email_key() -> str:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cache
-from zoneinfo import available_timezones
-
 from flask_babel import lazy_gettext
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -29,7 +27,8 @@ from wtforms.validators import (
 
 from ..accounts import password_problem
 from ..core.errors import DomainError
-from ..l10n import CURRENCY_PROBLEM, normalize_currency
+from ..l10n import CURRENCY_PROBLEM, amount_problem, canonical_zone, normalize_currency
+from .localtime import timezone_groups, viewer_zone
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -93,6 +92,15 @@ class ServiceFields(FlaskForm):
         ),
     )
 
+    def validate_price(self, field: DecimalField) -> None:
+        """A price finer than the currency's smallest unit is refused: rounded to whole
+        cents, 0.004 would be stored as free."""
+        currency = normalize_currency(self.currency.data)
+        if field.data is not None and currency is not None:
+            problem = amount_problem(field.data, currency)
+            if problem:
+                raise ValidationError(problem)
+
     def service_values(self) -> dict:
         """The fields as booking.save_service takes them."""
         values = {
@@ -110,9 +118,22 @@ class ServiceFields(FlaskForm):
         return values
 
 
-def acceptable_password(_form: FlaskForm, field: PasswordField) -> None:
-    """The accounts' password policy as a field validator (the operations check it again)."""
-    problem = password_problem(field.data or "")
+def _person(form: FlaskForm) -> tuple[str, str]:
+    """The name and address the password must not be made of: the form's (sign-up), else
+    the signed-in account's (password change)."""
+    name, email = (getattr(form, key, None) for key in ("name", "email"))
+    if name is not None or email is not None:
+        return (name.data if name else "") or "", (email.data if email else "") or ""
+    if current_user.is_authenticated:
+        return current_user.name, current_user.email
+    return "", ""
+
+
+def acceptable_password(form: FlaskForm, field: PasswordField) -> None:
+    """The accounts' password policy as a field validator (the operations check it again,
+    knowing the account)."""
+    name, email = _person(form)
+    problem = password_problem(field.data or "", name=name, email=email)
     if problem:
         raise ValidationError(problem)
 
@@ -132,16 +153,27 @@ class NewPasswordFields(FlaskForm):
     )
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
+def timezone_choices() -> dict[str, list[SelectChoice]]:
+    return {
+        region: [SelectChoice(zone, label) for zone, label in zones]
+        for region, zones in timezone_groups()
+    }
 
 
-def timezone_choices() -> list[SelectChoice]:
-    return [SelectChoice(zone, zone.replace("_", " ")) for zone in _zones()]
+def _canonical_zone_or_as_given(name: str | None) -> str | None:
+    """An old alias (GB-Eire) stands for its zone (Europe/London); anything else stays as
+    given, for the choice check to refuse."""
+    return canonical_zone(name) or name
 
 
 def timezone_field(label: str = lazy_gettext("Timezone")) -> SelectField:
-    """An IANA timezone select. portal/static/js/timezone.js picks the browser's zone on
-    forms that ask for it; without JavaScript the person picks it (UTC preselected)."""
-    return SelectField(label, choices=timezone_choices, default="UTC", validate_choice=True)
+    """A select of the canonical IANA zones grouped by region, the viewer's own (or, for a
+    visitor, their browser's) first and preselected. portal/static/js/timezone-select.js
+    picks the browser's zone on forms that ask for it; without JavaScript the person picks."""
+    return SelectField(
+        label,
+        choices=timezone_choices,
+        default=lambda: viewer_zone().key,
+        coerce=_canonical_zone_or_as_given,
+        validate_choice=True,
+    )

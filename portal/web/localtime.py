@@ -5,34 +5,23 @@ public pages (kept in the session: an explicit choice wins), else from the brows
 API, which static/js/timezone.js writes to the `tz` cookie, else UTC.
 
 The locale (how a date, a time or a price is written) is the signed-in user's choice on
-their profile, else the best of the browser's Accept-Language among the supported ones,
+their profile, else the supported locale closest to the browser's Accept-Language (CLDR's chain),
 else l10n.DEFAULT_LOCALE.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
-from ..l10n import DEFAULT_LOCALE, SUPPORTED_LOCALES, format_moment
+from ..l10n import DEFAULT_LOCALE, canonical_zone, format_moment, negotiate_locale, zone_groups
 
 ZONE_COOKIE = "tz"
 ZONE_SESSION_KEY = "visitor_timezone"
-
-
-@cache
-def known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-@cache
-def timezone_names() -> list[str]:
-    return sorted(known_zones())
 
 
 def visitor_zone_name() -> str | None:
@@ -40,9 +29,14 @@ def visitor_zone_name() -> str | None:
     if not has_request_context():
         return None
     for name in (session.get(ZONE_SESSION_KEY), request.cookies.get(ZONE_COOKIE)):
-        if name and name in known_zones():
-            return name
+        if canonical := canonical_zone(name):
+            return canonical
     return None
+
+
+def timezone_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The zones a picker offers, grouped by region, the viewer's own (or guessed) first."""
+    return zone_groups(viewer_zone().key)
 
 
 def viewer_zone() -> ZoneInfo:
@@ -58,7 +52,7 @@ def viewer_locale() -> str:
         return DEFAULT_LOCALE
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+    return negotiate_locale(list(request.accept_languages)) or DEFAULT_LOCALE
 
 
 def local_time(

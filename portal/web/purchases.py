@@ -31,4 +31,6 @@ def buy_once(what: tuple, purchase: Callable[[], Order]) -> tuple[int, bool]:
     record, repeat = booking.purchase_once(
         current_user, f"form:{token}", booking.fingerprint(*what), purchase
     )
+    # The key and its order are written in one transaction: a stored key names its order.
+    assert record.order_id is not None
     return record.order_id, repeat

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 
 
 class UnsafeURL(ValueError):
@@ -68,9 +69,9 @@ def _normal_host(host: str) -> str:
     try:
         host = host.encode("idna").decode("ascii").lower()
     except UnicodeError as exc:
-        raise UnsafeURL("That host name is not valid.") from exc
+        raise UnsafeURL(gettext("That host name is not valid.")) from exc
     if len(host) > 253 or not _HOST_NAME.match(host):
-        raise UnsafeURL("That host name is not valid.")
+        raise UnsafeURL(gettext("That host name is not valid."))
     return host
 
 
@@ -79,21 +80,26 @@ def parse_url(url: str) -> Target:
     percent-encoded), or UnsafeURL when its form alone rules it out."""
     url = url.strip()
     if any(ord(c) < 0x21 or c == "\x7f" for c in url):
-        raise UnsafeURL("A URL cannot contain spaces or control characters; encode them (%20).")
+        raise UnsafeURL(
+            gettext(
+                "A URL cannot contain spaces or control characters; encode them (%(example)s).",
+                example="%20",
+            )
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("That is not a valid URL.") from exc
+        raise UnsafeURL(gettext("That is not a valid URL.")) from exc
     allowed = ("https", "http") if current_app.config["PORTAL_WEBHOOKS_ALLOW_HTTP"] else ("https",)
     if parts.scheme not in allowed:
-        raise UnsafeURL("The URL must start with https://.")
+        raise UnsafeURL(gettext("The URL must start with https://."))
     if not parts.hostname:
-        raise UnsafeURL("The URL needs a host name.")
+        raise UnsafeURL(gettext("The URL needs a host name."))
     if parts.username or parts.password:
-        raise UnsafeURL("Put no user name or password in the URL; use the signature.")
+        raise UnsafeURL(gettext("Put no user name or password in the URL; use the signature."))
     if parts.fragment:
-        raise UnsafeURL("A URL with a #fragment is not sent anywhere; leave it out.")
+        raise UnsafeURL(gettext("A URL with a #fragment is not sent anywhere; leave it out."))
     path = quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
         path += "?" + quote(parts.query, safe=_QUERY_SAFE)
@@ -131,13 +137,13 @@ def refusal(address: str) -> str | None:
         reached = _embedded_ipv4(ip) or ip
     shown = str(ip) if reached == ip else f"{ip} ({reached})"
     if reached.is_multicast or reached.is_unspecified:
-        return f"{shown} is not a host address"
+        return gettext("%(address)s is not a host address", address=shown)
     # Site-local (fec0::/10) is deprecated but still routed inside some networks.
     site_local = isinstance(ip, ipaddress.IPv6Address) and (ip.is_site_local or ip in _LOCAL_NAT64)
     if (site_local or not reached.is_global) and not current_app.config[
         "PORTAL_WEBHOOKS_ALLOW_PRIVATE"
     ]:
-        return f"{shown} is a private, loopback or reserved address"
+        return gettext("%(address)s is a private, loopback or reserved address", address=shown)
     return None
 
 
@@ -153,7 +159,7 @@ def check_literal_host(target: Target) -> None:
         return
     reason = refusal(host)
     if reason:
-        raise UnsafeURL(f"Webhooks cannot be sent there: {reason}.")
+        raise UnsafeURL(gettext("Webhooks cannot be sent there: %(reason)s.", reason=reason))
 
 
 def system_lookup(host: str, port: int) -> list[str]:
@@ -208,14 +214,22 @@ def resolve(target: Target, deadline: float) -> str:
         try:
             found = resolver.addresses(target.host, target.port, deadline)
         except socket.gaierror as exc:
-            raise UnsafeURL(f"{target.host} does not resolve: {exc.strerror}") from exc
+            raise UnsafeURL(
+                gettext(
+                    "%(host)s does not resolve: %(problem)s",
+                    host=target.host,
+                    problem=exc.strerror,
+                )
+            ) from exc
     addresses = list(dict.fromkeys(found))
     if not addresses:
-        raise UnsafeURL(f"{target.host} has no address")
+        raise UnsafeURL(gettext("%(host)s has no address", host=target.host))
     for address in addresses:
         reason = refusal(address)
         if reason:
-            raise UnsafeURL(f"{target.host} resolves to {reason}")
+            raise UnsafeURL(
+                gettext("%(host)s resolves to %(reason)s", host=target.host, reason=reason)
+            )
     return addresses[0]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..booking import events
+from ..core.errors import AddressNotConfirmed
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -51,6 +52,7 @@ def register_endpoint(
     owner: User, url: str, event_types: Iterable[WebhookEventType], description: str = ""
 ) -> WebhookEndpoint:
     """A new endpoint for `owner`; its secret is on the returned object, for showing once."""
+    AddressNotConfirmed.unless_confirmed(owner)
     types = sorted({WebhookEventType(t) for t in event_types}, key=SUBSCRIBABLE_EVENTS.index)
     if not types or any(t not in SUBSCRIBABLE_EVENTS for t in types):
         raise ValueError("choose at least one event type")

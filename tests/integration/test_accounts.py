@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import accounts, api_tokens, booking
-from portal.blueprints.feeds.operations import rotate_feed
+from portal.calendar_feeds import feed_of, rotate_feed
 from portal.extensions import db
 from portal.models import (
     Notification,
@@ -239,6 +239,88 @@ def test_staff_see_account_mail_in_the_outbox_without_its_link(
     assert "Choose a new password" in browser(app).get(link).get_data(as_text=True)
 
 
+# -- #18: taking an address back from whoever signed up with it first ------------------------
+
+
+def test_whoever_signs_up_first_with_an_address_keeps_nothing_its_owner_does_not_give(
+    app, mailbox, staff_user
+):
+    squatter = browser(app)
+    sign_up(squatter, "owner@example.com")
+    squatter.post("/auth/login", data={"email": "owner@example.com", "password": NEW_PASSWORD})
+    # Keys that would outlive the owner's password reset: refused while the address is
+    # unconfirmed.
+    made = squatter.post("/settings/tokens/", data={"name": "waiting"})
+    assert made.status_code == 200 and "Confirm your email address first" in made.text
+    feed = squatter.post("/feeds/rotate", follow_redirects=True)
+    assert "Confirm your email address first" in feed.text
+    account = accounts.find_user_by_email("owner@example.com")
+    assert api_tokens.tokens_of(account) == [] and feed_of(account) is None
+
+    # The owner follows the verification link in their own browser: no sign-in to an
+    # account whose password they did not choose, and no confirming it for the squatter.
+    owner = browser(app)
+    link = path_of(mailbox.link("owner@example.com"))
+    followed = owner.post(link)
+    assert followed.status_code == 302 and followed.headers["Location"].startswith("/auth/login")
+    assert signed_in_name(owner) is None
+    db.session.refresh(account)
+    assert not account.email_verified
+
+    # The documented way out: a reset. The squatter is out; the owner is in, confirmed.
+    choose(owner, request_reset(app, mailbox, account), "owner-chose-this-one-42")
+    assert signed_in_name(owner) == "Nia Newcomer"
+    assert signed_in_name(squatter) is None
+    assert "Your password was changed" in mailbox.last("owner@example.com")["Subject"]
+
+
+def test_a_password_reset_ends_the_tokens_and_feed_made_before_and_lists_them(
+    app, mailbox, client_user, practitioner
+):
+    _token, raw = api_tokens.issue_token(client_user, "calendar sync")
+    feed = rotate_feed(client_user)
+    bearer = {"Authorization": f"Bearer {raw}"}
+    assert browser(app).get("/api/v1/services/", headers=bearer).status_code == 200
+
+    choose(browser(app), request_reset(app, mailbox, client_user))
+
+    assert browser(app).get("/api/v1/services/", headers=bearer).status_code == 401
+    service = make_service(practitioner, name="Consultation")
+    bought = browser(app).post(
+        "/api/v1/orders",
+        json={"service_id": service.id, "start_time": day_at(3, 10).isoformat()},
+        headers=bearer,
+    )
+    assert bought.status_code == 401
+    assert browser(app).get(f"/feeds/{feed}.ics").status_code == 404
+    notice = mailbox.text(client_user.email)
+    assert "API token “calendar sync”" in notice and "calendar feed" in notice
+    assert mailbox.last(client_user.email)["Subject"] == "Your password was changed"
+
+
+def test_an_email_change_tells_the_old_address_which_can_put_it_back(app, mailbox, client_user):
+    old = client_user.email
+    owner = sign_in(app, client_user)
+    owner.post("/settings/email", data={"email": "z@example.com", "current_password": PASSWORD})
+    to_z = path_of(mailbox.link("z@example.com"))
+    assert browser(app).post(to_z).status_code == 302
+    # Back to the old address, by the book.
+    again = sign_in(app, client_user)
+    again.post("/settings/email", data={"email": old, "current_password": PASSWORD})
+    assert browser(app).post(path_of(mailbox.link(old))).status_code == 302
+    db.session.refresh(client_user)
+    assert client_user.email == old
+
+    # The first link, once used, stays used although the address it was bound to is back.
+    replay = browser(app).post(to_z)
+    assert replay.status_code == 400 and "already been used" in replay.text
+    db.session.refresh(client_user)
+    assert client_user.email == old
+
+    told = [m for m in mailbox.messages(old) if m["Subject"] == "Your email address was changed"]
+    assert len(told) == 1 and "z@example.com" in told[0].get_body(("plain",)).get_content()
+
+
 # -- password reset -------------------------------------------------------------------------
 
 
@@ -318,6 +400,30 @@ def test_profile_changes_name_and_timezone(app, client_user):
     assert response.status_code == 302
     db.session.refresh(client_user)
     assert (client_user.name, client_user.timezone) == ("Renamed Person", "Asia/Tokyo")
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"), [("US/Eastern", "America/New_York"), ("Factory", None)]
+)
+def test_a_profile_zone_is_stored_canonical_and_a_raw_key_is_refused(
+    app, client_user, given, stored
+):
+    owner = sign_in(app, client_user)
+    response = owner.post("/settings/profile", data={"name": client_user.name, "timezone": given})
+    db.session.refresh(client_user)
+    if stored is None:
+        assert response.status_code == 200 and 'id="timezone-error"' in response.text
+        assert client_user.timezone == "Europe/London"
+    else:
+        assert response.status_code == 302 and client_user.timezone == stored
+
+
+def test_the_accounts_refuse_a_zone_no_one_lives_in(app, client_user):
+    with pytest.raises(booking.InvalidInput):
+        accounts.update_profile(client_user, client_user.name, "Factory")
+    db.session.rollback()
+    accounts.update_profile(client_user, client_user.name, "Asia/Calcutta")
+    assert client_user.timezone == "Asia/Kolkata"
 
 
 def test_an_email_change_takes_effect_only_through_the_link(app, mailbox, client_user):

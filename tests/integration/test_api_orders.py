@@ -295,11 +295,12 @@ def test_buying_again_into_a_full_workshop_with_a_lapsed_hold(api_as, apis, prac
     assert seat_invariant_violations() == []
 
 
-def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
-    """Token, its last use, the locked session with its service, the order, the
-    outbox rows telling the client and the practitioner (one INSERT for both), the
-    booking (whose trigger also counts the seat and bumps the session's feed
-    revision); the response is built from what was written, not read back.
+def test_a_workshop_seat_purchase_takes_five_statements(apis, practitioner):
+    """Token, the locked session with its service, the order, the outbox rows telling
+    the client and the practitioner (one INSERT for both), the booking (whose trigger
+    also counts the seat and bumps the session's feed revision); the response is built
+    from what was written, not read back. The token's last use is written apart, later
+    (api_tokens.LastUses).
 
     Plus the audit log's entry (#23), appended just before COMMIT: the chain's head read,
     the INSERT, and on PostgreSQL the advisory lock that serialises appends first."""
@@ -328,8 +329,9 @@ def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
     audit_statements = [s for s in statements if "audit_entries" in s or "advisory" in s]
     assert len(audit_statements) == (2 if db.engine.dialect.name == "sqlite" else 3)
     assert statements[-1].startswith("INSERT INTO audit_entries")
-    assert len(statements) - len(audit_statements) == 6, statements
+    assert len(statements) - len(audit_statements) == 5, statements
     assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
+    assert not any(s.startswith("UPDATE api_tokens") for s in statements)
     # PostgreSQL carries the token lookup's transaction on into the purchase; SQLite
     # ends it to begin afresh with the write lock (BEGIN IMMEDIATE).
     assert len(commits) == (2 if db.engine.dialect.name == "sqlite" else 1)

@@ -1,5 +1,6 @@
-"""An API token's last use is recorded on every kind of request, and on a booking
-request it is written inside the booking's own transaction, not one of its own."""
+"""An API token's last use is recorded on every kind of request, never inside a
+booking's transaction: the uses a process sees are written together, at most once a
+minute (api_tokens.LastUses)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, select
 
+from portal import api_tokens
 from portal.extensions import db
 from portal.models import ApiToken, Booking
 from tests.fixtures.factories import make_user, make_workshop
@@ -36,12 +38,15 @@ def transactions():
 
 
 def last_used(api) -> object:
+    """The stored last use, once the process has written what it holds (as it does a
+    minute after its last write)."""
+    api_tokens.write_last_uses(due_only=False)
     db.session.commit()
     prefix = api.token.split("_")[1]
     return db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.prefix == prefix))
 
 
-def test_a_booking_records_the_tokens_use_in_the_same_transaction(api_as, practitioner):
+def test_a_booking_writes_its_tokens_use_outside_its_transaction(api_as, practitioner):
     session = make_workshop(practitioner, seats=3)
     buyer = make_user()
     api = api_as(buyer)
@@ -53,7 +58,10 @@ def test_a_booking_records_the_tokens_use_in_the_same_transaction(api_as, practi
         response = api.post("/api/v1/orders", json=body)
 
     assert response.status_code == 201
+    # The booking's transaction alone wrote; the token's use waits for the batch.
     assert seen["commits"] == 1
+    prefix = api.token.split("_")[1]
+    assert db.session.scalar(select(ApiToken.last_used_at).where(ApiToken.prefix == prefix)) is None
     assert last_used(api) is not None
     assert db.session.scalar(select(Booking.id).where(Booking.user_id == buyer_id))
 
@@ -73,3 +81,24 @@ def test_a_refused_booking_and_a_read_still_record_the_tokens_use(api_as, practi
     reader = api_as(make_user())
     assert reader.get("/api/v1/services/").status_code == 200
     assert last_used(reader) is not None
+
+
+def test_uses_are_written_together_once_the_minute_is_up(app, api_as):
+    readers = [api_as(make_user()) for _ in range(3)]
+    with transactions() as seen:
+        for reader in readers:
+            assert reader.get("/api/v1/services/").status_code == 200
+    assert seen["commits"] == 0
+
+    # A minute on since the process last wrote.
+    app.extensions[api_tokens.LAST_USES].written_at -= 60
+    with transactions() as seen:
+        assert readers[0].get("/api/v1/services/").status_code == 200
+    # One transaction wrote all three.
+    assert seen["commits"] == 1
+    db.session.commit()
+    prefixes = [reader.token.split("_")[1] for reader in readers]
+    stamps = db.session.scalars(
+        select(ApiToken.last_used_at).where(ApiToken.prefix.in_(prefixes))
+    ).all()
+    assert len(stamps) == 3 and None not in stamps

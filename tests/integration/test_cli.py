@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal import worker
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (
@@ -17,6 +19,7 @@ from portal.models import (
     ServiceType,
     User,
 )
+from portal.notifications.links import external_url
 from tests.fixtures.factories import seat_invariant_violations
 
 
@@ -212,3 +215,58 @@ def test_expire_holds_reports_what_it_released(runner):
     result = runner.invoke(args=["expire-holds"])
     assert result.exit_code == 0
     assert "released 0 booking(s)" in result.output
+
+
+class TestDevServer:
+    """`flask --app portal dev`: messages link to the address the server was given."""
+
+    @pytest.fixture
+    def started(self, app, runner, monkeypatch):
+        """Run `dev` with its server and worker process replaced by recorders."""
+        started = {}
+
+        class Child:
+            def __init__(self, args, env):
+                started["worker_env"] = env
+
+            def terminate(self):
+                pass
+
+            def wait(self, timeout):
+                pass
+
+        def run_simple(host, port, served_app, **options):
+            started["served"] = (host, port, served_app.config["PORTAL_BASE_URL"])
+
+        monkeypatch.setattr(worker, "run_simple", run_simple)
+        monkeypatch.setattr(worker.subprocess, "Popen", Child)
+        monkeypatch.setattr(worker.signal, "signal", lambda *args: None)
+        monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+
+        def start(*args: str):
+            result = runner.invoke(args=["dev", *args])
+            assert result.exit_code == 0, result.output
+            return started
+
+        return start
+
+    def test_links_go_to_the_port_it_serves(self, app, started, caplog):
+        run = started("--port", "5123")
+        assert run["served"] == ("127.0.0.1", 5123, "http://127.0.0.1:5123")
+        assert run["worker_env"]["PORTAL_BASE_URL"] == "http://127.0.0.1:5123"
+        with app.app_context():
+            assert external_url("auth.login") == "http://127.0.0.1:5123/auth/login"
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+    def test_an_address_it_is_not_reached_at_is_warned_of(self, app, started, caplog, monkeypatch):
+        monkeypatch.setenv("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+        run = started("--port", "5123")
+        assert run["worker_env"]["PORTAL_BASE_URL"] == "http://127.0.0.1:5000"
+        (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "http://127.0.0.1:5123" in warning and "http://127.0.0.1:5000" in warning
+        caplog.clear()
+        client = app.test_client()
+        client.get("/", base_url="http://localhost:5123")
+        client.get("/", base_url="http://localhost:5123")
+        (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert "came to localhost:5123" in warning

@@ -457,3 +457,26 @@ def test_a_stay_reported_after_the_room_closed_updates_the_outcome(livekit, work
 
     db.session.expire_all()
     assert db.session.scalar(outcome) == "attended"
+
+
+def test_the_webhook_runs_no_request_hooks_and_still_stores_and_refuses(
+    app, client, livekit, workshop
+):
+    """Verify, store, answer: the per-request hooks (rate limits, sign-in bookkeeping,
+    page headers, request logs) are work for nothing on LiveKit's bursts."""
+    hooks = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: hooks.append("before"))
+    app.after_request_funcs.setdefault(None, []).append(
+        lambda response: hooks.append("after") or response
+    )
+
+    stored = livekit.post(livekit.room_started(workshop), apply=False)
+    refused = livekit.post(livekit.room_started(workshop), authorization="Bearer forged")
+
+    assert stored.status_code == 200 and stored.json["status"] == "accepted"
+    assert refused.status_code == 401 and refused.json == {"error": "invalid webhook signature"}
+    assert count(ProcessedRoomEvent) == 1
+    assert hooks == []
+    # Every other request still runs them.
+    client.get("/")
+    assert hooks == ["before", "after"]

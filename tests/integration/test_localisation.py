@@ -48,6 +48,17 @@ def test_the_browser_language_picks_the_clock(signed_in, practitioner):
     assert "12 Jan" in british and "Jan 12" in american
 
 
+@pytest.mark.parametrize("language", ["fr-CH", "fr-BE,fr;q=0.5", "fr"])
+def test_a_regional_language_without_its_own_formats_gets_its_language(
+    signed_in, practitioner, language
+):
+    client_user = london_client()
+    afternoon_seat(practitioner, client_user)
+    page = text_of(signed_in(client_user).get("/bookings/", headers={"Accept-Language": language}))
+    assert "14:00" in page and "2:00 PM" not in page
+    assert "12 janv." in page
+
+
 def test_without_accept_language_english_formats_are_used(signed_in, practitioner):
     client_user = london_client()
     afternoon_seat(practitioner, client_user)
@@ -135,6 +146,32 @@ def test_a_currency_outside_iso_4217_is_refused_with_a_field_error(signed_in, pr
     refused = web.post("/practice/services/new", data={**SERVICE_FORM, "currency": code})
     assert refused.status_code == 200
     assert 'id="currency-error"' in refused.text and "ISO 4217" in refused.text
+    assert db.session.scalar(select(func.count()).select_from(Service)) == 0
+
+
+@pytest.mark.parametrize("code", ["XXX", "XTS", "XAU"])
+def test_iso_codes_no_one_pays_in_are_refused(signed_in, practitioner, code):
+    web = signed_in(practitioner)
+    refused = web.post("/practice/services/new", data={**SERVICE_FORM, "currency": code})
+    assert refused.status_code == 200 and 'id="currency-error"' in refused.text
+    with pytest.raises(booking.InvalidInput):
+        save_service(practitioner, service_type=ServiceType.INDIVIDUAL, name="X", currency=code)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Service)) == 0
+
+
+@pytest.mark.parametrize(("price", "currency"), [("0.004", "USD"), ("19.999", "EUR")])
+def test_a_price_below_the_smallest_unit_is_refused_not_made_free(
+    signed_in, practitioner, price, currency
+):
+    web = signed_in(practitioner)
+    refused = web.post(
+        "/practice/services/new", data={**SERVICE_FORM, "currency": currency, "price": price}
+    )
+    assert refused.status_code == 200
+    assert (
+        'id="price-error"' in refused.text and f"At most 2 decimals in {currency}" in refused.text
+    )
     assert db.session.scalar(select(func.count()).select_from(Service)) == 0
 
 

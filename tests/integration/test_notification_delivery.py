@@ -6,18 +6,28 @@ calendar feed."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
 from portal import booking
 from portal.blueprints.feeds.ics import build_feed
+from portal.booking import timetable
 from portal.extensions import db
-from portal.models import Role
+from portal.ics import session_uid
+from portal.models import Role, WaitlistEntry
 from portal.notifications import delivery
 from tests.fixtures.client_portal import day_at, full_workshop
-from tests.fixtures.factories import make_service, make_user, make_workshop, open_all_week
+from tests.fixtures.factories import (
+    make_course,
+    make_service,
+    make_user,
+    make_workshop,
+    open_all_week,
+)
 from tests.fixtures.smtp import clear_outbox
 
 
@@ -53,6 +63,21 @@ def feed_event(user, session_id: int):
         e for e in events if str(e["uid"]) == f"service-session-{session_id}@estuary-portal"
     ]
     return event
+
+
+def calendar_parts(message: EmailMessage) -> list[tuple[str, str]]:
+    """Every text/calendar part (alternative or attachment): (METHOD, event UID)."""
+    found = []
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            calendar = Calendar.from_ical(part.get_content())
+            found += [(str(calendar["method"]), str(e["uid"])) for e in calendar.walk("VEVENT")]
+    return found
+
+
+def feed_uids(user) -> set[str]:
+    db.session.expire_all()
+    return {str(e["uid"]) for e in Calendar.from_ical(build_feed(user)).walk("VEVENT")}
 
 
 def only_to(messages: list[EmailMessage], address: str) -> EmailMessage:
@@ -147,7 +172,67 @@ def test_a_freed_seat_is_offered_to_the_waitlist_by_email(practitioner, smtp_ser
     assert offer["Subject"] == f"A seat is free: {session.display_title}"
     text = offer.get_body(("plain",)).get_content()
     assert "(America/Los_Angeles, P" in text and "http://portal.test/bookings/" in text
-    method, event = invite_of(offer)
-    assert method == "REQUEST"
-    assert event["uid"] == feed_event(waiting, session.id)["uid"]
+    # An offer is not an event until it is taken: no invite, nothing in the feed.
+    assert calendar_parts(offer) == []
+    assert feed_uids(waiting) == set()
     assert {m["To"] for m in sent} == {waiting.email, holder.email, practitioner.email}
+
+
+def test_an_expired_course_hold_cancels_every_class_it_held(practitioner, client_user, smtp_server):
+    course = make_course(practitioner, sessions=4, name="Breathwork course")
+    order = booking.enroll_in_course(client_user, course)
+    uids = {session_uid(b.service_session) for b in order.bookings}
+    clear_outbox()
+    released = booking.release_expired_holds(now=order.hold_expires_at + timedelta(minutes=1))
+    assert released == 4
+    (told,) = deliver(smtp_server)
+    assert told["To"] == client_user.email
+    assert told["Subject"] == "Canceled: Breathwork course"
+    text = told.get_body(("plain",)).get_content()
+    assert "Your 4 bookings of Breathwork course are canceled because their hold expired" in text
+    assert sum(line.startswith("- ") for line in text.splitlines()) == 4
+    # One CANCEL per class, as an attachment each; the first also as the alternative.
+    attached = [
+        (method, uid) for part in told.iter_attachments() for method, uid in calendar_parts(part)
+    ]
+    assert sorted(attached) == sorted(("CANCEL", uid) for uid in uids)
+    assert invite_of(told)[0] == "CANCEL"
+
+
+def test_a_declined_offer_leaves_nothing_to_take_back_and_a_taken_one_is_invited(
+    practitioner, smtp_server
+):
+    session, (holder,) = full_workshop(practitioner, seats=1, price_cents=0)
+    first, second = make_user(Role.CLIENT), make_user(Role.CLIENT)
+    booking.join_waitlist(first, session)
+    booking.join_waitlist(second, session)
+    booking.cancel_booking(session.bookings[0], holder)
+
+    def entry_of(user) -> WaitlistEntry:
+        return db.session.scalar(select(WaitlistEntry).filter_by(user_id=user.id))
+
+    entry = entry_of(first)
+    offer = only_to(deliver(smtp_server), first.email)
+    assert calendar_parts(offer) == []
+    booking.leave_waitlist(entry)
+    sent = deliver(smtp_server)
+    assert [m for m in sent if m["To"] == first.email] == []
+    assert feed_uids(first) == set()
+    # The seat passed to the next in line, who takes it: now it is an event.
+    assert calendar_parts(only_to(sent, second.email)) == []
+    booking.accept_offer(entry_of(second))
+    taken = only_to(deliver(smtp_server), second.email)
+    assert calendar_parts(taken) == [("REQUEST", session_uid(session))] * 2
+    assert feed_uids(second) == {session_uid(session)}
+
+
+def test_a_client_added_by_their_practitioner_is_told_with_the_invite(
+    practitioner, client_user, smtp_server
+):
+    session = make_workshop(practitioner, seats=5)
+    clear_outbox()
+    timetable.add_client_to_session(session, client_user, practitioner)
+    (told,) = deliver(smtp_server)  # the practitioner is not told of their own act
+    assert told["To"] == client_user.email and told["Subject"].startswith("Booked:")
+    method, event = invite_of(told)
+    assert (method, str(event["uid"])) == ("REQUEST", session_uid(session))

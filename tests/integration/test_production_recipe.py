@@ -134,6 +134,7 @@ def migrate(env: dict, paths: dict) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.process
 @needs_services
 def test_the_recipe_serves_on_postgresql_and_redis(fresh_database, tmp_path):
     image = dockerfile()
@@ -198,6 +199,7 @@ def worker_registered() -> bool:
     return "worker" in app.cli.list_commands(None)
 
 
+@pytest.mark.process
 @needs_services
 @pytest.mark.skipif(not worker_registered(), reason="`flask --app portal worker` not built yet")
 def test_the_worker_process_starts_and_keeps_running(fresh_database, tmp_path):
@@ -212,6 +214,7 @@ def test_the_worker_process_starts_and_keeps_running(fresh_database, tmp_path):
         worker.wait(timeout=5)
 
 
+@pytest.mark.process
 def test_several_workers_with_in_memory_limits_refuse_to_start(tmp_path):
     """The production config with two workers and no Redis: gunicorn stops, saying why."""
     inherited = {

@@ -181,6 +181,39 @@ def test_a_chosen_timezone_wins_over_the_browser_and_is_remembered(client, maya)
     assert "your timezone, America/Chicago" in client.get(page).text
 
 
+@pytest.mark.parametrize("raw", ["Factory", "localtime", "posixrules", "Etc/GMT+5"])
+def test_a_raw_tz_key_is_neither_offered_nor_accepted(client, maya, raw):
+    service = make_service(maya, name="Consultation")
+    page = f"/book/services/{service.id}"
+    html = client.get(page).text
+    assert f'value="{raw}"' not in html and 'value="GB-Eire"' not in html
+    client.post("/timezone", data={"timezone": raw, "next": page})
+    assert "your timezone, UTC" in client.get(page).text
+
+
+def test_the_picker_groups_zones_by_region_with_the_visitors_first(client, maya):
+    service = make_service(maya, name="Consultation")
+    client.set_cookie("tz", "Asia/Calcutta", domain="portal.test")  # an old browser's name
+    html = client.get(f"/book/services/{service.id}").text
+    select = html[html.index('<select id="timezone"') : html.index("</select>")]
+    assert (
+        select.index('<optgroup label="Suggested">')
+        < select.index('<option value="Asia/Kolkata" selected>')
+        < select.index('<optgroup label="Africa">')
+    )
+    assert select.count(" selected") == 1 and select.count('value="Asia/Kolkata"') == 1
+    assert '<option value="Europe/London">London</option>' in select
+    assert '<optgroup label="Europe">' in select and '<optgroup label="Americas">' in select
+    assert 400 < select.count("<option ") < 450  # tzdb's zones, not its 599 keys
+
+
+def test_an_old_zone_name_is_taken_for_the_zone_it_stands_for(client, maya):
+    service = make_service(maya, name="Consultation")
+    page = f"/book/services/{service.id}"
+    client.post("/timezone", data={"timezone": "GB-Eire", "next": page})
+    assert "your timezone, Europe/London" in client.get(page).text
+
+
 def test_a_visitor_picks_a_slot_signs_in_and_confirms_the_same_slot(client, auth, maya):
     open_all_week(maya)
     service = make_service(maya, name="Consultation")

@@ -202,6 +202,7 @@ def test_marking_attendance_applies_pending_events_first(livekit, workshop, book
     assert count(model=AttendanceOutcome) == 1
 
 
+@pytest.mark.process
 def test_a_worker_process_applies_what_the_webhook_stored(
     livekit, workshop, booked, worker_process
 ):
@@ -291,7 +292,9 @@ def _applier_process(database_url: str, arriving, totals) -> None:
             db.engine.dispose()
 
 
-@pytest.mark.parametrize("appliers", ["threads", "processes"])
+@pytest.mark.parametrize(
+    "appliers", ["threads", pytest.param("processes", marks=pytest.mark.process)]
+)
 def test_appliers_racing_arriving_events_apply_each_event_once(
     app, database_url, livekit, practitioner, appliers
 ):

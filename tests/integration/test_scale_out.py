@@ -29,10 +29,13 @@ from tests.fixtures.gunicorn import gunicorn_instances
 from tests.fixtures.security import csrf_token_of
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or None
-pytestmark = pytest.mark.skipif(
-    postgres_url() is None or REDIS_URL is None,
-    reason="needs PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL)",
-)
+pytestmark = [
+    pytest.mark.process,
+    pytest.mark.skipif(
+        postgres_url() is None or REDIS_URL is None,
+        reason="needs PostgreSQL (TEST_DATABASE_URL) and Redis (TEST_REDIS_URL)",
+    ),
+]
 
 BUYERS = 200
 SEATS = 20

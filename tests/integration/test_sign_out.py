@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import UserSession
+from portal.models import SignIn
 from tests.fixtures.factories import PASSWORD
 from tests.fixtures.security import browser, csrf_token_of, sign_in
 
@@ -57,12 +57,12 @@ def test_sign_out_everywhere_ends_every_sign_in(app, client_user, practitioner):
     stolen = copy_of(app, phone)
     someone_else = remembered(app, practitioner)
 
-    response = laptop.post("/auth/sessions/end-all")
+    response = laptop.post("/auth/sign-out-everywhere")
 
     assert response.status_code == 302 and response.headers["Location"] == "/auth/login"
     assert not any(signed_in(c) for c in (laptop, phone, stolen))
     assert signed_in(someone_else)
-    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 1
 
 
 def test_password_change_ends_the_other_sign_ins_and_keeps_this_one(app, client_user):
@@ -81,7 +81,7 @@ def test_password_change_ends_the_other_sign_ins_and_keeps_this_one(app, client_
     assert not signed_in(phone) and not signed_in(before)
 
 
-def test_a_cookie_naming_another_users_session_key_is_refused(app, client_user, practitioner):
+def test_a_cookie_naming_another_users_sign_in_key_is_refused(app, client_user, practitioner):
     client = remembered(app, client_user)
     with client.session_transaction() as session:
         key = session["_user_id"].partition(".")[2]
@@ -93,10 +93,10 @@ def test_a_cookie_naming_another_users_session_key_is_refused(app, client_user, 
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
 def test_sign_out_everywhere_is_a_csrf_protected_form_on_the_password_page(app, client_user):
     client = sign_in(app, client_user, csrf=True)
-    assert client.post("/auth/sessions/end-all").status_code == 400
+    assert client.post("/auth/sign-out-everywhere").status_code == 400
     assert signed_in(client)
     page = client.get("/auth/password").get_data(as_text=True)
-    assert 'action="/auth/sessions/end-all"' in page
-    response = client.post("/auth/sessions/end-all", data={"csrf_token": csrf_token_of(page)})
+    assert 'action="/auth/sign-out-everywhere"' in page
+    response = client.post("/auth/sign-out-everywhere", data={"csrf_token": csrf_token_of(page)})
     assert response.status_code == 302
     assert not signed_in(client)

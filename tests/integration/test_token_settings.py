@@ -84,7 +84,7 @@ def test_someone_elses_token_cannot_be_revoked_and_is_not_listed(client, auth, c
 def test_token_forms_are_csrf_protected(client, auth, client_user):
     token, raw = api_tokens.issue_token(client_user, "keep")
     with client.session_transaction() as session:
-        session["_user_id"] = accounts.start_session(client_user).get_id()
+        session["_user_id"] = accounts.record_sign_in(client_user).get_id()
         session["_fresh"] = True
     assert client.post("/settings/tokens/", data={"name": "x"}).status_code == 400
     assert client.post(f"/settings/tokens/{token.id}/revoke").status_code == 400

@@ -20,6 +20,8 @@ from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.smtp import clear_outbox
 from tests.fixtures.worker import worker_settings
 
+pytestmark = pytest.mark.process
+
 
 @pytest.fixture
 def app_config(smtp_server, tmp_path):

@@ -117,6 +117,7 @@ TABLE = [
     row("accounts.reset_password", OK, *SIGNED_IN, token="feed_token", secret_url=True),
     row("accounts.accept_invitation", OK, *SIGNED_IN, token="feed_token", secret_url=True),
     row("accounts.confirm_email_change", OK, *SIGNED_IN, token="feed_token", secret_url=True),
+    row("accounts.restore_email", OK, *SIGNED_IN, token="feed_token", secret_url=True),
     # -- any signed-in user -------------------------------------------------------------
     row("auth.change_password", LOGIN, *SIGNED_IN),
     row("accounts.profile", LOGIN, *SIGNED_IN),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.blueprints.feeds.operations import rotate_feed
+from portal.calendar_feeds import rotate_feed
 from tests.fixtures.security import browser, sign_in
 
 PRIVATE = "private, no-store"

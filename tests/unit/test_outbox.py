@@ -20,6 +20,7 @@ from portal.notifications import delivery
 from portal.notifications.mailer import kept_path, read_kept
 from portal.notifications.messages import reason_label
 from portal.notifications.outbox import notify
+from portal.worker import Worker
 from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.smtp import clear_outbox
 
@@ -255,3 +256,15 @@ def test_a_cancel_reason_is_kept_as_typed_and_a_domain_reason_as_its_code(seat, 
     assert reason_label({"reason": CancelReason.HOLD_EXPIRED.value}) == "hold expired"
     # Rows queued before codes were kept still read their stored words.
     assert reason_label({"reason_label": "hold expired"}) == "hold expired"
+
+
+def test_a_burst_of_commits_wakes_the_worker_with_one_queue_write(app):
+    """Every commit that wrote to the outbox asks for a delivery run; the asks of one
+    moment share one run, scheduled for just after them, so a busy web process does not
+    write to the queue per request and no commit of that moment is left for the minute."""
+    worker = Worker(app)
+    for _ in range(5):
+        worker.deliver_soon()
+    runs = worker.huey.pending()
+    assert [run.name for run in runs] == ["deliver_outbox"]
+    assert runs[0].eta is not None and runs[0].eta > utcnow().replace(tzinfo=None)

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from portal.accounts import sessions
+from portal.accounts import sign_ins
 from portal.booking.idempotency import KEY_LIFETIME
 from portal.core import transactions
 from portal.database import utcnow
 from portal.extensions import db
-from portal.models import IdempotentPurchase, UserSession
+from portal.models import IdempotentPurchase, SignIn
 from portal.worker import PERIODIC_JOBS
 from tests.fixtures.factories import make_user
 
@@ -33,15 +33,13 @@ def prune_expired():
 
 def sign_in(user, age: timedelta) -> str:
     """A sign-in `age` old; its cookie id."""
-    sessions.start_session(user)
-    key_hash = sessions._hash_key(user.session_key)
+    sign_ins.record_sign_in(user)
+    key_hash = sign_ins._hash_key(user.sign_in_key)
     db.session.execute(
-        update(UserSession)
-        .where(UserSession.key_hash == key_hash)
-        .values(created_at=utcnow() - age)
+        update(SignIn).where(SignIn.key_hash == key_hash).values(created_at=utcnow() - age)
     )
     db.session.commit()
-    return f"{user.id}.{user.session_key}"
+    return f"{user.id}.{user.sign_in_key}"
 
 
 def purchase_key(user, name: str, age: timedelta) -> None:
@@ -58,9 +56,9 @@ def test_expired_sign_ins_are_pruned_and_live_ones_stay(app):
 
     assert prune_expired() == (5, 0)
 
-    assert len(db.session.scalars(select(UserSession)).all()) == 2
-    assert all(sessions.user_for_session(cookie) is None for cookie in old)
-    assert all(sessions.user_for_session(cookie).id == user.id for cookie in live)
+    assert len(db.session.scalars(select(SignIn)).all()) == 2
+    assert all(sign_ins.signed_in_user(cookie) is None for cookie in old)
+    assert all(sign_ins.signed_in_user(cookie).id == user.id for cookie in live)
     assert prune_expired() == (0, 0)
 
 
@@ -68,7 +66,7 @@ def test_a_sign_in_past_its_lifetime_is_refused_before_it_is_pruned(app):
     user = make_user()
     cookie = sign_in(user, YEAR + timedelta(minutes=1))
 
-    assert sessions.user_for_session(cookie) is None
+    assert sign_ins.signed_in_user(cookie) is None
 
 
 def test_purchase_keys_past_their_lifetime_are_pruned_and_live_ones_stay(app):

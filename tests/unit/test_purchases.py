@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import func, select
 
 from portal import booking
-from portal.models import BookingStatus, ServiceType, SessionType
-from tests.fixtures.factories import future, make_course, make_service, make_workshop
+from portal.booking import AlreadyBooked, NotBookable
+from portal.extensions import db
+from portal.models import (
+    BookingStatus,
+    Notification,
+    NotificationKind,
+    Order,
+    OrderStatus,
+    ServiceSession,
+    ServiceType,
+    SessionType,
+)
+from tests.fixtures.factories import (
+    future,
+    make_course,
+    make_service,
+    make_user,
+    make_workshop,
+    seat_invariant_violations,
+)
 
 
 def test_individual_needs_a_start_time_and_no_session(practitioner, client_user):
@@ -53,3 +74,66 @@ def test_course_package_bundle_take_the_service_alone(practitioner, client_user)
     assert len(booking.purchase(client_user, package).bookings) == 2
     credits = booking.purchase(client_user, bundle).bookings
     assert len(credits) == 3 and {b.status for b in credits} == {BookingStatus.DRAFT}
+
+
+# A seat bought by ids (the API's path) takes the express path when it can
+# (booking/express.py); these hold it to the general path's guarantees.
+
+
+def _notices_of(order_id: int) -> list[Notification]:
+    return [
+        n
+        for n in db.session.scalars(select(Notification)).all()
+        if n.payload.get("order_id") == order_id
+    ]
+
+
+def test_a_seat_by_ids_writes_its_order_booking_and_outbox_rows_together(practitioner, client_user):
+    session = make_workshop(practitioner, seats=2, price_cents=1500)
+    session_id = session.id
+    order = booking.purchase_by_ids(client_user, session.service_id, service_session_id=session_id)
+    order_id = order.id
+    db.session.expunge_all()
+    stored = db.session.get(Order, order_id)
+    assert stored.status == OrderStatus.PENDING and stored.hold_expires_at is not None
+    assert [(b.status, b.service_session_id) for b in stored.bookings] == [
+        (BookingStatus.PENDING_PAYMENT, session_id)
+    ]
+    assert sorted(n.kind for n in _notices_of(order_id)) == sorted(
+        [NotificationKind.BOOKING_PENDING_PAYMENT, NotificationKind.PRACTITIONER_NEW_BOOKING]
+    )
+    assert db.session.get(ServiceSession, session_id).current_participants == 1
+    assert seat_invariant_violations() == []
+
+
+def test_a_second_seat_by_ids_is_refused_and_leaves_nothing(practitioner, client_user):
+    session = make_workshop(practitioner, seats=5)
+    title = session.display_title
+    booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
+    with pytest.raises(AlreadyBooked, match=f"You already hold a seat in {title}."):
+        booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 2
+    assert seat_invariant_violations() == []
+
+
+def test_a_full_session_by_ids_first_frees_its_lapsed_holds(practitioner, client_user):
+    session = make_workshop(practitioner, seats=1, price_cents=1500)
+    lapsed = booking.purchase_by_ids(make_user(), session.service_id, service_session_id=session.id)
+    later = lapsed.hold_expires_at + timedelta(minutes=1)
+    lapsed_id = lapsed.id
+    order_id = booking.purchase_by_ids(
+        client_user, session.service_id, service_session_id=session.id, now=later
+    ).id
+    db.session.expunge_all()
+    assert db.session.get(Order, lapsed_id).status == OrderStatus.EXPIRED
+    assert db.session.get(Order, order_id).bookings[0].status == BookingStatus.PENDING_PAYMENT
+    assert seat_invariant_violations() == []
+
+
+def test_a_seat_in_a_session_that_is_not_scheduled_is_refused_by_ids(practitioner, client_user):
+    session = make_workshop(practitioner, seats=5)
+    booking.cancel_session(session, practitioner)
+    with pytest.raises(NotBookable):
+        booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
+    assert db.session.scalar(select(func.count(Order.id))) == 0

@@ -5,9 +5,14 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from ... import accounts
-from ...booking import DomainError
+from ...booking import DomainError, NotPermitted
 from ...extensions import limiter
-from ...web.auth import sign_in, submitted_email_key
+from ...web.auth import (
+    new_sign_up_browser_key,
+    sign_in,
+    sign_up_browser_key,
+    submitted_email_key,
+)
 from ...web.forms import show_domain_error
 from ...web.security import safe_next
 from . import bp
@@ -80,6 +85,7 @@ def sign_up():
                 form.password.data,
                 form.timezone.data,
                 next_path=_next(),
+                browser_key=new_sign_up_browser_key(),
             )
         except DomainError as error:
             show_domain_error(form, error)
@@ -95,10 +101,19 @@ def verify_email(token: str):
         if not form.validate_on_submit():
             accounts.verification_user(token)
             return render_template("accounts/confirm.html", form=form, kind="verify")
-        user = accounts.verify_email(token)
+        signed_in_as = current_user._get_current_object() if current_user.is_authenticated else None
+        user = accounts.verify_email(
+            token, browser_key=sign_up_browser_key(), signed_in_as=signed_in_as
+        )
     except accounts.BadLink as error:
         return _bad_link(error)
-    sign_in(user)
+    except NotPermitted as error:
+        flash(error.message, "info")
+        return redirect(
+            url_for("auth.login", next=url_for("accounts.verify_email", token=token, next=_next()))
+        )
+    if signed_in_as is None or signed_in_as.id != user.id:
+        sign_in(user)
     flash(gettext("Your email address is confirmed. Welcome!"), "success")
     return redirect(_next() or url_for("home.index"))
 
@@ -260,4 +275,30 @@ def confirm_email_change(token: str):
         flash(error.message, "error")
     return render_template(
         "accounts/confirm.html", form=form, kind="email_change", user=user, new_email=new_email
+    )
+
+
+@bp.route("/settings/email/restore/<token>", methods=["GET", "POST"])
+def restore_email(token: str):
+    """The old address's way back after an email change it did not ask for."""
+    form = ConfirmForm()
+    try:
+        _user, old_email = accounts.email_restore(token)
+        if form.validate_on_submit():
+            accounts.restore_email(token)
+            flash(
+                gettext(
+                    "Your account's address is %(email)s again and every device is signed "
+                    "out. Choose a new password now.",
+                    email=old_email,
+                ),
+                "success",
+            )
+            return redirect(url_for("accounts.request_password_reset"))
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    except DomainError as error:
+        flash(error.message, "error")
+    return render_template(
+        "accounts/confirm.html", form=form, kind="email_restore", old_email=old_email
     )

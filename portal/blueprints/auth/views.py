@@ -2,13 +2,13 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import func, select
 
 from ... import accounts
-from ...extensions import db, limiter
-from ...models import User
+from ...booking import DomainError
+from ...extensions import limiter
 from ...web import sign_in
 from ...web.auth import submitted_email_key
+from ...web.forms import show_domain_error
 from ...web.security import safe_next
 from . import bp
 from .forms import LoginForm, PasswordChangeForm, SignOutEverywhereForm
@@ -27,7 +27,7 @@ def _password_change_limit() -> str:
 
 
 def _signed_in_user_key() -> str:
-    # Per account, not per address: whoever holds a session gains no guesses by moving.
+    # Per account, not per address: whoever holds a sign-in gains no guesses by moving.
     # The id, not get_id(): that changes with the password and would reset the count.
     if current_user.is_authenticated:
         return f"user:{current_user.id}"
@@ -49,9 +49,7 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            select(User).where(func.lower(User.email) == form.email.data.strip().lower())
-        )
+        user = accounts.find_user_by_email(form.email.data)
         if not accounts.password_matches(user, form.password.data):
             form.password.errors.append(gettext("Email or password is not right."))
         elif not user.is_active:
@@ -65,7 +63,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    accounts.end_session(current_user)
+    accounts.sign_out(current_user)
     logout_user()
     flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -85,21 +83,25 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append(gettext("That is not your current password."))
         else:
-            accounts.change_password(current_user, form.new_password.data)
-            # Every session has just ended; this browser gets a new one.
-            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-            sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
-            flash(gettext("Your password is changed."), "success")
-            return redirect(url_for("home.index"))
+            try:
+                accounts.change_password(current_user, form.new_password.data)
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                # Every sign-in has just ended; this browser gets a new one.
+                remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+                sign_in(current_user._get_current_object(), remember=remembered in request.cookies)
+                flash(gettext("Your password is changed."), "success")
+                return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form, everywhere_form=SignOutEverywhereForm())
 
 
-@bp.route("/sessions/end-all", methods=["POST"])
+@bp.route("/sign-out-everywhere", methods=["POST"])
 @login_required
 def sign_out_everywhere():
     """Ends every sign-in of the account, on every device, this one included."""
     # CSRFProtect has already refused a post without the form's token.
-    accounts.end_all_sessions(current_user)
+    accounts.sign_out_everywhere(current_user)
     logout_user()
     flash(gettext("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))

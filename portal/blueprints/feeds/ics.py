@@ -10,7 +10,15 @@ from sqlalchemy.orm import selectinload
 from ...database import utcnow
 from ...extensions import db
 from ...ics import new_calendar, session_event
-from ...models import SEAT_HOLDING, Booking, ServiceSession, SessionStatus, User
+from ...models import (
+    SEAT_HOLDING,
+    Booking,
+    ServiceSession,
+    SessionStatus,
+    User,
+    WaitlistEntry,
+    WaitlistStatus,
+)
 
 PAST_DAYS = 180
 
@@ -48,6 +56,14 @@ def _client_events(user: User):
             Booking.user_id == user.id,
             ServiceSession.start_time.is_not(None),
             ServiceSession.end_time > utcnow() - timedelta(days=PAST_DAYS),
+            # A waitlist offer becomes an event when it is taken, not before.
+            Booking.order_id.not_in(
+                select(WaitlistEntry.order_id).where(
+                    WaitlistEntry.user_id == user.id,
+                    WaitlistEntry.order_id.is_not(None),
+                    WaitlistEntry.status != WaitlistStatus.CLAIMED,
+                )
+            ),
         )
         .options(
             selectinload(Booking.service_session).selectinload(ServiceSession.service),

@@ -3,12 +3,14 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from ...booking import DomainError
+from ...calendar_feeds import feed_of, owner_of, revoke_feed, rotate_feed
 from ...extensions import limiter
 from ...models import Role
 from ...web import roles_required
+from ...web.errors import flash_domain_error
 from . import bp
 from .ics import build_feed
-from .operations import feed_of, owner_of, revoke_feed, rotate_feed
 
 FEED_OWNERS = (Role.PRACTITIONER, Role.CLIENT)
 
@@ -36,8 +38,13 @@ def manage_feed():
 def rotate():
     if not FlaskForm().validate_on_submit():
         abort(400)
+    try:
+        token = rotate_feed(current_user)
+    except DomainError as error:
+        flash_domain_error(error)
+        return redirect(url_for("feeds.manage_feed"))
     # Rendered, not redirected: the secret is shown this once and never stored in clear.
-    return _page(rotate_feed(current_user))
+    return _page(token)
 
 
 @bp.route("/revoke", methods=["POST"])

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from ...models import SLUG_MAX
-from ...web.localtime import timezone_names
+from ...web.forms import timezone_field
 
 
 class PublicPageForm(FlaskForm):
@@ -17,11 +17,5 @@ class PublicPageForm(FlaskForm):
 
 
 class TimezoneForm(FlaskForm):
-    timezone = SelectField(lazy_gettext("Show times in"), validators=[DataRequired()])
+    timezone = timezone_field(lazy_gettext("Show times in"))
     next = HiddenField()
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        zones = timezone_names()
-        self.timezone.choices = zones
-        self.timezone.validators = [DataRequired(), AnyOf(zones)]

@@ -1,9 +1,6 @@
 import click
-from sqlalchemy import func, select
 
-from ... import api_tokens
-from ...extensions import db
-from ...models import User
+from ... import accounts, api_tokens
 from . import bp
 
 
@@ -12,7 +9,7 @@ from . import bp
 @click.option("--name", default="command line", help="What the token is for.")
 def create_token_command(email: str, name: str):
     """Create a personal API token and print it (shown this once only)."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = accounts.find_user_by_email(email)
     if user is None:
         raise click.BadParameter(f"no account for {email}", param_hint="EMAIL")
     token, raw = api_tokens.issue_token(user, name)

@@ -3,9 +3,11 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ... import api_tokens
+from ...booking import DomainError
 from ...extensions import db
 from ...models import ApiToken
 from ...web import is_htmx, render_page
+from ...web.forms import show_domain_error
 from . import bp
 from .forms import CreateTokenForm, RevokeTokenForm
 
@@ -42,7 +44,11 @@ def create_token():
     if not form.validate_on_submit():
         # 200, not 422: htmx swaps only successful answers, and the errors must show.
         return _render(form)
-    _token, raw = api_tokens.issue_token(current_user, form.name.data)
+    try:
+        _token, raw = api_tokens.issue_token(current_user, form.name.data)
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _render(form)
     # Shown in this response only: the database keeps nothing it could be read back from.
     return _render(CreateTokenForm(formdata=None), new_token=raw, status=201)
 

@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 
 from flask import jsonify, request
+from flask_babel import gettext
 from google.protobuf.json_format import ParseError
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +37,7 @@ def _moment(seconds: int, millis: int = 0) -> datetime | None:
         if seconds:
             return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):  # beyond the years datetime can hold
-        raise booking.InvalidInput("The event carries a time out of range.") from None
+        raise booking.InvalidInput(gettext("The event carries a time out of range.")) from None
     return None
 
 
@@ -77,8 +78,11 @@ def livekit():
     if not credentials_configured():
         log.error("LiveKit webhook refused: LIVEKIT_API_KEY/LIVEKIT_API_SECRET are not set")
         return _error(401, "LiveKit webhooks are not configured")
+    # Read apart from the signature check, whose bare `except Exception` would turn a body
+    # over MAX_CONTENT_LENGTH into a 401 rather than the 413 it is.
+    body = request.get_data(as_text=True)
     try:
-        event = receive_webhook(request.get_data(as_text=True), authorization)
+        event = receive_webhook(body, authorization)
     except ParseError as exc:
         return _error(400, f"not a LiveKit webhook event: {exc}")
     except Exception as exc:  # livekit-api raises a bare Exception for every signature fault

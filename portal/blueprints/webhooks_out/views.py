@@ -2,10 +2,12 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
+from ...booking import DomainError
 from ...extensions import db
 from ...models import DeliveryStatus, Role, WebhookEndpoint
 from ...web import render_page
 from ...web.auth import roles_required
+from ...web.forms import show_domain_error
 from ...webhooks_out import endpoints
 from . import bp
 from .forms import EndpointActionForm, EndpointForm
@@ -47,9 +49,13 @@ def create_endpoint():
     if not form.validate_on_submit():
         # 200, not 422: htmx swaps only successful answers, and the errors must show.
         return _render_list(form)
-    endpoint = endpoints.register_endpoint(
-        current_user, form.url.data, form.event_types.data, form.description.data or ""
-    )
+    try:
+        endpoint = endpoints.register_endpoint(
+            current_user, form.url.data, form.event_types.data, form.description.data or ""
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _render_list(form)
     # The secret is shown in this answer only; the page never shows it again.
     return _render_list(EndpointForm(formdata=None), new_endpoint=endpoint, status=201)
 

@@ -11,7 +11,7 @@ participant_kind, written by the domain as host/booked/unbooked only, gets the C
 its enum (ParticipantKind); its width stays 16.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

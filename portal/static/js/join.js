@@ -1,6 +1,7 @@
 // Connects the join page to its LiveKit room. The server URL and the token come from
 // data- attributes (the CSP allows no inline script); without JavaScript the page
-// still shows both, for any other LiveKit client.
+// still shows both, for any other LiveKit client. What it says comes translated from
+// the page's data-text-* attributes.
 (function () {
   "use strict";
 
@@ -14,6 +15,12 @@
   var leaveButton = document.getElementById("room-leave");
   var grid = document.getElementById("video-grid");
   var room = null;
+  var phrases = box.dataset;
+
+  // A name or an error may hold "$&", which String.replace would read as a pattern.
+  function fill(phrase, key, value) {
+    return phrase.replace("{" + key + "}", function () { return value; });
+  }
 
   function say(text, isError) {
     status.textContent = text;
@@ -28,7 +35,8 @@
       tile.id = id;
       tile.className = isLocal ? "tile local" : "tile";
       var caption = document.createElement("figcaption");
-      caption.textContent = (participant.name || participant.identity) + (isLocal ? " (you)" : "");
+      var name = participant.name || participant.identity;
+      caption.textContent = isLocal ? fill(phrases.textYou, "name", name) : name;
       tile.appendChild(caption);
       grid.appendChild(tile);
     }
@@ -51,7 +59,7 @@
 
   async function connect() {
     connectButton.hidden = true;
-    say("Connecting…");
+    say(phrases.textConnecting);
     room = new LK.Room({ adaptiveStream: true, dynacast: true });
     room
       .on(LK.RoomEvent.TrackSubscribed, function (track, _pub, participant) {
@@ -72,22 +80,22 @@
         }
       })
       .on(LK.RoomEvent.Disconnected, function () {
-        say("You left the video room.");
+        say(phrases.textLeft);
         reset();
       });
     try {
       await room.connect(box.dataset.livekitUrl, box.dataset.token);
     } catch (error) {
-      say("Could not connect to the video room (" + error.message + "). Try again, or reload the page for a fresh token.", true);
+      say(fill(phrases.textFailed, "error", error.message), true);
       reset();
       return;
     }
     leaveButton.hidden = false;
-    say("Connected to the video room.");
+    say(phrases.textConnected);
     try {
       await room.localParticipant.enableCameraAndMicrophone();
     } catch (error) {
-      say("Connected, but your camera or microphone is unavailable (" + error.message + ").", true);
+      say(fill(phrases.textNoDevices, "error", error.message), true);
     }
   }
 
@@ -98,5 +106,5 @@
     }
   });
   connectButton.hidden = false;
-  say("Ready to join the video room.");
+  say(phrases.textReady);
 })();

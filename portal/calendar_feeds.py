@@ -7,10 +7,11 @@ import secrets
 
 from sqlalchemy import delete, select
 
-from ...core.transactions import unit_of_work
-from ...database import utcnow
-from ...extensions import db
-from ...models import CalendarFeed, User
+from .core.errors import AddressNotConfirmed
+from .core.transactions import unit_of_work
+from .database import utcnow
+from .extensions import db
+from .models import CalendarFeed, User
 
 
 def digest(token: str) -> str:
@@ -24,6 +25,7 @@ def feed_of(user: User) -> CalendarFeed | None:
 @unit_of_work
 def rotate_feed(user: User) -> str:
     """A new secret URL token for the user; any previous one stops working at once."""
+    AddressNotConfirmed.unless_confirmed(user)
     token = secrets.token_urlsafe(32)
     feed = feed_of(user)
     if feed is None:
@@ -35,8 +37,10 @@ def rotate_feed(user: User) -> str:
 
 
 @unit_of_work
-def revoke_feed(user: User) -> None:
-    db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+def revoke_feed(user: User) -> bool:
+    """Turn the user's feed off; whether they had one."""
+    removed = db.session.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    return removed.rowcount > 0
 
 
 def owner_of(token: str) -> User | None:
