@@ -177,6 +177,15 @@ def build_config(instance_path: str) -> dict:
         "PORTAL_API_RATE_LIMIT": os.environ.get("PORTAL_API_RATE_LIMIT", "300 per minute"),
         # No form, API body or LiveKit event comes near 1 MiB; bigger bodies are refused (413)
         # before anything reads them into memory.
+        # A practitioner's own calendars (#22): how often each is read, one read's whole
+        # budget (lookup, connection, answer), the largest ICS file read, and how many
+        # calendars the worker reads at once (threads of their own, apart from its queue).
+        "PORTAL_CALENDAR_REFRESH_MINUTES": _env_int("PORTAL_CALENDAR_REFRESH_MINUTES", 10),
+        "PORTAL_CALENDAR_FETCH_TIMEOUT_SECONDS": _env_int(
+            "PORTAL_CALENDAR_FETCH_TIMEOUT_SECONDS", 20
+        ),
+        "PORTAL_CALENDAR_MAX_BYTES": _env_int("PORTAL_CALENDAR_MAX_BYTES", 10 * 1024 * 1024),
+        "PORTAL_CALENDAR_THREADS": _env_int("PORTAL_CALENDAR_THREADS", 4),
         # Fernet keys, newest first, for secrets at rest (portal/crypto.py).
         "PORTAL_ENCRYPTION_KEYS": os.environ.get("PORTAL_ENCRYPTION_KEYS", ""),
         # Empty: Werkzeug's default (scrypt). Only tests set a cheap one, through create_app's

@@ -30,13 +30,15 @@ def unclaimed(model: Any, now: datetime):
     return or_(model.claimed_until.is_(None), model.claimed_until < now)
 
 
-def claim(model: Any, *conditions, limit: int, now: datetime, lease: datetime) -> list[int]:
-    """Stamp `lease` on up to `limit` free rows meeting `conditions`, oldest due first;
-    returns their ids in order."""
+def claim(
+    model: Any, *conditions, limit: int, now: datetime, lease: datetime, due_at: Any = None
+) -> list[int]:
+    """Stamp `lease` on up to `limit` free rows meeting `conditions`, oldest due first
+    (by `due_at`, the model's `next_attempt_at` unless given); returns their ids in order."""
     due = (
         select(model.id)
         .where(*conditions, unclaimed(model, now))
-        .order_by(model.next_attempt_at, model.id)
+        .order_by(model.next_attempt_at if due_at is None else due_at, model.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )

@@ -13,7 +13,8 @@ room events stored by the webhook are applied the same way.
 
 Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
 their Huey task and backstop only wake those, so an endpoint that never answers holds
-none of the queue's threads, and email and the periodic jobs go on.
+none of the queue's threads, and email and the periodic jobs go on. Practitioners' own
+calendars are read the same way (portal/external_calendars/refresher.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from . import booking, reminders
 from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import ROOM_EVENTS_RECEIVED, WEBHOOKS_WRITTEN, prune_expired_keys
 from .database import utcnow
+from .external_calendars.refresher import Refresher
 from .models import Channel
 from .notifications import delivery
 from .notifications.mailer import deliver_email
@@ -127,8 +129,10 @@ class Worker:
         self.deliver = None
         self.deliver_webhooks = None
         self.apply_room_events = None
-        # The webhook senders, in the process that runs `flask worker` only.
+        # The webhook senders and the calendar readers, in the process that runs
+        # `flask worker` only.
         self.dispatcher: Dispatcher | None = None
+        self.refresher: Refresher | None = None
         # Until when (time.monotonic) a run of each task is already scheduled.
         self._due: dict[str, float] = {}
 
@@ -248,11 +252,14 @@ def register_worker(app: Flask) -> None:
         )
         worker.dispatcher = Dispatcher(app)
         worker.dispatcher.start()
+        worker.refresher = Refresher(app)
+        worker.refresher.start()
         # Whatever a previous worker left behind goes out first.
         worker.deliver()
         try:
             consumer.run()
         finally:
+            worker.refresher.stop()
             worker.dispatcher.stop()
 
     @app.cli.command("dev")

@@ -15,4 +15,5 @@ pytest_plugins = [
     "tests.fixtures.worker",
     "tests.fixtures.mailbox",
     "tests.fixtures.webhook_receiver",
+    "tests.fixtures.caldav_server",
 ]

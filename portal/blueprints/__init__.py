@@ -11,6 +11,7 @@ from .availability import bp as availability_bp
 from .bookings import bp as bookings_bp
 from .calendar import bp as calendar_bp
 from .clients import bp as clients_bp
+from .connected_calendars import bp as connected_calendars_bp
 from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
@@ -52,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(webhooks_out_bp)
+    app.register_blueprint(connected_calendars_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(clients_bp)

@@ -61,14 +61,14 @@ def session_listeners():
     """Whether any enabled endpoint may receive events about a session (correlated with
     the ServiceSession row the lock reads): staff's always may, a practitioner's for
     their own sessions. Written to be read from the endpoints table, where the answer
-    usually is "none", so the seat lock never scans users for it."""
+    usually is "none", so the seat lock never scans users for it. It may say yes for a
+    deactivated owner's endpoint: `wanted` then decides exactly, at the cost of a query."""
     owned_by_staff = select(User.id).where(
         User.id == WebhookEndpoint.user_id, User.role == Role.STAFF
     )
     return exists(
         select(WebhookEndpoint.id).where(
             WebhookEndpoint.disabled_at.is_(None),
-            User.is_active_account.is_(True),
             or_(
                 WebhookEndpoint.user_id == ServiceSession.practitioner_id,
                 exists(owned_by_staff),

@@ -6,18 +6,21 @@ per date, so a 09:00 start stays 09:00 local across DST changes.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 
 from ..core.errors import SlotUnavailable
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
     DateOverride,
+    ExternalBusyTime,
     ScheduleSettings,
     ServiceSession,
     SessionStatus,
@@ -35,6 +38,28 @@ class Interval:
 
     def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+class BusyTimes:
+    """Busy intervals merged into disjoint ones, sorted: whether a candidate overlaps one
+    is a bisection, so the picker's cost stays flat as busy times grow (thousands of
+    them come from a practitioner's own calendars)."""
+
+    def __init__(self, intervals: Iterable[Interval]):
+        self._starts: list[datetime] = []
+        self._ends: list[datetime] = []
+        for interval in sorted(intervals, key=lambda i: i.start):
+            if self._ends and interval.start <= self._ends[-1]:
+                self._ends[-1] = max(self._ends[-1], interval.end)
+            else:
+                self._starts.append(interval.start)
+                self._ends.append(interval.end)
+
+    def overlaps(self, candidate: Interval) -> bool:
+        # Only the last interval starting before the candidate ends can reach into it:
+        # every earlier one ends before that one starts.
+        index = bisect_left(self._starts, candidate.end) - 1
+        return index >= 0 and self._ends[index] > candidate.start
 
 
 def settings_for(practitioner_id: int) -> ScheduleSettings:
@@ -106,20 +131,24 @@ def working_intervals(practitioner: User, first_day: date, last_day: date) -> li
 def busy_intervals(
     practitioner_id: int, window: Interval, buffer: timedelta, ignore_session_id: int | None
 ) -> list[Interval]:
-    rows = db.session.execute(
-        select(ServiceSession.id, ServiceSession.start_time, ServiceSession.end_time).where(
-            ServiceSession.practitioner_id == practitioner_id,
-            ServiceSession.status.in_(BUSY_STATUSES),
-            ServiceSession.start_time < window.end + buffer,
-            ServiceSession.end_time > window.start - buffer,
-        )
-    ).all()
-    return [
-        Interval(start - buffer, end + buffer)
-        for session_id, start, end in rows
-        # The time bounds in the query already left out sessions without times.
-        if session_id != ignore_session_id and start is not None and end is not None
-    ]
+    """The practitioner's own live sessions and the busy times read from their calendars
+    (external_calendars), each widened by the buffer: one statement either way."""
+    sessions = select(ServiceSession.start_time, ServiceSession.end_time).where(
+        ServiceSession.practitioner_id == practitioner_id,
+        ServiceSession.status.in_(BUSY_STATUSES),
+        ServiceSession.start_time < window.end + buffer,
+        ServiceSession.end_time > window.start - buffer,
+    )
+    if ignore_session_id is not None:
+        sessions = sessions.where(ServiceSession.id != ignore_session_id)
+    elsewhere = select(ExternalBusyTime.start_time, ExternalBusyTime.end_time).where(
+        ExternalBusyTime.practitioner_id == practitioner_id,
+        ExternalBusyTime.start_time < window.end + buffer,
+        ExternalBusyTime.end_time > window.start - buffer,
+    )
+    # A UNION of two typed selects is untyped to SQLAlchemy's stubs: both give (start, end).
+    rows: list[Any] = list(db.session.execute(union_all(sessions, elsewhere)))
+    return [Interval(start - buffer, end + buffer) for start, end in rows]
 
 
 def _timing_refusal(start: datetime, settings: ScheduleSettings, now: datetime) -> str | None:
@@ -134,7 +163,7 @@ def _refusal(
     candidate: Interval,
     settings: ScheduleSettings,
     working: Iterable[Interval],
-    busy: Iterable[Interval],
+    busy: BusyTimes,
     now: datetime,
 ) -> str | None:
     reason = _timing_refusal(candidate.start, settings, now)
@@ -147,7 +176,7 @@ def _refusal(
     step = timedelta(minutes=settings.slot_step_minutes)
     if not any((candidate.start - w.start) % step == timedelta(0) for w in within):
         return "That time is not one of the practitioner's start times."
-    if any(b.overlaps(candidate) for b in busy):
+    if busy.overlaps(candidate):
         return "That time is no longer available."
     return None
 
@@ -180,7 +209,7 @@ def check_bookable(
     first, last = _dates_around(practitioner, candidate)
     working = working_intervals(practitioner, first, last)
     buffer = timedelta(minutes=settings.buffer_minutes)
-    busy = busy_intervals(practitioner.id, candidate, buffer, ignore_session_id)
+    busy = BusyTimes(busy_intervals(practitioner.id, candidate, buffer, ignore_session_id))
     reason = _refusal(candidate, settings, working, busy, now)
     if reason:
         raise SlotUnavailable(reason, field="start_time")
@@ -201,8 +230,8 @@ def available_slots(
     first, last = _dates_around(practitioner, window)
     working = working_intervals(practitioner, first, last)
     buffer = timedelta(minutes=settings.buffer_minutes)
-    busy = busy_intervals(
-        practitioner.id, Interval(window.start, window.end + duration), buffer, None
+    busy = BusyTimes(
+        busy_intervals(practitioner.id, Interval(window.start, window.end + duration), buffer, None)
     )
     step = timedelta(minutes=settings.slot_step_minutes)
     slots: list[datetime] = []

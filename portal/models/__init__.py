@@ -23,6 +23,7 @@ from .enums import (
     SessionType,
     Visibility,
 )
+from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -76,6 +77,10 @@ __all__ = [
     "NoteAddendum",
     "NoteKind",
     "SessionNote",
+    "CalendarKind",
+    "ExternalBusyTime",
+    "ExternalCalendar",
+    "SyncProblem",
     "SLUG_MAX",
     "PractitionerProfile",
     "PractitionerSlug",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from portal import booking
 from portal.booking.timetable import create_course
+from portal.crypto import encrypt
 from portal.extensions import db
-from portal.models import Role
+from portal.models import CalendarKind, ExternalBusyTime, ExternalCalendar, Role
 from tests.fixtures.factories import future, make_course, make_user, make_workshop
 from tests.fixtures.l10n import shown
 from tests.fixtures.practice import count_statements
@@ -249,3 +250,43 @@ def test_roster_and_course_pages_query_count_does_not_grow(signed_in, practition
     ]
     for few, many in urls:
         assert statements(few) == statements(many), (few, many)
+
+
+def test_busy_times_from_own_calendars_show_greyed_without_titles(signed_in, practitioner):
+    # 10:00 on the practitioner's clock: inside the hours the week grid shows.
+    day = (
+        (datetime.now(practitioner.zone) + timedelta(days=7))
+        .replace(hour=10, minute=0, second=0, microsecond=0)
+        .astimezone(UTC)
+    )
+    calendar = ExternalCalendar(
+        practitioner_id=practitioner.id,
+        kind=CalendarKind.ICS_URL,
+        name="Dentist and family",
+        url_secret=encrypt("https://calendar.example/secret.ics"),
+    )
+    db.session.add(calendar)
+    db.session.flush()
+    for start, end in [
+        (day, day + timedelta(hours=1)),
+        # Overlapping: one span, not two.
+        (day + timedelta(minutes=30), day + timedelta(hours=1, minutes=30)),
+    ]:
+        db.session.add(
+            ExternalBusyTime(
+                calendar_id=calendar.id,
+                practitioner_id=practitioner.id,
+                start_time=start,
+                end_time=end,
+            )
+        )
+    db.session.commit()
+    week = signed_in(practitioner).get(f"/calendar/?date={week_of(day, practitioner)}").text
+    assert week.count('class="busy-block"') == 2  # the grid and the agenda
+    shown_span = (
+        f"{local(day, practitioner)}–{local(day + timedelta(hours=1, minutes=30), practitioner)}"
+    )
+    assert shown_span in week
+    assert "Dentist" not in week
+    day_page = signed_in(practitioner).get(f"/calendar/day?date={day.date().isoformat()}").text
+    assert day_page.count('class="busy-block"') == 1

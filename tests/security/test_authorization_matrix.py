@@ -216,6 +216,22 @@ TABLE = [
     row("webhooks_out.show_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
     row("webhooks_out.test_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
     row("webhooks_out.enable_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
+    # -- the practitioner's own calendars: theirs alone ---------------------------------
+    row("connected_calendars.list_calendars", LOGIN, *PRACTITIONERS_ONLY),
+    row("connected_calendars.add_ics_calendar", LOGIN, *PRACTITIONERS_ONLY),
+    row("connected_calendars.add_caldav_account", LOGIN, *PRACTITIONERS_ONLY),
+    row(
+        "connected_calendars.update_calendar",
+        LOGIN,
+        *PRACTITIONER_WRITES,
+        calendar_id="external_calendar",
+    ),
+    row(
+        "connected_calendars.refresh_calendar",
+        LOGIN,
+        *PRACTITIONER_WRITES,
+        calendar_id="external_calendar",
+    ),
     # -- JSON API (bearer token; never the cookie) ---------------------------------------
     row("api.openapi_spec", OK, *SIGNED_IN),
     row("api.calendar", UNAUTH, *SIGNED_IN, query=WINDOW),
@@ -245,6 +261,12 @@ TABLE = [
     # -- last: it ends the persona's session -------------------------------------------------
     row("tokens.revoke_token", LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, token_id="client_token"),
     row("webhooks_out.delete_endpoint", LOGIN, *OWNER_ONLY, endpoint_id="webhook_endpoint"),
+    row(
+        "connected_calendars.disconnect_calendar",
+        LOGIN,
+        *PRACTITIONER_WRITES,
+        calendar_id="external_calendar",
+    ),
     row("auth.logout", LOGIN, *SIGNED_IN),
     # Signs in afresh (logout has just ended the persona's session) to end every session.
     row("auth.sign_out_everywhere", LOGIN, *SIGNED_IN),

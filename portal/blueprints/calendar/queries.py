@@ -13,7 +13,7 @@ from ... import booking
 from ...database import utcnow
 from ...extensions import db
 from ...l10n import format_day_range, format_moment
-from ...models import Booking, ServiceSession, SessionStatus, User
+from ...models import Booking, ExternalBusyTime, ServiceSession, SessionStatus, User
 
 PAGE_SIZE = 25
 
@@ -54,11 +54,79 @@ def sessions_between(practitioner_id: int, first_day: date, end_day: date, zone:
     )
 
 
+@dataclass(frozen=True)
+class BusySpan:
+    """Time the practitioner's own calendars hold: shown greyed, never with a title."""
+
+    start_time: datetime
+    end_time: datetime
+
+
+def busy_between(practitioner_id: int, first_day: date, end_day: date, zone: ZoneInfo):
+    """The stored busy times touching the local days [first_day, end_day), overlapping
+    ones (several calendars, a series and its exception) merged into one span."""
+    start, end = local_midnight(first_day, zone), local_midnight(end_day, zone)
+    rows = db.session.execute(
+        select(ExternalBusyTime.start_time, ExternalBusyTime.end_time)
+        .where(
+            ExternalBusyTime.practitioner_id == practitioner_id,
+            ExternalBusyTime.start_time < end,
+            ExternalBusyTime.end_time > start,
+        )
+        .order_by(ExternalBusyTime.start_time)
+    ).all()
+    merged: list[BusySpan] = []
+    for row_start, row_end in rows:
+        row_start, row_end = max(row_start, start), min(row_end, end)
+        if merged and row_start <= merged[-1].end_time:
+            last = merged.pop()
+            merged.append(BusySpan(last.start_time, max(last.end_time, row_end)))
+        else:
+            merged.append(BusySpan(row_start, row_end))
+    return merged
+
+
+def busy_by_day(spans: list[BusySpan], days: list[date], zone: ZoneInfo) -> dict:
+    """Each span cut at local midnights, listed under the day it falls on."""
+    found: dict[date, list[BusySpan]] = {d: [] for d in days}
+    for span in spans:
+        start = span.start_time
+        while start < span.end_time:
+            local_day = start.astimezone(zone).date()
+            midnight = local_midnight(local_day + timedelta(days=1), zone)
+            end = min(span.end_time, midnight)
+            if local_day in found:
+                found[local_day].append(BusySpan(start, end))
+            start = end
+    return found
+
+
+def place_busy(by_day: dict, days: list[date], zone: ZoneInfo, first_hour: int, last_hour: int):
+    """Busy spans on the week grid, clipped to the hours shown: an all-day event greys
+    the day's column without stretching the grid to midnight."""
+    placed = []
+    for column, day in enumerate(days):
+        top = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(hours=first_hour)
+        bottom = datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(
+            hours=last_hour
+        )
+        for span in by_day.get(day, []):
+            start = max(span.start_time.astimezone(zone), top)
+            end = min(span.end_time.astimezone(zone), bottom)
+            if end <= start:
+                continue
+            row = (start.hour - first_hour) * 2 + start.minute // 30
+            minutes = max(30, int((end - start).total_seconds() // 60))
+            placed.append(Placed(span, column, row, -(-minutes // 30)))
+    return placed
+
+
 @dataclass
 class Placed:
-    """A session placed on the week grid: which day column and which half-hour rows."""
+    """A session (or a busy span) placed on the week grid: which day column and which
+    half-hour rows."""
 
-    session: ServiceSession
+    item: ServiceSession | BusySpan
     column: int
     row: int
     span: int
@@ -126,6 +194,7 @@ def calendar_layout(owner: User, view: str, day: date) -> dict:
     placed, first_hour, last_hour = (
         place_week(sessions, days, zone) if view == "week" else ([], 0, 0)
     )
+    busy_days = busy_by_day(busy_between(owner.id, first, end, zone), days, zone)
     return {
         "view": view,
         "day": day,
@@ -137,6 +206,10 @@ def calendar_layout(owner: User, view: str, day: date) -> dict:
         "next_day": next_day,
         "by_day": by_day,
         "placed": placed,
+        "busy_by_day": busy_days,
+        "placed_busy": place_busy(busy_days, days, zone, first_hour, last_hour)
+        if view == "week"
+        else [],
         "hours": list(range(first_hour, last_hour)),
     }
 

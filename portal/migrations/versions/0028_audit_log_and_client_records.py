@@ -5,7 +5,7 @@ DELETE, whoever connects. The notes' and the client records' texts are Fernet to
 (portal/crypto.py).
 
 Revision ID: 0028
-Revises: 0022
+Revises: 0026
 
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0022"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
