@@ -30,7 +30,6 @@ from flask_login import current_user
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.orm import Session
 
-from .core.errors import DomainError
 from .core.transactions import inside_unit_of_work
 from .database import utcnow
 from .extensions import db
@@ -47,12 +46,9 @@ _ACTOR = "portal_audit_actor_id"
 _VERIFY_BATCH = 1000
 
 
-class AuditOutsideUnit(DomainError):
+class AuditOutsideUnit(RuntimeError):
     """An entry recorded outside a unit of work would be written by whichever commit came
-    next, or never: a programming error, never a user's."""
-
-    code = "audit_outside_unit"
-    http_status = 500
+    next, or never: a programming error, never a user's (so no translated message)."""
 
 
 def act_as(user_id: int | None) -> None:
