@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from portal import accounts, audit, booking
 from portal.core.transactions import unit_of_work
 from portal.extensions import db
-from portal.models import AuditAction, AuditEntry, Role, ServiceType
+from portal.models import AuditAction, AuditEntry, Role, ServiceSession, ServiceType, User
 from tests.fixtures.concurrency import race
 from tests.fixtures.factories import future, make_service, make_user, make_workshop
 
@@ -269,10 +269,16 @@ def app_config():
 def test_concurrent_appends_keep_the_chain_whole(app, practitioner):
     service = make_service(practitioner, ServiceType.WORKSHOP, max_participants=50)
     session = booking.create_session(service, start_time=future())
-    clients = [make_user() for _ in range(10)]
+    session_id, client_ids = session.id, [make_user().id for _ in range(10)]
     before = len(entries())
 
-    outcomes = race(app, [lambda c=c: booking.book_workshop_seat(c, session) for c in clients])
+    def buy(client_id: int) -> None:
+        # Loaded in the racing thread's own session: the test's objects stay in its own.
+        booking.book_workshop_seat(
+            db.session.get(User, client_id), db.session.get(ServiceSession, session_id)
+        )
+
+    outcomes = race(app, [lambda c=c: buy(c) for c in client_ids])
 
     assert outcomes == {"ok": 10}
     found = entries()
@@ -284,8 +290,8 @@ def test_concurrent_appends_keep_the_chain_whole(app, practitioner):
 def test_appends_from_two_connections_wait_for_each_other(app, practitioner):
     """The second writer reads the head only after the first one committed: held open
     between its INSERT and COMMIT, the first blocks the second's append."""
-    session = make_workshop(practitioner, seats=5)
-    other = make_workshop(practitioner, seats=5, start=future(8))
+    session_id = make_workshop(practitioner, seats=5).id
+    other_id = make_workshop(practitioner, seats=5, start=future(8)).id
     first_appended, release = threading.Event(), threading.Event()
     errors: list[BaseException] = []
 
@@ -295,7 +301,9 @@ def test_appends_from_two_connections_wait_for_each_other(app, practitioner):
 
                 @unit_of_work
                 def book_and_wait():
-                    booking.book_workshop_seat(make_user(), session)
+                    booking.book_workshop_seat(
+                        make_user(), db.session.get(ServiceSession, session_id)
+                    )
                     db.session.flush()
                     audit._append_pending(db.session())
                     first_appended.set()
@@ -313,7 +321,7 @@ def test_appends_from_two_connections_wait_for_each_other(app, practitioner):
     assert first_appended.wait(10)
     second = threading.Thread(
         # Another session: on PostgreSQL only the chain's lock can make it wait.
-        target=lambda: _book_in_thread(app, other, errors),
+        target=lambda: _book_in_thread(app, other_id, errors),
     )
     second.start()
     second.join(0.5)
@@ -326,10 +334,10 @@ def test_appends_from_two_connections_wait_for_each_other(app, practitioner):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == len(entries())
 
 
-def _book_in_thread(app, session, errors):
+def _book_in_thread(app, session_id, errors):
     with app.app_context():
         try:
-            booking.book_workshop_seat(make_user(), session)
+            booking.book_workshop_seat(make_user(), db.session.get(ServiceSession, session_id))
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
         finally:
