@@ -10,7 +10,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from . import accounts, booking
+from . import accounts, audit, booking
 from .accounts import create_user
 from .booking import ParticipantSnapshot, RoomEvent
 from .core.errors import InvalidInput
@@ -100,6 +100,20 @@ def register_cli(app: Flask) -> None:
             f"completed {result.completed} session(s) past their end; "
             f"recorded {result.recorded} attendance outcome(s); "
             f"refreshed {result.refreshed} recently ended session(s)"
+        )
+
+    audit_group = click.Group("audit", help="The audit log.")
+    app.cli.add_command(audit_group)
+
+    @audit_group.command("verify")
+    def audit_verify_command():
+        """Walk the audit log's hash chain; exit 1 at the first changed or missing entry."""
+        result = audit.verify()
+        if not result.ok:
+            click.echo(f"audit log broken after {result.checked} good entries: {result.problem}")
+            raise SystemExit(1)
+        click.echo(
+            f"audit log intact: {result.checked} entries; head {result.head_seq} {result.head_hash}"
         )
 
     @app.cli.command("deliver-webhooks")

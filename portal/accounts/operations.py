@@ -18,14 +18,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
-from .. import api_tokens
+from .. import api_tokens, audit
 from ..calendar_feeds import revoke_feed
 from ..core.errors import InvalidInput, NotPermitted
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import SUPPORTED_LOCALES, canonical_zone
-from ..models import NotificationKind, Role, User
+from ..models import AuditAction, NotificationKind, Role, User
 from ..models.users import hash_password
 from ..notifications import outbox
 from ..notifications.links import external_url
@@ -37,6 +37,20 @@ from .tokens import BadLink, LinkProblem, Purpose, make_token, read_token
 log = logging.getLogger(__name__)
 
 K = NotificationKind
+A = AuditAction
+
+
+def _audit(action: AuditAction, user: User, by: User | None = None, **values) -> None:
+    """An account's entry. Addresses and names stay out of it: the log is append-only, and
+    an erased client's personal data must not outlive them there."""
+    audit.record(
+        action,
+        "user",
+        user.id,
+        client_id=user.id if user.role == Role.CLIENT else None,
+        actor_id=by.id if by else None,
+        after=values or None,
+    )
 
 
 def normalize_email(email: str) -> str:
@@ -102,6 +116,7 @@ def create_user(email: str, name: str, role: Role, password: str, timezone: str 
     if role == Role.PRACTITIONER:
         # Their public page exists from the start, under an address made from their name.
         save_public_profile(user)
+    _audit(A.ACCOUNT_CREATED, user, role=role, how="operator")
     log.info("account created: user %s, role %s", user.id, role.value)
     return user
 
@@ -138,6 +153,7 @@ def change_password(user: User, new_password: str) -> None:
     user.set_password(new_password)
     # Whoever knew the old password may hold a sign-in: every one ends, the caller's too.
     _password_replaced(user, reset=False)
+    _audit(A.ACCOUNT_PASSWORD_CHANGED, user, how="changed")
     log.info("password changed: user %s", user.id)
 
 
@@ -221,6 +237,7 @@ def _register_client(
     db.session.add(user)
     db.session.flush()
     _send_verification(user, next_path, browser_key)
+    _audit(A.ACCOUNT_CREATED, user, user, role=Role.CLIENT, how="sign_up")
     log.info("client signed up: user %s (unverified)", user.id)
     return user
 
@@ -327,6 +344,7 @@ def reset_password(token: str, new_password: str) -> User:
     # The link came to the address: it is proven, and a pending invitation is answered.
     user.email_verified_at = user.email_verified_at or utcnow()
     user.invited_at = None
+    _audit(A.ACCOUNT_PASSWORD_CHANGED, user, user, how="reset")
     log.info("password reset: user %s", user.id)
     return user
 
@@ -395,6 +413,7 @@ def confirm_email_change(token: str) -> User:
     facts = {"new_email": new_email}
     endpoint = "accounts.restore_email"
     _send(K.EMAIL_CHANGED, user, old_email, endpoint, facts=facts, token=restore)
+    _audit(A.ACCOUNT_EMAIL_CHANGED, user, user, how="changed")
     log.info("email changed: user %s, version %s", user.id, user.email_version)
     return user
 
@@ -422,6 +441,7 @@ def restore_email(token: str) -> User:
     _move_address(user, old_email)
     user.email_restored_version = user.email_version
     _retire_credentials(user)
+    _audit(A.ACCOUNT_EMAIL_CHANGED, user, user, how="restored")
     log.info("email restored: user %s, version %s", user.id, user.email_version)
     return user
 
@@ -454,6 +474,7 @@ def invite_user(
     db.session.add(user)
     db.session.flush()
     _send_invitation(user, invited_by)
+    _audit(A.ACCOUNT_CREATED, user, invited_by, role=role, how="invitation")
     log.info(
         "invitation sent: user %s, role %s, by %s",
         user.id,
@@ -489,6 +510,7 @@ def accept_invitation(token: str, password: str) -> User:
     user.set_password(password)
     user.invited_at = None
     user.email_verified_at = utcnow()
+    _audit(A.ACCOUNT_PASSWORD_CHANGED, user, user, how="invitation_accepted")
     log.info("invitation accepted: user %s", user.id)
     return user
 
@@ -500,12 +522,14 @@ def deactivate_user(user: User, *, by: User | None = None) -> None:
     if by is not None and by.id == user.id:
         raise InvalidInput(gettext("You cannot deactivate your own account."))
     user.is_active_account = False
+    _audit(A.ACCOUNT_DEACTIVATED, user, by)
     log.info("account deactivated: user %s, by %s", user.id, by.id if by else "the operator")
 
 
 @unit_of_work
 def reactivate_user(user: User, *, by: User | None = None) -> None:
     user.is_active_account = True
+    _audit(A.ACCOUNT_REACTIVATED, user, by)
     log.info("account reactivated: user %s, by %s", user.id, by.id if by else "the operator")
 
 

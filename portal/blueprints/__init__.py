@@ -5,14 +5,17 @@ from flask import Flask
 from .accounts import bp as accounts_bp
 from .api import bp as api_bp
 from .attendance import bp as attendance_bp
+from .audit import bp as audit_bp
 from .auth import bp as auth_bp
 from .availability import bp as availability_bp
 from .bookings import bp as bookings_bp
 from .calendar import bp as calendar_bp
+from .clients import bp as clients_bp
 from .connected_calendars import bp as connected_calendars_bp
 from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
+from .notes import bp as notes_bp
 from .notifications import bp as notifications_bp
 from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
@@ -51,3 +54,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(users_bp)
     app.register_blueprint(webhooks_out_bp)
     app.register_blueprint(connected_calendars_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(notes_bp)
+    app.register_blueprint(clients_bp)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext, ngettext
 
+from .. import audit
 from ..core.errors import CancellationWindowClosed, InvalidTransition
 from ..core.transactions import unit_of_work
 from ..database import utcnow
@@ -14,6 +15,7 @@ from ..extensions import db
 from ..models import (
     CREDIT_SESSION_TYPES,
     SEAT_HOLDING,
+    AuditAction,
     Booking,
     BookingStatus,
     CancelReason,
@@ -100,6 +102,7 @@ def cancel_booking(
             )
         )
     late_cancel = past_cutoff and client_requested
+    previous_status = booking.status
     move_bookings(
         [booking],
         BookingStatus.CANCELED,
@@ -122,6 +125,21 @@ def cancel_booking(
     seats_freed({session.id}, now=now)
     events.booking_event(
         WebhookEventType.BOOKING_CANCELED, booking, session, now, late_cancel=late_cancel
+    )
+    audit.record(
+        AuditAction.BOOKING_CANCELED,
+        "booking",
+        booking.id,
+        practitioner_id=session.practitioner_id,
+        client_id=booking.user_id,
+        actor_id=actor.id,
+        before={"status": previous_status},
+        after={
+            "status": BookingStatus.CANCELED,
+            "late_cancel": late_cancel,
+            "reason": reason or CancelReason.CANCELED,
+            "credit_id": credit.id if credit else None,
+        },
     )
     log.info(
         "booking canceled: booking %s, order %s, session %s, by user %s, late %s, credit %s",
@@ -154,6 +172,7 @@ def cancel_session(
             )
         )
     seats = [b for b in session.bookings if b.status in SEAT_HOLDING]
+    previous_status = session.status
     move_bookings(
         seats,
         BookingStatus.CANCELED,
@@ -181,6 +200,19 @@ def cancel_session(
             WebhookEventType.BOOKING_CANCELED, booking, session, now, late_cancel=False
         )
     events.session_canceled(session, [b.id for b in seats], now)
+    audit.record(
+        AuditAction.SESSION_CANCELED,
+        "session",
+        session.id,
+        practitioner_id=session.practitioner_id,
+        actor_id=actor.id,
+        before={"status": previous_status},
+        after={
+            "status": SessionStatus.CANCELED,
+            "reason": CancelReason.SESSION_CANCELED,
+            "bookings_canceled": [b.id for b in seats],
+        },
+    )
     log.info(
         "session canceled: session %s, by user %s, bookings %s",
         session.id,

@@ -46,7 +46,7 @@ from ..models import (
 from . import events, notices
 from .locks import SEAT_LOCK
 from .payment_providers import default_provider_name
-from .seats import order_terms, second_seat_refusal
+from .seats import audit_new_booking, order_terms, second_seat_refusal
 from .transitions import SEAT_TRIGGER_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -173,5 +173,6 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Order:
     # Kept by the seat triggers: loaded afresh on first touch.
     db.session.expire(session, SEAT_TRIGGER_COLUMNS)
     events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
+    audit_new_booking(booking, row.practitioner_id)
     log.info("seat sold: order %s, booking %s, session %s", order_id, booking_id, row.id)
     return order

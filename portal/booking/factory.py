@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext
 from sqlalchemy import select
 
+from .. import audit
 from ..core.errors import CreditExpired, InvalidInput, NotBookable, SessionFull
 from ..core.transactions import unit_of_work
 from ..database import utcnow
@@ -19,6 +20,7 @@ from ..l10n import format_moment
 from ..models import (
     CREDIT_SERVICE_TYPES,
     CREDIT_SESSION_TYPE,
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -61,6 +63,17 @@ def _require_aware(moment: datetime) -> None:
         raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")
 
 
+def session_values(session: ServiceSession) -> dict:
+    """What the audit log keeps of a session, before and after a change."""
+    return {
+        "start_time": session.start_time,
+        "end_time": session.end_time,
+        "max_participants": session.max_participants,
+        "title": session.title,
+        "status": session.status,
+    }
+
+
 @unit_of_work
 def create_session(
     service: Service,
@@ -100,6 +113,13 @@ def create_session(
     )
     db.session.add(session)
     db.session.flush()
+    audit.record(
+        AuditAction.SESSION_CREATED,
+        "session",
+        session.id,
+        practitioner_id=practitioner.id,
+        after=session_values(session),
+    )
     return session
 
 

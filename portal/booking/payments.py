@@ -12,10 +12,12 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from .. import audit
 from ..core.errors import DomainError, HoldExpired, InvalidTransition
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -73,6 +75,7 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
                 status_label=order.status.label,
             )
         )
+    previous_status = order.status
     live = [b for b in order.bookings if b.status != BookingStatus.CANCELED]
     expired = [b for b in order.bookings if b.hold_expired]
     if not live and expired:
@@ -88,6 +91,21 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
         events.booking_event(
             WebhookEventType.BOOKING_CONFIRMED, booking, booking.service_session, now
         )
+    audit.record(
+        AuditAction.ORDER_PAID,
+        "order",
+        order.id,
+        practitioner_id=order.service.primary_practitioner_id,
+        client_id=order.user_id,
+        before={"status": previous_status},
+        after={
+            "status": OrderStatus.PAID,
+            "total_cents": order.total_cents,
+            "currency": order.currency,
+            "reference": reference,
+            "bookings_confirmed": [b.id for b in awaiting],
+        },
+    )
     log.info(
         "payment marked: order %s, user %s, %s %s, reference %r, bookings %s",
         order.id,

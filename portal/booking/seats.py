@@ -17,11 +17,13 @@ from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .. import audit
 from ..core.errors import AlreadyBooked, NotBookable, SessionFull
 from ..core.transactions import translate_integrity_error
 from ..database import loaded_by_insert
 from ..extensions import db
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -157,7 +159,25 @@ def add_booking(
     # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
     if status != BookingStatus.DRAFT:
         events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
+    audit_new_booking(booking, session.practitioner_id)
     return booking
+
+
+def audit_new_booking(booking: Booking, practitioner_id: int) -> None:
+    """The audit entry of a booking just inserted, by whichever path."""
+    audit.record(
+        AuditAction.BOOKING_CREATED,
+        "booking",
+        booking.id,
+        practitioner_id=practitioner_id,
+        client_id=booking.user_id,
+        after={
+            "status": booking.status,
+            "session_id": booking.service_session_id,
+            "order_id": booking.order_id,
+            "price_charged_cents": booking.price_charged_cents,
+        },
+    )
 
 
 def add_credit(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from flask_babel import gettext
 from sqlalchemy import select, update
 
+from .. import audit
 from ..core.errors import InvalidInput
 from ..core.transactions import unit_of_work
 from ..database import MAX_ID
@@ -14,6 +15,7 @@ from ..extensions import db
 from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
+    AuditAction,
     PaymentPolicy,
     Service,
     ServiceComponent,
@@ -164,6 +166,10 @@ def _bump_untitled_sessions(service: Service) -> None:
     )
 
 
+def _audited_values(service: Service) -> dict:
+    return {key: getattr(service, key) for key in SERVICE_FIELDS}
+
+
 @unit_of_work
 def save_service(
     practitioner: User,
@@ -177,6 +183,7 @@ def save_service(
     _check_fields(practitioner, service, kind, fields)
     contents = _check_contents(practitioner, service, kind, list(components))
     renamed = service is not None and fields.get("name", service.name) != service.name
+    before = None if service is None else _audited_values(service)
     if service is None:
         service = Service(primary_practitioner_id=practitioner.id)
         db.session.add(service)
@@ -192,4 +199,14 @@ def save_service(
     if renamed:
         _bump_untitled_sessions(service)
     db.session.flush()
+    after = _audited_values(service)
+    if after != before:
+        audit.record(
+            AuditAction.SERVICE_CREATED if before is None else AuditAction.SERVICE_UPDATED,
+            "service",
+            service.id,
+            practitioner_id=practitioner.id,
+            before=before,
+            after=after,
+        )
     return service

@@ -12,12 +12,14 @@ from dateutil.rrule import DAILY, WEEKLY, rrule
 from flask_babel import gettext, ngettext
 from sqlalchemy import func, select
 
+from .. import audit
 from ..core.errors import InvalidInput, InvalidTransition, NotBookable, SlotUnavailable
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..l10n import format_moment
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -31,7 +33,7 @@ from ..models import (
     Visibility,
 )
 from . import notices
-from .factory import create_session, enroll_in_course
+from .factory import create_session, enroll_in_course, session_values
 from .holds import ensure_seat_available
 from .locks import lock_practitioner, lock_sessions
 from .payments import confirm_payment
@@ -260,6 +262,7 @@ def update_session(
         return locked
     previous_start = locked.start_time
     assert previous_start is not None  # a scheduled session has times (CHECK)
+    before = session_values(locked)
     if (start_time, end_time) != (locked.start_time, locked.end_time):
         lock_practitioner(locked.practitioner_id)
         _refuse_conflicts(
@@ -274,6 +277,14 @@ def update_session(
         setattr(locked, key, value)
     locked.revision = locked.revision + 1
     db.session.flush()
+    audit.record(
+        AuditAction.SESSION_UPDATED,
+        "session",
+        locked.id,
+        practitioner_id=locked.practitioner_id,
+        before=before,
+        after=session_values(locked),
+    )
     if start_time != previous_start:
         notices.session_moved(locked, previous_start)
     return locked

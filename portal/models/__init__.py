@@ -1,6 +1,7 @@
 """Every model module is imported here so the metadata (and Alembic) sees them all."""
 
 from .attendance import AttendanceOutcome, AttendanceStatus
+from .audit import AuditAction, AuditEntry
 from .availability import DateOverride, ScheduleSettings, WeeklyHours
 from .bookings import Booking
 from .enums import (
@@ -44,6 +45,15 @@ from .notifications import (
 from .orders import Order
 from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
+from .records import (
+    SOAP_SECTIONS,
+    TAG_MAX,
+    ClientRecord,
+    ClientTag,
+    NoteAddendum,
+    NoteKind,
+    SessionNote,
+)
 from .room_events import ProcessedRoomEvent
 from .rooms import Room, RoomParticipant
 from .services import Service, ServiceComponent, deposit_for
@@ -64,6 +74,15 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
+    "SOAP_SECTIONS",
+    "TAG_MAX",
+    "ClientRecord",
+    "ClientTag",
+    "NoteAddendum",
+    "NoteKind",
+    "SessionNote",
     "CalendarKind",
     "ExternalBusyTime",
     "ExternalCalendar",

@@ -19,6 +19,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import records
 from ..database import MAX_ID
 from ..extensions import db
 from ..models import (
@@ -29,6 +30,7 @@ from ..models import (
     Service,
     ServiceSession,
     ServiceType,
+    SessionNote,
     User,
     Visibility,
 )
@@ -230,3 +232,29 @@ def get_calendar_owner(user: User, wanted: int | None) -> User:
     if owner is None:
         abort(404)
     return owner
+
+
+def get_booking_notes(
+    booking_id: int, user: User, *, write: bool = False
+) -> tuple[Booking, SessionNote | None]:
+    """A booking's session note, with the booking: for the session's practitioner (who
+    writes it), and to read for staff once the practitioner shared it. For anyone else,
+    the client included, neither the note nor the page exists (404)."""
+    found = db.session.get(Booking, booking_id, options=(selectinload(Booking.service_session),))
+    if found is None:
+        abort(404, gettext("No such note."))
+    if records.writes_notes_for(user, found):
+        return found, records.note_for(found)
+    note = records.note_for(found) if user.is_staff and not write else None
+    if note is None or not records.may_read(user, note):
+        abort(404, gettext("No such note."))
+    return found, note
+
+
+def get_client_of(client_id: int, user: User) -> User:
+    """A client of the practitioner (a booking in one of their sessions); no one else's
+    record exists for them."""
+    client = db.session.get(User, client_id)
+    if client is None or not records.is_client_of(user.id, client.id):
+        abort(404, gettext("No such client."))
+    return client

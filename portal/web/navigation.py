@@ -84,6 +84,12 @@ MENU: tuple[MenuGroup, ...] = (
         "clients",
         lazy_gettext("Clients"),
         (
+            MenuLink(
+                lazy_gettext("Client list"),
+                "clients.list_clients",
+                frozenset({PRACTITIONER}),
+                ("clients", "notes"),
+            ),
             MenuLink(lazy_gettext("Orders"), "orders.pending_orders", PRACTICE, ("orders",)),
             MenuLink(lazy_gettext("Attendance"), "attendance.index", PRACTICE, ("attendance",)),
         ),
@@ -109,7 +115,10 @@ MENU: tuple[MenuGroup, ...] = (
     MenuGroup(
         "reports",
         lazy_gettext("Reports"),
-        (MenuLink(lazy_gettext("Reports"), "attendance.noshow_report", PRACTICE),),
+        (
+            MenuLink(lazy_gettext("Reports"), "attendance.noshow_report", PRACTICE),
+            MenuLink(lazy_gettext("Audit log"), "audit.index", PRACTICE, ("audit",)),
+        ),
     ),
     MenuGroup(
         "admin",
@@ -144,6 +153,9 @@ MENU: tuple[MenuGroup, ...] = (
                 ("webhooks_out",),
             ),
             MenuLink(lazy_gettext("API tokens"), "tokens.list_tokens", EVERYONE, ("tokens",)),
+            MenuLink(
+                lazy_gettext("Who read my record"), "audit.index", frozenset({CLIENT}), ("audit",)
+            ),
         ),
     ),
 )

@@ -119,6 +119,7 @@ def test_client_pages(sized_page, live_server, client_user, world):
                 f"/bookings/{world['credit'].id}/schedule",
                 "/settings/profile",
                 "/settings/notifications/",
+                "/audit/",
             ),
         )
     )
@@ -146,6 +147,11 @@ def test_practitioner_pages(sized_page, live_server, practitioner, world):
             "/settings/tokens/",
             "/settings/webhooks/",
             "/settings/profile",
+            "/clients/",
+            f"/clients/{world['order'].user_id}",
+            f"/notes/bookings/{world['order'].bookings[0].id}",
+            f"/notes/bookings/{world['order'].bookings[0].id}?kind=soap",
+            "/audit/",
         ),
     )
 

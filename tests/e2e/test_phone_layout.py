@@ -99,6 +99,10 @@ def test_practitioner_screens_fit(sized_page, live_server, practitioner, practic
             "/orders/",
             "/courses/",
             "/practice/availability/",
+            "/clients/",
+            f"/clients/{practice.bookings[0].user_id}",
+            f"/notes/bookings/{practice.bookings[0].id}",
+            "/audit/",
         ),
     )
 
@@ -115,7 +119,9 @@ def test_staff_screens_fit(sized_page, live_server, staff_user, report_world):
     page = sized_page
     sign_in(page, live_server, staff_user)
     assert_fit(
-        page, live_server, ("/", "/attendance/", "/attendance/reports/no-shows", "/calendar/")
+        page,
+        live_server,
+        ("/", "/attendance/", "/attendance/reports/no-shows", "/calendar/", "/audit/"),
     )
 
 

@@ -300,7 +300,10 @@ def test_a_workshop_seat_purchase_takes_five_statements(apis, practitioner):
     the client and the practitioner (one INSERT for both), the booking (whose trigger
     also counts the seat and bumps the session's feed revision); the response is built
     from what was written, not read back. The token's last use is written apart, later
-    (api_tokens.LastUses)."""
+    (api_tokens.LastUses).
+
+    Plus the audit log's entry (#23), appended just before COMMIT: the chain's head read,
+    the INSERT, and on PostgreSQL the advisory lock that serialises appends first."""
     session = make_workshop(practitioner, seats=5)
     body = {"service_id": session.service_id, "service_session_id": session.id}
     statements: list[str] = []
@@ -323,7 +326,10 @@ def test_a_workshop_seat_purchase_takes_five_statements(apis, practitioner):
         event.remove(db.engine, "before_cursor_execute", record)
         event.remove(db.engine, "commit", record_commit)
 
-    assert len(statements) == 5, statements
+    audit_statements = [s for s in statements if "audit_entries" in s or "advisory" in s]
+    assert len(audit_statements) == (2 if db.engine.dialect.name == "sqlite" else 3)
+    assert statements[-1].startswith("INSERT INTO audit_entries")
+    assert len(statements) - len(audit_statements) == 5, statements
     assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
     assert not any(s.startswith("UPDATE api_tokens") for s in statements)
     # PostgreSQL carries the token lookup's transaction on into the purchase; SQLite

@@ -28,6 +28,8 @@ LINKS = {
         "Courses",
         "Availability",
         "My calendars",
+        "Client list",
+        "Audit log",
         "Orders",
         "Attendance",
         "Services",
@@ -45,13 +47,14 @@ LINKS = {
         "Reports",
         "Users",
         "Outbox",
+        "Audit log",
         "Webhooks",
     },
-    Role.CLIENT: EVERYONE | {"Book", "My bookings", "Feeds"},
+    Role.CLIENT: EVERYONE | {"Book", "My bookings", "Feeds", "Who read my record"},
 }
 GROUPS = {
-    Role.PRACTITIONER: ["Schedule", "Clients", "Services", "Settings"],
-    Role.STAFF: ["Schedule", "Clients", "Administration", "Settings"],
+    Role.PRACTITIONER: ["Schedule", "Clients", "Services", "Reports", "Settings"],
+    Role.STAFF: ["Schedule", "Clients", "Reports", "Administration", "Settings"],
     Role.CLIENT: ["Settings"],
 }
 

@@ -29,6 +29,7 @@ from portal import api_tokens
 from tests.fixtures.client_portal import day_at
 from tests.fixtures.livekit import LIVEKIT_CONFIG, LiveKitWebhooks
 from tests.fixtures.security import (
+    NOTE_TEXT,
     PERSONAS,
     browser,
     changed_tables,
@@ -70,6 +71,8 @@ CLIENT_OWNED = (OK, HIDDEN, DENY, DENY, DENY)
 STAFF_ONLY = (DENY, DENY, DENY, DENY, OK)
 # Something only "practitioner" owns and no one else reads, staff included.
 OWNER_ONLY = (DENY, DENY, OK, HIDDEN, HIDDEN)
+# A session note: its author alone, everyone else (its client and staff included) 404.
+NOTE_OWNER_ONLY = (HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN)
 # The API calendar window around the world's sessions (past, live and coming).
 _NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = {
@@ -181,6 +184,19 @@ TABLE = [
     row("courses.enroll", LOGIN, *PRACTITIONER_WRITES, course_id="course"),
     row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    # -- session notes and the client record (#23) ----------------------------------------
+    row("notes.show_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
+    row("notes.save_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
+    row("notes.add_addendum", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
+    row("notes.share_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
+    row("notes.sign_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
+    row("clients.list_clients", LOGIN, *PRACTITIONERS_ONLY),
+    row("clients.export_clients", LOGIN, *PRACTITIONERS_ONLY),
+    row("clients.show_client", LOGIN, *PRACTITIONER_WRITES, client_id="client"),
+    row("clients.save_client", LOGIN, *PRACTITIONER_WRITES, client_id="client"),
+    # Each sees the entries of their own: staff all, a practitioner their objects', a
+    # client who read their record.
+    row("audit.index", LOGIN, *SIGNED_IN),
     # -- staff: accounts of others -------------------------------------------------------
     row("users.list_users", LOGIN, *STAFF_ONLY),
     row("users.invite_user", LOGIN, *STAFF_ONLY),
@@ -485,3 +501,24 @@ def test_a_huge_number_in_the_calendar_query_is_not_a_server_error(app, world, q
         with app.test_request_context():
             path = url_for(endpoint, **query)
         assert caller.html.get(path).status_code in (200, 404), path
+
+
+@pytest.mark.parametrize("persona", [p for p in PERSONAS if p != "anonymous"])
+def test_the_api_never_shows_a_session_note(app, world, persona):
+    """Notes are not exposed through the API at all: no route names them, and what the API
+    says about the noted booking's session carries none of the note's words."""
+    assert not [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("api.") and "note" in r.rule
+    ]
+    caller = Caller(app, world, persona)
+    with app.test_request_context():
+        paths = [
+            url_for("api.session_detail", session_id=world.past_session.id),
+            url_for("api.session_attendance", session_id=world.past_session.id),
+            url_for("api.calendar", **WINDOW),
+        ]
+    for path in paths:
+        body = caller.send("api.session_detail", "GET", path).get_data(as_text=True)
+        assert NOTE_TEXT not in body, path

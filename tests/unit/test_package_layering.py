@@ -19,9 +19,12 @@ ROOT = Path(portal.__file__).parent
 # floors, never one on its own floor or above.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("core",),
+    # The audit log's writer: every package that writes records through it.
+    ("audit",),
     ("notifications",),
     ("booking",),
-    ("reminders",),
+    # The client record reads bookings; nothing below it reads the record.
+    ("reminders", "records"),
     ("web",),
     ("blueprints", "cli", "worker"),
 )

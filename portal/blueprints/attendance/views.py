@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -17,6 +15,7 @@ from ...booking import DomainError, can_override
 from ...models import Role, SessionStatus
 from ...web import flash_domain_error, render_page, roles_required
 from ...web.access import get_booking, get_course, get_session
+from ...web.spreadsheet import csv_response
 from . import bp
 from .charts import weekly_chart
 from .forms import OverrideForm, ReportFilterForm
@@ -169,25 +168,6 @@ def noshow_report():
     )
 
 
-def _csv_cell(value) -> str:
-    """Text a spreadsheet would run as a formula is quoted (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_response(filename: str, header: list[str], rows) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 def _percent(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.1f}"
 
@@ -216,7 +196,7 @@ def noshow_report_csv():
 
     body = (line(r) for r in rows)
     filename = f"no-shows-by-{per}_{form.start.data}_{form.end.data}.csv"
-    return _csv_response(filename, header, body)
+    return csv_response(filename, header, body)
 
 
 # --- Course completion -------------------------------------------------------------
@@ -256,7 +236,7 @@ def course_completion_csv(course_id: int):
         ]
         for r in rows
     )
-    return _csv_response(
+    return csv_response(
         f"course-{course.id}-completion.csv",
         ["client", "email", "attended", "completed_sessions", "completion_percent"],
         body,

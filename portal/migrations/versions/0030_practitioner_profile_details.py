@@ -5,7 +5,7 @@ Every existing profile keeps showing what it showed: the new text columns defaul
 (no photo, the portal's own colour, framing refused everywhere).
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0028
 
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
