@@ -184,6 +184,7 @@ TABLE = [
     row("courses.enroll", LOGIN, *PRACTITIONER_WRITES, course_id="course"),
     row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    row("orders.refund_order", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
     # -- session notes and the client record (#23) ----------------------------------------
     row("notes.show_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
     row("notes.save_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
@@ -263,6 +264,9 @@ TABLE = [
     row("api.noshow_report", UNAUTH, DENY, DENY, OK, OK, OK, query=WINDOW),
     row("api.course_completion", UNAUTH, DENY, DENY, OK, HIDDEN, OK, service_id="course"),
     # -- machines --------------------------------------------------------------------------
+    # Without STRIPE_WEBHOOK_SECRET (this world) the endpoint does not exist for anyone;
+    # signed and unsigned events are tested in tests/integration/test_stripe_payments.py.
+    row("webhooks.stripe_event", HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     row("webhooks.livekit", OK, *SIGNED_IN),  # signed as LiveKit signs; unsigned is below
     # -- last: it ends the persona's session -------------------------------------------------
     row("tokens.revoke_token", LOGIN, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN, token_id="client_token"),
