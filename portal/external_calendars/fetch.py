@@ -249,11 +249,17 @@ def fetch_caldav(
             found.extend(busy_times(item.data, window.start, window.end, window.zone))
         return Fetched(False, new_ctag, tuple(_not_ours(sorted(set(found)))), len(found))
 
+    client: caldav.DAVClient | None = None
     try:
         client = _client(url, username, password, deadline)
         return _before(deadline, work)
     except Exception as exc:  # noqa: BLE001 - every failure is a problem the practitioner sees
         raise _caldav_problem(exc, deadline) from exc
+    finally:
+        # Its HTTP session keeps a connection open until closed (or collected, with a
+        # ResourceWarning, whenever that happens to be).
+        if client is not None:
+            client.close()
 
 
 @dataclass(frozen=True)
@@ -276,8 +282,14 @@ def discover_caldav(
             found.append(FoundCalendar(str(calendar.url), str(name or calendar.url)))
         return found
 
+    client: caldav.DAVClient | None = None
     try:
         client = _client(url, username, password, deadline)
         return _before(deadline, work)
     except Exception as exc:  # noqa: BLE001 - every failure is a problem the practitioner sees
         raise _caldav_problem(exc, deadline) from exc
+    finally:
+        # Its HTTP session keeps a connection open until closed (or collected, with a
+        # ResourceWarning, whenever that happens to be).
+        if client is not None:
+            client.close()
