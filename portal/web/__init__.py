@@ -15,7 +15,14 @@ from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
 from .forms import show_domain_error
 from .htmx import is_htmx, render_page
-from .localtime import local_time, page_clock, timezone_groups, viewer_zone, visitor_zone_name
+from .localtime import (
+    local_time,
+    page_clock,
+    timezone_groups,
+    viewer_zone,
+    visitor_zone_chosen,
+    visitor_zone_name,
+)
 from .navigation import main_menu
 from .rich_text import LINK_REL, markdown_to_html
 from .security import IdConverter, register_security
@@ -47,6 +54,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.globals["weekday_names"] = weekday_names
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
+    app.jinja_env.globals["visitor_zone_chosen"] = visitor_zone_chosen
     app.jinja_env.globals["timezone_groups"] = timezone_groups
     app.jinja_env.filters["markdown"] = markdown_to_html
     app.jinja_env.globals["LINK_REL"] = LINK_REL

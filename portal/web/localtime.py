@@ -1,8 +1,10 @@
 """Instants shown in the viewer's own timezone and locale.
 
-Signed-in users have their zone on their account. A visitor's comes from the select on the
-public pages (kept in the session: an explicit choice wins), else from the browser's Intl
-API, which static/js/timezone.js writes to the `tz` cookie, else UTC.
+Signed-in users have their zone on their account. A visitor's comes from the page's own
+address (`?tz=`, which an embedded page carries because a frame on another site may keep
+no cookie), else from the select on the public pages (kept in the session: an explicit
+choice wins), else from the browser's Intl API, which static/js/timezone.js writes to the
+`tz` cookie, else UTC.
 
 The locale (how a date, a time or a price is written) is the signed-in user's choice on
 their profile, else the supported locale closest to the browser's Accept-Language (CLDR's chain),
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from flask import has_request_context, request, session
@@ -30,10 +33,39 @@ def visitor_zone_name() -> str | None:
     """The zone a visitor chose or their browser reported, if it is one we know."""
     if not has_request_context():
         return None
-    for name in (session.get(ZONE_SESSION_KEY), request.cookies.get(ZONE_COOKIE)):
+    for name in (
+        request.args.get(ZONE_COOKIE),
+        session.get(ZONE_SESSION_KEY),
+        request.cookies.get(ZONE_COOKIE),
+    ):
         if canonical := canonical_zone(name):
             return canonical
     return None
+
+
+def zone_in_address() -> dict[str, str]:
+    """`{"tz": zone}` when this page's address names the zone (an embedded page), for the
+    links it makes to itself to keep it; else nothing."""
+    if has_request_context() and (zone := canonical_zone(request.args.get(ZONE_COOKIE))):
+        return {ZONE_COOKIE: zone}
+    return {}
+
+
+def visitor_zone_chosen() -> bool:
+    """Whether the zone was picked (the select) or given by the address (an embed): either
+    wins over what the browser reports, so static/js/timezone.js leaves it alone."""
+    return bool(session.get(ZONE_SESSION_KEY) or zone_in_address())
+
+
+def readdressed(url: str, zone: str) -> str:
+    """A page address whose `?tz=` (an embedded page's) now names the zone just chosen, so
+    the choice is not overruled by the address it returns to."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(key == ZONE_COOKIE for key, _ in query):
+        return url
+    kept = [(key, zone if key == ZONE_COOKIE else value) for key, value in query]
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 def timezone_groups() -> list[tuple[str, list[tuple[str, str]]]]:

@@ -22,6 +22,7 @@ from .. import booking
 from ..booking import settings_for
 from ..database import utcnow
 from ..models import User
+from .localtime import zone_in_address
 
 
 @dataclass
@@ -112,7 +113,8 @@ def build_picker(
         next_free_day=min(free_days, default=None),
         past_horizon=asked if asked is not None and asked > last else None,
         page_endpoint=page_endpoint,
-        page_args=page_args,
+        # An embedded page's zone is in its address: the month and day links keep it.
+        page_args=page_args | zone_in_address(),
         action=action,
         method=method,
     )

@@ -98,10 +98,11 @@ class _SiteHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def own_site():
-    """The practitioner's own website: another origin (another port on 127.0.0.1)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SiteHandler)
+@pytest.fixture(params=["127.0.0.1"])
+def own_site(request):
+    """The practitioner's own website: another origin (another port on 127.0.0.1), or
+    another site altogether (127.0.0.2), where the frame may keep no cookie."""
+    server = ThreadingHTTPServer((request.param, 0), _SiteHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -120,7 +121,8 @@ def serve_page_with(own_site, snippet: str) -> str:
         "<!doctype html><html lang='en'><head><title>Maya's site</title></head><body>"
         f"<h1>Welcome to my practice</h1>{snippet}<p id='after'>Footer</p></body></html>"
     ).encode()
-    return f"http://127.0.0.1:{own_site.server_port}/"
+    host, port = own_site.server_address[:2]
+    return f"http://{host}:{port}/"
 
 
 def test_the_embed_snippet_works_on_the_listed_site_only(browser, live_server, maya, own_site):
@@ -157,3 +159,24 @@ def test_the_embed_snippet_works_on_the_listed_site_only(browser, live_server, m
         expect(page.get_by_role("heading", name="Welcome to my practice")).to_be_visible()
         page.wait_for_timeout(500)
         expect(frame.get_by_role("heading", name="Maya Rivers")).to_have_count(0)
+
+
+@pytest.mark.parametrize("own_site", ["127.0.0.2"], indirect=True)
+def test_an_embedded_page_shows_times_in_the_visitors_zone_on_another_site(
+    browser, live_server, maya, own_site
+):
+    """On another site the frame's cookie may be refused, so the page asks for itself again
+    with the zone in its address (test_public_pages checks that its links keep it)."""
+    site = serve_page_with(own_site, "")
+    db.session.rollback()
+    maya.profile.embed_origins = site.rstrip("/")
+    db.session.commit()
+    src = f"{live_server.url}/p/maya-rivers"
+    snippet = (
+        f'<iframe src="{src}" data-estuary-embed title="Book" width="100%" height="700"></iframe>'
+    )
+    serve_page_with(own_site, snippet)
+    with visitor_page(browser, timezone_id="Asia/Tokyo") as page:
+        page.goto(site)
+        frame = page.frame_locator("iframe[data-estuary-embed]")
+        expect(frame.get_by_text("Times in Asia/Tokyo").first).to_be_visible()

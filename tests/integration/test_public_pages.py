@@ -3,6 +3,7 @@ signing in, their own timezone, and signing in half-way with the choice kept."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -172,6 +173,37 @@ def test_a_chosen_timezone_wins_over_the_browser_and_is_remembered(client, maya)
     unknown = client.post("/timezone", data={"timezone": "Mars/Olympus", "next": "//evil.example"})
     assert unknown.headers["Location"] == "/"
     assert "your timezone, America/Chicago" in client.get(page).text
+
+
+def test_an_embedded_page_keeps_the_zone_its_address_names(client, maya):
+    """A booking page framed on another site may keep no cookie, so static/js/timezone.js
+    asks for it again with ?tz=: the times, the page's own links and the date form keep it,
+    and it wins over a cookie (an explicit address is the page's state)."""
+    open_all_week(maya)
+    service = make_service(maya, name="Consultation")
+    client.set_cookie("tz", "America/Chicago", domain="portal.test")
+    page = f"/book/services/{service.id}"
+
+    html = client.get(f"{page}?tz=Asia/Tokyo").text
+
+    assert "Times are shown in your timezone, Asia/Tokyo." in html
+    assert "data-zone-chosen" in html
+    day_links = [href for href in re.findall(r'href="([^"]+)"', html) if "day=" in href]
+    assert day_links and all(
+        "tz=Asia%2FTokyo" in href or "tz=Asia/Tokyo" in href for href in day_links
+    )
+    assert '<input type="hidden" name="tz" value="Asia/Tokyo">' in html
+    # Nonsense in the address is ignored, not trusted: the cookie's zone, not "chosen".
+    nonsense = client.get(f"{page}?tz=Mars/Olympus").text
+    assert "your timezone, America/Chicago" in nonsense
+    assert "data-zone-chosen" not in re.search(r"<html[^>]*>", nonsense).group(0)
+
+    # Picking a zone there replaces the address's, instead of being overruled by it.
+    response = client.post(
+        "/timezone", data={"timezone": "Europe/Lisbon", "next": f"{page}?tz=Asia/Tokyo&day=x"}
+    )
+    assert response.headers["Location"] == f"{page}?tz=Europe%2FLisbon&day=x"
+    assert "your timezone, Europe/Lisbon" in client.get(response.headers["Location"]).text
 
 
 @pytest.mark.parametrize("raw", ["Factory", "localtime", "posixrules", "Etc/GMT+5"])

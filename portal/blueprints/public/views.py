@@ -20,7 +20,7 @@ from ...database import utcnow
 from ...media import photo_folder, too_large
 from ...models import Role
 from ...web import roles_required, show_domain_error
-from ...web.localtime import ZONE_SESSION_KEY
+from ...web.localtime import ZONE_SESSION_KEY, readdressed
 from ...web.public_page import present, structured_data
 from ...web.security import accepts_upload, safe_next
 from . import bp, queries
@@ -162,8 +162,10 @@ def choose_timezone():
     """A visitor's timezone when their browser did not tell us (no JavaScript), remembered in
     their session."""
     form = TimezoneForm()
+    target = safe_next(form.next.data) or url_for("home.index")
     if form.validate_on_submit():
         session[ZONE_SESSION_KEY] = form.timezone.data
+        target = readdressed(target, form.timezone.data)
     else:
         flash(gettext("Pick a timezone from the list."), "error")
-    return redirect(safe_next(form.next.data) or url_for("home.index"))
+    return redirect(target)

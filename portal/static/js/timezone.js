@@ -15,8 +15,19 @@
   }
   var already = stored();
   document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
-  // A page framed by another site may not keep the cookie: reloading would never end.
-  if (!already && stored() && root.getAttribute("data-viewer-zone") !== zone) {
+  if (root.getAttribute("data-viewer-zone") === zone) return;
+  if (!already && stored()) {
     window.location.reload();
+    return;
+  }
+  // A page framed by another site may keep no cookie (reloading would never end): it asks
+  // for itself again with the zone in its address, which its own links then keep (once: an
+  // address that already names a zone is left alone).
+  if (!stored() && window.parent !== window) {
+    var url = new URL(window.location.href);
+    if (!url.searchParams.has("tz")) {
+      url.searchParams.set("tz", zone);
+      window.location.replace(url.toString());
+    }
   }
 })();
