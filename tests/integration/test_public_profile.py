@@ -19,6 +19,7 @@ from portal.extensions import db
 from portal.models import PractitionerProfile, Role, Service
 from tests.fixtures.client_portal import text_of
 from tests.fixtures.factories import make_service, make_user
+from tests.integration.test_query_counts import counted
 
 LISTED_PHOTO = re.compile(r'<img class="profile-photo" src="([^"]+)" alt="([^"]+)"')
 
@@ -232,6 +233,23 @@ def test_the_sitemap_lists_public_pages_only(client, maya):
     robots = client.get("/robots.txt").get_data(as_text=True)
     assert "Sitemap: http://portal.test/sitemap.xml" in robots
     assert "Disallow: /practice/" in robots
+
+
+def test_the_sitemap_costs_the_same_statements_for_one_practitioner_or_many(client, maya):
+    def statements_for_sitemap() -> int:
+        with counted() as statements:
+            assert client.get("/sitemap.xml").status_code == 200
+        return len(statements)
+
+    alone = statements_for_sitemap()
+    for n in range(6):
+        other = make_user(Role.PRACTITIONER, name=f"Other {n}")
+        profiles.save_public_profile(other, slug=f"other-{n}")
+        make_service(other, name=f"Service {n}")
+        make_service(other, name=f"Service {n}b")
+    db.session.commit()
+    many = client.get("/sitemap.xml").data.count(b"/book/services/")
+    assert many == 13 and statements_for_sitemap() == alone
 
 
 def page_settings(**changes) -> dict:

@@ -32,6 +32,19 @@ def offered_services(practitioner: User) -> list[Service]:
     return sorted(services, key=lambda s: TYPE_ORDER.index(s.service_type))
 
 
+def listed_service_ids(practitioner_ids: list[int]) -> dict[int, list[int]]:
+    """Each practitioner's active services' ids, in one query whatever their number."""
+    ids: dict[int, list[int]] = {user_id: [] for user_id in practitioner_ids}
+    rows = db.session.execute(
+        select(Service.primary_practitioner_id, Service.id)
+        .where(Service.primary_practitioner_id.in_(practitioner_ids), Service.is_active)
+        .order_by(Service.primary_practitioner_id, Service.name)
+    )
+    for user_id, service_id in rows:
+        ids[user_id].append(service_id)
+    return ids
+
+
 def dated_sessions(services: list[Service], now: datetime) -> dict[int, list[ServiceSession]]:
     """Course dates (all of them) and upcoming workshop dates, public ones only, in one query."""
     ids = [s.id for s in services if s.service_type in (ServiceType.COURSE, ServiceType.WORKSHOP)]

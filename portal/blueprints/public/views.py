@@ -138,7 +138,7 @@ def _upload_too_large(error):
 @bp.route("/sitemap.xml")
 def sitemap():
     listed = profiles.listed_profiles()
-    services = {p.user_id: queries.offered_services(p.user) for p in listed}
+    services = queries.listed_service_ids([p.user_id for p in listed])
     response = Response(
         render_template("public/sitemap.xml", listed=listed, services=services),
         mimetype="application/xml",
