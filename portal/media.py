@@ -93,5 +93,10 @@ def save_photo(folder: str, name: str, content: bytes) -> None:
     os.replace(partial, target)
 
 
+def delete_photo(folder: str, name: str) -> None:
+    """A photo no page shows any more: gone from the disk (already gone is fine)."""
+    (Path(folder) / "photos" / Path(name).name).unlink(missing_ok=True)
+
+
 def photo_folder(folder: str) -> str:
     return str(Path(folder) / "photos")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db
-from .media import make_photo, save_photo
+from .media import delete_photo, make_photo, save_photo
 from .models import (
     SLUG_MAX,
     PractitionerProfile,
@@ -236,27 +236,50 @@ def save_public_profile(
     db.session.flush()
 
 
-@unit_of_work
 def set_photo(practitioner: User, upload: bytes) -> str:
-    """Check, resize and store a new photo for the practitioner's page; its stored name."""
+    """Check, resize and store a new photo for the practitioner's page; its stored name.
+    The photo it replaces leaves the disk once the change is committed."""
+    name, replaced = _store_photo(practitioner, upload)
+    _forget_photo(replaced)
+    return name
+
+
+def remove_photo(practitioner: User) -> None:
+    _forget_photo(_clear_photo(practitioner))
+
+
+@unit_of_work
+def _store_photo(practitioner: User, upload: bytes) -> tuple[str, str]:
     profile = db.session.get(PractitionerProfile, practitioner.id)
     if profile is None:
         raise InvalidInput(gettext("Save your page first, then add a photo."), field="photo")
     name, content = make_photo(upload, current_app.config["PORTAL_PHOTO_MAX_BYTES"])
     save_photo(current_app.config["PORTAL_MEDIA_DIR"], name, content)
-    profile.photo = name
+    replaced, profile.photo = profile.photo, name
     db.session.flush()
     logger.info("practitioner %s set their photo %s", practitioner.id, name)
-    return name
+    return name, replaced if replaced != name else ""
 
 
 @unit_of_work
-def remove_photo(practitioner: User) -> None:
+def _clear_photo(practitioner: User) -> str:
     profile = db.session.get(PractitionerProfile, practitioner.id)
-    if profile is not None and profile.photo:
-        logger.info("practitioner %s removed their photo %s", practitioner.id, profile.photo)
-        profile.photo = ""
-        db.session.flush()
+    if profile is None or not profile.photo:
+        return ""
+    logger.info("practitioner %s removed their photo %s", practitioner.id, profile.photo)
+    removed, profile.photo = profile.photo, ""
+    db.session.flush()
+    return removed
+
+
+def _forget_photo(name: str) -> None:
+    """After the commit that let go of it: a stored name is the image's hash, so the same
+    file may be another profile's photo too, and stays while any profile shows it. (Two
+    practitioners saving the very same image at the same instant as one replaces it could
+    lose the file: the price of sharing files by content, for a case that needs identical
+    uploads.)"""
+    if name and not photo_in_use(name):
+        delete_photo(current_app.config["PORTAL_MEDIA_DIR"], name)
 
 
 def photo_in_use(name: str) -> bool:

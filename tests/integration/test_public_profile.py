@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -118,14 +119,42 @@ def test_the_photo_is_checked_resized_stripped_and_served_with_caching(client, s
     assert name in src
 
 
-def test_a_replaced_photo_is_no_longer_served(client, signed_in, maya):
+def photo_files(app) -> set[str]:
+    folder = Path(app.config["PORTAL_MEDIA_DIR"]) / "photos"
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+def test_a_replaced_photo_is_no_longer_served_nor_kept(app, client, auth, signed_in, maya):
     web = signed_in(maya)
     upload(web, jpeg_with_exif(color=(10, 10, 10)))
     first = stored_photo()
+    assert first in photo_files(app)
     upload(web, jpeg_with_exif(color=(250, 250, 250)))
-    assert stored_photo() != first
+    second = stored_photo()
+    assert second != first
     assert client.get(f"/media/photos/{first}").status_code == 404
     assert client.get("/media/photos/..%2Fsecret_key").status_code == 404
+    assert photo_files(app) == {second}
+
+    # The same image on another page is one file: it stays while either page shows it.
+    other = make_user(Role.PRACTITIONER, name="Other Olga")
+    profiles.save_public_profile(other, slug="other-olga")
+    db.session.commit()
+    auth.logout()
+    upload(signed_in(other), jpeg_with_exif(color=(250, 250, 250)))
+    assert stored_photo_of(other) == second
+    auth.logout()
+    signed_in(maya).post("/practice/public-page/photo", data={"remove": "1"})
+    assert stored_photo_of(maya) == ""
+    assert photo_files(app) == {second}
+    auth.logout()
+    upload(signed_in(other), jpeg_with_exif(color=(20, 200, 20)))
+    assert photo_files(app) == {stored_photo_of(other)}
+
+
+def stored_photo_of(user) -> str:
+    db.session.expire_all()
+    return db.session.get(PractitionerProfile, user.id).photo
 
 
 @pytest.mark.parametrize(
