@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal import booking
 from portal.extensions import db
-from portal.models import Booking, OrderStatus, Role, User
+from portal.models import Booking, OrderStatus, Role, Room, User
 from tests.fixtures.client_portal import full_workshop, text_of
 from tests.fixtures.factories import future, make_user, make_workshop
 from tests.fixtures.practice import count_statements
@@ -115,6 +115,33 @@ def test_what_needs_them_unpaid_orders_and_unanswered_offers(signed_in, practiti
     assert web.get(f"/orders/{unpaid.id}").status_code == 200
 
 
+def test_a_session_under_way_whose_room_nobody_opened_needs_them(signed_in, practitioner):
+    now = datetime.now(UTC)
+    under_way = make_workshop(practitioner, seats=3, start=now - timedelta(minutes=10), name="Yin")
+    seat(make_user(), under_way)
+    # Someone else's, and one of theirs with nobody booked: neither is theirs to open.
+    seat(
+        make_user(), make_workshop(make_user(Role.PRACTITIONER), start=now - timedelta(minutes=10))
+    )
+    make_workshop(practitioner, seats=3, start=now + timedelta(minutes=95), name="Later")
+    web = signed_in(practitioner)
+
+    html = web.get("/").text
+    page = text_of_html(html)
+    assert "1 session under way with its room still closed" in page
+    todo = html.split("room still closed")[1].split("</ul>")[0]
+    assert f'href="/calendar/sessions/{under_way.id}">Yin</a>' in todo
+    assert "Nothing waits for you." not in page
+
+    # LiveKit reported the room (the practitioner went in): nothing to do any more.
+    db.session.add(
+        Room(name=under_way.livekit_room_name, service_session_id=under_way.id, livekit_sid="RM_1")
+    )
+    db.session.commit()
+    page = text_of(web.get("/"))
+    assert "room still closed" not in page and "Nothing waits for you." in page
+
+
 def test_nothing_to_do_says_so(signed_in, practitioner):
     page = text_of(signed_in(practitioner).get("/"))
     assert "Nothing waits for you." in page
@@ -171,5 +198,6 @@ def test_the_dashboard_does_not_grow_with_the_data(signed_in, practitioner):
     many = statements()
     assert few == many
     # BEGIN, the signed-in user, 4 for the agenda, 1 for first-timers, 4 + 4 for the
-    # to-dos (rows, their loads, a count), 2 for the week.
-    assert many <= 18, "\n".join(seen_last)
+    # to-dos (rows, their loads, a count), 1 for sessions whose room is closed, 2 for the
+    # week.
+    assert many <= 19, "\n".join(seen_last)

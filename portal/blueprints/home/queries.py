@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ... import booking
 from ...database import utcnow
@@ -23,6 +23,7 @@ from ...models import (
     BookingStatus,
     Order,
     OrderStatus,
+    Room,
     Service,
     ServiceSession,
     SessionStatus,
@@ -35,6 +36,9 @@ UPCOMING_LIMIT = 10
 # How many of each to-do the dashboard lists; the count says how many there are in all.
 TODO_LIMIT = 5
 LIVE_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS)
+# A room comes to exist when LiveKit reports someone in it; a session this far past its
+# start with confirmed seats and still no room means the practitioner has not gone in.
+ROOM_GRACE = timedelta(minutes=5)
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -66,10 +70,11 @@ class Todos:
     unpaid_count: int
     offers: list[WaitlistEntry]
     offers_count: int
+    unopened: list[ServiceSession] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.unpaid_count or self.offers_count)
+        return not (self.unpaid_count or self.offers_count or self.unopened)
 
 
 @dataclass
@@ -134,8 +139,40 @@ def agenda(practitioner: User, today: date) -> list[AgendaDay]:
     return [AgendaDay(d, by_day[d]) for d in days]
 
 
+def unopened_rooms(practitioner: User, now: datetime) -> list[ServiceSession]:
+    """Their sessions under way, with confirmed seats, whose room nobody has opened."""
+    seated = (
+        select(Booking.id)
+        .where(
+            Booking.service_session_id == ServiceSession.id,
+            Booking.status == BookingStatus.CONFIRMED,
+        )
+        .exists()
+    )
+    opened = select(Room.id).where(Room.service_session_id == ServiceSession.id).exists()
+    return list(
+        db.session.scalars(
+            select(ServiceSession)
+            .where(
+                ServiceSession.practitioner_id == practitioner.id,
+                ServiceSession.status.in_(LIVE_STATUSES),
+                ServiceSession.start_time <= now - ROOM_GRACE,
+                ServiceSession.end_time > now,
+                seated,
+                ~opened,
+            )
+            # Joined, not a second load: one statement whether or not any is found.
+            .join(ServiceSession.service)
+            .options(contains_eager(ServiceSession.service))
+            .order_by(ServiceSession.start_time, ServiceSession.id)
+            .limit(TODO_LIMIT)
+        )
+    )
+
+
 def todos(practitioner: User) -> Todos:
-    """Orders of theirs awaiting payment and waitlist offers their clients have not answered."""
+    """Orders of theirs awaiting payment, waitlist offers their clients have not answered,
+    and sessions under way whose room is still closed."""
     unpaid = (
         select(Order)
         .join(Service, Order.service_id == Service.id)
@@ -174,6 +211,7 @@ def todos(practitioner: User) -> Todos:
             )
         ),
         offers_count=db.session.scalar(select(func.count()).select_from(offers.subquery())),
+        unopened=unopened_rooms(practitioner, utcnow()),
     )
 
 
