@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db
-from .media import delete_photo, make_photo, save_photo
+from .media import delete_photo, make_logo, make_photo, save_photo
 from .models import (
     SLUG_MAX,
     PractitionerProfile,
@@ -236,55 +236,79 @@ def save_public_profile(
     db.session.flush()
 
 
+# The pictures a page has: the profile's column for each, and how an upload becomes one.
+PICTURES = {"photo": make_photo, "logo": make_logo}
+
+
 def set_photo(practitioner: User, upload: bytes) -> str:
     """Check, resize and store a new photo for the practitioner's page; its stored name.
     The photo it replaces leaves the disk once the change is committed."""
-    name, replaced = _store_photo(practitioner, upload)
-    _forget_photo(replaced)
-    return name
+    return _set_picture(practitioner, "photo", upload)
+
+
+def set_logo(practitioner: User, upload: bytes) -> str:
+    """The same for their logo, shown on their public pages and in their emails."""
+    return _set_picture(practitioner, "logo", upload)
 
 
 def remove_photo(practitioner: User) -> None:
-    _forget_photo(_clear_photo(practitioner))
+    _forget_picture(_clear_picture(practitioner, "photo"))
+
+
+def remove_logo(practitioner: User) -> None:
+    _forget_picture(_clear_picture(practitioner, "logo"))
+
+
+def _set_picture(practitioner: User, kind: str, upload: bytes) -> str:
+    name, replaced = _store_picture(practitioner, kind, upload)
+    _forget_picture(replaced)
+    return name
 
 
 @unit_of_work
-def _store_photo(practitioner: User, upload: bytes) -> tuple[str, str]:
+def _store_picture(practitioner: User, kind: str, upload: bytes) -> tuple[str, str]:
     profile = db.session.get(PractitionerProfile, practitioner.id)
     if profile is None:
-        raise InvalidInput(gettext("Save your page first, then add a photo."), field="photo")
-    name, content = make_photo(upload, current_app.config["PORTAL_PHOTO_MAX_BYTES"])
+        raise InvalidInput(gettext("Save your page first, then add a picture."), field=kind)
+    name, content = PICTURES[kind](upload, current_app.config["PORTAL_PHOTO_MAX_BYTES"])
     save_photo(current_app.config["PORTAL_MEDIA_DIR"], name, content)
-    replaced, profile.photo = profile.photo, name
+    replaced = getattr(profile, kind)
+    setattr(profile, kind, name)
     db.session.flush()
-    logger.info("practitioner %s set their photo %s", practitioner.id, name)
+    logger.info("practitioner %s set their %s %s", practitioner.id, kind, name)
     return name, replaced if replaced != name else ""
 
 
 @unit_of_work
-def _clear_photo(practitioner: User) -> str:
+def _clear_picture(practitioner: User, kind: str) -> str:
     profile = db.session.get(PractitionerProfile, practitioner.id)
-    if profile is None or not profile.photo:
+    if profile is None or not getattr(profile, kind):
         return ""
-    logger.info("practitioner %s removed their photo %s", practitioner.id, profile.photo)
-    removed, profile.photo = profile.photo, ""
+    removed = getattr(profile, kind)
+    logger.info("practitioner %s removed their %s %s", practitioner.id, kind, removed)
+    setattr(profile, kind, "")
     db.session.flush()
     return removed
 
 
-def _forget_photo(name: str) -> None:
+def _forget_picture(name: str) -> None:
     """After the commit that let go of it: a stored name is the image's hash, so the same
-    file may be another profile's photo too, and stays while any profile shows it. (Two
+    file may be another profile's picture too, and stays while any profile shows it. (Two
     practitioners saving the very same image at the same instant as one replaces it could
     lose the file: the price of sharing files by content, for a case that needs identical
     uploads.)"""
-    if name and not photo_in_use(name):
+    if name and not picture_in_use(name):
         delete_photo(current_app.config["PORTAL_MEDIA_DIR"], name)
 
 
-def photo_in_use(name: str) -> bool:
-    """Only a photo some listed-or-not profile shows is served: a replaced one is not."""
-    return db.session.scalar(select(exists().where(PractitionerProfile.photo == name)))
+def picture_in_use(name: str) -> bool:
+    """Only a photo or logo some listed-or-not profile shows is served: a replaced one is
+    not."""
+    return db.session.scalar(
+        select(
+            exists().where((PractitionerProfile.photo == name) | (PractitionerProfile.logo == name))
+        )
+    )
 
 
 def find_by_slug(slug: str) -> tuple[PractitionerProfile | None, bool]:

@@ -41,7 +41,8 @@ class PractitionerSlug(db.Model):
 
 class PractitionerProfile(db.Model):
     """What a practitioner shows the public: the page's current address, who they are (photo,
-    title, bio, location, languages, links), their colour, and who may frame the page."""
+    title, bio, location, languages, links), their colour and logo, and who may frame the
+    page."""
 
     __tablename__ = "practitioner_profiles"
     __table_args__ = (
@@ -64,6 +65,8 @@ class PractitionerProfile(db.Model):
     links: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The stored photo's file name in the media folder (its content hash): "" for none.
     photo: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    # Their logo's file name there, the same way (a PNG, shape kept): "" for none.
+    logo: Mapped[str] = mapped_column(String(80), default="", server_default="")
     # "#rrggbb", checked for contrast against white when saved; "" for the portal's own.
     accent_color: Mapped[str] = mapped_column(String(7), default="", server_default="")
     # Origins (scheme://host[:port]) allowed to frame the public pages, one a line.

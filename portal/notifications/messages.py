@@ -34,6 +34,7 @@ from ..models import (
     NotificationKind,
     NotificationPreferences,
     Order,
+    PractitionerProfile,
     ServiceSession,
     SessionStatus,
     User,
@@ -280,17 +281,31 @@ def action_url(row: Notification, subjects: Subjects) -> str | None:
     return external_url(endpoint, **values)
 
 
-def brand_color(subjects: Subjects) -> str | None:
-    """The accent of the practitioner the message is about (checked for contrast against
-    white when chosen, so white text on it reads), or None for the portal's own."""
+def _brand(subjects: Subjects) -> PractitionerProfile | None:
+    """The public profile of the practitioner the message is about, if any."""
     if subjects.session is not None:
         practitioner = subjects.session.practitioner
     elif subjects.order is not None:
         practitioner = subjects.order.service.primary_practitioner
     else:
         return None
-    profile = practitioner.profile
+    return practitioner.profile
+
+
+def brand_color(subjects: Subjects) -> str | None:
+    """The accent of the practitioner the message is about (checked for contrast against
+    white when chosen, so white text on it reads), or None for the portal's own."""
+    profile = _brand(subjects)
     return profile.accent_color if profile is not None and profile.accent_color else None
+
+
+def brand_logo(subjects: Subjects) -> tuple[str, str] | None:
+    """Their logo's address and its alt text, for the top of the message, or None."""
+    profile = _brand(subjects)
+    if profile is None or not profile.logo:
+        return None
+    alt = gettext("Logo of %(name)s", name=profile.user.name)
+    return external_url("public.photo", name=profile.logo), alt
 
 
 def render(row: Notification, subjects: Subjects) -> Rendered:
@@ -328,6 +343,7 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         "address": row.recipient_address,
         "action_url": action_url(row, subjects),
         "accent": brand_color(subjects),
+        "logo": brand_logo(subjects),
         # Account mail is about no time and cannot be turned off: no footer about either.
         "preferences_url": (
             None if row.kind in ACCOUNT_KINDS else external_url("notifications.preferences")

@@ -152,6 +152,67 @@ def test_a_replaced_photo_is_no_longer_served_nor_kept(app, client, auth, signed
     assert photo_files(app) == {stored_photo_of(other)}
 
 
+def a_logo(size=(900, 300)) -> bytes:
+    """A wide logo with a transparent background."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((31, 95, 139, 255), (100, 100, 800, 200))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def upload_logo(web, content: bytes, filename="logo.png"):
+    boundary, body = encode_multipart({"logo": FileStorage(io.BytesIO(content), filename)})
+    return web.post(
+        "/practice/public-page/logo",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_a_logo_keeps_its_shape_and_transparency_and_heads_the_public_pages(
+    app, client, auth, signed_in, maya
+):
+    web = signed_in(maya)
+    response = upload_logo(web, a_logo())
+    assert response.status_code == 302
+    db.session.expire_all()
+    name = db.session.get(PractitionerProfile, maya.id).logo
+    assert name.endswith(".png") and name in photo_files(app)
+
+    with client.get(f"/media/photos/{name}") as served:
+        served.make_sequence()
+    assert served.status_code == 200 and served.mimetype == "image/png"
+    logo = Image.open(io.BytesIO(served.data))
+    assert logo.size == (576, 192)  # 900 × 300 scaled to fit 640 × 192: 3:1 kept
+    assert logo.mode == "RGBA" and logo.getpixel((0, 0))[3] == 0
+
+    auth.logout()
+    deep_tissue = service_named("Deep tissue")
+    for page in ("/p/maya-rivers", f"/book/services/{deep_tissue.id}"):
+        html = client.get(page).get_data(as_text=True)
+        assert f'<img src="/media/photos/{name}" alt="Logo of Maya Rivers"' in html
+
+    web = signed_in(maya)
+    assert web.post("/practice/public-page/logo", data={"remove_logo": "y"}).status_code == 302
+    assert db.session.get(PractitionerProfile, maya.id).logo == ""
+    assert name not in photo_files(app)
+    assert client.get(f"/media/photos/{name}").status_code == 404
+
+
+def test_a_logo_that_is_not_an_image_or_too_large_is_refused_in_its_form(app, signed_in, maya):
+    web = signed_in(maya)
+    refused = upload_logo(web, b"<svg onload=alert(1)>", "logo.svg")
+    assert refused.status_code == 422
+    assert "That file is not an image we can read." in text_of(refused)
+    app.config["PORTAL_PHOTO_MAX_BYTES"] = 1_000_000
+    too_big = upload_logo(web, b"\x89PNG" + b"\0" * 1_100_000)
+    assert too_big.status_code == 413
+    assert "The file is larger than the 1.0 MB an image may have." in text_of(too_big)
+    db.session.expire_all()
+    assert db.session.get(PractitionerProfile, maya.id).logo == ""
+
+
 def stored_photo_of(user) -> str:
     db.session.expire_all()
     return db.session.get(PractitionerProfile, user.id).photo
@@ -203,7 +264,7 @@ def test_a_file_over_the_limit_is_refused_in_the_form(app, signed_in, maya):
 
     response = upload(signed_in(maya), big.getvalue(), "big.png")
     assert response.status_code == 413
-    assert "The file is larger than the 1.0 MB a photo may have." in text_of(response)
+    assert "The file is larger than the 1.0 MB an image may have." in text_of(response)
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
     assert stored_photo() == ""
 

@@ -177,6 +177,7 @@ TABLE = [
     row("packages.new_package", LOGIN, *PRACTITIONERS_ONLY),
     row("public.edit_public_page", LOGIN, *PRACTITIONERS_ONLY),
     row("public.upload_photo", LOGIN, *PRACTITIONERS_ONLY),
+    row("public.upload_logo", LOGIN, *PRACTITIONERS_ONLY),
     row("packages.edit_package", LOGIN, *PRACTITIONER_WRITES, service_id="bundle"),
     row("courses.list_courses", LOGIN, *PRACTITIONERS_ONLY),
     row("courses.new_course", LOGIN, *PRACTITIONERS_ONLY),

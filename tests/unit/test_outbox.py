@@ -271,6 +271,19 @@ def test_mail_about_a_practitioner_wears_their_accent_colour(seat, smtp_server):
     assert "background-color: #1f5f8b; color: #ffffff" in html
 
 
+def test_mail_about_a_practitioner_opens_with_their_logo(seat, smtp_server):
+    practitioner = seat.service_session.practitioner
+    profiles.save_public_profile(practitioner)
+    practitioner.profile.logo = "ab" * 16 + ".png"
+    db.session.commit()
+    queue_pending_payment(seat)
+    delivery.deliver_due()
+
+    html = smtp_server.messages[-1].get_body(("html",)).get_content()
+    expected = f'<img src="http://portal.test/media/photos/{"ab" * 16}.png" alt="Logo of '
+    assert expected + f'{practitioner.name}" height="48">' in html
+
+
 def test_mail_without_a_chosen_colour_keeps_the_portal_look(seat, smtp_server):
     queue_pending_payment(seat)
     delivery.deliver_due()

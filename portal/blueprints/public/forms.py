@@ -83,6 +83,23 @@ class PhotoForm(FlaskForm):
             raise ValidationError(lazy_gettext("Choose an image file to upload."))
 
 
+class LogoForm(FlaskForm):
+    # Checked for what it really is (profiles.set_logo), like the photo.
+    logo = FileField(
+        lazy_gettext("Logo"),
+        description=lazy_gettext(
+            "A JPEG, PNG, WebP or GIF; its shape and transparency are kept. It heads your "
+            "public pages and your emails."
+        ),
+    )
+    # Its own name: the photo's form beside it on the page has a "remove" (ids are unique).
+    remove_logo = BooleanField(lazy_gettext("Remove my logo"))
+
+    def validate_logo(self, field):
+        if not self.remove_logo.data and not field.data:
+            raise ValidationError(lazy_gettext("Choose an image file to upload."))
+
+
 class TimezoneForm(FlaskForm):
     timezone = timezone_field(lazy_gettext("Show times in"))
     next = HiddenField()

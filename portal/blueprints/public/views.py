@@ -17,14 +17,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ... import profiles
 from ...booking import DomainError
 from ...database import utcnow
-from ...media import photo_folder, too_large
+from ...media import mimetype_of, photo_folder, too_large
 from ...models import Role
 from ...web import roles_required, show_domain_error
 from ...web.localtime import ZONE_SESSION_KEY, readdressed
 from ...web.public_page import present, structured_data
 from ...web.security import accepts_upload, safe_next
 from . import bp, queries
-from .forms import PhotoForm, PublicPageForm, TimezoneForm
+from .forms import LogoForm, PhotoForm, PublicPageForm, TimezoneForm
 
 # Photo and colour URLs carry their content (hash, colour): a browser may keep them for good.
 FOREVER = "public, max-age=31536000, immutable"
@@ -52,10 +52,11 @@ def practitioner_page(slug: str):
 
 @bp.route("/media/photos/<name>")
 def photo(name: str):
-    if not profiles.photo_in_use(name):
+    """A practitioner's photo or logo (both live in the one folder, named by content)."""
+    if not profiles.picture_in_use(name):
         abort(404)
     response = send_from_directory(
-        photo_folder(current_app.config["PORTAL_MEDIA_DIR"]), name, mimetype="image/jpeg"
+        photo_folder(current_app.config["PORTAL_MEDIA_DIR"]), name, mimetype=mimetype_of(name)
     )
     response.headers["Cache-Control"] = FOREVER
     return response
@@ -94,13 +95,14 @@ def edit_public_page():
     return _render_edit(form=form)
 
 
-def _render_edit(*, form=None, photo_form=None, status=200):
+def _render_edit(*, form=None, photo_form=None, logo_form=None, status=200):
     profile = current_user.profile
     return render_template(
         "public/edit.html",
         # formdata=None: this may answer a body too large to read (_upload_too_large).
         form=form or PublicPageForm(formdata=None, obj=profile),
         photo_form=photo_form or PhotoForm(formdata=None),
+        logo_form=logo_form or LogoForm(formdata=None),
         profile=profile,
     ), status
 
@@ -124,15 +126,41 @@ def upload_photo():
     return _render_edit(photo_form=form, status=422)
 
 
+@bp.route("/practice/public-page/logo", methods=["POST"])
+@roles_required(Role.PRACTITIONER)
+@accepts_upload("PORTAL_PHOTO_MAX_BYTES")
+def upload_logo():
+    form = LogoForm()
+    if form.validate_on_submit():
+        try:
+            if form.remove_logo.data:
+                profiles.remove_logo(current_user)
+            else:
+                profiles.set_logo(current_user, form.logo.data.read())
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            flash(gettext("Your logo is saved."), "success")
+            return redirect(url_for("public.edit_public_page"))
+    return _render_edit(logo_form=form, status=422)
+
+
 @bp.errorhandler(RequestEntityTooLarge)
 def _upload_too_large(error):
     """An oversize photo is refused before it is read: said next to the field, not on an
     error page."""
-    if request.endpoint != "public.upload_photo" or not current_user.is_authenticated:
+    if not current_user.is_authenticated:
         raise error
-    form = PhotoForm(formdata=None)
-    form.photo.errors = [too_large(current_app.config["PORTAL_PHOTO_MAX_BYTES"])]
-    return _render_edit(photo_form=form, status=413)
+    message = too_large(current_app.config["PORTAL_PHOTO_MAX_BYTES"])
+    if request.endpoint == "public.upload_photo":
+        photo_form = PhotoForm(formdata=None)
+        photo_form.photo.errors = [message]
+        return _render_edit(photo_form=photo_form, status=413)
+    if request.endpoint == "public.upload_logo":
+        logo_form = LogoForm(formdata=None)
+        logo_form.logo.errors = [message]
+        return _render_edit(logo_form=logo_form, status=413)
+    raise error
 
 
 @bp.route("/sitemap.xml")
