@@ -184,9 +184,10 @@ def _patterns(loc: Locale, name: str) -> tuple[str | None, str | None, str]:
     return date_pattern, time_pattern, loc.datetime_formats["medium"]
 
 
-def weekday_names(locale=None) -> list[str]:
-    """Monday to Sunday, abbreviated the locale's way (the calendars' weeks start Monday)."""
-    names = get_day_names("abbreviated", locale=_locale_of(locale))
+def weekday_names(locale=None, width: str = "abbreviated") -> list[str]:
+    """Monday to Sunday, abbreviated (or "wide") the locale's way (the calendars' weeks
+    start Monday)."""
+    names = get_day_names(width, locale=_locale_of(locale))
     return [names[day] for day in range(7)]
 
 

@@ -117,7 +117,7 @@ from .rooms import (
     receive_room_event,
 )
 from .services import save_service
-from .slots import available_slots, check_bookable, settings_for
+from .slots import available_slots, check_bookable, policy_for, settings_for
 from .timetable import (
     CALENDAR_TYPES,
     MAX_YEAR,
@@ -184,6 +184,7 @@ __all__ = [
     "rows_by_service",
     "ROOM_EVENTS_RECEIVED",
     "save_service",
+    "policy_for",
     "settings_for",
     "CALENDAR_TYPES",
     "MAX_YEAR",

@@ -139,7 +139,7 @@ def book_individual_session(
     practitioner = lock_practitioner(service.primary_practitioner_id)
     release_expired_holds(now=now, practitioner_id=practitioner.id)
     duration = timedelta(minutes=service.duration_minutes)
-    check_bookable(practitioner, start_time, duration, now=now)
+    check_bookable(practitioner, start_time, duration, now=now, service=service)
     order = open_order(user, service, now, order)
     session = ServiceSession(
         service_id=service.id,
@@ -320,7 +320,9 @@ def schedule_credit(
     practitioner = lock_practitioner(session.practitioner_id)
     release_expired_holds(now=now, practitioner_id=practitioner.id)
     duration = timedelta(minutes=service.duration_minutes)
-    check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
+    check_bookable(
+        practitioner, start_time, duration, now=now, ignore_session_id=session.id, service=service
+    )
     move_session(
         session, SessionStatus.SCHEDULED, start_time=start_time, end_time=start_time + duration
     )

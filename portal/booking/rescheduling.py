@@ -104,7 +104,14 @@ def reschedule_booking(
     duration = timedelta(minutes=booking.service.duration_minutes)
     previous_start = session.start_time
     assert previous_start is not None  # a scheduled session has times (CHECK)
-    check_bookable(practitioner, start_time, duration, now=now, ignore_session_id=session.id)
+    check_bookable(
+        practitioner,
+        start_time,
+        duration,
+        now=now,
+        ignore_session_id=session.id,
+        service=booking.service,
+    )
     notices.booking_rescheduled(booking, previous_start=previous_start)
     db.session.execute(
         update(ServiceSession)

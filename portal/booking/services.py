@@ -24,6 +24,16 @@ from ..models import (
     User,
 )
 
+# A 1-on-1 service's own booking policy (slots.BookingPolicy), each None for the
+# practitioner's setting.
+POLICY_FIELDS = (
+    "buffer_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "bookable_weekdays",
+    "bookable_from",
+    "bookable_until",
+)
 SERVICE_FIELDS = (
     "name",
     "description",
@@ -39,6 +49,7 @@ SERVICE_FIELDS = (
     "payment_policy",
     "deposit_cents",
     "deposit_percent",
+    *POLICY_FIELDS,
 )
 
 
@@ -107,6 +118,26 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
     if problem:
         raise InvalidInput(problem, field="price")
     _check_payment_policy(service, fields)
+    _check_booking_policy(kind, fields)
+
+
+def _check_booking_policy(kind: ServiceType, fields) -> None:
+    """Only a 1-on-1 service is booked by slot, so only it keeps a policy of its own; its
+    hours run forwards and its weekdays name at least one day."""
+    if kind != ServiceType.INDIVIDUAL:
+        for key in POLICY_FIELDS:
+            fields[key] = None
+        return
+    start, end = fields.get("bookable_from"), fields.get("bookable_until")
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput(
+            gettext("The last time must come after the first."), field="bookable_until"
+        )
+    if fields.get("bookable_weekdays") == 0:
+        raise InvalidInput(
+            gettext("Pick at least one day, or none for every working day."),
+            field="bookable_weekdays",
+        )
 
 
 def _check_payment_policy(service: Service | None, fields) -> None:

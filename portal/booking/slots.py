@@ -2,6 +2,11 @@
 
 Hours are kept in the practitioner's own timezone and turned into UTC instants
 per date, so a 09:00 start stays 09:00 local across DST changes.
+
+A service may narrow or replace the practitioner's policy (BookingPolicy): its own buffer,
+notice and horizon, and the weekdays and the hours of the day it is offered within the
+practitioner's working hours (a massage with a 30-minute buffer, a consultation with 48
+hours' notice, a class only on Saturdays). What it leaves unset is the practitioner's.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from ..models import (
     DateOverride,
     ExternalBusyTime,
     ScheduleSettings,
+    Service,
     ServiceSession,
     SessionStatus,
     User,
@@ -60,6 +66,64 @@ class BusyTimes:
         # every earlier one ends before that one starts.
         index = bisect_left(self._starts, candidate.end) - 1
         return index >= 0 and self._ends[index] > candidate.start
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    """The rules one service's slots follow: the practitioner's, with the service's own
+    where it has them."""
+
+    buffer_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    slot_step_minutes: int
+    # Offered only on these weekdays (0 = Monday) and between these local hours: None is
+    # "whenever the practitioner works".
+    weekdays: frozenset[int] | None = None
+    day_start: time | None = None
+    day_end: time | None = None
+
+    def narrow(self, working: Iterable[Interval], zone: ZoneInfo) -> list[Interval]:
+        """The working intervals cut to the service's own days and hours."""
+        if self.weekdays is None and self.day_start is None and self.day_end is None:
+            return list(working)
+        narrowed = []
+        for interval in working:
+            day = interval.start.astimezone(zone).date()
+            if self.weekdays is not None and day.weekday() not in self.weekdays:
+                continue
+            start, end = interval.start, interval.end
+            if self.day_start is not None:
+                start = max(start, _working_bound(day, self.day_start, zone))
+            if self.day_end is not None:
+                end = min(end, _working_bound(day, self.day_end, zone))
+            if end > start:
+                narrowed.append(Interval(start, end))
+        return narrowed
+
+
+def policy_for(practitioner_id: int, service: Service | None = None) -> BookingPolicy:
+    settings = settings_for(practitioner_id)
+
+    def own(value: int | None, default: int) -> int:
+        return default if value is None else value
+
+    if service is None:
+        return BookingPolicy(
+            settings.buffer_minutes,
+            settings.min_notice_minutes,
+            settings.horizon_days,
+            settings.slot_step_minutes,
+        )
+    return BookingPolicy(
+        own(service.buffer_minutes, settings.buffer_minutes),
+        own(service.min_notice_minutes, settings.min_notice_minutes),
+        own(service.horizon_days, settings.horizon_days),
+        settings.slot_step_minutes,
+        weekdays=service.bookable_weekday_set,
+        day_start=service.bookable_from,
+        day_end=service.bookable_until,
+    )
 
 
 def settings_for(practitioner_id: int) -> ScheduleSettings:
@@ -151,7 +215,7 @@ def busy_intervals(
     return [Interval(start - buffer, end + buffer) for start, end in rows]
 
 
-def _timing_refusal(start: datetime, settings: ScheduleSettings, now: datetime) -> str | None:
+def _timing_refusal(start: datetime, settings: BookingPolicy, now: datetime) -> str | None:
     if start < now + timedelta(minutes=settings.min_notice_minutes):
         return "That time is too soon to book."
     if start > now + timedelta(days=settings.horizon_days):
@@ -161,7 +225,7 @@ def _timing_refusal(start: datetime, settings: ScheduleSettings, now: datetime) 
 
 def _refusal(
     candidate: Interval,
-    settings: ScheduleSettings,
+    settings: BookingPolicy,
     working: Iterable[Interval],
     busy: BusyTimes,
     now: datetime,
@@ -196,10 +260,12 @@ def check_bookable(
     *,
     now: datetime | None = None,
     ignore_session_id: int | None = None,
+    service: Service | None = None,
 ) -> None:
-    """Raise SlotUnavailable unless a client may book this practitioner then."""
+    """Raise SlotUnavailable unless a client may book this practitioner then (for this
+    service, under its own policy)."""
     now = now or utcnow()
-    settings = settings_for(practitioner.id)
+    settings = policy_for(practitioner.id, service)
     # Refuse times outside the booking window first: near year 1 or 9999 the local
     # dates computed below would not exist.
     reason = _timing_refusal(start, settings, now)
@@ -207,7 +273,7 @@ def check_bookable(
         raise SlotUnavailable(reason, field="start_time")
     candidate = Interval(start, start + duration)
     first, last = _dates_around(practitioner, candidate)
-    working = working_intervals(practitioner, first, last)
+    working = settings.narrow(working_intervals(practitioner, first, last), practitioner.zone)
     buffer = timedelta(minutes=settings.buffer_minutes)
     busy = BusyTimes(busy_intervals(practitioner.id, candidate, buffer, ignore_session_id))
     reason = _refusal(candidate, settings, working, busy, now)
@@ -222,13 +288,15 @@ def available_slots(
     window_end: datetime,
     *,
     now: datetime | None = None,
+    service: Service | None = None,
 ) -> list[datetime]:
-    """Start instants (UTC) a client may book within [window_start, window_end)."""
+    """Start instants (UTC) a client may book within [window_start, window_end) (for this
+    service, under its own policy)."""
     now = now or utcnow()
     window = Interval(window_start, window_end)
-    settings = settings_for(practitioner.id)
+    settings = policy_for(practitioner.id, service)
     first, last = _dates_around(practitioner, window)
-    working = working_intervals(practitioner, first, last)
+    working = settings.narrow(working_intervals(practitioner, first, last), practitioner.zone)
     buffer = timedelta(minutes=settings.buffer_minutes)
     busy = BusyTimes(
         busy_intervals(practitioner.id, Interval(window.start, window.end + duration), buffer, None)

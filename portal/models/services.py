@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
@@ -47,6 +47,25 @@ class Service(db.Model):
             "deposit_percent IS NULL OR (deposit_percent BETWEEN 1 AND 99)",
             name="deposit_percent_range",
         ),
+        # Its own booking policy (booking.slots.BookingPolicy); NULL: the practitioner's.
+        CheckConstraint(
+            "buffer_minutes IS NULL OR buffer_minutes >= 0", name="service_buffer_not_negative"
+        ),
+        CheckConstraint(
+            "min_notice_minutes IS NULL OR min_notice_minutes >= 0",
+            name="service_notice_not_negative",
+        ),
+        CheckConstraint(
+            "horizon_days IS NULL OR horizon_days >= 1", name="service_horizon_positive"
+        ),
+        CheckConstraint(
+            "bookable_weekdays IS NULL OR (bookable_weekdays BETWEEN 1 AND 127)",
+            name="service_weekdays_mask",
+        ),
+        CheckConstraint(
+            "bookable_from IS NULL OR bookable_until IS NULL OR bookable_until > bookable_from",
+            name="service_hours_order",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +94,15 @@ class Service(db.Model):
     cancellation_cutoff_hours: Mapped[int] = mapped_column(default=24)
     # Packages and bundles: credits expire this many days after purchase.
     validity_days: Mapped[int | None] = mapped_column(default=None)
+    # 1-on-1 services' own booking policy, each None for the practitioner's own setting.
+    buffer_minutes: Mapped[int | None] = mapped_column(default=None)
+    min_notice_minutes: Mapped[int | None] = mapped_column(default=None)
+    horizon_days: Mapped[int | None] = mapped_column(default=None)
+    # Bit n set: offered on weekday n (0 = Monday). None: every day the practitioner works.
+    bookable_weekdays: Mapped[int | None] = mapped_column(default=None)
+    # Offered only from/until these local hours of the practitioner's working day.
+    bookable_from: Mapped[time | None] = mapped_column(default=None)
+    bookable_until: Mapped[time | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     primary_practitioner: Mapped[User] = relationship()
@@ -84,6 +112,11 @@ class Service(db.Model):
         cascade="all, delete-orphan",
         order_by="ServiceComponent.id",
     )
+
+    @property
+    def bookable_weekday_set(self) -> frozenset[int] | None:
+        mask = self.bookable_weekdays
+        return None if mask is None else frozenset(d for d in range(7) if mask >> d & 1)
 
     @property
     def is_credit_based(self) -> bool:

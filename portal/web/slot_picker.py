@@ -19,9 +19,9 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired, ValidationError
 
 from .. import booking
-from ..booking import settings_for
+from ..booking import policy_for
 from ..database import utcnow
-from ..models import User
+from ..models import Service, User
 from .localtime import zone_in_address
 
 
@@ -74,7 +74,7 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 def build_picker(
     practitioner: User,
-    duration: timedelta,
+    service: Service,
     viewer_zone: ZoneInfo,
     requested_day: str | None,
     *,
@@ -87,7 +87,7 @@ def build_picker(
     now = now or utcnow()
     today = now.astimezone(viewer_zone).date()
     last = (
-        (now + timedelta(days=settings_for(practitioner.id).horizon_days))
+        (now + timedelta(days=policy_for(practitioner.id, service).horizon_days))
         .astimezone(viewer_zone)
         .date()
     )
@@ -95,10 +95,11 @@ def build_picker(
     day = min(max(asked or today, today), last)
     every_slot = booking.available_slots(
         practitioner,
-        duration,
+        timedelta(minutes=service.duration_minutes),
         _local_midnight(today, viewer_zone),
         _local_midnight(last + timedelta(days=1), viewer_zone),
         now=now,
+        service=service,
     )
     free_days = {slot.astimezone(viewer_zone).date() for slot in every_slot}
     return SlotPicker(

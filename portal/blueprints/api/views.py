@@ -124,7 +124,9 @@ def service_slots(service_id: int, query: SlotsQuery):
     if service.service_type != ServiceType.INDIVIDUAL:
         raise ApiError(409, gettext("Only 1-on-1 services are booked by time slot."))
     length = timedelta(minutes=service.duration_minutes)
-    starts = booking.available_slots(service.primary_practitioner, length, query.start, query.end)
+    starts = booking.available_slots(
+        service.primary_practitioner, length, query.start, query.end, service=service
+    )
     return SlotList(
         service_id=service.id,
         duration_minutes=service.duration_minutes,

@@ -63,13 +63,19 @@ class RemoveOverrideForm(FlaskForm):
     day = DateField(lazy_gettext("Date"), validators=[DataRequired()])
 
 
-def _policy_field(label: str, key: str) -> IntegerField:
+def _policy_field(label, key: str) -> IntegerField:
     low, high = POLICY_LIMITS[key]
     return IntegerField(label, validators=[InputRequired(), NumberRange(low, high)])
 
 
 class SettingsForm(FlaskForm):
-    buffer_minutes = _policy_field("Buffer between sessions (minutes)", "buffer_minutes")
-    min_notice_minutes = _policy_field("Minimum notice (minutes)", "min_notice_minutes")
-    horizon_days = _policy_field("Booking horizon (days ahead)", "horizon_days")
-    slot_step_minutes = _policy_field("Offer a start every (minutes)", "slot_step_minutes")
+    buffer_minutes = _policy_field(
+        lazy_gettext("Buffer between sessions (minutes)"), "buffer_minutes"
+    )
+    min_notice_minutes = _policy_field(
+        lazy_gettext("Minimum notice (minutes)"), "min_notice_minutes"
+    )
+    horizon_days = _policy_field(lazy_gettext("Booking horizon (days ahead)"), "horizon_days")
+    slot_step_minutes = _policy_field(
+        lazy_gettext("Offer a start every (minutes)"), "slot_step_minutes"
+    )

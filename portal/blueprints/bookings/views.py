@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -51,7 +49,7 @@ def _render_picker(b, *, form=None, error=None, status=200):
     """The slot picker page for moving a booking."""
     picker = build_picker(
         b.service_session.practitioner,
-        timedelta(minutes=b.service.duration_minutes),
+        b.service,
         current_user.zone,
         # Opens on the booking's own day: moving it is usually by a little.
         request.values.get("day")

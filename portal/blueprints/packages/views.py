@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -19,7 +17,7 @@ from .forms import PackageForm
 def _render_picker(credit, *, form=None, error=None, status=200):
     picker = build_picker(
         credit.service_session.practitioner,
-        timedelta(minutes=credit.service.duration_minutes),
+        credit.service,
         current_user.zone,
         request.values.get("day"),
         page_endpoint="packages.schedule_credit",

@@ -65,6 +65,7 @@ def edit_service(service_id: int):
     form = ServiceForm(obj=service)
     if not form.is_submitted():
         form.show_amounts(service)
+        form.show_policy(service)
     form.service_type.data = service.service_type.value
     form.service_type.render_kw = {"disabled": True}
     if form.validate_on_submit() and (response := _save(form, service)):

@@ -162,5 +162,6 @@ def slot_is_free(service: Service, start: datetime) -> bool:
         timedelta(minutes=service.duration_minutes),
         midnight - timedelta(days=1),
         midnight + timedelta(days=2),
+        service=service,
     )
     return start in slots

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
@@ -107,7 +105,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
     if service.service_type == ServiceType.INDIVIDUAL:
         context["picker"] = build_picker(
             service.primary_practitioner,
-            timedelta(minutes=service.duration_minutes),
+            service,
             viewer_zone(),
             request.values.get("day"),
             page_endpoint="shop.service",
