@@ -61,3 +61,22 @@ class EmailChangeForm(FlaskForm):
         lazy_gettext("Current password"), validators=[DataRequired(), Length(max=200)]
     )
     submit = SubmitField(lazy_gettext("Send confirmation link"))
+
+
+class DataExportForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Prepare a copy of my data"))
+
+
+class DownloadExportForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Download"))
+
+
+class DeleteAccountForm(FlaskForm):
+    current_password = PasswordField(
+        lazy_gettext("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+    submit = SubmitField(lazy_gettext("Delete my account"))
+
+
+class CancelDeletionForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Keep my account"))
