@@ -13,6 +13,7 @@ from .erasure import (
     erase_due_accounts,
     grace_period,
     pending_erasure,
+    pending_erasures,
     request_erasure,
     tombstone_name,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "grace_period",
     "latest_export",
     "pending_erasure",
+    "pending_erasures",
     "prepare_exports",
     "register",
     "request_erasure",

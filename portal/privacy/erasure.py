@@ -67,6 +67,15 @@ def pending_erasure(user: User) -> ErasureRequest | None:
     )
 
 
+def pending_erasures() -> set[int]:
+    """The accounts whose deletion waits out its grace period (staff's user list)."""
+    return set(
+        db.session.scalars(
+            select(ErasureRequest.user_id).where(ErasureRequest.status == ErasureStatus.PENDING)
+        )
+    )
+
+
 def _audit(action: AuditAction, request: ErasureRequest, actor_id: int | None, **after) -> None:
     audit.record(
         action,

@@ -18,11 +18,13 @@ from portal.models import (
     AuditEntry,
     Booking,
     BookingStatus,
+    DataExport,
     ErasureRequest,
     ErasureStatus,
     Notification,
     NotificationKind,
     Payment,
+    Role,
     ServiceSession,
     User,
     WaitlistEntry,
@@ -200,3 +202,30 @@ def test_erasure_and_its_cancellation_race_to_one_outcome(app, practitioner, rou
         assert status == ErasureStatus.CANCELED
         assert kept.name == "Racing Quillfeather"
         assert seat_status != BookingStatus.CANCELED
+
+
+def test_staff_act_on_a_clients_behalf(client, signed_in, staff_user, client_user, app):
+    app.config["PORTAL_ERASURE_GRACE_DAYS"] = 14
+    signed_in(staff_user)
+    assert client.post(f"/staff/users/{client_user.id}/export").status_code == 302
+    export = db.session.scalar(select(DataExport))
+    assert (export.user_id, export.requested_by_id) == (client_user.id, staff_user.id)
+
+    assert client.post(f"/staff/users/{client_user.id}/erase").status_code == 302
+    request = db.session.scalar(select(ErasureRequest))
+    assert (request.user_id, request.requested_by_id) == (client_user.id, staff_user.id)
+    page = client.get("/staff/users/").get_data(as_text=True)
+    assert "Deletion scheduled" in page and "Cancel deletion" in page
+    told = db.session.scalar(select(Notification).order_by(Notification.id.desc()))
+    assert (told.kind, told.user_id) == (NotificationKind.ERASURE_SCHEDULED, client_user.id)
+
+    assert client.post(f"/staff/users/{client_user.id}/keep").status_code == 302
+    assert db.session.scalar(select(ErasureRequest.status)) == ErasureStatus.CANCELED
+    (by_staff,) = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.ERASURE_CANCELED)
+    )
+    assert by_staff.actor_id == staff_user.id and by_staff.client_id == client_user.id
+    # A practitioner's account is not erased from here.
+    practitioner = make_user(Role.PRACTITIONER)
+    client.post(f"/staff/users/{practitioner.id}/erase")
+    assert db.session.scalar(select(func.count()).select_from(ErasureRequest)) == 1

@@ -209,6 +209,10 @@ TABLE = [
     row("users.list_users", LOGIN, *STAFF_ONLY),
     row("users.invite_user", LOGIN, *STAFF_ONLY),
     row("users.resend_invitation", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    # Data rights on a client's behalf: staff only (before deactivation uses the account up).
+    row("users.request_export", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.request_erasure", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.cancel_erasure", LOGIN, *STAFF_ONLY, user_id="other_client"),
     row("users.deactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
     row("users.reactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
     # -- attendance and reports ----------------------------------------------------------
