@@ -127,6 +127,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("prepare_exports", crontab(minute="*"), privacy.prepare_exports),
     ("expire_exports", crontab(minute="23"), privacy.expire_exports),
     ("erase_due_accounts", crontab(minute="*/5"), privacy.erase_due_accounts),
+    # Old notes and client records, past PORTAL_RETENTION_NOTES_YEARS (off by default).
+    ("apply_retention", crontab(minute="53", hour="2"), privacy.apply_retention),
 ]
 
 

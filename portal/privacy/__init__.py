@@ -28,9 +28,12 @@ from .exports import (
     request_export,
 )
 from .registry import HOLDERS, Erasure, Holder, register
+from .retention import apply_retention, retention_cutoff
 
 __all__ = [
     "HOLDERS",
+    "apply_retention",
+    "retention_cutoff",
     "Erasure",
     "Holder",
     "build_zip",

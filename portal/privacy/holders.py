@@ -16,8 +16,10 @@ client" note and tags are left out the same way. All of them are erased with the
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from ..extensions import db
 from ..models import (
@@ -258,6 +260,42 @@ def _forget_records(erasure: Erasure) -> None:
     db.session.execute(delete(ClientTag).where(ClientTag.client_id == user_id))
 
 
+def _seen_since(practitioner_id, client_id, cutoff: datetime):
+    """The client has a session with the practitioner since the cut-off, or one ahead (an
+    unscheduled credit counts as ahead)."""
+    return (
+        select(Booking.id)
+        .join(ServiceSession, Booking.service_session_id == ServiceSession.id)
+        .where(
+            Booking.user_id == client_id,
+            ServiceSession.practitioner_id == practitioner_id,
+            or_(ServiceSession.start_time.is_(None), ServiceSession.start_time >= cutoff),
+        )
+        .exists()
+    )
+
+
+def _expire_records(cutoff: datetime) -> int:
+    """Notes, addenda, private notes and tags of clients not seen since the cut-off."""
+    stale_notes = select(SessionNote.id).where(
+        ~_seen_since(SessionNote.author_id, SessionNote.client_id, cutoff)
+    )
+    deleted = 0
+    for statement in (
+        delete(NoteAddendum).where(NoteAddendum.note_id.in_(stale_notes)),
+        delete(SessionNote).where(SessionNote.id.in_(stale_notes)),
+        delete(ClientRecord).where(
+            ~_seen_since(ClientRecord.practitioner_id, ClientRecord.client_id, cutoff)
+        ),
+        delete(ClientTag).where(
+            ~_seen_since(ClientTag.practitioner_id, ClientTag.client_id, cutoff)
+        ),
+    ):
+        result = db.session.execute(statement.execution_options(synchronize_session=False))
+        deleted += cast(CursorResult, result).rowcount
+    return deleted
+
+
 register(
     Holder("bookings", export=lambda u: _bookings_of(u, credits=False), erase=_forget_cancel_notes)
 )
@@ -269,6 +307,6 @@ register(Holder("waitlist", export=_waitlist))
 register(Holder("messages", export=_messages, erase=_forget_messages))
 register(Holder("video_rooms", export=_room_presence, erase=_forget_room_identities))
 register(Holder("api_tokens", export=_api_tokens, erase=_forget_credentials))
-register(Holder("session_notes", export=_notes, erase=_forget_records))
+register(Holder("session_notes", export=_notes, erase=_forget_records, expire=_expire_records))
 # Last: the holders above match rows by the values this one replaces.
 register(Holder("account", export=_account, erase=_tombstone))

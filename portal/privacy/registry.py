@@ -44,6 +44,10 @@ class Holder:
     # Erase or anonymise its part. None: nothing personal is left once the account row is
     # a tombstone (orders keep amounts and an id, which then names no one).
     erase: Callable[[Erasure], object] | None = None
+    # Delete what it keeps about a client for a practitioner whose last session together
+    # started before the cut-off (the retention period, portal/privacy/retention.py);
+    # returns how many rows went. None: kept as long as the account.
+    expire: Callable[[datetime], int] | None = None
 
 
 HOLDERS: list[Holder] = []

@@ -87,7 +87,7 @@ def test_erasure_leaves_no_personal_value_and_the_books_unchanged(
     books, report = _books(), _report(practitioner)
 
     signed_in(user)
-    asked = client.post("/settings/delete-account", data={"current_password": PASSWORD})
+    asked = client.post("/settings/delete-account", data={"password": PASSWORD})
     assert asked.status_code == 302
     scheduled = db.session.scalar(select(Notification.kind).order_by(Notification.id.desc()))
     assert scheduled == NotificationKind.ERASURE_SCHEDULED
@@ -135,7 +135,7 @@ def test_a_seat_past_the_cutoff_is_a_late_cancel(app, practitioner):
 
 def test_the_password_is_asked_again(client, signed_in, rich_client):
     signed_in(rich_client.user)
-    answer = client.post("/settings/delete-account", data={"current_password": "not it"})
+    answer = client.post("/settings/delete-account", data={"password": "not it"})
     assert answer.status_code == 422
     assert "not your current password" in answer.get_data(as_text=True)
     assert db.session.scalar(select(ErasureRequest)) is None
@@ -145,7 +145,7 @@ def test_canceling_in_the_grace_period_keeps_everything(client, signed_in, app, 
     app.config["PORTAL_ERASURE_GRACE_DAYS"] = 14
     user = rich_client.user
     signed_in(user)
-    client.post("/settings/delete-account", data={"current_password": PASSWORD})
+    client.post("/settings/delete-account", data={"password": PASSWORD})
     request = db.session.scalar(select(ErasureRequest))
     assert request.due_at - request.requested_at == timedelta(days=14)
     page = client.get("/settings/profile").get_data(as_text=True)

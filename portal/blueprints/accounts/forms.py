@@ -72,8 +72,9 @@ class DownloadExportForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    current_password = PasswordField(
-        lazy_gettext("Current password"), validators=[DataRequired(), Length(max=200)]
+    # Not "current_password": the email form on the same page has that field (and its id).
+    password = PasswordField(
+        lazy_gettext("Your password"), validators=[DataRequired(), Length(max=200)]
     )
     submit = SubmitField(lazy_gettext("Delete my account"))
 

@@ -382,8 +382,8 @@ def download_export(token: str):
 def request_erasure():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append(gettext("That is not your current password."))
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append(gettext("That is not your current password."))
         else:
             try:
                 scheduled = privacy.request_erasure(current_user)
