@@ -43,7 +43,7 @@ from ..models import (
 )
 from ..notifications import outbox
 from ..notifications.links import external_url
-from .registry import HOLDERS
+from .registry import HOLDERS, Erasure
 
 log = logging.getLogger(__name__)
 
@@ -273,3 +273,22 @@ def _expire(export_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult, result).rowcount == 1
+
+
+def forget_exports(erasure: Erasure) -> None:
+    """An erased person's copies waiting on disk go with them; their links stop working."""
+    waiting = db.session.execute(
+        select(DataExport.id, DataExport.file_name).where(
+            DataExport.user_id == erasure.user.id,
+            DataExport.status.in_((DataExportStatus.PENDING, DataExportStatus.READY)),
+        )
+    ).all()
+    db.session.execute(
+        update(DataExport)
+        .where(DataExport.id.in_([export_id for export_id, _ in waiting]))
+        .values(status=DataExportStatus.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    for _, file_name in waiting:
+        if file_name:
+            (export_dir() / file_name).unlink(missing_ok=True)

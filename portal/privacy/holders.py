@@ -46,6 +46,7 @@ from ..models import (
 )
 from ..models.users import hash_password
 from ..notifications.outbox import without_link
+from .exports import forget_exports
 from .registry import Erasure, Holder, columns, plain, register
 
 
@@ -307,6 +308,8 @@ register(Holder("waitlist", export=_waitlist))
 register(Holder("messages", export=_messages, erase=_forget_messages))
 register(Holder("video_rooms", export=_room_presence, erase=_forget_room_identities))
 register(Holder("api_tokens", export=_api_tokens, erase=_forget_credentials))
+# Copies of their data waiting for download: nothing to export, the files to delete.
+register(Holder("data_exports", erase=forget_exports))
 register(Holder("session_notes", export=_notes, erase=_forget_records, expire=_expire_records))
 # Last: the holders above match rows by the values this one replaces.
 register(Holder("account", export=_account, erase=_tombstone))

@@ -39,9 +39,9 @@ NEEDLES = ("zelda", "quillfeather", EMAIL)
 
 
 @pytest.fixture
-def app_config():
+def app_config(tmp_path):
     # Due at once: the worker's run in the test erases what was asked a moment before.
-    return {"PORTAL_ERASURE_GRACE_DAYS": 0}
+    return {"PORTAL_ERASURE_GRACE_DAYS": 0, "PORTAL_EXPORT_DIR": str(tmp_path / "exports")}
 
 
 def personal_traces(needles=NEEDLES) -> list[str]:
@@ -84,6 +84,10 @@ def test_erasure_leaves_no_personal_value_and_the_books_unchanged(
 ):
     user = rich_client.user
     assert personal_traces()  # the search finds them while they are there
+    privacy.request_export(user)
+    privacy.prepare_exports()
+    waiting = privacy.exports.export_dir() / db.session.scalar(select(DataExport.file_name))
+    assert waiting.exists()
     books, report = _books(), _report(practitioner)
 
     signed_in(user)
@@ -97,6 +101,7 @@ def test_erasure_leaves_no_personal_value_and_the_books_unchanged(
 
     traces = personal_traces()
     assert traces == [], "\n".join(traces)
+    assert not waiting.exists()
     assert _books() == books
     assert _report(practitioner) == report
     # The seat ahead went back (before the cut-off: no late cancel), the credits and the
