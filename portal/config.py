@@ -107,6 +107,17 @@ def build_config(instance_path: str) -> dict:
         # Practitioners' photos, resized by the portal: outside the web root, served by a route.
         "PORTAL_MEDIA_DIR": os.environ.get("PORTAL_MEDIA_DIR", str(Path(instance_path) / "media")),
         "PORTAL_PHOTO_MAX_BYTES": _env_int("PORTAL_PHOTO_MAX_BYTES", 5 * 1024 * 1024),
+        # Data exports (GDPR art. 15/20) wait here, outside the web root, until downloaded
+        # once through the emailed link, which works this many seconds.
+        "PORTAL_EXPORT_DIR": os.environ.get(
+            "PORTAL_EXPORT_DIR", str(Path(instance_path) / "exports")
+        ),
+        "PORTAL_EXPORT_LINK_MAX_AGE": _env_int("PORTAL_EXPORT_LINK_MAX_AGE", 7 * 86_400),
+        # Days between asking to delete an account and its erasure: the owner may cancel.
+        "PORTAL_ERASURE_GRACE_DAYS": _env_int("PORTAL_ERASURE_GRACE_DAYS", 14),
+        # Session notes and client records are deleted this many years after the client's
+        # last session with that practitioner (0 keeps them).
+        "PORTAL_RETENTION_NOTES_YEARS": _env_int("PORTAL_RETENTION_NOTES_YEARS", 0),
         "PORTAL_MAIL_OUTBOX_DIR": os.environ.get(
             "PORTAL_MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")
         ),

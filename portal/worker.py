@@ -36,7 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import booking, reminders
+from . import booking, privacy, reminders
 from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import (
     PAYMENT_EVENTS_RECEIVED,
@@ -122,6 +122,13 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     # Payment events a wake-up missed, or whose fetch from the provider failed.
     ("apply_payment_events_backstop", crontab(minute="*"), booking.apply_payment_events),
     ("prune_expired", crontab(minute="41"), _prune_expired),
+    # Data rights: exports asked for are built within the minute; links that ran out
+    # unused lose their files; accounts past their deletion's grace period are erased.
+    ("prepare_exports", crontab(minute="*"), privacy.prepare_exports),
+    ("expire_exports", crontab(minute="23"), privacy.expire_exports),
+    ("erase_due_accounts", crontab(minute="*/5"), privacy.erase_due_accounts),
+    # Old notes and client records, past PORTAL_RETENTION_NOTES_YEARS (off by default).
+    ("apply_retention", crontab(minute="53", hour="2"), privacy.apply_retention),
 ]
 
 

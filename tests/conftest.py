@@ -17,4 +17,5 @@ pytest_plugins = [
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.stripe_server",
     "tests.fixtures.caldav_server",
+    "tests.fixtures.data_rights",
 ]

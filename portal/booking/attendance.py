@@ -26,6 +26,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
+from .. import audit
 from ..core.errors import InvalidInput, InvalidTransition, NotPermitted
 from ..core.sql import seconds_between
 from ..core.transactions import unit_of_work
@@ -35,6 +36,7 @@ from ..models import (
     AttendanceKind,
     AttendanceOutcome,
     AttendanceStatus,
+    AuditAction,
     Booking,
     BookingStatus,
     ParticipantKind,
@@ -420,6 +422,7 @@ def override_outcome(
         )
         # record_outcomes writes one for every confirmed seat of a completed session.
         assert recorded is not None
+    previous = recorded.outcome
     recorded.outcome = AttendanceStatus(outcome)
     recorded.overridden_by_id = actor.id
     recorded.overridden_at = now
@@ -433,5 +436,17 @@ def override_outcome(
         overridden=True,
         total_seconds=recorded.total_seconds,
         now=now,
+    )
+    # The reason is the actor's own words, possibly about the client: it stays on the
+    # outcome row (which an erasure clears), not in the append-only log.
+    audit.record(
+        AuditAction.ATTENDANCE_OVERRIDDEN,
+        "booking",
+        booking.id,
+        practitioner_id=session.practitioner_id,
+        client_id=booking.user_id,
+        actor_id=actor.id,
+        before={"outcome": previous},
+        after={"outcome": recorded.outcome},
     )
     return recorded

@@ -65,6 +65,7 @@ def cancel_booking(
     reason: CancelReason = CancelReason.CANCELED,
     note: str = "",
     client_requested: bool = False,
+    closing_account: bool = False,
     now: datetime | None = None,
 ) -> Booking | None:
     """Cancel one booking and free its seat. Returns the returned credit, if any.
@@ -76,6 +77,8 @@ def cancel_booking(
     client for any other reason is not the client's doing, so it is not a late
     cancel and a credit comes back as before the cut-off. `reason` is what the domain
     records and compares; `note` is whatever the person typed, kept and sent as written.
+    A client `closing_account` (their account is being erased) cancels past the cut-off
+    too, as a late cancel: the policy applies, the refusal to do it online does not.
     """
     now = now or utcnow()
     session = lock_sessions([booking.service_session_id])[booking.service_session_id]
@@ -90,7 +93,7 @@ def cancel_booking(
             )
         )
     past_cutoff = cutoff_passed(booking, now)
-    if past_cutoff and actor.id == booking.user_id:
+    if past_cutoff and actor.id == booking.user_id and not closing_account:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
             ngettext(

@@ -329,4 +329,13 @@ def schedule_credit(
     move_bookings([booking], seat_status(order), now=now)
     notices.credit_scheduled(booking)
     events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
+    audit.record(
+        AuditAction.CREDIT_SCHEDULED,
+        "booking",
+        booking.id,
+        practitioner_id=session.practitioner_id,
+        client_id=booking.user_id,
+        before={"status": BookingStatus.DRAFT},
+        after={"status": booking.status, "session_id": session.id, "start_time": start_time},
+    )
     return booking

@@ -15,10 +15,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .. import audit
 from ..core.transactions import if_rolled_back, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import (
+    AuditAction,
     Booking,
     BookingStatus,
     CancelReason,
@@ -112,11 +114,41 @@ def release_expired_holds(
                 user_id,
             )
     notices.holds_expired(told)
+    _audit_released(seen, released, offered)
     if freed:
         close_empty_private_sessions(freed)
         seats_freed(freed, now=now)
     _expire_emptied(order_ids)
     return len(released)
+
+
+def _audit_released(
+    seen: list[tuple[int, int, int, int]], released: set[int], offered: set[int | None]
+) -> None:
+    """One entry per order whose hold ran out (a lapsed waitlist offer is its own action)."""
+    sessions = {session_id for booking_id, _, session_id, _ in seen if booking_id in released}
+    practitioners: dict[int, int] = {
+        session_id: practitioner_id
+        for session_id, practitioner_id in db.session.execute(
+            select(ServiceSession.id, ServiceSession.practitioner_id).where(
+                ServiceSession.id.in_(sessions)
+            )
+        )
+    }
+    by_order: dict[int, tuple[list[int], int, int]] = {}
+    for booking_id, order_id, session_id, user_id in seen:
+        if booking_id in released:
+            entry = by_order.setdefault(order_id, ([], user_id, practitioners[session_id]))
+            entry[0].append(booking_id)
+    for order_id, (booking_ids, user_id, practitioner_id) in by_order.items():
+        audit.record(
+            AuditAction.WAITLIST_OFFER_LAPSED if order_id in offered else AuditAction.HOLD_EXPIRED,
+            "order",
+            order_id,
+            practitioner_id=practitioner_id,
+            client_id=user_id,
+            after={"bookings_released": booking_ids},
+        )
 
 
 def _expire_emptied(order_ids: list[int]) -> None:

@@ -22,10 +22,12 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..extensions import db
 from ..models import (
     SEAT_HOLDING,
     WAITLIST_OPEN,
+    AuditAction,
     Booking,
     BookingStatus,
     Order,
@@ -173,6 +175,14 @@ def _offer(entry: WaitlistEntry, session: ServiceSession, now: datetime) -> Wait
         expires.isoformat(),
     )
     notices.offer_made(entry_id, user_id)
+    audit.record(
+        AuditAction.WAITLIST_OFFER_MADE,
+        "waitlist_entry",
+        entry_id,
+        practitioner_id=session.practitioner_id,
+        client_id=user_id,
+        after={"order_id": order.id, "session_id": session.id, "offer_expires_at": expires},
+    )
     return entry
 
 
@@ -230,6 +240,14 @@ def order_paid(order: Order, *, now: datetime) -> None:
     for entry_id, user_id in seen:
         if entry_id in claimed:
             notices.offer_taken(entry_id, user_id, order.service.primary_practitioner_id)
+            audit.record(
+                AuditAction.WAITLIST_OFFER_ACCEPTED,
+                "waitlist_entry",
+                entry_id,
+                practitioner_id=order.service.primary_practitioner_id,
+                client_id=user_id,
+                after={"order_id": order.id},
+            )
 
 
 def session_closed(session: ServiceSession, *, now: datetime) -> None:

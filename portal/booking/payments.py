@@ -102,7 +102,9 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
             "status": OrderStatus.PAID,
             "total_cents": order.total_cents,
             "currency": order.currency,
-            "reference": reference,
+            # Whether one was given, not its words: a typed reference ("cash from Ann") can
+            # name the payer, and this log outlives an erased client (portal/privacy).
+            "reference_given": bool(reference),
             "bookings_confirmed": [b.id for b in awaiting],
         },
     )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext, ngettext
 from sqlalchemy import update
 
+from .. import audit
 from ..core.errors import (
     CancellationWindowClosed,
     HoldExpired,
@@ -19,6 +20,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..models import (
     RESCHEDULABLE_SESSION_TYPES,
+    AuditAction,
     Booking,
     BookingStatus,
     ServiceSession,
@@ -131,5 +133,15 @@ def reschedule_booking(
         session,
         now,
         previous_start_time=previous_start.isoformat(),
+    )
+    audit.record(
+        AuditAction.BOOKING_RESCHEDULED,
+        "booking",
+        booking.id,
+        practitioner_id=practitioner.id,
+        client_id=booking.user_id,
+        actor_id=actor.id,
+        before={"start_time": previous_start},
+        after={"start_time": start_time, "session_id": session.id},
     )
     return session

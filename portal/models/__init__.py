@@ -44,6 +44,12 @@ from .notifications import (
 )
 from .orders import Order
 from .payments import Payment, PaymentEvent
+from .privacy import (
+    DataExport,
+    DataExportStatus,
+    ErasureRequest,
+    ErasureStatus,
+)
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .records import (
     SOAP_SECTIONS,
@@ -74,6 +80,10 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "DataExport",
+    "DataExportStatus",
+    "ErasureRequest",
+    "ErasureStatus",
     "AuditAction",
     "AuditEntry",
     "SOAP_SECTIONS",

@@ -39,6 +39,19 @@ class AuditAction(StrEnum):
     NOTE_SHARED = "note.shared"
     CLIENT_RECORD_READ = "client_record.read"
     CLIENT_RECORD_UPDATED = "client_record.updated"
+    BOOKING_RESCHEDULED = "booking.rescheduled"
+    CREDIT_SCHEDULED = "credit.scheduled"
+    HOLD_EXPIRED = "order.hold_expired"
+    WAITLIST_OFFER_MADE = "waitlist.offer_made"
+    WAITLIST_OFFER_ACCEPTED = "waitlist.offer_accepted"
+    WAITLIST_OFFER_LAPSED = "waitlist.offer_lapsed"
+    ATTENDANCE_OVERRIDDEN = "attendance.overridden"
+    DATA_EXPORT_REQUESTED = "data_export.requested"
+    DATA_EXPORT_DOWNLOADED = "data_export.downloaded"
+    ERASURE_REQUESTED = "erasure.requested"
+    ERASURE_CANCELED = "erasure.canceled"
+    ACCOUNT_ERASED = "account.erased"
+    RETENTION_APPLIED = "retention.applied"
 
 
 set_labels(
@@ -64,6 +77,19 @@ set_labels(
         AuditAction.NOTE_SHARED: lazy_gettext("note sharing changed"),
         AuditAction.CLIENT_RECORD_READ: lazy_gettext("client record read"),
         AuditAction.CLIENT_RECORD_UPDATED: lazy_gettext("client record updated"),
+        AuditAction.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
+        AuditAction.CREDIT_SCHEDULED: lazy_gettext("credit scheduled"),
+        AuditAction.HOLD_EXPIRED: lazy_gettext("hold expired"),
+        AuditAction.WAITLIST_OFFER_MADE: lazy_gettext("waitlist offer made"),
+        AuditAction.WAITLIST_OFFER_ACCEPTED: lazy_gettext("waitlist offer accepted"),
+        AuditAction.WAITLIST_OFFER_LAPSED: lazy_gettext("waitlist offer lapsed"),
+        AuditAction.ATTENDANCE_OVERRIDDEN: lazy_gettext("attendance overridden"),
+        AuditAction.DATA_EXPORT_REQUESTED: lazy_gettext("data export requested"),
+        AuditAction.DATA_EXPORT_DOWNLOADED: lazy_gettext("data export downloaded"),
+        AuditAction.ERASURE_REQUESTED: lazy_gettext("account deletion requested"),
+        AuditAction.ERASURE_CANCELED: lazy_gettext("account deletion canceled"),
+        AuditAction.ACCOUNT_ERASED: lazy_gettext("account erased"),
+        AuditAction.RETENTION_APPLIED: lazy_gettext("old records deleted"),
     },
 )
 

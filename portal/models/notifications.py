@@ -61,6 +61,10 @@ class NotificationKind(StrEnum):
     PASSWORD_CHANGED = "password_changed"
     # To the old address once the account moved to another one, with a way back.
     EMAIL_CHANGED = "email_changed"
+    # A copy of the person's data is ready, behind a single-use link (GDPR art. 15/20).
+    DATA_EXPORT_READY = "data_export_ready"
+    # The account will be erased after the grace period, unless its owner cancels.
+    ERASURE_SCHEDULED = "erasure_scheduled"
     # -- to practitioners -------------------------------------------------------------
     PRACTITIONER_NEW_BOOKING = "practitioner_new_booking"
     PRACTITIONER_CANCELLATION = "practitioner_cancellation"
@@ -92,6 +96,8 @@ set_labels(
         NotificationKind.EMAIL_CHANGE: lazy_gettext("email change"),
         NotificationKind.PASSWORD_CHANGED: lazy_gettext("password changed"),
         NotificationKind.EMAIL_CHANGED: lazy_gettext("email changed"),
+        NotificationKind.DATA_EXPORT_READY: lazy_gettext("data export ready"),
+        NotificationKind.ERASURE_SCHEDULED: lazy_gettext("account deletion scheduled"),
         NotificationKind.PRACTITIONER_NEW_BOOKING: lazy_gettext("practitioner new booking"),
         NotificationKind.PRACTITIONER_CANCELLATION: lazy_gettext("practitioner cancellation"),
         NotificationKind.PRACTITIONER_WAITLIST_TAKEN: lazy_gettext("practitioner waitlist taken"),
@@ -140,6 +146,8 @@ ACCOUNT_KINDS = frozenset(
         NotificationKind.EMAIL_CHANGE,
         NotificationKind.PASSWORD_CHANGED,
         NotificationKind.EMAIL_CHANGED,
+        NotificationKind.DATA_EXPORT_READY,
+        NotificationKind.ERASURE_SCHEDULED,
     }
 )
 

@@ -22,7 +22,9 @@ from ..core.errors import InvalidInput
 from ..core.transactions import unit_of_work
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
+from ..l10n import format_money
 from ..models import (
+    PAYMENTS_IN,
     TAG_MAX,
     AttendanceOutcome,
     AttendanceStatus,
@@ -32,6 +34,8 @@ from ..models import (
     ClientRecord,
     ClientTag,
     Order,
+    OrderStatus,
+    Payment,
     Service,
     ServiceSession,
     SessionNote,
@@ -78,6 +82,12 @@ class ClientRow:
     credits_left: int
     no_shows: int
     tags: tuple[str, ...]
+    # Still owed on the practitioner's orders, per currency: (currency, hundredths).
+    balance_due: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def balance_due_display(self) -> str:
+        return ", ".join(format_money(cents, currency) for currency, cents in self.balance_due)
 
 
 def client_rows(
@@ -88,7 +98,7 @@ def client_rows(
     limit: int | None = LIST_LIMIT,
     now: datetime | None = None,
 ) -> list[ClientRow]:
-    """The practitioner's clients by name: two queries (figures, then tags)."""
+    """The practitioner's clients by name: three queries (figures, tags, balances)."""
     now = now or utcnow()
     started = and_(ServiceSession.start_time < now, Booking.status != BookingStatus.CANCELED)
     coming = and_(ServiceSession.start_time >= now, Booking.status.in_(_LIVE))
@@ -139,6 +149,7 @@ def client_rows(
         query = query.limit(limit)
     rows = db.session.execute(query).all()
     tags = _tags_of(practitioner_id, [row.id for row in rows])
+    balances = _balances_of(practitioner_id, [row.id for row in rows])
     return [
         ClientRow(
             client_id=row.id,
@@ -149,6 +160,7 @@ def client_rows(
             credits_left=row.credits_left,
             no_shows=row.no_shows,
             tags=tuple(tags.get(row.id, ())),
+            balance_due=tuple(balances.get(row.id, ())),
         )
         for row in rows
     ]
@@ -156,6 +168,38 @@ def client_rows(
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _balances_of(practitioner_id: int, client_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """What each client still owes on the practitioner's orders, from the ledger: each live
+    order's total less what was paid toward it (Order.amount_due, in SQL), summed per
+    currency. One query."""
+    if not client_ids:
+        return {}
+    paid = (
+        select(Payment.order_id, func.sum(Payment.amount_cents).label("paid"))
+        .where(Payment.kind.in_(PAYMENTS_IN))
+        .group_by(Payment.order_id)
+        .subquery()
+    )
+    owed = Order.total_cents - func.coalesce(paid.c.paid, 0)
+    query = (
+        select(Order.user_id, Order.currency, func.sum(owed))
+        .join(Service, Service.id == Order.service_id)
+        .outerjoin(paid, paid.c.order_id == Order.id)
+        .where(
+            Order.user_id.in_(client_ids),
+            Service.primary_practitioner_id == practitioner_id,
+            Order.status.in_((OrderStatus.PENDING, OrderStatus.PAID)),
+            owed > 0,
+        )
+        .group_by(Order.user_id, Order.currency)
+        .order_by(Order.user_id, Order.currency)
+    )
+    found: dict[int, list[tuple[str, int]]] = {}
+    for client_id, currency, cents in db.session.execute(query):
+        found.setdefault(client_id, []).append((currency, int(cents)))
+    return found
 
 
 def _tags_of(practitioner_id: int, client_ids: list[int]) -> dict[int, list[str]]:

@@ -245,3 +245,24 @@ def test_reading_a_record_is_audited(client, auth, practitioner, client_user, se
         client_user.id,
         "127.0.0.1",
     )
+
+
+def test_the_list_shows_the_balance_due_from_the_ledger(client, auth, practitioner):
+    ann, bob = make_user(name="Ann Owes"), make_user(name="Bob Paid")
+    unpaid = make_workshop(practitioner, price_cents=3000, start=future(3))
+    booking.book_workshop_seat(ann, unpaid)
+    paid = make_workshop(practitioner, price_cents=2500, start=future(4))
+    booking.confirm_payment(booking.book_workshop_seat(ann, paid))
+    booking.confirm_payment(booking.book_workshop_seat(bob, paid))
+    # Another practitioner's order is not this practitioner's money.
+    booking.book_workshop_seat(ann, make_workshop(make_user(Role.PRACTITIONER), price_cents=900))
+
+    rows = {r.name: r for r in records.client_rows(practitioner.id)}
+    assert rows["Ann Owes"].balance_due == (("USD", 3000),)
+    assert rows["Bob Paid"].balance_due == ()
+    auth.login(practitioner)
+    page = client.get("/clients/").get_data(as_text=True)
+    assert "Balance due" in page and "$30.00" in page
+    lines = client.get("/clients/clients.csv").get_data(as_text=True).splitlines()
+    assert "Balance due" in lines[0]
+    assert any(line.startswith("Ann Owes,") and "$30.00" in line for line in lines)

@@ -128,6 +128,10 @@ TABLE = [
     row("accounts.profile", LOGIN, *SIGNED_IN),
     row("accounts.request_email_change", LOGIN, *SIGNED_IN),
     row("accounts.resend_verification", LOGIN, *SIGNED_IN),
+    # Data rights: anyone signed in may have a copy of their data; the emailed link opens
+    # only for its owner (the matrix's token is one it refuses, a 400 "bad link" page).
+    row("accounts.request_export", LOGIN, *SIGNED_IN),
+    row("accounts.download_export", LOGIN, *SIGNED_IN, token="feed_token", secret_url=True),
     row("shop.index", LOGIN, *SIGNED_IN),
     row("shop.practitioner", LOGIN, *SIGNED_IN, practitioner_id="practitioner"),
     row("tokens.list_tokens", LOGIN, *SIGNED_IN),
@@ -137,6 +141,9 @@ TABLE = [
     row("rooms.join", LOGIN, OK, DENY, OK, DENY, DENY, session_id="live_session"),
     # -- clients ------------------------------------------------------------------------
     row("bookings.index", LOGIN, *CLIENTS_ONLY),
+    # Client accounts are deleted by their owner (password re-entered) or by staff for them.
+    row("accounts.request_erasure", LOGIN, *CLIENTS_ONLY),
+    row("accounts.cancel_erasure", LOGIN, *CLIENTS_ONLY),
     row("shop.buy", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
     row("shop.join_waitlist", LOGIN, *CLIENTS_ONLY, session_id="full_session"),
     row("shop.confirm", LOGIN, *CLIENTS_ONLY, service_id="workshop"),
@@ -203,6 +210,10 @@ TABLE = [
     row("users.list_users", LOGIN, *STAFF_ONLY),
     row("users.invite_user", LOGIN, *STAFF_ONLY),
     row("users.resend_invitation", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    # Data rights on a client's behalf: staff only (before deactivation uses the account up).
+    row("users.request_export", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.request_erasure", LOGIN, *STAFF_ONLY, user_id="other_client"),
+    row("users.cancel_erasure", LOGIN, *STAFF_ONLY, user_id="other_client"),
     row("users.deactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
     row("users.reactivate_user", LOGIN, *STAFF_ONLY, user_id="other_client"),
     # -- attendance and reports ----------------------------------------------------------

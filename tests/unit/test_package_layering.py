@@ -25,6 +25,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("booking",),
     # The client record reads bookings; nothing below it reads the record.
     ("reminders", "records"),
+    # Data rights: exports and erasure read and cancel bookings and erase the record.
+    ("privacy",),
     ("web",),
     ("blueprints", "cli", "worker"),
 )

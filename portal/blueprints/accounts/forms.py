@@ -61,3 +61,23 @@ class EmailChangeForm(FlaskForm):
         lazy_gettext("Current password"), validators=[DataRequired(), Length(max=200)]
     )
     submit = SubmitField(lazy_gettext("Send confirmation link"))
+
+
+class DataExportForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Prepare a copy of my data"))
+
+
+class DownloadExportForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Download"))
+
+
+class DeleteAccountForm(FlaskForm):
+    # Not "current_password": the email form on the same page has that field (and its id).
+    password = PasswordField(
+        lazy_gettext("Your password"), validators=[DataRequired(), Length(max=200)]
+    )
+    submit = SubmitField(lazy_gettext("Delete my account"))
+
+
+class CancelDeletionForm(FlaskForm):
+    submit = SubmitField(lazy_gettext("Keep my account"))

@@ -1,14 +1,17 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
-from ... import accounts
+from ... import accounts, privacy
 from ...booking import DomainError, NotPermitted
 from ...extensions import limiter
+from ...models import Role
+from ...web import local_time
 from ...web.auth import (
     new_sign_up_browser_key,
+    roles_required,
     sign_in,
     sign_up_browser_key,
     submitted_email_key,
@@ -17,7 +20,11 @@ from ...web.forms import show_domain_error
 from ...web.security import safe_next
 from . import bp
 from .forms import (
+    CancelDeletionForm,
     ConfirmForm,
+    DataExportForm,
+    DeleteAccountForm,
+    DownloadExportForm,
     EmailChangeForm,
     NewPasswordForm,
     ProfileForm,
@@ -198,15 +205,30 @@ def _preferences_url() -> str | None:
         return None
 
 
-def _profile_page(profile: ProfileForm, email_form: EmailChangeForm, status: int = 200):
+def _profile_page(
+    profile: ProfileForm,
+    email_form: EmailChangeForm,
+    status: int = 200,
+    delete_form: DeleteAccountForm | None = None,
+):
     page = render_template(
         "accounts/profile.html",
         form=profile,
         email_form=email_form,
         resend_form=ConfirmForm(),
         preferences_url=_preferences_url(),
+        export_form=DataExportForm(),
+        latest_export=privacy.latest_export(current_user),
+        delete_form=delete_form or DeleteAccountForm(formdata=None),
+        cancel_deletion_form=CancelDeletionForm(),
+        pending_erasure=privacy.pending_erasure(current_user),
+        grace_days=privacy.grace_period().days,
     )
     return page, status
+
+
+def _other_forms() -> tuple[ProfileForm, EmailChangeForm]:
+    return ProfileForm(formdata=None, obj=current_user), EmailChangeForm(formdata=None)
 
 
 @bp.route("/settings/profile", methods=["GET", "POST"])
@@ -302,3 +324,92 @@ def restore_email(token: str):
     return render_template(
         "accounts/confirm.html", form=form, kind="email_restore", old_email=old_email
     )
+
+
+# -- data rights (GDPR) ---------------------------------------------------------------------
+
+
+@bp.route("/settings/data-export", methods=["POST"])
+@limiter.limit(
+    _limit("PORTAL_RESET_ACCOUNT_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=_signed_in_user_key,
+    error_message=lambda: gettext("Too many data export requests."),
+)
+@login_required
+def request_export():
+    if DataExportForm().validate_on_submit():
+        privacy.request_export(current_user)
+        flash(
+            gettext(
+                "We are preparing a copy of your data; a download link goes to %(email)s "
+                "within minutes.",
+                email=current_user.email,
+            ),
+            "success",
+        )
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/settings/data-export/<token>", methods=["GET", "POST"])
+@login_required
+def download_export(token: str):
+    """The emailed link shows a button; the POST hands the zip over, once."""
+    form = DownloadExportForm()
+    try:
+        if not form.validate_on_submit():
+            privacy.export_for(token, current_user)
+            return render_template("accounts/download_export.html", form=form)
+        data = privacy.download_export(token, current_user)
+    except accounts.BadLink as error:
+        return _bad_link(error)
+    except NotPermitted:
+        abort(404)
+    response = current_app.response_class(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = 'attachment; filename="estuary-data.zip"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/settings/delete-account", methods=["POST"])
+@limiter.limit(
+    _limit("PORTAL_PASSWORD_CHANGE_RATE_LIMIT"),
+    methods=["POST"],
+    key_func=_signed_in_user_key,
+    error_message=lambda: gettext("Too many attempts."),
+)
+@roles_required(Role.CLIENT)
+def request_erasure():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.password.data):
+            form.password.errors.append(gettext("That is not your current password."))
+        else:
+            try:
+                scheduled = privacy.request_erasure(current_user)
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                flash(
+                    gettext(
+                        "Your account will be deleted on %(day)s. Until then you can cancel "
+                        "it here.",
+                        day=local_time(scheduled.due_at, "date"),
+                    ),
+                    "success",
+                )
+                return redirect(url_for("accounts.profile"))
+    return _profile_page(*_other_forms(), 422, delete_form=form)
+
+
+@bp.route("/settings/delete-account/cancel", methods=["POST"])
+@roles_required(Role.CLIENT)
+def cancel_erasure():
+    if CancelDeletionForm().validate_on_submit():
+        try:
+            privacy.cancel_erasure(current_user)
+        except DomainError as error:
+            flash(error.message, "info")
+        else:
+            flash(gettext("Your account will not be deleted."), "success")
+    return redirect(url_for("accounts.profile"))

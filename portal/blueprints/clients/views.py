@@ -48,6 +48,7 @@ def export_clients():
         gettext("Next session"),
         gettext("Credits left"),
         gettext("No-shows"),
+        gettext("Balance due"),
         gettext("Tags"),
     ]
     body = (
@@ -58,6 +59,7 @@ def export_clients():
             local_time(r.next_session) if r.next_session else "",
             r.credits_left,
             r.no_shows,
+            r.balance_due_display,
             ", ".join(r.tags),
         ]
         for r in rows

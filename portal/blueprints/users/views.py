@@ -3,7 +3,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from ... import accounts
+from ... import accounts, privacy
 from ...booking import DomainError
 from ...extensions import db
 from ...models import Role, User
@@ -29,7 +29,12 @@ def _posted() -> None:
 @bp.route("/")
 @roles_required(Role.STAFF)
 def list_users():
-    return render_template("users/list.html", users=accounts.list_users(), form=FlaskForm())
+    return render_template(
+        "users/list.html",
+        users=accounts.list_users(),
+        form=FlaskForm(),
+        pending_erasures=privacy.pending_erasures(),
+    )
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -92,4 +97,37 @@ def resend_invitation(user_id: int):
         user_id,
         accounts.resend_invitation,
         "A new invitation went to {email}; the links sent before no longer work.",
+    )
+
+
+# -- data rights, on a client's behalf (they asked staff rather than the profile) -----------
+
+
+@bp.route("/<int:user_id>/export", methods=["POST"])
+@roles_required(Role.STAFF)
+def request_export(user_id: int):
+    return _act(
+        user_id,
+        lambda user: privacy.request_export(user, by=current_user),
+        gettext("A copy of {email}'s data is being prepared; the link goes to that address."),
+    )
+
+
+@bp.route("/<int:user_id>/erase", methods=["POST"])
+@roles_required(Role.STAFF)
+def request_erasure(user_id: int):
+    return _act(
+        user_id,
+        lambda user: privacy.request_erasure(user, by=current_user),
+        gettext("{email}'s account is scheduled for deletion; they were told how to cancel it."),
+    )
+
+
+@bp.route("/<int:user_id>/keep", methods=["POST"])
+@roles_required(Role.STAFF)
+def cancel_erasure(user_id: int):
+    return _act(
+        user_id,
+        lambda user: privacy.cancel_erasure(user, by=current_user),
+        gettext("{email}'s account will not be deleted."),
     )
