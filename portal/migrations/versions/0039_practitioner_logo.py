@@ -1,7 +1,7 @@
 """practitioner_profiles.logo: a practitioner's logo on their public pages and emails (#24)
 
 Revision ID: 0039
-Revises: 0031
+Revises: 0037
 
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0039"
-down_revision = "0031"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 
