@@ -6,8 +6,9 @@ Every instant and amount shown to a person goes through here (pages through the
 and nothing builds a date by hand. Machine formats (ISO in attributes and URLs, ICS, the
 API, CSV) do not come here.
 
-The locale is a formatting locale: English is the only translation, but en_GB, de_DE or
-ja_JP decide how a date, a time or a price is written.
+The locale chooses the words (German, Spanish and French have catalogues in
+portal/translations; the other languages read English) and, every one of them, how a
+date, a time or a price is written: en_GB, de_DE or ja_JP each their own way.
 """
 
 from __future__ import annotations
