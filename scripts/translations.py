@@ -158,9 +158,7 @@ def cmd_check() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("todo", help="untranslated or fuzzy messages, as JSON").add_argument(
-        "lang"
-    )
+    commands.add_parser("todo", help="untranslated or fuzzy messages, as JSON").add_argument("lang")
     apply = commands.add_parser("apply", help="write translations from a JSON file")
     apply.add_argument("lang")
     apply.add_argument("source", type=Path)
