@@ -89,6 +89,26 @@ def _locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
+@cache
+def translated_languages() -> frozenset[str]:
+    """The languages with a compiled catalogue in portal/translations (English has none:
+    its words are the messages themselves)."""
+    folder = files("portal") / "translations"
+    return frozenset(
+        entry.name
+        for entry in folder.iterdir()
+        if (entry / "LC_MESSAGES" / "messages.mo").is_file()
+    )
+
+
+def text_language(locale: Locale | str | None = None) -> str:
+    """The language a page or an email in `locale` (else the request's) is written in, for
+    its lang attribute: the locale's own when it has a catalogue, else English, which a
+    ja_JP viewer reads with Japanese dates."""
+    language = _locale_of(locale).language
+    return language if language in translated_languages() else DEFAULT_LOCALE
+
+
 def _locale_of(locale: Locale | str | None) -> Locale:
     """The given locale, else the request's (Flask-Babel's selector), else the default."""
     return _locale(str(locale or get_locale() or DEFAULT_LOCALE))

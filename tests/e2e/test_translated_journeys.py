@@ -30,6 +30,7 @@ def test_a_german_browser_books_and_is_mailed_in_german(
     with visitor_page(browser, locale="de-DE", timezone_id="Europe/Berlin") as page:
         page.goto(f"{live_server.url}{shared_link}")
         expect(page.get_by_role("heading", name="Leistungen")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "de")
         page.get_by_role("link", name="Zeit wählen Consultation").click()
         first, start = first_free_time(page)
         first.get_by_role("button").click()

@@ -95,10 +95,12 @@ def test_an_account_keeps_the_language_its_browser_signed_up_in(app, mailbox):
     spanish = browser(app)
     spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-ES,es;q=0.9,en;q=0.5"
     page = sign_up(spanish, "lucia@example.com").get_data(as_text=True)
-    assert "Revisa tu correo" in page
+    assert "Revisa tu correo" in page and '<html lang="es"' in page
     assert accounts.find_user_by_email("lucia@example.com").locale == "es_ES"
     assert mailbox.last("lucia@example.com")["Subject"] == "Confirma tu dirección de correo"
     assert "Confirma que lucia@example.com es tuya" in mailbox.text("lucia@example.com")
+    html = mailbox.last("lucia@example.com").get_body(("html",)).get_content()
+    assert '<html lang="es">' in html
 
     sign_up(browser(app), "nia@example.com")  # a browser that asks for nothing
     assert accounts.find_user_by_email("nia@example.com").locale is None

@@ -14,6 +14,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 
+from portal.l10n import text_language
 from tests.unit.test_translation_catalogue import extracted, msgids  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +101,16 @@ def test_the_checks_catch_what_they_are_for():
         context="right",
     )
     assert right is not None and tool.problems(catalog, right) == []
+
+
+def test_a_page_says_which_language_its_words_are_in():
+    """The lang attribute of pages and emails: a screen reader reads German words with a
+    German voice; a Japanese viewer gets Japanese dates but English words."""
+    assert [text_language(x) for x in ("de_AT", "es_MX", "fr_CA", "en_GB", "ja_JP", "it_IT")] == [
+        "de",
+        "es",
+        "fr",
+        "en",
+        "en",
+        "en",
+    ]
