@@ -2,7 +2,8 @@
 (#24): a newcomer whose browser asks for German books from a practitioner's shared link,
 signs up, and gets the confirmation mail and the booking mail in German; a client who
 chose Spanish on the profile page, in an English browser, does the same in Spanish.
-Each step asserts the words a person reads, as the catalogue writes them."""
+Each step asserts the words a person reads, as the catalogue writes them. And the longer
+German, Spanish and French words still fit a phone's main screens."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from portal import accounts
 from portal.extensions import db
+from tests.e2e.test_phone_layout import assert_fit, practice  # noqa: F401  (fixture)
 from tests.fixtures.browser import NEW_PASSWORD, first_free_time, sign_in, visitor_page
 from tests.fixtures.factories import make_user
 from tests.fixtures.l10n import shown
@@ -100,3 +102,42 @@ def test_a_client_who_chose_spanish_books_and_is_mailed_in_spanish(
     text = mailbox.text(client.email)
     assert "Hola, Lucía Cliente:" in text
     assert "Tu reserva de Consultation está confirmada." in text
+
+
+@pytest.mark.parametrize("language", ["de_DE", "es_ES", "fr_FR"])
+def test_translated_screens_fit_a_phone(
+    browser,
+    live_server,
+    practitioner,
+    client_user,
+    practice,  # noqa: F811  (the fixture imported above)
+    language,
+):
+    """German words run long: every main screen still fits 390 and 360 px, as in English."""
+    practitioner.locale = client_user.locale = language
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.viewport_name = "phone"
+    try:
+        sign_in(page, live_server, practitioner)  # the sign-in page follows the browser
+        assert_fit(
+            page,
+            live_server,
+            (
+                "/",
+                "/calendar/",
+                "/calendar/sessions",
+                f"/calendar/sessions/{practice.id}",
+                "/calendar/sessions/new",
+                "/practice/services/",
+                "/orders/",
+                "/courses/",
+                "/practice/availability/",
+                "/clients/",
+                "/settings/profile",
+            ),
+        )
+    finally:
+        context.close()
