@@ -1,7 +1,7 @@
 """The German, Spanish and French catalogues are whole and current: every message the code
 marks is in each one, translated (not fuzzy), with the English's placeholders, plural forms
 right, and the compiled .mo (what Flask-Babel reads) says what the .po says. When this
-fails after strings were added, README, Development, "Add a translation", says what to run.
+fails after strings were added, README, Development, "Translations", says what to run.
 The checks are scripts/translations.py's, so `python scripts/translations.py check` and
 this test agree."""
 
