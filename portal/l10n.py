@@ -6,8 +6,9 @@ Every instant and amount shown to a person goes through here (pages through the
 and nothing builds a date by hand. Machine formats (ISO in attributes and URLs, ICS, the
 API, CSV) do not come here.
 
-The locale is a formatting locale: English is the only translation, but en_GB, de_DE or
-ja_JP decide how a date, a time or a price is written.
+The locale chooses the words (German, Spanish and French have catalogues in
+portal/translations; the other languages read English) and, every one of them, how a
+date, a time or a price is written: en_GB, de_DE or ja_JP each their own way.
 """
 
 from __future__ import annotations
@@ -86,6 +87,26 @@ ISO_DATE = "iso-date"
 @cache
 def _locale(name: str) -> Locale:
     return Locale.parse(name)
+
+
+@cache
+def translated_languages() -> frozenset[str]:
+    """The languages with a compiled catalogue in portal/translations (English has none:
+    its words are the messages themselves)."""
+    folder = files("portal") / "translations"
+    return frozenset(
+        entry.name
+        for entry in folder.iterdir()
+        if (entry / "LC_MESSAGES" / "messages.mo").is_file()
+    )
+
+
+def text_language(locale: Locale | str | None = None) -> str:
+    """The language a page or an email in `locale` (else the request's) is written in, for
+    its lang attribute: the locale's own when it has a catalogue, else English, which a
+    ja_JP viewer reads with Japanese dates."""
+    language = _locale_of(locale).language
+    return language if language in translated_languages() else DEFAULT_LOCALE
 
 
 def _locale_of(locale: Locale | str | None) -> Locale:

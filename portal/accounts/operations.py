@@ -199,14 +199,17 @@ def sign_up(
     *,
     next_path: str | None = None,
     browser_key: str | None = None,
+    locale: str | None = None,
 ) -> User | None:
     """A client's own sign-up. The new account, or None when the address had one (its
     owner is told by email). Two sign-ups racing for one address: the unique index on
     lower(email) refuses the second, which is then answered as "had one". `next_path`
     (a checked local path) is where the verification link leads after confirming.
     `browser_key` is a secret the signing-up browser keeps: the link signs in only a
-    browser that has it, the one whose user chose the password."""
-    args = (email, name, password, timezone, next_path, browser_key)
+    browser that has it, the one whose user chose the password. `locale` is the one the
+    browser asked for: the account keeps it, as it keeps the browser's timezone, so the
+    emails, which no browser asks for, are in the language the person signed up in."""
+    args = (email, name, password, timezone, next_path, browser_key, locale)
     try:
         return _register_client(*args)
     except IntegrityError:
@@ -221,6 +224,7 @@ def _register_client(
     timezone: str,
     next_path: str | None,
     browser_key: str | None,
+    locale: str | None,
 ) -> User | None:
     timezone = _require_timezone(timezone)
     email = normalize_email(email)
@@ -233,6 +237,7 @@ def _register_client(
         log.info("sign-up named an existing account: user %s told by email", existing.id)
         return None
     user = User(email=email, name=name.strip(), role=Role.CLIENT, timezone=timezone)
+    user.locale = locale if locale in SUPPORTED_LOCALES else None
     user.password_hash = password_hash
     db.session.add(user)
     db.session.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..l10n import hour_label, weekday_names
+from ..l10n import hour_label, text_language, weekday_names
 from .auth import forget_user, load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
@@ -52,6 +52,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.globals["hour_label"] = hour_label
     app.jinja_env.globals["weekday_names"] = weekday_names
+    app.jinja_env.globals["text_language"] = text_language
     app.jinja_env.globals["viewer_zone"] = viewer_zone
     app.jinja_env.globals["visitor_zone_name"] = visitor_zone_name
     app.jinja_env.globals["visitor_zone_chosen"] = visitor_zone_chosen

@@ -86,7 +86,12 @@ def viewer_locale() -> str:
         return DEFAULT_LOCALE
     if current_user.is_authenticated and current_user.locale:
         return current_user.locale
-    return negotiate_locale(list(request.accept_languages)) or DEFAULT_LOCALE
+    return browser_locale() or DEFAULT_LOCALE
+
+
+def browser_locale() -> str | None:
+    """The supported locale closest to what the browser asks for, if any."""
+    return negotiate_locale(list(request.accept_languages))
 
 
 def local_time(

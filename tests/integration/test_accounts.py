@@ -90,6 +90,23 @@ def test_sign_up_then_the_emailed_link_confirms_and_signs_in(app, mailbox):
     assert "already been used" in again.get_data(as_text=True)
 
 
+def test_an_account_keeps_the_language_its_browser_signed_up_in(app, mailbox):
+    """No browser asks for an email's language: the account's sign-up does, once (#24)."""
+    spanish = browser(app)
+    spanish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-ES,es;q=0.9,en;q=0.5"
+    page = sign_up(spanish, "lucia@example.com").get_data(as_text=True)
+    assert "Revisa tu correo" in page and '<html lang="es"' in page
+    assert accounts.find_user_by_email("lucia@example.com").locale == "es_ES"
+    assert mailbox.last("lucia@example.com")["Subject"] == "Confirma tu dirección de correo"
+    assert "Confirma que lucia@example.com es tuya" in mailbox.text("lucia@example.com")
+    html = mailbox.last("lucia@example.com").get_body(("html",)).get_content()
+    assert '<html lang="es">' in html
+
+    sign_up(browser(app), "nia@example.com")  # a browser that asks for nothing
+    assert accounts.find_user_by_email("nia@example.com").locale is None
+    assert mailbox.last("nia@example.com")["Subject"] == "Confirm your email address"
+
+
 def test_sign_up_with_an_existing_address_tells_its_owner_not_the_form(app, mailbox, client_user):
     response = sign_up(browser(app), client_user.email.upper())
     assert response.status_code == 200

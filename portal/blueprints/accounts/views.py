@@ -17,6 +17,7 @@ from ...web.auth import (
     submitted_email_key,
 )
 from ...web.forms import show_domain_error
+from ...web.localtime import browser_locale
 from ...web.security import safe_next
 from . import bp
 from .forms import (
@@ -93,6 +94,7 @@ def sign_up():
                 form.timezone.data,
                 next_path=_next(),
                 browser_key=new_sign_up_browser_key(),
+                locale=browser_locale(),
             )
         except DomainError as error:
             show_domain_error(form, error)

@@ -134,8 +134,14 @@ def _service_choices() -> list[SelectChoice]:
     return [
         SelectChoice(
             s.id,
-            f"{s.name} ({s.service_type.label} · {s.duration_minutes} min · "
-            + ngettext("%(num)d seat)", "%(num)d seats)", s.max_participants),
+            ngettext(
+                "%(name)s (%(type)s · %(minutes)d min · %(num)d seat)",
+                "%(name)s (%(type)s · %(minutes)d min · %(num)d seats)",
+                s.max_participants,
+                name=s.name,
+                type=s.service_type.label,
+                minutes=s.duration_minutes,
+            ),
         )
         for s in services
     ]
@@ -319,7 +325,6 @@ def remove_attendee(session_id: int, booking_id: int):
         )
     if form.validate_on_submit():
         client_requested = form.client_requested.data
-        done = "canceled at their request" if client_requested else "removed"
         try:
             credit = booking.cancel_booking(
                 seat,
@@ -332,16 +337,29 @@ def remove_attendee(session_id: int, booking_id: int):
         except booking.DomainError as error:
             flash(error.message, "error")
         else:
-            returned = " Their credit is returned." if credit else ""
-            flash(
-                gettext(
-                    "%(user_name)s is %(done)s; their seat is free.%(returned)s",
-                    user_name=seat.user.name,
-                    done=done,
-                    returned=returned,
-                ),
-                "success",
-            )
+            flash(_removed_message(seat.user.name, client_requested, credit), "success")
     if not is_htmx():
         return redirect(url_for("calendar.show_session", session_id=session.id))
     return _roster(session)
+
+
+def _removed_message(user_name: str, client_requested: bool, credit_returned: bool) -> str:
+    # Whole sentences: a translation cannot reorder pieces glued together in English.
+    if client_requested and credit_returned:
+        text = gettext(
+            "%(user_name)s is canceled at their request; their seat is free. "
+            "Their credit is returned.",
+            user_name=user_name,
+        )
+    elif client_requested:
+        text = gettext(
+            "%(user_name)s is canceled at their request; their seat is free.", user_name=user_name
+        )
+    elif credit_returned:
+        text = gettext(
+            "%(user_name)s is removed; their seat is free. Their credit is returned.",
+            user_name=user_name,
+        )
+    else:
+        text = gettext("%(user_name)s is removed; their seat is free.", user_name=user_name)
+    return text
