@@ -43,6 +43,7 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .passes import ClassPass, ClassPassTerms, ClassPassUse, ServiceTag, class_pass_services
 from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
 from .records import (
@@ -75,6 +76,11 @@ from .webhooks_out import (
 
 __all__ = [
     "AuditAction",
+    "ClassPass",
+    "ClassPassTerms",
+    "ClassPassUse",
+    "ServiceTag",
+    "class_pass_services",
     "AuditEntry",
     "SOAP_SECTIONS",
     "TAG_MAX",
