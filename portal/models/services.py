@@ -103,6 +103,11 @@ class Service(db.Model):
         return self.service_type in CREDIT_SERVICE_TYPES
 
     @property
+    def sells_credits(self) -> bool:
+        """Sold as credits used later (a package, bundle or class pass): no time of its own."""
+        return self.is_credit_based or self.is_class_pass
+
+    @property
     def is_class_pass(self) -> bool:
         return self.service_type == ServiceType.CLASS_PASS
 
