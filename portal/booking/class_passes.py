@@ -13,7 +13,7 @@ import logging
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext, ngettext
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from ..core.errors import CreditExpired, NotBookable, NotPermitted
 from ..core.transactions import unit_of_work
@@ -31,13 +31,15 @@ from ..models import (
     OrderStatus,
     Service,
     ServiceSession,
+    ServiceTag,
     ServiceType,
     User,
     Visibility,
+    class_pass_services,
 )
 from . import notices
 from .holds import ensure_seat_available
-from .locks import lock_sessions
+from .locks import lock_session_with_service
 from .pass_credits import lock_class_pass, spend_credit
 from .payment_providers import payment_reference
 from .seats import add_booking, open_order
@@ -49,12 +51,22 @@ PASS_SERVICE_TYPES = frozenset({ServiceType.WORKSHOP})
 
 
 def is_eligible(terms: ClassPassTerms, service: Service) -> bool:
-    """A pass is spent on a service it names, or on one carrying its tag."""
+    """A pass is spent on a service it names, or on one carrying its tag (one query, on the
+    seat's path: nothing is loaded to decide it)."""
     if service.service_type not in PASS_SERVICE_TYPES:
         return False
-    if any(s.id == service.id for s in terms.eligible_services):
-        return True
-    return terms.eligible_tag is not None and terms.eligible_tag in service.tag_names
+    named: ColumnElement[bool] = exists().where(
+        class_pass_services.c.pass_service_id == terms.service_id,
+        class_pass_services.c.service_id == service.id,
+    )
+    if terms.eligible_tag is not None:
+        named = or_(
+            named,
+            exists().where(
+                ServiceTag.service_id == service.id, ServiceTag.tag == terms.eligible_tag
+            ),
+        )
+    return bool(db.session.scalar(select(named)))
 
 
 def pass_expires_at(service: Service, bought_at: datetime) -> datetime | None:
@@ -170,7 +182,7 @@ def book_with_pass(
     """Take a seat in a group session with one credit of the client's pass."""
     now = now or utcnow()
     # The session first, then the pass (pass_credits: the order every spender keeps).
-    locked = lock_sessions([session.id]).get(session.id)
+    locked = lock_session_with_service(session.id)
     held = lock_class_pass(class_pass.id)
     if held is None or held.user_id != user.id:
         raise NotPermitted(gettext("This pass is not yours."))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotBookable
 from ..extensions import db
-from ..models import Booking, ClassPass, ClassPassUse, Order, Service
+from ..models import Booking, ClassPass, ClassPassUse, Service
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ def lock_class_pass(class_pass_id: int) -> ClassPass | None:
     return db.session.scalars(
         select(ClassPass)
         .options(
-            joinedload(ClassPass.order).selectinload(Order.payments),
-            joinedload(ClassPass.service).selectinload(Service.pass_terms),
+            joinedload(ClassPass.order, innerjoin=True),
+            joinedload(ClassPass.service, innerjoin=True).joinedload(Service.pass_terms),
         )
         .where(ClassPass.id == class_pass_id)
         .with_for_update(of=ClassPass)
