@@ -123,7 +123,13 @@ def cancel_booking(
         # A seat a class pass paid for: in time, its credit comes back; late, it is forfeited.
         pass_credit_back = not late_cancel and return_credit(booking, now)
     notices.booking_canceled(
-        booking, actor, late=late_cancel, credit=credit, reason=reason, note=note
+        booking,
+        actor,
+        late=late_cancel,
+        credit=credit,
+        reason=reason,
+        note=note,
+        pass_credit=pass_credit_back,
     )
     close_empty_private_sessions({session.id})
     seats_freed({session.id}, now=now)

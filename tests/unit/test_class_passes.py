@@ -19,6 +19,8 @@ from portal.models import (
     BookingStatus,
     ClassPass,
     ClassPassUse,
+    Notification,
+    NotificationKind,
     OrderStatus,
     ServiceType,
 )
@@ -172,6 +174,10 @@ def test_a_cancel_in_time_returns_the_credit(practitioner, client_user, breathwo
         .order_by(AuditEntry.seq.desc())
     ).first()
     assert entry.after["pass_credit_returned"] is True
+    told = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.BOOKING_CANCELED)
+    ).one()
+    assert told.payload["credit_returned"] is True
 
 
 def test_a_late_cancel_forfeits_the_credit(practitioner, client_user, breathwork):
