@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from portal import booking
 from portal.extensions import db
-from portal.models import ClassPass, ClassPassTerms, Service, ServiceType
+from portal.models import ClassPass, ClassPassTerms, Role, Service, ServiceType
 from tests.fixtures.client_portal import text_of
 from tests.fixtures.factories import future, make_user
 from tests.fixtures.passes import held_pass, make_class_pass, make_group_class
@@ -112,8 +112,13 @@ def test_a_refused_seat_re_renders_the_pass_with_the_reason(signed_in, practitio
     )
     first = booking.create_session(breathwork, start_time=future(days=2))
     second = booking.create_session(breathwork, start_time=future(days=3))
-    booking.book_with_pass(client_user, held, first)
+    elsewhere = booking.create_session(
+        make_group_class(make_user(Role.PRACTITIONER), name="Elsewhere"), start_time=future(days=5)
+    )
     web = signed_in(client_user)
+    refused = web.post(f"/passes/{held.id}/book", data={"session_id": elsewhere.id})
+    assert refused.status_code == 409 and "cannot be used for Elsewhere" in refused.text
+    booking.book_with_pass(client_user, held, first)
 
     refused = web.post(f"/passes/{held.id}/book", data={"session_id": second.id})
 

@@ -5,7 +5,8 @@ from wtforms import SelectChoice
 
 from ... import booking
 from ...database import utcnow
-from ...models import ClassPass, Role, Service, ServiceType
+from ...extensions import db
+from ...models import ClassPass, Role, Service, ServiceSession, ServiceType
 from ...web import local_time, roles_required, show_domain_error
 from ...web.access import get_own, get_own_service
 from ...web.purchases import buy_once, new_purchase_token
@@ -129,10 +130,8 @@ def _render_pass(class_pass: ClassPass, *, error=None, error_session_id=None, st
     ), status
 
 
-def _own_pass(pass_id: int) -> ClassPass:
-    return get_own(
-        ClassPass, pass_id, current_user, loads=queries.PASS_LOADS, message=gettext("No such pass.")
-    )
+def _own_pass(pass_id: int, loads=queries.PASS_LOADS) -> ClassPass:
+    return get_own(ClassPass, pass_id, current_user, loads=loads, message=gettext("No such pass."))
 
 
 @bp.route("/passes/<int:pass_id>")
@@ -144,18 +143,13 @@ def view_pass(pass_id: int):
 @bp.route("/passes/<int:pass_id>/book", methods=["POST"])
 @roles_required(Role.CLIENT)
 def book_with_pass(pass_id: int):
-    class_pass = _own_pass(pass_id)
+    # The seat's path reads no more than it must: the domain locks the pass and the session
+    # and checks them again (a private, past or ineligible session is refused there).
+    class_pass = _own_pass(pass_id, loads=())
     form = PassSeatForm()
     if not form.validate():
         return _render_pass(class_pass, error=gettext("Pick one of the sessions."), status=422)
-    session = next(
-        (
-            s
-            for s in queries.eligible_sessions(class_pass, utcnow())
-            if s.id == form.session_id.data
-        ),
-        None,
-    )
+    session = db.session.get(ServiceSession, form.session_id.data)
     if session is None:
         return _render_pass(
             class_pass,
