@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import booking
+from portal import booking, reminders
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (
@@ -232,3 +232,21 @@ def test_a_pass_names_only_the_practitioners_own_workshops(practitioner):
         make_class_pass(practitioner, services=[one_on_one])
     with pytest.raises(booking.InvalidInput, match="or a tag"):
         make_class_pass(practitioner)
+
+
+def test_a_pass_with_credits_left_is_announced_once_before_it_expires(
+    practitioner, client_user, breathwork
+):
+    pass_service = make_class_pass(practitioner, services=[breathwork], validity_days=30)
+    held = held_pass(client_user, pass_service)
+    booking.book_with_pass(client_user, held, _session(breathwork, days=2))
+    soon = held.expires_at - timedelta(days=3)
+
+    assert reminders.queue_expiring_credits(now=held.expires_at - timedelta(days=20)) == 0
+    assert reminders.queue_expiring_credits(now=soon) == 1
+    assert reminders.queue_expiring_credits(now=soon) == 0
+
+    told = db.session.scalars(
+        select(Notification).where(Notification.kind == NotificationKind.CREDITS_EXPIRING)
+    ).one()
+    assert (told.user_id, told.payload["count"]) == (client_user.id, 9)
