@@ -90,6 +90,8 @@ def test_the_client_buys_a_pass_sees_its_credits_and_books_a_class(
     assert "10 classes: Breathwork" in offer and "Buy Breath pass" in offer
     bought = web.post(f"/book/passes/{pass_service.id}/buy")
     assert bought.status_code == 302 and "/orders/" in bought.location
+    order_page = text_of(web.get(bought.location))
+    assert "Book a class with your pass" in order_page
 
     mine = text_of(web.get("/passes"))
     assert "Breath pass" in mine and "10 credits left" in mine
