@@ -16,7 +16,7 @@ from .booking import ParticipantSnapshot, RoomEvent
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db
-from .models import Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
+from .models import ClassPassTerms, Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
 from .webhooks_out import delivery as webhook_delivery
 
 
@@ -242,6 +242,10 @@ def seed_demo(passwords: dict[str, str]) -> bool:
     course = service("8-Week Mindfulness", ServiceType.COURSE, 20000, 90, 10)
     package = service("Wellness starter package", ServiceType.PACKAGE, 45000, validity_days=180)
     bundle = service("10-class yoga pass", ServiceType.BUNDLE, 50000, validity_days=365)
+    class_pass = service(
+        "Breathwork 5-class pass", ServiceType.CLASS_PASS, 15000, validity_days=120
+    )
+    class_pass.pass_terms = ClassPassTerms(credits=5, eligible_services=[workshop])
     db.session.flush()
     package.components = [
         ServiceComponent(included_service_id=consult.id, quantity=1),

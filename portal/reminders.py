@@ -25,6 +25,7 @@ from .models import (
     DEFAULT_REMINDER_OFFSETS,
     Booking,
     BookingStatus,
+    ClassPass,
     Notification,
     NotificationKind,
     NotificationPreferences,
@@ -142,7 +143,7 @@ def _expiry_key(order_id) -> str:
 @unit_of_work
 def queue_expiring_credits(now: datetime | None = None) -> int:
     """Tell a client once, PORTAL_CREDITS_EXPIRING_DAYS before, about paid credits
-    they have not scheduled yet."""
+    they have not scheduled yet (a package's or bundle's) or not spent (a class pass's)."""
     now = now or utcnow()
     notice = timedelta(days=current_app.config["PORTAL_CREDITS_EXPIRING_DAYS"])
     told = select(Notification.id).where(
@@ -177,6 +178,31 @@ def queue_expiring_credits(now: datetime | None = None) -> int:
             )
 
         written += _write_once(_expiry_key(order.id), write)
+    # A class pass's credits left, told the same way (one message per order).
+    passes = db.session.execute(
+        select(ClassPass, Order)
+        .join(Order, ClassPass.order_id == Order.id)
+        .where(
+            Order.status == OrderStatus.PAID,
+            ClassPass.expires_at > now,
+            ClassPass.expires_at <= now + notice,
+            ClassPass.credits_used < ClassPass.credits,
+            ~told.exists(),
+        )
+    ).all()
+    for held, order in passes:
+
+        def tell(order=order, held=held):
+            notify(
+                NotificationKind.CREDITS_EXPIRING,
+                order.user,
+                dedup_key=_expiry_key(order.id),
+                order_id=order.id,
+                count=held.credits_left,
+                expires_at=held.expires_at.isoformat(),
+            )
+
+        written += _write_once(_expiry_key(order.id), tell)
     return written
 
 

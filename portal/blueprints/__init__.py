@@ -20,6 +20,7 @@ from .notifications import bp as notifications_bp
 from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
+from .passes import bp as passes_bp
 from .public import bp as public_bp
 from .rooms import bp as rooms_bp
 from .services import bp as services_bp
@@ -47,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(courses_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(packages_bp)
+    app.register_blueprint(passes_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(public_bp)

@@ -22,13 +22,14 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
    attendance (who attended; outcomes), refunds (money given back, through the provider
-   or by hand)
+   or by hand), pass_credits (a class pass credit spent on a seat, and given back)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports), express (a workshop seat sold in
    Core statements: the common case of the busiest request)
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
-6. factory (the seed's BookingFactory: the five ways to book), rescheduling
+6. factory (the seed's BookingFactory: the five ways to book), rescheduling,
+   class_passes (buy a class pass; take a group session's seat with one of its credits)
 7. checkout (buy any service: picks the factory's pattern), credits (a client's credits
    still to schedule)
 8. payments (pay an order; an expired hold's seats are taken again)
@@ -64,6 +65,13 @@ from .attendance import (
 )
 from .cancellation import cancel_booking, cancel_session, cutoff_passed
 from .checkout import purchase, purchase_by_ids
+from .class_passes import (
+    PASS_SERVICE_TYPES,
+    book_with_pass,
+    buy_class_pass,
+    is_eligible,
+    pass_expires_at,
+)
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
 from .factory import (
@@ -116,7 +124,7 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
-from .services import save_service
+from .services import PassTerms, normalize_tag, save_service
 from .slots import available_slots, check_bookable, policy_for, settings_for
 from .timetable import (
     CALENDAR_TYPES,
@@ -143,10 +151,10 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
-    ("seats", "slots", "working_hours", "services", "attendance", "refunds"),
+    ("seats", "slots", "working_hours", "services", "attendance", "refunds", "pass_credits"),
     ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
-    ("factory", "rescheduling"),
+    ("factory", "rescheduling", "class_passes"),
     ("checkout", "credits"),
     ("payments",),
     ("waitlist", "timetable", "payment_events"),
@@ -154,6 +162,13 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "PASS_SERVICE_TYPES",
+    "PassTerms",
+    "normalize_tag",
+    "book_with_pass",
+    "buy_class_pass",
+    "is_eligible",
+    "pass_expires_at",
     "MANUAL",
     "PAYMENT_EVENTS_RECEIVED",
     "apply_payment_events",

@@ -30,6 +30,7 @@ from . import events, notices
 from .ledger import owe_refund
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
+from .pass_credits import return_credit
 from .seats import add_credit, close_empty_private_sessions
 from .transitions import move_bookings, move_order, move_session
 
@@ -116,13 +117,22 @@ def cancel_booking(
         late_cancel=late_cancel,
     )
     credit = None
+    pass_credit_back = False
     # Only a scheduled credit comes back; giving up an unscheduled one just cancels it.
     if session.session_type in CREDIT_SESSION_TYPES and session.start_time and not late_cancel:
         credit = _return_credit(booking, session, now)
     else:
         _close_unpaid_order(booking.order, now)
+        # A seat a class pass paid for: in time, its credit comes back; late, it is forfeited.
+        pass_credit_back = not late_cancel and return_credit(booking, now)
     notices.booking_canceled(
-        booking, actor, late=late_cancel, credit=credit, reason=reason, note=note
+        booking,
+        actor,
+        late=late_cancel,
+        credit=credit,
+        reason=reason,
+        note=note,
+        pass_credit=pass_credit_back,
     )
     close_empty_private_sessions({session.id})
     seats_freed({session.id}, now=now)
@@ -142,6 +152,7 @@ def cancel_booking(
             "late_cancel": late_cancel,
             "reason": reason or CancelReason.CANCELED,
             "credit_id": credit.id if credit else None,
+            "pass_credit_returned": pass_credit_back,
         },
     )
     log.info(
@@ -191,6 +202,8 @@ def cancel_session(
     else:
         for order in {booking.order for booking in seats}:
             _close_unpaid_order(order, now)
+        for booking in seats:
+            return_credit(booking, now)
         # The client paid for a session that will not happen: the money goes back.
         for booking in seats:
             if booking.order.status == OrderStatus.PAID and booking.price_charged_cents > 0:

@@ -14,6 +14,7 @@ from ..database import utcnow
 from ..extensions import db
 from ..models import Order, Service, ServiceSession, ServiceType, User, Visibility
 from . import express
+from .class_passes import buy_class_pass
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -67,6 +68,8 @@ def purchase(
     _refuse_extra(session, "service_session_id", service)
     if kind == ServiceType.COURSE:
         return enroll_in_course(user, service, now=now, order=order)
+    if kind == ServiceType.CLASS_PASS:
+        return buy_class_pass(user, service, now=now, order=order)
     return buy_credits(user, service, now=now, order=order)
 
 

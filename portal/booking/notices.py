@@ -106,7 +106,9 @@ def booking_canceled(
     credit: Booking | None,
     reason: CancelReason,
     note: str,
+    pass_credit: bool = False,
 ) -> None:
+    """`credit` is a package credit given back; `pass_credit`, a class pass's."""
     by = _canceled_by(booking, actor)
     outbox.notify(
         K.BOOKING_CANCELED,
@@ -114,7 +116,7 @@ def booking_canceled(
         booking_id=booking.id,
         canceled_by=by,
         late=late,
-        credit_returned=credit is not None,
+        credit_returned=credit is not None or pass_credit,
         reason=_reason(reason, note),
     )
     if by == "client":

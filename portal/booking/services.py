@@ -1,8 +1,10 @@
-"""A practitioner's services: the five types and what packages and bundles contain."""
+"""A practitioner's services: the types, what packages and bundles contain, what a class pass
+grants, and the tags a pass can name."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from flask_babel import gettext
 from sqlalchemy import select, update
@@ -15,11 +17,14 @@ from ..extensions import db
 from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
+    TAG_MAX,
     AuditAction,
+    ClassPassTerms,
     PaymentPolicy,
     Service,
     ServiceComponent,
     ServiceSession,
+    ServiceTag,
     ServiceType,
     User,
 )
@@ -51,6 +56,85 @@ SERVICE_FIELDS = (
     "deposit_percent",
     *POLICY_FIELDS,
 )
+
+# Services whose credits expire (validity_days).
+EXPIRING_TYPES = frozenset({*CREDIT_SERVICE_TYPES, ServiceType.CLASS_PASS})
+MAX_PASS_CREDITS = 1000
+
+
+@dataclass
+class PassTerms:
+    """What a class pass grants, as the practitioner gives it: credits, where they may be
+    spent (these services, or any carrying the tag), and at most how many a day or week."""
+
+    credits: int
+    service_ids: list[int] = field(default_factory=list)
+    tag: str | None = None
+    per_day: int | None = None
+    per_week: int | None = None
+
+
+def normalize_tag(text: str) -> str:
+    """One spelling per tag: trimmed, single-spaced, lower case."""
+    return " ".join(text.split()).lower()
+
+
+def _check_tags(tags: Sequence[str]) -> list[str]:
+    cleaned = sorted({normalize_tag(t) for t in tags} - {""})
+    if any(len(tag) > TAG_MAX for tag in cleaned):
+        raise InvalidInput(
+            gettext("A tag has at most %(num)d characters.", num=TAG_MAX), field="tags"
+        )
+    return cleaned
+
+
+def _check_pass_terms(practitioner: User, terms: PassTerms) -> tuple[list[Service], str | None]:
+    if not 1 <= terms.credits <= MAX_PASS_CREDITS:
+        raise InvalidInput(
+            gettext("A pass holds from 1 to %(num)d credits.", num=MAX_PASS_CREDITS),
+            field="credits",
+        )
+    for limit, name in ((terms.per_day, "per_day"), (terms.per_week, "per_week")):
+        if limit is not None and not 1 <= limit <= MAX_PASS_CREDITS:
+            raise InvalidInput(gettext("A limit is at least 1."), field=name)
+    tag = _check_tags([terms.tag])[0] if terms.tag and normalize_tag(terms.tag) else None
+    wanted = set(terms.service_ids)
+    if any(not 0 < service_id <= MAX_ID for service_id in wanted):
+        raise InvalidInput(gettext("A pass names your own workshops."), field="services")
+    services = list(
+        db.session.scalars(
+            select(Service).where(
+                Service.id.in_(wanted),
+                Service.primary_practitioner_id == practitioner.id,
+                Service.service_type == ServiceType.WORKSHOP,
+            )
+        )
+    )
+    if {s.id for s in services} != wanted:
+        raise InvalidInput(gettext("A pass names your own workshops."), field="services")
+    if not services and tag is None:
+        raise InvalidInput(
+            gettext("Name the workshops the pass is for, or a tag they carry."), field="services"
+        )
+    return services, tag
+
+
+def _set_pass_terms(service: Service, terms: PassTerms, services: list[Service], tag) -> None:
+    row = service.pass_terms
+    if row is None:
+        row = ClassPassTerms(credits=terms.credits)
+        service.pass_terms = row
+    row.credits, row.eligible_tag = terms.credits, tag
+    row.per_day, row.per_week = terms.per_day, terms.per_week
+    row.eligible_services = services
+
+
+def _set_tags(service: Service, tags: list[str]) -> None:
+    existing = {row.tag: row for row in service.tags}
+    for tag, row in existing.items():
+        if tag not in tags:
+            service.tags.remove(row)
+    service.tags.extend(ServiceTag(tag=tag) for tag in tags if tag not in existing)
 
 
 def _check_contents(
@@ -107,8 +191,10 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
         raise InvalidInput(
             gettext("A 1-on-1 service has exactly one seat."), field="max_participants"
         )
-    if fields.get("validity_days") and kind not in CREDIT_SERVICE_TYPES:
-        raise InvalidInput(gettext("Only packages and bundles expire."), field="validity_days")
+    if fields.get("validity_days") and kind not in EXPIRING_TYPES:
+        raise InvalidInput(
+            gettext("Only packages, bundles and class passes expire."), field="validity_days"
+        )
     currency = normalize_currency(fields.get("currency", service.currency if service else "USD"))
     if currency is None:
         raise InvalidInput(str(CURRENCY_PROBLEM), field="currency")
@@ -198,7 +284,17 @@ def _bump_untitled_sessions(service: Service) -> None:
 
 
 def _audited_values(service: Service) -> dict:
-    return {key: getattr(service, key) for key in SERVICE_FIELDS}
+    values = {key: getattr(service, key) for key in SERVICE_FIELDS}
+    values["tags"] = service.tag_names
+    if terms := service.pass_terms:
+        values["pass_terms"] = {
+            "credits": terms.credits,
+            "services": sorted(s.id for s in terms.eligible_services),
+            "tag": terms.eligible_tag,
+            "per_day": terms.per_day,
+            "per_week": terms.per_week,
+        }
+    return values
 
 
 @unit_of_work
@@ -207,12 +303,19 @@ def save_service(
     service: Service | None = None,
     *,
     components: Sequence[tuple[int, int]] = (),
+    pass_terms: PassTerms | None = None,
+    tags: Sequence[str] | None = None,
     **fields,
 ) -> Service:
-    """Create (service=None) or edit one of the practitioner's services."""
+    """Create (service=None) or edit one of the practitioner's services; a class pass comes
+    with its terms. `tags`, when given, replace the service's tags."""
     kind = ServiceType(fields["service_type"])
     _check_fields(practitioner, service, kind, fields)
     contents = _check_contents(practitioner, service, kind, list(components))
+    if (kind == ServiceType.CLASS_PASS) != (pass_terms is not None):
+        raise InvalidInput(gettext("Only a class pass grants credits."), field="credits")
+    eligible = _check_pass_terms(practitioner, pass_terms) if pass_terms else None
+    clean_tags = None if tags is None else _check_tags(tags)
     renamed = service is not None and fields.get("name", service.name) != service.name
     before = None if service is None else _audited_values(service)
     if service is None:
@@ -227,6 +330,10 @@ def save_service(
         service.currency = currency
     if kind in CREDIT_SERVICE_TYPES:
         _set_contents(service, contents)
+    if pass_terms is not None and eligible is not None:
+        _set_pass_terms(service, pass_terms, *eligible)
+    if clean_tags is not None:
+        _set_tags(service, clean_tags)
     if renamed:
         _bump_untitled_sessions(service)
     db.session.flush()

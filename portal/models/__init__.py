@@ -43,6 +43,7 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
+from .passes import ClassPass, ClassPassTerms, ClassPassUse, ServiceTag, class_pass_services
 from .payments import Payment, PaymentEvent
 from .privacy import (
     DataExport,
@@ -85,6 +86,11 @@ __all__ = [
     "ErasureRequest",
     "ErasureStatus",
     "AuditAction",
+    "ClassPass",
+    "ClassPassTerms",
+    "ClassPassUse",
+    "ServiceTag",
+    "class_pass_services",
     "AuditEntry",
     "SOAP_SECTIONS",
     "TAG_MAX",

@@ -50,6 +50,8 @@ class ServiceType(StrEnum):
     COURSE = "course"
     PACKAGE = "package"
     BUNDLE = "bundle"
+    # N credits, each spent on a seat in an eligible group session (portal/models/passes.py).
+    CLASS_PASS = "class_pass"
 
 
 set_labels(
@@ -60,6 +62,7 @@ set_labels(
         ServiceType.COURSE: lazy_gettext("course"),
         ServiceType.PACKAGE: lazy_gettext("package"),
         ServiceType.BUNDLE: lazy_gettext("bundle"),
+        ServiceType.CLASS_PASS: lazy_gettext("class pass"),
     },
 )
 

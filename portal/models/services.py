@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
@@ -11,6 +12,9 @@ from ..extensions import db
 from ..l10n import format_money
 from .enums import CREDIT_SERVICE_TYPES, PaymentPolicy, ServiceType, enum_column
 from .users import User
+
+if TYPE_CHECKING:
+    from .passes import ClassPassTerms, ServiceTag
 
 
 def deposit_for(
@@ -112,6 +116,15 @@ class Service(db.Model):
         cascade="all, delete-orphan",
         order_by="ServiceComponent.id",
     )
+    tags: Mapped[list[ServiceTag]] = relationship(
+        cascade="all, delete-orphan", order_by="ServiceTag.tag"
+    )
+    # A class pass's terms (one row, for a class pass only).
+    pass_terms: Mapped[ClassPassTerms | None] = relationship(
+        foreign_keys="ClassPassTerms.service_id",
+        back_populates="service",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def bookable_weekday_set(self) -> frozenset[int] | None:
@@ -121,6 +134,19 @@ class Service(db.Model):
     @property
     def is_credit_based(self) -> bool:
         return self.service_type in CREDIT_SERVICE_TYPES
+
+    @property
+    def sells_credits(self) -> bool:
+        """Sold as credits used later (a package, bundle or class pass): no time of its own."""
+        return self.is_credit_based or self.is_class_pass
+
+    @property
+    def is_class_pass(self) -> bool:
+        return self.service_type == ServiceType.CLASS_PASS
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [row.tag for row in self.tags]
 
     @property
     def is_free(self) -> bool:

@@ -132,9 +132,6 @@ class ServiceFields(FlaskForm):
             "description": self.description.data or "",
             "price_cents": int((self.price.data * 100).to_integral_value()),
             "currency": self.currency.data,
-            "duration_minutes": self.duration_minutes.data,
-            "max_participants": self.max_participants.data,
-            "cancellation_cutoff_hours": self.cancellation_cutoff_hours.data,
             "is_active": self.is_active.data,
             "payment_policy": self.payment_policy.data,
             "deposit_cents": (
@@ -144,8 +141,15 @@ class ServiceFields(FlaskForm):
             ),
             "deposit_percent": self.deposit_percent.data,
         }
-        if "show_seats_left" in self:
-            values["show_seats_left"] = self.show_seats_left.data
+        # A form that drops one of these (= None) leaves the stored value alone.
+        for name in (
+            "duration_minutes",
+            "max_participants",
+            "cancellation_cutoff_hours",
+            "show_seats_left",
+        ):
+            if name in self:
+                values[name] = self[name].data
         return values
 
 

@@ -65,7 +65,7 @@ MENU: tuple[MenuGroup, ...] = (
             ),
         ),
     ),
-    # A client has two places to go: they stay in the bar itself.
+    # A client has few places to go: they stay in the bar itself.
     MenuGroup(
         "bookings",
         lazy_gettext("Bookings"),
@@ -76,6 +76,9 @@ MENU: tuple[MenuGroup, ...] = (
                 "bookings.index",
                 frozenset({CLIENT}),
                 ("bookings", "rooms"),
+            ),
+            MenuLink(
+                lazy_gettext("My passes"), "passes.my_passes", frozenset({CLIENT}), ("passes",)
             ),
         ),
         flat=True,
@@ -102,7 +105,7 @@ MENU: tuple[MenuGroup, ...] = (
                 lazy_gettext("Services"),
                 "services.list_services",
                 frozenset({PRACTITIONER}),
-                ("services", "packages"),
+                ("services", "packages", "passes"),
             ),
             MenuLink(
                 lazy_gettext("Public page"),

@@ -47,7 +47,7 @@ def _offer(service: Service) -> dict[str, Any]:
             "description": plain_text(service.description) or None,
         },
     }
-    if not service.is_credit_based:
+    if not service.sells_credits:
         offer["itemOffered"]["duration"] = f"PT{service.duration_minutes}M"
     return offer
 

@@ -249,6 +249,18 @@ FORMS = {
     "new_package": Target(
         "practitioner", lambda w: "/practice/packages/new", lambda w: service_fields(w)
     ),
+    "new_pass": Target(
+        "practitioner",
+        lambda w: "/practice/passes/new",
+        lambda w: {
+            **service_fields(w),
+            "credits": field(small_ints),
+            "services": field(st.sampled_from([str(w.workshop.service_id), "0", "999999", "-1"])),
+            "tag": field(st.text(max_size=50)),
+            "per_day": field(small_ints),
+            "per_week": field(small_ints),
+        },
+    ),
     "new_course": Target(
         "practitioner",
         lambda w: "/courses/new",

@@ -50,7 +50,7 @@ LINKS = {
         "Audit log",
         "Webhooks",
     },
-    Role.CLIENT: EVERYONE | {"Book", "My bookings", "Feeds", "Who read my record"},
+    Role.CLIENT: EVERYONE | {"Book", "My bookings", "My passes", "Feeds", "Who read my record"},
 }
 GROUPS = {
     Role.PRACTITIONER: ["Schedule", "Clients", "Services", "Reports", "Settings"],

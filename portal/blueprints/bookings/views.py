@@ -102,7 +102,7 @@ def cancel(booking_id: int):
     if not is_confirmed():
         session = b.service_session
         when = local_time(session.start_time, "day-month-time")
-        credit = session.session_type in CREDIT_SESSION_TYPES
+        credit = session.session_type in CREDIT_SESSION_TYPES or b.order.service.is_class_pass
         return confirm_page(
             question=gettext(
                 "Cancel %(display_title)s on %(when)s?",
@@ -121,7 +121,14 @@ def cancel(booking_id: int):
         credit = booking.cancel_booking(b, current_user, reason=CancelReason.BY_CLIENT)
     except booking.DomainError as exc:
         return _render_index(errors={b.id: exc.message}, status=exc.http_status)
-    flash(_canceled_message(b, credit is not None), "success")
+    message = _canceled_message(b, credit is not None)
+    # A client's own cancel is never late (refused past the cut-off): the credit comes back.
+    if b.order.service.is_class_pass:
+        message = gettext(
+            "%(service_name)s is canceled. Its class pass credit is returned.",
+            service_name=b.service.name,
+        )
+    flash(message, "success")
     return redirect(url_for("bookings.index"))
 
 

@@ -93,6 +93,12 @@ def _paid_message(order) -> str:
             reference=reference,
             client=order.user.name,
         )
+    if order.service.is_class_pass:
+        return gettext(
+            "Order %(reference)s is marked paid; its class pass is ready for %(client)s to use.",
+            reference=reference,
+            client=order.user.name,
+        )
     return f"Order {reference} is marked paid; its bookings are confirmed."
 
 

@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext
-from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, TimeField
-from wtforms.validators import NumberRange, Optional
+from wtforms import (
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+)
+from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...booking import POLICY_LIMITS
@@ -18,15 +25,23 @@ def _own_policy(label, key: str) -> IntegerField:
 
 class ServiceForm(ServiceFields):
     """A 1-on-1 service or a workshop; packages and bundles have their own form (packages),
-    courses theirs (courses)."""
+    class passes theirs (passes), courses theirs (courses)."""
 
     service_type = SelectField(
         lazy_gettext("Type"),
         choices=[
             SelectChoice(t.value, t.label.capitalize())
             for t in ServiceType
-            if t not in CREDIT_SERVICE_TYPES
+            if t not in CREDIT_SERVICE_TYPES and t != ServiceType.CLASS_PASS
         ],
+    )
+    tags = StringField(
+        lazy_gettext("Tags"),
+        validators=[Optional(), Length(max=400)],
+        description=lazy_gettext(
+            "Separated by commas, e.g. “group class”: a class pass can name every service "
+            "with a tag."
+        ),
     )
     buffer_minutes = _own_policy(
         lazy_gettext("Buffer between sessions (minutes)"), "buffer_minutes"

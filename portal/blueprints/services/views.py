@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from ... import booking
 from ...booking import save_service
 from ...extensions import db
-from ...models import CREDIT_SERVICE_TYPES, Role, Service, ServiceComponent
+from ...models import CREDIT_SERVICE_TYPES, Role, Service, ServiceComponent, ServiceType
 from ...web import roles_required, show_domain_error
 from ...web.access import get_own_service
 from . import bp
@@ -18,7 +18,11 @@ def own_services():
     return db.session.scalars(
         select(Service)
         .where(Service.primary_practitioner_id == current_user.id)
-        .options(selectinload(Service.components).selectinload(ServiceComponent.included_service))
+        .options(
+            selectinload(Service.components).selectinload(ServiceComponent.included_service),
+            selectinload(Service.tags),
+            selectinload(Service.pass_terms),
+        )
         .order_by(Service.service_type, Service.name)
     ).all()
 
@@ -37,6 +41,7 @@ def _save(form: ServiceForm, service: Service | None):
             current_user,
             service,
             service_type=service.service_type if service else form.service_type.data,
+            tags=(form.tags.data or "").split(","),
             **form.service_values(),
         )
     except booking.DomainError as error:
@@ -62,10 +67,13 @@ def edit_service(service_id: int):
     if service.service_type in CREDIT_SERVICE_TYPES:
         # Bookmarks and old links to a package's edit page land on its own form.
         return redirect(url_for("packages.edit_package", service_id=service.id))
+    if service.service_type == ServiceType.CLASS_PASS:
+        return redirect(url_for("passes.edit_pass", service_id=service.id))
     form = ServiceForm(obj=service)
     if not form.is_submitted():
         form.show_amounts(service)
         form.show_policy(service)
+        form.tags.data = ", ".join(service.tag_names)
     form.service_type.data = service.service_type.value
     form.service_type.render_kw = {"disabled": True}
     if form.validate_on_submit() and (response := _save(form, service)):

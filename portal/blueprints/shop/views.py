@@ -165,11 +165,11 @@ def confirm(service_id: int):
                 error_session_id=session.id if session else None,
                 status=409,
             )
-    action = (
-        url_for("packages.buy_package", service_id=service.id)
-        if kind in CREDIT_SERVICE_TYPES
-        else url_for("shop.buy", service_id=service.id)
-    )
+    action = url_for("shop.buy", service_id=service.id)
+    if kind in CREDIT_SERVICE_TYPES:
+        action = url_for("packages.buy_package", service_id=service.id)
+    elif kind == ServiceType.CLASS_PASS:
+        action = url_for("passes.buy_pass", service_id=service.id)
     return render_template(
         "shop/confirm.html", service=service, start=start, session=session, action=action
     )
@@ -183,6 +183,8 @@ def buy(service_id: int):
     if kind in CREDIT_SERVICE_TYPES:
         # Pages opened before packages had their own buy action still post here.
         return redirect(url_for("packages.buy_package", service_id=service.id), code=307)
+    if kind == ServiceType.CLASS_PASS:
+        return redirect(url_for("passes.buy_pass", service_id=service.id), code=307)
     form = SlotForm() if kind == ServiceType.INDIVIDUAL else BuyForm()
     if not form.validate():
         first = next(iter(form.errors.values()))[0]
