@@ -39,6 +39,9 @@ SERVICE_FIELDS = (
     "payment_policy",
     "deposit_cents",
     "deposit_percent",
+    "late_cancel_fee_cents",
+    "late_cancel_fee_percent",
+    "no_show_fee_cents",
 )
 
 
@@ -107,6 +110,39 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
     if problem:
         raise InvalidInput(problem, field="price")
     _check_payment_policy(service, fields)
+    _check_cancellation_fees(currency, fields)
+
+
+def _check_cancellation_fees(currency: str, fields) -> None:
+    """A late-cancel fee is an amount or a percentage of the price, not both; fees are in
+    the currency's own units like the price."""
+    if (
+        fields.get("late_cancel_fee_cents") is not None
+        and fields.get("late_cancel_fee_percent") is not None
+    ):
+        raise InvalidInput(
+            gettext("Give the late-cancel fee as an amount or as a percentage, not both."),
+            field="late_cancel_fee",
+        )
+    percent = fields.get("late_cancel_fee_percent")
+    if percent is not None and not 1 <= percent <= 100:
+        raise InvalidInput(
+            gettext("A fee percentage is between 1 and 100."), field="late_cancel_fee_percent"
+        )
+    for key, field in (
+        ("late_cancel_fee_cents", "late_cancel_fee"),
+        ("no_show_fee_cents", "no_show_fee"),
+    ):
+        amount = fields.get(key)
+        if amount is None:
+            continue
+        problem = (
+            gettext("A fee is more than nothing.")
+            if amount <= 0
+            else minor_units_problem(amount, currency)
+        )
+        if problem:
+            raise InvalidInput(problem, field=field)
 
 
 def _check_payment_policy(service: Service | None, fields) -> None:

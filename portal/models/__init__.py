@@ -15,6 +15,8 @@ from .enums import (
     AttendanceKind,
     BookingStatus,
     CancelReason,
+    FeeKind,
+    FeeStatus,
     OrderStatus,
     ParticipantKind,
     PaymentKind,
@@ -30,6 +32,7 @@ from .enums import (
 )
 from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
+from .fees import Fee, StripeCustomer
 from .idempotency import IdempotentPurchase
 from .notifications import (
     ACCOUNT_KINDS,
@@ -74,6 +77,10 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "Fee",
+    "FeeKind",
+    "FeeStatus",
+    "StripeCustomer",
     "AuditAction",
     "AuditEntry",
     "SOAP_SECTIONS",
