@@ -8,8 +8,8 @@ import pytest
 
 from portal import booking
 from portal.extensions import db
-from portal.models import BookingStatus, Order, OrderStatus, PaymentPolicy
-from tests.fixtures.factories import make_workshop
+from portal.models import BookingStatus, Order, OrderStatus, PaymentPolicy, StripeCustomer
+from tests.fixtures.factories import future, make_workshop
 from tests.fixtures.stripe_server import pay_by_card, signed_event, stripe_config
 
 
@@ -87,3 +87,24 @@ def test_stripe_unreachable_leaves_the_order_page_working(
     response = signed_in(client_user).get(f"/orders/{order.id}")
     assert response.status_code == 200
     assert "Card payment is unavailable right now" in response.text
+
+
+def test_checkout_keeps_the_card_and_a_returning_client_keeps_their_customer(
+    signed_in, practitioner, client_user, checkout_fake
+):
+    web = signed_in(client_user)
+    first = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=4000))
+    web.get(f"/orders/{first.id}")
+    db.session.add(StripeCustomer(user_id=client_user.id, account="", customer_id="cus_kept"))
+    db.session.commit()
+    second = booking.book_workshop_seat(
+        client_user, make_workshop(practitioner, price_cents=4000, start=future(9))
+    )
+    web.get(f"/orders/{second.id}")
+
+    [(new, _), (returning, _)] = checkout_fake.created
+    # Kept for charges made while the client is away: the cancellation policy's fees.
+    assert new["payment_intent_data[setup_future_usage]"] == "off_session"
+    assert (new["customer_creation"], new["customer_email"]) == ("always", client_user.email)
+    assert returning["customer"] == "cus_kept" and "customer_email" not in returning
+    assert returning["payment_intent_data[setup_future_usage]"] == "off_session"
