@@ -197,13 +197,7 @@ class StripeProvider:
         The idempotency key names the order and the amount: asked again, Stripe answers
         with the same session."""
         amount = order.amount_due_at_booking - order.amount_paid
-        try:
-            session = self._checkout_session(order, amount)
-        except stripe.StripeError as exc:
-            log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
-            raise PaymentProviderUnavailable(
-                gettext("Card payment is unavailable right now; try again in a few minutes.")
-            ) from exc
+        session = self._started(order, amount, "checkout")
         return PaymentStart(
             instructions=gettext(
                 "Pay %(amount)s by card on Stripe's secure page. Your booking is confirmed as "
@@ -213,7 +207,30 @@ class StripeProvider:
             redirect_url=session.url,
         )
 
-    def _checkout_session(self, order: Order, amount: int):
+    def start_balance(self, order: Order) -> PaymentStart:
+        """A second Checkout Session, for the balance a paid deposit left due; its key
+        says "balance", so a balance equal to the deposit is not answered with the
+        deposit's session."""
+        amount = order.amount_due
+        session = self._started(order, amount, "balance")
+        return PaymentStart(
+            instructions=gettext(
+                "Pay the balance of %(amount)s by card on Stripe's secure page.",
+                amount=order.money_display(amount),
+            ),
+            redirect_url=session.url,
+        )
+
+    def _started(self, order: Order, amount: int, purpose: str):
+        try:
+            return self._checkout_session(order, amount, purpose)
+        except stripe.StripeError as exc:
+            log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
+            raise PaymentProviderUnavailable(
+                gettext("Card payment is unavailable right now; try again in a few minutes.")
+            ) from exc
+
+    def _checkout_session(self, order: Order, amount: int, purpose: str):
         # The card is kept (setup_future_usage) at the client's customer, so a fee of the
         # cancellation policy can be charged while they are away; a returning client's
         # customer is reused, a new one made by Checkout and saved with the payment.
@@ -248,7 +265,7 @@ class StripeProvider:
             params["customer_creation"] = "always"
         return client().v1.checkout.sessions.create(
             params,
-            {"idempotency_key": f"order-{order.id}-checkout-{amount}"},
+            {"idempotency_key": f"order-{order.id}-{purpose}-{amount}"},
         )
 
 

@@ -57,6 +57,9 @@ def _render_order(order, refund_form: RefundForm | None = None, status: int = 20
         form=MarkPaidForm(formdata=None),
         refund_form=refund_form or _refund_form(order),
         waive_form=WaiveFeeForm(formdata=None),
+        # The client pays a deposit's balance online through a provider that takes cards.
+        pays_balance_online=order.user_id == current_user.id
+        and order.payment_provider != booking.MANUAL,
     ), status
 
 
@@ -164,4 +167,25 @@ def waive_fee(order_id: int, fee_id: int):
         ),
         "success",
     )
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/<int:order_id>/pay-balance", methods=["POST"])
+@login_required
+def pay_balance(order_id: int):
+    """The client pays what a paid deposit left due: a second Checkout, for the balance."""
+    order = _order(order_id)
+    if order.user_id != current_user.id:
+        abort(403)
+    if order.status != OrderStatus.PAID or order.amount_due <= 0:
+        flash(gettext("Nothing is due on this order."), "info")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    try:
+        start = booking.get_provider(order.payment_provider).start_balance(order)
+    except booking.DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    if start.redirect_url:
+        return redirect(start.redirect_url, 303)
+    flash(start.instructions, "info")
     return redirect(url_for("orders.view_order", order_id=order.id))
