@@ -27,6 +27,7 @@ from portal.models import (
     PaymentKind,
     StripeCustomer,
 )
+from portal.notifications import delivery
 from tests.fixtures.attendance import book_past_session, finish, past
 from tests.fixtures.factories import make_service, make_workshop
 from tests.fixtures.stripe_server import signed_event, stripe_client, stripe_config
@@ -35,8 +36,8 @@ POLICY = {"late_cancel_fee_percent": 50, "no_show_fee_cents": 1500, "cancellatio
 
 
 @pytest.fixture
-def app_config(localstripe_url):
-    return stripe_config(localstripe_url)
+def app_config(localstripe_url, smtp_server):
+    return {**stripe_config(localstripe_url), **smtp_server.config}
 
 
 def _soon(hours: int) -> datetime:
@@ -178,7 +179,7 @@ def test_without_a_late_fee_the_cut_off_still_closes_online_cancels(
 
 
 def test_a_declined_fee_becomes_a_balance_due_with_a_notice(
-    client, signed_in, practitioner, client_user, localstripe_url
+    client, signed_in, practitioner, client_user, localstripe_url, smtp_server
 ):
     session = make_workshop(practitioner, price_cents=4000, start=_soon(5), **POLICY)
     order = booking.book_workshop_seat(client_user, session)
@@ -202,6 +203,15 @@ def test_a_declined_fee_becomes_a_balance_due_with_a_notice(
     assert notice.user_id == client_user.id and notice.payload["fee_id"] == fee.id
     page = signed_in(client_user).get(f"/orders/{order.id}").text
     assert "Your card did not pay this fee" in page and "Waive fee" not in page
+    before = len(smtp_server.messages)
+    delivery.deliver_due()
+    [mail] = [
+        m
+        for m in smtp_server.messages[before:]
+        if m["To"] == client_user.email and m["Subject"].startswith("Fee due")
+    ]
+    text = mail.get_body(("plain",)).get_content()
+    assert "could not charge the fee of" in text and "20.00" in text
 
 
 def test_marking_a_no_show_charges_the_no_show_fee(
