@@ -119,7 +119,7 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
-from .services import save_service
+from .services import latest_service, save_service
 from .slots import available_slots, check_bookable, settings_for
 from .timetable import (
     CALENDAR_TYPES,
@@ -158,6 +158,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "latest_service",
     "late_cancel_fee",
     "waive_fee",
     "MANUAL",

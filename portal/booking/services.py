@@ -202,6 +202,17 @@ def _bump_untitled_sessions(service: Service) -> None:
     )
 
 
+def latest_service(practitioner: User) -> Service | None:
+    """The practitioner's most recent service: its cancellation policy is the one a new
+    service starts from (their default), so a policy is set once, not per service."""
+    return db.session.scalars(
+        select(Service)
+        .where(Service.primary_practitioner_id == practitioner.id)
+        .order_by(Service.created_at.desc(), Service.id.desc())
+        .limit(1)
+    ).first()
+
+
 def _audited_values(service: Service) -> dict:
     return {key: getattr(service, key) for key in SERVICE_FIELDS}
 

@@ -143,6 +143,16 @@ class ServiceFields(FlaskForm):
             if cents is not None:
                 self[name].data = Decimal(cents) / 100
 
+    def start_from_policy_of(self, service) -> None:
+        """A new service's cancellation policy, as the practitioner's latest one has it."""
+        self.cancellation_cutoff_hours.data = service.cancellation_cutoff_hours
+        self.late_cancel_fee_percent.data = service.late_cancel_fee_percent
+        for name, cents in (
+            ("late_cancel_fee", service.late_cancel_fee_cents),
+            ("no_show_fee", service.no_show_fee_cents),
+        ):
+            self[name].data = None if cents is None else Decimal(cents) / 100
+
     def validate_price(self, field: DecimalField) -> None:
         """A price finer than the currency's smallest unit is refused: rounded to whole
         cents, 0.004 would be stored as free."""

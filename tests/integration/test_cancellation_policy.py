@@ -43,6 +43,26 @@ def test_a_practitioner_sets_the_fees_and_sees_them_again(signed_in, practitione
     )
 
 
+def test_a_new_service_starts_from_the_practitioners_latest_policy(signed_in, practitioner):
+    make_service(practitioner, cancellation_cutoff_hours=48, no_show_fee_cents=2500)
+    make_service(
+        practitioner, cancellation_cutoff_hours=12, late_cancel_fee_cents=1000, name="Latest"
+    )
+    web = signed_in(practitioner)
+
+    for path in ("/practice/services/new", "/practice/packages/new", "/courses/new"):
+        page = web.get(path).text
+        assert _value(page, "cancellation_cutoff_hours") == "12", path
+        assert _value(page, "late_cancel_fee") == "10.00", path
+        assert _value(page, "no_show_fee") == "", path
+
+
+def _value(html: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+    found = re.search(r'value="([^"]*)"', tag)
+    return found.group(1) if found else ""
+
+
 def test_a_late_fee_given_twice_is_refused_on_its_field(signed_in, practitioner):
     web = signed_in(practitioner)
     form = {**SERVICE_FORM, "late_cancel_fee": "10", "late_cancel_fee_percent": "50"}
