@@ -18,24 +18,26 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    behind the provider interface
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
-3. seats (a seat is taken: open an order, add a booking or a credit),
+3. fees -- a cancellation policy's fee owed (charged later by the worker), a card
+   kept, a fee waived
+4. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
    attendance (who attended; outcomes), refunds (money given back, through the provider
    or by hand), pass_credits (a class pass credit spent on a seat, and given back)
-4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
+5. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
    and completes), reports (attendance reports), express (a workshop seat sold in
    Core statements: the common case of the busiest request)
-5. holds (a hold expires: release it and offer the seat), cancellation,
+6. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
-6. factory (the seed's BookingFactory: the five ways to book), rescheduling,
+7. factory (the seed's BookingFactory: the five ways to book), rescheduling,
    class_passes (buy a class pass; take a group session's seat with one of its credits)
-7. checkout (buy any service: picks the factory's pattern), credits (a client's credits
+8. checkout (buy any service: picks the factory's pattern), credits (a client's credits
    still to schedule)
-8. payments (pay an order; an expired hold's seats are taken again)
-9. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
+9. payments (pay an order; an expired hold's seats are taken again)
+10. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
    operations), payment_events (a provider's webhook events stored, then applied)
-10. jobs (periodic runs such as mark_attendance)
+11. jobs (periodic runs such as mark_attendance)
 """
 
 from ..core.errors import (
@@ -63,7 +65,7 @@ from .attendance import (
     record_outcomes,
     session_attendance,
 )
-from .cancellation import cancel_booking, cancel_session, cutoff_passed
+from .cancellation import cancel_booking, cancel_session, cutoff_passed, late_cancel_fee
 from .checkout import purchase, purchase_by_ids
 from .class_passes import (
     PASS_SERVICE_TYPES,
@@ -84,6 +86,7 @@ from .factory import (
     enroll_in_course,
     schedule_credit,
 )
+from .fees import waive_fee
 from .holds import release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
@@ -124,7 +127,7 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
-from .services import PassTerms, normalize_tag, save_service
+from .services import PassTerms, latest_service, normalize_tag, save_service
 from .slots import available_slots, check_bookable, policy_for, settings_for
 from .timetable import (
     CALENDAR_TYPES,
@@ -151,6 +154,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers",),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
+    ("fees",),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds", "pass_credits"),
     ("offers", "lifecycle", "reports", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
@@ -169,6 +173,9 @@ __all__ = [
     "buy_class_pass",
     "is_eligible",
     "pass_expires_at",
+    "latest_service",
+    "late_cancel_fee",
+    "waive_fee",
     "MANUAL",
     "PAYMENT_EVENTS_RECEIVED",
     "apply_payment_events",

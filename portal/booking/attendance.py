@@ -39,6 +39,7 @@ from ..models import (
     AuditAction,
     Booking,
     BookingStatus,
+    FeeKind,
     ParticipantKind,
     Room,
     RoomParticipant,
@@ -47,6 +48,7 @@ from ..models import (
     User,
 )
 from . import events
+from .fees import owe_fee
 from .locks import lock_sessions
 
 
@@ -428,6 +430,10 @@ def override_outcome(
     recorded.overridden_at = now
     recorded.override_reason = reason
     db.session.flush()
+    # A person marking the client absent is the no-show the policy charges for; a computed
+    # outcome (from room time) never is: an in-person session has no room time at all.
+    if recorded.outcome == AttendanceStatus.NO_SHOW:
+        owe_fee(booking, FeeKind.NO_SHOW, now)
     events.attendance_recorded(
         session,
         booking_id=booking.id,

@@ -19,6 +19,7 @@ from ..models import (
     Booking,
     BookingStatus,
     CancelReason,
+    FeeKind,
     Order,
     OrderStatus,
     ServiceSession,
@@ -27,6 +28,7 @@ from ..models import (
     WebhookEventType,
 )
 from . import events, notices
+from .fees import owe_fee
 from .ledger import owe_refund
 from .locks import lock_sessions
 from .offers import seats_freed, session_closed
@@ -42,6 +44,14 @@ def cutoff_passed(booking: Booking, now: datetime) -> bool:
     if start is None:
         return False
     return now > start - timedelta(hours=booking.service.cancellation_cutoff_hours)
+
+
+def late_cancel_fee(booking: Booking, now: datetime) -> int:
+    """What canceling now would cost the client under the service's policy (0 inside the
+    free window, or when the policy charges nothing)."""
+    if not cutoff_passed(booking, now):
+        return 0
+    return booking.service.fee_for(FeeKind.LATE_CANCEL, booking.price_charged_cents)
 
 
 def _return_credit(booking: Booking, session: ServiceSession, now: datetime) -> Booking:
@@ -94,7 +104,10 @@ def cancel_booking(
             )
         )
     past_cutoff = cutoff_passed(booking, now)
-    if past_cutoff and actor.id == booking.user_id and not closing_account:
+    # Past the cut-off the client may still cancel online when the policy charges a late
+    # fee for it; without a fee they ask the practitioner, as before fees existed.
+    late_fee = booking.service.fee_for(FeeKind.LATE_CANCEL, booking.price_charged_cents)
+    if past_cutoff and actor.id == booking.user_id and late_fee <= 0 and not closing_account:
         hours = booking.service.cancellation_cutoff_hours
         raise CancellationWindowClosed(
             ngettext(
@@ -105,7 +118,7 @@ def cancel_booking(
                 hours,
             )
         )
-    late_cancel = past_cutoff and client_requested
+    late_cancel = past_cutoff and (client_requested or actor.id == booking.user_id)
     previous_status = booking.status
     move_bookings(
         [booking],
@@ -116,6 +129,7 @@ def cancel_booking(
         canceled_by_id=actor.id,
         late_cancel=late_cancel,
     )
+    fee = owe_fee(booking, FeeKind.LATE_CANCEL, now) if late_cancel else None
     credit = None
     pass_credit_back = False
     # Only a scheduled credit comes back; giving up an unscheduled one just cancels it.
@@ -153,16 +167,19 @@ def cancel_booking(
             "reason": reason or CancelReason.CANCELED,
             "credit_id": credit.id if credit else None,
             "pass_credit_returned": pass_credit_back,
+            "fee_id": fee.id if fee else None,
         },
     )
     log.info(
-        "booking canceled: booking %s, order %s, session %s, by user %s, late %s, credit %s",
+        "booking canceled: booking %s, order %s, session %s, by user %s, late %s, credit %s, "
+        "fee %s",
         booking.id,
         booking.order_id,
         session.id,
         actor.id,
         late_cancel,
         credit.id if credit else None,
+        fee.id if fee else None,
     )
     return credit
 

@@ -36,6 +36,9 @@ from .transitions import move_bookings, move_orders
 
 log = logging.getLogger(__name__)
 
+# What an unpaid order holds until its deadline: seats awaiting payment, and credits.
+UNPAID_HELD = (BookingStatus.PENDING_PAYMENT, BookingStatus.DRAFT)
+
 
 def _lock_orders_past_hold(
     now: datetime, session_id: int | None, practitioner_id: int | None
@@ -76,20 +79,23 @@ def release_expired_holds(
     order_ids = _lock_orders_past_hold(now, session_id, practitioner_id)
     if not order_ids:
         return 0
+    # An unpaid package's or bundle's credits (drafts: they cannot be scheduled before
+    # payment) lapse with it, for real, as held seats do.
     expired = db.session.scalars(
         select(Booking)
-        .where(Booking.order_id.in_(order_ids), Booking.status == BookingStatus.PENDING_PAYMENT)
+        .where(Booking.order_id.in_(order_ids), Booking.status.in_(UNPAID_HELD))
         .order_by(Booking.id)
     ).all()
     # Read before the move expires them.
     seen = [(b.id, b.order_id, b.service_session_id, b.user_id) for b in expired]
+    credits = {b.service_session_id for b in expired if b.status == BookingStatus.DRAFT}
     released = set(
         move_bookings(
             expired,
             BookingStatus.CANCELED,
             strict=False,
             now=now,
-            only_from=[BookingStatus.PENDING_PAYMENT],
+            only_from=list(UNPAID_HELD),
             cancel_reason=CancelReason.HOLD_EXPIRED,
         )
     )
@@ -117,7 +123,9 @@ def release_expired_holds(
     _audit_released(seen, released, offered)
     if freed:
         close_empty_private_sessions(freed)
-        seats_freed(freed, now=now)
+        # A credit's draft session has no seat anyone waits for.
+        if freed - credits:
+            seats_freed(freed - credits, now=now)
     _expire_emptied(order_ids)
     return len(released)
 

@@ -16,6 +16,7 @@ from ..models import (
     SEAT_HOLDING,
     Booking,
     CancelReason,
+    Fee,
     NotificationKind,
     Order,
     OrderStatus,
@@ -193,4 +194,11 @@ def offer_taken(entry_id: int, user_id: int, practitioner_id: int) -> None:
         practitioner_id,
         waitlist_entry_id=entry_id,
         client_id=user_id,
+    )
+
+
+def fee_unpaid(fee: Fee, client_id: int) -> None:
+    """The card on file refused a fee (or there is none): the client owes it."""
+    outbox.notify(
+        K.FEE_UNPAID, client_id, order_id=fee.order_id, fee_id=fee.id, amount_cents=fee.amount_cents
     )

@@ -27,15 +27,29 @@ from ..core.errors import HoldExpired
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
-from ..models import Booking, CancelReason, Order, Payment, PaymentEvent, PaymentKind
+from ..models import (
+    Booking,
+    CancelReason,
+    Fee,
+    FeeStatus,
+    Order,
+    Payment,
+    PaymentEvent,
+    PaymentKind,
+    StripeCustomer,
+)
 from . import notices
+from .fees import FEE_DUE, keep_card, mark_fee_due
 from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
 from .locks import lock_order
 from .payments import record_provider_payment
 from .refunds import refund_locked
 from .stripe_provider import (
     STRIPE,
+    OffSessionCharge,
     StripeCharge,
+    charge_off_session,
+    configured,
     create_refund,
     fetch_checkout_payment,
     fetch_payment,
@@ -108,6 +122,11 @@ def _apply_charge(event_id: int, charge: StripeCharge, now: datetime) -> str:
         charge_id=charge.charge_id,
         payment_intent_id=charge.payment_intent_id,
         now=now,
+    )
+    keep_card(
+        db.session.get_one(Order, charge.order_id).user_id,
+        charge.customer_id,
+        charge.payment_method_id,
     )
     return "charge recorded"
 
@@ -231,11 +250,83 @@ def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
     return f"refunded {amount}"
 
 
+@unit_of_work
+def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now: datetime) -> str:
+    """Record what the card said (None: no card to ask) under the order's lock."""
+    if not _claim(event_id, f"fee {fee_id}", now):
+        return "already applied"
+    order_id = db.session.execute(select(Fee.order_id).where(Fee.id == fee_id)).scalar_one()
+    order = lock_order(order_id)
+    fee = next(f for f in order.fees if f.id == fee_id)
+    db.session.refresh(fee)
+    if answer is not None:
+        fee.provider_payment_intent_id = answer.payment_intent_id
+    if answer is not None and answer.charge_id is not None:
+        record_movement(
+            order,
+            PaymentKind.FEE,
+            fee.amount_cents,
+            provider=STRIPE,
+            now=now,
+            provider_object_id=answer.charge_id,
+            provider_payment_intent_id=answer.payment_intent_id,
+            reason=fee.kind.value,
+        )
+        if fee.status == FeeStatus.WAIVED:
+            # Waived while the card was being charged: the waiver stands, the money goes back.
+            refund_locked(
+                order,
+                fee.amount_cents,
+                reason="fee waived",
+                actor=None,
+                now=now,
+                key=f"fee-{fee.id}-waived",
+            )
+            return "charged, then refunded: waived meanwhile"
+        fee.status = FeeStatus.CHARGED
+        fee.settled_at = now
+        return f"fee charged {fee.amount_cents}"
+    if fee.status != FeeStatus.PENDING:
+        return f"fee {fee.status.value}"
+    mark_fee_due(fee, order.user_id, answer.failure if answer else "no card on file", now)
+    return "fee due"
+
+
+def _fee_due(event_id: int, fee_id: str, now: datetime) -> str:
+    """Charge a fee to the kept card, outside any transaction (the key is the fee's, so a
+    second applier's call returns the same charge), then record the answer."""
+    row = db.session.execute(
+        select(Fee.id, Fee.status, Fee.amount_cents, Fee.currency, Fee.order_id, Order.user_id)
+        .join(Order, Order.id == Fee.order_id)
+        .where(Fee.id == int(fee_id))
+    ).one()
+    card = db.session.execute(
+        select(StripeCustomer.customer_id, StripeCustomer.payment_method_id).where(
+            StripeCustomer.user_id == row.user_id, StripeCustomer.account == ""
+        )
+    ).first()
+    db.session.rollback()
+    if row.status != FeeStatus.PENDING:
+        return _nothing(event_id, f"fee {row.status.value}", now)
+    answer = None
+    if card is not None and card.payment_method_id and configured():
+        answer = charge_off_session(
+            card.customer_id,
+            card.payment_method_id,
+            row.amount_cents,
+            row.currency,
+            order_id=row.order_id,
+            fee_id=row.id,
+        )
+    return _settle_fee(event_id, row.id, answer, now)
+
+
 _APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
     PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
     CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
     CHARGE_REFUNDED: _on_refunded,
     REFUND_DUE: _refund_due,
+    FEE_DUE: _fee_due,
 }
 
 

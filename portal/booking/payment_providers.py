@@ -33,6 +33,11 @@ class PaymentProvider(Protocol):
         """Begin (or show again) the payment of a pending order; must be idempotent."""
         ...
 
+    def start_balance(self, order: Order) -> PaymentStart:
+        """Begin the payment of the balance a paid order still has due (a deposit's
+        rest); must be idempotent."""
+        ...
+
 
 MANUAL = "manual"
 
@@ -61,6 +66,17 @@ class ManualProvider:
                 f"Pay {order.total_display} to {practitioner} by bank transfer or in person, "
                 f"quoting the reference {payment_reference(order)}. Your booking is confirmed "
                 "as soon as the payment is marked as received."
+            )
+        )
+
+    def start_balance(self, order: Order) -> PaymentStart:
+        return PaymentStart(
+            instructions=gettext(
+                "Pay the balance of %(amount)s to %(practitioner)s by bank transfer or at the "
+                "session, quoting the reference %(reference)s.",
+                amount=order.money_display(order.amount_due),
+                practitioner=order.service.primary_practitioner.name,
+                reference=payment_reference(order),
             )
         )
 

@@ -55,6 +55,9 @@ SERVICE_FIELDS = (
     "deposit_cents",
     "deposit_percent",
     *POLICY_FIELDS,
+    "late_cancel_fee_cents",
+    "late_cancel_fee_percent",
+    "no_show_fee_cents",
 )
 
 # Services whose credits expire (validity_days).
@@ -204,6 +207,7 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
     if problem:
         raise InvalidInput(problem, field="price")
     _check_payment_policy(service, fields)
+    _check_cancellation_fees(currency, fields)
     _check_booking_policy(kind, fields)
 
 
@@ -224,6 +228,38 @@ def _check_booking_policy(kind: ServiceType, fields) -> None:
             gettext("Pick at least one day, or none for every working day."),
             field="bookable_weekdays",
         )
+
+
+def _check_cancellation_fees(currency: str, fields) -> None:
+    """A late-cancel fee is an amount or a percentage of the price, not both; fees are in
+    the currency's own units like the price."""
+    if (
+        fields.get("late_cancel_fee_cents") is not None
+        and fields.get("late_cancel_fee_percent") is not None
+    ):
+        raise InvalidInput(
+            gettext("Give the late-cancel fee as an amount or as a percentage, not both."),
+            field="late_cancel_fee",
+        )
+    percent = fields.get("late_cancel_fee_percent")
+    if percent is not None and not 1 <= percent <= 100:
+        raise InvalidInput(
+            gettext("A fee percentage is between 1 and 100."), field="late_cancel_fee_percent"
+        )
+    for key, shown_on in (
+        ("late_cancel_fee_cents", "late_cancel_fee"),
+        ("no_show_fee_cents", "no_show_fee"),
+    ):
+        amount = fields.get(key)
+        if amount is None:
+            continue
+        problem = (
+            gettext("A fee is more than nothing.")
+            if amount <= 0
+            else minor_units_problem(amount, currency)
+        )
+        if problem:
+            raise InvalidInput(problem, field=shown_on)
 
 
 def _check_payment_policy(service: Service | None, fields) -> None:
@@ -281,6 +317,17 @@ def _bump_untitled_sessions(service: Service) -> None:
         .values(revision=ServiceSession.revision + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def latest_service(practitioner: User) -> Service | None:
+    """The practitioner's most recent service: its cancellation policy is the one a new
+    service starts from (their default), so a policy is set once, not per service."""
+    return db.session.scalars(
+        select(Service)
+        .where(Service.primary_practitioner_id == practitioner.id)
+        .order_by(Service.created_at.desc(), Service.id.desc())
+        .limit(1)
+    ).first()
 
 
 def _audited_values(service: Service) -> dict:

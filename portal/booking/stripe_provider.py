@@ -19,9 +19,11 @@ import stripe
 from babel.numbers import get_currency_precision
 from flask import current_app, url_for
 from flask_babel import gettext
+from stripe.params.checkout import SessionCreateParams
 
 from ..core.errors import PaymentProviderUnavailable
-from ..models import Order
+from ..extensions import db
+from ..models import Order, StripeCustomer
 from .payment_providers import PaymentStart, register_provider
 
 STRIPE = "stripe"
@@ -67,11 +69,24 @@ class StripeCharge:
     amount_cents: int
     charge_id: str
     payment_intent_id: str
+    # The customer and card Checkout kept for charges made while the client is away.
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+
+
+def _id(value) -> str | None:
+    """An expandable field: Stripe answers with the id, or the object itself."""
+    return value if value is None or isinstance(value, str) else value.id
 
 
 def _charge_of(intent) -> StripeCharge | None:
-    order_id = intent.metadata.to_dict().get("order_id") if intent.metadata else None
-    if intent.status != "succeeded" or not order_id or not intent.latest_charge:
+    metadata = intent.metadata.to_dict() if intent.metadata else {}
+    order_id = metadata.get("order_id")
+    # A fee's charge is recorded by the fee's own applier (payment_events), never as a
+    # payment toward the order's total.
+    if intent.status != "succeeded" or not order_id or FEE_METADATA in metadata:
+        return None
+    if not intent.latest_charge:
         return None
     charge = intent.latest_charge
     return StripeCharge(
@@ -82,6 +97,8 @@ def _charge_of(intent) -> StripeCharge | None:
         ),
         charge_id=charge if isinstance(charge, str) else charge.id,
         payment_intent_id=intent.id,
+        customer_id=_id(getattr(intent, "customer", None)),
+        payment_method_id=_id(getattr(intent, "payment_method", None)),
     )
 
 
@@ -124,6 +141,51 @@ def create_refund(charge_id: str, amount_cents: int, currency: str, key: str) ->
     return StripeRefund(refund.id, from_stripe_amount(refund.amount, refund.currency))
 
 
+@dataclass(frozen=True)
+class OffSessionCharge:
+    """What Stripe answered to a charge made while the client is away: charged, or why not."""
+
+    payment_intent_id: str | None
+    charge_id: str | None = None
+    failure: str = ""
+
+
+FEE_METADATA = "fee_id"
+
+
+def charge_off_session(
+    customer_id: str,
+    payment_method_id: str,
+    amount_cents: int,
+    currency: str,
+    *,
+    order_id: int,
+    fee_id: int,
+) -> OffSessionCharge:
+    """Charge the kept card now, once per fee (the key is the fee's): a decline, or a card
+    that needs the client present (3-D Secure), is an answer, not an error."""
+    try:
+        intent = client().v1.payment_intents.create(
+            {
+                "amount": to_stripe_amount(amount_cents, currency),
+                "currency": currency.lower(),
+                "customer": customer_id,
+                "payment_method": payment_method_id,
+                "off_session": True,
+                "confirm": True,
+                "metadata": {"order_id": str(order_id), FEE_METADATA: str(fee_id)},
+            },
+            {"idempotency_key": f"fee-{fee_id}"},
+        )
+    except stripe.CardError as exc:
+        error = exc.error
+        intent_id = _id(getattr(error, "payment_intent", None)) if error else None
+        return OffSessionCharge(intent_id, failure=(exc.code or "card_declined")[:200])
+    if intent.status != "succeeded" or not intent.latest_charge:
+        return OffSessionCharge(intent.id, failure=intent.status)
+    return OffSessionCharge(intent.id, charge_id=_id(intent.latest_charge))
+
+
 class StripeProvider:
     """Card payments on Stripe Checkout."""
 
@@ -135,13 +197,7 @@ class StripeProvider:
         The idempotency key names the order and the amount: asked again, Stripe answers
         with the same session."""
         amount = order.amount_due_at_booking - order.amount_paid
-        try:
-            session = self._checkout_session(order, amount)
-        except stripe.StripeError as exc:
-            log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
-            raise PaymentProviderUnavailable(
-                gettext("Card payment is unavailable right now; try again in a few minutes.")
-            ) from exc
+        session = self._started(order, amount, "checkout")
         return PaymentStart(
             instructions=gettext(
                 "Pay %(amount)s by card on Stripe's secure page. Your booking is confirmed as "
@@ -151,30 +207,65 @@ class StripeProvider:
             redirect_url=session.url,
         )
 
-    def _checkout_session(self, order: Order, amount: int):
-        return client().v1.checkout.sessions.create(
-            {
-                "mode": "payment",
-                "client_reference_id": str(order.id),
+    def start_balance(self, order: Order) -> PaymentStart:
+        """A second Checkout Session, for the balance a paid deposit left due; its key
+        says "balance", so a balance equal to the deposit is not answered with the
+        deposit's session."""
+        amount = order.amount_due
+        session = self._started(order, amount, "balance")
+        return PaymentStart(
+            instructions=gettext(
+                "Pay the balance of %(amount)s by card on Stripe's secure page.",
+                amount=order.money_display(amount),
+            ),
+            redirect_url=session.url,
+        )
+
+    def _started(self, order: Order, amount: int, purpose: str):
+        try:
+            return self._checkout_session(order, amount, purpose)
+        except stripe.StripeError as exc:
+            log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
+            raise PaymentProviderUnavailable(
+                gettext("Card payment is unavailable right now; try again in a few minutes.")
+            ) from exc
+
+    def _checkout_session(self, order: Order, amount: int, purpose: str):
+        # The card is kept (setup_future_usage) at the client's customer, so a fee of the
+        # cancellation policy can be charged while they are away; a returning client's
+        # customer is reused, a new one made by Checkout and saved with the payment.
+        known = db.session.get(StripeCustomer, (order.user_id, ""))
+        params: SessionCreateParams = {
+            "mode": "payment",
+            "client_reference_id": str(order.id),
+            "metadata": {"order_id": str(order.id)},
+            "payment_intent_data": {
                 "metadata": {"order_id": str(order.id)},
-                "payment_intent_data": {"metadata": {"order_id": str(order.id)}},
-                "customer_email": order.user.email,
-                "line_items": [
-                    {
-                        "quantity": 1,
-                        "price_data": {
-                            "currency": order.currency.lower(),
-                            "unit_amount": to_stripe_amount(amount, order.currency),
-                            "product_data": {"name": order.service.name},
-                        },
-                    }
-                ],
-                "success_url": url_for(
-                    "orders.view_order", order_id=order.id, returned=1, _external=True
-                ),
-                "cancel_url": url_for("orders.view_order", order_id=order.id, _external=True),
+                "setup_future_usage": "off_session",
             },
-            {"idempotency_key": f"order-{order.id}-checkout-{amount}"},
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": order.currency.lower(),
+                        "unit_amount": to_stripe_amount(amount, order.currency),
+                        "product_data": {"name": order.service.name},
+                    },
+                }
+            ],
+            "success_url": url_for(
+                "orders.view_order", order_id=order.id, returned=1, _external=True
+            ),
+            "cancel_url": url_for("orders.view_order", order_id=order.id, _external=True),
+        }
+        if known is not None:
+            params["customer"] = known.customer_id
+        else:
+            params["customer_email"] = order.user.email
+            params["customer_creation"] = "always"
+        return client().v1.checkout.sessions.create(
+            params,
+            {"idempotency_key": f"order-{order.id}-{purpose}-{amount}"},
         )
 
 

@@ -15,6 +15,8 @@ from .enums import (
     AttendanceKind,
     BookingStatus,
     CancelReason,
+    FeeKind,
+    FeeStatus,
     OrderStatus,
     ParticipantKind,
     PaymentKind,
@@ -30,6 +32,7 @@ from .enums import (
 )
 from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
+from .fees import Fee, StripeCustomer
 from .idempotency import IdempotentPurchase
 from .notifications import (
     ACCOUNT_KINDS,
@@ -85,6 +88,10 @@ __all__ = [
     "DataExportStatus",
     "ErasureRequest",
     "ErasureStatus",
+    "Fee",
+    "FeeKind",
+    "FeeStatus",
+    "StripeCustomer",
     "AuditAction",
     "ClassPass",
     "ClassPassTerms",

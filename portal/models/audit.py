@@ -22,6 +22,7 @@ class AuditAction(StrEnum):
     BOOKING_CREATED = "booking.created"
     BOOKING_CANCELED = "booking.canceled"
     ORDER_PAID = "order.paid"
+    FEE_WAIVED = "fee.waived"
     SESSION_CREATED = "session.created"
     SESSION_UPDATED = "session.updated"
     SESSION_CANCELED = "session.canceled"
@@ -60,6 +61,7 @@ set_labels(
         AuditAction.BOOKING_CREATED: lazy_gettext("booking created"),
         AuditAction.BOOKING_CANCELED: lazy_gettext("booking canceled"),
         AuditAction.ORDER_PAID: lazy_gettext("order paid"),
+        AuditAction.FEE_WAIVED: lazy_gettext("fee waived"),
         AuditAction.SESSION_CREATED: lazy_gettext("session created"),
         AuditAction.SESSION_UPDATED: lazy_gettext("session updated"),
         AuditAction.SESSION_CANCELED: lazy_gettext("session canceled"),

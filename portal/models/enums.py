@@ -233,6 +233,48 @@ set_labels(
 )
 
 
+class FeeKind(StrEnum):
+    """What a cancellation policy charges for."""
+
+    # The client canceled inside the service's cut-off.
+    LATE_CANCEL = "late_cancel"
+    # The client did not come (attendance marked them absent).
+    NO_SHOW = "no_show"
+
+
+set_labels(
+    FeeKind,
+    {
+        FeeKind.LATE_CANCEL: lazy_gettext("late-cancel fee"),
+        FeeKind.NO_SHOW: lazy_gettext("no-show fee"),
+    },
+)
+
+
+class FeeStatus(StrEnum):
+    """Where a fee stands; only the worker's charge and a practitioner's waiver move it."""
+
+    # Owed; the worker charges the card on file.
+    PENDING = "pending"
+    # Collected: a fee row in the ledger says so.
+    CHARGED = "charged"
+    # The card failed (or none is on file): a balance the client owes.
+    DUE = "due"
+    # The practitioner let it go.
+    WAIVED = "waived"
+
+
+set_labels(
+    FeeStatus,
+    {
+        FeeStatus.PENDING: lazy_gettext("being charged"),
+        FeeStatus.CHARGED: lazy_gettext("charged"),
+        FeeStatus.DUE: lazy_gettext("due"),
+        FeeStatus.WAIVED: lazy_gettext("waived"),
+    },
+)
+
+
 class CancelReason(StrEnum):
     """Why a booking or an order was canceled, as the domain records it. A person's own
     words (typed when canceling) go in the row's cancel_note, never here: rules compare

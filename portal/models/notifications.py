@@ -41,6 +41,8 @@ class NotificationKind(StrEnum):
     BOOKING_PENDING_PAYMENT = "booking_pending_payment"
     PAYMENT_RECEIVED = "payment_received"
     PAYMENT_REFUNDED = "payment_refunded"
+    # A cancellation policy's fee the card on file did not pay: a balance the client owes.
+    FEE_UNPAID = "fee_unpaid"
     BOOKING_CANCELED = "booking_canceled"
     BOOKING_RESCHEDULED = "booking_rescheduled"
     SESSION_MOVED = "session_moved"
@@ -81,6 +83,7 @@ set_labels(
         NotificationKind.BOOKING_PENDING_PAYMENT: lazy_gettext("booking pending payment"),
         NotificationKind.PAYMENT_RECEIVED: lazy_gettext("payment received"),
         NotificationKind.PAYMENT_REFUNDED: lazy_gettext("payment refunded"),
+        NotificationKind.FEE_UNPAID: lazy_gettext("fee unpaid"),
         NotificationKind.BOOKING_CANCELED: lazy_gettext("booking canceled"),
         NotificationKind.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
         NotificationKind.SESSION_MOVED: lazy_gettext("session moved"),

@@ -13,11 +13,13 @@ from .enums import (
     PAYMENTS_BACK,
     PAYMENTS_IN,
     CancelReason,
+    FeeStatus,
     OrderStatus,
     PaymentKind,
     PaymentPolicy,
     enum_column,
 )
+from .fees import Fee
 from .payments import Payment
 from .services import Service
 from .users import User
@@ -70,6 +72,7 @@ class Order(db.Model):
     )
 
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+    fees: Mapped[list[Fee]] = relationship(order_by="Fee.id")
 
     def _sum(self, kinds) -> int:
         return sum(p.amount_cents for p in self.payments if p.kind in kinds)
@@ -108,6 +111,11 @@ class Order(db.Model):
         if self.status not in (OrderStatus.PENDING, OrderStatus.PAID):
             return 0
         return max(self.total_cents - self.amount_paid, 0)
+
+    @property
+    def fees_due(self) -> int:
+        """Fees the card did not pay: owed whatever the order's own status."""
+        return sum(f.amount_cents for f in self.fees if f.status == FeeStatus.DUE)
 
     @property
     def amount_due_at_booking(self) -> int:

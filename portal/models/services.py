@@ -3,14 +3,14 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import db
 from ..l10n import format_money
-from .enums import CREDIT_SERVICE_TYPES, PaymentPolicy, ServiceType, enum_column
+from .enums import CREDIT_SERVICE_TYPES, FeeKind, PaymentPolicy, ServiceType, enum_column
 from .users import User
 
 if TYPE_CHECKING:
@@ -70,6 +70,22 @@ class Service(db.Model):
             "bookable_from IS NULL OR bookable_until IS NULL OR bookable_until > bookable_from",
             name="service_hours_order",
         ),
+        # A late-cancel fee is an amount or a percentage of the seat's price, not both.
+        CheckConstraint(
+            "late_cancel_fee_cents IS NULL OR late_cancel_fee_percent IS NULL",
+            name="late_fee_given_once",
+        ),
+        CheckConstraint(
+            "late_cancel_fee_cents IS NULL OR late_cancel_fee_cents > 0",
+            name="late_fee_positive",
+        ),
+        CheckConstraint(
+            "late_cancel_fee_percent IS NULL OR (late_cancel_fee_percent BETWEEN 1 AND 100)",
+            name="late_fee_percent_range",
+        ),
+        CheckConstraint(
+            "no_show_fee_cents IS NULL OR no_show_fee_cents > 0", name="no_show_fee_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,8 +110,15 @@ class Service(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Off: clients read only "Available" or "Full"; its practitioner and staff see the counts.
     show_seats_left: Mapped[bool] = mapped_column(default=True, server_default=true())
-    # Clients may cancel or reschedule up to this many hours before the start.
+    # Clients may cancel or reschedule free of charge up to this many hours before the
+    # start; past it they may cancel online only when a late-cancel fee is set (and pay it).
     cancellation_cutoff_hours: Mapped[int] = mapped_column(default=24)
+    # The cancellation policy's fees (same units as price_cents), charged off-session to
+    # the card kept at booking: a late cancel costs an amount or a percentage of the seat's
+    # price; a no-show an amount.
+    late_cancel_fee_cents: Mapped[int | None] = mapped_column(default=None)
+    late_cancel_fee_percent: Mapped[int | None] = mapped_column(default=None)
+    no_show_fee_cents: Mapped[int | None] = mapped_column(default=None)
     # Packages and bundles: credits expire this many days after purchase.
     validity_days: Mapped[int | None] = mapped_column(default=None)
     # 1-on-1 services' own booking policy, each None for the practitioner's own setting.
@@ -181,6 +204,52 @@ class Service(db.Model):
             "Pay %(price)s when you book; your place is held while you pay.",
             price=self.price_display,
         )
+
+    def fee_for(self, kind: FeeKind, price_cents: int) -> int:
+        """The policy's fee for a seat that cost price_cents; 0 when there is none."""
+        if kind == FeeKind.NO_SHOW:
+            return self.no_show_fee_cents or 0
+        if self.late_cancel_fee_percent is not None:
+            return price_cents * self.late_cancel_fee_percent // 100
+        return self.late_cancel_fee_cents or 0
+
+    @property
+    def has_late_cancel_fee(self) -> bool:
+        return self.late_cancel_fee_cents is not None or self.late_cancel_fee_percent is not None
+
+    @property
+    def fee_terms(self) -> list[str]:
+        """The cancellation policy's fees in the words a client reads before paying and in
+        the confirmation: nothing when the service charges none."""
+        hours = ngettext("%(num)d hour", "%(num)d hours", self.cancellation_cutoff_hours)
+        terms = []
+        if self.late_cancel_fee_percent is not None:
+            terms.append(
+                gettext(
+                    "Canceling later than %(hours)s before the start costs %(percent)d%% of "
+                    "the price.",
+                    hours=hours,
+                    percent=self.late_cancel_fee_percent,
+                )
+            )
+        elif self.late_cancel_fee_cents is not None:
+            terms.append(
+                gettext(
+                    "Canceling later than %(hours)s before the start costs %(fee)s.",
+                    hours=hours,
+                    fee=format_money(self.late_cancel_fee_cents, self.currency),
+                )
+            )
+        if self.no_show_fee_cents is not None:
+            terms.append(
+                gettext(
+                    "Missing the session without canceling costs %(fee)s.",
+                    fee=format_money(self.no_show_fee_cents, self.currency),
+                )
+            )
+        if terms:
+            terms.append(gettext("Fees are charged to the card you book with."))
+        return terms
 
     @property
     def price_display(self) -> str:

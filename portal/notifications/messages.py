@@ -51,6 +51,7 @@ _ACTION: dict[NotificationKind, tuple[str, dict[str, str]]] = {
     K.BOOKING_PENDING_PAYMENT: ("orders.view_order", {"order_id": "order"}),
     K.PAYMENT_RECEIVED: ("orders.view_order", {"order_id": "order"}),
     K.PAYMENT_REFUNDED: ("orders.view_order", {"order_id": "order"}),
+    K.FEE_UNPAID: ("orders.view_order", {"order_id": "order"}),
     K.BOOKING_CANCELED: ("bookings.index", {}),
     K.BOOKING_RESCHEDULED: ("bookings.index", {}),
     K.SESSION_MOVED: ("bookings.index", {}),

@@ -49,6 +49,10 @@ def iso_currency(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(CURRENCY_PROBLEM))
 
 
+def _cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int((amount * 100).to_integral_value())
+
+
 class ServiceFields(FlaskForm):
     """What every service has, whatever its type: the services form adds the type and the
     package/bundle lines, the course form its recurrence."""
@@ -99,6 +103,24 @@ class ServiceFields(FlaskForm):
         lazy_gettext("Deposit percentage"),
         validators=[Optional(), NumberRange(1, 99)],
     )
+    late_cancel_fee = DecimalField(
+        lazy_gettext("Late-cancel fee"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        description=lazy_gettext(
+            "Charged when a client cancels after the cut-off: an amount, or else a percentage."
+        ),
+    )
+    late_cancel_fee_percent = IntegerField(
+        lazy_gettext("Late-cancel fee percentage"),
+        validators=[Optional(), NumberRange(1, 100)],
+    )
+    no_show_fee = DecimalField(
+        lazy_gettext("No-show fee"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        description=lazy_gettext("Charged when a client is marked absent."),
+    )
     # Packages and bundles have no seats of their own: their form drops this field (= None),
     # so saving one leaves the stored value alone.
     show_seats_left = BooleanField(
@@ -113,8 +135,23 @@ class ServiceFields(FlaskForm):
     def show_amounts(self, service) -> None:
         """The stored amounts (hundredths) as the form's decimal fields show them."""
         self.price.data = Decimal(service.price_cents) / 100
-        if service.deposit_cents is not None:
-            self.deposit.data = Decimal(service.deposit_cents) / 100
+        for name, cents in (
+            ("deposit", service.deposit_cents),
+            ("late_cancel_fee", service.late_cancel_fee_cents),
+            ("no_show_fee", service.no_show_fee_cents),
+        ):
+            if cents is not None:
+                self[name].data = Decimal(cents) / 100
+
+    def start_from_policy_of(self, service) -> None:
+        """A new service's cancellation policy, as the practitioner's latest one has it."""
+        self.cancellation_cutoff_hours.data = service.cancellation_cutoff_hours
+        self.late_cancel_fee_percent.data = service.late_cancel_fee_percent
+        for name, cents in (
+            ("late_cancel_fee", service.late_cancel_fee_cents),
+            ("no_show_fee", service.no_show_fee_cents),
+        ):
+            self[name].data = None if cents is None else Decimal(cents) / 100
 
     def validate_price(self, field: DecimalField) -> None:
         """A price finer than the currency's smallest unit is refused: rounded to whole
@@ -134,12 +171,11 @@ class ServiceFields(FlaskForm):
             "currency": self.currency.data,
             "is_active": self.is_active.data,
             "payment_policy": self.payment_policy.data,
-            "deposit_cents": (
-                None
-                if self.deposit.data is None
-                else int((self.deposit.data * 100).to_integral_value())
-            ),
+            "deposit_cents": _cents(self.deposit.data),
             "deposit_percent": self.deposit_percent.data,
+            "late_cancel_fee_cents": _cents(self.late_cancel_fee.data),
+            "late_cancel_fee_percent": self.late_cancel_fee_percent.data,
+            "no_show_fee_cents": _cents(self.no_show_fee.data),
         }
         # A form that drops one of these (= None) leaves the stored value alone.
         for name in (

@@ -235,7 +235,7 @@ def test_an_order_whose_hold_expired_expires_and_leaves_the_awaiting_payment_lis
     assert order.status == OrderStatus.EXPIRED
 
 
-def test_a_credit_order_whose_hold_expired_keeps_its_credits_and_stays_pending(
+def test_a_credit_order_whose_hold_expired_lapses_and_its_page_says_so(
     signed_in, practitioner, client_user
 ):
     order = booking.buy_credits(
@@ -243,5 +243,7 @@ def test_a_credit_order_whose_hold_expired_keeps_its_credits_and_stays_pending(
     )
     booking.release_expired_holds()
     db.session.refresh(order)
-    # Credits hold no seat, so nothing expires: the order waits for its payment.
-    assert order.status == OrderStatus.PENDING
+    # Its credits lapse for real, as held seats do (#20): none is left to schedule.
+    assert order.status == OrderStatus.EXPIRED
+    assert {b.status for b in order.bookings} == {BookingStatus.CANCELED}
+    assert "the credits were released" in signed_in(client_user).get(f"/orders/{order.id}").text

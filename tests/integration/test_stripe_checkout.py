@@ -8,8 +8,8 @@ import pytest
 
 from portal import booking
 from portal.extensions import db
-from portal.models import BookingStatus, Order, OrderStatus, PaymentPolicy
-from tests.fixtures.factories import make_workshop
+from portal.models import BookingStatus, Order, OrderStatus, PaymentPolicy, StripeCustomer
+from tests.fixtures.factories import future, make_workshop
 from tests.fixtures.stripe_server import pay_by_card, signed_event, stripe_config
 
 
@@ -87,3 +87,79 @@ def test_stripe_unreachable_leaves_the_order_page_working(
     response = signed_in(client_user).get(f"/orders/{order.id}")
     assert response.status_code == 200
     assert "Card payment is unavailable right now" in response.text
+
+
+def test_checkout_keeps_the_card_and_a_returning_client_keeps_their_customer(
+    signed_in, practitioner, client_user, checkout_fake
+):
+    web = signed_in(client_user)
+    first = booking.book_workshop_seat(client_user, make_workshop(practitioner, price_cents=4000))
+    web.get(f"/orders/{first.id}")
+    db.session.add(StripeCustomer(user_id=client_user.id, account="", customer_id="cus_kept"))
+    db.session.commit()
+    second = booking.book_workshop_seat(
+        client_user, make_workshop(practitioner, price_cents=4000, start=future(9))
+    )
+    web.get(f"/orders/{second.id}")
+
+    [(new, _), (returning, _)] = checkout_fake.created
+    # Kept for charges made while the client is away: the cancellation policy's fees.
+    assert new["payment_intent_data[setup_future_usage]"] == "off_session"
+    assert (new["customer_creation"], new["customer_email"]) == ("always", client_user.email)
+    assert returning["customer"] == "cus_kept" and "customer_email" not in returning
+    assert returning["payment_intent_data[setup_future_usage]"] == "off_session"
+
+
+def test_the_client_pays_a_deposits_balance_in_a_second_checkout(
+    client, signed_in, practitioner, client_user, checkout_fake, localstripe_url
+):
+    session = make_workshop(
+        practitioner, price_cents=4000, payment_policy=PaymentPolicy.DEPOSIT, deposit_cents=2000
+    )
+    order = booking.book_workshop_seat(client_user, session)
+    booking.record_provider_payment(
+        order.id, amount_cents=2000, provider="stripe", charge_id="ch_dep", payment_intent_id="pi_d"
+    )
+    web = signed_in(client_user)
+    assert "Pay the balance by card" in web.get(f"/orders/{order.id}").text
+
+    answer = web.post(f"/orders/{order.id}/pay-balance")
+
+    [(form, headers)] = checkout_fake.created
+    # The balance, under its own key: equal to the deposit, it is still another session.
+    assert form["line_items[0][price_data][unit_amount]"] == "2000"
+    assert headers["HTTP_IDEMPOTENCY_KEY"] == f"order-{order.id}-balance-2000"
+    session_id = next(iter(checkout_fake.sessions))
+    assert answer.status_code == 303 and answer.location.endswith(session_id)
+
+    checkout_fake.complete(session_id, pay_by_card(localstripe_url, order, 2000).id)
+    body, headers = signed_event(
+        "checkout.session.completed", {"id": session_id, "object": "checkout.session"}
+    )
+    client.post("/webhooks/stripe", data=body, headers=headers)
+    booking.apply_payment_events()
+
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.status, order.amount_paid, order.amount_due) == (OrderStatus.PAID, 4000, 0)
+    assert "Pay the balance by card" not in web.get(f"/orders/{order.id}").text
+
+
+def test_the_practitioner_marks_the_balance_paid(signed_in, practitioner, client_user):
+    session = make_workshop(
+        practitioner, price_cents=4000, payment_policy=PaymentPolicy.DEPOSIT, deposit_cents=1000
+    )
+    order = booking.book_workshop_seat(client_user, session)
+    booking.record_provider_payment(
+        order.id, amount_cents=1000, provider="stripe", charge_id="ch_dep", payment_intent_id="pi_d"
+    )
+    web = signed_in(practitioner)
+    page = web.get(f"/orders/{order.id}").text
+    assert "Mark the balance paid" in page and "Pay the balance by card" not in page
+
+    web.post(f"/orders/{order.id}/mark-paid", data={"reference": "cash at the door"})
+
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert (order.amount_paid, order.amount_due) == (4000, 0)
+    assert order.payments[-1].reason == "cash at the door"

@@ -199,6 +199,8 @@ TABLE = [
     row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
     row("orders.refund_order", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    row("orders.pay_balance", LOGIN, OK, HIDDEN, DENY, HIDDEN, DENY, order_id="pending_order"),
+    row("orders.waive_fee", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order", fee_id="fee"),
     # -- session notes and the client record (#23) ----------------------------------------
     row("notes.show_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
     row("notes.save_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),

@@ -32,6 +32,8 @@ class BookingRow:
     booking: Booking
     cancel_blocked: str | None = None
     reschedule_blocked: str | None = None
+    # What canceling now costs (the policy's late fee past the cut-off), else 0.
+    late_fee: int = 0
 
     @property
     def can_cancel(self) -> bool:
@@ -91,7 +93,11 @@ def row_for(b: Booking, now: datetime) -> BookingRow:
     if session.status != SessionStatus.SCHEDULED:
         row.cancel_blocked = row.reschedule_blocked = f"The session is {session.status.label}."
     elif booking.cutoff_passed(b, now):
-        row.cancel_blocked = row.reschedule_blocked = closed
+        row.reschedule_blocked = closed
+        # The policy's late fee buys a cancel past the cut-off; the page names its price.
+        row.late_fee = booking.late_cancel_fee(b, now)
+        if not row.late_fee:
+            row.cancel_blocked = closed
     # A group seat never moves, cut-off or not: saying "closed" would suggest it once could.
     if not booking.can_reschedule(b):
         row.reschedule_blocked = (

@@ -103,6 +103,22 @@ def cancel(booking_id: int):
         session = b.service_session
         when = local_time(session.start_time, "day-month-time")
         credit = session.session_type in CREDIT_SESSION_TYPES or b.order.service.is_class_pass
+        fee = booking.late_cancel_fee(b, utcnow())
+        if fee:
+            return confirm_page(
+                question=gettext(
+                    "Cancel %(display_title)s on %(when)s?",
+                    display_title=session.display_title,
+                    when=when,
+                ),
+                consequence=gettext(
+                    "The cut-off has passed: canceling now costs the late-cancel fee of "
+                    "%(fee)s, charged to the card you booked with.",
+                    fee=b.order.money_display(fee),
+                ),
+                button=gettext("Yes, cancel and pay the fee"),
+                back=url_for("bookings.index"),
+            )
         return confirm_page(
             question=gettext(
                 "Cancel %(display_title)s on %(when)s?",

@@ -21,6 +21,8 @@ def list_courses():
 @roles_required(Role.PRACTITIONER)
 def new_course():
     form = CourseForm()
+    if not form.is_submitted() and (latest := booking.latest_service(current_user)):
+        form.start_from_policy_of(latest)
     if form.validate_on_submit():
         try:
             starts = booking.recurrence(

@@ -30,3 +30,7 @@ class RefundForm(FlaskForm):
 
     def amount_cents(self) -> int:
         return int((self.amount.data * 100).to_integral_value())
+
+
+class WaiveFeeForm(FlaskForm):
+    reason = StringField(lazy_gettext("Why waive it"), validators=[Length(max=200)])

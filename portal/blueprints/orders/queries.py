@@ -15,6 +15,7 @@ ORDER_LOADS = (
     selectinload(Order.bookings)
     .selectinload(Booking.service_session)
     .selectinload(ServiceSession.service),
+    selectinload(Order.fees),
 )
 
 

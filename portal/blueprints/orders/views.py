@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
@@ -11,7 +11,7 @@ from ...models import BookingStatus, OrderStatus, Role
 from ...web import roles_required, show_domain_error
 from ...web.access import get_order, may_collect
 from . import bp, queries
-from .forms import MarkPaidForm, RefundForm
+from .forms import MarkPaidForm, RefundForm, WaiveFeeForm
 
 
 def _order(order_id: int, *, collect: bool = False):
@@ -56,6 +56,10 @@ def _render_order(order, refund_form: RefundForm | None = None, status: int = 20
         may_collect=may_collect(current_user, order),
         form=MarkPaidForm(formdata=None),
         refund_form=refund_form or _refund_form(order),
+        waive_form=WaiveFeeForm(formdata=None),
+        # The client pays a deposit's balance online through a provider that takes cards.
+        pays_balance_online=order.user_id == current_user.id
+        and order.payment_provider != booking.MANUAL,
     ), status
 
 
@@ -143,4 +147,51 @@ def refund_order(order_id: int):
         ),
         "success",
     )
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/<int:order_id>/fees/<int:fee_id>/waive", methods=["POST"])
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def waive_fee(order_id: int, fee_id: int):
+    order = _order(order_id, collect=True)
+    fee = next((f for f in order.fees if f.id == fee_id), None)
+    if fee is None:
+        abort(404)
+    form = WaiveFeeForm()
+    if not form.validate():
+        return _render_order(order, status=422)
+    try:
+        booking.waive_fee(fee, current_user, reason=form.reason.data or "")
+    except booking.DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    flash(
+        gettext(
+            "The %(kind)s of %(amount)s is waived.",
+            kind=fee.kind.label,
+            amount=fee.amount_display,
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/<int:order_id>/pay-balance", methods=["POST"])
+@login_required
+def pay_balance(order_id: int):
+    """The client pays what a paid deposit left due: a second Checkout, for the balance."""
+    order = _order(order_id)
+    if order.user_id != current_user.id:
+        abort(403)
+    if order.status != OrderStatus.PAID or order.amount_due <= 0:
+        flash(gettext("Nothing is due on this order."), "info")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    try:
+        start = booking.get_provider(order.payment_provider).start_balance(order)
+    except booking.DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    if start.redirect_url:
+        return redirect(start.redirect_url, 303)
+    flash(start.instructions, "info")
     return redirect(url_for("orders.view_order", order_id=order.id))

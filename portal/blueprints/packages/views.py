@@ -102,6 +102,8 @@ def _save(form: PackageForm, service: Service | None):
 @roles_required(Role.PRACTITIONER)
 def new_package():
     form = PackageForm()
+    if not form.is_submitted() and (latest := booking.latest_service(current_user)):
+        form.start_from_policy_of(latest)
     _prepare(form, None)
     if form.validate_on_submit() and (response := _save(form, None)):
         return response

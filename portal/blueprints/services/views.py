@@ -55,6 +55,8 @@ def _save(form: ServiceForm, service: Service | None):
 @roles_required(Role.PRACTITIONER)
 def new_service():
     form = ServiceForm()
+    if not form.is_submitted() and (latest := booking.latest_service(current_user)):
+        form.start_from_policy_of(latest)
     if form.validate_on_submit() and (response := _save(form, None)):
         return response
     return render_template("services/form.html", form=form, service=None)

@@ -7,7 +7,7 @@ credits; each seat taken with one is a row of `class_pass_uses`. Services may ca
 (`service_tags`), so a pass can name "any group class".
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0033
 
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import portal.database
 
 revision = "0034"
-down_revision = "0031"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 

@@ -43,6 +43,7 @@ BEFORE = (
     "password_changed",
     "email_changed",
     "payment_refunded",
+    "fee_unpaid",  # 0033
 )
 NEW_KINDS = ("data_export_ready", "erasure_scheduled")
 AFTER = (*BEFORE, *NEW_KINDS)
