@@ -11,7 +11,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 They stand on the kernel, portal/core (the unit of work, the typed errors this
 package raises and re-exports, the SQL spellings), and on notifications' outbox.
 
-0. payment_providers -- the payment provider registry
+0. payment_providers, receipts -- the payment provider registry; a money movement's
+   numbered receipt (issued and sent with it) and what it shows
 1. transitions, notices, events, ledger, stripe_provider -- the state machines'
    conditional UPDATEs; who hears of a change (the outbox rows written with it); the
    outbound webhook events a change writes; a money movement written as a row; Stripe
@@ -140,7 +141,7 @@ from .working_hours import (
 )
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("payment_providers",),
+    ("payment_providers", "receipts"),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds"),

@@ -45,6 +45,7 @@ from .notifications import (
 from .orders import Order
 from .payments import Payment, PaymentEvent
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
+from .receipts import Receipt, ReceiptCounter
 from .records import (
     SOAP_SECTIONS,
     TAG_MAX,
@@ -122,6 +123,8 @@ __all__ = [
     "PaymentEvent",
     "PaymentKind",
     "PaymentPolicy",
+    "Receipt",
+    "ReceiptCounter",
     "ParticipantKind",
     "ProcessedRoomEvent",
     "Role",

@@ -41,6 +41,8 @@ class NotificationKind(StrEnum):
     BOOKING_PENDING_PAYMENT = "booking_pending_payment"
     PAYMENT_RECEIVED = "payment_received"
     PAYMENT_REFUNDED = "payment_refunded"
+    # A numbered receipt for one payment, fee or refund, with the order's line items.
+    RECEIPT = "receipt"
     BOOKING_CANCELED = "booking_canceled"
     BOOKING_RESCHEDULED = "booking_rescheduled"
     SESSION_MOVED = "session_moved"
@@ -77,6 +79,7 @@ set_labels(
         NotificationKind.BOOKING_PENDING_PAYMENT: lazy_gettext("booking pending payment"),
         NotificationKind.PAYMENT_RECEIVED: lazy_gettext("payment received"),
         NotificationKind.PAYMENT_REFUNDED: lazy_gettext("payment refunded"),
+        NotificationKind.RECEIPT: lazy_gettext("receipt"),
         NotificationKind.BOOKING_CANCELED: lazy_gettext("booking canceled"),
         NotificationKind.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
         NotificationKind.SESSION_MOVED: lazy_gettext("session moved"),

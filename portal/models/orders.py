@@ -69,7 +69,7 @@ class Order(db.Model):
         back_populates="order", order_by="Booking.id"
     )
 
-    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id", back_populates="order")
 
     def _sum(self, kinds) -> int:
         return sum(p.amount_cents for p in self.payments if p.kind in kinds)

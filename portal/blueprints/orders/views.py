@@ -9,7 +9,7 @@ from ...booking import payment_reference
 from ...database import utcnow
 from ...models import BookingStatus, OrderStatus, Role
 from ...web import roles_required, show_domain_error
-from ...web.access import get_order, may_collect
+from ...web.access import get_order, get_receipt, may_collect
 from . import bp, queries
 from .forms import MarkPaidForm, RefundForm
 
@@ -138,3 +138,10 @@ def refund_order(order_id: int):
         "success",
     )
     return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/receipts/<int:receipt_id>")
+@login_required
+def view_receipt(receipt_id: int):
+    receipt = get_receipt(receipt_id, current_user, loads=queries.ORDER_LOADS)
+    return render_template("orders/receipt.html", receipt=receipt, order=receipt.order)
