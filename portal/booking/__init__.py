@@ -25,11 +25,13 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    attendance (who attended; outcomes), refunds (money given back, through the provider
    or by hand)
 4. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
-   and completes), reports (attendance reports), express (a workshop seat sold in
+   and completes), reports (attendance reports), revenue (money in, back and owed by
+   month and service), express (a workshop seat sold in
    Core statements: the common case of the busiest request)
 5. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
-6. factory (the seed's BookingFactory: the five ways to book), rescheduling
+6. factory (the seed's BookingFactory: the five ways to book), rescheduling,
+   seat_refunds (chosen seats of an order canceled and their price refunded)
 7. checkout (buy any service: picks the factory's pattern), credits (a client's credits
    still to schedule)
 8. payments (pay an order; an expired hold's seats are taken again)
@@ -107,6 +109,7 @@ from .reports import (
 )
 from .rescheduling import can_reschedule, reschedule_booking
 from .resizing import resize_session
+from .revenue import RevenueFilters, RevenueLine, RevenueReport, revenue_report
 from .rooms import (
     ROOM_EVENTS_RECEIVED,
     ParticipantSnapshot,
@@ -117,6 +120,7 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
+from .seat_refunds import refund_seats
 from .services import save_service
 from .slots import available_slots, check_bookable, settings_for
 from .timetable import (
@@ -145,9 +149,9 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds"),
-    ("offers", "lifecycle", "reports", "express"),
+    ("offers", "lifecycle", "reports", "revenue", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
-    ("factory", "rescheduling"),
+    ("factory", "rescheduling", "seat_refunds"),
     ("checkout", "credits"),
     ("payments",),
     ("waitlist", "timetable", "payment_events"),
@@ -155,6 +159,11 @@ FLOORS: tuple[tuple[str, ...], ...] = (
 )
 
 __all__ = [
+    "refund_seats",
+    "RevenueFilters",
+    "RevenueLine",
+    "RevenueReport",
+    "revenue_report",
     "MANUAL",
     "PAYMENT_EVENTS_RECEIVED",
     "apply_payment_events",

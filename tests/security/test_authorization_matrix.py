@@ -185,6 +185,9 @@ TABLE = [
     row("orders.pending_orders", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.mark_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
     row("orders.refund_order", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    row("orders.refund_seats", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    row("orders.revenue_report", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("orders.revenue_report_csv", LOGIN, *PRACTITIONERS_AND_STAFF),
     row("orders.view_receipt", LOGIN, OK, HIDDEN, OK, HIDDEN, OK, receipt_id="receipt"),
     # -- session notes and the client record (#23) ----------------------------------------
     row("notes.show_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
