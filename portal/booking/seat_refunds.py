@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def seat_share(order: Order, chosen: list[Booking]) -> int:
     """What the chosen seats were sold at: their own prices when the order's seats add up
     to its total, else an even part of the total (a course or a bundle is priced whole)."""
-    if sum(b.price_charged_cents for b in order.bookings) == order.total_cents:
+    if order.seats_priced_singly:
         return sum(b.price_charged_cents for b in chosen)
     return order.total_cents * len(chosen) // len(order.bookings)
 

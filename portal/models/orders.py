@@ -114,6 +114,12 @@ class Order(db.Model):
         """What confirms the booking: the deposit, or else the total."""
         return self.total_cents if self.deposit_cents is None else self.deposit_cents
 
+    @property
+    def seats_priced_singly(self) -> bool:
+        """Whether each seat carries its own part of the total (a workshop's seats), or the
+        total is the whole's (a course or a bundle, whose seats are priced 0)."""
+        return sum(b.price_charged_cents for b in self.bookings) == self.total_cents
+
     def money_display(self, cents: int) -> str:
         return format_money(cents, self.currency)
 

@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from portal import booking
 from portal.extensions import db
-from portal.models import BookingStatus, Order, PaymentKind, Receipt, Role
+from portal.models import (
+    BookingStatus,
+    Notification,
+    NotificationKind,
+    Order,
+    PaymentKind,
+    Receipt,
+    Role,
+)
+from portal.notifications import messages
 from tests.fixtures.factories import make_course, make_user
 
 
@@ -40,6 +49,14 @@ def test_chosen_seats_are_canceled_and_their_share_refunded(course_order, practi
     assert order.amount_refunded == 10000
     receipt = db.session.scalar(select(Receipt).where(Receipt.payment_id == refund.id))
     assert receipt is not None and receipt.number == 2
+    # A course is priced whole: its receipt lists the classes without a price each.
+    row = db.session.scalars(
+        select(Notification)
+        .where(Notification.kind == NotificationKind.RECEIPT)
+        .order_by(Notification.id.desc())
+    ).first()
+    text = messages.render(row, messages.load_subjects(row)).text
+    assert "Refunded: $100.00" in text and "Total: $200.00" in text and "$0.00" not in text
 
 
 def test_a_seat_not_in_the_order_or_already_canceled_changes_nothing(

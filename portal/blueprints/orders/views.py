@@ -27,12 +27,13 @@ def _order(order_id: int, *, collect: bool = False):
 def _seat_refund_form(order, formdata=None) -> SeatRefundForm:
     # Its own prefix: the whole-order refund form on the same page has the same fields.
     form = SeatRefundForm(formdata=formdata, prefix="seats")
+    singly = order.seats_priced_singly
     form.seats.choices = [
         SelectChoice(
             b.id,
             f"{b.service_session.display_title} · "
             + (gettext("not scheduled yet") if b.is_unscheduled else local_time(b.get_start_time()))
-            + f" · {order.money_display(b.price_charged_cents)}",
+            + (f" · {order.money_display(b.price_charged_cents)}" if singly else ""),
         )
         for b in order.bookings
         if b.status in SEAT_HOLDING
