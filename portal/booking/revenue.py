@@ -59,6 +59,8 @@ class RevenueLine:
             self.refunds += amount
         elif kind == PaymentKind.FEE:
             self.fees += amount
+        elif kind == PaymentKind.DISPUTE_WON:
+            self.refunds -= amount
 
 
 @dataclass

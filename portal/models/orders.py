@@ -86,8 +86,8 @@ class Order(db.Model):
 
     @property
     def amount_refunded(self) -> int:
-        """Given back, refunds and disputes alike."""
-        return self._sum(PAYMENTS_BACK)
+        """Given back, refunds and disputes alike (less the disputes won back)."""
+        return self._sum(PAYMENTS_BACK) - self._sum((PaymentKind.DISPUTE_WON,))
 
     @property
     def amount_fees(self) -> int:

@@ -75,7 +75,7 @@ class Receipt(db.Model):
 
     @property
     def refunded_to_date(self) -> int:
-        return self._to_date(PAYMENTS_BACK)
+        return self._to_date(PAYMENTS_BACK) - self._to_date((PaymentKind.DISPUTE_WON,))
 
     @property
     def due_after(self) -> int:

@@ -1,9 +1,12 @@
-"""receipts numbered per practitioner, and the receipt email (#20)
+"""receipts numbered per practitioner, the receipt email, disputes won back (#20)
 
 Every payment, fee and refund gets a receipt with a number in its practitioner's own
 sequence, gap-free: `receipt_counters` holds each practitioner's last number, incremented
 in the transaction that writes the movement, and UNIQUE (practitioner_id, number) refuses
 a number given twice. The client is sent the receipt (notification kind `receipt`).
+
+A dispute closed in the practitioner's favour is a ledger row of its own (payment kind
+`dispute_won`), which gives back what the dispute row took.
 
 Movements recorded before this migration have no receipt: their numbers would be made up
 after the fact, and a receipt is what was issued when the money moved.
@@ -50,24 +53,25 @@ NOTIFICATION_KINDS_BEFORE = (
     "payment_refunded",
 )
 NOTIFICATION_KINDS_AFTER = (*NOTIFICATION_KINDS_BEFORE, "receipt")
+PAYMENT_KINDS_BEFORE = ("charge", "refund", "fee", "dispute", "manual_payment")
+PAYMENT_KINDS_AFTER = (*PAYMENT_KINDS_BEFORE, "dispute_won")
 
 
-def _retype_notification_kinds(values):
-    """Swap the CHECK of the non-native enum (SQLite rebuilds the table to do it)."""
+def _retype_kinds(table, check, values):
+    """Swap the CHECK of a non-native enum (SQLite rebuilds the table to do it)."""
     allowed = ", ".join(f"'{value}'" for value in values)
     # SQLite reflects users through the foreign key; users' lower(email) index cannot be
     # reflected, and is not touched here.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
-        with op.batch_alter_table("notifications") as batch_op:
-            batch_op.drop_constraint(
-                batch_op.f("ck_notifications_notification_kind"), type_="check"
-            )
-            batch_op.create_check_constraint("notification_kind", sa.text(f"kind IN ({allowed})"))
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(batch_op.f(f"ck_{table}_{check}"), type_="check")
+            batch_op.create_check_constraint(check, sa.text(f"kind IN ({allowed})"))
 
 
 def upgrade():
-    _retype_notification_kinds(NOTIFICATION_KINDS_AFTER)
+    _retype_kinds("notifications", "notification_kind", NOTIFICATION_KINDS_AFTER)
+    _retype_kinds("payments", "payment_kind", PAYMENT_KINDS_AFTER)
     op.create_table(
         "receipt_counters",
         sa.Column("practitioner_id", sa.Integer(), nullable=False),
@@ -108,4 +112,7 @@ def downgrade():
     op.drop_table("receipts")
     op.drop_table("receipt_counters")
     op.execute("DELETE FROM notifications WHERE kind = 'receipt'")
-    _retype_notification_kinds(NOTIFICATION_KINDS_BEFORE)
+    _retype_kinds("notifications", "notification_kind", NOTIFICATION_KINDS_BEFORE)
+    # A won dispute's row goes, and with it what it gave back: the dispute stands as taken.
+    op.execute("DELETE FROM payments WHERE kind = 'dispute_won'")
+    _retype_kinds("payments", "payment_kind", PAYMENT_KINDS_BEFORE)
