@@ -7,8 +7,10 @@ there, then POSTs one signed payment_intent.succeeded per order through the Flas
 client (as one gunicorn sync worker would), and applies the backlog with
 booking.apply_payment_events as the worker does: for each event, the payment intent is
 fetched again from Stripe (localstripe here, over HTTP) and the order confirmed in one
-unit of work. Reports events/s taken in and applied, and the SQL statements per applied
-event.
+unit of work. Reports events/s taken in and applied, the SQL statements per applied
+event, and paid bookings/s end to end: from the seat booked, through its payment intent
+created and paid at Stripe and the event taken in, to the event applied and the booking
+confirmed (with its receipt numbered and queued).
 
     .venv/bin/python bench/payment_events.py
     .venv/bin/python bench/payment_events.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -53,8 +55,8 @@ class Clock:
         self.wall = time.perf_counter() - self.wall
         self.cpu = time.process_time() - self.cpu
 
-    def rates(self, count: int) -> str:
-        return f"{count / self.wall:,.0f} events/s ({count / self.cpu:,.0f} per CPU-second)"
+    def rates(self, count: int, what: str = "events") -> str:
+        return f"{count / self.wall:,.1f} {what}/s ({count / self.cpu:,.0f} per CPU-second)"
 
 
 def run(url: str, orders: int, api_base: str) -> list[str]:
@@ -63,7 +65,9 @@ def run(url: str, orders: int, api_base: str) -> list[str]:
     with app.app_context():
         practitioner = make_user(Role.PRACTITIONER)
         session = make_workshop(practitioner, seats=orders, price_cents=3000)
-        placed = [booking.book_workshop_seat(make_user(), session) for _ in range(orders)]
+        buyers = [make_user() for _ in range(orders)]
+        end_to_end = Clock().__enter__()
+        placed = [booking.book_workshop_seat(buyer, session) for buyer in buyers]
         bodies = [
             signed_event(
                 "payment_intent.succeeded",
@@ -87,6 +91,7 @@ def run(url: str, orders: int, api_base: str) -> list[str]:
             while count := booking.apply_payment_events():
                 applied += count
         event.remove(db.engine, "before_cursor_execute", listener)
+        end_to_end.__exit__()
         assert applied == orders, (applied, orders)
         paid = db.session.query(Order).filter(
             Order.id.in_(order_ids), Order.status == OrderStatus.PAID
@@ -98,6 +103,7 @@ def run(url: str, orders: int, api_base: str) -> list[str]:
         f"taken in {intake.rates(orders)}",
         f"applied {applying.rates(applied)}",
         f"{len(statements) / applied:.1f} SQL statements per applied event",
+        f"end to end {end_to_end.rates(orders, 'paid bookings')}",
     ]
 
 

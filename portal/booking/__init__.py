@@ -11,7 +11,8 @@ floors below its own (tests/unit/test_domain_layering.py checks it):
 They stand on the kernel, portal/core (the unit of work, the typed errors this
 package raises and re-exports, the SQL spellings), and on notifications' outbox.
 
-0. payment_providers -- the payment provider registry
+0. payment_providers, receipts -- the payment provider registry; a money movement's
+   numbered receipt (issued and sent with it) and what it shows
 1. transitions, notices, events, ledger, stripe_provider -- the state machines'
    conditional UPDATEs; who hears of a change (the outbox rows written with it); the
    outbound webhook events a change writes; a money movement written as a row; Stripe
@@ -26,12 +27,14 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    attendance (who attended; outcomes), refunds (money given back, through the provider
    or by hand), pass_credits (a class pass credit spent on a seat, and given back)
 5. offers (a freed seat is offered to the waitlist), lifecycle (a session starts
-   and completes), reports (attendance reports), express (a workshop seat sold in
+   and completes), reports (attendance reports), revenue (money in, back and owed by
+   month and service), express (a workshop seat sold in
    Core statements: the common case of the busiest request)
 6. holds (a hold expires: release it and offer the seat), cancellation,
    resizing (a session's capacity), rooms (video room events)
 7. factory (the seed's BookingFactory: the five ways to book), rescheduling,
-   class_passes (buy a class pass; take a group session's seat with one of its credits)
+   class_passes (buy a class pass; take a group session's seat with one of its credits),
+   seat_refunds (chosen seats of an order canceled and their price refunded)
 8. checkout (buy any service: picks the factory's pattern), credits (a client's credits
    still to schedule)
 9. payments (pay an order; an expired hold's seats are taken again)
@@ -117,6 +120,7 @@ from .reports import (
 )
 from .rescheduling import can_reschedule, reschedule_booking
 from .resizing import resize_session
+from .revenue import RevenueFilters, RevenueLine, RevenueReport, revenue_report
 from .rooms import (
     ROOM_EVENTS_RECEIVED,
     ParticipantSnapshot,
@@ -127,6 +131,7 @@ from .rooms import (
     prune_processed_room_events,
     receive_room_event,
 )
+from .seat_refunds import refund_seats
 from .services import PassTerms, latest_service, normalize_tag, save_service
 from .slots import available_slots, check_bookable, policy_for, settings_for
 from .timetable import (
@@ -151,14 +156,14 @@ from .working_hours import (
 )
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("payment_providers",),
+    ("payment_providers", "receipts"),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
     ("locks", "idempotency"),
     ("fees",),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds", "pass_credits"),
-    ("offers", "lifecycle", "reports", "express"),
+    ("offers", "lifecycle", "reports", "revenue", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
-    ("factory", "rescheduling", "class_passes"),
+    ("factory", "rescheduling", "class_passes", "seat_refunds"),
     ("checkout", "credits"),
     ("payments",),
     ("waitlist", "timetable", "payment_events"),
@@ -176,6 +181,11 @@ __all__ = [
     "latest_service",
     "late_cancel_fee",
     "waive_fee",
+    "refund_seats",
+    "RevenueFilters",
+    "RevenueLine",
+    "RevenueReport",
+    "revenue_report",
     "MANUAL",
     "PAYMENT_EVENTS_RECEIVED",
     "apply_payment_events",

@@ -1,7 +1,10 @@
 """The payments ledger's one primitive: a money movement written as a row.
 
 Callers hold the order's row lock (locks.lock_order), so the sums they read from the
-order's rows (Order.amount_paid and friends) are the sums the new row joins.
+order's rows (Order.amount_paid and friends) are the sums the new row joins. Recording
+issues the movement's receipt, which locks the practitioner's receipt counter to the
+commit: callers record after their other writes (sessions, seats), so that lock is the
+last they take and two payments of one practitioner never wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import datetime
 
 from ..extensions import db
 from ..models import Booking, Order, Payment, PaymentEvent, PaymentKind, User
+from .receipts import issue_receipt
 
 # Set on the session when a payment event (a provider's, or a refund owed) is stored: the
 # worker is woken after the commit (portal/worker.py).
@@ -21,6 +25,14 @@ PORTAL = "portal"
 REFUND_DUE = "portal.refund_due"
 
 log = logging.getLogger(__name__)
+
+
+def has_movement(order: Order, kind: PaymentKind, provider: str, provider_object_id: str) -> bool:
+    """Whether the provider's movement is already a row of the order."""
+    return any(
+        p.provider == provider and p.kind == kind and p.provider_object_id == provider_object_id
+        for p in order.payments
+    )
 
 
 def record_movement(
@@ -36,15 +48,12 @@ def record_movement(
     provider_payment_intent_id: str | None = None,
     provider_checkout_session_id: str | None = None,
 ) -> Payment | None:
-    """Add one movement to the order's ledger; None when there is nothing to write (a zero
-    amount, or a provider object already recorded: a webhook delivered twice)."""
+    """Add one movement to the order's ledger, with its receipt; None when there is nothing
+    to write (a zero amount, or a provider object already recorded: a webhook delivered
+    twice)."""
     if amount_cents <= 0:
         return None
-    recorded = order.payments
-    if provider_object_id is not None and any(
-        p.provider == provider and p.kind == kind and p.provider_object_id == provider_object_id
-        for p in recorded
-    ):
+    if provider_object_id is not None and has_movement(order, kind, provider, provider_object_id):
         return None
     payment = Payment(
         kind=kind,
@@ -58,8 +67,9 @@ def record_movement(
         reason=reason,
         created_at=now,
     )
-    recorded.append(payment)
+    order.payments.append(payment)
     db.session.flush()
+    issue_receipt(order, payment, now)
     log.info(
         "money movement: order %s, %s %s %s via %s (%s), by user %s, reason %r",
         order.id,

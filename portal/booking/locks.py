@@ -5,7 +5,9 @@ one of its credits) locks the order before the sessions its bookings sit in (the
 booking triggers write those session rows). A writer that starts from a session
 (taking a seat) meets other orders only through hold release, which skips an
 order someone holds instead of waiting for it (holds.release_expired_holds), so
-the two directions never wait on each other. Sessions are locked in id order.
+the two directions never wait on each other. Sessions are locked in id order. A
+practitioner's receipt counter is locked last of all, when a money movement is recorded
+(ledger.record_movement).
 
 On SQLite the unit of work already holds the database write lock, and FOR UPDATE
 is not rendered.

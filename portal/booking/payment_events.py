@@ -48,10 +48,12 @@ from .stripe_provider import (
     STRIPE,
     OffSessionCharge,
     StripeCharge,
+    StripeDispute,
     charge_off_session,
     configured,
     create_refund,
     fetch_checkout_payment,
+    fetch_dispute,
     fetch_payment,
     fetch_refunds,
 )
@@ -62,7 +64,15 @@ log = logging.getLogger(__name__)
 PAYMENT_SUCCEEDED = "payment_intent.succeeded"
 CHECKOUT_COMPLETED = "checkout.session.completed"
 CHARGE_REFUNDED = "charge.refunded"
-HANDLED_EVENTS = (PAYMENT_SUCCEEDED, CHECKOUT_COMPLETED, CHARGE_REFUNDED)
+DISPUTE_CREATED = "charge.dispute.created"
+DISPUTE_CLOSED = "charge.dispute.closed"
+HANDLED_EVENTS = (
+    PAYMENT_SUCCEEDED,
+    CHECKOUT_COMPLETED,
+    CHARGE_REFUNDED,
+    DISPUTE_CREATED,
+    DISPUTE_CLOSED,
+)
 
 APPLY_BATCH = 100
 
@@ -194,17 +204,21 @@ def _nothing(event_id: int, outcome: str, now: datetime) -> str:
     return outcome
 
 
-@unit_of_work
-def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str:
-    if not _claim(event_id, f"refunds of {charge_id}", now):
-        return "already applied"
-    order_id = db.session.scalar(
+def _order_of_charge(charge_id: str) -> int | None:
+    return db.session.scalar(
         select(Payment.order_id).where(
             Payment.provider == STRIPE,
             Payment.kind == PaymentKind.CHARGE,
             Payment.provider_object_id == charge_id,
         )
     )
+
+
+@unit_of_work
+def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str:
+    if not _claim(event_id, f"refunds of {charge_id}", now):
+        return "already applied"
+    order_id = _order_of_charge(charge_id)
     if order_id is None:
         return "charge not ours"
     order = lock_order(order_id)
@@ -224,6 +238,52 @@ def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str
 def _on_refunded(event_id: int, charge_id: str, now: datetime) -> str:
     _currency, refunds = fetch_refunds(charge_id)
     return _apply_refunds(event_id, charge_id, refunds, now)
+
+
+@unit_of_work
+def _apply_dispute(event_id: int, dispute: StripeDispute, now: datetime) -> str:
+    """A dispute as Stripe reports it now, whichever of its events came: the amount the
+    bank took is a dispute row, and a dispute won gives it back in a row of its own. Each
+    is recorded once by the dispute's id, so the created and closed events, in either
+    order or twice, leave the same rows."""
+    if not _claim(event_id, f"dispute {dispute.dispute_id}: {dispute.status}", now):
+        return "already applied"
+    order_id = _order_of_charge(dispute.charge_id)
+    if order_id is None:
+        return "charge not ours"
+    order = lock_order(order_id)
+    record_movement(
+        order,
+        PaymentKind.DISPUTE,
+        dispute.amount_cents,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=dispute.dispute_id,
+        reason="disputed with the bank",
+    )
+    if dispute.won:
+        record_movement(
+            order,
+            PaymentKind.DISPUTE_WON,
+            dispute.amount_cents,
+            provider=STRIPE,
+            now=now,
+            provider_object_id=dispute.dispute_id,
+            reason="dispute won",
+        )
+    log.info(
+        "dispute %s of order %s (charge %s): %s %s",
+        dispute.dispute_id,
+        order.id,
+        dispute.charge_id,
+        dispute.amount_cents,
+        dispute.status,
+    )
+    return f"dispute {dispute.status}"
+
+
+def _on_dispute(event_id: int, dispute_id: str, now: datetime) -> str:
+    return _apply_dispute(event_id, fetch_dispute(dispute_id), now)
 
 
 @unit_of_work
@@ -325,6 +385,8 @@ _APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
     PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
     CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
     CHARGE_REFUNDED: _on_refunded,
+    DISPUTE_CREATED: _on_dispute,
+    DISPUTE_CLOSED: _on_dispute,
     REFUND_DUE: _refund_due,
     FEE_DUE: _fee_due,
 }

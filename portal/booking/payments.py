@@ -29,7 +29,7 @@ from ..models import (
 )
 from . import events, notices
 from .checkout import purchase
-from .ledger import record_movement
+from .ledger import has_movement, record_movement
 from .locks import lock_order
 from .offers import order_paid
 from .payment_providers import MANUAL
@@ -66,7 +66,7 @@ def _rebook_expired(order: Order, expired: list[Booking], now: datetime) -> None
 
 def settle(order: Order, *, reference: str, now: datetime) -> Order:
     """A locked order's booking amount has arrived: pending (or expired) -> paid, and the
-    bookings awaiting payment become confirmed. The caller recorded the money first."""
+    bookings awaiting payment become confirmed. The caller records the money after."""
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise InvalidTransition(
             gettext(
@@ -181,7 +181,16 @@ def record_provider_payment(
     """
     now = now or utcnow()
     order = lock_order(order_id)
-    recorded = record_movement(
+    if has_movement(order, PaymentKind.CHARGE, provider, charge_id):
+        return order
+    if (
+        order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED)
+        and order.amount_paid + amount_cents >= order.amount_due_at_booking
+    ):
+        # Settled before the charge is recorded: recording takes the receipt counter's
+        # lock, which comes after the seats' (ledger.py).
+        order = settle(order, reference=charge_id, now=now)
+    record_movement(
         order,
         PaymentKind.CHARGE,
         amount_cents,
@@ -191,10 +200,4 @@ def record_provider_payment(
         provider_payment_intent_id=payment_intent_id,
         provider_checkout_session_id=checkout_session_id,
     )
-    if (
-        recorded is not None
-        and order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED)
-        and order.amount_paid >= order.amount_due_at_booking
-    ):
-        order = settle(order, reference=charge_id, now=now)
     return order

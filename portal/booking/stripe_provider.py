@@ -132,6 +132,32 @@ def fetch_refunds(charge_id: str) -> tuple[str, list[StripeRefund]]:
     ]
 
 
+@dataclass(frozen=True)
+class StripeDispute:
+    """A dispute as Stripe has it now: the charge it is about, the amount the bank took,
+    and where it stands (needs_response, under_review, won, lost...)."""
+
+    dispute_id: str
+    charge_id: str
+    amount_cents: int
+    status: str
+
+    @property
+    def won(self) -> bool:
+        return self.status == "won"
+
+
+def fetch_dispute(dispute_id: str) -> StripeDispute:
+    dispute = client().v1.disputes.retrieve(dispute_id)
+    charge = dispute.charge
+    return StripeDispute(
+        dispute_id=dispute.id,
+        charge_id=charge if isinstance(charge, str) else charge.id,
+        amount_cents=from_stripe_amount(dispute.amount, dispute.currency),
+        status=dispute.status,
+    )
+
+
 def create_refund(charge_id: str, amount_cents: int, currency: str, key: str) -> StripeRefund:
     """Refund part or all of a charge; the same key never refunds twice."""
     refund = client().v1.refunds.create(

@@ -1,7 +1,7 @@
-"""SQL that SQLite and PostgreSQL spell differently: an INSERT that skips duplicates,
-and two expressions the attendance reports need. Those work on the stored UTC values
-(text on SQLite, timestamptz on PostgreSQL), so the database does the arithmetic and
-the grouping."""
+"""SQL that SQLite and PostgreSQL spell differently: an INSERT that skips duplicates, a
+counter taken one further, and two expressions the attendance reports need. Those work
+on the stored UTC values (text on SQLite, timestamptz on PostgreSQL), so the database
+does the arithmetic and the grouping."""
 
 from __future__ import annotations
 
@@ -54,6 +54,20 @@ def _week_start_sqlite(element, compiler, **kw):
 def _week_start_postgresql(element, compiler, **kw):
     (moment,) = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"CAST(date_trunc('week', ({moment}) AT TIME ZONE 'UTC') AS DATE)"
+
+
+def next_in_sequence(table: Table, key: str, counter: str, key_value: int) -> int:
+    """The counter row of `key_value` one further (1 for a new row), in one upsert: its
+    row stays locked to this transaction until it ends (the insert racing for a new key
+    waits for it too), so numbers follow each other with no gap and no number twice."""
+    spelling = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    column = table.c[counter]
+    return db.session.execute(
+        spelling.insert(table)
+        .values({key: key_value, counter: 1})
+        .on_conflict_do_update(index_elements=[key], set_={counter: column + 1})
+        .returning(column)
+    ).scalar_one()
 
 
 def as_date(value: date | str) -> date:

@@ -55,6 +55,7 @@ from .privacy import (
     ErasureStatus,
 )
 from .profiles import SLUG_MAX, PractitionerProfile, PractitionerSlug
+from .receipts import Receipt, ReceiptCounter
 from .records import (
     SOAP_SECTIONS,
     TAG_MAX,
@@ -145,6 +146,8 @@ __all__ = [
     "PaymentEvent",
     "PaymentKind",
     "PaymentPolicy",
+    "Receipt",
+    "ReceiptCounter",
     "ParticipantKind",
     "ProcessedRoomEvent",
     "Role",

@@ -191,6 +191,8 @@ class PaymentKind(StrEnum):
     DISPUTE = "dispute"
     # Money in outside any provider (cash, transfer), recorded by a person.
     MANUAL_PAYMENT = "manual_payment"
+    # A dispute closed in the practitioner's favour: its amount came back to them.
+    DISPUTE_WON = "dispute_won"
 
 
 set_labels(
@@ -201,6 +203,7 @@ set_labels(
         PaymentKind.FEE: lazy_gettext("fee"),
         PaymentKind.DISPUTE: lazy_gettext("dispute"),
         PaymentKind.MANUAL_PAYMENT: lazy_gettext("payment recorded"),
+        PaymentKind.DISPUTE_WON: lazy_gettext("dispute won"),
     },
 )
 

@@ -43,6 +43,8 @@ class NotificationKind(StrEnum):
     PAYMENT_REFUNDED = "payment_refunded"
     # A cancellation policy's fee the card on file did not pay: a balance the client owes.
     FEE_UNPAID = "fee_unpaid"
+    # A numbered receipt for one payment, fee or refund, with the order's line items.
+    RECEIPT = "receipt"
     BOOKING_CANCELED = "booking_canceled"
     BOOKING_RESCHEDULED = "booking_rescheduled"
     SESSION_MOVED = "session_moved"
@@ -84,6 +86,7 @@ set_labels(
         NotificationKind.PAYMENT_RECEIVED: lazy_gettext("payment received"),
         NotificationKind.PAYMENT_REFUNDED: lazy_gettext("payment refunded"),
         NotificationKind.FEE_UNPAID: lazy_gettext("fee unpaid"),
+        NotificationKind.RECEIPT: lazy_gettext("receipt"),
         NotificationKind.BOOKING_CANCELED: lazy_gettext("booking canceled"),
         NotificationKind.BOOKING_RESCHEDULED: lazy_gettext("booking rescheduled"),
         NotificationKind.SESSION_MOVED: lazy_gettext("session moved"),

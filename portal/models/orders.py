@@ -71,7 +71,7 @@ class Order(db.Model):
         back_populates="order", order_by="Booking.id"
     )
 
-    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id", back_populates="order")
     fees: Mapped[list[Fee]] = relationship(order_by="Fee.id")
 
     def _sum(self, kinds) -> int:
@@ -89,8 +89,8 @@ class Order(db.Model):
 
     @property
     def amount_refunded(self) -> int:
-        """Given back, refunds and disputes alike."""
-        return self._sum(PAYMENTS_BACK)
+        """Given back, refunds and disputes alike (less the disputes won back)."""
+        return self._sum(PAYMENTS_BACK) - self._sum((PaymentKind.DISPUTE_WON,))
 
     @property
     def amount_fees(self) -> int:
@@ -121,6 +121,12 @@ class Order(db.Model):
     def amount_due_at_booking(self) -> int:
         """What confirms the booking: the deposit, or else the total."""
         return self.total_cents if self.deposit_cents is None else self.deposit_cents
+
+    @property
+    def seats_priced_singly(self) -> bool:
+        """Whether each seat carries its own part of the total (a workshop's seats), or the
+        total is the whole's (a course or a bundle, whose seats are priced 0)."""
+        return sum(b.price_charged_cents for b in self.bookings) == self.total_cents
 
     def money_display(self, cents: int) -> str:
         return format_money(cents, self.currency)

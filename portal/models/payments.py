@@ -53,6 +53,10 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+    order: Mapped[Order] = relationship(back_populates="payments")  # noqa: F821
+    receipt: Mapped[Receipt | None] = relationship(  # noqa: F821
+        back_populates="payment", viewonly=True
+    )
 
 
 class PaymentEvent(db.Model):

@@ -35,6 +35,7 @@ from ..models import (
     NotificationPreferences,
     Order,
     PractitionerProfile,
+    Receipt,
     ServiceSession,
     SessionStatus,
     User,
@@ -52,6 +53,7 @@ _ACTION: dict[NotificationKind, tuple[str, dict[str, str]]] = {
     K.PAYMENT_RECEIVED: ("orders.view_order", {"order_id": "order"}),
     K.PAYMENT_REFUNDED: ("orders.view_order", {"order_id": "order"}),
     K.FEE_UNPAID: ("orders.view_order", {"order_id": "order"}),
+    K.RECEIPT: ("orders.view_receipt", {"receipt_id": "receipt"}),
     K.BOOKING_CANCELED: ("bookings.index", {}),
     K.BOOKING_RESCHEDULED: ("bookings.index", {}),
     K.SESSION_MOVED: ("bookings.index", {}),
@@ -120,6 +122,7 @@ class Subjects:
     session: ServiceSession | None = None
     entry: WaitlistEntry | None = None
     client: User | None = None
+    receipt: Receipt | None = None
     facts: dict = field(default_factory=dict)
 
 
@@ -136,8 +139,15 @@ def load_subjects(row: Notification) -> Subjects:
         b for b in (db.session.get(Booking, i) for i in payload.get("booking_ids", [])) if b
     ] or ([found.booking] if found.booking else [])
     found.entry = get(WaitlistEntry, "waitlist_entry_id")
+    found.receipt = get(Receipt, "receipt_id")
     found.order = get(Order, "order_id") or (
-        found.booking.order if found.booking else found.entry.order if found.entry else None
+        found.booking.order
+        if found.booking
+        else found.entry.order
+        if found.entry
+        else found.receipt.payment.order
+        if found.receipt
+        else None
     )
     found.session = get(ServiceSession, "session_id") or (
         found.booking.service_session
@@ -336,6 +346,7 @@ def _render(row: Notification, subjects: Subjects) -> Rendered:
         "session": subjects.session,
         "entry": subjects.entry,
         "client": subjects.client,
+        "receipt": subjects.receipt,
         "facts": subjects.facts,
         "reason_label": reason_label(subjects.facts),
         "when": _formatter(zone, _locale(row.user)),

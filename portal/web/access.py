@@ -26,6 +26,7 @@ from ..models import (
     SEAT_HOLDING,
     Booking,
     Order,
+    Receipt,
     Role,
     Service,
     ServiceSession,
@@ -169,6 +170,16 @@ def get_order(
     if collect:
         abort(403, gettext("Only the practitioner or staff can record a payment."))
     return order
+
+
+def get_receipt(receipt_id: int, user: User, *, loads: Sequence = ()) -> Receipt:
+    """A receipt for whoever may see its order (its client, the practitioner who issued it,
+    staff); others learn nothing (404)."""
+    receipt = db.session.get(Receipt, receipt_id) if receipt_id <= MAX_ID else None
+    if receipt is None:
+        abort(404, gettext("No such receipt."))
+    get_order(receipt.payment.order_id, user, loads=loads)
+    return receipt
 
 
 def get_course(course_id: int, user: User) -> Service:

@@ -120,6 +120,7 @@ MENU: tuple[MenuGroup, ...] = (
         lazy_gettext("Reports"),
         (
             MenuLink(lazy_gettext("Reports"), "attendance.noshow_report", PRACTICE),
+            MenuLink(lazy_gettext("Revenue"), "orders.revenue_report", PRACTICE),
             MenuLink(lazy_gettext("Audit log"), "audit.index", PRACTICE, ("audit",)),
         ),
     ),

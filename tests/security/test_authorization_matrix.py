@@ -201,6 +201,10 @@ TABLE = [
     row("orders.refund_order", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
     row("orders.pay_balance", LOGIN, OK, HIDDEN, DENY, HIDDEN, DENY, order_id="pending_order"),
     row("orders.waive_fee", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order", fee_id="fee"),
+    row("orders.refund_seats", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
+    row("orders.revenue_report", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("orders.revenue_report_csv", LOGIN, *PRACTITIONERS_AND_STAFF),
+    row("orders.view_receipt", LOGIN, OK, HIDDEN, OK, HIDDEN, OK, receipt_id="receipt"),
     # -- session notes and the client record (#23) ----------------------------------------
     row("notes.show_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),
     row("notes.save_note", LOGIN, *NOTE_OWNER_ONLY, booking_id="past_booking"),

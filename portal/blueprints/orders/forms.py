@@ -1,7 +1,17 @@
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ...booking import MAX_YEAR, MIN_YEAR
 
 
 class MarkPaidForm(FlaskForm):
@@ -34,3 +44,28 @@ class RefundForm(FlaskForm):
 
 class WaiveFeeForm(FlaskForm):
     reason = StringField(lazy_gettext("Why waive it"), validators=[Length(max=200)])
+
+
+class SeatRefundForm(RefundForm):
+    """Chosen seats canceled and their price refunded: the amount is theirs, not typed."""
+
+    amount = None
+    seats = SelectMultipleField(
+        lazy_gettext("Seats to cancel and refund"),
+        coerce=int,
+        validators=[DataRequired(message=lazy_gettext("Choose at least one seat."))],
+        option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+    )
+
+
+class RevenueFilterForm(FlaskForm):
+    """GET filters of the revenue report; kept in the URL, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    year = IntegerField(
+        lazy_gettext("Year"), validators=[Optional(), NumberRange(min=MIN_YEAR, max=MAX_YEAR)]
+    )
+    practitioner = SelectField(lazy_gettext("Practitioner"), coerce=int, default=0)

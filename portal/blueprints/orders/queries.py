@@ -6,10 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
-from ...models import Booking, Order, OrderStatus, Service, ServiceSession, User
+from ...models import Booking, Order, OrderStatus, Payment, Service, ServiceSession, User
 
-# An order's page: its buyer, the practitioner it pays and each booking's session.
+# An order's page: its buyer, the practitioner it pays, each booking's session and each
+# movement's receipt.
 ORDER_LOADS = (
+    selectinload(Order.payments).selectinload(Payment.receipt),
     selectinload(Order.user),
     selectinload(Order.service).selectinload(Service.primary_practitioner),
     selectinload(Order.bookings)

@@ -1,21 +1,44 @@
+from datetime import datetime
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from ... import booking
+from ...accounts import practitioners
 from ...booking import payment_reference
 from ...database import utcnow
-from ...models import BookingStatus, OrderStatus, Role
+from ...l10n import format_money
+from ...models import SEAT_HOLDING, BookingStatus, OrderStatus, Role
 from ...web import roles_required, show_domain_error
-from ...web.access import get_order, may_collect
+from ...web.access import get_order, get_receipt, may_collect
+from ...web.localtime import local_time
+from ...web.spreadsheet import csv_response
 from . import bp, queries
-from .forms import MarkPaidForm, RefundForm, WaiveFeeForm
+from .forms import MarkPaidForm, RefundForm, RevenueFilterForm, SeatRefundForm, WaiveFeeForm
 
 
 def _order(order_id: int, *, collect: bool = False):
     return get_order(order_id, current_user, collect=collect, loads=queries.ORDER_LOADS)
+
+
+def _seat_refund_form(order, formdata=None) -> SeatRefundForm:
+    # Its own prefix: the whole-order refund form on the same page has the same fields.
+    form = SeatRefundForm(formdata=formdata, prefix="seats")
+    singly = order.seats_priced_singly
+    form.seats.choices = [
+        SelectChoice(
+            b.id,
+            f"{b.service_session.display_title} · "
+            + (gettext("not scheduled yet") if b.is_unscheduled else local_time(b.get_start_time()))
+            + (f" · {order.money_display(b.price_charged_cents)}" if singly else ""),
+        )
+        for b in order.bookings
+        if b.status in SEAT_HOLDING
+    ]
+    return form
 
 
 def _refund_form(order) -> RefundForm:
@@ -30,7 +53,12 @@ def view_order(order_id: int):
     return _render_order(_order(order_id))
 
 
-def _render_order(order, refund_form: RefundForm | None = None, status: int = 200):
+def _render_order(
+    order,
+    refund_form: RefundForm | None = None,
+    status: int = 200,
+    seat_form: SeatRefundForm | None = None,
+):
     start = None
     problem = None
     # Back from the provider's page: the order waits for the provider's verified event,
@@ -60,6 +88,7 @@ def _render_order(order, refund_form: RefundForm | None = None, status: int = 20
         # The client pays a deposit's balance online through a provider that takes cards.
         pays_balance_online=order.user_id == current_user.id
         and order.payment_provider != booking.MANUAL,
+        seat_form=seat_form or _seat_refund_form(order),
     ), status
 
 
@@ -176,6 +205,36 @@ def waive_fee(order_id: int, fee_id: int):
     return redirect(url_for("orders.view_order", order_id=order.id))
 
 
+@bp.route("/<int:order_id>/refund-seats", methods=["POST"])
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def refund_seats(order_id: int):
+    order = _order(order_id, collect=True)
+    form = _seat_refund_form(order, request.form)
+    if not form.validate():
+        return _render_order(order, status=422, seat_form=form)
+    try:
+        refunded = booking.refund_seats(
+            order,
+            form.seats.data,
+            reason=form.reason.data,
+            actor=current_user,
+            manual=form.manual.data,
+        )
+    except booking.DomainError as exc:
+        show_domain_error(form, exc)
+        return _render_order(order, status=exc.http_status, seat_form=form)
+    flash(
+        ngettext(
+            "%(num)d seat canceled; %(amount)s refunded.",
+            "%(num)d seats canceled; %(amount)s refunded.",
+            len(form.seats.data),
+            amount=order.money_display(refunded.amount_cents if refunded else 0),
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
 @bp.route("/<int:order_id>/pay-balance", methods=["POST"])
 @login_required
 def pay_balance(order_id: int):
@@ -195,3 +254,72 @@ def pay_balance(order_id: int):
         return redirect(start.redirect_url, 303)
     flash(start.instructions, "info")
     return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+@bp.route("/receipts/<int:receipt_id>")
+@login_required
+def view_receipt(receipt_id: int):
+    receipt = get_receipt(receipt_id, current_user, loads=queries.ORDER_LOADS)
+    return render_template("orders/receipt.html", receipt=receipt, order=receipt.order)
+
+
+def _revenue_form() -> tuple[RevenueFilterForm, booking.RevenueFilters | None]:
+    """The filters (staff pick a practitioner, a practitioner sees their own) and, when
+    valid, the report's; the year defaults to the viewer's current one."""
+    form = RevenueFilterForm(formdata=request.args or None)
+    own = current_user.role == Role.PRACTITIONER
+    form.practitioner.choices = [SelectChoice(0, gettext("All practitioners"))] + (
+        [] if own else [SelectChoice(p.id, p.name) for p in practitioners()]
+    )
+    # A practitioner's report is their own whatever the URL names: nothing to check.
+    form.practitioner.validate_choice = not own
+    if form.year.data is None and not form.year.errors and not form.year.raw_data:
+        form.year.data = datetime.now(current_user.zone).year
+    if request.args and not form.validate():
+        return form, None
+    practitioner_id = current_user.id if own else (form.practitioner.data or None)
+    return form, booking.RevenueFilters(year=form.year.data, practitioner_id=practitioner_id)
+
+
+@bp.route("/revenue")
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def revenue_report():
+    form, filters = _revenue_form()
+    report = booking.revenue_report(filters) if filters else None
+    return render_template(
+        "orders/revenue.html",
+        form=form,
+        report=report,
+        money=format_money,
+    ), (200 if report else 422)
+
+
+@bp.route("/revenue.csv")
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def revenue_report_csv():
+    form, filters = _revenue_form()
+    if filters is None:
+        abort(400, gettext("The report filters are not valid."))
+    report = booking.revenue_report(filters)
+    header = ["by", "period_or_service", "currency", "gross", "refunds", "fees", "net"]
+    header.append("outstanding")
+
+    def cells(line: booking.RevenueLine) -> list:
+        # Amounts in the currency's unit, as a spreadsheet sums them.
+        return [
+            line.currency,
+            *(
+                f"{Decimal(amount) / 100:.2f}"
+                for amount in (line.gross, line.refunds, line.fees, line.net, line.outstanding)
+            ),
+        ]
+
+    rows = [
+        *(
+            ["month", f"{filters.year}-{month:02d}", *cells(line)]
+            for month, line in report.month_lines()
+        ),
+        *(["service", name, *cells(line)] for name, line in report.service_lines()),
+        *(["total", str(filters.year), *cells(line)] for line in report.total_lines()),
+    ]
+    return csv_response(f"revenue_{filters.year}.csv", header, rows)

@@ -8,7 +8,7 @@ Stripe account, saved by Checkout, so fees can be charged while the client is aw
 whose card refused a fee is told (notification kind fee_unpaid).
 
 Revision ID: 0033
-Revises: 0031
+Revises: 0032
 
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0031"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
@@ -47,6 +47,7 @@ NOTIFICATION_KINDS_BEFORE = (
     "practitioner_waitlist_taken",
     "daily_agenda",
     "webhook_endpoint_disabled",
+    "receipt",  # 0032
 )
 NOTIFICATION_KINDS_AFTER = (*NOTIFICATION_KINDS_BEFORE, "fee_unpaid")
 SERVICE_CHECKS = {

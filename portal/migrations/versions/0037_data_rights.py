@@ -43,6 +43,7 @@ BEFORE = (
     "password_changed",
     "email_changed",
     "payment_refunded",
+    "receipt",  # 0032
     "fee_unpaid",  # 0033
 )
 NEW_KINDS = ("data_export_ready", "erasure_scheduled")
