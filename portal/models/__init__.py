@@ -28,7 +28,13 @@ from .enums import (
     SessionType,
     Visibility,
 )
-from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
+from .external_calendars import (
+    CalendarKind,
+    CalendarWrite,
+    ExternalBusyTime,
+    ExternalCalendar,
+    SyncProblem,
+)
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
 from .notifications import (
@@ -85,6 +91,7 @@ __all__ = [
     "SessionNote",
     "CalendarKind",
     "ExternalBusyTime",
+    "CalendarWrite",
     "ExternalCalendar",
     "SyncProblem",
     "SLUG_MAX",
