@@ -117,7 +117,7 @@ from .rooms import (
     receive_room_event,
 )
 from .services import save_service
-from .slots import available_slots, check_bookable, settings_for
+from .slots import available_slots, check_bookable, check_live_slot, settings_for
 from .timetable import (
     CALENDAR_TYPES,
     MAX_YEAR,
@@ -225,6 +225,7 @@ __all__ = [
     "cancel_booking",
     "cancel_session",
     "check_bookable",
+    "check_live_slot",
     "check_can_join",
     "complete_session",
     "confirm_payment",
