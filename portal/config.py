@@ -207,6 +207,12 @@ def build_config(instance_path: str) -> dict:
         ),
         "PORTAL_CALENDAR_MAX_BYTES": _env_int("PORTAL_CALENDAR_MAX_BYTES", 10 * 1024 * 1024),
         "PORTAL_CALENDAR_THREADS": _env_int("PORTAL_CALENDAR_THREADS", 4),
+        # A CalDAV calendar read longer ago than this is asked live at booking, within
+        # the timeout (portal/external_calendars/live.py).
+        "PORTAL_CALENDAR_LIVE_CHECK_SECONDS": _env_int("PORTAL_CALENDAR_LIVE_CHECK_SECONDS", 300),
+        "PORTAL_CALENDAR_LIVE_CHECK_TIMEOUT_SECONDS": _env_int(
+            "PORTAL_CALENDAR_LIVE_CHECK_TIMEOUT_SECONDS", 3
+        ),
         # Fernet keys, newest first, for secrets at rest (portal/crypto.py).
         "PORTAL_ENCRYPTION_KEYS": os.environ.get("PORTAL_ENCRYPTION_KEYS", ""),
         # Empty: Werkzeug's default (scrypt). Only tests set a cheap one, through create_app's

@@ -19,12 +19,15 @@ def session_uid(session: ServiceSession) -> str:
     return f"service-session-{session.id}@{UID_DOMAIN}"
 
 
-def new_calendar(method: str, product: str) -> Calendar:
+def new_calendar(method: str | None, product: str) -> Calendar:
+    """`method` None for an event stored in someone's calendar: RFC 4791 forbids METHOD
+    in a CalDAV calendar object (it is for invitations and published feeds)."""
     calendar = Calendar()
     calendar.add("prodid", f"-//Estuary Portal//{product}//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
+    if method is not None:
+        calendar.add("method", method)
     return calendar
 
 

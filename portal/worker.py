@@ -14,7 +14,8 @@ room events stored by the webhook are applied the same way.
 Outbound webhooks are sent by threads of their own (portal/webhooks_out/dispatch.py):
 their Huey task and backstop only wake those, so an endpoint that never answers holds
 none of the queue's threads, and email and the periodic jobs go on. Practitioners' own
-calendars are read the same way (portal/external_calendars/refresher.py).
+calendars are read the same way (portal/external_calendars/refresher.py), and their
+sessions written into them (portal/external_calendars/writer.py).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .booking import (
 )
 from .database import utcnow
 from .external_calendars.refresher import Refresher
+from .external_calendars.writer import Writer
 from .models import Channel
 from .notifications import delivery
 from .notifications.mailer import deliver_email
@@ -148,6 +150,7 @@ class Worker:
         # `flask worker` only.
         self.dispatcher: Dispatcher | None = None
         self.refresher: Refresher | None = None
+        self.writer: Writer | None = None
         # Until when (time.monotonic) a run of each task is already scheduled.
         self._due: dict[str, float] = {}
 
@@ -281,11 +284,14 @@ def register_worker(app: Flask) -> None:
         worker.dispatcher.start()
         worker.refresher = Refresher(app)
         worker.refresher.start()
+        worker.writer = Writer(app)
+        worker.writer.start()
         # Whatever a previous worker left behind goes out first.
         worker.deliver()
         try:
             consumer.run()
         finally:
+            worker.writer.stop()
             worker.refresher.stop()
             worker.dispatcher.stop()
 

@@ -133,7 +133,7 @@ from .rooms import (
 )
 from .seat_refunds import refund_seats
 from .services import PassTerms, latest_service, normalize_tag, save_service
-from .slots import available_slots, check_bookable, policy_for, settings_for
+from .slots import available_slots, check_bookable, check_live_slot, policy_for, settings_for
 from .timetable import (
     CALENDAR_TYPES,
     MAX_YEAR,
@@ -258,6 +258,7 @@ __all__ = [
     "cancel_booking",
     "cancel_session",
     "check_bookable",
+    "check_live_slot",
     "check_can_join",
     "complete_session",
     "confirm_payment",

@@ -39,7 +39,7 @@ from .holds import ensure_seat_available, release_expired_holds
 from .locks import lock_order, lock_practitioner, lock_sessions
 from .payment_providers import payment_reference
 from .seats import add_booking, add_credit, open_order, seat_status
-from .slots import check_bookable
+from .slots import check_bookable, check_live
 from .transitions import move_bookings, move_session
 
 
@@ -123,7 +123,6 @@ def create_session(
     return session
 
 
-@unit_of_work
 def book_individual_session(
     user: User,
     service: Service,
@@ -132,7 +131,22 @@ def book_individual_session(
     now: datetime | None = None,
     order: Order | None = None,
 ) -> Order:
-    """1-on-1: the client picks a time; a private session is created, then its booking."""
+    """1-on-1: the client picks a time; a private session is created, then its booking.
+    A stale calendar of the practitioner's is asked first, outside the transaction."""
+    _require_aware(start_time)
+    check_live(service.primary_practitioner_id, start_time, service)
+    return _book_individual_session(user, service, start_time, now=now, order=order)
+
+
+@unit_of_work
+def _book_individual_session(
+    user: User,
+    service: Service,
+    start_time: datetime,
+    *,
+    now: datetime | None = None,
+    order: Order | None = None,
+) -> Order:
     now = now or utcnow()
     _require(service, ServiceType.INDIVIDUAL)
     _require_aware(start_time)
@@ -285,11 +299,20 @@ def credit_expires_at(order: Order) -> datetime | None:
     return order.created_at + timedelta(days=days) if days else None
 
 
-@unit_of_work
 def schedule_credit(
     booking: Booking, start_time: datetime, *, now: datetime | None = None
 ) -> Booking:
-    """Give a package/bundle draft booking a time: draft session -> scheduled."""
+    """Give a package/bundle draft booking a time: draft session -> scheduled. A stale
+    calendar of the practitioner's is asked first, outside the transaction."""
+    if start_time.tzinfo is not None:
+        check_live(booking.service_session.practitioner_id, start_time, booking.service)
+    return _schedule_credit(booking, start_time, now=now)
+
+
+@unit_of_work
+def _schedule_credit(
+    booking: Booking, start_time: datetime, *, now: datetime | None = None
+) -> Booking:
     now = now or utcnow()
     _require_aware(start_time)
     # The order first, as a payment takes it: the seat's status follows the order's

@@ -33,7 +33,7 @@ from . import events, notices
 from .cancellation import cutoff_passed
 from .holds import release_expired_holds
 from .locks import lock_practitioner, lock_sessions
-from .slots import check_bookable
+from .slots import check_bookable, check_live
 
 
 def can_reschedule(booking: Booking) -> bool:
@@ -45,7 +45,6 @@ def can_reschedule(booking: Booking) -> bool:
     )
 
 
-@unit_of_work
 def reschedule_booking(
     booking: Booking, actor: User, start_time: datetime, *, now: datetime | None = None
 ) -> ServiceSession:
@@ -53,8 +52,18 @@ def reschedule_booking(
 
     The client may do it only before the service's cut-off; the practitioner or
     staff at any time. The new time must be bookable (hours, buffer, notice,
-    horizon), ignoring the session's own current slot.
+    horizon), ignoring the session's own current slot; a stale calendar of the
+    practitioner's is asked first, outside the transaction.
     """
+    if start_time.tzinfo is not None:
+        check_live(booking.service_session.practitioner_id, start_time, booking.service)
+    return _reschedule_booking(booking, actor, start_time, now=now)
+
+
+@unit_of_work
+def _reschedule_booking(
+    booking: Booking, actor: User, start_time: datetime, *, now: datetime | None = None
+) -> ServiceSession:
     now = now or utcnow()
     if start_time.tzinfo is None:
         raise InvalidInput(gettext("A time must carry its timezone."), field="start_time")

@@ -18,17 +18,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import select, union_all
 
 from ..core.errors import SlotUnavailable
+from ..core.transactions import inside_unit_of_work
 from ..database import utcnow
 from ..extensions import db
+from ..external_calendars import live
 from ..models import (
     DateOverride,
     ExternalBusyTime,
     ScheduleSettings,
     Service,
     ServiceSession,
+    ServiceType,
     SessionStatus,
     User,
     WeeklyHours,
@@ -279,6 +283,35 @@ def check_bookable(
     reason = _refusal(candidate, settings, working, busy, now)
     if reason:
         raise SlotUnavailable(reason, field="start_time")
+
+
+def check_live(practitioner_id: int, start: datetime, service: Service) -> None:
+    """Before a booking's transaction: ask the practitioner's CalDAV calendars whose stored
+    busy times are stale whether the slot (with the service's buffer) is still free, and raise
+    SlotUnavailable if not. Inside a caller's unit of work it does nothing: its locks may
+    be held, and no writer may wait on a remote server; the stored busy times decide."""
+    if inside_unit_of_work():
+        return
+    stale = live.stale_calendars(practitioner_id)
+    if not stale:
+        return
+    practitioner = db.session.get(User, practitioner_id)
+    assert practitioner is not None
+    buffer = timedelta(minutes=policy_for(practitioner_id, service).buffer_minutes)
+    duration = timedelta(minutes=service.duration_minutes)
+    if live.busy_now(stale, practitioner.zone, start - buffer, start + duration + buffer):
+        raise SlotUnavailable(gettext("That time is no longer available."), field="start_time")
+
+
+def check_live_slot(service: Service, start_time: datetime | None) -> None:
+    """`check_live` for a purchase about to run inside a caller's unit of work (a
+    purchase key's): the views call it first, outside any transaction."""
+    if (
+        service.service_type == ServiceType.INDIVIDUAL
+        and start_time is not None
+        and start_time.tzinfo is not None
+    ):
+        check_live(service.primary_practitioner_id, start_time, service)
 
 
 def available_slots(

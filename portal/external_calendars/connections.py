@@ -13,6 +13,7 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..models import CalendarKind, ExternalBusyTime, ExternalCalendar, User
 from .fetch import FoundCalendar, http_url
+from .writes import queue_future_sessions
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,12 @@ def update_calendar(
             db.session.execute(
                 delete(ExternalBusyTime).where(ExternalBusyTime.calendar_id == calendar.id)
             )
+        # Sessions booked before this calendar received them, or written with the other
+        # choice of names, are (re)written now.
+        if receives_bookings and (
+            not calendar.receives_bookings or share_attendee_names != calendar.share_attendee_names
+        ):
+            queue_future_sessions(calendar.id, calendar.practitioner_id, utcnow())
     db.session.expire(calendar)
     log.info(
         "calendar %s: blocks time %s, receives bookings %s, shares names %s",

@@ -7,7 +7,8 @@ ICS addresses go through the outbound webhooks' guarded connection
 (portal/webhooks_out/addresses.py): every address the host resolves to is checked, the
 connection goes to the checked address, and one deadline covers lookup, connection and
 the whole answer. CalDAV goes through the `caldav` library, whose host is checked the
-same way first, and which runs on a thread of its own so its deadline holds too.
+same way first and whose connections go to the checked address, and which runs on a
+thread of its own so its deadline holds too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import caldav
+import niquests
 from caldav.elements import dav
 from caldav.elements.base import ValuedBaseElement
 from caldav.lib import error as caldav_error
@@ -195,8 +197,8 @@ def _client(url: str, username: str, password: str, deadline: float) -> caldav.D
     """A client for `url` once its host passed the same address check as an ICS fetch
     (here, in the caller's thread: the check reads the app's configuration)."""
     target = parse_url(url)
-    resolve(target, deadline)
-    return caldav.DAVClient(
+    address = resolve(target, deadline)
+    client = caldav.DAVClient(
         url=target.url,
         username=username,
         password=password,
@@ -204,6 +206,16 @@ def _client(url: str, username: str, password: str, deadline: float) -> caldav.D
         enable_rfc6764=False,
         require_tls=target.scheme == "https",
     )
+    if address != target.host:
+        # Left alone, the library would look the name up again, and a name that
+        # answered a public address to the check could answer a private one now (DNS
+        # rebinding): its HTTP session connects to the address checked, under the name
+        # (TLS still verifies the name).
+        client.session.close()
+        client.session = niquests.Session(
+            resolver=f"in-memory://default?hosts={target.host}:{address}"
+        )
+    return client
 
 
 def _caldav_problem(exc: BaseException, deadline: float) -> FetchFailed:

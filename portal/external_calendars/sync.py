@@ -35,6 +35,7 @@ from ..models import (
     User,
 )
 from .fetch import Fetched, FetchFailed, Window, fetch_caldav, fetch_ics
+from .writes import retry_failed
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,8 @@ def next_due() -> datetime | None:
 
 
 def request_refresh(calendar: ExternalCalendar) -> None:
-    """Make the calendar due now: the worker's refresher picks it up on its next look."""
+    """Make the calendar due now, and its failed writes: the worker picks them up on its
+    next look."""
     with write_transaction():
         db.session.execute(
             update(ExternalCalendar)
@@ -221,6 +223,7 @@ def request_refresh(calendar: ExternalCalendar) -> None:
             .values(next_refresh_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+        retry_failed(calendar.id)
     log.info("calendar %s: refresh requested by its practitioner", calendar.id)
 
 

@@ -30,7 +30,13 @@ from .enums import (
     SessionType,
     Visibility,
 )
-from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
+from .external_calendars import (
+    CalendarKind,
+    CalendarWrite,
+    ExternalBusyTime,
+    ExternalCalendar,
+    SyncProblem,
+)
 from .feeds import CalendarFeed
 from .fees import Fee, StripeCustomer
 from .idempotency import IdempotentPurchase
@@ -109,6 +115,7 @@ __all__ = [
     "SessionNote",
     "CalendarKind",
     "ExternalBusyTime",
+    "CalendarWrite",
     "ExternalCalendar",
     "SyncProblem",
     "SLUG_MAX",

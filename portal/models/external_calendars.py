@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -139,3 +139,52 @@ class ExternalBusyTime(db.Model):
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime())
     end_time: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CalendarWrite(db.Model):
+    """The outbox of the calendar that receives the practitioner's bookings: one row per
+    (calendar, session), saying the session's event there must be brought up to date.
+
+    Rows are written by a database trigger (migration 0035) whenever a session's revision
+    moves (a booking added, confirmed, canceled or moved; the session moved, canceled or
+    renamed), in the transaction that moved it, so no path that changes a session can
+    forget its calendar. The worker then reads the session as it is and PUTs its event,
+    or DELETEs it once there is nothing to show: a burst of changes costs one write.
+    A row is pending while `version` (bumped by every change) is ahead of
+    `written_version` (the change the last successful write had seen)."""
+
+    __tablename__ = "calendar_writes"
+    __table_args__ = (
+        UniqueConstraint("calendar_id", "session_id"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("written_version <= version", name="written_not_ahead"),
+        # The worker's claim: pending rows by due time.
+        Index(
+            "ix_calendar_writes_due",
+            "next_attempt_at",
+            sqlite_where=text("version > written_version"),
+            postgresql_where=text("version > written_version"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(
+        ForeignKey("external_calendars.id", ondelete="CASCADE")
+    )
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("service_sessions.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(default=1)
+    written_version: Mapped[int] = mapped_column(default=0)
+    # Whether the event is in the calendar now, as far as the last write knows: a session
+    # that goes away is DELETEd only if it was ever written.
+    on_server: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the last try failed (shown on the calendar's status page), until one succeeds.
+    problem: Mapped[SyncProblem | None] = mapped_column(enum_column(SyncProblem, "sync_problem"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    calendar: Mapped[ExternalCalendar] = relationship()

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.external_calendars.fetch import FetchFailed, discover_caldav
 from portal.external_calendars.sync import refresh
 from portal.models import CalendarKind, ExternalBusyTime, ExternalCalendar, Role, SyncProblem
+from portal.webhooks_out import addresses
 from tests.fixtures.factories import make_user
 
 NOW = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
@@ -140,3 +141,18 @@ def test_a_deleted_calendar_is_reported_not_found(app, radicale, remote):
     remote.delete()
     assert refresh(row.id, now=NOW + timedelta(minutes=10)).problem == SyncProblem.NOT_FOUND
     assert len(stored(row.id)) == 3
+
+
+def test_the_client_connects_to_the_address_that_was_checked(app, radicale, remote, monkeypatch):
+    """The name is looked up once, by the portal's check; the library connects to that
+    address (no second lookup a rebinding name could answer differently). This name
+    exists nowhere but in the check's answer."""
+    real = addresses.resolver.addresses
+
+    def checked(host, port, deadline):
+        return ["127.0.0.1"] if host == "calendar.test" else real(host, port, deadline)
+
+    monkeypatch.setattr(addresses.resolver, "addresses", checked)
+    url = radicale.url.replace("127.0.0.1", "calendar.test")
+    found = discover_caldav(url, radicale.username, radicale.password, timeout=10)
+    assert remote.get_display_name() in {c.name for c in found}

@@ -8,7 +8,8 @@ from flask_babel import gettext
 
 from ... import booking
 from ...database import kept_loaded
-from ...models import ServiceType, User
+from ...extensions import db
+from ...models import Service, ServiceType, User
 from ...web.access import (
     SessionUse,
     get_booking,
@@ -176,6 +177,9 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     with kept_loaded():
         if idempotency_key is None:
             return order_out(purchase())
+        service = db.session.get(Service, body.service_id)
+        if service is not None:
+            booking.check_live_slot(service, body.start_time)
         record, _repeat = booking.purchase_once(
             user,
             idempotency_key,

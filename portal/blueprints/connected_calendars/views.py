@@ -3,7 +3,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
-from ...external_calendars import connections, sync
+from ...external_calendars import connections, sync, writes
 from ...external_calendars.fetch import FetchFailed, discover_caldav, http_url
 from ...models import CalendarKind, ExternalCalendar, Role
 from ...web import confirm_page, is_confirmed, render_page
@@ -26,6 +26,7 @@ def _render(ics_form=None, caldav_form=None, status=200):
         "connected_calendars/index.html",
         "connected_calendars/_calendars.html",
         calendars=calendars,
+        write_status=writes.write_status([c.id for c in calendars]),
         settings_forms={
             c.id: CalendarSettingsForm(formdata=None, obj=c, prefix=f"c{c.id}") for c in calendars
         },

@@ -204,6 +204,7 @@ def buy(service_id: int):
 
     start = form.start_time if kind == ServiceType.INDIVIDUAL else None
     try:
+        booking.check_live_slot(service, start)
         order_id, repeat = buy_once(
             ("shop.buy", service.id, session and session.id, start), purchase
         )

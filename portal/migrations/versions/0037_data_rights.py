@@ -4,7 +4,7 @@ Two tables, and two message kinds: an export's single-use link, and the notice t
 account will be erased after its grace period.
 
 Revision ID: 0037
-Revises: 0034
+Revises: 0035
 
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0037"
-down_revision = "0034"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
