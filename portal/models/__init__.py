@@ -31,6 +31,17 @@ from .enums import (
 from .external_calendars import CalendarKind, ExternalBusyTime, ExternalCalendar, SyncProblem
 from .feeds import CalendarFeed
 from .idempotency import IdempotentPurchase
+from .intake import (
+    CHOICE_KINDS,
+    IntakeDelivery,
+    IntakeForm,
+    IntakeFormVersion,
+    IntakeRequest,
+    IntakeSubmission,
+    IntakeUpload,
+    ItemKind,
+    service_intake_forms,
+)
 from .notifications import (
     ACCOUNT_KINDS,
     DEFAULT_REMINDER_OFFSETS,
@@ -74,6 +85,15 @@ from .webhooks_out import (
 )
 
 __all__ = [
+    "CHOICE_KINDS",
+    "IntakeDelivery",
+    "IntakeForm",
+    "IntakeFormVersion",
+    "IntakeRequest",
+    "IntakeSubmission",
+    "IntakeUpload",
+    "ItemKind",
+    "service_intake_forms",
     "AuditAction",
     "AuditEntry",
     "SOAP_SECTIONS",

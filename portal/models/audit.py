@@ -39,6 +39,10 @@ class AuditAction(StrEnum):
     NOTE_SHARED = "note.shared"
     CLIENT_RECORD_READ = "client_record.read"
     CLIENT_RECORD_UPDATED = "client_record.updated"
+    INTAKE_FORM_CREATED = "intake_form.created"
+    INTAKE_FORM_CHANGED = "intake_form.changed"
+    INTAKE_ANSWERS_SUBMITTED = "intake_answers.submitted"
+    INTAKE_ANSWERS_READ = "intake_answers.read"
 
 
 set_labels(
@@ -64,6 +68,10 @@ set_labels(
         AuditAction.NOTE_SHARED: lazy_gettext("note sharing changed"),
         AuditAction.CLIENT_RECORD_READ: lazy_gettext("client record read"),
         AuditAction.CLIENT_RECORD_UPDATED: lazy_gettext("client record updated"),
+        AuditAction.INTAKE_FORM_CREATED: lazy_gettext("intake form created"),
+        AuditAction.INTAKE_FORM_CHANGED: lazy_gettext("intake form changed"),
+        AuditAction.INTAKE_ANSWERS_SUBMITTED: lazy_gettext("intake answers submitted"),
+        AuditAction.INTAKE_ANSWERS_READ: lazy_gettext("intake answers read"),
     },
 )
 
