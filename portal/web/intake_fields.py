@@ -33,6 +33,8 @@ from .. import records
 from ..models import IntakeFormVersion, ItemKind
 
 TEXT_MAX = 5000
+# Sent with the questions: a booking posted without it came from a page that did not ask.
+INTAKE_MARK = "intake_asked"
 PHONE = r"^\+?[0-9 ()./-]{5,30}$"
 
 
