@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, crypto
 from ..core.errors import InvalidInput, NotPermitted
@@ -304,8 +305,11 @@ def forms_of(practitioner: User) -> list[IntakeForm]:
 
 
 def _answered(client_id, form_id):
-    return exists().where(
-        IntakeSubmission.client_id == client_id, IntakeSubmission.form_id == form_id
+    # Correlated to whatever encloses it (two levels up on the dashboard's query).
+    return (
+        exists()
+        .where(IntakeSubmission.client_id == client_id, IntakeSubmission.form_id == form_id)
+        .correlate_except(IntakeSubmission)
     )
 
 
@@ -595,6 +599,7 @@ def submissions_of(practitioner_id: int, client_id: int) -> list[IntakeSubmissio
                 IntakeForm.practitioner_id == practitioner_id,
                 IntakeSubmission.client_id == client_id,
             )
+            .options(selectinload(IntakeSubmission.form), selectinload(IntakeSubmission.version))
             .order_by(IntakeSubmission.submitted_at.desc(), IntakeSubmission.id.desc())
         )
     )
@@ -665,6 +670,7 @@ def missing_required(practitioner_id: int, now: datetime, limit: int = 20) -> li
         db.session.scalars(
             select(Booking)
             .join(ServiceSession, ServiceSession.id == Booking.service_session_id)
+            .options(selectinload(Booking.user), selectinload(Booking.service_session))
             .where(
                 and_(
                     ServiceSession.practitioner_id == practitioner_id,
