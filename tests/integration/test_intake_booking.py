@@ -19,8 +19,9 @@ from portal.models import (
     IntakeSubmission,
     ItemKind,
     Order,
+    Role,
 )
-from tests.fixtures.factories import future, make_workshop
+from tests.fixtures.factories import future, make_user, make_workshop
 
 CONSENT = "I understand massage is not a substitute for medical care."
 
@@ -140,3 +141,24 @@ def test_signed_consent_books_with_the_answers_in_one_go(signed_in, client_user,
     db.session.commit()
     page = web.post(f"/book/services/{other.service_id}/buy", data={"session_id": other.id})
     assert page.status_code == 302
+
+
+def test_the_order_page_shows_the_answers_to_client_and_practitioner_only(
+    client, signed_in, client_user, practitioner, workshop
+):
+    session, form = workshop
+    injuries, _letter, consent = _names(form)
+    web = signed_in(client_user)
+    response = web.post(
+        f"/book/services/{session.service_id}/buy",
+        data={"session_id": session.id, "intake_asked": "y", injuries: "No", consent: "Ana"},
+    )
+    order_url = response.headers["Location"]
+    submission = db.session.scalar(select(IntakeSubmission))
+    link = f"/intake/answers/{submission.id}"
+    assert link in web.get(order_url).text
+    web.post("/auth/logout")
+    assert link in signed_in(practitioner).get(order_url).text
+    client.post("/auth/logout")
+    staff_page = signed_in(make_user(Role.STAFF)).get(order_url)
+    assert staff_page.status_code == 200 and link not in staff_page.text

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 
-from ... import booking
+from ... import booking, records
 from ...booking import payment_reference
 from ...database import utcnow
 from ...models import BookingStatus, OrderStatus, Role
@@ -56,7 +56,16 @@ def _render_order(order, refund_form: RefundForm | None = None, status: int = 20
         may_collect=may_collect(current_user, order),
         form=MarkPaidForm(formdata=None),
         refund_form=refund_form or _refund_form(order),
+        intake=_intake(order),
     ), status
+
+
+def _intake(order) -> dict:
+    """The order's bookings' intake forms, for the client who answers them and the
+    practitioner who asks; staff see the order without them (answers are health data)."""
+    if current_user.id not in (order.user_id, order.service.primary_practitioner_id):
+        return {}
+    return records.forms_for_bookings(list(order.bookings))
 
 
 def _render_pending(errors=None, forms=None, status=200, listing=OrderStatus.PENDING):
