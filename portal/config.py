@@ -118,6 +118,12 @@ def build_config(instance_path: str) -> dict:
         # Session notes and client records are deleted this many years after the client's
         # last session with that practitioner (0 keeps them).
         "PORTAL_RETENTION_NOTES_YEARS": _env_int("PORTAL_RETENTION_NOTES_YEARS", 0),
+        # An intake form's file answers (all of one submit together), stored encrypted.
+        "PORTAL_INTAKE_UPLOAD_MAX_BYTES": _env_int(
+            "PORTAL_INTAKE_UPLOAD_MAX_BYTES", 5 * 1024 * 1024
+        ),
+        # How long an emailed intake link works (the reminder sends a fresh one).
+        "PORTAL_INTAKE_LINK_MAX_AGE": _env_int("PORTAL_INTAKE_LINK_MAX_AGE", 14 * 24 * 3600),
         "PORTAL_MAIL_OUTBOX_DIR": os.environ.get(
             "PORTAL_MAIL_OUTBOX_DIR", str(Path(instance_path) / "outbox")
         ),

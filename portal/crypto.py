@@ -71,6 +71,18 @@ def decrypt(token: str) -> str:
         raise UnreadableSecret("no configured key opens this secret") from error
 
 
+def encrypt_bytes(content: bytes) -> bytes:
+    """A file's bytes sealed the same way (intake uploads)."""
+    return _box().encrypt(content)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _box().decrypt(token)
+    except InvalidToken as error:
+        raise UnreadableSecret("no configured key opens this secret") from error
+
+
 def reencrypt(token: str) -> str:
     """The same secret under the newest key (key rotation)."""
     try:

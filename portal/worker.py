@@ -37,7 +37,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from . import booking, privacy, reminders
+from . import booking, privacy, records, reminders
 from .accounts.sign_ins import prune_expired_sign_ins
 from .booking import (
     PAYMENT_EVENTS_RECEIVED,
@@ -117,6 +117,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     ("queue_reminders", crontab(minute="*"), reminders.queue_due_reminders),
     ("queue_expiring_credits", crontab(minute="7"), reminders.queue_expiring_credits),
     ("queue_daily_agendas", crontab(minute="*/15"), reminders.queue_daily_agendas),
+    ("queue_intake_requests", crontab(minute="*"), records.queue_intake_requests),
+    ("queue_intake_reminders", crontab(minute="*/5"), records.queue_intake_reminders),
     ("mark_attendance", crontab(minute="*/5"), booking.mark_attendance),
     ("prune_room_events", crontab(minute="17", hour="3"), booking.prune_processed_room_events),
     # Room events a wake-up missed (the process died after storing them).

@@ -15,6 +15,7 @@ from .connected_calendars import bp as connected_calendars_bp
 from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
+from .intake import bp as intake_bp
 from .notes import bp as notes_bp
 from .notifications import bp as notifications_bp
 from .orders import bp as orders_bp
@@ -59,3 +60,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(intake_bp)

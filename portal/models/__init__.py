@@ -40,6 +40,17 @@ from .external_calendars import (
 from .feeds import CalendarFeed
 from .fees import Fee, StripeCustomer
 from .idempotency import IdempotentPurchase
+from .intake import (
+    CHOICE_KINDS,
+    IntakeDelivery,
+    IntakeForm,
+    IntakeFormVersion,
+    IntakeRequest,
+    IntakeSubmission,
+    IntakeUpload,
+    ItemKind,
+    service_intake_forms,
+)
 from .notifications import (
     ACCOUNT_KINDS,
     DEFAULT_REMINDER_OFFSETS,
@@ -99,6 +110,15 @@ __all__ = [
     "FeeKind",
     "FeeStatus",
     "StripeCustomer",
+    "CHOICE_KINDS",
+    "IntakeDelivery",
+    "IntakeForm",
+    "IntakeFormVersion",
+    "IntakeRequest",
+    "IntakeSubmission",
+    "IntakeUpload",
+    "ItemKind",
+    "service_intake_forms",
     "AuditAction",
     "ClassPass",
     "ClassPassTerms",

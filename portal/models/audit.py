@@ -53,6 +53,10 @@ class AuditAction(StrEnum):
     ERASURE_CANCELED = "erasure.canceled"
     ACCOUNT_ERASED = "account.erased"
     RETENTION_APPLIED = "retention.applied"
+    INTAKE_FORM_CREATED = "intake_form.created"
+    INTAKE_FORM_CHANGED = "intake_form.changed"
+    INTAKE_ANSWERS_SUBMITTED = "intake_answers.submitted"
+    INTAKE_ANSWERS_READ = "intake_answers.read"
 
 
 set_labels(
@@ -92,6 +96,10 @@ set_labels(
         AuditAction.ERASURE_CANCELED: lazy_gettext("account deletion canceled"),
         AuditAction.ACCOUNT_ERASED: lazy_gettext("account erased"),
         AuditAction.RETENTION_APPLIED: lazy_gettext("old records deleted"),
+        AuditAction.INTAKE_FORM_CREATED: lazy_gettext("intake form created"),
+        AuditAction.INTAKE_FORM_CHANGED: lazy_gettext("intake form changed"),
+        AuditAction.INTAKE_ANSWERS_SUBMITTED: lazy_gettext("intake answers submitted"),
+        AuditAction.INTAKE_ANSWERS_READ: lazy_gettext("intake answers read"),
     },
 )
 

@@ -53,6 +53,8 @@ class NotificationKind(StrEnum):
     WAITLIST_OFFER = "waitlist_offer"
     WAITLIST_OFFER_LAPSED = "waitlist_offer_lapsed"
     CREDITS_EXPIRING = "credits_expiring"
+    # A link to answer an intake form before the first session (and its reminder).
+    INTAKE_FORM_REQUESTED = "intake_form_requested"
     # -- account emails ---------------------------------------------------------------
     ACCOUNT_VERIFICATION = "account_verification"
     PASSWORD_RESET = "password_reset"
@@ -95,6 +97,7 @@ set_labels(
         NotificationKind.WAITLIST_OFFER: lazy_gettext("waitlist offer"),
         NotificationKind.WAITLIST_OFFER_LAPSED: lazy_gettext("waitlist offer lapsed"),
         NotificationKind.CREDITS_EXPIRING: lazy_gettext("credits expiring"),
+        NotificationKind.INTAKE_FORM_REQUESTED: lazy_gettext("intake form requested"),
         NotificationKind.ACCOUNT_VERIFICATION: lazy_gettext("account verification"),
         NotificationKind.PASSWORD_RESET: lazy_gettext("password reset"),
         NotificationKind.INVITATION: lazy_gettext("invitation"),

@@ -30,6 +30,7 @@ from ..models import (
     SEAT_HOLDING,
     Booking,
     CancelReason,
+    IntakeRequest,
     Notification,
     NotificationKind,
     NotificationPreferences,
@@ -200,6 +201,12 @@ def skip_reason(row: Notification, subjects: Subjects) -> str | None:
             or session.start_time <= utcnow()
         ):
             return "the session is no longer ahead"
+    if row.kind == K.INTAKE_FORM_REQUESTED:
+        asked = db.session.get(IntakeRequest, subjects.facts.get("request_id"))
+        if asked is None or asked.answered_at is not None:
+            return "the form is answered"
+        if subjects.booking is None or subjects.booking.status not in SEAT_HOLDING:
+            return "the booking is no longer held"
     if row.kind == K.WAITLIST_OFFER and (
         subjects.entry is None or subjects.entry.status != WaitlistStatus.OFFERED
     ):

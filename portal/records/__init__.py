@@ -1,7 +1,8 @@
 """The client record, the practitioner's side: session notes (notes), the client list and
-record page with tags and a private note (clients), and the safe rendering of the notes'
-Markdown (render). Texts are encrypted at rest (portal/crypto.py); every read and write is
-in the audit log (portal/audit.py)."""
+record page with tags and a private note (clients), the safe rendering of the notes'
+Markdown (render), intake forms and their answers (intake, intake_requests). Texts are
+encrypted at rest (portal/crypto.py); every read and write is in the audit log
+(portal/audit.py)."""
 
 from .clients import (
     LIST_LIMIT,
@@ -13,6 +14,33 @@ from .clients import (
     practitioner_tags,
     read_client_file,
     save_client_file,
+)
+from .intake import (
+    Answers,
+    FormState,
+    Item,
+    Upload,
+    booking_questions,
+    check_upload,
+    create_form,
+    forms_for_bookings,
+    forms_of,
+    items_of,
+    missing_required,
+    read_submission,
+    read_upload,
+    submissions_of,
+    submit_answers,
+    too_large,
+    update_form,
+    with_answers,
+)
+from .intake import may_read as may_read_answers
+from .intake_requests import (
+    answer_by_link,
+    queue_intake_reminders,
+    queue_intake_requests,
+    request_for_token,
 )
 from .notes import (
     NoteText,
@@ -29,6 +57,29 @@ from .notes import (
 from .render import render_markdown
 
 __all__ = [
+    "Answers",
+    "FormState",
+    "Item",
+    "Upload",
+    "answer_by_link",
+    "booking_questions",
+    "check_upload",
+    "create_form",
+    "forms_for_bookings",
+    "forms_of",
+    "items_of",
+    "may_read_answers",
+    "missing_required",
+    "queue_intake_reminders",
+    "queue_intake_requests",
+    "read_submission",
+    "read_upload",
+    "request_for_token",
+    "submissions_of",
+    "submit_answers",
+    "too_large",
+    "update_form",
+    "with_answers",
     "LIST_LIMIT",
     "ClientFile",
     "ClientRow",

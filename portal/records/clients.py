@@ -33,6 +33,7 @@ from ..models import (
     BookingStatus,
     ClientRecord,
     ClientTag,
+    IntakeSubmission,
     Order,
     OrderStatus,
     Payment,
@@ -41,6 +42,7 @@ from ..models import (
     SessionNote,
     User,
 )
+from .intake import submissions_of
 
 log = logging.getLogger(__name__)
 
@@ -244,6 +246,11 @@ class ClientFile:
     tags: list[str]
     timeline: list[TimelineItem]
     packages: list[Order]
+    # Their answers to the practitioner's intake forms, newest first.
+    intake: list[IntakeSubmission]
+
+    def answers_for(self, booking_id: int) -> list[IntakeSubmission]:
+        return [s for s in self.intake if s.booking_id == booking_id]
 
 
 def _timeline(practitioner_id: int, client_id: int) -> list[TimelineItem]:
@@ -318,6 +325,7 @@ def read_client_file(practitioner: User, client: User) -> ClientFile:
         tags=_tags_of(practitioner.id, [client.id]).get(client.id, []),
         timeline=_timeline(practitioner.id, client.id),
         packages=_packages(practitioner.id, client.id),
+        intake=submissions_of(practitioner.id, client.id),
     )
 
 

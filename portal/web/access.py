@@ -25,6 +25,9 @@ from ..extensions import db
 from ..models import (
     SEAT_HOLDING,
     Booking,
+    IntakeForm,
+    IntakeSubmission,
+    IntakeUpload,
     Order,
     Receipt,
     Role,
@@ -269,3 +272,27 @@ def get_client_of(client_id: int, user: User) -> User:
     if client is None or not records.is_client_of(user.id, client.id):
         abort(404, gettext("No such client."))
     return client
+
+
+def get_intake_form(form_id: int, user: User) -> IntakeForm:
+    """A practitioner's own intake form; for anyone else it does not exist."""
+    form = db.session.get(IntakeForm, form_id)
+    if form is None or form.practitioner_id != user.id:
+        abort(404, gettext("No such form."))
+    return form
+
+
+def get_intake_submission(submission_id: int, user: User) -> IntakeSubmission:
+    """Intake answers, for the client who gave them and the practitioner who asked: health
+    data, so no one else (staff included) learns they exist."""
+    submission = db.session.get(IntakeSubmission, submission_id)
+    if submission is None or not records.may_read_answers(user, submission):
+        abort(404, gettext("No such answers."))
+    return submission
+
+
+def get_intake_upload(upload_id: int, user: User) -> IntakeUpload:
+    upload = db.session.get(IntakeUpload, upload_id)
+    if upload is None or not records.may_read_answers(user, upload.submission):
+        abort(404, gettext("No such file."))
+    return upload

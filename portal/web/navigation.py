@@ -93,6 +93,12 @@ MENU: tuple[MenuGroup, ...] = (
                 frozenset({PRACTITIONER}),
                 ("clients", "notes"),
             ),
+            MenuLink(
+                lazy_gettext("Intake forms"),
+                "intake.list_forms",
+                frozenset({PRACTITIONER}),
+                ("intake",),
+            ),
             MenuLink(lazy_gettext("Orders"), "orders.pending_orders", PRACTICE, ("orders",)),
             MenuLink(lazy_gettext("Attendance"), "attendance.index", PRACTICE, ("attendance",)),
         ),

@@ -29,6 +29,7 @@ LINKS = {
         "Availability",
         "My calendars",
         "Client list",
+        "Intake forms",
         "Audit log",
         "Orders",
         "Attendance",

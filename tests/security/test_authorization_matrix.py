@@ -73,6 +73,8 @@ STAFF_ONLY = (DENY, DENY, DENY, DENY, OK)
 OWNER_ONLY = (DENY, DENY, OK, HIDDEN, HIDDEN)
 # A session note: its author alone, everyone else (its client and staff included) 404.
 NOTE_OWNER_ONLY = (HIDDEN, HIDDEN, OK, HIDDEN, HIDDEN)
+# Intake answers: the client who gave them and the practitioner who asked.
+ANSWERS = (OK, HIDDEN, OK, HIDDEN, HIDDEN)
 # The API calendar window around the world's sessions (past, live and coming).
 _NOW = datetime.now(UTC).replace(microsecond=0)
 WINDOW = {
@@ -215,6 +217,15 @@ TABLE = [
     row("clients.export_clients", LOGIN, *PRACTITIONERS_ONLY),
     row("clients.show_client", LOGIN, *PRACTITIONER_WRITES, client_id="client"),
     row("clients.save_client", LOGIN, *PRACTITIONER_WRITES, client_id="client"),
+    # Intake forms are the practitioner's; answers and their files are health data: the
+    # client who gave them and the practitioner who asked, no one else (staff neither).
+    row("intake.list_forms", LOGIN, *PRACTITIONERS_ONLY),
+    row("intake.new_form", LOGIN, *PRACTITIONERS_ONLY),
+    row("intake.edit_form", LOGIN, *PRACTITIONER_WRITES, form_id="intake_form"),
+    row("intake.show_answers", LOGIN, *ANSWERS, submission_id="intake_submission"),
+    row("intake.download_upload", LOGIN, *ANSWERS, upload_id="intake_upload"),
+    # The emailed link is the client's credential (signed, expiring, single-use).
+    row("intake.answer_by_link", OK, *SIGNED_IN, token="intake_token", secret_url=True),
     # Each sees the entries of their own: staff all, a practitioner their objects', a
     # client who read their record.
     row("audit.index", LOGIN, *SIGNED_IN),

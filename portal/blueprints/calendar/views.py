@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ... import booking
+from ... import booking, records
 from ...accounts import find_client, practitioners
 from ...extensions import db
 from ...models import CancelReason, Role, Service, User
@@ -179,6 +179,14 @@ def new_session():
     return _form_page(form, session=None, cancel_form=None)
 
 
+def _intake(session) -> dict:
+    """Each seat's intake forms, answered or missing: for the session's practitioner only
+    (answers are health data; staff see the roster without them)."""
+    if session.practitioner_id != current_user.id:
+        return {}
+    return records.forms_for_bookings(list(session.bookings))
+
+
 @bp.route("/sessions/<int:session_id>")
 @roles_required(*VIEWERS)
 def show_session(session_id: int):
@@ -188,6 +196,7 @@ def show_session(session_id: int):
         "calendar/_roster.html",
         session=session,
         can_edit=session.practitioner_id == current_user.id,
+        intake=_intake(session),
         add_form=AddClientForm(),
         remove_form=RemoveClientForm(formdata=None),
         past_cutoff=seats_past_cutoff(session),
@@ -272,6 +281,7 @@ def _roster(session, add_form=None):
         "calendar/_roster.html",
         session=session,
         can_edit=True,
+        intake=_intake(session),
         add_form=add_form or AddClientForm(formdata=None),
         remove_form=RemoveClientForm(formdata=None),
         past_cutoff=seats_past_cutoff(session),

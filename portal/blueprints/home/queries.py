@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from ... import booking
+from ... import booking, records
 from ...database import utcnow
 from ...extensions import db
 from ...l10n import format_money
@@ -71,10 +71,12 @@ class Todos:
     offers: list[WaitlistEntry]
     offers_count: int
     unopened: list[ServiceSession] = field(default_factory=list)
+    # Coming bookings whose client has not answered a required intake form.
+    missing_forms: list[Booking] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.unpaid_count or self.offers_count or self.unopened)
+        return not (self.unpaid_count or self.offers_count or self.unopened or self.missing_forms)
 
 
 @dataclass
@@ -212,6 +214,7 @@ def todos(practitioner: User) -> Todos:
         ),
         offers_count=db.session.scalar(select(func.count()).select_from(offers.subquery())),
         unopened=unopened_rooms(practitioner, utcnow()),
+        missing_forms=records.missing_required(practitioner.id, utcnow(), limit=TODO_LIMIT),
     )
 
 

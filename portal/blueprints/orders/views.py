@@ -6,7 +6,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ... import booking
+from ... import booking, records
 from ...accounts import practitioners
 from ...booking import payment_reference
 from ...database import utcnow
@@ -89,7 +89,16 @@ def _render_order(
         pays_balance_online=order.user_id == current_user.id
         and order.payment_provider != booking.MANUAL,
         seat_form=seat_form or _seat_refund_form(order),
+        intake=_intake(order),
     ), status
+
+
+def _intake(order) -> dict:
+    """The order's bookings' intake forms, for the client who answers them and the
+    practitioner who asks; staff see the order without them (answers are health data)."""
+    if current_user.id not in (order.user_id, order.service.primary_practitioner_id):
+        return {}
+    return records.forms_for_bookings(list(order.bookings))
 
 
 def _render_pending(errors=None, forms=None, status=200, listing=OrderStatus.PENDING):

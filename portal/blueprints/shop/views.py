@@ -2,7 +2,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required
 
-from ... import booking
+from ... import booking, records
 from ...database import utcnow
 from ...extensions import db
 from ...models import (
@@ -16,8 +16,10 @@ from ...models import (
 )
 from ...web import render_page, roles_required, viewer_zone
 from ...web.access import sees_seat_counts
+from ...web.intake_fields import INTAKE_MARK, answers_form, asked, read_answers, show_answer_error
 from ...web.public_page import present
 from ...web.purchases import buy_once, new_purchase_token
+from ...web.security import accepts_upload
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import BuyForm
@@ -165,18 +167,34 @@ def confirm(service_id: int):
                 error_session_id=session.id if session else None,
                 status=409,
             )
+    return _render_confirm(service, start, session)
+
+
+def _render_confirm(service, start, session, *, forms=None, answer_form=None, status=200):
+    """The one button that places the order, with the service's intake questions the
+    client has not answered yet (a required consent among them) above it."""
+    if forms is None:
+        forms = asked([f.current for f in records.booking_questions(service, current_user)])
     action = url_for("shop.buy", service_id=service.id)
-    if kind in CREDIT_SERVICE_TYPES:
+    if service.service_type in CREDIT_SERVICE_TYPES:
         action = url_for("packages.buy_package", service_id=service.id)
-    elif kind == ServiceType.CLASS_PASS:
+    elif service.service_type == ServiceType.CLASS_PASS:
         action = url_for("passes.buy_pass", service_id=service.id)
     return render_template(
-        "shop/confirm.html", service=service, start=start, session=session, action=action
-    )
+        "shop/confirm.html",
+        service=service,
+        start=start,
+        session=session,
+        action=action,
+        forms=forms,
+        intake_mark=INTAKE_MARK,
+        answer_form=answer_form or (answers_form(forms, formdata=None) if forms else None),
+    ), status
 
 
 @bp.route("/services/<int:service_id>/buy", methods=["POST"])
 @roles_required(Role.CLIENT)
+@accepts_upload("PORTAL_INTAKE_UPLOAD_MAX_BYTES")
 def buy(service_id: int):
     service = _service_or_404(service_id)
     kind = service.service_type
@@ -203,12 +221,30 @@ def buy(service_id: int):
         return booking.enroll_in_course(current_user, service)
 
     start = form.start_time if kind == ServiceType.INDIVIDUAL else None
+    forms = asked([f.current for f in records.booking_questions(service, current_user)])
+    answer_form = None
+    if forms:
+        if INTAKE_MARK not in request.form:
+            # Booked from the service page: the questions come first, on the confirm page.
+            return _render_confirm(service, start, session, forms=forms)
+        answer_form = answers_form(forms)
+        if not answer_form.validate():
+            return _render_confirm(
+                service, start, session, forms=forms, answer_form=answer_form, status=422
+            )
+        purchase = records.with_answers(current_user, read_answers(answer_form, forms), purchase)
     try:
         booking.check_live_slot(service, start)
         order_id, repeat = buy_once(
             ("shop.buy", service.id, session and session.id, start), purchase
         )
     except booking.DomainError as exc:
+        if answer_form is not None and isinstance(exc, booking.InvalidInput) and exc.field:
+            # An answer the domain refused (a file of the wrong kind): said next to it.
+            show_answer_error(answer_form, forms, exc.field, exc.message)
+            return _render_confirm(
+                service, start, session, forms=forms, answer_form=answer_form, status=422
+            )
         return _render_service(
             service,
             error=exc.message,

@@ -4,7 +4,7 @@ Two tables, and two message kinds: an export's single-use link, and the notice t
 account will be erased after its grace period.
 
 Revision ID: 0037
-Revises: 0035
+Revises: 0036
 
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0037"
-down_revision = "0035"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 
@@ -45,6 +45,7 @@ BEFORE = (
     "payment_refunded",
     "receipt",  # 0032
     "fee_unpaid",  # 0033
+    "intake_form_requested",  # 0036
 )
 NEW_KINDS = ("data_export_ready", "erasure_scheduled")
 AFTER = (*BEFORE, *NEW_KINDS)
