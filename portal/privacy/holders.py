@@ -21,6 +21,7 @@ from typing import cast
 
 from sqlalchemy import CursorResult, delete, func, or_, select, update
 
+from .. import records
 from ..extensions import db
 from ..models import (
     ApiToken,
@@ -310,6 +311,13 @@ register(Holder("video_rooms", export=_room_presence, erase=_forget_room_identit
 register(Holder("api_tokens", export=_api_tokens, erase=_forget_credentials))
 # Copies of their data waiting for download: nothing to export, the files to delete.
 register(Holder("data_exports", erase=forget_exports))
+register(
+    Holder(
+        "intake_answers",
+        export=lambda user: records.export_answers(user.id),
+        erase=lambda erasure: records.erase_answers(erasure.user.id),
+    )
+)
 register(Holder("session_notes", export=_notes, erase=_forget_records, expire=_expire_records))
 # Last: the holders above match rows by the values this one replaces.
 register(Holder("account", export=_account, erase=_tombstone))

@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, crypto
@@ -41,6 +41,7 @@ from ..models import (
     IntakeDelivery,
     IntakeForm,
     IntakeFormVersion,
+    IntakeRequest,
     IntakeSubmission,
     IntakeUpload,
     ItemKind,
@@ -683,3 +684,50 @@ def missing_required(practitioner_id: int, now: datetime, limit: int = 20) -> li
             .limit(limit)
         )
     )
+
+
+def export_answers(client_id: int) -> list[dict]:
+    """Everything a client gave in intake forms, for their copy of their data (privacy):
+    the form and version answered, when, each question with its answer, the files by name.
+    """
+    submissions = db.session.scalars(
+        select(IntakeSubmission)
+        .where(IntakeSubmission.client_id == client_id)
+        .options(
+            selectinload(IntakeSubmission.form),
+            selectinload(IntakeSubmission.version),
+            selectinload(IntakeSubmission.uploads),
+        )
+        .order_by(IntakeSubmission.id)
+    )
+    exported = []
+    for submission in submissions:
+        values = json.loads(crypto.decrypt(submission.answers_encrypted))
+        exported.append(
+            {
+                "form": submission.form.title,
+                "form_version": submission.version.number,
+                "submitted_at": submission.submitted_at.isoformat(),
+                "booking_id": submission.booking_id,
+                "answers": [
+                    {"question": item.label, "answer": values.get(item.key)}
+                    for item in items_of(submission.version)
+                ],
+                "files": [
+                    f"intake-{u.id}{UPLOAD_SUFFIX[u.content_type]}" for u in submission.uploads
+                ],
+            }
+        )
+    return exported
+
+
+def erase_answers(client_id: int) -> None:
+    """A client's answers, their files and the links sent to them, gone (the account's
+    erasure, in its transaction). The files go at once: a rolled-back erasure would leave
+    rows naming missing files, which only a new erasure run can follow, and does."""
+    uploads = db.session.scalars(select(IntakeUpload).where(IntakeUpload.client_id == client_id))
+    for upload in uploads:
+        (_upload_folder() / upload.stored_name).unlink(missing_ok=True)
+    db.session.execute(delete(IntakeUpload).where(IntakeUpload.client_id == client_id))
+    db.session.execute(delete(IntakeSubmission).where(IntakeSubmission.client_id == client_id))
+    db.session.execute(delete(IntakeRequest).where(IntakeRequest.client_id == client_id))

@@ -6,6 +6,7 @@ add up to what they did before."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import JSON, String, Text, cast, func, select
@@ -21,6 +22,7 @@ from portal.models import (
     DataExport,
     ErasureRequest,
     ErasureStatus,
+    IntakeSubmission,
     Notification,
     NotificationKind,
     Payment,
@@ -80,7 +82,7 @@ def _report(practitioner) -> tuple:
 
 
 def test_erasure_leaves_no_personal_value_and_the_books_unchanged(
-    client, signed_in, rich_client, practitioner
+    app, client, signed_in, rich_client, practitioner
 ):
     user = rich_client.user
     assert personal_traces()  # the search finds them while they are there
@@ -96,8 +98,13 @@ def test_erasure_leaves_no_personal_value_and_the_books_unchanged(
     scheduled = db.session.scalar(select(Notification.kind).order_by(Notification.id.desc()))
     assert scheduled == NotificationKind.ERASURE_SCHEDULED
 
+    intake_files = list((Path(app.config["PORTAL_MEDIA_DIR"]) / "intake").iterdir())
+    assert len(intake_files) == 1
     assert privacy.erase_due_accounts() == 1
     db.session.expire_all()
+    # Intake answers are sealed (no search finds them): gone as rows and as files.
+    assert db.session.scalar(select(func.count()).select_from(IntakeSubmission)) == 0
+    assert not any(f.exists() for f in intake_files)
 
     traces = personal_traces()
     assert traces == [], "\n".join(traces)

@@ -127,6 +127,11 @@ def test_the_export_holds_what_the_database_holds(
         }
     ]
     assert "felt better" not in json.dumps(data) and "prefers mornings" not in json.dumps(data)
+    # Intake answers are the client's own words: all of them, with the form's questions.
+    (intake,) = data["intake_answers"]
+    assert intake["form"] == "Massage intake" and intake["form_version"] == 1
+    assert intake["answers"][0] == {"question": "Injuries", "answer": f"{NAME}: old knee injury"}
+    assert intake["answers"][2]["answer"]["name"] == NAME and len(intake["files"]) == 1
 
     events = {str(e["uid"]) for e in calendar.walk("VEVENT")}
     sessions = {rich_client.attended.id, rich_client.missed.id, rich_client.ahead.id}
