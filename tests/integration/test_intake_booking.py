@@ -162,3 +162,17 @@ def test_the_order_page_shows_the_answers_to_client_and_practitioner_only(
     client.post("/auth/logout")
     staff_page = signed_in(make_user(Role.STAFF)).get(order_url)
     assert staff_page.status_code == 200 and link not in staff_page.text
+
+
+def test_the_api_refuses_a_booking_whose_required_form_is_unanswered(api_as, client_user, workshop):
+    """The API has no questions to ask: a required form (its consent) is answered on the
+    service's page first, so the API refuses and writes nothing."""
+    session, _form = workshop
+    before = _counts()
+    answer = api_as(client_user).post(
+        "/api/v1/orders",
+        json={"service_id": session.service_id, "service_session_id": session.id},
+    )
+    assert answer.status_code == 409
+    assert "intake form" in answer.json["error"]["message"]
+    assert _counts() == before

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask_babel import gettext
 
-from ... import booking
+from ... import booking, records
 from ...database import kept_loaded
 from ...extensions import db
 from ...models import Service, ServiceType, User
@@ -165,6 +165,17 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     """
     if not user.is_client:
         raise forbidden(gettext("Only clients buy services."))
+    service = db.session.get(Service, body.service_id)
+    # A required intake form (a consent among them) is answered on the service's page, in
+    # the same transaction as the booking; the API has no questions to ask, so it refuses.
+    if service is not None and any(f.required for f in records.booking_questions(service, user)):
+        raise ApiError(
+            409,
+            gettext(
+                "This service asks you to answer its intake form before booking: book it on "
+                "its page, where the questions are."
+            ),
+        )
 
     def purchase():
         return booking.purchase_by_ids(
@@ -177,7 +188,6 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     with kept_loaded():
         if idempotency_key is None:
             return order_out(purchase())
-        service = db.session.get(Service, body.service_id)
         if service is not None:
             booking.check_live_slot(service, body.start_time)
         record, _repeat = booking.purchase_once(
