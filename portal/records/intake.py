@@ -314,6 +314,26 @@ def _answered(client_id, form_id):
     )
 
 
+def owes_answers(service_id: int, client_id: int) -> bool:
+    """Whether booking this service waits on a required form asked at booking that the
+    client has not answered: one statement, for paths that cannot ask (the API)."""
+    return bool(
+        db.session.scalar(
+            select(
+                select(IntakeForm.id)
+                .join(service_intake_forms, service_intake_forms.c.form_id == IntakeForm.id)
+                .where(
+                    service_intake_forms.c.service_id == service_id,
+                    IntakeForm.delivery == IntakeDelivery.AT_BOOKING,
+                    IntakeForm.required,
+                    ~_answered(client_id, IntakeForm.id),
+                )
+                .exists()
+            )
+        )
+    )
+
+
 def booking_questions(service: Service, client: User | None) -> list[IntakeForm]:
     """The forms asked while booking `service` that `client` has not answered yet (a
     visitor not signed in: all of them). Each form is answered once per client."""

@@ -159,14 +159,23 @@ def get_booking(booking_id: int, user: User) -> Booking:
 
 
 def get_order(
-    order_id: int, user: User, *, collect: bool = False, loads: Sequence = (), refresh=False
+    order_id: int,
+    user: User,
+    *,
+    collect: bool = False,
+    pay: bool = False,
+    loads: Sequence = (),
+    refresh=False,
 ) -> Order:
     """The order for its buyer, the practitioner it pays and staff; others learn nothing (404).
-    To collect (record its payment) it must be the practitioner's or staff's: the buyer gets 403."""
+    To collect (record its payment) it must be the practitioner's or staff's: the buyer gets 403.
+    To pay it (a deposit's balance) it must be the buyer's: the practitioner and staff get 403."""
     order = db.session.get(Order, order_id, options=loads, populate_existing=refresh)
     if order is None:
         abort(404, gettext("No such order."))
     if may_collect(user, order):
+        if pay:
+            abort(403, gettext("Only the client who placed the order pays it online."))
         return order
     if order.user_id != user.id:
         abort(404, gettext("No such order."))

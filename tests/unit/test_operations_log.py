@@ -53,7 +53,7 @@ def test_canceling_logs_who_canceled_what(practitioner, client_user, caplog):
 
     assert _lines(caplog, "portal.booking.cancellation") == [
         f"booking canceled: booking {seat.id}, order {seat.order_id}, session {session.id}, "
-        f"by user {client_user.id}, late False, credit None",
+        f"by user {client_user.id}, late False, credit None, fee None",
         f"session canceled: session {session.id}, by user {practitioner.id}, bookings [{other.id}]",
     ]
 

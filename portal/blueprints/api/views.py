@@ -165,10 +165,9 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     """
     if not user.is_client:
         raise forbidden(gettext("Only clients buy services."))
-    service = db.session.get(Service, body.service_id)
     # A required intake form (a consent among them) is answered on the service's page, in
     # the same transaction as the booking; the API has no questions to ask, so it refuses.
-    if service is not None and any(f.required for f in records.booking_questions(service, user)):
+    if records.owes_answers(body.service_id, user.id):
         raise ApiError(
             409,
             gettext(
@@ -188,6 +187,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     with kept_loaded():
         if idempotency_key is None:
             return order_out(purchase())
+        service = db.session.get(Service, body.service_id)
         if service is not None:
             booking.check_live_slot(service, body.start_time)
         record, _repeat = booking.purchase_once(

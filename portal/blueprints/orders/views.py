@@ -248,9 +248,7 @@ def refund_seats(order_id: int):
 @login_required
 def pay_balance(order_id: int):
     """The client pays what a paid deposit left due: a second Checkout, for the balance."""
-    order = _order(order_id)
-    if order.user_id != current_user.id:
-        abort(403)
+    order = get_order(order_id, current_user, pay=True, loads=queries.ORDER_LOADS)
     if order.status != OrderStatus.PAID or order.amount_due <= 0:
         flash(gettext("Nothing is due on this order."), "info")
         return redirect(url_for("orders.view_order", order_id=order.id))
