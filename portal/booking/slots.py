@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, union_all
+from sqlalchemy.sql.schema import ColumnDefault
 
 from ..core.errors import SlotUnavailable
 from ..database import utcnow
@@ -68,7 +69,7 @@ def settings_for(practitioner_id: int) -> ScheduleSettings:
         return found
     defaults = ScheduleSettings(practitioner_id=practitioner_id)
     for column in ScheduleSettings.__table__.columns:
-        if getattr(defaults, column.key) is None and column.default is not None:
+        if getattr(defaults, column.key) is None and isinstance(column.default, ColumnDefault):
             setattr(defaults, column.key, column.default.arg)
     return defaults
 

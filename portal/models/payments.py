@@ -12,12 +12,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import PaymentKind, enum_column
 from .users import User
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One money movement of an order, in the order's currency and units (amount_cents is
     hundredths of the unit, like Order.total_cents), always positive: its kind says which way."""
 
@@ -55,7 +55,7 @@ class Payment(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class PaymentEvent(db.Model):
+class PaymentEvent(Model):
     """A payment provider's webhook event taken in: stored as it arrived, applied by the
     worker. The provider resends an event with the same id; the unique id keeps one."""
 
