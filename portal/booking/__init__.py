@@ -76,7 +76,7 @@ from .factory import (
     enroll_in_course,
     schedule_credit,
 )
-from .holds import release_expired_holds
+from .holds import bookable_seats, release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
 from .ledger import PAYMENT_EVENTS_RECEIVED
@@ -239,6 +239,7 @@ __all__ = [
     "apply_room_events",
     "purchase",
     "purchase_by_ids",
+    "bookable_seats",
     "release_expired_holds",
     "schedule_credit",
     "start_session",
