@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from sqlalchemy import event
@@ -30,6 +29,7 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import backends  # noqa: E402
+from bench.backends import Clock  # noqa: E402
 from portal import booking  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Order, OrderStatus, Role  # noqa: E402
@@ -42,20 +42,6 @@ from tests.fixtures.stripe_server import (  # noqa: E402
     signed_event,
     stripe_config,
 )
-
-
-class Clock:
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-
-    def rates(self, count: int) -> dict:
-        return {"per_second": round(count / self.wall), "per_cpu_second": round(count / self.cpu)}
-
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", 300))
 
