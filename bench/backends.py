@@ -8,6 +8,7 @@ import argparse
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,3 +51,18 @@ def main(run: Callable[[str, str], dict], name: str, description: str) -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     save_results(name, on_each_backend(run, postgres=args.postgres, sqlite=not args.no_sqlite))
+
+
+class Clock:
+    """Wall and CPU time of one phase (with Clock() as phase: ...), and the rates they give."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+    def rates(self, count: int) -> dict:
+        return {"per_second": round(count / self.wall), "per_cpu_second": round(count / self.cpu)}

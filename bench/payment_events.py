@@ -1,6 +1,6 @@
 """Benchmark: Stripe payment events, taken in by the webhook and applied by the worker.
 
-Builds a fresh migrated database (SQLite in a temporary folder, or PostgreSQL with
+Builds a fresh migrated database (SQLite in a temporary folder, and PostgreSQL with
 --postgres URL: a database of its own, dropped after), starts localstripe on 127.0.0.1,
 books ORDERS seats (one pending order each) and pays each order's payment intent by card
 there, then POSTs one signed payment_intent.succeeded per order through the Flask test
@@ -12,26 +12,26 @@ event, and paid bookings/s end to end: from the seat booked, through its payment
 created and paid at Stripe and the event taken in, to the event applied and the booking
 confirmed (with its receipt numbered and queued).
 
-    .venv/bin/python bench/payment_events.py
+    .venv/bin/python bench/payment_events.py      # SQLite, plus PostgreSQL if
+                                                  # TEST_DATABASE_URL is set
     .venv/bin/python bench/payment_events.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    BENCH_ORDERS=1000 .venv/bin/python bench/payment_events.py --no-sqlite
 
 Run by hand; nothing in the suite asserts a time.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
-import tempfile
-import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import backends  # noqa: E402
+from bench.backends import Clock  # noqa: E402
 from portal import booking  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Order, OrderStatus, Role  # noqa: E402
@@ -45,21 +45,10 @@ from tests.fixtures.stripe_server import (  # noqa: E402
     stripe_config,
 )
 
-
-class Clock:
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-
-    def rates(self, count: int, what: str = "events") -> str:
-        return f"{count / self.wall:,.1f} {what}/s ({count / self.cpu:,.0f} per CPU-second)"
+ORDERS = int(os.environ.get("BENCH_ORDERS", 300))
 
 
-def run(url: str, orders: int, api_base: str) -> list[str]:
+def run(url: str, backend: str, api_base: str, orders: int = ORDERS) -> dict:
     _migrate(url)
     app = make_app(url, **stripe_config(api_base), SERVER_NAME=None)
     with app.app_context():
@@ -99,39 +88,20 @@ def run(url: str, orders: int, api_base: str) -> list[str]:
         assert paid.count() == orders
         db.session.remove()
         db.engine.dispose()
-    return [
-        f"taken in {intake.rates(orders)}",
-        f"applied {applying.rates(applied)}",
-        f"{len(statements) / applied:.1f} SQL statements per applied event",
-        f"end to end {end_to_end.rates(orders, 'paid bookings')}",
-    ]
+    return {
+        "backend": backend,
+        "events": orders,
+        "taken_in": intake.rates(orders),
+        "applied": applying.rates(applied),
+        "statements_per_applied_event": round(len(statements) / applied, 1),
+        "end_to_end_paid_bookings": end_to_end.rates(orders),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=300)
-    parser.add_argument("--postgres", help="a PostgreSQL URL; SQLite when not given")
-    args = parser.parse_args()
+    """The shared command line (bench/backends.py), with localstripe serving every run."""
     with serve_localstripe() as api_base:
-        if args.postgres:
-            admin_url = make_url(args.postgres).set(drivername="postgresql+psycopg")
-            name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                url = admin_url.set(database=name).render_as_string(hide_password=False)
-                figures = run(url, args.orders, api_base)
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                admin.dispose()
-            backend = "postgresql"
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                figures = run(f"sqlite:///{folder}/bench.db", args.orders, api_base)
-            backend = "sqlite"
-    print(f"{backend}: {args.orders} payment events: " + "; ".join(figures))
+        backends.main(lambda url, backend: run(url, backend, api_base), "payment_events", __doc__)
 
 
 if __name__ == "__main__":

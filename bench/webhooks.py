@@ -1,41 +1,37 @@
 """Benchmark: LiveKit webhook ingest, in-process, one worker.
 
-Builds a fresh migrated database (SQLite in a temporary folder, or PostgreSQL with
---postgres URL: a database of its own, dropped after), a workshop per room with its
-booked clients, then signs EVENTS LiveKit events ahead of time (joins and leaves of
-the clients, room started/finished) and POSTs them one after another through the Flask
+Builds a fresh migrated database (SQLite in a temporary folder, and PostgreSQL with
+--postgres URL or TEST_DATABASE_URL: a database of its own, dropped after), a workshop
+per room with its booked clients, then signs EVENTS LiveKit events ahead of time (joins
+and leaves of the clients, room started/finished) and POSTs them one after another through the Flask
 test client, as one gunicorn sync worker would serve them. Reports events/s taken in
 (the webhook answers once the event is stored), then the rate at which the worker's
 applier applies them (booking.apply_room_events, one call for the whole backlog).
 Each figure comes with its rate per CPU-second of this process, which the load of
 a shared machine disturbs less than the wall clock.
 
-    .venv/bin/python bench/webhooks.py                  # SQLite
-    .venv/bin/python bench/webhooks.py --profile        # plus the top of a cProfile of the intake
+    .venv/bin/python bench/webhooks.py                  # SQLite (+ TEST_DATABASE_URL's server)
+    BENCH_PROFILE=1 .venv/bin/python bench/webhooks.py  # plus the top of a cProfile of the intake
                                                         # (BENCH_SORT=tottime to sort by own time)
-    .venv/bin/python bench/webhooks.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    BENCH_EVENTS=2000 BENCH_ROOMS=20 .venv/bin/python bench/webhooks.py --no-sqlite \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Run by hand; nothing in the suite asserts a time.
 """
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import os
 import pstats
 import sys
-import tempfile
-import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import backends  # noqa: E402
+from bench.backends import Clock  # noqa: E402
 from portal import booking  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Role  # noqa: E402
@@ -78,22 +74,12 @@ def events_for(livekit, sessions, people, count):
     return [(body, sign(body)) for body in bodies]
 
 
-class Clock:
-    """Wall and CPU time of one phase."""
-
-    def __enter__(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.perf_counter() - self.wall
-        self.cpu = time.process_time() - self.cpu
-
-    def rates(self, count: int) -> str:
-        return f"{count / self.wall:,.0f} events/s ({count / self.cpu:,.0f} per CPU-second)"
+EVENTS = int(os.environ.get("BENCH_EVENTS", 1000))
+ROOMS = int(os.environ.get("BENCH_ROOMS", 10))
+PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 
 
-def run(url: str, count: int, rooms: int, profile: bool) -> list[str]:
+def run(url: str, backend: str, count: int = EVENTS, rooms: int = ROOMS) -> dict:
     _migrate(url)
     app = make_app(url, **LIVEKIT_CONFIG, SERVER_NAME=None)
     with app.app_context():
@@ -113,7 +99,7 @@ def run(url: str, count: int, rooms: int, profile: bool) -> list[str]:
         # app context's, and every commit would expire all the objects built above.
         db.session.remove()
         headers = {"Content-Type": "application/webhook+json"}
-        profiler = cProfile.Profile() if profile else None
+        profiler = cProfile.Profile() if PROFILE else None
         if profiler:
             profiler.enable()
         with Clock() as ingest:
@@ -134,35 +120,17 @@ def run(url: str, count: int, rooms: int, profile: bool) -> list[str]:
         assert applied == len(signed), (applied, len(signed))
         db.session.remove()
         db.engine.dispose()
-    return [f"taken in {ingest.rates(len(signed))}", f"applied {applying.rates(applied)}"]
+    return {
+        "backend": backend,
+        "events": len(signed),
+        "rooms": rooms,
+        "taken_in": ingest.rates(len(signed)),
+        "applied": applying.rates(applied),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--rooms", type=int, default=10)
-    parser.add_argument("--postgres", help="a PostgreSQL URL; SQLite when not given")
-    parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args()
-    if args.postgres:
-        admin_url = make_url(args.postgres).set(drivername="postgresql+psycopg")
-        name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = admin_url.set(database=name).render_as_string(hide_password=False)
-            figures = run(url, args.events, args.rooms, args.profile)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            admin.dispose()
-        backend = "postgresql"
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            figures = run(f"sqlite:///{folder}/bench.db", args.events, args.rooms, args.profile)
-        backend = "sqlite"
-    print(f"{backend}: {args.events} webhook events, {args.rooms} rooms: " + "; ".join(figures))
+    backends.main(run, "webhooks", __doc__)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,17 @@ JSON: `verify()` walks the chain and names the first entry that was edited, or t
 place where one is missing. (Removing the newest entries leaves a shorter chain that is
 still whole: compare the head `verify()` reports with one kept elsewhere to see that.)
 
+Why the chain head is read in the writing transaction (weighed for #19, where the
+purchase's cost was measured): the alternatives that keep it out of the hot transaction
+leave the entry unhashed for a while (a worker "seals" rows later, so the newest entries
+are as editable as any row until it runs, and the append-only trigger must let exactly
+that one UPDATE through) or drop the chain for per-row hashes ordered by an id sequence
+(PostgreSQL sequences leave gaps on rollback, so a deleted entry could no longer be told
+from a rolled-back one). Either weakens what the log is for. What the head costs is one
+indexed read (SQLite: inside the write lock the purchase holds anyway; PostgreSQL: one
+more round trip for the advisory lock, which serialises only audited writes and only
+from just before COMMIT); its Python cost is kept small by statements built once below.
+
 It stands on the kernel alone (tests/unit/test_package_layering.py), so booking, accounts
 and every other package that writes may call it.
 """
@@ -138,9 +149,12 @@ def _hashed_fields(row: AuditEntry) -> dict:
     }
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name != "sqlite":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+# Built once, on the table: every purchase runs them (the ORM's select and bulk insert
+# cost several times the Python work, and nothing is wanted back as an object).
+_entries = AuditEntry.__table__
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = select(_entries.c.seq, _entries.c.hash).order_by(_entries.c.seq.desc()).limit(1)
+_APPEND = insert(_entries)
 
 
 @event.listens_for(Session, "before_commit")
@@ -150,10 +164,10 @@ def _append_pending(session: Session) -> None:
         return
     # Flush first: the changes the entries describe are written before the chain is locked.
     session.flush()
-    _lock_chain(session)
-    head = session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        conn.execute(_LOCK, {"key": _CHAIN_LOCK})
+    head = conn.execute(_HEAD).first()
     seq, previous = (head.seq, head.hash) if head else (0, GENESIS)
     rows = []
     for entry in pending:
@@ -164,7 +178,7 @@ def _append_pending(session: Session) -> None:
         rows.append(
             {**entry, "seq": seq, "at": datetime.fromisoformat(hashed["at"]), "hash": previous}
         )
-    session.execute(insert(AuditEntry), rows)
+    conn.execute(_APPEND, rows)
     log.info("audit entries appended: seq %s..%s", rows[0]["seq"], rows[-1]["seq"])
 
 

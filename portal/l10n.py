@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 from importlib.resources import files
+from typing import Literal, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
@@ -155,7 +156,7 @@ def negotiate_locale(preferred: list[tuple[str, float]]) -> str | None:
 
 def locale_choices() -> list[tuple[str, str]]:
     """Each supported locale named in its own language: "Deutsch (Deutschland)"."""
-    return [(name, _locale(name).get_display_name(name)) for name in SUPPORTED_LOCALES]
+    return [(name, _locale(name).get_display_name(name) or name) for name in SUPPORTED_LOCALES]
 
 
 def format_moment(
@@ -175,11 +176,12 @@ def format_moment(
     date_pattern, time_pattern, joined = _patterns(loc, name)
     day_text = time_text = ""
     if FORMATS[name][0] == "full":
-        day_text = format_date(moment, date_pattern, locale=loc)
+        # A "full" format always has a day part, and its caller passes a day or an instant.
+        day_text = format_date(cast(date, moment), cast(str, date_pattern), locale=loc)
     elif date_pattern:
         day_text = format_datetime(moment, date_pattern, locale=loc)
     if time_pattern:
-        time_text = format_time(moment, time_pattern, locale=loc)
+        time_text = format_time(cast("time | datetime", moment), time_pattern, locale=loc)
     if day_text and time_text:
         return joined.replace("{1}", day_text).replace("{0}", time_text)
     return day_text or time_text
@@ -205,7 +207,7 @@ def _patterns(loc: Locale, name: str) -> tuple[str | None, str | None, str]:
     return date_pattern, time_pattern, loc.datetime_formats["medium"]
 
 
-def weekday_names(locale=None, width: str = "abbreviated") -> list[str]:
+def weekday_names(locale=None, width: Literal["abbreviated", "wide"] = "abbreviated") -> list[str]:
     """Monday to Sunday, abbreviated (or "wide") the locale's way (the calendars' weeks
     start Monday)."""
     names = get_day_names(width, locale=_locale_of(locale))

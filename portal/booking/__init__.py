@@ -90,7 +90,7 @@ from .factory import (
     schedule_credit,
 )
 from .fees import waive_fee
-from .holds import release_expired_holds
+from .holds import bookable_seats, release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
 from .ledger import PAYMENT_EVENTS_RECEIVED
@@ -273,6 +273,7 @@ __all__ = [
     "apply_room_events",
     "purchase",
     "purchase_by_ids",
+    "bookable_seats",
     "release_expired_holds",
     "schedule_credit",
     "start_session",

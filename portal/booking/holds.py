@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit
 from ..core.transactions import if_rolled_back, unit_of_work
@@ -28,6 +28,7 @@ from ..models import (
     OrderStatus,
     ServiceSession,
     WaitlistEntry,
+    WaitlistStatus,
 )
 from . import notices
 from .offers import seats_freed
@@ -195,3 +196,45 @@ def ensure_seat_available(session: ServiceSession, now: datetime | None = None) 
     if session.is_full:
         release_for_session(session, now)
     check_not_full(session)
+
+
+def bookable_seats(sessions: list[ServiceSession], now: datetime) -> dict[int, int]:
+    """The seats a buyer can take now, by session id: what every read shows (the shop's
+    pages, the API's listings).
+
+    A seat whose hold has expired is free although release_expired_holds has not run yet:
+    a read releases nothing (a GET writes nothing), and the purchase releases it before
+    counting. Such a seat goes to the waitlist first, so it counts only beyond those
+    waiting.
+    """
+    ids = [s.id for s in sessions]
+    lapsed: dict[int, int] = {}
+    waiting: dict[int, int] = {}
+    if ids:
+        lapsed = dict(
+            db.session.execute(
+                select(Booking.service_session_id, func.count())
+                .join(Order, Booking.order_id == Order.id)
+                .where(
+                    Booking.service_session_id.in_(ids),
+                    Booking.status == BookingStatus.PENDING_PAYMENT,
+                    Order.status == OrderStatus.PENDING,
+                    Order.hold_expires_at < now,
+                )
+                .group_by(Booking.service_session_id)
+            ).all()
+        )
+        if lapsed:
+            waiting = dict(
+                db.session.execute(
+                    select(WaitlistEntry.service_session_id, func.count())
+                    .where(
+                        WaitlistEntry.service_session_id.in_(list(lapsed)),
+                        WaitlistEntry.status == WaitlistStatus.WAITING,
+                    )
+                    .group_by(WaitlistEntry.service_session_id)
+                ).all()
+            )
+    return {
+        s.id: s.seats_left + max(0, lapsed.get(s.id, 0) - waiting.get(s.id, 0)) for s in sessions
+    }

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 from sqlalchemy import select, union_all
+from sqlalchemy.sql.schema import ColumnDefault
 
 from ..core.errors import SlotUnavailable
 from ..core.transactions import inside_unit_of_work
@@ -136,7 +137,7 @@ def settings_for(practitioner_id: int) -> ScheduleSettings:
         return found
     defaults = ScheduleSettings(practitioner_id=practitioner_id)
     for column in ScheduleSettings.__table__.columns:
-        if getattr(defaults, column.key) is None and column.default is not None:
+        if getattr(defaults, column.key) is None and isinstance(column.default, ColumnDefault):
             setattr(defaults, column.key, column.default.arg)
     return defaults
 

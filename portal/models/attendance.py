@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .bookings import Booking
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
@@ -27,7 +27,7 @@ set_labels(
 )
 
 
-class AttendanceOutcome(db.Model):
+class AttendanceOutcome(Model):
     """The recorded attendance of one confirmed booking of a completed session.
 
     `computed_outcome` is what the room data says and is refreshed on every

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Enum, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, set_labels
 
 
@@ -104,7 +104,7 @@ set_labels(
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One recorded change (or read of a private record).
 
     The people it names are plain ids, not foreign keys: the log outlives the rows it

@@ -5,10 +5,10 @@ from datetime import date, time
 from sqlalchemy import CheckConstraint, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class ScheduleSettings(db.Model):
+class ScheduleSettings(Model):
     """A practitioner's booking policy; absent rows mean the defaults below."""
 
     __tablename__ = "schedule_settings"
@@ -26,7 +26,7 @@ class ScheduleSettings(db.Model):
     slot_step_minutes: Mapped[int] = mapped_column(default=30)
 
 
-class WeeklyHours(db.Model):
+class WeeklyHours(Model):
     """A working range on a weekday (0 = Monday), in the practitioner's own timezone."""
 
     __tablename__ = "weekly_hours"
@@ -42,7 +42,7 @@ class WeeklyHours(db.Model):
     end_time: Mapped[time] = mapped_column()
 
 
-class DateOverride(db.Model):
+class DateOverride(Model):
     """Replaces the weekly hours on one date: no ranges that day means a day off."""
 
     __tablename__ = "date_overrides"

@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import BookingStatus, CancelReason, enum_column
 from .orders import Order
 from .services import Service
@@ -14,7 +14,7 @@ from .sessions import ServiceSession
 from .users import User
 
 
-class Booking(db.Model):
+class Booking(Model):
     """A seat in a ServiceSession; its times are read from the session."""
 
     __tablename__ = "bookings"

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
@@ -66,7 +66,7 @@ set_labels(
 )
 
 
-class ExternalCalendar(db.Model):
+class ExternalCalendar(Model):
     """One calendar of the practitioner's: where to read it, whether its events block
     the portal's slots, whether the portal writes its sessions into it, and how the
     last refresh went. The address and password are encrypted (portal/crypto.py)."""
@@ -120,7 +120,7 @@ class ExternalCalendar(db.Model):
     practitioner: Mapped[User] = relationship()
 
 
-class ExternalBusyTime(db.Model):
+class ExternalBusyTime(Model):
     """An interval when the practitioner is busy elsewhere, as last read from one of their
     calendars: the slot picker, the slots API, the calendar and the booking check read
     these, never the remote calendar, except for a stale CalDAV cache at booking."""
@@ -141,7 +141,7 @@ class ExternalBusyTime(db.Model):
     end_time: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class CalendarWrite(db.Model):
+class CalendarWrite(Model):
     """The outbox of the calendar that receives the practitioner's bookings: one row per
     (calendar, session), saying the session's event there must be brought up to date.
 

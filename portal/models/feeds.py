@@ -6,11 +6,11 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .users import User
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A user's secret ICS subscription; only the SHA-256 of its token is kept."""
 
     __tablename__ = "calendar_feeds"

@@ -8,13 +8,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..l10n import format_money
 from .enums import FeeKind, FeeStatus, enum_column
 from .users import User
 
 
-class Fee(db.Model):
+class Fee(Model):
     """A late-cancel or no-show fee of one booking. What was collected is a fee row of the
     payments ledger; this row says what is owed and how it ended (charged, due, waived)."""
 
@@ -50,7 +50,7 @@ class Fee(db.Model):
         return format_money(self.amount_cents, self.currency)
 
 
-class StripeCustomer(db.Model):
+class StripeCustomer(Model):
     """A client's customer at one Stripe account ("" is the installation's own) and the card
     Checkout kept there for charges made while they are away (fees)."""
 

@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class IdempotentPurchase(db.Model):
+class IdempotentPurchase(Model):
     """A purchase made under a client-chosen key (the API's Idempotency-Key header, a buy
     form's one-time token), written in the same transaction as its order. The unique
     (user, key) makes a repeated or concurrent request with the key find this order

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from .enums import StrEnum, enum_column, set_labels
 from .services import Service
 from .users import User
@@ -82,7 +82,7 @@ service_intake_forms = db.Table(
 )
 
 
-class IntakeForm(db.Model):
+class IntakeForm(Model):
     """A practitioner's form; its questions live in its versions."""
 
     __tablename__ = "intake_forms"
@@ -110,7 +110,7 @@ class IntakeForm(db.Model):
         return self.versions[-1]
 
 
-class IntakeFormVersion(db.Model):
+class IntakeFormVersion(Model):
     """The questions as they stood from `created_at`; never changed once written."""
 
     __tablename__ = "intake_form_versions"
@@ -130,7 +130,7 @@ class IntakeFormVersion(db.Model):
     form: Mapped[IntakeForm] = relationship(back_populates="versions")
 
 
-class IntakeSubmission(db.Model):
+class IntakeSubmission(Model):
     """One client's answers to one version of a form."""
 
     __tablename__ = "intake_submissions"
@@ -154,7 +154,7 @@ class IntakeSubmission(db.Model):
     )
 
 
-class IntakeUpload(db.Model):
+class IntakeUpload(Model):
     """A file a client attached to an answer, stored encrypted outside the web root."""
 
     __tablename__ = "intake_uploads"
@@ -173,7 +173,7 @@ class IntakeUpload(db.Model):
     submission: Mapped[IntakeSubmission] = relationship(back_populates="uploads")
 
 
-class IntakeRequest(db.Model):
+class IntakeRequest(Model):
     """A link sent to a client to answer a form before a booked session; the link works
     once (answered_at) and the reminder goes once (reminded_at)."""
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 from flask_babel import lazy_gettext
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
@@ -184,7 +185,7 @@ def new_message_id() -> str:
     return str(uuid.uuid4())
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One message in the outbox, from the commit that caused it to its delivery."""
 
     __tablename__ = "notifications"
@@ -228,7 +229,8 @@ class Notification(db.Model):
 
     @property
     def recipient_address(self) -> str:
-        return self.address or self.user.email
+        # outbox.notify queues a message for a user or to an address, never neither.
+        return self.address or cast("User", self.user).email
 
     def __repr__(self) -> str:
         return f"<Notification {self.id} {self.kind} {self.status} to={self.address}>"
@@ -237,7 +239,7 @@ class Notification(db.Model):
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 60]
 
 
-class NotificationPreferences(db.Model):
+class NotificationPreferences(Model):
     """A person's optional messages; no row means every default below."""
 
     __tablename__ = "notification_preferences"

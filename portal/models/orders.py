@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..l10n import format_money
 from .enums import (
     PAYMENTS_BACK,
@@ -24,8 +25,12 @@ from .payments import Payment
 from .services import Service
 from .users import User
 
+if TYPE_CHECKING:
+    # bookings.py imports this module: the name is for annotations only.
+    from .bookings import Booking
 
-class Order(db.Model):
+
+class Order(Model):
     """One payment; it pays for one or many bookings."""
 
     __tablename__ = "orders"

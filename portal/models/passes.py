@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from .bookings import Booking
 from .orders import Order
 from .records import TAG_MAX
@@ -34,7 +34,7 @@ class_pass_services = Table(
 )
 
 
-class ServiceTag(db.Model):
+class ServiceTag(Model):
     """A word a practitioner puts on a service ("group class"), so a pass can name them all."""
 
     __tablename__ = "service_tags"
@@ -45,7 +45,7 @@ class ServiceTag(db.Model):
     tag: Mapped[str] = mapped_column(String(TAG_MAX), primary_key=True, index=True)
 
 
-class ClassPassTerms(db.Model):
+class ClassPassTerms(Model):
     """What a class pass service grants: credits, where they may be spent, how often."""
 
     __tablename__ = "class_pass_terms"
@@ -71,7 +71,7 @@ class ClassPassTerms(db.Model):
     )
 
 
-class ClassPass(db.Model):
+class ClassPass(Model):
     """One pass a client bought: its credits and how many are spent."""
 
     __tablename__ = "class_passes"
@@ -104,7 +104,7 @@ class ClassPass(db.Model):
         return self.expires_at is not None and now >= self.expires_at
 
 
-class ClassPassUse(db.Model):
+class ClassPassUse(Model):
     """A seat taken with a pass credit. Returned (a cancel in time, a canceled session) gives
     the credit back; a late cancel or a no-show keeps it spent."""
 

@@ -7,17 +7,23 @@ friends), never a column kept beside them.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import PaymentKind, enum_column
 from .users import User
 
+if TYPE_CHECKING:
+    # orders.py and receipts.py import this module: the names are for annotations only.
+    from .orders import Order
+    from .receipts import Receipt
 
-class Payment(db.Model):
+
+class Payment(Model):
     """One money movement of an order, in the order's currency and units (amount_cents is
     hundredths of the unit, like Order.total_cents), always positive: its kind says which way."""
 
@@ -53,13 +59,11 @@ class Payment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
-    order: Mapped[Order] = relationship(back_populates="payments")  # noqa: F821
-    receipt: Mapped[Receipt | None] = relationship(  # noqa: F821
-        back_populates="payment", viewonly=True
-    )
+    order: Mapped[Order] = relationship(back_populates="payments")
+    receipt: Mapped[Receipt | None] = relationship(back_populates="payment", viewonly=True)
 
 
-class PaymentEvent(db.Model):
+class PaymentEvent(Model):
     """A payment provider's webhook event taken in: stored as it arrived, applied by the
     worker. The provider resends an event with the same id; the unique id keeps one."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
@@ -37,7 +37,7 @@ set_labels(
 )
 
 
-class DataExport(db.Model):
+class DataExport(Model):
     """One copy of a person's data, asked for by them (or by staff for them)."""
 
     __tablename__ = "data_exports"
@@ -76,7 +76,7 @@ set_labels(
 )
 
 
-class ErasureRequest(db.Model):
+class ErasureRequest(Model):
     """An account's deletion, due once its grace period ends."""
 
     __tablename__ = "erasure_requests"

@@ -13,14 +13,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from .users import User
 
 # Lowercase letters, digits and inner hyphens: what a URL path segment carries unescaped.
 SLUG_MAX = 60
 
 
-class PractitionerSlug(db.Model):
+class PractitionerSlug(Model):
     """Every address a practitioner's public page has had. A slug, once used, stays with its
     practitioner, so a link shared under an old slug keeps reaching them (a redirect) and never
     someone else."""
@@ -39,7 +39,7 @@ class PractitionerSlug(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class PractitionerProfile(db.Model):
+class PractitionerProfile(Model):
     """What a practitioner shows the public: the page's current address, who they are (photo,
     title, bio, location, languages, links), their colour and logo, and who may frame the
     page."""

@@ -15,14 +15,14 @@ from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import PAYMENTS_BACK, PAYMENTS_IN, PaymentKind
 from .orders import Order
 from .payments import Payment
 from .users import User
 
 
-class ReceiptCounter(db.Model):
+class ReceiptCounter(Model):
     """The last receipt number a practitioner issued."""
 
     __tablename__ = "receipt_counters"
@@ -32,7 +32,7 @@ class ReceiptCounter(db.Model):
     last_number: Mapped[int]
 
 
-class Receipt(db.Model):
+class Receipt(Model):
     __tablename__ = "receipts"
     __table_args__ = (
         UniqueConstraint("practitioner_id", "number", name="uq_receipts_practitioner_number"),

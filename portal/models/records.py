@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .bookings import Booking
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
@@ -31,7 +31,7 @@ set_labels(
 SOAP_SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 
-class SessionNote(db.Model):
+class SessionNote(Model):
     """One practitioner's note on one booking. A draft changes freely; once signed it is
     locked and later words are addenda."""
 
@@ -62,7 +62,7 @@ class SessionNote(db.Model):
         return self.signed_at is not None
 
 
-class NoteAddendum(db.Model):
+class NoteAddendum(Model):
     """Words added to a signed note, with their own time and author."""
 
     __tablename__ = "note_addenda"
@@ -77,7 +77,7 @@ class NoteAddendum(db.Model):
     author: Mapped[User] = relationship()
 
 
-class ClientRecord(db.Model):
+class ClientRecord(Model):
     """A practitioner's private note about one client."""
 
     __tablename__ = "client_records"
@@ -91,7 +91,7 @@ class ClientRecord(db.Model):
 TAG_MAX = 40
 
 
-class ClientTag(db.Model):
+class ClientTag(Model):
     """A practitioner's label on a client ("prenatal", "sports"); theirs alone."""
 
     __tablename__ = "client_tags"

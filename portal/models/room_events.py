@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class ProcessedRoomEvent(db.Model):
+class ProcessedRoomEvent(Model):
     """A LiveKit webhook event taken in: stored as it arrived, applied soon after.
 
     The webhook stores the event and answers at once (LiveKit retries a slow answer);

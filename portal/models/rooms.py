@@ -6,13 +6,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import ParticipantKind, enum_column
 from .sessions import ServiceSession
 from .users import User
 
 
-class Room(db.Model):
+class Room(Model):
     """One lifetime of a ServiceSession's LiveKit room, created when LiveKit first reports it.
 
     LiveKit closes an empty room and opens it again, under the same name and a new sid,
@@ -43,7 +43,7 @@ class Room(db.Model):
     )
 
 
-class RoomParticipant(db.Model):
+class RoomParticipant(Model):
     """One LiveKit participant sid in a room: a person who rejoins gets a new row."""
 
     __tablename__ = "room_participants"

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from ..l10n import format_money
 from .enums import CREDIT_SERVICE_TYPES, FeeKind, PaymentPolicy, ServiceType, enum_column
 from .users import User
@@ -28,7 +28,7 @@ def deposit_for(
     return amount if 0 < amount < price_cents else None
 
 
-class Service(db.Model):
+class Service(Model):
     __tablename__ = "services"
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
@@ -262,7 +262,7 @@ class Service(db.Model):
         return f"<Service {self.id} {self.service_type} {self.name!r}>"
 
 
-class ServiceComponent(db.Model):
+class ServiceComponent(Model):
     """What a package (several rows) or a bundle (one row) contains."""
 
     __tablename__ = "service_components"

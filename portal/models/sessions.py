@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
@@ -9,17 +10,21 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import SEAT_HOLDING, SessionStatus, SessionType, Visibility, enum_column
 from .services import Service
 from .users import User
+
+if TYPE_CHECKING:
+    # bookings.py imports this module: the name is for annotations only.
+    from .bookings import Booking
 
 
 def new_room_name() -> str:
     return "ses_" + secrets.token_hex(10)
 
 
-class ServiceSession(db.Model):
+class ServiceSession(Model):
     """A time slot: holds all the time data; bookings are seats in it."""
 
     __tablename__ = "service_sessions"

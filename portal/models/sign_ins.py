@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 
-class SignIn(db.Model):
+class SignIn(Model):
     """One sign-in. The session and remember-me cookies name it, and a cookie counts only
     while its row exists, so signing out (deleting the row) refuses every copy of them.
 

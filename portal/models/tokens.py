@@ -6,11 +6,11 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .users import User
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal API token. Only a SHA-256 of the secret is kept; the short public
     prefix finds the row without scanning every hash."""
 

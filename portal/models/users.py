@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import Role, enum_column
 
 
@@ -31,7 +31,7 @@ def new_livekit_identity() -> str:
     return "u_" + secrets.token_hex(8)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         # "Ann@x.org" and "ann@x.org" are one person: the database refuses the second account.

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, enum_column, set_labels
 from .orders import Order
 from .sessions import ServiceSession
@@ -40,7 +40,7 @@ set_labels(
 WAITLIST_OPEN = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
 
-class WaitlistEntry(db.Model):
+class WaitlistEntry(Model):
     """A client in line for a seat in a full session.
 
     An offer is a real pending order (with its seat) whose hold expires at

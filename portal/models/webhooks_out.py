@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 from .enums import StrEnum, enum_column, set_labels
 from .users import User
 
@@ -79,7 +79,7 @@ def new_message_id() -> str:
     return "msg_" + uuid.uuid4().hex
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     """An HTTPS URL a practitioner (their own sessions' events) or a staff member
     (every event) asked to be called, with the secret its deliveries are signed with."""
 
@@ -120,7 +120,7 @@ class WebhookEndpoint(db.Model):
         return f"<WebhookEndpoint {self.id} {self.url} user={self.user_id}>"
 
 
-class WebhookSubscription(db.Model):
+class WebhookSubscription(Model):
     """One event type an endpoint wants: a row each, so the fan-out is one INSERT ... SELECT."""
 
     __tablename__ = "webhook_subscriptions"
@@ -135,7 +135,7 @@ class WebhookSubscription(db.Model):
     endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="subscriptions")
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """Something that happened, as the receivers will read it."""
 
     __tablename__ = "webhook_events"
@@ -151,7 +151,7 @@ class WebhookEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """One event on its way to one endpoint: the webhook outbox row the worker claims."""
 
     __tablename__ = "webhook_deliveries"
@@ -186,7 +186,7 @@ class WebhookDelivery(db.Model):
     )
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """One try of a delivery: what the endpoint answered and how long it took."""
 
     __tablename__ = "webhook_attempts"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -170,7 +170,7 @@ def _first_dated_session(order: Order | None) -> ServiceSession | None:
         for b in sorted(order.bookings, key=lambda b: b.id)
         if b.service_session.start_time is not None
     ]
-    return min(dated, key=lambda s: s.start_time) if dated else None
+    return min(dated, key=lambda s: cast(datetime, s.start_time)) if dated else None
 
 
 def skip_reason(row: Notification, subjects: Subjects) -> str | None:

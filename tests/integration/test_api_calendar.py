@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import event
 
 from portal import booking
+from portal.database import utcnow
 from portal.extensions import db
-from portal.models import Role, ServiceType
+from portal.models import Order, OrderStatus, Role, ServiceType
 from tests.fixtures.api import error_of
 from tests.fixtures.factories import (
     future,
@@ -312,6 +313,23 @@ def test_services_for_a_client_list_active_services_with_upcoming_sessions(
     ]
     assert by_name[package.name]["components"] == [{"service_id": yoga.id, "quantity": 3}]
     assert by_name[package.name]["validity_days"] == 90
+
+
+def test_services_count_a_lapsed_hold_as_free_and_release_nothing(
+    api_as, practitioner, client_user
+):
+    """As on the shop's page (booking.bookable_seats): the seat of a hold that lapsed is
+    free to a reader, and the GET leaves the hold for the worker to release."""
+    workshop = make_workshop(practitioner, seats=1, start=future(days=2))
+    held = booking.book_workshop_seat(make_user(), workshop, now=utcnow() - timedelta(hours=1))
+    db.session.commit()
+
+    body = api_as(client_user).get("/api/v1/services/").get_json()
+
+    (listed,) = [s for s in body["services"] if s["id"] == workshop.service_id]
+    assert listed["sessions"][0]["seats_left"] == 1 and listed["sessions"][0]["available"]
+    db.session.expire_all()
+    assert db.session.get(Order, held.id).status == OrderStatus.PENDING
 
 
 def test_practitioner_services_default_to_their_own_including_inactive(

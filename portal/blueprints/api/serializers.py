@@ -95,7 +95,10 @@ def order_out(order: Order) -> OrderResponse:
     )
 
 
-def service_out(service: Service, sessions: list[ServiceSession], viewer: User) -> ServiceOut:
+def service_out(
+    service: Service, sessions: list[ServiceSession], seats: dict[int, int], viewer: User
+) -> ServiceOut:
+    """`seats`: booking.bookable_seats of the sessions (a lapsed hold's seat is free)."""
     counts = sees_seat_counts(viewer, service)
     return ServiceOut(
         id=service.id,
@@ -120,8 +123,8 @@ def service_out(service: Service, sessions: list[ServiceSession], viewer: User) 
                 sequence_number=s.sequence_number,
                 start_time=s.start_time,
                 end_time=s.end_time,
-                seats_left=s.seats_left if counts else None,
-                available=s.seats_left > 0,
+                seats_left=seats[s.id] if counts else None,
+                available=seats[s.id] > 0,
             )
             for s in sessions
         ],

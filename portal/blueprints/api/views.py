@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask_babel import gettext
 
 from ... import booking, records
-from ...database import kept_loaded
+from ...database import kept_loaded, utcnow
 from ...extensions import db
 from ...models import Service, ServiceType, User
 from ...web.access import (
@@ -103,7 +103,10 @@ def services(user: User, query: ServicesQuery):
     """A practitioner's services (default: the caller's; else every active service)."""
     found = listed_services(user, query.practitioner_id)
     sessions = upcoming_sessions(found)
-    return ServiceList(services=[service_out(s, sessions.get(s.id, []), user) for s in found])
+    seats = booking.bookable_seats([s for listed in sessions.values() for s in listed], utcnow())
+    return ServiceList(
+        services=[service_out(s, sessions.get(s.id, []), seats, user) for s in found]
+    )
 
 
 @api.route(

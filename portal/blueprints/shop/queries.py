@@ -14,9 +14,6 @@ from ...models import (
     SEAT_HOLDING,
     WAITLIST_OPEN,
     Booking,
-    BookingStatus,
-    Order,
-    OrderStatus,
     Role,
     Service,
     ServiceComponent,
@@ -26,7 +23,6 @@ from ...models import (
     User,
     Visibility,
     WaitlistEntry,
-    WaitlistStatus,
 )
 
 TYPE_ORDER = list(ServiceType)
@@ -84,46 +80,6 @@ def listed_sessions(service: Service, now: datetime) -> list[ServiceSession]:
     if service.service_type == ServiceType.WORKSHOP:
         return upcoming_sessions(service, now)
     return course_sessions(service)
-
-
-def seats_left(sessions: list[ServiceSession], now: datetime) -> dict[int, int]:
-    """The seats a buyer can take now, by session id.
-
-    A seat whose hold has expired is free although the worker has not released it yet: a
-    page only reads (a GET writes nothing), and the purchase releases it before counting.
-    Such a seat goes to the waitlist first, so it counts only beyond those waiting.
-    """
-    ids = [s.id for s in sessions]
-    lapsed: dict[int, int] = {}
-    waiting: dict[int, int] = {}
-    if ids:
-        lapsed = dict(
-            db.session.execute(
-                select(Booking.service_session_id, func.count())
-                .join(Order, Booking.order_id == Order.id)
-                .where(
-                    Booking.service_session_id.in_(ids),
-                    Booking.status == BookingStatus.PENDING_PAYMENT,
-                    Order.status == OrderStatus.PENDING,
-                    Order.hold_expires_at < now,
-                )
-                .group_by(Booking.service_session_id)
-            ).all()
-        )
-        if lapsed:
-            waiting = dict(
-                db.session.execute(
-                    select(WaitlistEntry.service_session_id, func.count())
-                    .where(
-                        WaitlistEntry.service_session_id.in_(list(lapsed)),
-                        WaitlistEntry.status == WaitlistStatus.WAITING,
-                    )
-                    .group_by(WaitlistEntry.service_session_id)
-                ).all()
-            )
-    return {
-        s.id: s.seats_left + max(0, lapsed.get(s.id, 0) - waiting.get(s.id, 0)) for s in sessions
-    }
 
 
 def my_seats(user: User, session_ids: list[int]) -> set[int]:

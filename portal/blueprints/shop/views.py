@@ -119,7 +119,7 @@ def _render_service(service, *, error=None, error_session_id=None, slot_form=Non
     elif service.service_type in (ServiceType.WORKSHOP, ServiceType.COURSE):
         sessions = queries.listed_sessions(service, now)
         context["sessions"] = sessions
-        context["seats_left"] = queries.seats_left(sessions, now)
+        context["seats_left"] = booking.bookable_seats(sessions, now)
         if signed_in:
             ids = [s.id for s in sessions]
             context.update(
