@@ -7,11 +7,12 @@ import re
 import secrets
 from collections.abc import Callable
 
-from flask import request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from .. import booking
-from ..models import Order
+from ..models import Order, Service
 
 _PURCHASE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -34,3 +35,23 @@ def buy_once(what: tuple, purchase: Callable[[], Order]) -> tuple[int, bool]:
     # The key and its order are written in one transaction: a stored key names its order.
     assert record.order_id is not None
     return record.order_id, repeat
+
+
+def buy_offer(endpoint: str, service: Service, purchase: Callable[[], Order], offer: str):
+    """The buy button of an offer sold as one order (a package, a bundle, a class pass):
+    bought once per page token; a refusal shows the offer again with its reason (and a
+    fresh token); else the order's page."""
+    try:
+        order_id, repeat = buy_once((endpoint, service.id), purchase)
+    except booking.DomainError as exc:
+        page = render_template(
+            offer,
+            service=service,
+            can_buy=True,
+            error=exc.message,
+            purchase_token=new_purchase_token(),
+        )
+        return page, exc.http_status
+    if not repeat:
+        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
+    return redirect(url_for("orders.view_order", order_id=order_id))

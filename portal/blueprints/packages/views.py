@@ -8,7 +8,7 @@ from ...booking import save_service
 from ...models import CREDIT_SERVICE_TYPES, Booking, Role, Service
 from ...web import local_time, render_page, roles_required, show_domain_error
 from ...web.access import get_own, get_own_service
-from ...web.purchases import buy_once, new_purchase_token
+from ...web.purchases import buy_offer
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
 from .forms import PackageForm
@@ -137,19 +137,9 @@ def buy_package(service_id: int):
     service = queries.offered_package(service_id)
     if service is None:
         abort(404)
-    try:
-        order_id, repeat = buy_once(
-            ("packages.buy_package", service.id), lambda: booking.buy_credits(current_user, service)
-        )
-    except booking.DomainError as exc:
-        page = render_template(
-            "packages/offer.html",
-            service=service,
-            can_buy=True,
-            error=exc.message,
-            purchase_token=new_purchase_token(),
-        )
-        return page, exc.http_status
-    if not repeat:
-        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
-    return redirect(url_for("orders.view_order", order_id=order_id))
+    return buy_offer(
+        "packages.buy_package",
+        service,
+        lambda: booking.buy_credits(current_user, service),
+        "packages/offer.html",
+    )

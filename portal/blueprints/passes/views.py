@@ -9,7 +9,7 @@ from ...extensions import db
 from ...models import ClassPass, Role, Service, ServiceSession, ServiceType
 from ...web import local_time, roles_required, show_domain_error
 from ...web.access import get_own, get_own_service
-from ...web.purchases import buy_once, new_purchase_token
+from ...web.purchases import buy_offer
 from . import bp, queries
 from .forms import PassForm, PassSeatForm
 
@@ -85,23 +85,12 @@ def buy_pass(service_id: int):
     service = queries.offered_pass(service_id)
     if service is None:
         abort(404)
-    try:
-        order_id, repeat = buy_once(
-            ("passes.buy_pass", service.id),
-            lambda: booking.buy_class_pass(current_user, service),
-        )
-    except booking.DomainError as exc:
-        page = render_template(
-            "passes/offer.html",
-            service=service,
-            can_buy=True,
-            error=exc.message,
-            purchase_token=new_purchase_token(),
-        )
-        return page, exc.http_status
-    if not repeat:
-        flash(gettext("Order placed for %(service_name)s.", service_name=service.name), "success")
-    return redirect(url_for("orders.view_order", order_id=order_id))
+    return buy_offer(
+        "passes.buy_pass",
+        service,
+        lambda: booking.buy_class_pass(current_user, service),
+        "passes/offer.html",
+    )
 
 
 # -- Using one (the client) ------------------------------------------------------------------
