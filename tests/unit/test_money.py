@@ -42,9 +42,7 @@ def test_an_amount_finer_than_the_minor_unit_is_refused_not_rounded(app, typed, 
     with app.test_request_context():
         problem = money.amount_problem(Decimal(typed), currency)
     decimals = money.exponent(currency)
-    expected = (
-        f"{currency} has no minor units" if decimals == 0 else f"At most {decimals} decimals"
-    )
+    expected = f"{currency} has no minor units" if decimals == 0 else f"At most {decimals} decimals"
     assert problem is not None and expected in problem
 
 
