@@ -162,6 +162,8 @@ class OffSessionCharge:
     payment_intent_id: str | None
     charge_id: str | None = None
     failure: str = ""
+    # What the card paid, as Stripe says: a three-decimal fee goes in tens (money.py).
+    amount_cents: int | None = None
 
 
 FEE_METADATA = "fee_id"
@@ -197,7 +199,11 @@ def charge_off_session(
         return OffSessionCharge(intent_id, failure=(exc.code or "card_declined")[:200])
     if intent.status != "succeeded" or not intent.latest_charge:
         return OffSessionCharge(intent.id, failure=intent.status)
-    return OffSessionCharge(intent.id, charge_id=_id(intent.latest_charge))
+    return OffSessionCharge(
+        intent.id,
+        charge_id=_id(intent.latest_charge),
+        amount_cents=from_stripe_amount(intent.amount, intent.currency),
+    )
 
 
 class StripeProvider:

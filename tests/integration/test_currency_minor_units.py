@@ -5,16 +5,18 @@ decimals through the form, the card and a refund; a euro price stays in cents.""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal import booking
 from portal.extensions import db
-from portal.models import Order, OrderStatus, Payment, PaymentKind, Service
+from portal.models import Fee, FeeStatus, Order, OrderStatus, Payment, PaymentKind, Service
 from tests.fixtures.factories import make_workshop
 from tests.fixtures.practice import SERVICE_FORM
 from tests.fixtures.stripe_server import pay_by_card, signed_event, stripe_client, stripe_config
+from tests.integration.test_cancellation_fees import pay_keeping_the_card
 
 
 @pytest.fixture
@@ -143,3 +145,37 @@ def test_a_dinar_refund_keeps_three_decimals(
 
     report = desk.get("/orders/revenue.csv").text
     assert "KWD,12.340,5.120,0.000,7.220" in report
+
+
+def test_a_dinar_fee_goes_to_the_card_in_tens_and_the_ledger_says_what_it_took(
+    client, signed_in, practitioner, client_user, localstripe_url
+):
+    """10 % of 12.340 KWD is 1.234 KWD owed; Stripe takes dinars in tens of fils, so the
+    card pays 1.240 and the ledger records 1.240, what the card was charged."""
+    session = make_workshop(
+        practitioner,
+        price_cents=12340,
+        currency="KWD",
+        start=(datetime.now(UTC) + timedelta(hours=5)).replace(microsecond=0),
+        late_cancel_fee_percent=10,
+        cancellation_cutoff_hours=24,
+    )
+    order = booking.book_workshop_seat(client_user, session)
+    pay_keeping_the_card(client, localstripe_url, order)
+    seat_id = order.bookings[0].id
+    canceled = signed_in(client_user).post(f"/bookings/{seat_id}/cancel", data={"confirmed": "y"})
+    assert canceled.status_code == 302
+    assert booking.apply_payment_events() == 1
+
+    db.session.expire_all()
+    fee = db.session.scalars(select(Fee).where(Fee.order_id == order.id)).one()
+    assert (fee.amount_cents, fee.status) == (1234, FeeStatus.CHARGED)
+    intent = stripe_client(localstripe_url).v1.payment_intents.retrieve(
+        fee.provider_payment_intent_id
+    )
+    assert (intent.amount, intent.currency) == (1240, "kwd")
+    ledger = db.session.scalars(select(Payment).where(Payment.order_id == order.id)).all()
+    assert [(p.kind, p.amount_cents) for p in ledger] == [
+        (PaymentKind.CHARGE, 12340),
+        (PaymentKind.FEE, 1240),
+    ]
