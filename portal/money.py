@@ -32,6 +32,11 @@ STRIPE_THREE_DECIMAL = frozenset(_STRIPE_THREE.split())
 # recorded as Stripe reports it) and a refund rounds down (never more than was paid).
 STRIPE_THREE_DECIMAL_STEP = 10
 
+# The least positive amount a form takes, a Decimal (a float 0.01 is a hair more than
+# 0.01 and would refuse it): a thousandth, a three-decimal currency's minor unit; finer
+# than the currency's own, amount_problem refuses it.
+SMALLEST_AMOUNT = Decimal("0.001")
+
 
 def exponent(currency: str) -> int:
     """How many decimals the currency's minor unit has: JPY 0, EUR 2, KWD 3."""

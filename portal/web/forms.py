@@ -29,7 +29,7 @@ from ..accounts import password_problem
 from ..core.errors import DomainError
 from ..l10n import CURRENCY_PROBLEM, canonical_zone, normalize_currency
 from ..models import PaymentPolicy
-from ..money import amount_problem, from_minor, to_minor
+from ..money import SMALLEST_AMOUNT, amount_problem, from_minor, to_minor
 from .localtime import timezone_groups, viewer_zone
 
 
@@ -91,7 +91,7 @@ class ServiceFields(FlaskForm):
     deposit = DecimalField(
         lazy_gettext("Deposit amount"),
         places=None,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext("With a deposit: a fixed amount, or else a percentage."),
     )
     deposit_percent = IntegerField(
@@ -101,7 +101,7 @@ class ServiceFields(FlaskForm):
     late_cancel_fee = DecimalField(
         lazy_gettext("Late-cancel fee"),
         places=None,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext(
             "Charged when a client cancels after the cut-off: an amount, or else a percentage."
         ),
@@ -113,7 +113,7 @@ class ServiceFields(FlaskForm):
     no_show_fee = DecimalField(
         lazy_gettext("No-show fee"),
         places=None,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext("Charged when a client is marked absent."),
     )
     # Packages and bundles have no seats of their own: their form drops this field (= None),

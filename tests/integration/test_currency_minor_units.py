@@ -79,6 +79,14 @@ def test_an_amount_finer_than_the_currency_is_refused_next_to_its_field(
     assert db.session.scalars(select(Service)).all() == []
 
 
+@pytest.mark.parametrize(("typed", "currency"), [("0.01", "EUR"), ("0.001", "KWD"), ("1", "JPY")])
+def test_the_currencys_smallest_amount_is_a_fee_it_takes(signed_in, practitioner, typed, currency):
+    """One minor unit, the least fee there is (a float bound of 0.01 refused 0.01)."""
+    form = {**SERVICE_FORM, "currency": currency, "price": "5000", "no_show_fee": typed}
+    assert signed_in(practitioner).post("/practice/services/new", data=form).status_code == 302
+    assert db.session.scalars(select(Service.no_show_fee_cents)).one() == 1
+
+
 def _pay(client, localstripe_url, order: Order):
     """The client pays on Stripe (localstripe) and Stripe's signed event is applied."""
     intent = pay_by_card(localstripe_url, order)

@@ -19,7 +19,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...booking import MAX_YEAR, MIN_YEAR
-from ...money import amount_problem, from_minor, to_minor
+from ...money import SMALLEST_AMOUNT, amount_problem, from_minor, to_minor
 
 
 class MarkPaidForm(FlaskForm):
@@ -37,7 +37,7 @@ class RefundForm(FlaskForm):
     amount = DecimalField(
         lazy_gettext("Amount to refund"),
         places=None,
-        validators=[InputRequired(), NumberRange(min=0.001, max=1_000_000)],
+        validators=[InputRequired(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
     )
     reason = StringField(
         lazy_gettext("Reason"),
