@@ -10,10 +10,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from portal import booking
+from portal import booking, profiles
 from portal.extensions import db
-from portal.models import Fee, FeeStatus, Order, OrderStatus, Payment, PaymentKind, Service
-from tests.fixtures.factories import make_workshop
+from portal.models import (
+    Fee,
+    FeeStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentKind,
+    PractitionerProfile,
+    Service,
+)
+from portal.web.public_page import structured_data
+from tests.fixtures.factories import make_service, make_workshop
 from tests.fixtures.practice import SERVICE_FORM
 from tests.fixtures.stripe_server import pay_by_card, signed_event, stripe_client, stripe_config
 from tests.integration.test_cancellation_fees import pay_keeping_the_card
@@ -186,4 +196,22 @@ def test_a_dinar_fee_goes_to_the_card_in_tens_and_the_ledger_says_what_it_took(
     assert [(p.kind, p.amount_cents) for p in ledger] == [
         (PaymentKind.CHARGE, 12340),
         (PaymentKind.FEE, 1240),
+    ]
+
+
+def test_search_engines_read_each_currencys_own_decimals(app, practitioner):
+    """schema.org's price is a plain decimal: "1200" yen, "12.345" dinars, "12.50" euros."""
+    services = [
+        make_service(practitioner, price_cents=1200, currency="JPY"),
+        make_service(practitioner, price_cents=12345, currency="KWD"),
+        make_service(practitioner, price_cents=1250, currency="EUR"),
+    ]
+    profiles.save_public_profile(practitioner, slug="maya", bio="")
+    profile = db.session.get(PractitionerProfile, practitioner.id)
+    with app.test_request_context():
+        offers = structured_data(profile, services)["makesOffer"]
+    assert [(o["price"], o["priceCurrency"]) for o in offers] == [
+        ("1200", "JPY"),
+        ("12.345", "KWD"),
+        ("12.50", "EUR"),
     ]
