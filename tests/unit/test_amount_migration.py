@@ -5,6 +5,7 @@ currency's minor unit, in every amount column, and back on downgrade. Yen are di
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -78,6 +79,15 @@ def _amounts(order_id: int) -> dict[str, object]:
         }
 
 
+def _answer_total(order_id: int) -> int:
+    """The total the API's stored answer to the order's purchase names."""
+    with db.engine.connect() as conn:
+        answer = conn.execute(
+            text("SELECT answer FROM idempotent_purchases WHERE order_id = :o"), {"o": order_id}
+        ).scalar_one()
+    return json.loads(answer)["total_cents"]
+
+
 def _notice_amount(order_id: int) -> int:
     db.session.remove()  # a fresh snapshot: the migration wrote since the last read
     [notice] = [
@@ -122,6 +132,16 @@ def test_amounts_move_to_minor_units_and_back(empty_database_url, told):  # noqa
         odd = _paid_order(practitioner, "JPY", 123400, fee=18510, refund=30)
         euros_before = _amounts(euro)
         db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO idempotent_purchases "
+                    "(user_id, key, fingerprint, order_id, answer, created_at) "
+                    "SELECT user_id, 'key-' || id, 'f', id, "
+                    "'{\"id\":' || id || ',\"total_cents\":' || total_cents || "
+                    "',\"currency\":\"' || currency || '\"}', created_at FROM orders"
+                )
+            )
 
         upgrade(revision=REVISION)
 
@@ -145,6 +165,7 @@ def test_amounts_move_to_minor_units_and_back(empty_database_url, told):  # noqa
             1000,
             250,
         )
+        assert [_answer_total(o) for o in (yen, dinar, euro)] == [1200, 12340, 1250]
         # The remainder, rounded half up and told; a positive amount stays positive.
         assert _amounts(odd)["fee"] == 185 and _amounts(odd)["payments"][-1] == 1
         assert any(m.startswith("fees ") and "18510" in m and "to 185" in m for m in told), told
@@ -171,5 +192,6 @@ def test_amounts_move_to_minor_units_and_back(empty_database_url, told):  # noqa
         assert any("12345" in m and "to 1235" in m for m in told), told
         assert _amounts(euro) == euros_before
         assert (_notice_amount(yen), _notice_amount(dinar)) == (30000, 100)
+        assert [_answer_total(o) for o in (yen, dinar, euro)] == [120000, 1234, 1250]
         db.session.remove()
         db.engine.dispose()

@@ -17,8 +17,9 @@ Upgrade, per currency of the row (the amount's own `currency` column, or its ord
 Downgrade does the inverse; there a three-decimal amount's last digit (12.345 KWD) is
 rounded half up to hundredths, and logged.
 
-The notifications' stored facts (`amount_cents` of a refund or a fee notice) move with
-their order's currency, so a notice sent after the upgrade says the same amount.
+The notifications' stored facts (`amount_cents` of a refund or a fee notice) and the
+API's stored answers to a purchase (`total_cents`, given again to a repeated request)
+move with their order's currency, so what is sent after the upgrade says the same amount.
 
 The exponents are frozen here as Babel 2.19 (CLDR) has them, so that the downgrade undoes
 exactly what the upgrade did even if a later Babel counts a currency differently.
@@ -100,7 +101,10 @@ def _shift(direction: int) -> None:
                 values = [f"{c} = {_divided(c, divisor)}" for c in columns]
                 _log_remainders(conn, table, columns, where, codes, divisor)
             _run(conn, f"UPDATE {table} SET {', '.join(values)} WHERE {where}", codes)
-        _shift_notices(conn, codes, steps)
+        orders = set(_run(conn, "SELECT id FROM orders WHERE currency IN :codes", codes).scalars())
+        if orders and steps:
+            _shift_notices(conn, orders, steps)
+            _shift_answers(conn, orders, steps)
 
 
 def _log_remainders(conn, table: str, columns, where: str, codes, divisor: int) -> None:
@@ -127,14 +131,13 @@ def _rounded(amount: int, divisor: int) -> int:
     return max((amount + divisor // 2) // divisor, 1 if amount > 0 else 0)
 
 
-def _shift_notices(conn, codes: list[str], steps: int) -> None:
+def _moved(amount: int, steps: int) -> int:
+    return amount * 10**steps if steps > 0 else _rounded(amount, 10**-steps)
+
+
+def _shift_notices(conn, orders: set[int], steps: int) -> None:
     """The amount a stored notice names (a refund, an unpaid fee), in its order's currency."""
-    if steps == 0:
-        return
     notifications = sa.table("notifications", sa.column("id"), sa.column("payload", sa.JSON))
-    orders = set(_run(conn, "SELECT id FROM orders WHERE currency IN :codes", codes).scalars())
-    if not orders:
-        return
     rows = conn.execute(
         sa.select(notifications.c.id, notifications.c.payload).where(
             sa.cast(notifications.c.payload, sa.Text).like('%"amount_cents"%')
@@ -144,10 +147,29 @@ def _shift_notices(conn, codes: list[str], steps: int) -> None:
         facts = json.loads(payload) if isinstance(payload, str) else dict(payload)
         if facts.get("order_id") not in orders or not isinstance(facts["amount_cents"], int):
             continue
-        amount = facts["amount_cents"]
-        facts["amount_cents"] = amount * 10**steps if steps > 0 else _rounded(amount, 10**-steps)
+        facts["amount_cents"] = _moved(facts["amount_cents"], steps)
         conn.execute(
             notifications.update().where(notifications.c.id == row_id).values(payload=facts)
+        )
+
+
+def _shift_answers(conn, orders: set[int], steps: int) -> None:
+    """The order an API purchase answered with (its JSON, given again to a repeat of the
+    request under the same Idempotency-Key) names the order's total."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, order_id, answer FROM idempotent_purchases "
+            "WHERE answer LIKE '%\"total_cents\"%'"
+        )
+    ).all()
+    for row_id, order_id, answer in rows:
+        order = json.loads(answer)
+        if order_id not in orders or not isinstance(order.get("total_cents"), int):
+            continue
+        order["total_cents"] = _moved(order["total_cents"], steps)
+        conn.execute(
+            sa.text("UPDATE idempotent_purchases SET answer = :answer WHERE id = :id"),
+            {"answer": json.dumps(order, separators=(",", ":")), "id": row_id},
         )
 
 
