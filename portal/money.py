@@ -102,6 +102,12 @@ def to_stripe_amount(minor: int, currency: str, *, refund: bool = False) -> int:
     return amount
 
 
+def charged_by_stripe(minor: int, currency: str) -> int:
+    """What the card pays when Stripe is asked to charge this amount: itself, but for a
+    three-decimal amount not ending in 0 (12.345 KWD is charged 12.350)."""
+    return from_stripe_amount(to_stripe_amount(minor, currency), currency)
+
+
 def from_stripe_amount(amount: int, currency: str) -> int:
     """An amount Stripe reports, in the currency's stored minor unit."""
     shift = exponent(currency) - stripe_exponent(currency)

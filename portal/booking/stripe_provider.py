@@ -23,7 +23,7 @@ from stripe.params.checkout import SessionCreateParams
 from ..core.errors import PaymentProviderUnavailable
 from ..extensions import db
 from ..models import Order, StripeCustomer
-from ..money import from_stripe_amount, to_stripe_amount
+from ..money import charged_by_stripe, from_stripe_amount, to_stripe_amount
 from .payment_providers import PaymentStart, register_provider
 
 STRIPE = "stripe"
@@ -222,7 +222,7 @@ class StripeProvider:
             instructions=gettext(
                 "Pay %(amount)s by card on Stripe's secure page. Your booking is confirmed as "
                 "soon as Stripe tells us the payment went through.",
-                amount=order.money_display(amount),
+                amount=order.money_display(charged_by_stripe(amount, order.currency)),
             ),
             redirect_url=session.url,
         )
@@ -236,7 +236,7 @@ class StripeProvider:
         return PaymentStart(
             instructions=gettext(
                 "Pay the balance of %(amount)s by card on Stripe's secure page.",
-                amount=order.money_display(amount),
+                amount=order.money_display(charged_by_stripe(amount, order.currency)),
             ),
             redirect_url=session.url,
         )

@@ -129,6 +129,20 @@ def test_a_yen_booking_charges_1200_not_120000(
     assert (order.amount_paid, order.amount_due) == (1200, 0)
 
 
+def test_a_dinar_price_off_stripes_tens_says_what_the_card_will_pay(
+    signed_in, practitioner, client_user, checkout_fake
+):
+    """Stripe charges three-decimal currencies in tens: 12.345 KWD due is 12.350 on the
+    card, and the order page says so before the client leaves for Stripe."""
+    order = booking.book_workshop_seat(
+        client_user, make_workshop(practitioner, price_cents=12345, currency="KWD")
+    )
+    page = signed_in(client_user).get(f"/orders/{order.id}").text
+    [(checkout, _headers)] = checkout_fake.created
+    assert checkout["line_items[0][price_data][unit_amount]"] == "12350"
+    assert "Pay KWD12.350 by card" in page
+
+
 def test_a_dinar_refund_keeps_three_decimals(
     client, signed_in, practitioner, client_user, localstripe_url
 ):

@@ -102,6 +102,8 @@ def test_a_three_decimal_amount_goes_to_stripe_in_tens():
     assert money.to_stripe_amount(12345, "KWD", refund=True) == 12340
     assert money.to_stripe_amount(12341, "BHD") == 12350
     assert money.from_stripe_amount(12350, "KWD") == 12350
+    assert money.charged_by_stripe(12345, "KWD") == 12350
+    assert money.charged_by_stripe(1200, "JPY") == 1200
 
 
 def test_babel_and_stripe_agree_on_stripes_own_lists():
