@@ -14,7 +14,6 @@ date, a time or a price is written: en_GB, de_DE or ja_JP each their own way.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from typing import Literal, cast
@@ -30,8 +29,10 @@ from babel.dates import (
     get_day_names,
     match_skeleton,
 )
-from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
+from babel.numbers import format_currency, get_territory_currencies
 from flask_babel import get_locale, gettext, lazy_gettext
+
+from .money import from_minor
 
 DEFAULT_LOCALE = "en"
 
@@ -323,41 +324,7 @@ def normalize_currency(code: str | None) -> str | None:
     return code if code in legal_tender() else None
 
 
-def currency_decimals(currency: str) -> int:
-    """Decimals a price in this currency may have: its own minor units (JPY none), at most
-    the two that prices are stored with (hundredths of the unit, `price_cents`)."""
-    return min(get_currency_precision(currency), 2)
-
-
-def minor_units_problem(cents: int, currency: str) -> str | None:
-    """Why an amount (in hundredths) cannot be charged in this currency, if it cannot:
-    a yen has no cents."""
-    if cents % 10 ** (2 - currency_decimals(currency)) == 0:
-        return None
-    return decimals_problem(currency)
-
-
-def amount_problem(amount: Decimal, currency: str) -> str | None:
-    """Why an amount as typed (in units) cannot be charged in this currency, if it cannot:
-    0.004 dollars is less than a cent, not nothing."""
-    if not amount.is_finite():
-        return None  # not a number: the amount field's own range check refuses it
-    places = -int(amount.normalize().as_tuple().exponent)
-    if places <= currency_decimals(currency):
-        return None
-    return decimals_problem(currency)
-
-
-def decimals_problem(currency: str) -> str:
-    decimals = currency_decimals(currency)
-    if decimals == 0:
-        return gettext("%(currency)s has no minor units: give a whole amount.", currency=currency)
-    return gettext(
-        "At most %(decimals)d decimals in %(currency)s.", decimals=decimals, currency=currency
-    )
-
-
-def format_money(cents: int, currency: str, locale=None) -> str:
-    """An amount stored in hundredths of the currency's unit, written with the currency's
-    own decimals: "$12.50", "12,50 €", "¥1,200"."""
-    return format_currency(Decimal(cents) / 100, currency, locale=_locale_of(locale))
+def format_money(minor: int, currency: str, locale=None) -> str:
+    """An amount stored in the currency's minor unit (portal/money.py), written with the
+    currency's own decimals: "$12.50", "12,50 €", "¥1,200", "KWD 12.345"."""
+    return format_currency(from_minor(minor, currency), currency, locale=_locale_of(locale))

@@ -322,10 +322,11 @@ def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now
     if answer is not None:
         fee.provider_payment_intent_id = answer.payment_intent_id
     if answer is not None and answer.charge_id is not None:
+        charged = answer.amount_cents or fee.amount_cents
         record_movement(
             order,
             PaymentKind.FEE,
-            fee.amount_cents,
+            charged,
             provider=STRIPE,
             now=now,
             provider_object_id=answer.charge_id,
@@ -336,7 +337,7 @@ def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now
             # Waived while the card was being charged: the waiver stands, the money goes back.
             refund_locked(
                 order,
-                fee.amount_cents,
+                charged,
                 reason="fee waived",
                 actor=None,
                 now=now,

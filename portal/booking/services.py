@@ -14,7 +14,7 @@ from ..core.errors import InvalidInput
 from ..core.transactions import unit_of_work
 from ..database import MAX_ID
 from ..extensions import db
-from ..l10n import CURRENCY_PROBLEM, minor_units_problem, normalize_currency
+from ..l10n import CURRENCY_PROBLEM, normalize_currency
 from ..models import (
     CREDIT_SERVICE_TYPES,
     TAG_MAX,
@@ -201,13 +201,8 @@ def _check_fields(practitioner: User, service: Service | None, kind: ServiceType
     currency = normalize_currency(fields.get("currency", service.currency if service else "USD"))
     if currency is None:
         raise InvalidInput(str(CURRENCY_PROBLEM), field="currency")
-    problem = minor_units_problem(
-        fields.get("price_cents", service.price_cents if service else 0), currency
-    )
-    if problem:
-        raise InvalidInput(problem, field="price")
     _check_payment_policy(service, fields)
-    _check_cancellation_fees(currency, fields)
+    _check_cancellation_fees(fields)
     _check_booking_policy(kind, fields)
 
 
@@ -230,9 +225,9 @@ def _check_booking_policy(kind: ServiceType, fields) -> None:
         )
 
 
-def _check_cancellation_fees(currency: str, fields) -> None:
+def _check_cancellation_fees(fields) -> None:
     """A late-cancel fee is an amount or a percentage of the price, not both; fees are in
-    the currency's own units like the price."""
+    the currency's minor units like the price (portal/money.py)."""
     if (
         fields.get("late_cancel_fee_cents") is not None
         and fields.get("late_cancel_fee_percent") is not None
@@ -253,13 +248,8 @@ def _check_cancellation_fees(currency: str, fields) -> None:
         amount = fields.get(key)
         if amount is None:
             continue
-        problem = (
-            gettext("A fee is more than nothing.")
-            if amount <= 0
-            else minor_units_problem(amount, currency)
-        )
-        if problem:
-            raise InvalidInput(problem, field=shown_on)
+        if amount <= 0:
+            raise InvalidInput(gettext("A fee is more than nothing."), field=shown_on)
 
 
 def _check_payment_policy(service: Service | None, fields) -> None:

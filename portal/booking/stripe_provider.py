@@ -5,9 +5,9 @@ signed event says so, and the objects it names are fetched again from Stripe bef
 anything is recorded (payment_events.py). Without STRIPE_SECRET_KEY the provider is
 never chosen and every call here refuses.
 
-Amounts: the portal keeps hundredths of the unit for every currency (Order.total_cents);
-Stripe wants the currency's own minor units (a yen has none, a dinar three). The two
-conversions here are the only place they meet.
+Amounts: the portal keeps each currency's minor unit (portal/money.py), which is what
+Stripe's API takes but for its special cases; every amount sent or read here goes through
+money.to_stripe_amount / from_stripe_amount.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 from dataclasses import dataclass
 
 import stripe
-from babel.numbers import get_currency_precision
 from flask import current_app, url_for
 from flask_babel import gettext
 from stripe.params.checkout import SessionCreateParams
@@ -24,6 +23,7 @@ from stripe.params.checkout import SessionCreateParams
 from ..core.errors import PaymentProviderUnavailable
 from ..extensions import db
 from ..models import Order, StripeCustomer
+from ..money import charged_by_stripe, from_stripe_amount, to_stripe_amount
 from .payment_providers import PaymentStart, register_provider
 
 STRIPE = "stripe"
@@ -47,18 +47,6 @@ def client() -> stripe.StripeClient:
         # finished worker thread is a socket nobody closes.
         http_client=stripe.UrllibClient(),
     )
-
-
-def to_stripe_amount(cents: int, currency: str) -> int:
-    """Hundredths of the unit -> the currency's minor units."""
-    digits = get_currency_precision(currency.upper())
-    return cents * 10 ** (digits - 2) if digits >= 2 else cents // 10 ** (2 - digits)
-
-
-def from_stripe_amount(amount: int, currency: str) -> int:
-    """The currency's minor units -> hundredths of the unit."""
-    digits = get_currency_precision(currency.upper())
-    return amount // 10 ** (digits - 2) if digits >= 2 else amount * 10 ** (2 - digits)
 
 
 @dataclass(frozen=True)
@@ -161,7 +149,7 @@ def fetch_dispute(dispute_id: str) -> StripeDispute:
 def create_refund(charge_id: str, amount_cents: int, currency: str, key: str) -> StripeRefund:
     """Refund part or all of a charge; the same key never refunds twice."""
     refund = client().v1.refunds.create(
-        {"charge": charge_id, "amount": to_stripe_amount(amount_cents, currency)},
+        {"charge": charge_id, "amount": to_stripe_amount(amount_cents, currency, refund=True)},
         {"idempotency_key": key},
     )
     return StripeRefund(refund.id, from_stripe_amount(refund.amount, refund.currency))
@@ -174,6 +162,8 @@ class OffSessionCharge:
     payment_intent_id: str | None
     charge_id: str | None = None
     failure: str = ""
+    # What the card paid, as Stripe says: a three-decimal fee goes in tens (money.py).
+    amount_cents: int | None = None
 
 
 FEE_METADATA = "fee_id"
@@ -209,7 +199,11 @@ def charge_off_session(
         return OffSessionCharge(intent_id, failure=(exc.code or "card_declined")[:200])
     if intent.status != "succeeded" or not intent.latest_charge:
         return OffSessionCharge(intent.id, failure=intent.status)
-    return OffSessionCharge(intent.id, charge_id=_id(intent.latest_charge))
+    return OffSessionCharge(
+        intent.id,
+        charge_id=_id(intent.latest_charge),
+        amount_cents=from_stripe_amount(intent.amount, intent.currency),
+    )
 
 
 class StripeProvider:
@@ -228,7 +222,7 @@ class StripeProvider:
             instructions=gettext(
                 "Pay %(amount)s by card on Stripe's secure page. Your booking is confirmed as "
                 "soon as Stripe tells us the payment went through.",
-                amount=order.money_display(amount),
+                amount=order.money_display(charged_by_stripe(amount, order.currency)),
             ),
             redirect_url=session.url,
         )
@@ -242,7 +236,7 @@ class StripeProvider:
         return PaymentStart(
             instructions=gettext(
                 "Pay the balance of %(amount)s by card on Stripe's secure page.",
-                amount=order.money_display(amount),
+                amount=order.money_display(charged_by_stripe(amount, order.currency)),
             ),
             redirect_url=session.url,
         )

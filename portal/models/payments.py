@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 class Payment(Model):
     """One money movement of an order, in the order's currency and units (amount_cents is
-    hundredths of the unit, like Order.total_cents), always positive: its kind says which way."""
+    the currency's minor unit, like Order.total_cents: portal/money.py), always positive:
+    its kind says which way."""
 
     __tablename__ = "payments"
     __table_args__ = (

@@ -92,8 +92,8 @@ class Service(Model):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     service_type: Mapped[ServiceType] = mapped_column(enum_column(ServiceType, "service_type"))
-    # Hundredths of the currency's unit whatever its minor units (a JPY price is whole:
-    # l10n.currency_decimals); shown through l10n.format_money.
+    # Every *_cents column: the currency's minor unit (portal/money.py: a JPY price in
+    # yen, a KWD one in fils); shown through l10n.format_money.
     price_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     payment_policy: Mapped[PaymentPolicy] = mapped_column(

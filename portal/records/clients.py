@@ -84,7 +84,7 @@ class ClientRow:
     credits_left: int
     no_shows: int
     tags: tuple[str, ...]
-    # Still owed on the practitioner's orders, per currency: (currency, hundredths).
+    # Still owed on the practitioner's orders, per currency: (currency, minor units).
     balance_due: tuple[tuple[str, int], ...] = ()
 
     @property

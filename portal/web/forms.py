@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -29,8 +27,9 @@ from wtforms.validators import (
 
 from ..accounts import password_problem
 from ..core.errors import DomainError
-from ..l10n import CURRENCY_PROBLEM, amount_problem, canonical_zone, normalize_currency
+from ..l10n import CURRENCY_PROBLEM, canonical_zone, normalize_currency
 from ..models import PaymentPolicy
+from ..money import SMALLEST_AMOUNT, amount_problem, from_minor, to_minor
 from .localtime import timezone_groups, viewer_zone
 
 
@@ -49,10 +48,6 @@ def iso_currency(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(CURRENCY_PROBLEM))
 
 
-def _cents(amount: Decimal | None) -> int | None:
-    return None if amount is None else int((amount * 100).to_integral_value())
-
-
 class ServiceFields(FlaskForm):
     """What every service has, whatever its type: the services form adds the type and the
     package/bundle lines, the course form its recurrence."""
@@ -63,7 +58,7 @@ class ServiceFields(FlaskForm):
     )
     price = DecimalField(
         lazy_gettext("Price"),
-        places=2,
+        places=None,
         validators=[InputRequired(), NumberRange(min=0, max=1_000_000)],
     )
     currency = StringField(
@@ -95,8 +90,8 @@ class ServiceFields(FlaskForm):
     )
     deposit = DecimalField(
         lazy_gettext("Deposit amount"),
-        places=2,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        places=None,
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext("With a deposit: a fixed amount, or else a percentage."),
     )
     deposit_percent = IntegerField(
@@ -105,8 +100,8 @@ class ServiceFields(FlaskForm):
     )
     late_cancel_fee = DecimalField(
         lazy_gettext("Late-cancel fee"),
-        places=2,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        places=None,
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext(
             "Charged when a client cancels after the cut-off: an amount, or else a percentage."
         ),
@@ -117,8 +112,8 @@ class ServiceFields(FlaskForm):
     )
     no_show_fee = DecimalField(
         lazy_gettext("No-show fee"),
-        places=2,
-        validators=[Optional(), NumberRange(min=0.01, max=1_000_000)],
+        places=None,
+        validators=[Optional(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
         description=lazy_gettext("Charged when a client is marked absent."),
     )
     # Packages and bundles have no seats of their own: their form drops this field (= None),
@@ -133,49 +128,64 @@ class ServiceFields(FlaskForm):
     )
 
     def show_amounts(self, service) -> None:
-        """The stored amounts (hundredths) as the form's decimal fields show them."""
-        self.price.data = Decimal(service.price_cents) / 100
-        for name, cents in (
+        """The stored amounts (minor units) as the form's decimal fields show them."""
+        self.price.data = from_minor(service.price_cents, service.currency)
+        for name, minor in (
             ("deposit", service.deposit_cents),
             ("late_cancel_fee", service.late_cancel_fee_cents),
             ("no_show_fee", service.no_show_fee_cents),
         ):
-            if cents is not None:
-                self[name].data = Decimal(cents) / 100
+            if minor is not None:
+                self[name].data = from_minor(minor, service.currency)
 
     def start_from_policy_of(self, service) -> None:
         """A new service's cancellation policy, as the practitioner's latest one has it."""
         self.cancellation_cutoff_hours.data = service.cancellation_cutoff_hours
         self.late_cancel_fee_percent.data = service.late_cancel_fee_percent
-        for name, cents in (
+        for name, minor in (
             ("late_cancel_fee", service.late_cancel_fee_cents),
             ("no_show_fee", service.no_show_fee_cents),
         ):
-            self[name].data = None if cents is None else Decimal(cents) / 100
+            self[name].data = None if minor is None else from_minor(minor, service.currency)
 
     def validate_price(self, field: DecimalField) -> None:
-        """A price finer than the currency's smallest unit is refused: rounded to whole
-        cents, 0.004 would be stored as free."""
+        """A price finer than the currency's minor unit is refused: rounded, 0.004 dollars
+        would be stored as free and 12.5 yen as 12 or 13."""
+        self._check_decimals(field)
+
+    def validate_deposit(self, field: DecimalField) -> None:
+        self._check_decimals(field)
+
+    def validate_late_cancel_fee(self, field: DecimalField) -> None:
+        self._check_decimals(field)
+
+    def validate_no_show_fee(self, field: DecimalField) -> None:
+        self._check_decimals(field)
+
+    def _check_decimals(self, field: DecimalField) -> None:
         currency = normalize_currency(self.currency.data)
         if field.data is not None and currency is not None:
             problem = amount_problem(field.data, currency)
             if problem:
                 raise ValidationError(problem)
 
+    def _minor(self, field: DecimalField) -> int | None:
+        return None if field.data is None else to_minor(field.data, self.currency.data)
+
     def service_values(self) -> dict:
         """The fields as booking.save_service takes them."""
         values = {
             "name": self.name.data.strip(),
             "description": self.description.data or "",
-            "price_cents": int((self.price.data * 100).to_integral_value()),
+            "price_cents": self._minor(self.price),
             "currency": self.currency.data,
             "is_active": self.is_active.data,
             "payment_policy": self.payment_policy.data,
-            "deposit_cents": _cents(self.deposit.data),
+            "deposit_cents": self._minor(self.deposit),
             "deposit_percent": self.deposit_percent.data,
-            "late_cancel_fee_cents": _cents(self.late_cancel_fee.data),
+            "late_cancel_fee_cents": self._minor(self.late_cancel_fee),
             "late_cancel_fee_percent": self.late_cancel_fee_percent.data,
-            "no_show_fee_cents": _cents(self.no_show_fee.data),
+            "no_show_fee_cents": self._minor(self.no_show_fee),
         }
         # A form that drops one of these (= None) leaves the stored value alone.
         for name in (

@@ -9,6 +9,7 @@ from typing import Any
 from flask import url_for
 
 from ..models import PractitionerProfile, Service
+from ..money import plain
 from .rich_text import plain_text
 from .security import allow_framing_by
 
@@ -38,8 +39,7 @@ def _offer(service: Service) -> dict[str, Any]:
     offer: dict[str, Any] = {
         "@type": "Offer",
         "url": url_for("shop.service", service_id=service.id, _external=True),
-        # Hundredths of the unit whatever the currency (Service.price_cents).
-        "price": f"{service.price_cents / 100:.2f}",
+        "price": plain(service.price_cents, service.currency),
         "priceCurrency": service.currency,
         "itemOffered": {
             "@type": "Service",

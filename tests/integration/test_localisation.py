@@ -120,7 +120,7 @@ def prices(web, practitioner, headers=None) -> str:
 
 
 def test_a_yen_price_has_no_decimals(signed_in, practitioner, client_user):
-    make_service(practitioner, name="Shiatsu", price_cents=120000, currency="JPY")
+    make_service(practitioner, name="Shiatsu", price_cents=1200, currency="JPY")
     page = prices(signed_in(client_user), practitioner, US)
     assert "¥1,200" in page and "1,200.00" not in page and "¥1,200.00" not in page
 

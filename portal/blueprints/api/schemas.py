@@ -49,6 +49,14 @@ def _storable(value: str) -> str:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# An amount as every amount column keeps it (portal/money.py).
+MinorUnits = Annotated[
+    int,
+    Field(
+        description="In the currency's minor unit (ISO 4217): 1200 is ¥1,200, 1250 is "
+        "12.50 €, 12345 is 12.345 KWD."
+    ),
+]
 Text = Annotated[str, AfterValidator(_storable)]
 # ISO 8601 with an explicit offset in; UTC with "+00:00" out.
 Instant = Annotated[
@@ -215,7 +223,7 @@ class ServiceOut(ResponseModel):
     description: str
     service_type: ServiceType
     practitioner_id: int
-    price_cents: int
+    price_cents: MinorUnits
     currency: str
     duration_minutes: int
     max_participants: int
@@ -249,7 +257,7 @@ class OrderOut(ResponseModel):
     id: int
     status: OrderStatus
     service_id: int
-    total_cents: int
+    total_cents: MinorUnits
     currency: str
     hold_expires_at: Instant | None
     paid_at: Instant | None

@@ -8,10 +8,18 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...booking import MAX_YEAR, MIN_YEAR
+from ...money import SMALLEST_AMOUNT, amount_problem, from_minor, to_minor
 
 
 class MarkPaidForm(FlaskForm):
@@ -24,10 +32,12 @@ class MarkPaidForm(FlaskForm):
 
 
 class RefundForm(FlaskForm):
+    """A refund of an order, in the order's currency (whose decimals the amount may have)."""
+
     amount = DecimalField(
         lazy_gettext("Amount to refund"),
-        places=2,
-        validators=[InputRequired(), NumberRange(min=0.01, max=1_000_000)],
+        places=None,
+        validators=[InputRequired(), NumberRange(min=SMALLEST_AMOUNT, max=1_000_000)],
     )
     reason = StringField(
         lazy_gettext("Reason"),
@@ -38,8 +48,20 @@ class RefundForm(FlaskForm):
         description=lazy_gettext("Otherwise a card payment is refunded to the card."),
     )
 
-    def amount_cents(self) -> int:
-        return int((self.amount.data * 100).to_integral_value())
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+
+    def show_amount(self, minor: int) -> None:
+        self.amount.data = from_minor(minor, self.currency)
+
+    def validate_amount(self, field: DecimalField) -> None:
+        problem = amount_problem(field.data, self.currency)
+        if problem:
+            raise ValidationError(problem)
+
+    def amount_minor(self) -> int:
+        return to_minor(self.amount.data, self.currency)
 
 
 class WaiveFeeForm(FlaskForm):

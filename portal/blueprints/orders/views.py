@@ -1,5 +1,4 @@
 from datetime import datetime
-from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -12,6 +11,7 @@ from ...booking import payment_reference
 from ...database import utcnow
 from ...l10n import format_money
 from ...models import SEAT_HOLDING, BookingStatus, OrderStatus, Role
+from ...money import plain
 from ...web import roles_required, show_domain_error
 from ...web.access import get_order, get_receipt, may_collect
 from ...web.localtime import local_time
@@ -26,7 +26,7 @@ def _order(order_id: int, *, collect: bool = False):
 
 def _seat_refund_form(order, formdata=None) -> SeatRefundForm:
     # Its own prefix: the whole-order refund form on the same page has the same fields.
-    form = SeatRefundForm(formdata=formdata, prefix="seats")
+    form = SeatRefundForm(formdata=formdata, prefix="seats", currency=order.currency)
     singly = order.seats_priced_singly
     form.seats.choices = [
         SelectChoice(
@@ -42,8 +42,8 @@ def _seat_refund_form(order, formdata=None) -> SeatRefundForm:
 
 
 def _refund_form(order) -> RefundForm:
-    form = RefundForm(formdata=None)
-    form.amount.data = Decimal(order.amount_refundable) / 100
+    form = RefundForm(formdata=None, currency=order.currency)
+    form.show_amount(order.amount_refundable)
     return form
 
 
@@ -163,13 +163,13 @@ def mark_paid(order_id: int):
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def refund_order(order_id: int):
     order = _order(order_id, collect=True)
-    form = RefundForm()
+    form = RefundForm(currency=order.currency)
     if not form.validate():
         return _render_order(order, form, 422)
     try:
-        booking.refund_order(
+        refund = booking.refund_order(
             order,
-            form.amount_cents(),
+            form.amount_minor(),
             reason=form.reason.data,
             actor=current_user,
             manual=form.manual.data,
@@ -180,7 +180,8 @@ def refund_order(order_id: int):
     flash(
         gettext(
             "Refunded %(amount)s of order %(reference)s.",
-            amount=order.money_display(form.amount_cents()),
+            # What the card got back: Stripe refunds three-decimal amounts in tens.
+            amount=order.money_display(refund.amount_cents if refund else form.amount_minor()),
             reference=payment_reference(order),
         ),
         "success",
@@ -316,7 +317,7 @@ def revenue_report_csv():
         return [
             line.currency,
             *(
-                f"{Decimal(amount) / 100:.2f}"
+                plain(amount, line.currency)
                 for amount in (line.gross, line.refunds, line.fees, line.net, line.outstanding)
             ),
         ]
