@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from ..core.errors import NotBookable
 from ..extensions import db
-from ..models import Booking, ClassPass, ClassPassUse, Service
+from ..models import Booking, ClassPass, ClassPassUse
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def lock_class_pass(class_pass_id: int) -> ClassPass | None:
         select(ClassPass)
         .options(
             joinedload(ClassPass.order, innerjoin=True),
-            joinedload(ClassPass.service, innerjoin=True).joinedload(Service.pass_terms),
+            joinedload(ClassPass.service, innerjoin=True),
         )
         .where(ClassPass.id == class_pass_id)
         .with_for_update(of=ClassPass)
