@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import gettext, ngettext
 from sqlalchemy import ColumnElement, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..core.errors import CreditExpired, NotBookable, NotPermitted
 from ..core.transactions import unit_of_work
@@ -73,6 +74,25 @@ def is_eligible(held: ClassPass, service: Service) -> bool:
     return bool(db.session.scalar(select(named)))
 
 
+def usable_passes(user: User, service: Service, now: datetime) -> list[ClassPass]:
+    """The client's passes that could pay for a seat of this service now (paid, unexpired,
+    with credits left, eligible), oldest first so the first to lapse is offered first: the
+    choices a page or the API shows. The seat's path checks again, under the locks."""
+    candidates = db.session.scalars(
+        select(ClassPass)
+        .join(Order, Order.id == ClassPass.order_id)
+        .options(joinedload(ClassPass.service), joinedload(ClassPass.order))
+        .where(
+            ClassPass.user_id == user.id,
+            ClassPass.credits_used < ClassPass.credits,
+            or_(ClassPass.expires_at.is_(None), ClassPass.expires_at > now),
+            Order.status.in_((OrderStatus.PAID, OrderStatus.PENDING)),
+        )
+        .order_by(ClassPass.expires_at.is_(None), ClassPass.expires_at, ClassPass.id)
+    ).all()
+    return [held for held in candidates if _paid_enough(held.order) and is_eligible(held, service)]
+
+
 def pass_expires_at(service: Service, bought_at: datetime) -> datetime | None:
     days = service.validity_days
     return bought_at + timedelta(days=days) if days else None
@@ -120,11 +140,16 @@ def buy_class_pass(
     return order
 
 
+def _paid_enough(order: Order) -> bool:
+    """Paid, or pay-later (confirmed while the money is awaited)."""
+    return order.status == OrderStatus.PAID or (
+        order.confirmed_unpaid and order.status == OrderStatus.PENDING
+    )
+
+
 def _usable(held: ClassPass, now: datetime) -> None:
     order = held.order
-    if order.status != OrderStatus.PAID and not (
-        order.confirmed_unpaid and order.status == OrderStatus.PENDING
-    ):
+    if not _paid_enough(order):
         raise NotBookable(
             gettext(
                 "This pass can be used once its order %(reference)s is paid.",

@@ -157,6 +157,7 @@ TABLE = [
     row("passes.book_with_pass", LOGIN, *CLIENT_OWNED, pass_id="class_pass"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
+    row("bookings.accept_offer_with_pass", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
     row("bookings.leave_waitlist", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
     row("bookings.cancel", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("feeds.manage_feed", LOGIN, OK, OK, OK, OK, DENY),
