@@ -16,7 +16,14 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import ColumnElement, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from ..core.errors import CreditExpired, NotBookable, NotPermitted
+from ..core.errors import (
+    CreditExpired,
+    NotBookable,
+    NotPermitted,
+    PassLimitReached,
+    PassNotEligible,
+    PassUsedUp,
+)
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -147,6 +154,11 @@ def _paid_enough(order: Order) -> bool:
     )
 
 
+def is_usable(held: ClassPass, now: datetime) -> bool:
+    """Could pay for a seat now, wherever the seat is: paid, unexpired, with credits left."""
+    return _paid_enough(held.order) and not held.expired(now) and held.credits_left > 0
+
+
 def _usable(held: ClassPass, now: datetime) -> None:
     order = held.order
     if not _paid_enough(order):
@@ -156,7 +168,8 @@ def _usable(held: ClassPass, now: datetime) -> None:
                 reference=payment_reference(order),
             )
         )
-    if held.expires_at is not None and now >= held.expires_at:
+    if held.expired(now):
+        assert held.expires_at is not None
         raise CreditExpired(
             gettext(
                 "This pass expired on %(day)s.",
@@ -164,7 +177,7 @@ def _usable(held: ClassPass, now: datetime) -> None:
             )
         )
     if held.credits_left <= 0:
-        raise NotBookable(gettext("This pass has no credits left."))
+        raise PassUsedUp(gettext("This pass has no credits left."))
 
 
 def _span(moment: datetime, session: ServiceSession, days: int) -> tuple[datetime, datetime]:
@@ -198,7 +211,7 @@ def _check_limits(held: ClassPass, session: ServiceSession) -> None:
     assert session.start_time is not None  # checked upcoming before
     day, week = _span(session.start_time, session, 1), _span(session.start_time, session, 7)
     if held.per_day is not None and _seats_within(held, *day) >= held.per_day:
-        raise NotBookable(
+        raise PassLimitReached(
             ngettext(
                 "This pass takes %(num)d class a day.",
                 "This pass takes %(num)d classes a day.",
@@ -206,7 +219,7 @@ def _check_limits(held: ClassPass, session: ServiceSession) -> None:
             )
         )
     if held.per_week is not None and _seats_within(held, *week) >= held.per_week:
-        raise NotBookable(
+        raise PassLimitReached(
             ngettext(
                 "This pass takes %(num)d class a week.",
                 "This pass takes %(num)d classes a week.",
@@ -226,7 +239,7 @@ def check_pass_seat(
     if locked is None or locked.visibility == Visibility.PRIVATE:
         raise NotBookable(gettext("No such session."))
     if not is_eligible(held, locked.service):
-        raise NotBookable(
+        raise PassNotEligible(
             gettext(
                 "%(pass_name)s cannot be used for %(display_title)s.",
                 pass_name=held.service.name,
