@@ -223,9 +223,9 @@ def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
         offer_freed_seats(session, now=now)
 
 
-def offer_claimed(order: Order, *, now: datetime) -> None:
-    """Hook for confirm_payment, and for a seat taken with a class pass instead: settling an
-    offer's order claims the seat."""
+def offer_claimed(order: Order, *, now: datetime, class_pass_id: int | None = None) -> None:
+    """Hook for confirm_payment, and for a seat taken with a class pass instead (its id is
+    audited): settling an offer's order claims the seat."""
     entries = db.session.scalars(
         select(WaitlistEntry).where(
             WaitlistEntry.order_id == order.id,
@@ -248,7 +248,9 @@ def offer_claimed(order: Order, *, now: datetime) -> None:
                 entry_id,
                 practitioner_id=order.service.primary_practitioner_id,
                 client_id=user_id,
-                after={"order_id": order.id},
+                after={"order_id": order.id}
+                if class_pass_id is None
+                else {"order_id": order.id, "class_pass_id": class_pass_id},
             )
 
 

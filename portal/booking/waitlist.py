@@ -32,8 +32,9 @@ from ..models import (
     User,
     WaitlistEntry,
     WaitlistStatus,
+    WebhookEventType,
 )
-from . import notices
+from . import events, notices
 from .class_passes import check_pass_seat
 from .holds import release_for_session
 from .locks import lock_order, lock_sessions
@@ -196,9 +197,10 @@ def accept_offer_with_pass(
     )
     spend_credit(held, seat, now)
     move_order(order, OrderStatus.CANCELED, now=now, cancel_reason=CancelReason.CANCELED)
-    offer_claimed(order, now=now)
+    offer_claimed(order, now=now, class_pass_id=held.id)
     db.session.refresh(seat)
     notices.credit_scheduled(seat)
+    events.booking_event(WebhookEventType.BOOKING_CONFIRMED, seat, session, now)
     log.info(
         "waitlist offer taken with a pass: entry %s, booking %s, pass %s, order %s canceled",
         entry.id,

@@ -10,10 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import booking
+from portal import audit, booking
 from portal.extensions import db
 from portal.models import (
     SEAT_HOLDING,
+    AuditAction,
+    AuditEntry,
     Booking,
     BookingStatus,
     ClassPass,
@@ -92,6 +94,11 @@ def test_an_offer_is_taken_with_a_pass_credit(practitioner, client_user):
     }
     assert (NotificationKind.BOOKING_CONFIRMED, client_user.id) in told
     assert (NotificationKind.PRACTITIONER_WAITLIST_TAKEN, practitioner.id) in told
+    accepted = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.WAITLIST_OFFER_ACCEPTED)
+    ).one()
+    assert accepted.after == {"order_id": offer_order_id, "class_pass_id": held.id}
+    assert audit.verify().ok
     assert seat_invariant_violations() == []
 
     # A cancel in time gives the credit back and the seat to the next in line, as any pass seat.
