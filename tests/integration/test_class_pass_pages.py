@@ -106,6 +106,7 @@ def test_the_client_buys_a_pass_sees_its_credits_and_books_a_class(
     held = db.session.scalars(select(ClassPass)).one()
     page = web.get(f"/passes/{held.id}").text
     assert f'name="session_id" value="{session.id}"' in page
+    assert "For: Breathwork." in text_of(web.get(f"/passes/{held.id}"))
 
     booked = web.post(f"/passes/{held.id}/book", data={"session_id": session.id})
 
@@ -208,3 +209,34 @@ def test_someone_elses_pass_cannot_take_an_offer(signed_in, practitioner, client
     assert response.status_code == 404
     db.session.expire_all()
     assert db.session.get(ClassPass, theirs.id).credits_used == 0
+
+
+def test_a_pass_edited_after_a_sale_shows_its_buyer_the_terms_they_bought(
+    signed_in, practitioner, client_user
+):
+    breathwork = make_group_class(practitioner, name="Breathwork")
+    sound = make_group_class(practitioner, name="Sound bath")
+    pass_service = make_class_pass(
+        practitioner, services=[breathwork], credits=5, per_day=1, name="Studio pass"
+    )
+    held = held_pass(client_user, pass_service)
+    booking.create_session(breathwork, start_time=future(days=3))
+    booking.create_session(sound, start_time=future(days=4))
+
+    booking.save_service(
+        practitioner,
+        pass_service,
+        pass_terms=booking.PassTerms(credits=5, service_ids=[sound.id]),
+        service_type=ServiceType.CLASS_PASS,
+        name="Studio pass",
+        price_cents=pass_service.price_cents,
+        currency="USD",
+    )
+
+    web = signed_in(client_user)
+    mine = text_of(web.get(f"/passes/{held.id}"))
+    assert "For: Breathwork. At most 1 class a day." in mine
+    assert "0 of 5 used" in mine
+    assert "Sound bath" not in mine
+    offer = text_of(web.get(f"/book/services/{pass_service.id}"))
+    assert "5 classes: Sound bath" in offer and "At most 1 class a day." not in offer
