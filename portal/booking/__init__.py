@@ -38,8 +38,9 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 8. checkout (buy any service: picks the factory's pattern), credits (a client's credits
    still to schedule)
 9. payments (pay an order; an expired hold's seats are taken again)
-10. waitlist (join, leave, accept an offer), timetable (the practitioner's calendar
-   operations), payment_events (a provider's webhook events stored, then applied)
+10. waitlist (join, leave, accept an offer, with money or a class pass credit), timetable
+   (the practitioner's calendar operations), payment_events (a provider's webhook events
+   stored, then applied)
 11. jobs (periodic runs such as mark_attendance)
 """
 
@@ -57,6 +58,9 @@ from ..core.errors import (
     JoinRefused,
     NotBookable,
     NotPermitted,
+    PassLimitReached,
+    PassNotEligible,
+    PassUsedUp,
     SessionFull,
     SlotUnavailable,
 )
@@ -75,7 +79,9 @@ from .class_passes import (
     book_with_pass,
     buy_class_pass,
     is_eligible,
+    is_usable,
     pass_expires_at,
+    usable_passes,
 )
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
@@ -146,7 +152,7 @@ from .timetable import (
     schedule_session,
     update_session,
 )
-from .waitlist import accept_offer, join_waitlist, leave_waitlist
+from .waitlist import accept_offer, accept_offer_with_pass, join_waitlist, leave_waitlist
 from .working_hours import (
     POLICY_LIMITS,
     remove_date_override,
@@ -178,6 +184,9 @@ __all__ = [
     "buy_class_pass",
     "is_eligible",
     "pass_expires_at",
+    "usable_passes",
+    "is_usable",
+    "accept_offer_with_pass",
     "latest_service",
     "late_cancel_fee",
     "waive_fee",
@@ -249,6 +258,9 @@ __all__ = [
     "ParticipantSnapshot",
     "RoomEvent",
     "NotPermitted",
+    "PassLimitReached",
+    "PassNotEligible",
+    "PassUsedUp",
     "SessionFull",
     "SlotUnavailable",
     "available_slots",

@@ -13,9 +13,17 @@ import logging
 from datetime import datetime, time, timedelta
 
 from flask_babel import gettext, ngettext
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, insert, literal, or_, select
+from sqlalchemy.orm import joinedload
 
-from ..core.errors import CreditExpired, NotBookable, NotPermitted
+from ..core.errors import (
+    CreditExpired,
+    NotBookable,
+    NotPermitted,
+    PassLimitReached,
+    PassNotEligible,
+    PassUsedUp,
+)
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -25,7 +33,6 @@ from ..models import (
     Booking,
     BookingStatus,
     ClassPass,
-    ClassPassTerms,
     ClassPassUse,
     Order,
     OrderStatus,
@@ -35,6 +42,7 @@ from ..models import (
     ServiceType,
     User,
     Visibility,
+    class_pass_eligible_services,
     class_pass_services,
 )
 from . import notices
@@ -50,23 +58,46 @@ log = logging.getLogger(__name__)
 PASS_SERVICE_TYPES = frozenset({ServiceType.WORKSHOP})
 
 
-def is_eligible(terms: ClassPassTerms, service: Service) -> bool:
-    """A pass is spent on a service it names, or on one carrying its tag (one query, on the
-    seat's path: nothing is loaded to decide it)."""
-    if service.service_type not in PASS_SERVICE_TYPES:
+def is_eligible(held: ClassPass, service: Service) -> bool:
+    """A pass is spent on a service of its own practitioner that it names, or that carries its
+    tag, as sold (its copied terms, never the pass's terms as edited since). One query, on the
+    seat's path: nothing is loaded to decide it."""
+    if (
+        service.service_type not in PASS_SERVICE_TYPES
+        or service.primary_practitioner_id != held.service.primary_practitioner_id
+    ):
         return False
     named: ColumnElement[bool] = exists().where(
-        class_pass_services.c.pass_service_id == terms.service_id,
-        class_pass_services.c.service_id == service.id,
+        class_pass_eligible_services.c.class_pass_id == held.id,
+        class_pass_eligible_services.c.service_id == service.id,
     )
-    if terms.eligible_tag is not None:
+    if held.eligible_tag is not None:
         named = or_(
             named,
             exists().where(
-                ServiceTag.service_id == service.id, ServiceTag.tag == terms.eligible_tag
+                ServiceTag.service_id == service.id, ServiceTag.tag == held.eligible_tag
             ),
         )
     return bool(db.session.scalar(select(named)))
+
+
+def usable_passes(user: User, service: Service, now: datetime) -> list[ClassPass]:
+    """The client's passes that could pay for a seat of this service now (paid, unexpired,
+    with credits left, eligible), oldest first so the first to lapse is offered first: the
+    choices a page or the API shows. The seat's path checks again, under the locks."""
+    candidates = db.session.scalars(
+        select(ClassPass)
+        .join(Order, Order.id == ClassPass.order_id)
+        .options(joinedload(ClassPass.service), joinedload(ClassPass.order))
+        .where(
+            ClassPass.user_id == user.id,
+            ClassPass.credits_used < ClassPass.credits,
+            or_(ClassPass.expires_at.is_(None), ClassPass.expires_at > now),
+            Order.status.in_((OrderStatus.PAID, OrderStatus.PENDING)),
+        )
+        .order_by(ClassPass.expires_at.is_(None), ClassPass.expires_at, ClassPass.id)
+    ).all()
+    return [held for held in candidates if _paid_enough(held.order) and is_eligible(held, service)]
 
 
 def pass_expires_at(service: Service, bought_at: datetime) -> datetime | None:
@@ -90,33 +121,55 @@ def buy_class_pass(
             gettext("%(service_name)s is not currently offered.", service_name=service.name)
         )
     order = open_order(user, service, now, order)
-    db.session.add(
-        ClassPass(
-            order_id=order.id,
-            user_id=user.id,
-            service_id=service.id,
-            credits=terms.credits,
-            expires_at=pass_expires_at(service, now),
-            created_at=now,
+    sold = ClassPass(
+        order_id=order.id,
+        user_id=user.id,
+        service_id=service.id,
+        credits=terms.credits,
+        eligible_tag=terms.eligible_tag,
+        per_day=terms.per_day,
+        per_week=terms.per_week,
+        expires_at=pass_expires_at(service, now),
+        created_at=now,
+    )
+    db.session.add(sold)
+    db.session.flush()
+    # The list as it stands at sale, copied in the database without loading it.
+    db.session.execute(
+        insert(class_pass_eligible_services).from_select(
+            ["class_pass_id", "service_id"],
+            select(literal(sold.id), class_pass_services.c.service_id).where(
+                class_pass_services.c.pass_service_id == service.id
+            ),
         )
     )
-    db.session.flush()
     log.info("class pass bought: order %s, service %s, user %s", order.id, service.id, user.id)
     return order
 
 
+def _paid_enough(order: Order) -> bool:
+    """Paid, or pay-later (confirmed while the money is awaited)."""
+    return order.status == OrderStatus.PAID or (
+        order.confirmed_unpaid and order.status == OrderStatus.PENDING
+    )
+
+
+def is_usable(held: ClassPass, now: datetime) -> bool:
+    """Could pay for a seat now, wherever the seat is: paid, unexpired, with credits left."""
+    return _paid_enough(held.order) and not held.expired(now) and held.credits_left > 0
+
+
 def _usable(held: ClassPass, now: datetime) -> None:
     order = held.order
-    if order.status != OrderStatus.PAID and not (
-        order.confirmed_unpaid and order.status == OrderStatus.PENDING
-    ):
+    if not _paid_enough(order):
         raise NotBookable(
             gettext(
                 "This pass can be used once its order %(reference)s is paid.",
                 reference=payment_reference(order),
             )
         )
-    if held.expires_at is not None and now >= held.expires_at:
+    if held.expired(now):
+        assert held.expires_at is not None
         raise CreditExpired(
             gettext(
                 "This pass expired on %(day)s.",
@@ -124,7 +177,7 @@ def _usable(held: ClassPass, now: datetime) -> None:
             )
         )
     if held.credits_left <= 0:
-        raise NotBookable(gettext("This pass has no credits left."))
+        raise PassUsedUp(gettext("This pass has no credits left."))
 
 
 def _span(moment: datetime, session: ServiceSession, days: int) -> tuple[datetime, datetime]:
@@ -153,45 +206,40 @@ def _seats_within(held: ClassPass, start: datetime, end: datetime) -> int:
     )
 
 
-def _check_limits(held: ClassPass, terms: ClassPassTerms, session: ServiceSession) -> None:
+def _check_limits(held: ClassPass, session: ServiceSession) -> None:
     """Under the pass's lock, so two seats at once cannot both slip under the limit."""
     assert session.start_time is not None  # checked upcoming before
     day, week = _span(session.start_time, session, 1), _span(session.start_time, session, 7)
-    if terms.per_day is not None and _seats_within(held, *day) >= terms.per_day:
-        raise NotBookable(
+    if held.per_day is not None and _seats_within(held, *day) >= held.per_day:
+        raise PassLimitReached(
             ngettext(
                 "This pass takes %(num)d class a day.",
                 "This pass takes %(num)d classes a day.",
-                terms.per_day,
+                held.per_day,
             )
         )
-    if terms.per_week is not None and _seats_within(held, *week) >= terms.per_week:
-        raise NotBookable(
+    if held.per_week is not None and _seats_within(held, *week) >= held.per_week:
+        raise PassLimitReached(
             ngettext(
                 "This pass takes %(num)d class a week.",
                 "This pass takes %(num)d classes a week.",
-                terms.per_week,
+                held.per_week,
             )
         )
 
 
-@unit_of_work
-def book_with_pass(
-    user: User, class_pass: ClassPass, session: ServiceSession, *, now: datetime | None = None
-) -> Booking:
-    """Take a seat in a group session with one credit of the client's pass."""
-    now = now or utcnow()
-    # The session first, then the pass (pass_credits: the order every spender keeps).
-    locked = lock_session_with_service(session.id)
-    held = lock_class_pass(class_pass.id)
+def check_pass_seat(
+    user: User, held: ClassPass | None, locked: ServiceSession | None, now: datetime
+) -> ClassPass:
+    """May the client take a seat in the locked session with the locked pass? Every rule of a
+    seat paid with a credit but the free seat itself (a waitlist offer already holds one)."""
     if held is None or held.user_id != user.id:
         raise NotPermitted(gettext("This pass is not yours."))
     _usable(held, now)
-    terms = held.service.pass_terms
-    if locked is None or locked.visibility == Visibility.PRIVATE or terms is None:
+    if locked is None or locked.visibility == Visibility.PRIVATE:
         raise NotBookable(gettext("No such session."))
-    if not is_eligible(terms, locked.service):
-        raise NotBookable(
+    if not is_eligible(held, locked.service):
+        raise PassNotEligible(
             gettext(
                 "%(pass_name)s cannot be used for %(display_title)s.",
                 pass_name=held.service.name,
@@ -202,7 +250,20 @@ def book_with_pass(
         raise NotBookable(
             gettext("%(display_title)s has already started.", display_title=locked.display_title)
         )
-    _check_limits(held, terms, locked)
+    _check_limits(held, locked)
+    return held
+
+
+@unit_of_work
+def book_with_pass(
+    user: User, class_pass: ClassPass, session: ServiceSession, *, now: datetime | None = None
+) -> Booking:
+    """Take a seat in a group session with one credit of the client's pass."""
+    now = now or utcnow()
+    # The session first, then the pass (pass_credits: the order every spender keeps).
+    locked = lock_session_with_service(session.id)
+    held = check_pass_seat(user, lock_class_pass(class_pass.id), locked, now)
+    assert locked is not None  # check_pass_seat refuses a missing session
     ensure_seat_available(locked, now)
     seat = add_booking(user, locked.service, locked, held.order, BookingStatus.CONFIRMED, 0, now)
     spend_credit(held, seat, now)

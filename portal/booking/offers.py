@@ -7,7 +7,8 @@ inside the unit of work that freed the seat, under the session's row lock, so a
 freed seat is never given twice. The seat is taken with the seat primitives
 (seats.add_booking), never by booking through the factory: an offer cannot
 recurse into releasing holds. Claiming an offer is paying for its order (or, for
-a free workshop, accepting it: waitlist.accept_offer); an unclaimed offer lapses
+a free workshop, accepting it: waitlist.accept_offer; or spending a class pass credit on it:
+waitlist.accept_offer_with_pass); an unclaimed offer lapses
 through holds.release_expired_holds, and the seat passes to the next in line.
 The client's own steps (join, leave, accept) are in waitlist.py, above.
 """
@@ -222,8 +223,9 @@ def seats_freed(session_ids: Iterable[int], *, now: datetime) -> None:
         offer_freed_seats(session, now=now)
 
 
-def order_paid(order: Order, *, now: datetime) -> None:
-    """Hook for confirm_payment: paying an offer's order claims the seat."""
+def offer_claimed(order: Order, *, now: datetime, class_pass_id: int | None = None) -> None:
+    """Hook for confirm_payment, and for a seat taken with a class pass instead (its id is
+    audited): settling an offer's order claims the seat."""
     entries = db.session.scalars(
         select(WaitlistEntry).where(
             WaitlistEntry.order_id == order.id,
@@ -246,7 +248,9 @@ def order_paid(order: Order, *, now: datetime) -> None:
                 entry_id,
                 practitioner_id=order.service.primary_practitioner_id,
                 client_id=user_id,
-                after={"order_id": order.id},
+                after={"order_id": order.id}
+                if class_pass_id is None
+                else {"order_id": order.id, "class_pass_id": class_pass_id},
             )
 
 

@@ -17,9 +17,9 @@ from flask_babel import gettext
 from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.orm import joinedload
 
-from ..core.errors import NotBookable
+from ..core.errors import PassUsedUp
 from ..extensions import db
-from ..models import Booking, ClassPass, ClassPassUse, Service
+from ..models import Booking, ClassPass, ClassPassUse
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def lock_class_pass(class_pass_id: int) -> ClassPass | None:
         select(ClassPass)
         .options(
             joinedload(ClassPass.order, innerjoin=True),
-            joinedload(ClassPass.service, innerjoin=True).joinedload(Service.pass_terms),
+            joinedload(ClassPass.service, innerjoin=True),
         )
         .where(ClassPass.id == class_pass_id)
         .with_for_update(of=ClassPass)
@@ -47,7 +47,7 @@ def spend_credit(class_pass: ClassPass, booking: Booking, now: datetime) -> None
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult, spent).rowcount != 1:
-        raise NotBookable(gettext("This pass has no credits left."))
+        raise PassUsedUp(gettext("This pass has no credits left."))
     db.session.execute(
         insert(ClassPassUse).values(
             class_pass_id=class_pass.id, booking_id=booking.id, created_at=now

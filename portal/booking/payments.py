@@ -31,7 +31,7 @@ from . import events, notices
 from .checkout import purchase
 from .ledger import has_movement, record_movement
 from .locks import lock_order
-from .offers import order_paid
+from .offers import offer_claimed
 from .payment_providers import MANUAL
 from .transitions import move_bookings, move_order
 
@@ -85,7 +85,7 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
     move_order(order, OrderStatus.PAID, now=now, payment_reference=reference, hold_expires_at=None)
     awaiting = [b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT]
     move_bookings(awaiting, BookingStatus.CONFIRMED, now=now)
-    order_paid(order, now=now)
+    offer_claimed(order, now=now)
     notices.payment_received(order)
     for booking in awaiting:
         events.booking_event(

@@ -1,5 +1,6 @@
 """A client's place on a workshop's waitlist: joining the line, leaving it, and
-accepting the seat offered (offers.py makes the offers, one floor down)."""
+accepting the seat offered, with money or with a class pass credit (offers.py makes the
+offers, on a floor below)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from ..database import utcnow
 from ..extensions import db
 from ..models import (
     SEAT_HOLDING,
+    Booking,
     BookingStatus,
     CancelReason,
+    ClassPass,
     Order,
     OrderStatus,
     ServiceSession,
@@ -29,16 +32,21 @@ from ..models import (
     User,
     WaitlistEntry,
     WaitlistStatus,
+    WebhookEventType,
 )
+from . import events, notices
+from .class_passes import check_pass_seat
 from .holds import release_for_session
 from .locks import lock_order, lock_sessions
 from .offers import (
     holds_seat,
     move_entries,
+    offer_claimed,
     offer_freed_seats,
     open_entry,
     open_for_booking,
 )
+from .pass_credits import lock_class_pass, spend_credit
 from .payments import confirm_payment
 from .seats import second_seat_refusal
 from .transitions import move_bookings, move_order
@@ -133,16 +141,14 @@ def leave_waitlist(entry: WaitlistEntry, *, now: datetime | None = None) -> None
     offer_freed_seats(session, now=now)
 
 
-@unit_of_work
-def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
-    """Claim an offered seat in a free workshop (a paid one is claimed by paying its order)."""
-    now = now or utcnow()
+def _lock_offer(entry: WaitlistEntry, now: datetime) -> tuple[WaitlistEntry, ServiceSession, Order]:
+    """Lock an offer still open to its client: its order, then its session."""
     db.session.refresh(entry)
     if entry.order_id is not None:
         # The order before the session, as a payment takes them: accepting and the
         # offer lapsing then meet on the order's lock without a deadlock.
         lock_order(entry.order_id)
-    entry, _session = _lock_entry(entry)
+    entry, session = _lock_entry(entry)
     if entry.status == WaitlistStatus.EXPIRED:
         raise HoldExpired(gettext("This offer has lapsed and the seat went to the next in line."))
     if entry.status != WaitlistStatus.OFFERED:
@@ -151,10 +157,55 @@ def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
         )
     if entry.offer_expires_at is not None and now >= entry.offer_expires_at:
         raise HoldExpired(gettext("This offer has lapsed; the seat is no longer held for you."))
-    order = entry.order
-    assert order is not None  # an offer is made together with its held order
+    assert entry.order is not None  # an offer is made together with its held order
+    return entry, session, entry.order
+
+
+@unit_of_work
+def accept_offer(entry: WaitlistEntry, *, now: datetime | None = None) -> Order:
+    """Claim an offered seat in a free workshop (a paid one is claimed by paying its order)."""
+    now = now or utcnow()
+    entry, _session, order = _lock_offer(entry, now)
     if order.total_cents > 0:
         raise InvalidInput(
             gettext("This seat is claimed by paying for it; see the order's payment instructions.")
         )
     return confirm_payment(order, reference="waitlist offer accepted", now=now)
+
+
+@unit_of_work
+def accept_offer_with_pass(
+    entry: WaitlistEntry, class_pass: ClassPass, *, now: datetime | None = None
+) -> Booking:
+    """Claim an offered seat with a class pass credit instead of money. The seat held for the
+    offer becomes the pass's seat (moved to the pass's order at no charge, confirmed: it never
+    leaves the session's count), one credit pays for it, and the offer's unpaid order is
+    canceled. Every rule of a seat taken with a pass holds but the free seat, which the offer
+    already holds."""
+    now = now or utcnow()
+    entry, session, order = _lock_offer(entry, now)
+    # The pass last, as every spender takes it (pass_credits).
+    held = check_pass_seat(entry.user, lock_class_pass(class_pass.id), session, now)
+    seat = next(b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT)
+    move_bookings(
+        [seat],
+        BookingStatus.CONFIRMED,
+        now=now,
+        only_from=[BookingStatus.PENDING_PAYMENT],
+        order_id=held.order_id,
+        price_charged_cents=0,
+    )
+    spend_credit(held, seat, now)
+    move_order(order, OrderStatus.CANCELED, now=now, cancel_reason=CancelReason.CANCELED)
+    offer_claimed(order, now=now, class_pass_id=held.id)
+    db.session.refresh(seat)
+    notices.credit_scheduled(seat)
+    events.booking_event(WebhookEventType.BOOKING_CONFIRMED, seat, session, now)
+    log.info(
+        "waitlist offer taken with a pass: entry %s, booking %s, pass %s, order %s canceled",
+        entry.id,
+        seat.id,
+        held.id,
+        order.id,
+    )
+    return seat

@@ -50,6 +50,24 @@ class NotBookable(DomainError):
     code = "not_bookable"
 
 
+class PassNotEligible(NotBookable):
+    """A class pass cannot pay for this session's seat: its terms do not name the class."""
+
+    code = "pass_not_eligible"
+
+
+class PassUsedUp(NotBookable):
+    """A class pass has no credits left."""
+
+    code = "pass_used_up"
+
+
+class PassLimitReached(NotBookable):
+    """A class pass's limit per day or per week is reached for the class's day or week."""
+
+    code = "pass_limit_reached"
+
+
 class CancellationWindowClosed(DomainError):
     code = "cancellation_window_closed"
 

@@ -63,7 +63,14 @@ from .notifications import (
     Preference,
 )
 from .orders import Order
-from .passes import ClassPass, ClassPassTerms, ClassPassUse, ServiceTag, class_pass_services
+from .passes import (
+    ClassPass,
+    ClassPassTerms,
+    ClassPassUse,
+    ServiceTag,
+    class_pass_eligible_services,
+    class_pass_services,
+)
 from .payments import Payment, PaymentEvent
 from .privacy import (
     DataExport,
@@ -124,6 +131,7 @@ __all__ = [
     "ClassPassTerms",
     "ClassPassUse",
     "ServiceTag",
+    "class_pass_eligible_services",
     "class_pass_services",
     "AuditEntry",
     "SOAP_SECTIONS",

@@ -33,6 +33,14 @@ class_pass_services = Table(
     Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The services a sold pass may be spent on by name: its terms' list, copied at sale.
+class_pass_eligible_services = Table(
+    "class_pass_eligible_services",
+    db.metadata,
+    Column("class_pass_id", ForeignKey("class_passes.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class ServiceTag(Model):
     """A word a practitioner puts on a service ("group class"), so a pass can name them all."""
@@ -72,7 +80,9 @@ class ClassPassTerms(Model):
 
 
 class ClassPass(Model):
-    """One pass a client bought: its credits and how many are spent."""
+    """One pass a client bought: its credits and how many are spent, and the terms it was sold
+    on. The terms are copied at sale (credits, eligibility, limits): editing the pass later
+    changes what the next buyer gets, never what an earlier one paid for."""
 
     __tablename__ = "class_passes"
     __table_args__ = (
@@ -80,21 +90,28 @@ class ClassPass(Model):
         CheckConstraint(
             "credits_used >= 0 AND credits_used <= credits", name="class_pass_credits_used"
         ),
+        CheckConstraint("per_day IS NULL OR per_day >= 1", name="class_pass_per_day_positive"),
+        CheckConstraint("per_week IS NULL OR per_week >= 1", name="class_pass_per_week_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
-    # The terms' count when bought: editing the pass later does not change a sold one.
     credits: Mapped[int]
     credits_used: Mapped[int] = mapped_column(default=0, server_default="0")
+    eligible_tag: Mapped[str | None] = mapped_column(String(TAG_MAX))
+    per_day: Mapped[int | None]
+    per_week: Mapped[int | None]
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     order: Mapped[Order] = relationship()
     user: Mapped[User] = relationship()
     service: Mapped[Service] = relationship()
+    eligible_services: Mapped[list[Service]] = relationship(
+        secondary=class_pass_eligible_services, order_by="Service.name", viewonly=True
+    )
 
     @property
     def credits_left(self) -> int:

@@ -7,11 +7,15 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from portal import booking
+from portal.extensions import db
+from portal.models import Booking
 from tests.fixtures.browser import fits_the_screen, sign_in
+from tests.fixtures.client_portal import full_workshop
 from tests.fixtures.factories import future
-from tests.fixtures.passes import make_class_pass, make_group_class
+from tests.fixtures.passes import held_pass, make_class_pass, make_group_class
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +91,30 @@ def test_a_client_books_classes_with_a_pass_and_a_cancel_in_time_returns_one(
 
     phone.goto(f"{live_server.url}/passes")
     expect(phone.locator("main")).to_contain_text("8 credits left")
+
+
+def test_a_waitlist_offer_is_taken_with_a_pass_on_a_phone(
+    phone, live_server, practitioner, client_user
+):
+    session, (holder,) = full_workshop(practitioner, seats=1, name="Breathwork")
+    booking.join_waitlist(client_user, session)
+    held_pass(
+        client_user,
+        make_class_pass(practitioner, services=[session.service], credits=5, name="Breath pass"),
+    )
+    seat = db.session.scalars(select(Booking).where(Booking.user_id == holder.id)).one()
+    booking.cancel_booking(seat, holder)
+    sign_in(phone, live_server, client_user)
+
+    phone.goto(f"{live_server.url}/bookings/")
+    assert fits_the_screen(phone)
+    assert blocking_findings(phone) == []
+    phone.get_by_role("button", name="Take it with Breath pass · 5 credits left").click()
+
+    expect(phone.locator(".flash.success")).to_contain_text(
+        "confirmed with a credit of Breath pass"
+    )
+    expect(phone.locator("#upcoming")).to_contain_text("Breathwork")
+    assert blocking_findings(phone) == []
+    phone.goto(f"{live_server.url}/passes")
+    expect(phone.locator("main")).to_contain_text("4 credits left")

@@ -21,6 +21,7 @@ from portal import api_tokens, booking
 from portal.models import Role, ServiceType
 from tests.fixtures.attendance import book_past_session, finish, join, past
 from tests.fixtures.factories import future, make_course, make_service, make_user, make_workshop
+from tests.fixtures.passes import held_pass, make_class_pass
 
 SPEC = "/api/v1/openapi.json"
 
@@ -128,6 +129,39 @@ def test_spec_documents_the_attendance_endpoints(client):
     assert {"user_id", "attended", "completed", "rate"} <= set(enrollee)
 
 
+def test_spec_documents_the_class_pass_endpoints(client):
+    spec = client.get(SPEC).get_json()
+    schemas = spec["components"]["schemas"]
+
+    listing = spec["paths"]["/api/v1/passes"]["get"]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PassList"
+    }
+    assert set(listing["responses"]) == {"200", "400", "401", "403", "429"}
+    held = schemas["PassOut"]["properties"]
+    assert {"credits_left", "expires_at", "eligible_services", "usable"} <= set(held)
+
+    buying = spec["paths"]["/api/v1/passes"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in buying["parameters"]]
+    assert set(buying["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "413",
+        "422",
+        "429",
+    }
+    assert schemas["PassPurchaseRequest"]["required"] == ["service_id"]
+
+    seat = spec["paths"]["/api/v1/passes/{pass_id}/book"]["post"]
+    assert [p["name"] for p in seat["parameters"]] == ["pass_id"]
+    assert set(seat["responses"]) == {"201", "400", "401", "403", "404", "409", "413", "422", "429"}
+    assert "pass_not_eligible" in seat["description"] and "pass_used_up" in seat["description"]
+
+
 # Schemathesis: generated requests against the WSGI app, with a real bearer token.
 
 
@@ -142,6 +176,8 @@ def fuzz_tokens(practitioner) -> list[str]:
     yoga = make_service(practitioner, name="Yoga")
     bundle = make_service(practitioner, ServiceType.BUNDLE, components=[(yoga, 2)])
     booking.buy_credits(client_user, bundle)
+    pass_service = make_class_pass(practitioner, services=[workshop.service], price_cents=0)
+    held_pass(client_user, pass_service)
     ran = book_past_session(practitioner, [client_user, make_user()], past(3))
     join(ran, client_user, 0, 45)
     join(ran, None, 5, None)
@@ -177,6 +213,9 @@ def test_api_matches_its_spec(app, fuzz_tokens, mode):
         "GET /api/v1/sessions/{session_id}/attendance",
         "GET /api/v1/reports/no-shows",
         "GET /api/v1/courses/{service_id}/completion",
+        "GET /api/v1/passes",
+        "POST /api/v1/passes",
+        "POST /api/v1/passes/{pass_id}/book",
     }, [op.label for op in operations]
 
     for operation in operations:

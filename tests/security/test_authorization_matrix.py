@@ -157,6 +157,7 @@ TABLE = [
     row("passes.book_with_pass", LOGIN, *CLIENT_OWNED, pass_id="class_pass"),
     row("bookings.reschedule", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("bookings.accept_offer", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
+    row("bookings.accept_offer_with_pass", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
     row("bookings.leave_waitlist", LOGIN, *CLIENT_OWNED, entry_id="waitlist_entry"),
     row("bookings.cancel", LOGIN, *CLIENT_OWNED, booking_id="one_on_one"),
     row("feeds.manage_feed", LOGIN, OK, OK, OK, OK, DENY),
@@ -281,6 +282,9 @@ TABLE = [
     row("api.service_slots", OK, *SIGNED_IN, service_id="individual", query=SLOT_WINDOW),
     row("api.session_detail", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, session_id="private_session"),
     row("api.create_order", UNAUTH, OK, OK, DENY, DENY, DENY),
+    row("api.my_passes", UNAUTH, OK, OK, DENY, DENY, DENY),
+    row("api.buy_pass", UNAUTH, OK, OK, DENY, DENY, DENY),
+    row("api.book_with_pass", UNAUTH, OK, HIDDEN, DENY, DENY, DENY, pass_id="class_pass"),
     row("api.schedule_booking", UNAUTH, OK, HIDDEN, DENY, HIDDEN, OK, booking_id="api_credit"),
     row("api.mark_order_paid", UNAUTH, DENY, HIDDEN, OK, HIDDEN, OK, order_id="api_pending_order"),
     row("api.cancel_booking", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, booking_id="api_credit"),
@@ -357,6 +361,10 @@ def api_body(endpoint: str, world) -> dict:
         return {"service_id": world.bundle.id}
     if endpoint == "api.schedule_booking":
         return {"start_time": day_at(4, 9).isoformat()}
+    if endpoint == "api.buy_pass":
+        return {"service_id": world.class_pass_service.id}
+    if endpoint == "api.book_with_pass":
+        return {"service_session_id": world.spare_session.id}
     return {}
 
 

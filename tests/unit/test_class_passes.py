@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import booking, reminders
+from portal.blueprints.passes import queries as passes_queries
 from portal.database import utcnow
 from portal.extensions import db
 from portal.models import (
@@ -22,6 +23,7 @@ from portal.models import (
     Notification,
     NotificationKind,
     OrderStatus,
+    Role,
     ServiceType,
 )
 from tests.fixtures.factories import future, make_user, seat_invariant_violations
@@ -250,3 +252,71 @@ def test_a_pass_with_credits_left_is_announced_once_before_it_expires(
         select(Notification).where(Notification.kind == NotificationKind.CREDITS_EXPIRING)
     ).one()
     assert (told.user_id, told.payload["count"]) == (client_user.id, 9)
+
+
+def test_editing_a_pass_after_a_sale_does_not_change_the_sold_pass(practitioner, client_user):
+    """A sold pass keeps the terms it was sold on: credits, services, tag and limits."""
+    breathwork = make_group_class(practitioner, name="Breathwork")
+    yoga = make_group_class(practitioner, name="Yoga", tags=["group"])
+    sound = make_group_class(practitioner, name="Sound bath", tags=["evening"])
+    pass_service = make_class_pass(
+        practitioner, credits=3, services=[breathwork], tag="group", per_day=1
+    )
+    sold = held_pass(client_user, pass_service)
+
+    booking.save_service(
+        practitioner,
+        pass_service,
+        pass_terms=booking.PassTerms(
+            credits=10, service_ids=[sound.id], tag="evening", per_day=None, per_week=1
+        ),
+        service_type=ServiceType.CLASS_PASS,
+        name=pass_service.name,
+        price_cents=pass_service.price_cents,
+        currency="USD",
+    )
+    later = held_pass(make_user(), pass_service)
+
+    monday = future(days=14)
+    monday -= timedelta(days=monday.weekday())
+    breath_monday = booking.create_session(breathwork, start_time=monday.replace(hour=9))
+    yoga_monday = booking.create_session(yoga, start_time=monday.replace(hour=15))
+    yoga_tuesday = booking.create_session(yoga, start_time=monday.replace(hour=9) + timedelta(1))
+    sound_wednesday = booking.create_session(
+        sound, start_time=monday.replace(hour=19) + timedelta(2)
+    )
+
+    db.session.expire(sold)
+    assert (sold.credits, sold.eligible_tag, sold.per_day, sold.per_week) == (3, "group", 1, None)
+    assert [s.name for s in sold.eligible_services] == ["Breathwork"]
+    # The old list and tag still open the door; the new ones do not.
+    booking.book_with_pass(client_user, sold, breath_monday)
+    with pytest.raises(booking.NotBookable, match="cannot be used"):
+        booking.book_with_pass(client_user, sold, sound_wednesday)
+    # The old limit per day holds; the new limit per week does not apply to it.
+    with pytest.raises(booking.NotBookable, match="1 class a day"):
+        booking.book_with_pass(client_user, sold, yoga_monday)
+    booking.book_with_pass(client_user, sold, yoga_tuesday)
+    assert _credits_used(sold) == 2
+    assert {s.id for s in passes_queries.eligible_sessions(sold, utcnow())} == {
+        breath_monday.id,
+        yoga_monday.id,
+        yoga_tuesday.id,
+    }
+
+    # The next buyer gets the terms as edited.
+    assert later.credits == 10
+    with pytest.raises(booking.NotBookable, match="cannot be used"):
+        booking.book_with_pass(later.user, later, breath_monday)
+    booking.book_with_pass(later.user, later, sound_wednesday)
+
+
+def test_a_tag_opens_only_the_pass_practitioners_classes(practitioner, client_user):
+    """Tags are free words: another practitioner's class with the same tag is not eligible."""
+    other = make_user(Role.PRACTITIONER)
+    theirs = make_group_class(other, name="Their yoga", tags=["group"])
+    held = held_pass(client_user, make_class_pass(practitioner, tag="group"))
+
+    with pytest.raises(booking.NotBookable, match="cannot be used"):
+        booking.book_with_pass(client_user, held, _session(theirs))
+    assert _credits_used(held) == 0

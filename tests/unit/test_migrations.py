@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -202,5 +203,69 @@ def test_typed_cancel_words_move_from_the_reason_to_the_note(empty_database_url)
         with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
             conn.execute(text("UPDATE bookings SET cancel_reason = 'moving house'"))
         assert db.session.get(Booking, ids[2]).status == BookingStatus.PENDING_PAYMENT
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_passes_sold_before_0043_are_given_their_terms(empty_database_url):
+    """0043: a sold pass keeps its own copy of the terms; passes sold before it get their pass's
+    terms (services, tag, limits) as they stood, and the copy goes again on downgrade."""
+    from portal import booking
+    from portal.database import utcnow
+    from portal.models import ClassPass, Role
+    from tests.fixtures.factories import make_user
+    from tests.fixtures.passes import held_pass, make_class_pass, make_group_class
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        practitioner = make_user(Role.PRACTITIONER)
+        breathwork = make_group_class(practitioner, name="Breathwork")
+        yoga = make_group_class(practitioner, name="Yoga")
+        limited = make_class_pass(
+            practitioner, services=[breathwork, yoga], tag="group", per_day=1, per_week=3
+        )
+        plain = make_class_pass(practitioner, services=[yoga], name="Yoga pass")
+        ids = [held_pass(make_user(), service).id for service in (limited, plain, limited)]
+        expected_services = {
+            (ids[0], breathwork.id),
+            (ids[0], yoga.id),
+            (ids[1], yoga.id),
+            (ids[2], breathwork.id),
+            (ids[2], yoga.id),
+        }
+        db.session.remove()
+        downgrade(revision="0040")
+        assert "class_pass_eligible_services" not in inspect(db.engine).get_table_names()
+        columns = {c["name"] for c in inspect(db.engine).get_columns("class_passes")}
+        assert not columns & {"eligible_tag", "per_day", "per_week"}
+
+        upgrade()
+        with db.engine.connect() as conn:
+            terms = {
+                row.id: (row.eligible_tag, row.per_day, row.per_week)
+                for row in conn.execute(
+                    text("SELECT id, eligible_tag, per_day, per_week FROM class_passes")
+                )
+            }
+            services = set(
+                conn.execute(
+                    text("SELECT class_pass_id, service_id FROM class_pass_eligible_services")
+                ).all()
+            )
+        assert [terms[i] for i in ids] == [("group", 1, 3), (None, None, None), ("group", 1, 3)]
+        assert services == expected_services
+        # The backfilled copy is the one the seat's path reads.
+        yoga_pass = db.session.get(ClassPass, ids[1])
+        start = utcnow() + timedelta(days=7)
+        booking.book_with_pass(
+            yoga_pass.user, yoga_pass, booking.create_session(yoga, start_time=start)
+        )
+        with pytest.raises(booking.NotBookable, match="cannot be used"):
+            booking.book_with_pass(
+                yoga_pass.user,
+                yoga_pass,
+                booking.create_session(breathwork, start_time=start + timedelta(hours=3)),
+            )
         db.session.remove()
         db.engine.dispose()

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import (
     SEAT_HOLDING,
     Booking,
+    ClassPass,
     Order,
     Service,
     ServiceSession,
@@ -131,3 +132,42 @@ def course_session_counts(course: Service) -> tuple[int, int]:
         )
     ).one()
     return int(total or 0), int(done or 0)
+
+
+# A pass as the API shows it: its order's state and the classes it names, as sold.
+PASS_LOADS = (
+    joinedload(ClassPass.order),
+    joinedload(ClassPass.service),
+    selectinload(ClassPass.eligible_services),
+)
+
+
+def own_passes(user: User) -> list[ClassPass]:
+    return list(
+        db.session.scalars(
+            select(ClassPass)
+            .where(ClassPass.user_id == user.id)
+            .options(*PASS_LOADS)
+            .order_by(ClassPass.created_at.desc(), ClassPass.id.desc())
+        ).unique()
+    )
+
+
+def pass_of_order(order_id: int) -> ClassPass:
+    return db.session.scalars(
+        select(ClassPass)
+        .where(ClassPass.order_id == order_id)
+        .options(*PASS_LOADS)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def offered_pass(service_id: int) -> Service | None:
+    """An active class pass, as the shop sells it."""
+    return db.session.scalar(
+        select(Service).where(
+            Service.id == service_id,
+            Service.is_active,
+            Service.service_type == ServiceType.CLASS_PASS,
+        )
+    )

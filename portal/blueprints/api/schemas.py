@@ -136,6 +136,14 @@ class OrderRequest(RequestModel):
     service_session_id: Id | None = Field(None, description="Workshops: the session to join.")
 
 
+class PassPurchaseRequest(RequestModel):
+    service_id: Id = Field(description="The class pass to buy (a service of type class_pass).")
+
+
+class PassSeatRequest(RequestModel):
+    service_session_id: Id = Field(description="The group session to take a seat in.")
+
+
 class MarkPaidRequest(RequestModel):
     reference: Text = Field("", max_length=120, description="Payment reference, e.g. a receipt.")
 
@@ -271,6 +279,35 @@ class BookingOut(ResponseModel):
     order_id: int
     start_time: Instant | None = Field(description="null while a package/bundle credit is unused.")
     end_time: Instant | None
+
+
+class PassOut(ResponseModel):
+    id: int
+    service_id: int = Field(description="The class pass service it was bought as.")
+    name: str
+    practitioner_id: int
+    order_id: int
+    order_status: OrderStatus
+    credits: int = Field(description="Credits bought.")
+    credits_used: int
+    credits_left: int
+    expires_at: Instant | None = Field(description="null: the credits do not expire.")
+    usable: bool = Field(description="Paid, unexpired and with credits left.")
+    eligible_services: list[ServiceRef] = Field(
+        description="The classes it names, as sold (editing the pass later changes nothing)."
+    )
+    eligible_tag: str | None = Field(description="Any class of its practitioner with this tag.")
+    per_day: int | None = Field(description="At most this many classes a day, if set.")
+    per_week: int | None = Field(description="At most this many classes a week, if set.")
+
+
+class PassList(ResponseModel):
+    passes: list[PassOut] = Field(description="The caller's passes, newest first.")
+
+
+class PassPurchaseResponse(ResponseModel):
+    order: OrderOut
+    class_pass: PassOut = Field(description="Usable once the order is paid.")
 
 
 class OrderResponse(ResponseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ... import booking
 from ...booking import SessionAttendance
-from ...models import SEAT_HOLDING, Booking, Order, Service, ServiceSession, User
+from ...models import SEAT_HOLDING, Booking, ClassPass, Order, Service, ServiceSession, User
 from ...web.access import manages_session, sees_seat_counts
 from .schemas import (
     AttendanceBooking,
@@ -21,6 +23,7 @@ from .schemas import (
     OrderOut,
     OrderResponse,
     Participant,
+    PassOut,
     ReportCounts,
     ServiceOut,
     ServiceRef,
@@ -92,6 +95,29 @@ def order_out(order: Order) -> OrderResponse:
             paid_at=order.paid_at,
         ),
         bookings=[booking_out(b) for b in order.bookings],
+    )
+
+
+def pass_out(held: ClassPass, now: datetime) -> PassOut:
+    return PassOut(
+        id=held.id,
+        service_id=held.service_id,
+        name=held.service.name,
+        practitioner_id=held.service.primary_practitioner_id,
+        order_id=held.order_id,
+        order_status=held.order.status,
+        credits=held.credits,
+        credits_used=held.credits_used,
+        credits_left=held.credits_left,
+        expires_at=held.expires_at,
+        usable=booking.is_usable(held, now),
+        eligible_services=[
+            ServiceRef(id=s.id, name=s.name, service_type=s.service_type)
+            for s in held.eligible_services
+        ],
+        eligible_tag=held.eligible_tag,
+        per_day=held.per_day,
+        per_week=held.per_week,
     )
 
 

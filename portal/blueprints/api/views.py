@@ -9,12 +9,13 @@ from flask_babel import gettext
 from ... import booking, records
 from ...database import kept_loaded, utcnow
 from ...extensions import db
-from ...models import Service, ServiceType, User
+from ...models import ClassPass, Order, Service, ServiceType, User
 from ...web.access import (
     SessionUse,
     get_booking,
     get_course,
     get_order,
+    get_own,
     get_session,
     manages_session,
 )
@@ -28,8 +29,11 @@ from .queries import (
     calendar_sessions,
     course_session_counts,
     listed_services,
+    offered_pass,
     offered_service,
     order_with_bookings,
+    own_passes,
+    pass_of_order,
     upcoming_sessions,
 )
 from .schemas import (
@@ -46,6 +50,10 @@ from .schemas import (
     NoShowReportOut,
     OrderRequest,
     OrderResponse,
+    PassList,
+    PassPurchaseRequest,
+    PassPurchaseResponse,
+    PassSeatRequest,
     ScheduleRequest,
     ServiceList,
     ServicesQuery,
@@ -60,11 +68,27 @@ from .serializers import (
     completion_out,
     event_out,
     order_out,
+    pass_out,
     report_out,
     service_out,
 )
 
 ID = f"int(min=1, max={MAX_ID})"
+
+
+def _check_may_buy(user: User, service_id: int) -> None:
+    if not user.is_client:
+        raise forbidden(gettext("Only clients buy services."))
+    # A required intake form (a consent among them) is answered on the service's page, in
+    # the same transaction as the booking; the API has no questions to ask, so it refuses.
+    if records.owes_answers(service_id, user.id):
+        raise ApiError(
+            409,
+            gettext(
+                "This service asks you to answer its intake form before booking: book it on "
+                "its page, where the questions are."
+            ),
+        )
 
 
 def order_response(order_id: int) -> OrderResponse:
@@ -166,18 +190,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     held until hold_expires_at) until the practitioner or staff marks them paid.
     Send an Idempotency-Key to make a retry safe: it never buys twice.
     """
-    if not user.is_client:
-        raise forbidden(gettext("Only clients buy services."))
-    # A required intake form (a consent among them) is answered on the service's page, in
-    # the same transaction as the booking; the API has no questions to ask, so it refuses.
-    if records.owes_answers(body.service_id, user.id):
-        raise ApiError(
-            409,
-            gettext(
-                "This service asks you to answer its intake form before booking: book it on "
-                "its page, where the questions are."
-            ),
-        )
+    _check_may_buy(user, body.service_id)
 
     def purchase():
         return booking.purchase_by_ids(
@@ -326,3 +339,81 @@ def course_completion(user: User, service_id: int):
     booking.apply_room_events()
     sessions, completed = course_session_counts(course)
     return completion_out(course, sessions, completed, booking.course_completion(course))
+
+
+# Class passes
+
+
+@api.route("/passes", "GET", response=PassList, errors=(403,))
+def my_passes(user: User):
+    """The calling client's class passes, newest first.
+
+    Each with its credits left, its expiry, whether it can pay for a seat now, and what it
+    may be spent on: the classes and tag it was sold with, and its limits per day and week.
+    """
+    if not user.is_client:
+        raise forbidden(gettext("Only clients hold class passes."))
+    now = utcnow()
+    return PassList(passes=[pass_out(held, now) for held in own_passes(user)])
+
+
+@api.route(
+    "/passes",
+    "POST",
+    body=PassPurchaseRequest,
+    response=PassPurchaseResponse,
+    status=201,
+    errors=(403, 404, 409),
+    idempotent=True,
+)
+def buy_pass(user: User, body: PassPurchaseRequest, idempotency_key: str | None):
+    """Buy a class pass for the calling client.
+
+    A paid pass stays pending, unusable, until its order is paid (marked paid, or through
+    the order's page). Send an Idempotency-Key to make a retry safe: it never buys twice.
+    """
+    _check_may_buy(user, body.service_id)
+    service = offered_pass(body.service_id)
+    if service is None:
+        raise ApiError(404, gettext("No such class pass."))
+
+    def answer(order: Order) -> PassPurchaseResponse:
+        return PassPurchaseResponse(
+            order=order_out(order).order, class_pass=pass_out(pass_of_order(order.id), utcnow())
+        )
+
+    with kept_loaded():
+        if idempotency_key is None:
+            return answer(booking.buy_class_pass(user, service))
+        record, _repeat = booking.purchase_once(
+            user,
+            idempotency_key,
+            booking.fingerprint("api.buy_pass", body.model_dump_json()),
+            lambda: booking.buy_class_pass(user, service),
+            answer=lambda order: answer(order).model_dump_json(),
+        )
+        return record.answer
+
+
+@api.route(
+    f"/passes/<{ID}:pass_id>/book",
+    "POST",
+    body=PassSeatRequest,
+    response=BookingResponse,
+    status=201,
+    errors=(403, 409),
+)
+def book_with_pass(user: User, pass_id: int, body: PassSeatRequest):
+    """Take a seat in a group session with one credit of the caller's class pass.
+
+    The seat rules of a seat bought with money hold (a full session is 409 session_full).
+    A pass that cannot pay for it is 409 with its reason's code: pass_not_eligible (the class
+    is not one it names), credit_expired, pass_used_up (no credits left), pass_limit_reached
+    (its limit per day or week); not_bookable for the rest (unpaid pass, a session past).
+    """
+    if not user.is_client:
+        raise forbidden(gettext("Only clients hold class passes."))
+    held = get_own(ClassPass, pass_id, user, message=gettext("No such pass."))
+    session = get_session(body.service_session_id, user, SessionUse.VIEW)
+    seat = booking.book_with_pass(user, held, session)
+    return BookingResponse(booking=booking_out(booking_with_session(seat.id)))

@@ -8,6 +8,7 @@ from ...models import (
     CREDIT_SESSION_TYPES,
     Booking,
     CancelReason,
+    ClassPass,
     Role,
     SessionType,
     WaitlistEntry,
@@ -17,6 +18,7 @@ from ...web import confirm_page, is_confirmed, local_time, render_page, roles_re
 from ...web.access import get_own
 from ...web.slot_picker import SlotForm, build_picker
 from . import bp, queries
+from .forms import OfferPassForm
 
 
 def _render_index(errors=None, status=200):
@@ -29,9 +31,16 @@ def _render_index(errors=None, status=200):
         | {row.booking.id for course in mine.courses for row in course.rows}
         | {f"w{e.id}" for e in mine.waitlist}
     )
+    # An offer may be taken with a class pass credit: the passes that could pay for each.
+    offer_passes = {
+        e.id: booking.usable_passes(current_user, e.service_session.service, now)
+        for e in mine.waitlist
+        if e.status == WaitlistStatus.OFFERED
+    }
     return render_template(
         "bookings/index.html",
         mine=mine,
+        offer_passes=offer_passes,
         errors=errors,
         page_errors=[message for key, message in errors.items() if key not in on_rows],
         credit_groups=booking.credit_groups(current_user, now),
@@ -190,4 +199,30 @@ def accept_offer(entry_id: int):
     except booking.DomainError as exc:
         return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
     flash(gettext("The seat is yours: your booking is confirmed."), "success")
+    return redirect(url_for("bookings.index"))
+
+
+@bp.route("/waitlist/<int:entry_id>/accept-with-pass", methods=["POST"])
+@roles_required(Role.CLIENT)
+def accept_offer_with_pass(entry_id: int):
+    entry = get_own(WaitlistEntry, entry_id, current_user)
+    form = OfferPassForm()
+    if not form.validate():
+        return _render_index(
+            errors={f"w{entry.id}": gettext("Pick one of your class passes.")}, status=422
+        )
+    class_pass = get_own(
+        ClassPass, form.pass_id.data, current_user, message=gettext("No such pass.")
+    )
+    try:
+        booking.accept_offer_with_pass(entry, class_pass)
+    except booking.DomainError as exc:
+        return _render_index(errors={f"w{entry.id}": exc.message}, status=exc.http_status)
+    flash(
+        gettext(
+            "The seat is yours: your booking is confirmed with a credit of %(pass_name)s.",
+            pass_name=class_pass.service.name,
+        ),
+        "success",
+    )
     return redirect(url_for("bookings.index"))

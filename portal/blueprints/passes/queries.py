@@ -22,7 +22,7 @@ from ...models import (
     SessionStatus,
     User,
     Visibility,
-    class_pass_services,
+    class_pass_eligible_services,
 )
 
 # A pass page lists this many coming sessions at most (the next weeks of a studio's timetable).
@@ -61,9 +61,7 @@ def offered_pass(service_id: int) -> Service | None:
 
 PASS_LOADS = (
     selectinload(ClassPass.order),
-    selectinload(ClassPass.service)
-    .selectinload(Service.pass_terms)
-    .selectinload(ClassPassTerms.eligible_services),
+    selectinload(ClassPass.eligible_services),
     selectinload(ClassPass.service).selectinload(Service.primary_practitioner),
 )
 
@@ -81,18 +79,15 @@ def client_passes(user: User) -> list[ClassPass]:
 
 
 def eligible_sessions(class_pass: ClassPass, now: datetime) -> list[ServiceSession]:
-    """The coming public sessions this pass can be spent on, soonest first."""
-    terms = class_pass.service.pass_terms
-    if terms is None:
-        return []
-    named = select(class_pass_services.c.service_id).where(
-        class_pass_services.c.pass_service_id == terms.service_id
+    """The coming public sessions this pass can be spent on (as sold), soonest first."""
+    named = select(class_pass_eligible_services.c.service_id).where(
+        class_pass_eligible_services.c.class_pass_id == class_pass.id
     )
     eligible = [Service.id.in_(named)]
-    if terms.eligible_tag:
+    if class_pass.eligible_tag:
         eligible.append(
             Service.id.in_(
-                select(ServiceTag.service_id).where(ServiceTag.tag == terms.eligible_tag)
+                select(ServiceTag.service_id).where(ServiceTag.tag == class_pass.eligible_tag)
             )
         )
     return list(
