@@ -25,7 +25,7 @@ The exponents are frozen here as Babel 2.19 (CLDR) has them, so that the downgra
 exactly what the upgrade did even if a later Babel counts a currency differently.
 
 Revision ID: 0044
-Revises: 0040
+Revises: 0043
 
 """
 
@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0044"
-down_revision = "0040"
+down_revision = "0043"
 branch_labels = None
 depends_on = None
 
