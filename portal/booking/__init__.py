@@ -20,7 +20,7 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key)
 3. fees -- a cancellation policy's fee owed (charged later by the worker), a card
-   kept, a fee waived
+   kept, a fee waived, a due fee paid on Checkout or marked paid by hand
 4. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
@@ -89,7 +89,7 @@ from .factory import (
     enroll_in_course,
     schedule_credit,
 )
-from .fees import waive_fee
+from .fees import can_pay_fee_online, mark_fee_paid, start_fee_payment, waive_fee
 from .holds import bookable_seats, release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
@@ -181,6 +181,9 @@ __all__ = [
     "latest_service",
     "late_cancel_fee",
     "waive_fee",
+    "can_pay_fee_online",
+    "mark_fee_paid",
+    "start_fee_payment",
     "refund_seats",
     "RevenueFilters",
     "RevenueLine",

@@ -189,9 +189,72 @@ def refund_unplaceable(event_id: int, charge: StripeCharge, now: datetime) -> st
     return _record_unplaceable(event_id, charge, refund.refund_id, refund.amount_cents, now)
 
 
+def _refund_fee_charge(
+    order: Order, fee: Fee, charge_id: str, payment_intent_id: str | None, why: str, now: datetime
+) -> None:
+    """Give a fee's card payment back to that very charge, once (the key is the charge's):
+    the fee ended another way (waived, or paid already) while the card was paying."""
+    refund = create_refund(charge_id, fee.amount_cents, order.currency, key=f"fee-back-{charge_id}")
+    record_movement(
+        order,
+        PaymentKind.REFUND,
+        refund.amount_cents,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=refund.refund_id,
+        provider_payment_intent_id=payment_intent_id,
+        reason=why,
+    )
+    notices.payment_refunded(order, refund.amount_cents, reason=why)
+
+
+def _fee_charged(
+    order: Order, fee: Fee, charge_id: str, payment_intent_id: str | None, now: datetime
+) -> str:
+    """A locked order's fee was paid by card (off-session, or on Checkout once due): the
+    money is a fee row, once per charge. The one who records it decides the fee: still
+    owed, it is charged; waived or paid meanwhile, the money goes back to that card."""
+    recorded = record_movement(
+        order,
+        PaymentKind.FEE,
+        fee.amount_cents,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=charge_id,
+        provider_payment_intent_id=payment_intent_id,
+        reason=fee.kind.value,
+    )
+    if recorded is None:
+        return f"fee {fee.id}: charge {charge_id} already recorded"
+    if fee.status in (FeeStatus.PENDING, FeeStatus.DUE):
+        fee.status = FeeStatus.CHARGED
+        fee.settled_at = now
+        log.info("fee charged: fee %s, order %s, charge %s", fee.id, order.id, charge_id)
+        return f"fee charged {fee.amount_cents}"
+    why = "fee waived" if fee.status == FeeStatus.WAIVED else "fee paid already"
+    _refund_fee_charge(order, fee, charge_id, payment_intent_id, why, now)
+    log.info("fee %s was %s: charge %s refunded", fee.id, fee.status.value, charge_id)
+    return f"charged, then refunded: {why}"
+
+
+@unit_of_work
+def _apply_fee_payment(event_id: int, charge: StripeCharge, now: datetime) -> str:
+    if not _claim(event_id, f"fee {charge.fee_id} paid", now):
+        return "already applied"
+    fee = db.session.get(Fee, charge.fee_id)
+    if fee is None or fee.order_id != charge.order_id:
+        log.warning("Stripe charge %s names no fee %s", charge.charge_id, charge.fee_id)
+        return "no such fee"
+    order = lock_order(fee.order_id)
+    db.session.refresh(fee)
+    return _fee_charged(order, fee, charge.charge_id, charge.payment_intent_id, now)
+
+
 def _on_charge(event_id: int, charge: StripeCharge | None, now: datetime) -> str:
     if charge is None:
         return _nothing(event_id, "not paid", now)
+    if charge.fee_id is not None:
+        return _apply_fee_payment(event_id, charge, now)
     try:
         return _apply_charge(event_id, charge, now)
     except HoldExpired:
@@ -322,30 +385,7 @@ def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now
     if answer is not None:
         fee.provider_payment_intent_id = answer.payment_intent_id
     if answer is not None and answer.charge_id is not None:
-        record_movement(
-            order,
-            PaymentKind.FEE,
-            fee.amount_cents,
-            provider=STRIPE,
-            now=now,
-            provider_object_id=answer.charge_id,
-            provider_payment_intent_id=answer.payment_intent_id,
-            reason=fee.kind.value,
-        )
-        if fee.status == FeeStatus.WAIVED:
-            # Waived while the card was being charged: the waiver stands, the money goes back.
-            refund_locked(
-                order,
-                fee.amount_cents,
-                reason="fee waived",
-                actor=None,
-                now=now,
-                key=f"fee-{fee.id}-waived",
-            )
-            return "charged, then refunded: waived meanwhile"
-        fee.status = FeeStatus.CHARGED
-        fee.settled_at = now
-        return f"fee charged {fee.amount_cents}"
+        return _fee_charged(order, fee, answer.charge_id, answer.payment_intent_id, now)
     if fee.status != FeeStatus.PENDING:
         return f"fee {fee.status.value}"
     mark_fee_due(fee, order.user_id, answer.failure if answer else "no card on file", now)

@@ -23,10 +23,13 @@ from stripe.params.checkout import SessionCreateParams
 
 from ..core.errors import PaymentProviderUnavailable
 from ..extensions import db
-from ..models import Order, StripeCustomer
+from ..models import Fee, Order, StripeCustomer
 from .payment_providers import PaymentStart, register_provider
 
 STRIPE = "stripe"
+
+# The metadata key naming the fee a payment intent pays.
+FEE_METADATA = "fee_id"
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class StripeCharge:
     # The customer and card Checkout kept for charges made while the client is away.
     customer_id: str | None = None
     payment_method_id: str | None = None
+    # Set when the payment was for one of the order's fees, not toward its total.
+    fee_id: int | None = None
 
 
 def _id(value) -> str | None:
@@ -82,9 +87,7 @@ def _id(value) -> str | None:
 def _charge_of(intent) -> StripeCharge | None:
     metadata = intent.metadata.to_dict() if intent.metadata else {}
     order_id = metadata.get("order_id")
-    # A fee's charge is recorded by the fee's own applier (payment_events), never as a
-    # payment toward the order's total.
-    if intent.status != "succeeded" or not order_id or FEE_METADATA in metadata:
+    if intent.status != "succeeded" or not order_id:
         return None
     if not intent.latest_charge:
         return None
@@ -99,6 +102,9 @@ def _charge_of(intent) -> StripeCharge | None:
         payment_intent_id=intent.id,
         customer_id=_id(getattr(intent, "customer", None)),
         payment_method_id=_id(getattr(intent, "payment_method", None)),
+        # A fee's charge (off-session, or paid on Checkout once due) is the fee's, never a
+        # payment toward the order's total (payment_events).
+        fee_id=int(metadata[FEE_METADATA]) if FEE_METADATA in metadata else None,
     )
 
 
@@ -176,9 +182,6 @@ class OffSessionCharge:
     failure: str = ""
 
 
-FEE_METADATA = "fee_id"
-
-
 def charge_off_session(
     customer_id: str,
     payment_method_id: str,
@@ -247,26 +250,57 @@ class StripeProvider:
             redirect_url=session.url,
         )
 
-    def _started(self, order: Order, amount: int, purpose: str):
+    def start_fee(self, order: Order, fee: Fee) -> PaymentStart:
+        """A Checkout Session for a fee the kept card did not pay; the fee's id rides in
+        the payment's metadata, so its event settles the fee, not the order's total."""
+        session = self._started(
+            order,
+            fee.amount_cents,
+            f"fee-{fee.id}",
+            fee_id=fee.id,
+            name=f"{order.service.name} · {fee.kind.label}",
+        )
+        return PaymentStart(
+            instructions=gettext(
+                "Pay the %(kind)s of %(amount)s by card on Stripe's secure page.",
+                kind=fee.kind.label,
+                amount=fee.amount_display,
+            ),
+            redirect_url=session.url,
+        )
+
+    def _started(
+        self,
+        order: Order,
+        amount: int,
+        purpose: str,
+        fee_id: int | None = None,
+        name: str | None = None,
+    ):
         try:
-            return self._checkout_session(order, amount, purpose)
+            return self._checkout_session(order, amount, purpose, fee_id, name)
         except stripe.StripeError as exc:
             log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
             raise PaymentProviderUnavailable(
                 gettext("Card payment is unavailable right now; try again in a few minutes.")
             ) from exc
 
-    def _checkout_session(self, order: Order, amount: int, purpose: str):
+    def _checkout_session(
+        self, order: Order, amount: int, purpose: str, fee_id: int | None, name: str | None
+    ):
         # The card is kept (setup_future_usage) at the client's customer, so a fee of the
         # cancellation policy can be charged while they are away; a returning client's
         # customer is reused, a new one made by Checkout and saved with the payment.
         known = db.session.get(StripeCustomer, (order.user_id, ""))
+        metadata = {"order_id": str(order.id)}
+        if fee_id is not None:
+            metadata[FEE_METADATA] = str(fee_id)
         params: SessionCreateParams = {
             "mode": "payment",
             "client_reference_id": str(order.id),
-            "metadata": {"order_id": str(order.id)},
+            "metadata": metadata,
             "payment_intent_data": {
-                "metadata": {"order_id": str(order.id)},
+                "metadata": metadata,
                 "setup_future_usage": "off_session",
             },
             "line_items": [
@@ -275,7 +309,7 @@ class StripeProvider:
                     "price_data": {
                         "currency": order.currency.lower(),
                         "unit_amount": to_stripe_amount(amount, order.currency),
-                        "product_data": {"name": order.service.name},
+                        "product_data": {"name": name or order.service.name},
                     },
                 }
             ],
@@ -295,4 +329,5 @@ class StripeProvider:
         )
 
 
-register_provider(StripeProvider())
+PROVIDER = StripeProvider()
+register_provider(PROVIDER)
