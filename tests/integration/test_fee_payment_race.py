@@ -38,9 +38,7 @@ def _waive(fee_id: int, practitioner_id: int):
     return waive
 
 
-def test_paying_a_due_fee_and_waiving_it_settle_into_one_story(
-    app, practitioner, localstripe_url
-):
+def test_paying_a_due_fee_and_waiving_it_settle_into_one_story(app, practitioner, localstripe_url):
     fees = owe_due_fees(practitioner, [make_user() for _ in range(FEES)])
     for fee in fees:
         intent = card_pays_fee(localstripe_url, fee)

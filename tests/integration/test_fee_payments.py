@@ -149,9 +149,7 @@ def test_the_practitioner_marks_a_due_fee_paid_by_hand(signed_in, practitioner, 
     page = web.get(f"/orders/{fee.order_id}").text
     assert "by card" not in page and "Mark fee paid" in page
 
-    answer = web.post(
-        f"/orders/{fee.order_id}/fees/{fee.id}/mark-paid", data={"reference": "cash"}
-    )
+    answer = web.post(f"/orders/{fee.order_id}/fees/{fee.id}/mark-paid", data={"reference": "cash"})
 
     assert answer.status_code == 302
     assert fee_status(fee.id) == FeeStatus.CHARGED
