@@ -14,8 +14,8 @@ from portal.extensions import db
 from portal.models import Fee, FeeStatus, Payment, PaymentKind, User
 from tests.fixtures.concurrency import THREADS, race
 from tests.fixtures.factories import make_user
+from tests.fixtures.fees import NO_SHOW_FEE, card_pays_fee, owe_due_fees
 from tests.fixtures.stripe_server import stripe_config
-from tests.integration.test_fee_payments import NO_SHOW_FEE, card_pays_fee, owe_due_fees
 
 FEES = 8
 APPLIERS = 3

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from portal import booking
 from portal.extensions import db
 from portal.models import (
-    AttendanceStatus,
     Fee,
     FeeStatus,
     Order,
@@ -20,49 +19,13 @@ from portal.models import (
     PaymentKind,
     Receipt,
 )
-from tests.fixtures.attendance import book_past_session, finish, past
-from tests.fixtures.factories import make_service
+from tests.fixtures.fees import NO_SHOW_FEE, card_pays_fee, owe_due_fees
 from tests.fixtures.stripe_server import signed_event, stripe_client, stripe_config
-
-NO_SHOW_FEE = 1500
 
 
 @pytest.fixture
 def app_config(checkout_fake):
     return stripe_config(checkout_fake.url)
-
-
-def owe_due_fees(practitioner, clients) -> list[Fee]:
-    """Each client missed a session with a no-show fee and has no card on file: the
-    worker finds nothing to charge and the fee is due."""
-    service = make_service(
-        practitioner, price_cents=0, max_participants=10, no_show_fee_cents=NO_SHOW_FEE
-    )
-    service.service_type = service.service_type.WORKSHOP
-    db.session.commit()
-    session = book_past_session(practitioner, clients, past(1), service=service)
-    finish(session)
-    for seat in session.bookings:
-        booking.override_outcome(seat, AttendanceStatus.NO_SHOW, practitioner, reason="absent")
-    booking.apply_payment_events()
-    db.session.expire_all()
-    fees = list(db.session.scalars(select(Fee).order_by(Fee.id)))
-    assert [f.status for f in fees] == [FeeStatus.DUE] * len(clients)
-    return fees
-
-
-def card_pays_fee(api_base: str, fee: Fee):
-    """What the client's card does on the fee's Checkout page: a payment intent carrying
-    the fee, paid."""
-    return stripe_client(api_base).v1.payment_intents.create(
-        {
-            "amount": fee.amount_cents,
-            "currency": fee.currency.lower(),
-            "metadata": {"order_id": str(fee.order_id), "fee_id": str(fee.id)},
-            "payment_method": "pm_card_visa",
-            "confirm": True,
-        }
-    )
 
 
 def deliver(client, event_type: str, obj: dict, event_id: str | None = None) -> None:

@@ -296,6 +296,8 @@ TABLE = [
     row("api.schedule_booking", UNAUTH, OK, HIDDEN, DENY, HIDDEN, OK, booking_id="api_credit"),
     row("api.mark_order_paid", UNAUTH, DENY, HIDDEN, OK, HIDDEN, OK, order_id="api_pending_order"),
     row("api.cancel_booking", UNAUTH, OK, HIDDEN, OK, HIDDEN, OK, booking_id="api_credit"),
+    row("api.list_fees", UNAUTH, *SIGNED_IN),
+    row("api.waive_fee", UNAUTH, DENY, HIDDEN, OK, HIDDEN, OK, fee_id="fee"),
     # A client sees only their own entries; a private session's existence stays private.
     row(
         "api.session_attendance",

@@ -13,6 +13,8 @@ from ...extensions import db
 from ...models import (
     SEAT_HOLDING,
     Booking,
+    Fee,
+    FeeStatus,
     Order,
     Service,
     ServiceSession,
@@ -131,3 +133,32 @@ def course_session_counts(course: Service) -> tuple[int, int]:
         )
     ).one()
     return int(total or 0), int(done or 0)
+
+
+MAX_FEES = 500
+
+
+def listed_fees(
+    viewer: User,
+    *,
+    status: FeeStatus | None,
+    order_id: int | None,
+    practitioner_id: int | None,
+) -> list[tuple[Fee, Order]]:
+    """Fees the viewer may see, newest first: a client's own orders', a practitioner's
+    services' orders', every one for staff (narrowed by practitioner_id). One query."""
+    query = select(Fee, Order).join(Order, Order.id == Fee.order_id)
+    if viewer.is_client:
+        query = query.where(Order.user_id == viewer.id)
+    elif not viewer.is_staff:
+        practitioner_id = viewer.id
+    if practitioner_id is not None:
+        query = query.join(Service, Service.id == Order.service_id).where(
+            Service.primary_practitioner_id == practitioner_id
+        )
+    if status is not None:
+        query = query.where(Fee.status == status)
+    if order_id is not None:
+        query = query.where(Fee.order_id == order_id)
+    rows = db.session.execute(query.order_by(Fee.created_at.desc(), Fee.id.desc()).limit(MAX_FEES))
+    return [(fee, order) for fee, order in rows]

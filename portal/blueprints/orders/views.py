@@ -13,7 +13,7 @@ from ...database import utcnow
 from ...l10n import format_money
 from ...models import SEAT_HOLDING, BookingStatus, OrderStatus, Role
 from ...web import roles_required, show_domain_error
-from ...web.access import get_order, get_receipt, may_collect
+from ...web.access import get_fee, get_order, get_receipt, may_collect
 from ...web.localtime import local_time
 from ...web.spreadsheet import csv_response
 from . import bp, queries
@@ -218,9 +218,8 @@ def waive_fee(order_id: int, fee_id: int):
 
 
 def _order_fee(order_id: int, fee_id: int, **lookup):
-    order = get_order(order_id, current_user, loads=queries.ORDER_LOADS, **lookup)
-    fee = next((f for f in order.fees if f.id == fee_id), None)
-    if fee is None:
+    order, fee = get_fee(fee_id, current_user, loads=queries.ORDER_LOADS, **lookup)
+    if order.id != order_id:
         abort(404)
     return order, fee
 
