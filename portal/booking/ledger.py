@@ -47,10 +47,12 @@ def record_movement(
     provider_object_id: str | None = None,
     provider_payment_intent_id: str | None = None,
     provider_checkout_session_id: str | None = None,
+    send_receipt: bool = True,
 ) -> Payment | None:
     """Add one movement to the order's ledger, with its receipt; None when there is nothing
     to write (a zero amount, or a provider object already recorded: a webhook delivered
-    twice)."""
+    twice). `send_receipt` False: the caller sends the receipt (payment.receipt) in its own
+    message about the movement."""
     if amount_cents <= 0:
         return None
     if provider_object_id is not None and has_movement(order, kind, provider, provider_object_id):
@@ -69,7 +71,7 @@ def record_movement(
     )
     order.payments.append(payment)
     db.session.flush()
-    issue_receipt(order, payment, now)
+    issue_receipt(order, payment, now, send=send_receipt)
     log.info(
         "money movement: order %s, %s %s %s via %s (%s), by user %s, reason %r",
         order.id,

@@ -157,7 +157,7 @@ def _record_unplaceable(
         provider_object_id=charge.charge_id,
         provider_payment_intent_id=charge.payment_intent_id,
     )
-    record_movement(
+    back = record_movement(
         order,
         PaymentKind.REFUND,
         refunded,
@@ -166,8 +166,9 @@ def _record_unplaceable(
         provider_object_id=refund_id,
         provider_payment_intent_id=charge.payment_intent_id,
         reason=LATE_REASON,
+        send_receipt=False,
     )
-    notices.payment_refunded(order, refunded, place_taken=True)
+    notices.payment_refunded(order, refunded, place_taken=True, refund=back)
     log.info(
         "late payment refunded: order %s, charge %s, refund %s, its seats were taken",
         order.id,
@@ -195,7 +196,7 @@ def _refund_fee_charge(
     """Give a fee's card payment back to that very charge, once (the key is the charge's):
     the fee ended another way (waived, or paid already) while the card was paying."""
     refund = create_refund(charge_id, fee.amount_cents, order.currency, key=f"fee-back-{charge_id}")
-    record_movement(
+    back = record_movement(
         order,
         PaymentKind.REFUND,
         refund.amount_cents,
@@ -204,8 +205,10 @@ def _refund_fee_charge(
         provider_object_id=refund.refund_id,
         provider_payment_intent_id=payment_intent_id,
         reason=why,
+        send_receipt=False,
     )
-    notices.payment_refunded(order, refund.amount_cents, reason=why)
+    if back is not None:
+        notices.payment_refunded(order, refund.amount_cents, reason=why, refund=back)
 
 
 def _fee_charged(

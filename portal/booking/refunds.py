@@ -78,6 +78,7 @@ def refund_locked(
             now=now,
             actor=actor,
             reason=reason,
+            send_receipt=False,
         )
     else:
         refunds_so_far = sum(1 for p in order.payments if p.kind == PaymentKind.REFUND)
@@ -97,9 +98,11 @@ def refund_locked(
             reason=reason,
             provider_object_id=refund.refund_id,
             provider_payment_intent_id=charge.provider_payment_intent_id,
+            send_receipt=False,
         )
     if payment is not None:
-        notices.payment_refunded(order, payment.amount_cents, reason=reason)
+        # One email: the refund's notice carries its receipt.
+        notices.payment_refunded(order, payment.amount_cents, reason=reason, refund=payment)
     return payment
 
 
