@@ -89,13 +89,16 @@ def owe_fee(booking: Booking, kind: FeeKind, now: datetime) -> Fee | None:
     return fee
 
 
-def keep_card(user_id: int, customer_id: str | None, payment_method_id: str | None) -> None:
-    """Remember the customer and card a Checkout payment kept (the latest card wins)."""
+def keep_card(
+    user_id: int, customer_id: str | None, payment_method_id: str | None, account: str = ""
+) -> None:
+    """Remember the customer and card a Checkout payment kept at the account it was made
+    on (the latest card wins)."""
     if not customer_id:
         return
-    kept = db.session.get(StripeCustomer, (user_id, ""))
+    kept = db.session.get(StripeCustomer, (user_id, account))
     if kept is None:
-        kept = StripeCustomer(user_id=user_id, account="")
+        kept = StripeCustomer(user_id=user_id, account=account)
         db.session.add(kept)
     kept.customer_id = customer_id
     kept.payment_method_id = payment_method_id or kept.payment_method_id

@@ -36,9 +36,11 @@ from ..models import (
     Payment,
     PaymentEvent,
     PaymentKind,
+    Service,
     StripeCustomer,
 )
 from . import notices
+from .connect import record_account_state
 from .fees import FEE_DUE, keep_card, mark_fee_due
 from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
 from .locks import lock_order
@@ -49,9 +51,11 @@ from .stripe_provider import (
     OffSessionCharge,
     StripeCharge,
     StripeDispute,
+    account_of,
     charge_off_session,
     configured,
     create_refund,
+    fetch_account_ready,
     fetch_checkout_payment,
     fetch_dispute,
     fetch_payment,
@@ -66,12 +70,15 @@ CHECKOUT_COMPLETED = "checkout.session.completed"
 CHARGE_REFUNDED = "charge.refunded"
 DISPUTE_CREATED = "charge.dispute.created"
 DISPUTE_CLOSED = "charge.dispute.closed"
+# A connected account's onboarding moved on (Stripe Connect).
+ACCOUNT_UPDATED = "account.updated"
 HANDLED_EVENTS = (
     PAYMENT_SUCCEEDED,
     CHECKOUT_COMPLETED,
     CHARGE_REFUNDED,
     DISPUTE_CREATED,
     DISPUTE_CLOSED,
+    ACCOUNT_UPDATED,
 )
 
 APPLY_BATCH = 100
@@ -81,9 +88,12 @@ LATE_REASON = "paid after the hold lapsed; the place was taken"
 
 
 @unit_of_work
-def receive_payment_event(event_id: str, event_type: str, object_id: str) -> bool:
+def receive_payment_event(
+    event_id: str, event_type: str, object_id: str, account: str = ""
+) -> bool:
     """Store a verified event for the worker; False when its id came before (or it is a
-    kind not acted on). One INSERT, no other query."""
+    kind not acted on). `account`: the connected account it happened on (Connect), "" for
+    the installation's own. One INSERT, no other query."""
     if event_type not in HANDLED_EVENTS:
         return False
     spelling = postgresql if db.engine.dialect.name == "postgresql" else sqlite
@@ -94,6 +104,7 @@ def receive_payment_event(event_id: str, event_type: str, object_id: str) -> boo
             event_id=event_id,
             event_type=event_type,
             object_id=object_id,
+            account=account,
             received_at=utcnow(),
             outcome="",
         )
@@ -137,6 +148,7 @@ def _apply_charge(event_id: int, charge: StripeCharge, now: datetime) -> str:
         db.session.get_one(Order, charge.order_id).user_id,
         charge.customer_id,
         charge.payment_method_id,
+        charge.account,
     )
     return "charge recorded"
 
@@ -185,17 +197,29 @@ def refund_unplaceable(event_id: int, charge: StripeCharge, now: datetime) -> st
     ).scalar_one()
     db.session.rollback()
     refund = create_refund(
-        charge.charge_id, charge.amount_cents, currency, key=f"unplaceable-{charge.charge_id}"
+        charge.charge_id,
+        charge.amount_cents,
+        currency,
+        key=f"unplaceable-{charge.charge_id}",
+        account=charge.account,
     )
     return _record_unplaceable(event_id, charge, refund.refund_id, refund.amount_cents, now)
 
 
 def _refund_fee_charge(
-    order: Order, fee: Fee, charge_id: str, payment_intent_id: str | None, why: str, now: datetime
+    order: Order,
+    fee: Fee,
+    charge_id: str,
+    payment_intent_id: str | None,
+    why: str,
+    now: datetime,
+    account: str,
 ) -> None:
     """Give a fee's card payment back to that very charge, once (the key is the charge's):
     the fee ended another way (waived, or paid already) while the card was paying."""
-    refund = create_refund(charge_id, fee.amount_cents, order.currency, key=f"fee-back-{charge_id}")
+    refund = create_refund(
+        charge_id, fee.amount_cents, order.currency, key=f"fee-back-{charge_id}", account=account
+    )
     back = record_movement(
         order,
         PaymentKind.REFUND,
@@ -212,7 +236,12 @@ def _refund_fee_charge(
 
 
 def _fee_charged(
-    order: Order, fee: Fee, charge_id: str, payment_intent_id: str | None, now: datetime
+    order: Order,
+    fee: Fee,
+    charge_id: str,
+    payment_intent_id: str | None,
+    now: datetime,
+    account: str = "",
 ) -> str:
     """A locked order's fee was paid by card (off-session, or on Checkout once due): the
     money is a fee row, once per charge. The one who records it decides the fee: still
@@ -235,7 +264,7 @@ def _fee_charged(
         log.info("fee charged: fee %s, order %s, charge %s", fee.id, order.id, charge_id)
         return f"fee charged {fee.amount_cents}"
     why = "fee waived" if fee.status == FeeStatus.WAIVED else "fee paid already"
-    _refund_fee_charge(order, fee, charge_id, payment_intent_id, why, now)
+    _refund_fee_charge(order, fee, charge_id, payment_intent_id, why, now, account)
     log.info("fee %s was %s: charge %s refunded", fee.id, fee.status.value, charge_id)
     return f"charged, then refunded: {why}"
 
@@ -250,7 +279,7 @@ def _apply_fee_payment(event_id: int, charge: StripeCharge, now: datetime) -> st
         return "no such fee"
     order = lock_order(fee.order_id)
     db.session.refresh(fee)
-    return _fee_charged(order, fee, charge.charge_id, charge.payment_intent_id, now)
+    return _fee_charged(order, fee, charge.charge_id, charge.payment_intent_id, now, charge.account)
 
 
 def _on_charge(event_id: int, charge: StripeCharge | None, now: datetime) -> str:
@@ -301,8 +330,8 @@ def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str
     return "refunds recorded"
 
 
-def _on_refunded(event_id: int, charge_id: str, now: datetime) -> str:
-    _currency, refunds = fetch_refunds(charge_id)
+def _on_refunded(event_id: int, charge_id: str, account: str, now: datetime) -> str:
+    _currency, refunds = fetch_refunds(charge_id, account)
     return _apply_refunds(event_id, charge_id, refunds, now)
 
 
@@ -348,8 +377,8 @@ def _apply_dispute(event_id: int, dispute: StripeDispute, now: datetime) -> str:
     return f"dispute {dispute.status}"
 
 
-def _on_dispute(event_id: int, dispute_id: str, now: datetime) -> str:
-    return _apply_dispute(event_id, fetch_dispute(dispute_id), now)
+def _on_dispute(event_id: int, dispute_id: str, account: str, now: datetime) -> str:
+    return _apply_dispute(event_id, fetch_dispute(dispute_id, account), now)
 
 
 @unit_of_work
@@ -377,7 +406,9 @@ def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
 
 
 @unit_of_work
-def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now: datetime) -> str:
+def _settle_fee(
+    event_id: int, fee_id: int, answer: OffSessionCharge | None, account: str, now: datetime
+) -> str:
     """Record what the card said (None: no card to ask) under the order's lock."""
     if not _claim(event_id, f"fee {fee_id}", now):
         return "already applied"
@@ -388,24 +419,35 @@ def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now
     if answer is not None:
         fee.provider_payment_intent_id = answer.payment_intent_id
     if answer is not None and answer.charge_id is not None:
-        return _fee_charged(order, fee, answer.charge_id, answer.payment_intent_id, now)
+        return _fee_charged(order, fee, answer.charge_id, answer.payment_intent_id, now, account)
     if fee.status != FeeStatus.PENDING:
         return f"fee {fee.status.value}"
     mark_fee_due(fee, order.user_id, answer.failure if answer else "no card on file", now)
     return "fee due"
 
 
-def _fee_due(event_id: int, fee_id: str, now: datetime) -> str:
-    """Charge a fee to the kept card, outside any transaction (the key is the fee's, so a
-    second applier's call returns the same charge), then record the answer."""
+def _fee_due(event_id: int, fee_id: str, _account: str, now: datetime) -> str:
+    """Charge a fee to the card kept at the account the practitioner is paid on, outside
+    any transaction (the key is the fee's, so a second applier's call returns the same
+    charge), then record the answer."""
     row = db.session.execute(
-        select(Fee.id, Fee.status, Fee.amount_cents, Fee.currency, Fee.order_id, Order.user_id)
+        select(
+            Fee.id,
+            Fee.status,
+            Fee.amount_cents,
+            Fee.currency,
+            Fee.order_id,
+            Order.user_id,
+            Service.primary_practitioner_id,
+        )
         .join(Order, Order.id == Fee.order_id)
+        .join(Service, Service.id == Order.service_id)
         .where(Fee.id == int(fee_id))
     ).one()
+    account = account_of(row.primary_practitioner_id)
     card = db.session.execute(
         select(StripeCustomer.customer_id, StripeCustomer.payment_method_id).where(
-            StripeCustomer.user_id == row.user_id, StripeCustomer.account == ""
+            StripeCustomer.user_id == row.user_id, StripeCustomer.account == account
         )
     ).first()
     db.session.rollback()
@@ -420,17 +462,33 @@ def _fee_due(event_id: int, fee_id: str, now: datetime) -> str:
             row.currency,
             order_id=row.order_id,
             fee_id=row.id,
+            account=account,
         )
-    return _settle_fee(event_id, row.id, answer, now)
+    return _settle_fee(event_id, row.id, answer, account, now)
 
 
-_APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
-    PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
-    CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
+@unit_of_work
+def _apply_account(event_id: int, account_id: str, ready: bool, now: datetime) -> str:
+    if not _claim(event_id, f"account {account_id}: {'ready' if ready else 'not ready'}", now):
+        return "already applied"
+    return record_account_state(account_id, ready, now)
+
+
+def _on_account(event_id: int, account_id: str, _account: str, now: datetime) -> str:
+    """A connected account changed: whether it takes charges, as Stripe says now."""
+    return _apply_account(event_id, account_id, fetch_account_ready(account_id), now)
+
+
+_APPLIERS: dict[str, Callable[[int, str, str, datetime], str]] = {
+    PAYMENT_SUCCEEDED: lambda eid, oid, acct, now: _on_charge(eid, fetch_payment(oid, acct), now),
+    CHECKOUT_COMPLETED: lambda eid, oid, acct, now: _on_charge(
+        eid, fetch_checkout_payment(oid, acct), now
+    ),
     CHARGE_REFUNDED: _on_refunded,
     DISPUTE_CREATED: _on_dispute,
     DISPUTE_CLOSED: _on_dispute,
-    REFUND_DUE: _refund_due,
+    ACCOUNT_UPDATED: _on_account,
+    REFUND_DUE: lambda eid, oid, _acct, now: _refund_due(eid, oid, now),
     FEE_DUE: _fee_due,
 }
 
@@ -441,14 +499,19 @@ def apply_payment_events(*, now: datetime | None = None) -> int:
     applied = 0
     with db.engine.connect() as connection:
         pending = connection.execute(
-            select(PaymentEvent.id, PaymentEvent.event_type, PaymentEvent.object_id)
+            select(
+                PaymentEvent.id,
+                PaymentEvent.event_type,
+                PaymentEvent.object_id,
+                PaymentEvent.account,
+            )
             .where(PaymentEvent.applied_at.is_(None))
             .order_by(PaymentEvent.id)
             .limit(APPLY_BATCH)
         ).all()
-    for event_id, event_type, object_id in pending:
+    for event_id, event_type, object_id, account in pending:
         try:
-            outcome = _APPLIERS[event_type](event_id, object_id, now or utcnow())
+            outcome = _APPLIERS[event_type](event_id, object_id, account, now or utcnow())
         except Exception:  # noqa: BLE001 - left pending: the next run tries it again
             log.exception("payment event %s (%s) not applied; will retry", event_id, event_type)
             db.session.rollback()

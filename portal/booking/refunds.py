@@ -24,7 +24,7 @@ from . import notices
 from .ledger import record_movement
 from .locks import lock_order
 from .payment_providers import MANUAL
-from .stripe_provider import STRIPE, create_refund
+from .stripe_provider import STRIPE, create_refund, order_account
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ def refund_locked(
             amount_cents,
             order.currency,
             key=key or f"refund-order-{order.id}-{refunds_so_far}-{amount_cents}",
+            # The account that took the charge: the practitioner's own, with Connect on.
+            account=order_account(order),
         )
         payment = record_movement(
             order,

@@ -81,6 +81,9 @@ class PaymentEvent(Model):
     provider: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(255), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
+    # The connected account the event happened on (Stripe Connect); "" for the
+    # installation's own: the worker asks that account again before acting.
+    account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # The id of the object the event is about; the worker fetches it again before acting.
     object_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

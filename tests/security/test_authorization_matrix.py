@@ -203,6 +203,9 @@ TABLE = [
     row("orders.refund_order", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order"),
     row("orders.pay_balance", LOGIN, OK, HIDDEN, DENY, HIDDEN, DENY, order_id="pending_order"),
     row("orders.waive_fee", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order", fee_id="fee"),
+    row("payouts.show_payouts", LOGIN, *PRACTITIONERS_ONLY),
+    row("payouts.connect_account", LOGIN, *PRACTITIONERS_ONLY),
+    row("payouts.refresh_onboarding", LOGIN, *PRACTITIONERS_ONLY),
     row("orders.mark_fee_paid", LOGIN, *PRACTITIONER_OWNED, order_id="pending_order", fee_id="fee"),
     row(
         "orders.pay_fee",
