@@ -47,6 +47,7 @@ def record_movement(
     provider_object_id: str | None = None,
     provider_payment_intent_id: str | None = None,
     provider_checkout_session_id: str | None = None,
+    account: str = "",
     send_receipt: bool = True,
 ) -> Payment | None:
     """Add one movement to the order's ledger, with its receipt; None when there is nothing
@@ -65,6 +66,7 @@ def record_movement(
         provider_object_id=provider_object_id,
         provider_payment_intent_id=provider_payment_intent_id,
         provider_checkout_session_id=provider_checkout_session_id,
+        account=account,
         actor_id=actor.id if actor is not None else None,
         reason=reason,
         created_at=now,

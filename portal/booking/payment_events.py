@@ -142,6 +142,7 @@ def _apply_charge(event_id: int, charge: StripeCharge, now: datetime) -> str:
         provider=STRIPE,
         charge_id=charge.charge_id,
         payment_intent_id=charge.payment_intent_id,
+        account=charge.account,
         now=now,
     )
     keep_card(
@@ -168,6 +169,7 @@ def _record_unplaceable(
         now=now,
         provider_object_id=charge.charge_id,
         provider_payment_intent_id=charge.payment_intent_id,
+        account=charge.account,
     )
     back = record_movement(
         order,
@@ -178,6 +180,7 @@ def _record_unplaceable(
         provider_object_id=refund_id,
         provider_payment_intent_id=charge.payment_intent_id,
         reason=LATE_REASON,
+        account=charge.account,
         send_receipt=False,
     )
     notices.payment_refunded(order, refunded, place_taken=True, refund=back)
@@ -229,6 +232,7 @@ def _refund_fee_charge(
         provider_object_id=refund.refund_id,
         provider_payment_intent_id=payment_intent_id,
         reason=why,
+        account=account,
         send_receipt=False,
     )
     if back is not None:
@@ -255,6 +259,7 @@ def _fee_charged(
         provider_object_id=charge_id,
         provider_payment_intent_id=payment_intent_id,
         reason=fee.kind.value,
+        account=account,
     )
     if recorded is None:
         return f"fee {fee.id}: charge {charge_id} already recorded"
@@ -310,7 +315,7 @@ def _order_of_charge(charge_id: str) -> int | None:
 
 
 @unit_of_work
-def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str:
+def _apply_refunds(event_id: int, charge_id: str, refunds, account: str, now: datetime) -> str:
     if not _claim(event_id, f"refunds of {charge_id}", now):
         return "already applied"
     order_id = _order_of_charge(charge_id)
@@ -326,13 +331,14 @@ def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str
             now=now,
             provider_object_id=refund.refund_id,
             reason="refunded at Stripe",
+            account=account,
         )
     return "refunds recorded"
 
 
 def _on_refunded(event_id: int, charge_id: str, account: str, now: datetime) -> str:
     _currency, refunds = fetch_refunds(charge_id, account)
-    return _apply_refunds(event_id, charge_id, refunds, now)
+    return _apply_refunds(event_id, charge_id, refunds, account, now)
 
 
 @unit_of_work

@@ -172,6 +172,7 @@ def record_provider_payment(
     charge_id: str,
     payment_intent_id: str | None = None,
     checkout_session_id: str | None = None,
+    account: str = "",
     now: datetime | None = None,
 ) -> Order:
     """A provider reports money received for an order (its verified event, re-fetched).
@@ -202,6 +203,7 @@ def record_provider_payment(
         provider_object_id=charge_id,
         provider_payment_intent_id=payment_intent_id,
         provider_checkout_session_id=checkout_session_id,
+        account=account,
         # A payment that confirms the booking says so and carries its receipt in one email.
         send_receipt=not settles,
     )

@@ -24,7 +24,7 @@ from . import notices
 from .ledger import record_movement
 from .locks import lock_order
 from .payment_providers import MANUAL
-from .stripe_provider import STRIPE, create_refund, order_account
+from .stripe_provider import STRIPE, create_refund
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,9 @@ def refund_locked(
             amount_cents,
             order.currency,
             key=key or f"refund-order-{order.id}-{refunds_so_far}-{amount_cents}",
-            # The account that took the charge: the practitioner's own, with Connect on.
-            account=order_account(order),
+            # Back through the account that took the charge (Connect: maybe the
+            # practitioner's own, maybe the installation's, if paid before they connected).
+            account=charge.account,
         )
         payment = record_movement(
             order,
@@ -100,6 +101,7 @@ def refund_locked(
             reason=reason,
             provider_object_id=refund.refund_id,
             provider_payment_intent_id=charge.provider_payment_intent_id,
+            account=charge.account,
             send_receipt=False,
         )
     if payment is not None:

@@ -53,6 +53,9 @@ class Payment(Model):
     provider_object_id: Mapped[str | None] = mapped_column(String(255))
     provider_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     provider_checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    # The Stripe account the movement was made on (Stripe Connect: the practitioner's own);
+    # "" for the installation's own. A refund goes back through the charge's account.
+    account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # Who recorded it; NULL when the provider reported it.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -240,3 +240,24 @@ def test_a_practitioner_not_yet_ready_is_paid_into_the_installations_account(
 
     [(_, headers)] = sent(stripe_fake, "POST", "/v1/checkout/sessions")
     assert "Stripe-Account" not in headers
+
+
+def test_a_payment_made_before_connecting_is_refunded_where_it_was_made(
+    practitioner, client_user, stripe_fake
+):
+    order = booking.book_workshop_seat(
+        client_user, make_workshop(practitioner, price_cents=4000, start=future(3))
+    )
+    booking.record_provider_payment(
+        order.id, amount_cents=4000, provider="stripe", charge_id="ch_3QeConnectDirect01"
+    )
+    ready_account(practitioner)
+    stripe_fake.expect_request("/v1/refunds", method="POST").respond_with_json(recorded("refund"))
+
+    booking.refund_order(
+        db.session.get_one(Order, order.id), 1000, reason="left early", actor=practitioner
+    )
+
+    [(refund, headers)] = sent(stripe_fake, "POST", "/v1/refunds")
+    assert "Stripe-Account" not in headers and "refund_application_fee" not in refund
+    assert refund["charge"] == "ch_3QeConnectDirect01"

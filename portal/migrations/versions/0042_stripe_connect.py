@@ -1,5 +1,5 @@
 """Stripe Connect: a practitioner's own Stripe account, and the account a payment event
-happened on (#20)
+happened on and a money movement was made on (#20)
 
 Revision ID: 0042
 Revises: 0040
@@ -31,14 +31,16 @@ def upgrade():
         sa.PrimaryKeyConstraint("practitioner_id", name=op.f("pk_stripe_accounts")),
         sa.UniqueConstraint("account_id", name=op.f("uq_stripe_accounts_account_id")),
     )
-    # Existing events are the installation's own account's.
-    with op.batch_alter_table("payment_events") as batch:
-        batch.add_column(
-            sa.Column("account", sa.String(length=255), nullable=False, server_default="")
-        )
+    # Existing events and movements are the installation's own account's.
+    for table in ("payment_events", "payments"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(
+                sa.Column("account", sa.String(length=255), nullable=False, server_default="")
+            )
 
 
 def downgrade():
-    with op.batch_alter_table("payment_events") as batch:
-        batch.drop_column("account")
+    for table in ("payments", "payment_events"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("account")
     op.drop_table("stripe_accounts")
