@@ -10,7 +10,10 @@ out of order are harmless: each records the state Stripe reports now, and every 
 is recorded once by its provider id (payments.record_provider_payment, ledger).
 
 A payment that arrives after its hold lapsed takes its seats again if they are free;
-otherwise the client is refunded in full at once and told (refund_unplaceable).
+otherwise the client is refunded in full at once and told (refund_unplaceable). A payment
+whose intent names a fee (the off-session charge, or a due fee paid on Checkout) is the
+fee's: recorded once as a fee row; if the fee was waived or paid meanwhile, it goes back to
+that charge. A connected account's event (Stripe Connect) is asked again on that account.
 """
 
 from __future__ import annotations
