@@ -71,6 +71,13 @@ def build_config(instance_path: str) -> dict:
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         # Another address for Stripe's API (a local test server); empty: Stripe's own.
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        # Stripe Connect: each practitioner connects their own Stripe account, and their
+        # orders are charged on it (direct charges), less the installation's fee below.
+        "PORTAL_STRIPE_CONNECT": _env_bool("PORTAL_STRIPE_CONNECT", False),
+        # The installation's cut of each payment on a connected account, in percent.
+        "PORTAL_STRIPE_APPLICATION_FEE_PERCENT": os.environ.get(
+            "PORTAL_STRIPE_APPLICATION_FEE_PERCENT", "0"
+        ),
         # SQLite waits this long for the write lock before giving up.
         "PORTAL_SQLITE_BUSY_TIMEOUT_MS": _env_int("PORTAL_SQLITE_BUSY_TIMEOUT_MS", 30_000),
         # Attendance: total room time that counts as attended (1 = any join), how long

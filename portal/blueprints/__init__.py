@@ -22,6 +22,7 @@ from .orders import bp as orders_bp
 from .outbox import bp as outbox_bp
 from .packages import bp as packages_bp
 from .passes import bp as passes_bp
+from .payouts import bp as payouts_bp
 from .public import bp as public_bp
 from .rooms import bp as rooms_bp
 from .services import bp as services_bp
@@ -58,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_out_bp)
     app.register_blueprint(connected_calendars_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(payouts_bp)
     app.register_blueprint(notes_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(intake_bp)

@@ -18,9 +18,10 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    outbound webhook events a change writes; a money movement written as a row; Stripe
    behind the provider interface
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
-   made once per client-chosen key)
+   made once per client-chosen key); connect (a practitioner's own Stripe account:
+   onboarding, and whether it takes charges)
 3. fees -- a cancellation policy's fee owed (charged later by the worker), a card
-   kept, a fee waived
+   kept, a fee waived, a due fee paid on Checkout or marked paid by hand
 4. seats (a seat is taken: open an order, add a booking or a credit),
    slots (a slot is free: working hours minus busy time), working_hours (the
    practitioner's weekly hours and date overrides), services (a practitioner's services),
@@ -83,6 +84,7 @@ from .class_passes import (
     pass_expires_at,
     usable_passes,
 )
+from .connect import connected_account, start_onboarding
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
 from .factory import (
@@ -95,7 +97,7 @@ from .factory import (
     enroll_in_course,
     schedule_credit,
 )
-from .fees import waive_fee
+from .fees import can_pay_fee_online, mark_fee_paid, start_fee_payment, waive_fee
 from .holds import bookable_seats, release_expired_holds
 from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purchase_once
 from .jobs import mark_attendance
@@ -140,6 +142,7 @@ from .rooms import (
 from .seat_refunds import refund_seats
 from .services import PassTerms, latest_service, normalize_tag, save_service
 from .slots import available_slots, check_bookable, check_live_slot, policy_for, settings_for
+from .stripe_provider import connect_on
 from .timetable import (
     CALENDAR_TYPES,
     MAX_YEAR,
@@ -164,7 +167,7 @@ from .working_hours import (
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers", "receipts"),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
-    ("locks", "idempotency"),
+    ("locks", "idempotency", "connect"),
     ("fees",),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds", "pass_credits"),
     ("offers", "lifecycle", "reports", "revenue", "express"),
@@ -190,6 +193,12 @@ __all__ = [
     "latest_service",
     "late_cancel_fee",
     "waive_fee",
+    "connected_account",
+    "start_onboarding",
+    "connect_on",
+    "can_pay_fee_online",
+    "mark_fee_paid",
+    "start_fee_payment",
     "refund_seats",
     "RevenueFilters",
     "RevenueLine",

@@ -1,5 +1,7 @@
 """A cancellation policy's fees: owed when a client cancels late or does not come,
-charged by the worker to the card Checkout kept, waived by the practitioner.
+charged by the worker to the card Checkout kept, waived by the practitioner; a fee the
+card did not pay is due: the client pays it on Checkout (settled by its verified event,
+payment_events) or the practitioner marks it paid by hand.
 
 Owing a fee writes the fee row and a portal event in the payment inbox in the caller's
 unit of work (a cancel or an attendance mark): the charge happens after the commit, or
@@ -16,7 +18,7 @@ from datetime import datetime
 from flask_babel import gettext
 
 from .. import audit
-from ..core.errors import InvalidTransition
+from ..core.errors import InvalidTransition, PaymentProviderUnavailable
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -26,13 +28,17 @@ from ..models import (
     Fee,
     FeeKind,
     FeeStatus,
+    Order,
     PaymentEvent,
+    PaymentKind,
     StripeCustomer,
     User,
 )
 from . import notices
-from .ledger import PAYMENT_EVENTS_RECEIVED, PORTAL
+from .ledger import PAYMENT_EVENTS_RECEIVED, PORTAL, record_movement
 from .locks import lock_order
+from .payment_providers import MANUAL, PaymentStart
+from .stripe_provider import PROVIDER, configured
 
 # The portal's own event in the payment inbox: a fee is to be charged.
 FEE_DUE = "portal.fee_due"
@@ -83,13 +89,16 @@ def owe_fee(booking: Booking, kind: FeeKind, now: datetime) -> Fee | None:
     return fee
 
 
-def keep_card(user_id: int, customer_id: str | None, payment_method_id: str | None) -> None:
-    """Remember the customer and card a Checkout payment kept (the latest card wins)."""
+def keep_card(
+    user_id: int, customer_id: str | None, payment_method_id: str | None, account: str = ""
+) -> None:
+    """Remember the customer and card a Checkout payment kept at the account it was made
+    on (the latest card wins)."""
     if not customer_id:
         return
-    kept = db.session.get(StripeCustomer, (user_id, ""))
+    kept = db.session.get(StripeCustomer, (user_id, account))
     if kept is None:
-        kept = StripeCustomer(user_id=user_id, account="")
+        kept = StripeCustomer(user_id=user_id, account=account)
         db.session.add(kept)
     kept.customer_id = customer_id
     kept.payment_method_id = payment_method_id or kept.payment_method_id
@@ -110,9 +119,7 @@ def mark_fee_due(fee: Fee, client_id: int, failure: str, now: datetime) -> None:
 def waive_fee(fee: Fee, actor: User, *, reason: str = "", now: datetime | None = None) -> Fee:
     """The practitioner lets a fee go, before it is charged or once it is due."""
     now = now or utcnow()
-    order = lock_order(fee.order_id)
-    fee = next(f for f in order.fees if f.id == fee.id)
-    db.session.refresh(fee)
+    order, fee = _locked_fee(fee)
     if fee.status not in (FeeStatus.PENDING, FeeStatus.DUE):
         raise InvalidTransition(
             gettext(
@@ -137,4 +144,61 @@ def waive_fee(fee: Fee, actor: User, *, reason: str = "", now: datetime | None =
         after={"status": FeeStatus.WAIVED, "amount_cents": fee.amount_cents, "reason": reason},
     )
     log.info("fee waived: fee %s, order %s, by user %s", fee.id, order.id, actor.id)
+    return fee
+
+
+def _locked_fee(fee: Fee) -> tuple[Order, Fee]:
+    """The fee as it stands under its order's row lock (the lock its charge, its online
+    payment and its waiver all take, so a fee ends one way only)."""
+    order = lock_order(fee.order_id)
+    fee = next(f for f in order.fees if f.id == fee.id)
+    db.session.refresh(fee)
+    return order, fee
+
+
+def _refuse_unless_due(fee: Fee) -> None:
+    if fee.status != FeeStatus.DUE:
+        raise InvalidTransition(
+            gettext(
+                "This fee is %(status_label)s; nothing is due on it.",
+                status_label=fee.status.label,
+            )
+        )
+
+
+def can_pay_fee_online(fee: Fee) -> bool:
+    """Whether the client can pay this fee by card now: it is due and cards are taken."""
+    return fee.status == FeeStatus.DUE and configured()
+
+
+def start_fee_payment(order: Order, fee: Fee) -> PaymentStart:
+    """Send the client to pay a due fee on Checkout. The fee is settled only by the
+    payment's verified event (payment_events), never by the browser's return."""
+    _refuse_unless_due(fee)
+    if not configured():
+        raise PaymentProviderUnavailable(gettext("Card payments are not set up."))
+    return PROVIDER.start_fee(order, fee)
+
+
+@unit_of_work
+def mark_fee_paid(
+    fee: Fee, actor: User, *, reference: str = "", now: datetime | None = None
+) -> Fee:
+    """The practitioner records a due fee paid outside the portal (cash, transfer): a fee
+    row of the ledger, by hand, with who recorded it."""
+    now = now or utcnow()
+    order, fee = _locked_fee(fee)
+    _refuse_unless_due(fee)
+    fee.status = FeeStatus.CHARGED
+    fee.settled_at = now
+    record_movement(
+        order,
+        PaymentKind.FEE,
+        fee.amount_cents,
+        provider=MANUAL,
+        now=now,
+        actor=actor,
+        reason=reference or fee.kind.value,
+    )
+    log.info("fee paid by hand: fee %s, order %s, by user %s", fee.id, order.id, actor.id)
     return fee

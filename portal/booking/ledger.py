@@ -47,10 +47,13 @@ def record_movement(
     provider_object_id: str | None = None,
     provider_payment_intent_id: str | None = None,
     provider_checkout_session_id: str | None = None,
+    account: str = "",
+    send_receipt: bool = True,
 ) -> Payment | None:
     """Add one movement to the order's ledger, with its receipt; None when there is nothing
     to write (a zero amount, or a provider object already recorded: a webhook delivered
-    twice)."""
+    twice). `send_receipt` False: the caller sends the receipt (payment.receipt) in its own
+    message about the movement."""
     if amount_cents <= 0:
         return None
     if provider_object_id is not None and has_movement(order, kind, provider, provider_object_id):
@@ -63,13 +66,14 @@ def record_movement(
         provider_object_id=provider_object_id,
         provider_payment_intent_id=provider_payment_intent_id,
         provider_checkout_session_id=provider_checkout_session_id,
+        account=account,
         actor_id=actor.id if actor is not None else None,
         reason=reason,
         created_at=now,
     )
     order.payments.append(payment)
     db.session.flush()
-    issue_receipt(order, payment, now)
+    issue_receipt(order, payment, now, send=send_receipt)
     log.info(
         "money movement: order %s, %s %s %s via %s (%s), by user %s, reason %r",
         order.id,

@@ -20,6 +20,7 @@ from ..models import (
     NotificationKind,
     Order,
     OrderStatus,
+    Payment,
     ServiceSession,
     User,
 )
@@ -80,15 +81,29 @@ def credit_scheduled(booking: Booking) -> None:
     )
 
 
-def payment_received(order: Order) -> None:
-    outbox.notify(K.PAYMENT_RECEIVED, order.user_id, order_id=order.id)
+def _receipt_of(payment: Payment | None) -> dict:
+    """The movement's receipt, for the message that carries it (one email, not two)."""
+    receipt = payment.receipt if payment is not None else None
+    return {"receipt_id": receipt.id} if receipt is not None else {}
+
+
+def payment_received(order: Order, payment: Payment | None = None) -> None:
+    """The order is confirmed by a payment: the message is also the payment's receipt
+    (none for a free order)."""
+    outbox.notify(K.PAYMENT_RECEIVED, order.user_id, order_id=order.id, **_receipt_of(payment))
 
 
 def payment_refunded(
-    order: Order, amount_cents: int, *, reason: str = "", place_taken: bool = False
+    order: Order,
+    amount_cents: int,
+    *,
+    reason: str = "",
+    place_taken: bool = False,
+    refund: Payment | None = None,
 ) -> None:
     """A refund reached the client's card: a person's (with their reason), or the
-    automatic one of a payment that came after its place was taken."""
+    automatic one of a payment that came after its place was taken. The message is also
+    the refund's receipt."""
     outbox.notify(
         K.PAYMENT_REFUNDED,
         order.user_id,
@@ -96,6 +111,7 @@ def payment_refunded(
         amount_cents=amount_cents,
         reason=reason,
         place_taken=place_taken,
+        **_receipt_of(refund),
     )
 
 

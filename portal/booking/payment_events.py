@@ -10,7 +10,10 @@ out of order are harmless: each records the state Stripe reports now, and every 
 is recorded once by its provider id (payments.record_provider_payment, ledger).
 
 A payment that arrives after its hold lapsed takes its seats again if they are free;
-otherwise the client is refunded in full at once and told (refund_unplaceable).
+otherwise the client is refunded in full at once and told (refund_unplaceable). A payment
+whose intent names a fee (the off-session charge, or a due fee paid on Checkout) is the
+fee's: recorded once as a fee row; if the fee was waived or paid meanwhile, it goes back to
+that charge. A connected account's event (Stripe Connect) is asked again on that account.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ from ..models import (
     Payment,
     PaymentEvent,
     PaymentKind,
+    Service,
     StripeCustomer,
 )
 from . import notices
+from .connect import record_account_state
 from .fees import FEE_DUE, keep_card, mark_fee_due
 from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
 from .locks import lock_order
@@ -49,9 +54,11 @@ from .stripe_provider import (
     OffSessionCharge,
     StripeCharge,
     StripeDispute,
+    account_of,
     charge_off_session,
     configured,
     create_refund,
+    fetch_account_ready,
     fetch_checkout_payment,
     fetch_dispute,
     fetch_payment,
@@ -66,12 +73,15 @@ CHECKOUT_COMPLETED = "checkout.session.completed"
 CHARGE_REFUNDED = "charge.refunded"
 DISPUTE_CREATED = "charge.dispute.created"
 DISPUTE_CLOSED = "charge.dispute.closed"
+# A connected account's onboarding moved on (Stripe Connect).
+ACCOUNT_UPDATED = "account.updated"
 HANDLED_EVENTS = (
     PAYMENT_SUCCEEDED,
     CHECKOUT_COMPLETED,
     CHARGE_REFUNDED,
     DISPUTE_CREATED,
     DISPUTE_CLOSED,
+    ACCOUNT_UPDATED,
 )
 
 APPLY_BATCH = 100
@@ -81,9 +91,12 @@ LATE_REASON = "paid after the hold lapsed; the place was taken"
 
 
 @unit_of_work
-def receive_payment_event(event_id: str, event_type: str, object_id: str) -> bool:
+def receive_payment_event(
+    event_id: str, event_type: str, object_id: str, account: str = ""
+) -> bool:
     """Store a verified event for the worker; False when its id came before (or it is a
-    kind not acted on). One INSERT, no other query."""
+    kind not acted on). `account`: the connected account it happened on (Connect), "" for
+    the installation's own. One INSERT, no other query."""
     if event_type not in HANDLED_EVENTS:
         return False
     spelling = postgresql if db.engine.dialect.name == "postgresql" else sqlite
@@ -94,6 +107,7 @@ def receive_payment_event(event_id: str, event_type: str, object_id: str) -> boo
             event_id=event_id,
             event_type=event_type,
             object_id=object_id,
+            account=account,
             received_at=utcnow(),
             outcome="",
         )
@@ -131,12 +145,14 @@ def _apply_charge(event_id: int, charge: StripeCharge, now: datetime) -> str:
         provider=STRIPE,
         charge_id=charge.charge_id,
         payment_intent_id=charge.payment_intent_id,
+        account=charge.account,
         now=now,
     )
     keep_card(
         db.session.get_one(Order, charge.order_id).user_id,
         charge.customer_id,
         charge.payment_method_id,
+        charge.account,
     )
     return "charge recorded"
 
@@ -156,8 +172,9 @@ def _record_unplaceable(
         now=now,
         provider_object_id=charge.charge_id,
         provider_payment_intent_id=charge.payment_intent_id,
+        account=charge.account,
     )
-    record_movement(
+    back = record_movement(
         order,
         PaymentKind.REFUND,
         refunded,
@@ -166,8 +183,10 @@ def _record_unplaceable(
         provider_object_id=refund_id,
         provider_payment_intent_id=charge.payment_intent_id,
         reason=LATE_REASON,
+        account=charge.account,
+        send_receipt=False,
     )
-    notices.payment_refunded(order, refunded, place_taken=True)
+    notices.payment_refunded(order, refunded, place_taken=True, refund=back)
     log.info(
         "late payment refunded: order %s, charge %s, refund %s, its seats were taken",
         order.id,
@@ -184,14 +203,110 @@ def refund_unplaceable(event_id: int, charge: StripeCharge, now: datetime) -> st
     ).scalar_one()
     db.session.rollback()
     refund = create_refund(
-        charge.charge_id, charge.amount_cents, currency, key=f"unplaceable-{charge.charge_id}"
+        charge.charge_id,
+        charge.amount_cents,
+        currency,
+        key=f"unplaceable-{charge.charge_id}",
+        account=charge.account,
     )
     return _record_unplaceable(event_id, charge, refund.refund_id, refund.amount_cents, now)
+
+
+def _refund_fee_charge(
+    order: Order,
+    charged: int,
+    charge_id: str,
+    payment_intent_id: str | None,
+    why: str,
+    now: datetime,
+    account: str,
+) -> None:
+    """Give a fee's card payment back to that very charge, once (the key is the charge's):
+    the fee ended another way (waived, or paid already) while the card was paying."""
+    refund = create_refund(
+        charge_id, charged, order.currency, key=f"fee-back-{charge_id}", account=account
+    )
+    back = record_movement(
+        order,
+        PaymentKind.REFUND,
+        refund.amount_cents,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=refund.refund_id,
+        provider_payment_intent_id=payment_intent_id,
+        reason=why,
+        account=account,
+        send_receipt=False,
+    )
+    if back is not None:
+        notices.payment_refunded(order, refund.amount_cents, reason=why, refund=back)
+
+
+def _fee_charged(
+    order: Order,
+    fee: Fee,
+    charge_id: str,
+    payment_intent_id: str | None,
+    now: datetime,
+    account: str = "",
+    charged: int | None = None,
+) -> str:
+    """A locked order's fee was paid by card (off-session, or on Checkout once due): the
+    money is a fee row, once per charge. The one who records it decides the fee: still
+    owed, it is charged; waived or paid meanwhile, the money goes back to that card.
+    `charged` is what the card paid as Stripe says (a three-decimal fee goes in tens,
+    money.py), else the fee's amount."""
+    charged = charged or fee.amount_cents
+    recorded = record_movement(
+        order,
+        PaymentKind.FEE,
+        charged,
+        provider=STRIPE,
+        now=now,
+        provider_object_id=charge_id,
+        provider_payment_intent_id=payment_intent_id,
+        reason=fee.kind.value,
+        account=account,
+    )
+    if recorded is None:
+        return f"fee {fee.id}: charge {charge_id} already recorded"
+    if fee.status in (FeeStatus.PENDING, FeeStatus.DUE):
+        fee.status = FeeStatus.CHARGED
+        fee.settled_at = now
+        log.info("fee charged: fee %s, order %s, charge %s", fee.id, order.id, charge_id)
+        return f"fee charged {fee.amount_cents}"
+    why = "fee waived" if fee.status == FeeStatus.WAIVED else "fee paid already"
+    _refund_fee_charge(order, charged, charge_id, payment_intent_id, why, now, account)
+    log.info("fee %s was %s: charge %s refunded", fee.id, fee.status.value, charge_id)
+    return f"charged, then refunded: {why}"
+
+
+@unit_of_work
+def _apply_fee_payment(event_id: int, charge: StripeCharge, now: datetime) -> str:
+    if not _claim(event_id, f"fee {charge.fee_id} paid", now):
+        return "already applied"
+    fee = db.session.get(Fee, charge.fee_id)
+    if fee is None or fee.order_id != charge.order_id:
+        log.warning("Stripe charge %s names no fee %s", charge.charge_id, charge.fee_id)
+        return "no such fee"
+    order = lock_order(fee.order_id)
+    db.session.refresh(fee)
+    return _fee_charged(
+        order,
+        fee,
+        charge.charge_id,
+        charge.payment_intent_id,
+        now,
+        charge.account,
+        charged=charge.amount_cents,
+    )
 
 
 def _on_charge(event_id: int, charge: StripeCharge | None, now: datetime) -> str:
     if charge is None:
         return _nothing(event_id, "not paid", now)
+    if charge.fee_id is not None:
+        return _apply_fee_payment(event_id, charge, now)
     try:
         return _apply_charge(event_id, charge, now)
     except HoldExpired:
@@ -215,7 +330,7 @@ def _order_of_charge(charge_id: str) -> int | None:
 
 
 @unit_of_work
-def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str:
+def _apply_refunds(event_id: int, charge_id: str, refunds, account: str, now: datetime) -> str:
     if not _claim(event_id, f"refunds of {charge_id}", now):
         return "already applied"
     order_id = _order_of_charge(charge_id)
@@ -231,13 +346,14 @@ def _apply_refunds(event_id: int, charge_id: str, refunds, now: datetime) -> str
             now=now,
             provider_object_id=refund.refund_id,
             reason="refunded at Stripe",
+            account=account,
         )
     return "refunds recorded"
 
 
-def _on_refunded(event_id: int, charge_id: str, now: datetime) -> str:
-    _currency, refunds = fetch_refunds(charge_id)
-    return _apply_refunds(event_id, charge_id, refunds, now)
+def _on_refunded(event_id: int, charge_id: str, account: str, now: datetime) -> str:
+    _currency, refunds = fetch_refunds(charge_id, account)
+    return _apply_refunds(event_id, charge_id, refunds, account, now)
 
 
 @unit_of_work
@@ -282,8 +398,8 @@ def _apply_dispute(event_id: int, dispute: StripeDispute, now: datetime) -> str:
     return f"dispute {dispute.status}"
 
 
-def _on_dispute(event_id: int, dispute_id: str, now: datetime) -> str:
-    return _apply_dispute(event_id, fetch_dispute(dispute_id), now)
+def _on_dispute(event_id: int, dispute_id: str, account: str, now: datetime) -> str:
+    return _apply_dispute(event_id, fetch_dispute(dispute_id, account), now)
 
 
 @unit_of_work
@@ -311,7 +427,9 @@ def _refund_due(event_id: int, booking_id: str, now: datetime) -> str:
 
 
 @unit_of_work
-def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now: datetime) -> str:
+def _settle_fee(
+    event_id: int, fee_id: int, answer: OffSessionCharge | None, account: str, now: datetime
+) -> str:
     """Record what the card said (None: no card to ask) under the order's lock."""
     if not _claim(event_id, f"fee {fee_id}", now):
         return "already applied"
@@ -322,48 +440,43 @@ def _settle_fee(event_id: int, fee_id: int, answer: OffSessionCharge | None, now
     if answer is not None:
         fee.provider_payment_intent_id = answer.payment_intent_id
     if answer is not None and answer.charge_id is not None:
-        charged = answer.amount_cents or fee.amount_cents
-        record_movement(
+        return _fee_charged(
             order,
-            PaymentKind.FEE,
-            charged,
-            provider=STRIPE,
-            now=now,
-            provider_object_id=answer.charge_id,
-            provider_payment_intent_id=answer.payment_intent_id,
-            reason=fee.kind.value,
+            fee,
+            answer.charge_id,
+            answer.payment_intent_id,
+            now,
+            account,
+            charged=answer.amount_cents,
         )
-        if fee.status == FeeStatus.WAIVED:
-            # Waived while the card was being charged: the waiver stands, the money goes back.
-            refund_locked(
-                order,
-                charged,
-                reason="fee waived",
-                actor=None,
-                now=now,
-                key=f"fee-{fee.id}-waived",
-            )
-            return "charged, then refunded: waived meanwhile"
-        fee.status = FeeStatus.CHARGED
-        fee.settled_at = now
-        return f"fee charged {fee.amount_cents}"
     if fee.status != FeeStatus.PENDING:
         return f"fee {fee.status.value}"
     mark_fee_due(fee, order.user_id, answer.failure if answer else "no card on file", now)
     return "fee due"
 
 
-def _fee_due(event_id: int, fee_id: str, now: datetime) -> str:
-    """Charge a fee to the kept card, outside any transaction (the key is the fee's, so a
-    second applier's call returns the same charge), then record the answer."""
+def _fee_due(event_id: int, fee_id: str, _account: str, now: datetime) -> str:
+    """Charge a fee to the card kept at the account the practitioner is paid on, outside
+    any transaction (the key is the fee's, so a second applier's call returns the same
+    charge), then record the answer."""
     row = db.session.execute(
-        select(Fee.id, Fee.status, Fee.amount_cents, Fee.currency, Fee.order_id, Order.user_id)
+        select(
+            Fee.id,
+            Fee.status,
+            Fee.amount_cents,
+            Fee.currency,
+            Fee.order_id,
+            Order.user_id,
+            Service.primary_practitioner_id,
+        )
         .join(Order, Order.id == Fee.order_id)
+        .join(Service, Service.id == Order.service_id)
         .where(Fee.id == int(fee_id))
     ).one()
+    account = account_of(row.primary_practitioner_id)
     card = db.session.execute(
         select(StripeCustomer.customer_id, StripeCustomer.payment_method_id).where(
-            StripeCustomer.user_id == row.user_id, StripeCustomer.account == ""
+            StripeCustomer.user_id == row.user_id, StripeCustomer.account == account
         )
     ).first()
     db.session.rollback()
@@ -378,17 +491,33 @@ def _fee_due(event_id: int, fee_id: str, now: datetime) -> str:
             row.currency,
             order_id=row.order_id,
             fee_id=row.id,
+            account=account,
         )
-    return _settle_fee(event_id, row.id, answer, now)
+    return _settle_fee(event_id, row.id, answer, account, now)
 
 
-_APPLIERS: dict[str, Callable[[int, str, datetime], str]] = {
-    PAYMENT_SUCCEEDED: lambda eid, oid, now: _on_charge(eid, fetch_payment(oid), now),
-    CHECKOUT_COMPLETED: lambda eid, oid, now: _on_charge(eid, fetch_checkout_payment(oid), now),
+@unit_of_work
+def _apply_account(event_id: int, account_id: str, ready: bool, now: datetime) -> str:
+    if not _claim(event_id, f"account {account_id}: {'ready' if ready else 'not ready'}", now):
+        return "already applied"
+    return record_account_state(account_id, ready, now)
+
+
+def _on_account(event_id: int, account_id: str, _account: str, now: datetime) -> str:
+    """A connected account changed: whether it takes charges, as Stripe says now."""
+    return _apply_account(event_id, account_id, fetch_account_ready(account_id), now)
+
+
+_APPLIERS: dict[str, Callable[[int, str, str, datetime], str]] = {
+    PAYMENT_SUCCEEDED: lambda eid, oid, acct, now: _on_charge(eid, fetch_payment(oid, acct), now),
+    CHECKOUT_COMPLETED: lambda eid, oid, acct, now: _on_charge(
+        eid, fetch_checkout_payment(oid, acct), now
+    ),
     CHARGE_REFUNDED: _on_refunded,
     DISPUTE_CREATED: _on_dispute,
     DISPUTE_CLOSED: _on_dispute,
-    REFUND_DUE: _refund_due,
+    ACCOUNT_UPDATED: _on_account,
+    REFUND_DUE: lambda eid, oid, _acct, now: _refund_due(eid, oid, now),
     FEE_DUE: _fee_due,
 }
 
@@ -399,14 +528,19 @@ def apply_payment_events(*, now: datetime | None = None) -> int:
     applied = 0
     with db.engine.connect() as connection:
         pending = connection.execute(
-            select(PaymentEvent.id, PaymentEvent.event_type, PaymentEvent.object_id)
+            select(
+                PaymentEvent.id,
+                PaymentEvent.event_type,
+                PaymentEvent.object_id,
+                PaymentEvent.account,
+            )
             .where(PaymentEvent.applied_at.is_(None))
             .order_by(PaymentEvent.id)
             .limit(APPLY_BATCH)
         ).all()
-    for event_id, event_type, object_id in pending:
+    for event_id, event_type, object_id, account in pending:
         try:
-            outcome = _APPLIERS[event_type](event_id, object_id, now or utcnow())
+            outcome = _APPLIERS[event_type](event_id, object_id, account, now or utcnow())
         except Exception:  # noqa: BLE001 - left pending: the next run tries it again
             log.exception("payment event %s (%s) not applied; will retry", event_id, event_type)
             db.session.rollback()

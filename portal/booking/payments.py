@@ -66,7 +66,8 @@ def _rebook_expired(order: Order, expired: list[Booking], now: datetime) -> None
 
 def settle(order: Order, *, reference: str, now: datetime) -> Order:
     """A locked order's booking amount has arrived: pending (or expired) -> paid, and the
-    bookings awaiting payment become confirmed. The caller records the money after."""
+    bookings awaiting payment become confirmed. The caller records the money after, and
+    tells the client (notices.payment_received, which carries the money's receipt)."""
     if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
         raise InvalidTransition(
             gettext(
@@ -86,7 +87,6 @@ def settle(order: Order, *, reference: str, now: datetime) -> Order:
     awaiting = [b for b in order.bookings if b.status == BookingStatus.PENDING_PAYMENT]
     move_bookings(awaiting, BookingStatus.CONFIRMED, now=now)
     offer_claimed(order, now=now)
-    notices.payment_received(order)
     for booking in awaiting:
         events.booking_event(
             WebhookEventType.BOOKING_CONFIRMED, booking, booking.service_session, now
@@ -149,7 +149,7 @@ def confirm_payment(
         return order
     amount = order.total_cents - order.amount_paid
     order = settle(order, reference=reference, now=now)
-    record_movement(
+    payment = record_movement(
         order,
         PaymentKind.MANUAL_PAYMENT,
         amount,
@@ -157,7 +157,9 @@ def confirm_payment(
         now=now,
         actor=actor,
         reason=reference,
+        send_receipt=False,
     )
+    notices.payment_received(order, payment)
     return order
 
 
@@ -170,6 +172,7 @@ def record_provider_payment(
     charge_id: str,
     payment_intent_id: str | None = None,
     checkout_session_id: str | None = None,
+    account: str = "",
     now: datetime | None = None,
 ) -> Order:
     """A provider reports money received for an order (its verified event, re-fetched).
@@ -183,14 +186,15 @@ def record_provider_payment(
     order = lock_order(order_id)
     if has_movement(order, PaymentKind.CHARGE, provider, charge_id):
         return order
-    if (
+    settles = (
         order.status in (OrderStatus.PENDING, OrderStatus.EXPIRED)
         and order.amount_paid + amount_cents >= order.amount_due_at_booking
-    ):
+    )
+    if settles:
         # Settled before the charge is recorded: recording takes the receipt counter's
         # lock, which comes after the seats' (ledger.py).
         order = settle(order, reference=charge_id, now=now)
-    record_movement(
+    payment = record_movement(
         order,
         PaymentKind.CHARGE,
         amount_cents,
@@ -199,5 +203,10 @@ def record_provider_payment(
         provider_object_id=charge_id,
         provider_payment_intent_id=payment_intent_id,
         provider_checkout_session_id=checkout_session_id,
+        account=account,
+        # A payment that confirms the booking says so and carries its receipt in one email.
+        send_receipt=not settles,
     )
+    if settles:
+        notices.payment_received(order, payment)
     return order

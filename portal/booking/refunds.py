@@ -78,6 +78,7 @@ def refund_locked(
             now=now,
             actor=actor,
             reason=reason,
+            send_receipt=False,
         )
     else:
         refunds_so_far = sum(1 for p in order.payments if p.kind == PaymentKind.REFUND)
@@ -86,6 +87,9 @@ def refund_locked(
             amount_cents,
             order.currency,
             key=key or f"refund-order-{order.id}-{refunds_so_far}-{amount_cents}",
+            # Back through the account that took the charge (Connect: maybe the
+            # practitioner's own, maybe the installation's, if paid before they connected).
+            account=charge.account,
         )
         payment = record_movement(
             order,
@@ -97,9 +101,12 @@ def refund_locked(
             reason=reason,
             provider_object_id=refund.refund_id,
             provider_payment_intent_id=charge.provider_payment_intent_id,
+            account=charge.account,
+            send_receipt=False,
         )
     if payment is not None:
-        notices.payment_refunded(order, payment.amount_cents, reason=reason)
+        # One email: the refund's notice carries its receipt.
+        notices.payment_refunded(order, payment.amount_cents, reason=reason, refund=payment)
     return payment
 
 

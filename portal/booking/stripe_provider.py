@@ -5,6 +5,12 @@ signed event says so, and the objects it names are fetched again from Stripe bef
 anything is recorded (payment_events.py). Without STRIPE_SECRET_KEY the provider is
 never chosen and every call here refuses.
 
+Stripe Connect (PORTAL_STRIPE_CONNECT): a practitioner who connected their own account
+has their orders charged on it (direct charges: every call carries the Stripe-Account
+header), with the installation's application fee taken from each payment; the objects of
+such a payment are asked for on that account again. A practitioner without a ready
+account is charged on the installation's own account ("").
+
 Amounts: the portal keeps each currency's minor unit (portal/money.py), which is what
 Stripe's API takes but for its special cases; every amount sent or read here goes through
 money.to_stripe_amount / from_stripe_amount.
@@ -14,19 +20,24 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import stripe
 from flask import current_app, url_for
 from flask_babel import gettext
+from stripe.params import RefundCreateParams
 from stripe.params.checkout import SessionCreateParams
 
 from ..core.errors import PaymentProviderUnavailable
 from ..extensions import db
-from ..models import Order, StripeCustomer
+from ..models import Fee, Order, StripeAccount, StripeCustomer
 from ..money import charged_by_stripe, from_stripe_amount, to_stripe_amount
 from .payment_providers import PaymentStart, register_provider
 
 STRIPE = "stripe"
+
+# The metadata key naming the fee a payment intent pays.
+FEE_METADATA = "fee_id"
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,40 @@ def client() -> stripe.StripeClient:
     )
 
 
+def connect_on() -> bool:
+    return configured() and bool(current_app.config.get("PORTAL_STRIPE_CONNECT"))
+
+
+def account_of(practitioner_id: int) -> str:
+    """The Stripe account a practitioner's orders are charged on: their own once it takes
+    charges (Connect on), else the installation's ("")."""
+    if not connect_on():
+        return ""
+    own = db.session.get(StripeAccount, practitioner_id)
+    return own.account_id if own is not None and own.charges_enabled else ""
+
+
+def order_account(order: Order) -> str:
+    return account_of(order.service.primary_practitioner_id)
+
+
+def options(account: str = "", key: str | None = None) -> stripe.RequestOptions:
+    """A call's request options: on a connected account (the Stripe-Account header), and
+    once per key."""
+    chosen: stripe.RequestOptions = {}
+    if account:
+        chosen["stripe_account"] = account
+    if key:
+        chosen["idempotency_key"] = key
+    return chosen
+
+
+def application_fee(amount: int) -> int:
+    """The installation's cut of a payment on a connected account, in Stripe's units."""
+    percent = Decimal(str(current_app.config.get("PORTAL_STRIPE_APPLICATION_FEE_PERCENT") or 0))
+    return int((Decimal(amount) * percent / 100).to_integral_value(ROUND_HALF_UP))
+
+
 @dataclass(frozen=True)
 class StripeCharge:
     """A succeeded payment as Stripe itself reports it when asked again."""
@@ -60,6 +105,10 @@ class StripeCharge:
     # The customer and card Checkout kept for charges made while the client is away.
     customer_id: str | None = None
     payment_method_id: str | None = None
+    # Set when the payment was for one of the order's fees, not toward its total.
+    fee_id: int | None = None
+    # The connected account it was made on; "" for the installation's own.
+    account: str = ""
 
 
 def _id(value) -> str | None:
@@ -67,12 +116,10 @@ def _id(value) -> str | None:
     return value if value is None or isinstance(value, str) else value.id
 
 
-def _charge_of(intent) -> StripeCharge | None:
+def _charge_of(intent, account: str) -> StripeCharge | None:
     metadata = intent.metadata.to_dict() if intent.metadata else {}
     order_id = metadata.get("order_id")
-    # A fee's charge is recorded by the fee's own applier (payment_events), never as a
-    # payment toward the order's total.
-    if intent.status != "succeeded" or not order_id or FEE_METADATA in metadata:
+    if intent.status != "succeeded" or not order_id:
         return None
     if not intent.latest_charge:
         return None
@@ -87,20 +134,27 @@ def _charge_of(intent) -> StripeCharge | None:
         payment_intent_id=intent.id,
         customer_id=_id(getattr(intent, "customer", None)),
         payment_method_id=_id(getattr(intent, "payment_method", None)),
+        # A fee's charge (off-session, or paid on Checkout once due) is the fee's, never a
+        # payment toward the order's total (payment_events).
+        fee_id=int(metadata[FEE_METADATA]) if FEE_METADATA in metadata else None,
+        account=account,
     )
 
 
-def fetch_payment(payment_intent_id: str) -> StripeCharge | None:
+def fetch_payment(payment_intent_id: str, account: str = "") -> StripeCharge | None:
     """The payment intent as Stripe has it now; None unless it succeeded for an order."""
-    return _charge_of(client().v1.payment_intents.retrieve(payment_intent_id))
+    return _charge_of(
+        client().v1.payment_intents.retrieve(payment_intent_id, options=options(account)),
+        account,
+    )
 
 
-def fetch_checkout_payment(checkout_session_id: str) -> StripeCharge | None:
-    session = client().v1.checkout.sessions.retrieve(checkout_session_id)
+def fetch_checkout_payment(checkout_session_id: str, account: str = "") -> StripeCharge | None:
+    session = client().v1.checkout.sessions.retrieve(checkout_session_id, options=options(account))
     intent = session.payment_intent
     if session.payment_status != "paid" or not intent:
         return None
-    return fetch_payment(intent if isinstance(intent, str) else intent.id)
+    return fetch_payment(intent if isinstance(intent, str) else intent.id, account)
 
 
 @dataclass(frozen=True)
@@ -109,10 +163,12 @@ class StripeRefund:
     amount_cents: int
 
 
-def fetch_refunds(charge_id: str) -> tuple[str, list[StripeRefund]]:
+def fetch_refunds(charge_id: str, account: str = "") -> tuple[str, list[StripeRefund]]:
     """A charge's succeeded refunds, as Stripe has them now, and the charge's currency."""
-    charge = client().v1.charges.retrieve(charge_id)
-    refunds = client().v1.refunds.list({"charge": charge_id, "limit": 100})
+    charge = client().v1.charges.retrieve(charge_id, options=options(account))
+    refunds = client().v1.refunds.list(
+        {"charge": charge_id, "limit": 100}, options=options(account)
+    )
     return charge.currency, [
         StripeRefund(r.id, from_stripe_amount(r.amount, r.currency))
         for r in refunds.data
@@ -135,8 +191,8 @@ class StripeDispute:
         return self.status == "won"
 
 
-def fetch_dispute(dispute_id: str) -> StripeDispute:
-    dispute = client().v1.disputes.retrieve(dispute_id)
+def fetch_dispute(dispute_id: str, account: str = "") -> StripeDispute:
+    dispute = client().v1.disputes.retrieve(dispute_id, options=options(account))
     charge = dispute.charge
     return StripeDispute(
         dispute_id=dispute.id,
@@ -146,12 +202,24 @@ def fetch_dispute(dispute_id: str) -> StripeDispute:
     )
 
 
-def create_refund(charge_id: str, amount_cents: int, currency: str, key: str) -> StripeRefund:
-    """Refund part or all of a charge; the same key never refunds twice."""
-    refund = client().v1.refunds.create(
-        {"charge": charge_id, "amount": to_stripe_amount(amount_cents, currency, refund=True)},
-        {"idempotency_key": key},
-    )
+def fetch_account_ready(account_id: str) -> bool:
+    """Whether a connected account takes charges now, as Stripe says when asked."""
+    return bool(client().v1.accounts.retrieve(account_id).charges_enabled)
+
+
+def create_refund(
+    charge_id: str, amount_cents: int, currency: str, key: str, account: str = ""
+) -> StripeRefund:
+    """Refund part or all of a charge (on the account that took it); the same key never
+    refunds twice. A connected account's refund gives back the installation's fee in
+    proportion, as Stripe does when asked."""
+    params: RefundCreateParams = {
+        "charge": charge_id,
+        "amount": to_stripe_amount(amount_cents, currency, refund=True),
+    }
+    if account:
+        params["refund_application_fee"] = True
+    refund = client().v1.refunds.create(params, options(account, key))
     return StripeRefund(refund.id, from_stripe_amount(refund.amount, refund.currency))
 
 
@@ -166,9 +234,6 @@ class OffSessionCharge:
     amount_cents: int | None = None
 
 
-FEE_METADATA = "fee_id"
-
-
 def charge_off_session(
     customer_id: str,
     payment_method_id: str,
@@ -177,6 +242,7 @@ def charge_off_session(
     *,
     order_id: int,
     fee_id: int,
+    account: str = "",
 ) -> OffSessionCharge:
     """Charge the kept card now, once per fee (the key is the fee's): a decline, or a card
     that needs the client present (3-D Secure), is an answer, not an error."""
@@ -191,7 +257,7 @@ def charge_off_session(
                 "confirm": True,
                 "metadata": {"order_id": str(order_id), FEE_METADATA: str(fee_id)},
             },
-            {"idempotency_key": f"fee-{fee_id}"},
+            options(account, f"fee-{fee_id}"),
         )
     except stripe.CardError as exc:
         error = exc.error
@@ -241,26 +307,58 @@ class StripeProvider:
             redirect_url=session.url,
         )
 
-    def _started(self, order: Order, amount: int, purpose: str):
+    def start_fee(self, order: Order, fee: Fee) -> PaymentStart:
+        """A Checkout Session for a fee the kept card did not pay; the fee's id rides in
+        the payment's metadata, so its event settles the fee, not the order's total."""
+        session = self._started(
+            order,
+            fee.amount_cents,
+            f"fee-{fee.id}",
+            fee_id=fee.id,
+            name=f"{order.service.name} · {fee.kind.label}",
+        )
+        return PaymentStart(
+            instructions=gettext(
+                "Pay the %(kind)s of %(amount)s by card on Stripe's secure page.",
+                kind=fee.kind.label,
+                amount=fee.amount_display,
+            ),
+            redirect_url=session.url,
+        )
+
+    def _started(
+        self,
+        order: Order,
+        amount: int,
+        purpose: str,
+        fee_id: int | None = None,
+        name: str | None = None,
+    ):
         try:
-            return self._checkout_session(order, amount, purpose)
+            return self._checkout_session(order, amount, purpose, fee_id, name)
         except stripe.StripeError as exc:
             log.warning("Stripe Checkout not started for order %s: %s", order.id, exc)
             raise PaymentProviderUnavailable(
                 gettext("Card payment is unavailable right now; try again in a few minutes.")
             ) from exc
 
-    def _checkout_session(self, order: Order, amount: int, purpose: str):
+    def _checkout_session(
+        self, order: Order, amount: int, purpose: str, fee_id: int | None, name: str | None
+    ):
         # The card is kept (setup_future_usage) at the client's customer, so a fee of the
         # cancellation policy can be charged while they are away; a returning client's
         # customer is reused, a new one made by Checkout and saved with the payment.
-        known = db.session.get(StripeCustomer, (order.user_id, ""))
+        account = order_account(order)
+        known = db.session.get(StripeCustomer, (order.user_id, account))
+        metadata = {"order_id": str(order.id)}
+        if fee_id is not None:
+            metadata[FEE_METADATA] = str(fee_id)
         params: SessionCreateParams = {
             "mode": "payment",
             "client_reference_id": str(order.id),
-            "metadata": {"order_id": str(order.id)},
+            "metadata": metadata,
             "payment_intent_data": {
-                "metadata": {"order_id": str(order.id)},
+                "metadata": metadata,
                 "setup_future_usage": "off_session",
             },
             "line_items": [
@@ -269,7 +367,7 @@ class StripeProvider:
                     "price_data": {
                         "currency": order.currency.lower(),
                         "unit_amount": to_stripe_amount(amount, order.currency),
-                        "product_data": {"name": order.service.name},
+                        "product_data": {"name": name or order.service.name},
                     },
                 }
             ],
@@ -278,6 +376,9 @@ class StripeProvider:
             ),
             "cancel_url": url_for("orders.view_order", order_id=order.id, _external=True),
         }
+        cut = application_fee(to_stripe_amount(amount, order.currency)) if account else 0
+        if cut:
+            params["payment_intent_data"]["application_fee_amount"] = cut
         if known is not None:
             params["customer"] = known.customer_id
         else:
@@ -285,8 +386,9 @@ class StripeProvider:
             params["customer_creation"] = "always"
         return client().v1.checkout.sessions.create(
             params,
-            {"idempotency_key": f"order-{order.id}-{purpose}-{amount}"},
+            options(account, f"order-{order.id}-{purpose}-{amount}"),
         )
 
 
-register_provider(StripeProvider())
+PROVIDER = StripeProvider()
+register_provider(PROVIDER)

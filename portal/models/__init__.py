@@ -38,7 +38,7 @@ from .external_calendars import (
     SyncProblem,
 )
 from .feeds import CalendarFeed
-from .fees import Fee, StripeCustomer
+from .fees import Fee, StripeAccount, StripeCustomer
 from .idempotency import IdempotentPurchase
 from .intake import (
     CHOICE_KINDS,
@@ -116,6 +116,7 @@ __all__ = [
     "Fee",
     "FeeKind",
     "FeeStatus",
+    "StripeAccount",
     "StripeCustomer",
     "CHOICE_KINDS",
     "IntakeDelivery",

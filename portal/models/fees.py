@@ -61,3 +61,18 @@ class StripeCustomer(Model):
     customer_id: Mapped[str] = mapped_column(String(255))
     payment_method_id: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StripeAccount(Model):
+    """A practitioner's own Stripe account (Stripe Connect, Express onboarding): with
+    PORTAL_STRIPE_CONNECT on, their orders are charged on it and paid into it. It takes
+    charges once Stripe says so (its account.updated event)."""
+
+    __tablename__ = "stripe_accounts"
+
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Stripe's charges_enabled: onboarding done and the account may take payments.
+    charges_enabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -54,6 +54,9 @@ class Payment(Model):
     provider_object_id: Mapped[str | None] = mapped_column(String(255))
     provider_payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     provider_checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    # The Stripe account the movement was made on (Stripe Connect: the practitioner's own);
+    # "" for the installation's own. A refund goes back through the charge's account.
+    account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # Who recorded it; NULL when the provider reported it.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -82,6 +85,9 @@ class PaymentEvent(Model):
     provider: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(255), unique=True)
     event_type: Mapped[str] = mapped_column(String(64))
+    # The connected account the event happened on (Stripe Connect); "" for the
+    # installation's own: the worker asks that account again before acting.
+    account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     # The id of the object the event is about; the worker fetches it again before acting.
     object_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import (
     SEAT_HOLDING,
     Booking,
+    Fee,
     IntakeForm,
     IntakeSubmission,
     IntakeUpload,
@@ -182,6 +183,18 @@ def get_order(
     if collect:
         abort(403, gettext("Only the practitioner or staff can record a payment."))
     return order
+
+
+def get_fee(
+    fee_id: int, user: User, *, collect: bool = False, pay: bool = False, loads: Sequence = ()
+) -> tuple[Order, Fee]:
+    """A fee with its order, for whoever get_order lets see the order (and collect from it,
+    or pay it, with the same refusals); others learn nothing (404)."""
+    fee = db.session.get(Fee, fee_id) if fee_id <= MAX_ID else None
+    if fee is None:
+        abort(404, gettext("No such fee."))
+    order = get_order(fee.order_id, user, collect=collect, pay=pay, loads=loads)
+    return order, fee
 
 
 def get_receipt(receipt_id: int, user: User, *, loads: Sequence = ()) -> Receipt:

@@ -162,6 +162,12 @@ MENU: tuple[MenuGroup, ...] = (
                 PRACTICE,
                 ("webhooks_out",),
             ),
+            MenuLink(
+                lazy_gettext("Payouts"),
+                "payouts.show_payouts",
+                frozenset({PRACTITIONER}),
+                ("payouts",),
+            ),
             MenuLink(lazy_gettext("API tokens"), "tokens.list_tokens", EVERYONE, ("tokens",)),
             MenuLink(
                 lazy_gettext("Who read my record"), "audit.index", frozenset({CLIENT}), ("audit",)

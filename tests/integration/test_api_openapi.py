@@ -44,6 +44,7 @@ def test_spec_describes_every_api_route_and_nothing_else(app, client):
     assert documented == routed
     assert ("/api/v1/calendar/", "GET") in documented
     assert ("/api/v1/orders/{order_id}/mark-paid", "POST") in documented
+    assert {("/api/v1/fees/", "GET"), ("/api/v1/fees/{fee_id}/waive", "POST")} <= documented
 
 
 def test_spec_documents_parameters_bodies_and_errors(client):

@@ -39,6 +39,7 @@ LINKS = {
         "Revenue",
         "Feeds",
         "Webhooks",
+        "Payouts",
     },
     Role.STAFF: EVERYONE
     | {

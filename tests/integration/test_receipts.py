@@ -68,10 +68,18 @@ def test_each_payment_and_refund_is_numbered_in_its_practitioners_sequence(
     assert _receipts(other) == [(1, PaymentKind.MANUAL_PAYMENT, 2000)]
     counter = db.session.get(ReceiptCounter, practitioner.id)
     assert counter is not None and counter.last_number == 3
-    sent = db.session.scalars(
-        select(Notification).where(Notification.kind == NotificationKind.RECEIPT)
-    ).all()
-    assert len(sent) == 4 and {n.user_id for n in sent} == {client_user.id}
+    # Each receipt goes out once, in its movement's message (the payment's confirmation,
+    # the refund's notice).
+    sent = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+    carried = [(n.kind, n.payload["receipt_id"]) for n in sent if "receipt_id" in n.payload]
+    assert [kind for kind, _ in carried] == [
+        NotificationKind.PAYMENT_RECEIVED,
+        NotificationKind.PAYMENT_REFUNDED,
+        NotificationKind.PAYMENT_RECEIVED,
+        NotificationKind.PAYMENT_RECEIVED,
+    ]
+    assert len({receipt for _, receipt in carried}) == 4
+    assert {n.user_id for n in sent if "receipt_id" in n.payload} == {client_user.id}
 
 
 def test_a_rolled_back_payment_spends_no_number(app, practitioner, client_user, monkeypatch):
@@ -96,23 +104,25 @@ def test_the_receipt_email_lists_the_items_and_the_sums_as_of_its_movement(
 ):
     order = _paid_order(practitioner, client_user)
     booking.refund_order(order, 1000, reason="left early", actor=practitioner, manual=True)
-    rows = db.session.scalars(
-        select(Notification)
-        .where(Notification.kind == NotificationKind.RECEIPT)
-        .order_by(Notification.id)
-    ).all()
+    rows = [
+        row
+        for row in db.session.scalars(select(Notification).order_by(Notification.id))
+        if "receipt_id" in row.payload
+    ]
 
     payment, refund = (messages.render(row, messages.load_subjects(row)) for row in rows)
 
     seat = order.bookings[0]
-    assert payment.subject == f"Receipt {practitioner.id}-00001: {order.service.name}"
+    assert payment.subject == f"Payment received: {order.service.name}"
+    assert f"Receipt {practitioner.id}-00001 from {practitioner.name}" in payment.text
     for part in (payment.text, payment.html):
         assert seat.service_session.display_title in part
         assert "$35.00" in part
         assert "Paid to date: $35.00" in part
         assert "Refunded to date" not in part
-    assert "/orders/receipts/" in payment.text
-    assert payment.invites == []
+    # The confirmation: the session's invite, and the order's page to act on.
+    assert f"/orders/{order.id}" in payment.text
+    assert len(payment.invites) == 1
     assert "Refunded: $10.00" in refund.text
     assert "Refunded to date: $10.00" in refund.text
     assert "Note: left early" in refund.text

@@ -52,7 +52,7 @@ def test_chosen_seats_are_canceled_and_their_share_refunded(course_order, practi
     # A course is priced whole: its receipt lists the classes without a price each.
     row = db.session.scalars(
         select(Notification)
-        .where(Notification.kind == NotificationKind.RECEIPT)
+        .where(Notification.kind == NotificationKind.PAYMENT_REFUNDED)
         .order_by(Notification.id.desc())
     ).first()
     text = messages.render(row, messages.load_subjects(row)).text

@@ -14,6 +14,8 @@ from ...models import (
     SEAT_HOLDING,
     Booking,
     ClassPass,
+    Fee,
+    FeeStatus,
     Order,
     Service,
     ServiceSession,
@@ -171,3 +173,32 @@ def offered_pass(service_id: int) -> Service | None:
             Service.service_type == ServiceType.CLASS_PASS,
         )
     )
+
+
+MAX_FEES = 500
+
+
+def listed_fees(
+    viewer: User,
+    *,
+    status: FeeStatus | None,
+    order_id: int | None,
+    practitioner_id: int | None,
+) -> list[tuple[Fee, Order]]:
+    """Fees the viewer may see, newest first: a client's own orders', a practitioner's
+    services' orders', every one for staff (narrowed by practitioner_id). One query."""
+    query = select(Fee, Order).join(Order, Order.id == Fee.order_id)
+    if viewer.is_client:
+        query = query.where(Order.user_id == viewer.id)
+    elif not viewer.is_staff:
+        practitioner_id = viewer.id
+    if practitioner_id is not None:
+        query = query.join(Service, Service.id == Order.service_id).where(
+            Service.primary_practitioner_id == practitioner_id
+        )
+    if status is not None:
+        query = query.where(Fee.status == status)
+    if order_id is not None:
+        query = query.where(Fee.order_id == order_id)
+    rows = db.session.execute(query.order_by(Fee.created_at.desc(), Fee.id.desc()).limit(MAX_FEES))
+    return [(fee, order) for fee, order in rows]

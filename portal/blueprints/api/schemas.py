@@ -20,7 +20,15 @@ from pydantic import (
 
 from ...booking import MAX_RANGE
 from ...database import MAX_ID
-from ...models import BookingStatus, OrderStatus, ServiceType, SessionStatus, SessionType
+from ...models import (
+    BookingStatus,
+    FeeKind,
+    FeeStatus,
+    OrderStatus,
+    ServiceType,
+    SessionStatus,
+    SessionType,
+)
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -146,6 +154,20 @@ class PassSeatRequest(RequestModel):
 
 class MarkPaidRequest(RequestModel):
     reference: Text = Field("", max_length=120, description="Payment reference, e.g. a receipt.")
+
+
+class FeesQuery(RequestModel):
+    status: FeeStatus | None = Field(
+        None, description="Only fees in this state; `due` is what a card did not pay."
+    )
+    order_id: Id | None = Field(None, description="One order's fees.")
+    practitioner_id: Id | None = Field(
+        None, description="Staff: one practitioner's fees. Practitioners: only their own id."
+    )
+
+
+class WaiveFeeRequest(RequestModel):
+    reason: Text = Field("", max_length=200, description="Why the fee is let go.")
 
 
 class ScheduleRequest(RequestModel):
@@ -313,6 +335,31 @@ class PassPurchaseResponse(ResponseModel):
 class OrderResponse(ResponseModel):
     order: OrderOut
     bookings: list[BookingOut]
+
+
+class FeeOut(ResponseModel):
+    id: int
+    order_id: int
+    booking_id: int
+    service_id: int
+    kind: FeeKind
+    status: FeeStatus = Field(
+        description="pending: to be charged to the card on file; charged: collected; due: "
+        "the card did not pay, the client owes it; waived: let go by the practitioner."
+    )
+    amount_cents: int
+    currency: str
+    failure: str = Field(description="Why the card did not pay (a due fee), else empty.")
+    waive_reason: str
+    created_at: Instant
+    settled_at: Instant | None
+
+
+class FeeList(ResponseModel):
+    fees: list[FeeOut] = Field(description="Newest first, at most 500.")
+    due_cents: dict[str, int] = Field(
+        description="The listed fees still due, summed per currency (ISO 4217 code)."
+    )
 
 
 class BookingResponse(ResponseModel):

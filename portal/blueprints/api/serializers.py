@@ -6,7 +6,17 @@ from datetime import datetime
 
 from ... import booking
 from ...booking import SessionAttendance
-from ...models import SEAT_HOLDING, Booking, ClassPass, Order, Service, ServiceSession, User
+from ...models import (
+    SEAT_HOLDING,
+    Booking,
+    ClassPass,
+    Fee,
+    FeeStatus,
+    Order,
+    Service,
+    ServiceSession,
+    User,
+)
 from ...web.access import manages_session, sees_seat_counts
 from .schemas import (
     AttendanceBooking,
@@ -18,6 +28,8 @@ from .schemas import (
     CourseRef,
     Enrollee,
     Event,
+    FeeList,
+    FeeOut,
     LateCancel,
     NoShowReportOut,
     OrderOut,
@@ -81,6 +93,31 @@ def booking_out(item: Booking) -> BookingOut:
         start_time=item.get_start_time(),
         end_time=item.get_end_time(),
     )
+
+
+def fee_out(fee: Fee, order: Order) -> FeeOut:
+    return FeeOut(
+        id=fee.id,
+        order_id=fee.order_id,
+        booking_id=fee.booking_id,
+        service_id=order.service_id,
+        kind=fee.kind,
+        status=fee.status,
+        amount_cents=fee.amount_cents,
+        currency=fee.currency,
+        failure=fee.failure if fee.status == FeeStatus.DUE else "",
+        waive_reason=fee.waive_reason,
+        created_at=fee.created_at,
+        settled_at=fee.settled_at,
+    )
+
+
+def fees_out(rows: list[tuple[Fee, Order]]) -> FeeList:
+    due: dict[str, int] = {}
+    for fee, _order in rows:
+        if fee.status == FeeStatus.DUE:
+            due[fee.currency] = due.get(fee.currency, 0) + fee.amount_cents
+    return FeeList(fees=[fee_out(fee, order) for fee, order in rows], due_cents=due)
 
 
 def order_out(order: Order) -> OrderResponse:

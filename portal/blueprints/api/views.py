@@ -14,6 +14,7 @@ from ...web.access import (
     SessionUse,
     get_booking,
     get_course,
+    get_fee,
     get_order,
     get_own,
     get_session,
@@ -28,6 +29,7 @@ from .queries import (
     booking_with_session,
     calendar_sessions,
     course_session_counts,
+    listed_fees,
     listed_services,
     offered_pass,
     offered_service,
@@ -45,6 +47,9 @@ from .schemas import (
     CancelResponse,
     CourseCompletionOut,
     Event,
+    FeeList,
+    FeeOut,
+    FeesQuery,
     MarkPaidRequest,
     NoShowQuery,
     NoShowReportOut,
@@ -61,12 +66,15 @@ from .schemas import (
     Slot,
     SlotList,
     SlotsQuery,
+    WaiveFeeRequest,
 )
 from .serializers import (
     attendance_out,
     booking_out,
     completion_out,
     event_out,
+    fee_out,
+    fees_out,
     order_out,
     pass_out,
     report_out,
@@ -232,6 +240,44 @@ def mark_order_paid(user: User, order_id: int, body: MarkPaidRequest):
     order = get_order(order_id, user, collect=True, loads=ORDER_LOADS, refresh=True)
     booking.confirm_payment(order, reference=body.reference, actor=user)
     return order_response(order_id)
+
+
+@api.route("/fees/", "GET", query=FeesQuery, response=FeeList, errors=(403,))
+def list_fees(user: User, query: FeesQuery):
+    """Cancellation and no-show fees, newest first, with what is still due.
+
+    Clients get the fees of their own orders (a `due` fee is one their card did not pay:
+    they owe it, and pay it on the order's page). Practitioners get their services' fees
+    (another practitioner_id is 403); staff everyone's (filter with practitioner_id).
+    """
+    if user.is_practitioner and query.practitioner_id not in (None, user.id):
+        raise forbidden(gettext("Practitioners see their own fees only."))
+    return fees_out(
+        listed_fees(
+            user,
+            status=query.status,
+            order_id=query.order_id,
+            practitioner_id=query.practitioner_id,
+        )
+    )
+
+
+@api.route(
+    f"/fees/<{ID}:fee_id>/waive",
+    "POST",
+    body=WaiveFeeRequest,
+    body_required=False,
+    response=FeeOut,
+    errors=(403, 409),
+)
+def waive_fee(user: User, fee_id: int, body: WaiveFeeRequest):
+    """Let a fee go, before it is charged or once it is due (409 once charged or waived).
+
+    For the service's practitioner and staff; the client who owes it gets 403.
+    """
+    order, fee = get_fee(fee_id, user, collect=True)
+    fee = booking.waive_fee(fee, user, reason=body.reason)
+    return fee_out(fee, order)
 
 
 @api.route(

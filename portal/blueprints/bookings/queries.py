@@ -16,6 +16,8 @@ from ...models import (
     WAITLIST_OPEN,
     Booking,
     BookingStatus,
+    Fee,
+    FeeStatus,
     Order,
     ServiceSession,
     SessionStatus,
@@ -105,6 +107,19 @@ def row_for(b: Booking, now: datetime) -> BookingRow:
             "at its set time."
         )
     return row
+
+
+def fees_due(user: User) -> list[tuple[Fee, Order]]:
+    """The fees a client's card did not pay, with their orders: what they owe beyond their
+    orders' totals."""
+    rows = db.session.execute(
+        select(Fee, Order)
+        .join(Order, Order.id == Fee.order_id)
+        .where(Order.user_id == user.id, Fee.status == FeeStatus.DUE)
+        .options(selectinload(Order.service))
+        .order_by(Fee.created_at, Fee.id)
+    )
+    return [(fee, order) for fee, order in rows]
 
 
 def my_bookings(user: User, now: datetime) -> MyBookings:

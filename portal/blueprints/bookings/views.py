@@ -44,6 +44,7 @@ def _render_index(errors=None, status=200):
         errors=errors,
         page_errors=[message for key, message in errors.items() if key not in on_rows],
         credit_groups=booking.credit_groups(current_user, now),
+        fees_due=queries.fees_due(current_user),
         now=now,
     ), status
 

@@ -13,7 +13,7 @@ from ...l10n import format_money
 from ...models import SEAT_HOLDING, BookingStatus, OrderStatus, Role
 from ...money import plain
 from ...web import roles_required, show_domain_error
-from ...web.access import get_order, get_receipt, may_collect
+from ...web.access import get_fee, get_order, get_receipt, may_collect
 from ...web.localtime import local_time
 from ...web.spreadsheet import csv_response
 from . import bp, queries
@@ -88,6 +88,12 @@ def _render_order(
         # The client pays a deposit's balance online through a provider that takes cards.
         pays_balance_online=order.user_id == current_user.id
         and order.payment_provider != booking.MANUAL,
+        # The client pays a fee their kept card did not, whatever paid the order.
+        fees_payable_online={
+            f.id
+            for f in order.fees
+            if order.user_id == current_user.id and booking.can_pay_fee_online(f)
+        },
         seat_form=seat_form or _seat_refund_form(order),
         intake=_intake(order),
     ), status
@@ -192,10 +198,7 @@ def refund_order(order_id: int):
 @bp.route("/<int:order_id>/fees/<int:fee_id>/waive", methods=["POST"])
 @roles_required(Role.PRACTITIONER, Role.STAFF)
 def waive_fee(order_id: int, fee_id: int):
-    order = _order(order_id, collect=True)
-    fee = next((f for f in order.fees if f.id == fee_id), None)
-    if fee is None:
-        abort(404)
+    order, fee = _order_fee(order_id, fee_id, collect=True)
     form = WaiveFeeForm()
     if not form.validate():
         return _render_order(order, status=422)
@@ -207,6 +210,49 @@ def waive_fee(order_id: int, fee_id: int):
     flash(
         gettext(
             "The %(kind)s of %(amount)s is waived.",
+            kind=fee.kind.label,
+            amount=fee.amount_display,
+        ),
+        "success",
+    )
+    return redirect(url_for("orders.view_order", order_id=order.id))
+
+
+def _order_fee(order_id: int, fee_id: int, **lookup):
+    order, fee = get_fee(fee_id, current_user, loads=queries.ORDER_LOADS, **lookup)
+    if order.id != order_id:
+        abort(404)
+    return order, fee
+
+
+@bp.route("/<int:order_id>/fees/<int:fee_id>/pay", methods=["POST"])
+@login_required
+def pay_fee(order_id: int, fee_id: int):
+    """The client pays a fee their card did not: Checkout, settled by Stripe's event."""
+    order, fee = _order_fee(order_id, fee_id, pay=True)
+    try:
+        start = booking.start_fee_payment(order, fee)
+    except booking.DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    return redirect(start.redirect_url or url_for("orders.view_order", order_id=order.id), 303)
+
+
+@bp.route("/<int:order_id>/fees/<int:fee_id>/mark-paid", methods=["POST"])
+@roles_required(Role.PRACTITIONER, Role.STAFF)
+def mark_fee_paid(order_id: int, fee_id: int):
+    order, fee = _order_fee(order_id, fee_id, collect=True)
+    form = MarkPaidForm()
+    if not form.validate():
+        return _render_order(order, status=422)
+    try:
+        booking.mark_fee_paid(fee, current_user, reference=form.reference.data or "")
+    except booking.DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("orders.view_order", order_id=order.id))
+    flash(
+        gettext(
+            "The %(kind)s of %(amount)s is marked paid.",
             kind=fee.kind.label,
             amount=fee.amount_display,
         ),

@@ -123,7 +123,9 @@ def stripe_event():
         return _error(400, f"not a Stripe event: {exc}")
     try:
         object_id = event.data.object.id
-        stored = booking.receive_payment_event(event.id, event.type, object_id)
+        # A connected account's event (Stripe Connect) names the account it happened on.
+        account = getattr(event, "account", None) or ""
+        stored = booking.receive_payment_event(event.id, event.type, object_id, account)
     except (AttributeError, KeyError):
         return _error(400, "the event names no object")
     except SQLAlchemyError:

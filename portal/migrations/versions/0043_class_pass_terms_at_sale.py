@@ -8,7 +8,7 @@ what earlier buyers could do. Each sold pass now holds its own copy: `eligible_t
 now (the best record there is of what they were sold on).
 
 Revision ID: 0043
-Revises: 0040
+Revises: 0042
 
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0043"
-down_revision = "0040"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 
