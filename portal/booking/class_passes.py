@@ -27,6 +27,9 @@ from ..models import (
     ClassPass,
     ClassPassTerms,
     ClassPassUse,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
     Order,
     OrderStatus,
     Service,
@@ -105,7 +108,24 @@ def buy_class_pass(
     return order
 
 
+def _membership_paused(held: ClassPass) -> bool:
+    """A membership's period spends only while the membership is paid up (a renewal past
+    due, a pause, an end stop it); a pass bought outright costs no query here."""
+    if held.service.service_type != ServiceType.MEMBERSHIP:
+        return False
+    status = db.session.scalar(
+        select(Membership.status)
+        .join(MembershipPeriod, MembershipPeriod.membership_id == Membership.id)
+        .where(MembershipPeriod.class_pass_id == held.id)
+    )
+    return status != MembershipStatus.ACTIVE
+
+
 def _usable(held: ClassPass, now: datetime) -> None:
+    if _membership_paused(held):
+        raise NotBookable(
+            gettext("Your membership's credits can be used again once it is paid up and active.")
+        )
     order = held.order
     if order.status != OrderStatus.PAID and not (
         order.confirmed_unpaid and order.status == OrderStatus.PENDING
