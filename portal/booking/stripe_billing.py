@@ -79,7 +79,8 @@ def fetch_subscription(subscription_id: str) -> StripeSubscription:
     metadata = sub.metadata.to_dict() if sub.metadata else {}
     items = _field(_field(sub, "items"), "data") or []
     item = items[0] if items else None
-    price = _field(item, "price")
+    # A price, or the older plan object some servers still answer with (localstripe).
+    price = _field(item, "price") or _field(item, "plan")
     currency = (_field(price, "currency") or _field(sub, "currency") or "usd").upper()
     # Newer API versions keep the period on the item, older ones on the subscription.
     start = _field(sub, "current_period_start") or _field(item, "current_period_start")
@@ -95,7 +96,9 @@ def fetch_subscription(subscription_id: str) -> StripeSubscription:
         user_id=int(metadata["user_id"]) if metadata.get("user_id") else None,
         plan_id=int(metadata["plan_id"]) if metadata.get("plan_id") else None,
         item_id=_field(item, "id"),
-        price_cents=from_stripe_amount(_field(price, "unit_amount") or 0, currency),
+        price_cents=from_stripe_amount(
+            _field(price, "unit_amount") or _field(price, "amount") or 0, currency
+        ),
         currency=currency,
     )
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
@@ -85,7 +85,8 @@ class MembershipPlan(Model):
     # A cancel asked fewer days than this before the renewal takes effect a period later.
     notice_days: Mapped[int] = mapped_column(default=0)
 
-    service: Mapped[Service] = relationship()
+    # Templates read a plan's terms from its service (service.membership_plan).
+    service: Mapped[Service] = relationship(backref=backref("membership_plan", uselist=False))
 
 
 class Membership(Model):
