@@ -129,7 +129,9 @@ def subscribe(service_id: int):
     except booking.DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("shop.service", service_id=service.id))
-    return redirect(checkout, code=303)
+    # A link, not a redirect: the pages' CSP (form-action 'self') stops a form's redirect to
+    # another origin, as it should; the order page sends a payment to Checkout the same way.
+    return render_template("memberships/continue.html", service=service, checkout=checkout)
 
 
 def _own_membership(membership_id: int) -> Membership:
