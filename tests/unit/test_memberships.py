@@ -312,3 +312,17 @@ def test_member_figures_count_mrr_churn_and_past_due(practitioner, yoga):
     assert figures.mrr == {"USD": 30000}
     assert figures.churn == pytest.approx(1 / 4)
     assert booking.member_figures(make_user(), now).members == []
+
+
+def test_a_client_s_data_export_holds_their_memberships(practitioner, client_user, yoga):
+    from portal.privacy.registry import HOLDERS
+
+    plan = make_plan(practitioner, services=[yoga])
+    _renew(client_user, plan, JAN, FEB, invoice_id="in_jan")
+    (holder,) = [h for h in HOLDERS if h.name == "memberships"]
+
+    (exported,) = holder.export(client_user)
+    assert exported["plan"] == "Monthly membership"
+    assert exported["status"] == "active"
+    assert [p["invoice_id"] for p in exported["periods"]] == ["in_jan"]
+    assert holder.export(make_user()) == []
