@@ -176,7 +176,12 @@ def record_subscription(sub: StripeSubscription, now: datetime) -> Membership | 
     subscription is not one of ours (no client or plan in its metadata)."""
     if sub.user_id is None or sub.plan_id is None:
         return None
-    if db.session.get(Service, sub.plan_id) is None or db.session.get(User, sub.user_id) is None:
+    # A plan that is not (or no longer) a membership plan, or a client gone: not ours to
+    # record, and answered so, rather than an event failing on every run.
+    if (
+        db.session.get(MembershipPlan, sub.plan_id) is None
+        or db.session.get(User, sub.user_id) is None
+    ):
         return None
     spelling = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     # Two first events of one subscription at once: one row, whoever inserts it.
@@ -235,8 +240,11 @@ def grant_period(invoice: StripeInvoice, sub: StripeSubscription, now: datetime)
     membership = record_subscription(sub, now)
     if membership is None:
         return "not ours"
-    if not invoice.paid or invoice.period_start is None or invoice.period_end is None:
+    if not invoice.paid:
         return "invoice not paid"
+    if invoice.period_start is None or invoice.period_end is None:
+        # Only proration lines (a plan change invoiced at once): money, but no period.
+        return "no period billed"
     granted = db.session.scalar(
         select(MembershipPeriod.id).where(MembershipPeriod.invoice_id == invoice.invoice_id)
     )

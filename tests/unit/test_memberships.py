@@ -262,6 +262,9 @@ def test_a_subscription_not_ours_is_ignored(practitioner, client_user, yoga):
     sub = subscription(client_user, plan, JAN, FEB)
     stranger = type(sub)(**{**sub.__dict__, "user_id": None})
     assert grant_period(invoice(JAN, FEB), stranger, JAN) == "not ours"
+    # Metadata naming a service that is no membership plan grants nothing either.
+    not_a_plan = type(sub)(**{**sub.__dict__, "plan_id": yoga.id})
+    assert grant_period(invoice(JAN, FEB), not_a_plan, JAN) == "not ours"
     assert _count(MembershipPeriod) == 0
 
 
