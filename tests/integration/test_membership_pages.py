@@ -196,3 +196,12 @@ def test_the_renewal_and_failure_notices_are_sent(practitioner, client_user, smt
     } <= subjects
     failed = next(m for m in smtp_server.messages if m["Subject"].startswith("Payment"))
     assert "/memberships" in failed.get_body(("plain",)).get_content()
+
+
+def test_a_membership_s_periods_are_not_listed_as_passes(signed_in, practitioner, client_user):
+    plan = make_plan(practitioner, services=[make_group_class(practitioner)], name="Yoga club")
+    start = _now() - timedelta(days=1)
+    end = start + timedelta(days=30)
+    grant_period(invoice(start, end), subscription(client_user, plan, start, end), start)
+    page = text_of(signed_in(client_user).get("/passes"))
+    assert "Yoga club" not in page and "You have no class passes yet." in page

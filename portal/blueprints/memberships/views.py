@@ -149,11 +149,12 @@ def my_memberships():
         change.plan_id.choices = [
             SelectChoice(p.id, f"{p.name} · {p.price_display}") for p in queries.other_plans(m)
         ]
+        holdings = booking.holdings(m, now)
         rows.append(
             {
                 "membership": m,
-                "holdings": booking.holdings(m, now),
-                "credits_left": booking.credits_left(m, now),
+                "holdings": holdings,
+                "credits_left": sum(h.credits_left for h in holdings),
                 "change": change,
             }
         )
