@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.fixtures.mailbox",
     "tests.fixtures.webhook_receiver",
     "tests.fixtures.stripe_server",
+    "tests.fixtures.stripe_billing",
     "tests.fixtures.caldav_server",
     "tests.fixtures.data_rights",
 ]

@@ -16,6 +16,7 @@ from .courses import bp as courses_bp
 from .feeds import bp as feeds_bp
 from .home import bp as home_bp
 from .intake import bp as intake_bp
+from .memberships import bp as memberships_bp
 from .notes import bp as notes_bp
 from .notifications import bp as notifications_bp
 from .orders import bp as orders_bp
@@ -51,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds_bp)
     app.register_blueprint(packages_bp)
     app.register_blueprint(passes_bp)
+    app.register_blueprint(memberships_bp)
     app.register_blueprint(outbox_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(public_bp)

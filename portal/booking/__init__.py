@@ -19,7 +19,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    behind the provider interface
 2. locks -- row locks and the order they are taken in; idempotency (a purchase
    made once per client-chosen key); connect (a practitioner's own Stripe account:
-   onboarding, and whether it takes charges)
+   onboarding, and whether it takes charges); stripe_billing (a membership's
+   subscription on Stripe: started on Checkout, changed, read back)
 3. fees -- a cancellation policy's fee owed (charged later by the worker), a card
    kept, a fee waived, a due fee paid on Checkout or marked paid by hand
 4. seats (a seat is taken: open an order, add a booking or a credit),
@@ -37,7 +38,8 @@ package raises and re-exports, the SQL spellings), and on notifications' outbox.
    class_passes (buy a class pass; take a group session's seat with one of its credits),
    seat_refunds (chosen seats of an order canceled and their price refunded)
 8. checkout (buy any service: picks the factory's pattern), credits (a client's credits
-   still to schedule)
+   still to schedule), memberships (a plan; each paid period granted once as a pass
+   holding; Stripe's reports recorded; the client's pause, resume, cancel, plan change)
 9. payments (pay an order; an expired hold's seats are taken again)
 10. waitlist (join, leave, accept an offer, with money or a class pass credit), timetable
    (the practitioner's calendar operations), payment_events (a provider's webhook events
@@ -103,6 +105,25 @@ from .idempotency import MAX_KEY_LENGTH, fingerprint, prune_expired_keys, purcha
 from .jobs import mark_attendance
 from .ledger import PAYMENT_EVENTS_RECEIVED
 from .lifecycle import complete_session, start_session
+from .memberships import (
+    UNLIMITED_CREDITS,
+    MemberFigures,
+    PlanTerms,
+    book_with_membership,
+    cancel_membership,
+    cancel_takes_effect,
+    credits_left,
+    current_membership,
+    holdings,
+    keep_membership,
+    member_figures,
+    pause_membership,
+    plan_of,
+    resume_membership,
+    save_plan,
+    subscribe,
+    switch_plan,
+)
 from .payment_events import apply_payment_events, receive_payment_event
 from .payment_providers import (
     MANUAL,
@@ -167,19 +188,36 @@ from .working_hours import (
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("payment_providers", "receipts"),
     ("transitions", "notices", "events", "ledger", "stripe_provider"),
-    ("locks", "idempotency", "connect"),
+    ("locks", "idempotency", "connect", "stripe_billing"),
     ("fees",),
     ("seats", "slots", "working_hours", "services", "attendance", "refunds", "pass_credits"),
     ("offers", "lifecycle", "reports", "revenue", "express"),
     ("holds", "cancellation", "resizing", "rooms"),
     ("factory", "rescheduling", "class_passes", "seat_refunds"),
-    ("checkout", "credits"),
+    ("checkout", "credits", "memberships"),
     ("payments",),
     ("waitlist", "timetable", "payment_events"),
     ("jobs",),
 )
 
 __all__ = [
+    "UNLIMITED_CREDITS",
+    "MemberFigures",
+    "PlanTerms",
+    "book_with_membership",
+    "cancel_membership",
+    "cancel_takes_effect",
+    "credits_left",
+    "current_membership",
+    "holdings",
+    "keep_membership",
+    "member_figures",
+    "pause_membership",
+    "plan_of",
+    "resume_membership",
+    "save_plan",
+    "subscribe",
+    "switch_plan",
     "PASS_SERVICE_TYPES",
     "PassTerms",
     "normalize_tag",

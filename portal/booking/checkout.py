@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 
-from ..core.errors import InvalidInput
+from ..core.errors import InvalidInput, NotBookable
 from ..core.transactions import unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -70,6 +70,11 @@ def purchase(
         return enroll_in_course(user, service, now=now, order=order)
     if kind == ServiceType.CLASS_PASS:
         return buy_class_pass(user, service, now=now, order=order)
+    if kind == ServiceType.MEMBERSHIP:
+        # Billed every period by Stripe: subscribed to on Checkout, never bought as an order.
+        raise NotBookable(
+            gettext("Subscribe to %(service_name)s from its page.", service_name=service.name)
+        )
     return buy_credits(user, service, now=now, order=order)
 
 

@@ -33,7 +33,11 @@ from ..models import (
     Booking,
     BookingStatus,
     ClassPass,
+    ClassPassTerms,
     ClassPassUse,
+    Membership,
+    MembershipPeriod,
+    MembershipStatus,
     Order,
     OrderStatus,
     Service,
@@ -105,6 +109,43 @@ def pass_expires_at(service: Service, bought_at: datetime) -> datetime | None:
     return bought_at + timedelta(days=days) if days else None
 
 
+def issue_pass(
+    order: Order,
+    user_id: int,
+    service: Service,
+    terms: ClassPassTerms,
+    *,
+    credits: int,
+    expires_at: datetime | None,
+    now: datetime,
+) -> ClassPass:
+    """A holding of credits on an order (a pass sold, a membership's period granted), with
+    its own copy of the terms as they stand now: editing them later changes no holding."""
+    held = ClassPass(
+        order_id=order.id,
+        user_id=user_id,
+        service_id=service.id,
+        credits=credits,
+        eligible_tag=terms.eligible_tag,
+        per_day=terms.per_day,
+        per_week=terms.per_week,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    db.session.add(held)
+    db.session.flush()
+    # The list as it stands now, copied in the database without loading it.
+    db.session.execute(
+        insert(class_pass_eligible_services).from_select(
+            ["class_pass_id", "service_id"],
+            select(literal(held.id), class_pass_services.c.service_id).where(
+                class_pass_services.c.pass_service_id == service.id
+            ),
+        )
+    )
+    return held
+
+
 @unit_of_work
 def buy_class_pass(
     user: User, service: Service, *, now: datetime | None = None, order: Order | None = None
@@ -121,27 +162,14 @@ def buy_class_pass(
             gettext("%(service_name)s is not currently offered.", service_name=service.name)
         )
     order = open_order(user, service, now, order)
-    sold = ClassPass(
-        order_id=order.id,
-        user_id=user.id,
-        service_id=service.id,
+    issue_pass(
+        order,
+        user.id,
+        service,
+        terms,
         credits=terms.credits,
-        eligible_tag=terms.eligible_tag,
-        per_day=terms.per_day,
-        per_week=terms.per_week,
         expires_at=pass_expires_at(service, now),
-        created_at=now,
-    )
-    db.session.add(sold)
-    db.session.flush()
-    # The list as it stands at sale, copied in the database without loading it.
-    db.session.execute(
-        insert(class_pass_eligible_services).from_select(
-            ["class_pass_id", "service_id"],
-            select(literal(sold.id), class_pass_services.c.service_id).where(
-                class_pass_services.c.pass_service_id == service.id
-            ),
-        )
+        now=now,
     )
     log.info("class pass bought: order %s, service %s, user %s", order.id, service.id, user.id)
     return order
@@ -156,10 +184,32 @@ def _paid_enough(order: Order) -> bool:
 
 def is_usable(held: ClassPass, now: datetime) -> bool:
     """Could pay for a seat now, wherever the seat is: paid, unexpired, with credits left."""
-    return _paid_enough(held.order) and not held.expired(now) and held.credits_left > 0
+    return (
+        _paid_enough(held.order)
+        and not held.expired(now)
+        and held.credits_left > 0
+        and not _membership_paused(held)
+    )
+
+
+def _membership_paused(held: ClassPass) -> bool:
+    """A membership's period spends only while the membership is paid up (a renewal past
+    due, a pause, an end stop it); a pass bought outright costs no query here."""
+    if held.service.service_type != ServiceType.MEMBERSHIP:
+        return False
+    status = db.session.scalar(
+        select(Membership.status)
+        .join(MembershipPeriod, MembershipPeriod.membership_id == Membership.id)
+        .where(MembershipPeriod.class_pass_id == held.id)
+    )
+    return status != MembershipStatus.ACTIVE
 
 
 def _usable(held: ClassPass, now: datetime) -> None:
+    if _membership_paused(held):
+        raise NotBookable(
+            gettext("Your membership's credits can be used again once it is paid up and active.")
+        )
     order = held.order
     if not _paid_enough(order):
         raise NotBookable(

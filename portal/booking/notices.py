@@ -218,3 +218,15 @@ def fee_unpaid(fee: Fee, client_id: int) -> None:
     outbox.notify(
         K.FEE_UNPAID, client_id, order_id=fee.order_id, fee_id=fee.id, amount_cents=fee.amount_cents
     )
+
+
+def membership_renewed(order: Order) -> None:
+    """A membership period was paid: its order names the plan and the amount."""
+    outbox.notify(K.MEMBERSHIP_RENEWED, order.user_id, order_id=order.id)
+
+
+def membership_payment_failed(client_id: int, membership_id: int, plan_name: str) -> None:
+    """Stripe could not charge a renewal and will retry: credits wait meanwhile."""
+    outbox.notify(
+        K.MEMBERSHIP_PAYMENT_FAILED, client_id, membership_id=membership_id, plan_name=plan_name
+    )

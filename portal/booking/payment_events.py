@@ -47,8 +47,10 @@ from .connect import record_account_state
 from .fees import FEE_DUE, keep_card, mark_fee_due
 from .ledger import PAYMENT_EVENTS_RECEIVED, REFUND_DUE, record_movement
 from .locks import lock_order
+from .memberships import apply_subscription, grant_period, payment_failed, take_back_refunded
 from .payments import record_provider_payment
 from .refunds import refund_locked
+from .stripe_billing import StripeInvoice, StripeSubscription, fetch_invoice, fetch_subscription
 from .stripe_provider import (
     STRIPE,
     OffSessionCharge,
@@ -75,6 +77,14 @@ DISPUTE_CREATED = "charge.dispute.created"
 DISPUTE_CLOSED = "charge.dispute.closed"
 # A connected account's onboarding moved on (Stripe Connect).
 ACCOUNT_UPDATED = "account.updated"
+# A membership's subscription (memberships.py): each fetched again and recorded as it is now.
+SUBSCRIPTION_EVENTS = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+)
+INVOICE_PAID = "invoice.paid"
+INVOICE_PAYMENT_FAILED = "invoice.payment_failed"
 HANDLED_EVENTS = (
     PAYMENT_SUCCEEDED,
     CHECKOUT_COMPLETED,
@@ -82,6 +92,9 @@ HANDLED_EVENTS = (
     DISPUTE_CREATED,
     DISPUTE_CLOSED,
     ACCOUNT_UPDATED,
+    *SUBSCRIPTION_EVENTS,
+    INVOICE_PAID,
+    INVOICE_PAYMENT_FAILED,
 )
 
 APPLY_BATCH = 100
@@ -348,6 +361,8 @@ def _apply_refunds(event_id: int, charge_id: str, refunds, account: str, now: da
             reason="refunded at Stripe",
             account=account,
         )
+    if take_back_refunded(order, now):
+        return "refunds recorded: the period's credits taken back"
     return "refunds recorded"
 
 
@@ -508,6 +523,35 @@ def _on_account(event_id: int, account_id: str, _account: str, now: datetime) ->
     return _apply_account(event_id, account_id, fetch_account_ready(account_id), now)
 
 
+def _on_subscription(event_id: int, subscription_id: str, _account: str, now: datetime) -> str:
+    return _record_subscription(event_id, fetch_subscription(subscription_id), now)
+
+
+@unit_of_work
+def _record_subscription(event_id: int, sub: StripeSubscription, now: datetime) -> str:
+    if not _claim(event_id, f"subscription {sub.subscription_id}", now):
+        return "already applied"
+    return apply_subscription(sub, now)
+
+
+def _on_invoice(event_id: int, invoice_id: str, _account: str, now: datetime) -> str:
+    """An invoice paid or declined, with its subscription as Stripe has both now: a paid
+    one grants its period (once by invoice), a declined one leaves the membership past due."""
+    invoice = fetch_invoice(invoice_id)
+    if invoice.subscription_id is None:
+        return _nothing(event_id, "not a subscription's invoice", now)
+    return _record_invoice(event_id, invoice, fetch_subscription(invoice.subscription_id), now)
+
+
+@unit_of_work
+def _record_invoice(event_id: int, invoice: StripeInvoice, sub: StripeSubscription, now) -> str:
+    if not _claim(event_id, f"invoice {invoice.invoice_id}", now):
+        return "already applied"
+    if invoice.paid:
+        return grant_period(invoice, sub, now)
+    return payment_failed(invoice, sub, now)
+
+
 _APPLIERS: dict[str, Callable[[int, str, str, datetime], str]] = {
     PAYMENT_SUCCEEDED: lambda eid, oid, acct, now: _on_charge(eid, fetch_payment(oid, acct), now),
     CHECKOUT_COMPLETED: lambda eid, oid, acct, now: _on_charge(
@@ -519,6 +563,9 @@ _APPLIERS: dict[str, Callable[[int, str, str, datetime], str]] = {
     ACCOUNT_UPDATED: _on_account,
     REFUND_DUE: lambda eid, oid, _acct, now: _refund_due(eid, oid, now),
     FEE_DUE: _fee_due,
+    **dict.fromkeys(SUBSCRIPTION_EVENTS, _on_subscription),
+    INVOICE_PAID: _on_invoice,
+    INVOICE_PAYMENT_FAILED: _on_invoice,
 }
 
 

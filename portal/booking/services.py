@@ -63,6 +63,9 @@ SERVICE_FIELDS = (
 # Services whose credits expire (validity_days).
 EXPIRING_TYPES = frozenset({*CREDIT_SERVICE_TYPES, ServiceType.CLASS_PASS})
 MAX_PASS_CREDITS = 1000
+# Services whose credits are spent on seats under pass terms: a pass's once, a membership's
+# every paid period.
+PASS_TERMS_TYPES = frozenset({ServiceType.CLASS_PASS, ServiceType.MEMBERSHIP})
 
 
 @dataclass
@@ -349,7 +352,7 @@ def save_service(
     kind = ServiceType(fields["service_type"])
     _check_fields(practitioner, service, kind, fields)
     contents = _check_contents(practitioner, service, kind, list(components))
-    if (kind == ServiceType.CLASS_PASS) != (pass_terms is not None):
+    if (kind in PASS_TERMS_TYPES) != (pass_terms is not None):
         raise InvalidInput(gettext("Only a class pass grants credits."), field="credits")
     eligible = _check_pass_terms(practitioner, pass_terms) if pass_terms else None
     clean_tags = None if tags is None else _check_tags(tags)

@@ -51,6 +51,13 @@ from .intake import (
     ItemKind,
     service_intake_forms,
 )
+from .memberships import (
+    BillingPeriod,
+    Membership,
+    MembershipPeriod,
+    MembershipPlan,
+    MembershipStatus,
+)
 from .notifications import (
     ACCOUNT_KINDS,
     DEFAULT_REMINDER_OFFSETS,
@@ -175,6 +182,11 @@ __all__ = [
     "DateOverride",
     "IdempotentPurchase",
     "Order",
+    "BillingPeriod",
+    "Membership",
+    "MembershipPeriod",
+    "MembershipPlan",
+    "MembershipStatus",
     "OrderStatus",
     "PAYMENTS_BACK",
     "PAYMENTS_IN",

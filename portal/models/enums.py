@@ -52,6 +52,9 @@ class ServiceType(StrEnum):
     BUNDLE = "bundle"
     # N credits, each spent on a seat in an eligible group session (portal/models/passes.py).
     CLASS_PASS = "class_pass"
+    # A plan billed every period by Stripe; each paid period grants credits as a class pass
+    # does (portal/models/memberships.py).
+    MEMBERSHIP = "membership"
 
 
 set_labels(
@@ -63,6 +66,7 @@ set_labels(
         ServiceType.PACKAGE: lazy_gettext("package"),
         ServiceType.BUNDLE: lazy_gettext("bundle"),
         ServiceType.CLASS_PASS: lazy_gettext("class pass"),
+        ServiceType.MEMBERSHIP: lazy_gettext("membership"),
     },
 )
 

@@ -56,6 +56,10 @@ class NotificationKind(StrEnum):
     CREDITS_EXPIRING = "credits_expiring"
     # A link to answer an intake form before the first session (and its reminder).
     INTAKE_FORM_REQUESTED = "intake_form_requested"
+    # A membership's period was paid: its credits are granted.
+    MEMBERSHIP_RENEWED = "membership_renewed"
+    # A membership's renewal was declined: its credits wait while Stripe retries the card.
+    MEMBERSHIP_PAYMENT_FAILED = "membership_payment_failed"
     # -- account emails ---------------------------------------------------------------
     ACCOUNT_VERIFICATION = "account_verification"
     PASSWORD_RESET = "password_reset"
@@ -99,6 +103,8 @@ set_labels(
         NotificationKind.WAITLIST_OFFER_LAPSED: lazy_gettext("waitlist offer lapsed"),
         NotificationKind.CREDITS_EXPIRING: lazy_gettext("credits expiring"),
         NotificationKind.INTAKE_FORM_REQUESTED: lazy_gettext("intake form requested"),
+        NotificationKind.MEMBERSHIP_RENEWED: lazy_gettext("membership renewed"),
+        NotificationKind.MEMBERSHIP_PAYMENT_FAILED: lazy_gettext("membership payment failed"),
         NotificationKind.ACCOUNT_VERIFICATION: lazy_gettext("account verification"),
         NotificationKind.PASSWORD_RESET: lazy_gettext("password reset"),
         NotificationKind.INVITATION: lazy_gettext("invitation"),

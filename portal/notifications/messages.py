@@ -54,6 +54,8 @@ _ACTION: dict[NotificationKind, tuple[str, dict[str, str]]] = {
     K.PAYMENT_RECEIVED: ("orders.view_order", {"order_id": "order"}),
     K.PAYMENT_REFUNDED: ("orders.view_order", {"order_id": "order"}),
     K.FEE_UNPAID: ("orders.view_order", {"order_id": "order"}),
+    K.MEMBERSHIP_RENEWED: ("memberships.my_memberships", {}),
+    K.MEMBERSHIP_PAYMENT_FAILED: ("memberships.my_memberships", {}),
     K.RECEIPT: ("orders.view_receipt", {"receipt_id": "receipt"}),
     K.BOOKING_CANCELED: ("bookings.index", {}),
     K.BOOKING_RESCHEDULED: ("bookings.index", {}),

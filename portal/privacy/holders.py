@@ -32,6 +32,8 @@ from ..models import (
     ClientRecord,
     ClientTag,
     IdempotentPurchase,
+    Membership,
+    MembershipPeriod,
     NoteAddendum,
     Notification,
     NotificationPreferences,
@@ -173,6 +175,28 @@ def _waitlist(user: User) -> list[dict]:
     return [columns(w) for w in rows]
 
 
+def _memberships(user: User) -> list[dict]:
+    """Each membership as Stripe last reported it, with the plan and the periods paid."""
+    rows = db.session.scalars(
+        select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    )
+    return [
+        {
+            **columns(m),
+            "plan": m.plan.name,
+            "periods": [
+                columns(p)
+                for p in db.session.scalars(
+                    select(MembershipPeriod)
+                    .where(MembershipPeriod.membership_id == m.id)
+                    .order_by(MembershipPeriod.id)
+                )
+            ],
+        }
+        for m in rows
+    ]
+
+
 def _messages(user: User) -> list[dict]:
     rows = db.session.scalars(
         select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
@@ -306,6 +330,7 @@ register(Holder("orders", export=_orders, erase=_forget_typed_references))
 register(Holder("payments", export=_payments, erase=_forget_payment_reasons))
 register(Holder("attendance", export=_attendance, erase=_forget_override_reasons))
 register(Holder("waitlist", export=_waitlist))
+register(Holder("memberships", export=_memberships))
 register(Holder("messages", export=_messages, erase=_forget_messages))
 register(Holder("video_rooms", export=_room_presence, erase=_forget_room_identities))
 register(Holder("api_tokens", export=_api_tokens, erase=_forget_credentials))

@@ -80,6 +80,9 @@ MENU: tuple[MenuGroup, ...] = (
             MenuLink(
                 lazy_gettext("My passes"), "passes.my_passes", frozenset({CLIENT}), ("passes",)
             ),
+            MenuLink(
+                lazy_gettext("My membership"), "memberships.my_memberships", frozenset({CLIENT})
+            ),
         ),
         flat=True,
     ),
@@ -112,6 +115,9 @@ MENU: tuple[MenuGroup, ...] = (
                 "services.list_services",
                 frozenset({PRACTITIONER}),
                 ("services", "packages", "passes"),
+            ),
+            MenuLink(
+                lazy_gettext("Members"), "memberships.list_members", frozenset({PRACTITIONER})
             ),
             MenuLink(
                 lazy_gettext("Public page"),

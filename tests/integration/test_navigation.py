@@ -34,6 +34,7 @@ LINKS = {
         "Orders",
         "Attendance",
         "Services",
+        "Members",
         "Public page",
         "Reports",
         "Revenue",
@@ -54,7 +55,8 @@ LINKS = {
         "Audit log",
         "Webhooks",
     },
-    Role.CLIENT: EVERYONE | {"Book", "My bookings", "My passes", "Feeds", "Who read my record"},
+    Role.CLIENT: EVERYONE
+    | {"Book", "My bookings", "My passes", "My membership", "Feeds", "Who read my record"},
 }
 GROUPS = {
     Role.PRACTITIONER: ["Schedule", "Clients", "Services", "Reports", "Settings"],

@@ -67,11 +67,12 @@ PASS_LOADS = (
 
 
 def client_passes(user: User) -> list[ClassPass]:
-    """The client's passes, newest first."""
+    """The client's passes, newest first (a membership's periods are on its own page)."""
     return list(
         db.session.scalars(
             select(ClassPass)
-            .where(ClassPass.user_id == user.id)
+            .join(Service, Service.id == ClassPass.service_id)
+            .where(ClassPass.user_id == user.id, Service.service_type == ServiceType.CLASS_PASS)
             .options(*PASS_LOADS)
             .order_by(ClassPass.created_at.desc(), ClassPass.id.desc())
         )

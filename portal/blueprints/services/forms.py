@@ -32,7 +32,8 @@ class ServiceForm(ServiceFields):
         choices=[
             SelectChoice(t.value, t.label.capitalize())
             for t in ServiceType
-            if t not in CREDIT_SERVICE_TYPES and t != ServiceType.CLASS_PASS
+            if t not in CREDIT_SERVICE_TYPES
+            and t not in (ServiceType.CLASS_PASS, ServiceType.MEMBERSHIP)
         ],
     )
     tags = StringField(

@@ -71,6 +71,8 @@ def edit_service(service_id: int):
         return redirect(url_for("packages.edit_package", service_id=service.id))
     if service.service_type == ServiceType.CLASS_PASS:
         return redirect(url_for("passes.edit_pass", service_id=service.id))
+    if service.service_type == ServiceType.MEMBERSHIP:
+        return redirect(url_for("memberships.edit_plan", service_id=service.id))
     form = ServiceForm(obj=service)
     if not form.is_submitted():
         form.show_amounts(service)

@@ -180,6 +180,8 @@ def _render_confirm(service, start, session, *, forms=None, answer_form=None, st
         action = url_for("packages.buy_package", service_id=service.id)
     elif service.service_type == ServiceType.CLASS_PASS:
         action = url_for("passes.buy_pass", service_id=service.id)
+    elif service.service_type == ServiceType.MEMBERSHIP:
+        action = url_for("memberships.subscribe", service_id=service.id)
     return render_template(
         "shop/confirm.html",
         service=service,
@@ -203,6 +205,8 @@ def buy(service_id: int):
         return redirect(url_for("packages.buy_package", service_id=service.id), code=307)
     if kind == ServiceType.CLASS_PASS:
         return redirect(url_for("passes.buy_pass", service_id=service.id), code=307)
+    if kind == ServiceType.MEMBERSHIP:
+        return redirect(url_for("memberships.subscribe", service_id=service.id), code=307)
     form = SlotForm() if kind == ServiceType.INDIVIDUAL else BuyForm()
     if not form.validate():
         first = next(iter(form.errors.values()))[0]

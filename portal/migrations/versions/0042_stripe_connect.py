@@ -2,7 +2,7 @@
 happened on and a money movement was made on (#20)
 
 Revision ID: 0042
-Revises: 0040
+Revises: 0041
 
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0042"
-down_revision = "0040"
+down_revision = "0041"
 branch_labels = None
 depends_on = None
 
