@@ -16,7 +16,17 @@ from .booking import ParticipantSnapshot, RoomEvent
 from .core.errors import InvalidInput
 from .core.transactions import unit_of_work
 from .extensions import db
-from .models import ClassPassTerms, Role, Service, ServiceComponent, ServiceType, User, WeeklyHours
+from .models import (
+    BillingPeriod,
+    ClassPassTerms,
+    MembershipPlan,
+    Role,
+    Service,
+    ServiceComponent,
+    ServiceType,
+    User,
+    WeeklyHours,
+)
 from .webhooks_out import delivery as webhook_delivery
 
 
@@ -246,6 +256,11 @@ def seed_demo(passwords: dict[str, str]) -> bool:
         "Breathwork 5-class pass", ServiceType.CLASS_PASS, 15000, validity_days=120
     )
     class_pass.pass_terms = ClassPassTerms(credits=5, eligible_services=[workshop])
+    # Subscribing needs Stripe keys; without them the plan is shown and Subscribe says so.
+    membership = service("Breathwork monthly membership", ServiceType.MEMBERSHIP, 6000)
+    membership.pass_terms = ClassPassTerms(credits=4, per_week=1, eligible_services=[workshop])
+    db.session.flush()
+    db.session.add(MembershipPlan(service_id=membership.id, period=BillingPeriod.MONTH))
     db.session.flush()
     package.components = [
         ServiceComponent(included_service_id=consult.id, quantity=1),
