@@ -41,16 +41,28 @@ def livekit_origins(livekit_url: str) -> list[str]:
     ]
 
 
-def security_headers(livekit_url: str, frame_ancestors: list[str] | None = None) -> dict[str, str]:
+# Where a form's answer may send the browser besides the portal: Stripe's hosted Checkout,
+# when card payments are on. Chromium applies form-action to the redirect a form's POST
+# answers with, so "Pay the balance" or "Pay the fee" (a POST answered with a 303 to
+# Checkout) is blocked without it; Stripe's CSP guidance lists this origin for Checkout.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+def security_headers(
+    livekit_url: str,
+    frame_ancestors: list[str] | None = None,
+    form_targets: tuple[str, ...] = (),
+) -> dict[str, str]:
     """Every answer's headers. Framing is refused unless a page names the origins that may
     frame it (a practitioner's public pages, embedded on their own site)."""
     connect = " ".join(["'self'", *livekit_origins(livekit_url)])
+    forms = " ".join(["'self'", *form_targets])
     ancestors = " ".join(["'self'", *frame_ancestors]) if frame_ancestors else "'none'"
     headers = {
         "Content-Security-Policy": (
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             f"connect-src {connect}; frame-ancestors {ancestors}; base-uri 'self'; "
-            "form-action 'self'"
+            f"form-action {forms}"
         ),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -109,12 +121,17 @@ def register_security(app: Flask) -> None:
             abort(400, gettext("The request contains a NUL character."))
 
     # Once per app: the LiveKit server is configuration, not something a request changes.
-    headers = security_headers(app.config["LIVEKIT_URL"])
+    form_targets = (STRIPE_CHECKOUT_ORIGIN,) if app.config.get("STRIPE_SECRET_KEY") else ()
+    headers = security_headers(app.config["LIVEKIT_URL"], form_targets=form_targets)
 
     @app.after_request
     def _security_headers(response):
         ancestors = g.get("frame_ancestors")
-        chosen = security_headers(app.config["LIVEKIT_URL"], ancestors) if ancestors else headers
+        chosen = (
+            security_headers(app.config["LIVEKIT_URL"], ancestors, form_targets)
+            if ancestors
+            else headers
+        )
         for name, value in chosen.items():
             response.headers.setdefault(name, value)
         if app.config["SESSION_COOKIE_SECURE"]:

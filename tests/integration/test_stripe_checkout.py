@@ -131,6 +131,9 @@ def test_the_client_pays_a_deposits_balance_in_a_second_checkout(
     assert headers["HTTP_IDEMPOTENCY_KEY"] == f"order-{order.id}-balance-2000"
     session_id = next(iter(checkout_fake.sessions))
     assert answer.status_code == 303 and answer.location.endswith(session_id)
+    # Chromium holds a form's redirect to form-action: the POST's 303 must be let reach
+    # Stripe's Checkout, and nothing else beyond the portal.
+    assert _form_action(answer) == ["'self'", "https://checkout.stripe.com"]
 
     checkout_fake.complete(session_id, pay_by_card(localstripe_url, order, 2000).id)
     body, headers = signed_event(
@@ -163,3 +166,9 @@ def test_the_practitioner_marks_the_balance_paid(signed_in, practitioner, client
     order = db.session.get(Order, order.id)
     assert (order.amount_paid, order.amount_due) == (4000, 0)
     assert order.payments[-1].reason == "cash at the door"
+
+
+def _form_action(response) -> list[str]:
+    policy = response.headers["Content-Security-Policy"]
+    [directive] = [d.split() for d in policy.split(";") if d.split()[:1] == ["form-action"]]
+    return directive[1:]

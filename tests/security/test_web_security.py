@@ -324,3 +324,10 @@ def test_sign_in_costs_one_password_hash_whether_or_not_the_email_exists(
         assert b"Email or password is not right." in response.data
         assert len(checks) == 1, email
         assert checks[0].startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_without_card_payments_forms_post_only_to_the_portal(client):
+    """Stripe's Checkout joins form-action only when Stripe is configured
+    (tests/integration/test_stripe_checkout.py checks that side)."""
+    policy = client.get("/auth/login").headers["Content-Security-Policy"]
+    assert "form-action 'self'" in policy and "stripe" not in policy

@@ -129,8 +129,9 @@ def subscribe(service_id: int):
     except booking.DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("shop.service", service_id=service.id))
-    # A link, not a redirect: the pages' CSP (form-action 'self') stops a form's redirect to
-    # another origin, as it should; the order page sends a payment to Checkout the same way.
+    # A link, not a 303: form-action lets a form's redirect reach only Stripe's own Checkout
+    # origin (web/security.py), so a Checkout served from elsewhere (a test server) would be
+    # stopped; a link works wherever Checkout is, as on the order page.
     return render_template("memberships/continue.html", service=service, checkout=checkout)
 
 
