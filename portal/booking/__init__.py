@@ -79,6 +79,7 @@ from .class_passes import (
 )
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
+from .express import Sale, SoldSeat
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -273,6 +274,8 @@ __all__ = [
     "apply_room_events",
     "purchase",
     "purchase_by_ids",
+    "Sale",
+    "SoldSeat",
     "bookable_seats",
     "release_expired_holds",
     "schedule_credit",

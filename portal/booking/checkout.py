@@ -84,10 +84,11 @@ def purchase_by_ids(
     service_session_id: int | None = None,
     start_time: datetime | None = None,
     now: datetime | None = None,
-) -> Order:
+) -> Order | express.Sale:
     """`purchase` for a caller that holds ids (an API body): unknown ids are
     InvalidInput on their field. A workshop seat takes the express path when it can
-    (express.py: the busiest request of all when a workshop opens)."""
+    (express.py: the busiest request of all when a workshop opens), which answers with
+    the Sale it wrote instead of the Order (read it by the Sale's id if needed)."""
     if service_session_id is not None:
         return _seat_by_ids(user, service_id, service_session_id, start_time, now)
     service = db.session.get(Service, service_id)
@@ -103,7 +104,7 @@ def _seat_by_ids(
     session_id: int,
     start_time: datetime | None,
     now: datetime | None,
-) -> Order:
+) -> Order | express.Sale:
     now = now or utcnow()
     row = express.lock_seat(session_id)
     if row is not None and start_time is None and express.takes(row, service_id, now):

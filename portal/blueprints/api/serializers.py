@@ -68,7 +68,7 @@ def event_out(session: ServiceSession, viewer: User) -> Event:
     )
 
 
-def booking_out(item: Booking) -> BookingOut:
+def booking_out(item: Booking | booking.SoldSeat) -> BookingOut:
     return BookingOut(
         id=item.id,
         status=item.status,
@@ -80,7 +80,7 @@ def booking_out(item: Booking) -> BookingOut:
     )
 
 
-def order_out(order: Order) -> OrderResponse:
+def order_out(order: Order | booking.Sale) -> OrderResponse:
     return OrderResponse(
         order=OrderOut(
             id=order.id,
