@@ -79,7 +79,7 @@ from .class_passes import (
 )
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
-from .express import Sale, SoldSeat
+from .express import Sale, SoldSeat, Unless
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -276,6 +276,7 @@ __all__ = [
     "purchase_by_ids",
     "Sale",
     "SoldSeat",
+    "Unless",
     "bookable_seats",
     "release_expired_holds",
     "schedule_credit",

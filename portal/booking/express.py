@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, insert
+from sqlalchemy import ColumnElement, Row, Select, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
@@ -91,10 +91,45 @@ class Sale:
     bookings: tuple[SoldSeat, ...]
 
 
-def lock_seat(session_id: int) -> Row[Any] | None:
-    """The locked session row with its service's columns (locks.SEAT_LOCK)."""
-    result = db.session.connection().execute(SEAT_LOCK, {"session_id": session_id})
-    return cast("Row[Any] | None", result.one_or_none())
+@dataclass(frozen=True)
+class Unless:
+    """A refusal a caller on a floor above asks a purchase to make (records: a required
+    intake form unanswered). `clause` is a boolean SQL expression built once with bind
+    parameters (`params`); the express path reads it as a column of the seat's lock, so
+    it costs no statement of its own (#19); other paths ask it first (`holds`)."""
+
+    clause: ColumnElement[bool]
+    params: dict[str, Any]
+    refusal: Exception
+
+    def holds(self) -> bool:
+        statement = _ASKED.get(id(self.clause))
+        if statement is None:
+            statement = _ASKED.setdefault(id(self.clause), select(self.clause))
+        return bool(db.session.connection().scalar(statement, self.params))
+
+
+# Statements built once per clause (module constants, so their ids stay theirs).
+_ASKED: dict[int, Select[Any]] = {}
+_LOCKS: dict[int, Select[Any]] = {}
+
+
+def lock_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
+    """The locked session row with its service's columns (locks.SEAT_LOCK), and with
+    `unless`, whether it refuses (column `refused`). Raises the refusal itself when the
+    session does not exist and the clause holds, as it would be asked first elsewhere."""
+    statement, params = SEAT_LOCK, {"session_id": session_id}
+    if unless is not None:
+        statement = _LOCKS.get(id(unless.clause))
+        if statement is None:
+            statement = _LOCKS.setdefault(
+                id(unless.clause), SEAT_LOCK.add_columns(unless.clause.label("refused"))
+            )
+        params = {**unless.params, **params}
+    row = db.session.connection().execute(statement, params).one_or_none()
+    if unless is not None and (row.refused if row is not None else unless.holds()):
+        raise unless.refusal
+    return cast("Row[Any] | None", row)
 
 
 def takes(row: Row[Any], service_id: int, now: datetime) -> bool:

@@ -28,8 +28,8 @@ from flask_babel import gettext
 from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, crypto
-from ..core.errors import InvalidInput, NotPermitted
+from .. import audit, booking, crypto
+from ..core.errors import DomainError, InvalidInput, NotPermitted
 from ..core.transactions import if_rolled_back, unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -314,9 +314,17 @@ def _answered(client_id, form_id):
     )
 
 
-# Built once, with bind parameters: the API asks it before every purchase, the busiest
-# request of all (#19), so neither the statement nor its cache key is rebuilt per call.
-_OWES_ANSWERS = select(
+# Built once, with bind parameters (service_id, client_id): the API asks it before every
+# purchase, the busiest request of all (#19), inside the seat's lock statement
+# (booking.Unless), so neither the statement nor its cache key is rebuilt per call.
+class AnswersOwed(DomainError):
+    """A purchase through a path that cannot ask the questions (the API)."""
+
+    # The API's code for this refusal since it was first made (a plain conflict).
+    code = "conflict"
+
+
+OWES_ANSWERS = (
     select(IntakeForm.id)
     .join(service_intake_forms, service_intake_forms.c.form_id == IntakeForm.id)
     .where(
@@ -329,13 +337,19 @@ _OWES_ANSWERS = select(
 )
 
 
-def owes_answers(service_id: int, client_id: int) -> bool:
-    """Whether booking this service waits on a required form asked at booking that the
-    client has not answered: one statement, for paths that cannot ask (the API)."""
-    return bool(
-        db.session.connection().scalar(
-            _OWES_ANSWERS, {"service_id": service_id, "client_id": client_id}
-        )
+def owes_answers(service_id: int, client_id: int) -> booking.Unless:
+    """Booking this service waits on a required form asked at booking that the client has
+    not answered: for paths that cannot ask (the API), a refusal the purchase makes with
+    its first statement (booking.Unless)."""
+    return booking.Unless(
+        OWES_ANSWERS,
+        {"service_id": service_id, "client_id": client_id},
+        AnswersOwed(
+            gettext(
+                "This service asks you to answer its intake form before booking: book it "
+                "on its page, where the questions are."
+            )
+        ),
     )
 
 

@@ -169,15 +169,9 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     if not user.is_client:
         raise forbidden(gettext("Only clients buy services."))
     # A required intake form (a consent among them) is answered on the service's page, in
-    # the same transaction as the booking; the API has no questions to ask, so it refuses.
-    if records.owes_answers(body.service_id, user.id):
-        raise ApiError(
-            409,
-            gettext(
-                "This service asks you to answer its intake form before booking: book it on "
-                "its page, where the questions are."
-            ),
-        )
+    # the same transaction as the booking; the API has no questions to ask, so it refuses
+    # (asked by the purchase with its first statement: records.owes_answers).
+    owes = records.owes_answers(body.service_id, user.id)
 
     def purchase():
         return booking.purchase_by_ids(
@@ -185,6 +179,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
             body.service_id,
             service_session_id=body.service_session_id,
             start_time=body.start_time,
+            unless=owes,
         )
 
     with kept_loaded():
