@@ -118,14 +118,15 @@ def lock_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
     """The locked session row with its service's columns (locks.SEAT_LOCK), and with
     `unless`, whether it refuses (column `refused`). Raises the refusal itself when the
     session does not exist and the clause holds, as it would be asked first elsewhere."""
-    statement, params = SEAT_LOCK, {"session_id": session_id}
+    statement: Select[Any] = SEAT_LOCK
+    params = {"session_id": session_id}
     if unless is not None:
-        statement = _LOCKS.get(id(unless.clause))
-        if statement is None:
-            statement = _LOCKS.setdefault(
+        with_clause = _LOCKS.get(id(unless.clause))
+        if with_clause is None:
+            with_clause = _LOCKS.setdefault(
                 id(unless.clause), SEAT_LOCK.add_columns(unless.clause.label("refused"))
             )
-        params = {**unless.params, **params}
+        statement, params = with_clause, {**unless.params, **params}
     row = db.session.connection().execute(statement, params).one_or_none()
     if unless is not None and (row.refused if row is not None else unless.holds()):
         raise unless.refusal
