@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -130,7 +130,7 @@ def lock_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
     row = db.session.connection().execute(statement, params).one_or_none()
     if unless is not None and (row.refused if row is not None else unless.holds()):
         raise unless.refusal
-    return cast("Row[Any] | None", row)
+    return row
 
 
 def takes(row: Row[Any], service_id: int, now: datetime) -> bool:
