@@ -94,7 +94,7 @@ def purchase_by_ids(
     if service_session_id is not None:
         return _seat_by_ids(user, service_id, service_session_id, start_time, now, unless)
     if unless is not None and unless.holds():
-        raise unless.refusal
+        raise unless.refusal()
     service = db.session.get(Service, service_id)
     if service is None:
         raise _no_such("service_id", "service")

@@ -17,6 +17,7 @@ request (#19); a caller that wants the Order reads it by `Sale.id`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -96,11 +97,13 @@ class Unless:
     """A refusal a caller on a floor above asks a purchase to make (records: a required
     intake form unanswered). `clause` is a boolean SQL expression built once with bind
     parameters (`params`); the express path reads it as a column of the seat's lock, so
-    it costs no statement of its own (#19); other paths ask it first (`holds`)."""
+    it costs no statement of its own (#19); other paths ask it first (`holds`). The error
+    is made by `refusal` only when raised: its translated message would otherwise make
+    every purchase pick a locale (and so load the signed-in user) for nothing."""
 
     clause: ColumnElement[bool]
     params: dict[str, Any]
-    refusal: Exception
+    refusal: Callable[[], Exception]
 
     def holds(self) -> bool:
         statement = _ASKED.get(id(self.clause))
@@ -129,7 +132,7 @@ def lock_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
         statement, params = with_clause, {**unless.params, **params}
     row = db.session.connection().execute(statement, params).one_or_none()
     if unless is not None and (row.refused if row is not None else unless.holds()):
-        raise unless.refusal
+        raise unless.refusal()
     return row
 
 

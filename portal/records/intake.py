@@ -337,19 +337,21 @@ OWES_ANSWERS = (
 )
 
 
+def _answers_owed() -> AnswersOwed:
+    return AnswersOwed(
+        gettext(
+            "This service asks you to answer its intake form before booking: book it "
+            "on its page, where the questions are."
+        )
+    )
+
+
 def owes_answers(service_id: int, client_id: int) -> booking.Unless:
     """Booking this service waits on a required form asked at booking that the client has
     not answered: for paths that cannot ask (the API), a refusal the purchase makes with
     its first statement (booking.Unless)."""
     return booking.Unless(
-        OWES_ANSWERS,
-        {"service_id": service_id, "client_id": client_id},
-        AnswersOwed(
-            gettext(
-                "This service asks you to answer its intake form before booking: book it "
-                "on its page, where the questions are."
-            )
-        ),
+        OWES_ANSWERS, {"service_id": service_id, "client_id": client_id}, _answers_owed
     )
 
 
