@@ -13,9 +13,13 @@ import secrets
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import after_this_request, current_app, has_request_context, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.util import identity_key
 
 from .core.errors import AddressNotConfirmed
 from .core.transactions import unit_of_work
@@ -82,10 +86,19 @@ def bearer_token() -> str | None:
 
 
 _tokens = ApiToken.__table__
-# Built once: every API call runs it.
+# The user's columns by attribute name: the lookup reads them on the table, not the entity.
+_USER_COLUMNS = tuple((attr.key, attr.columns[0]) for attr in User.__mapper__.column_attrs)
+# Built once, on the tables: every API call runs it, and an ORM select of the User costs
+# several times the Python work of reading its columns (#19). The object is built below.
 _LOOKUP = (
-    select(User, _tokens.c.id, _tokens.c.token_hash, _tokens.c.revoked_at, _tokens.c.last_used_at)
-    .join_from(_tokens, User, User.id == _tokens.c.user_id)
+    select(
+        _tokens.c.id.label("token_id"),
+        _tokens.c.token_hash,
+        _tokens.c.revoked_at,
+        _tokens.c.last_used_at,
+        *(column for _, column in _USER_COLUMNS),
+    )
+    .join_from(_tokens, User.__table__, User.__table__.c.id == _tokens.c.user_id)
     .where(_tokens.c.prefix == bindparam("prefix"))
 )
 _WRITE_LAST_USE = (
@@ -95,24 +108,42 @@ _WRITE_LAST_USE = (
 )
 
 
+def _user_of(found: Row[Any]) -> User:
+    """The token's user as a persistent object of this session, from the columns read:
+    the one the identity map already holds, or one built from them (no second query)."""
+    values = {key: found._mapping[column] for key, column in _USER_COLUMNS}
+    held = db.session.identity_map.get(identity_key(User, values["id"]))
+    if held is not None:
+        return cast(User, held)
+    # Made as the ORM's loader makes a row's object (no __init__, values set as loaded):
+    # about half the Python work of User(**values), which sets each one as a change.
+    user = User.__mapper__.class_manager.new_instance()
+    instance_state(user).dict.update(values)
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return cast(User, user)
+
+
 def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
-    """The active user a live token belongs to, or None (unknown, revoked, deactivated)."""
+    """The active user a live token belongs to, or None (unknown, revoked, deactivated).
+    Read afresh on every call: a token revoked, or a user deactivated, on any instance is
+    refused by the next request everywhere."""
     prefix = _parse(raw)
     if prefix is None:
         return None
-    found = db.session.execute(_LOOKUP, {"prefix": prefix}).one_or_none()
+    found = db.session.connection().execute(_LOOKUP, {"prefix": prefix}).one_or_none()
     if found is None or not hmac.compare_digest(found.token_hash, _digest(raw)):
         return None
-    user = found.User
-    if found.revoked_at is not None or not user.is_active:
+    if found.revoked_at is not None or not found.is_active_account:
         return None
+    user = _user_of(found)
     now = now or utcnow()
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
         if has_request_context():
-            _last_uses().note(found.id, now)
+            _last_uses().note(found.token_id, now)
             after_this_request(_write_due_last_uses)
         else:
-            _write_last_uses({found.id: now})
+            _write_last_uses({found.token_id: now})
     return user
 
 

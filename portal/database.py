@@ -13,9 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import DateTime, event
+from sqlalchemy import CursorResult, DateTime, Executable, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -156,6 +157,15 @@ def _drop_rolled_back_inserts(session):
     for obj in session.info.pop(_INSERTED, []):
         if obj in session:
             session.expunge(obj)
+
+
+def execute_write(statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    """A Core write (a table's INSERT, say) run on the session's connection: a fraction of
+    the Python work of session.execute, for writes on every purchase (#19). The session
+    still learns that its transaction wrote, as session.execute would tell it."""
+    session = db.session()
+    session.info[_WROTE] = True
+    return session.connection().execute(statement, parameters)
 
 
 def _has_written(session) -> bool:

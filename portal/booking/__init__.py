@@ -89,6 +89,7 @@ from .class_passes import (
 from .connect import connected_account, start_onboarding
 from .credits import CREDIT_LOADS, CreditGroup, CreditKind, credit_groups
 from .events import WEBHOOKS_WRITTEN
+from .express import Sale, SoldSeat, Unless
 from .factory import (
     book_individual_session,
     book_workshop_seat,
@@ -332,6 +333,9 @@ __all__ = [
     "apply_room_events",
     "purchase",
     "purchase_by_ids",
+    "Sale",
+    "SoldSeat",
+    "Unless",
     "bookable_seats",
     "release_expired_holds",
     "schedule_credit",

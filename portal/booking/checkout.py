@@ -89,12 +89,17 @@ def purchase_by_ids(
     service_session_id: int | None = None,
     start_time: datetime | None = None,
     now: datetime | None = None,
-) -> Order:
+    unless: express.Unless | None = None,
+) -> Order | express.Sale:
     """`purchase` for a caller that holds ids (an API body): unknown ids are
     InvalidInput on their field. A workshop seat takes the express path when it can
-    (express.py: the busiest request of all when a workshop opens)."""
+    (express.py: the busiest request of all when a workshop opens), which answers with
+    the Sale it wrote instead of the Order (read it by the Sale's id if needed). With
+    `unless`, its refusal is raised before anything is bought if its clause holds."""
     if service_session_id is not None:
-        return _seat_by_ids(user, service_id, service_session_id, start_time, now)
+        return _seat_by_ids(user, service_id, service_session_id, start_time, now, unless)
+    if unless is not None and unless.holds():
+        raise unless.refusal()
     service = db.session.get(Service, service_id)
     if service is None:
         raise _no_such("service_id", "service")
@@ -108,9 +113,10 @@ def _seat_by_ids(
     session_id: int,
     start_time: datetime | None,
     now: datetime | None,
-) -> Order:
+    unless: express.Unless | None,
+) -> Order | express.Sale:
     now = now or utcnow()
-    row = express.lock_seat(session_id)
+    row = express.lock_seat(session_id, unless)
     if row is not None and start_time is None and express.takes(row, service_id, now):
         return express.sell_seat(user, row, now)
     locked = lock_session_with_service(session_id)

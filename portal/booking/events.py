@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import (
     AttendanceStatus,
     Booking,
+    BookingStatus,
     DeliveryStatus,
     Role,
     ServiceSession,
@@ -82,7 +83,14 @@ def wanted(
 ) -> bool:
     """Whether any endpoint takes this event: callers build no payload when none does.
     A session whose lock said nobody listens needs no query."""
-    if session.webhook_listeners is False:
+    return wanted_by(event_type, practitioner_id, session.webhook_listeners)
+
+
+def wanted_by(
+    event_type: WebhookEventType, practitioner_id: int | None, listeners: bool | None
+) -> bool:
+    """`wanted`, given what the session's lock read of its listeners (None: not read)."""
+    if listeners is False:
         return False
     return bool(
         db.session.scalar(select(exists(_receiving_endpoints(event_type, practitioner_id))))
@@ -135,17 +143,29 @@ def emit(
     return event_id
 
 
-def _booking_data(booking: Booking, session: ServiceSession) -> dict:
+def booking_data(
+    *,
+    booking_id: int,
+    status: BookingStatus,
+    client_id: int,
+    order_id: int | None,
+    service_id: int,
+    session_id: int,
+    practitioner_id: int,
+    start_time: datetime | None,
+    end_time: datetime | None,
+) -> dict:
+    """A booking event's data, from values (the express path holds no objects)."""
     return {
-        "booking_id": booking.id,
-        "status": booking.status.value,
-        "client_id": booking.user_id,
-        "order_id": booking.order_id,
-        "service_id": booking.service_id,
-        "session_id": session.id,
-        "practitioner_id": session.practitioner_id,
-        "start_time": _iso(session.start_time),
-        "end_time": _iso(session.end_time),
+        "booking_id": booking_id,
+        "status": status.value,
+        "client_id": client_id,
+        "order_id": order_id,
+        "service_id": service_id,
+        "session_id": session_id,
+        "practitioner_id": practitioner_id,
+        "start_time": _iso(start_time),
+        "end_time": _iso(end_time),
     }
 
 
@@ -158,12 +178,18 @@ def booking_event(
 ) -> None:
     if not wanted(event_type, session.practitioner_id, session):
         return
-    emit(
-        event_type,
+    data = booking_data(
+        booking_id=booking.id,
+        status=booking.status,
+        client_id=booking.user_id,
+        order_id=booking.order_id,
+        service_id=booking.service_id,
+        session_id=session.id,
         practitioner_id=session.practitioner_id,
-        data={**_booking_data(booking, session), **extra},
-        now=now,
+        start_time=session.start_time,
+        end_time=session.end_time,
     )
+    emit(event_type, practitioner_id=session.practitioner_id, data={**data, **extra}, now=now)
 
 
 def session_canceled(session: ServiceSession, booking_ids: list[int], now: datetime) -> None:

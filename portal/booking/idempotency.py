@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from ..core.errors import IdempotencyKeyReused
 from ..core.transactions import delete_in_batches, unit_of_work
 from ..database import utcnow
 from ..extensions import db
-from ..models import IdempotentPurchase, Order, User
+from ..models import IdempotentPurchase, User
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ MAX_KEY_LENGTH = 255
 _KEY_TAKEN = ("uq_idempotent_purchases_key", "idempotent_purchases.user_id")
 
 
+class Purchased(Protocol):
+    """What a purchase returns: an Order, or the express path's Sale."""
+
+    @property
+    def id(self) -> int: ...
+
+
+P = TypeVar("P", bound=Purchased)
+
+
 def fingerprint(*parts: object) -> str:
     """What a request asked for, as the stored fingerprint compares it."""
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -37,8 +48,8 @@ def purchase_once(
     user: User,
     key: str,
     request_fingerprint: str,
-    purchase: Callable[[], Order],
-    answer: Callable[[Order], str] = lambda order: "",
+    purchase: Callable[[], P],
+    answer: Callable[[P], str] = lambda order: "",
     *,
     now: datetime | None = None,
 ) -> tuple[IdempotentPurchase, bool]:

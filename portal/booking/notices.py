@@ -49,17 +49,17 @@ def _reason(reason: CancelReason, note: str = "") -> str:
     return reason.value
 
 
-def order_placed(order: Order, practitioner_id: int) -> None:
+def order_placed(order_id: int, client_id: int, status: OrderStatus, practitioner_id: int) -> None:
     """A new order: the client hears it is confirmed (free) or held until paid; the
-    practitioner hears of the booking."""
-    kind = K.BOOKING_CONFIRMED if order.status == OrderStatus.PAID else K.BOOKING_PENDING_PAYMENT
+    practitioner hears of the booking. Given values: the express path holds no objects."""
+    kind = K.BOOKING_CONFIRMED if status == OrderStatus.PAID else K.BOOKING_PENDING_PAYMENT
     outbox.notify_all(
         [
-            Notice(kind, order.user_id, {"order_id": order.id}),
+            Notice(kind, client_id, {"order_id": order_id}),
             Notice(
                 K.PRACTITIONER_NEW_BOOKING,
                 practitioner_id,
-                {"order_id": order.id, "client_id": order.user_id},
+                {"order_id": order_id, "client_id": client_id},
             ),
         ]
     )

@@ -103,7 +103,7 @@ def open_order(user: User, service: Service, now: datetime, order: Order | None 
     )
     # A new order has no bookings yet: saying so spares a query when they are listed.
     set_committed_value(order, "bookings", [])
-    notices.order_placed(order, service.primary_practitioner_id)
+    notices.order_placed(order.id, order.user_id, order.status, service.primary_practitioner_id)
     return order
 
 
@@ -159,23 +159,41 @@ def add_booking(
     # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
     if status != BookingStatus.DRAFT:
         events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
-    audit_new_booking(booking, session.practitioner_id)
+    audit_new_booking(
+        booking_id=booking.id,
+        client_id=booking.user_id,
+        status=booking.status,
+        session_id=booking.service_session_id,
+        order_id=booking.order_id,
+        price_charged_cents=booking.price_charged_cents,
+        practitioner_id=session.practitioner_id,
+    )
     return booking
 
 
-def audit_new_booking(booking: Booking, practitioner_id: int) -> None:
-    """The audit entry of a booking just inserted, by whichever path."""
+def audit_new_booking(
+    *,
+    booking_id: int,
+    client_id: int,
+    status: BookingStatus,
+    session_id: int,
+    order_id: int | None,
+    price_charged_cents: int,
+    practitioner_id: int,
+) -> None:
+    """The audit entry of a booking just inserted, by whichever path (values: the express
+    path holds no objects)."""
     audit.record(
         AuditAction.BOOKING_CREATED,
         "booking",
-        booking.id,
+        booking_id,
         practitioner_id=practitioner_id,
-        client_id=booking.user_id,
+        client_id=client_id,
         after={
-            "status": booking.status,
-            "session_id": booking.service_session_id,
-            "order_id": booking.order_id,
-            "price_charged_cents": booking.price_charged_cents,
+            "status": status,
+            "session_id": session_id,
+            "order_id": order_id,
+            "price_charged_cents": price_charged_cents,
         },
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from ..database import execute_write
 from ..extensions import db
 from ..models import Channel, Notification, NotificationKind, User
 from ..models.notifications import new_message_id
@@ -73,9 +74,10 @@ def notify_all(notices: Iterable[Notice]) -> list[str]:
     rows = [notice.row() for notice in notices]
     if not rows:
         return []
-    # On the table: the ORM's bulk INSERT does several times the Python work, and no
-    # object is wanted back (every purchase writes two of these).
-    db.session.execute(_INSERT, rows)
+    # On the table and the connection: the ORM's bulk INSERT, even its execute path, does
+    # several times the Python work, and no object is wanted back (every purchase writes
+    # two of these).
+    execute_write(_INSERT, rows)
     db.session.info[WRITTEN] = True
     for row in rows:
         log.info(

@@ -25,11 +25,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, delete, exists, select
+from sqlalchemy import and_, bindparam, delete, exists, select
 from sqlalchemy.orm import selectinload
 
-from .. import audit, crypto
-from ..core.errors import InvalidInput, NotPermitted
+from .. import audit, booking, crypto
+from ..core.errors import DomainError, InvalidInput, NotPermitted
 from ..core.transactions import if_rolled_back, unit_of_work
 from ..database import utcnow
 from ..extensions import db
@@ -314,23 +314,44 @@ def _answered(client_id, form_id):
     )
 
 
-def owes_answers(service_id: int, client_id: int) -> bool:
-    """Whether booking this service waits on a required form asked at booking that the
-    client has not answered: one statement, for paths that cannot ask (the API)."""
-    return bool(
-        db.session.scalar(
-            select(
-                select(IntakeForm.id)
-                .join(service_intake_forms, service_intake_forms.c.form_id == IntakeForm.id)
-                .where(
-                    service_intake_forms.c.service_id == service_id,
-                    IntakeForm.delivery == IntakeDelivery.AT_BOOKING,
-                    IntakeForm.required,
-                    ~_answered(client_id, IntakeForm.id),
-                )
-                .exists()
-            )
+# Built once, with bind parameters (service_id, client_id): the API asks it before every
+# purchase, the busiest request of all (#19), inside the seat's lock statement
+# (booking.Unless), so neither the statement nor its cache key is rebuilt per call.
+class AnswersOwed(DomainError):
+    """A purchase through a path that cannot ask the questions (the API)."""
+
+    # The API's code for this refusal since it was first made (a plain conflict).
+    code = "conflict"
+
+
+OWES_ANSWERS = (
+    select(IntakeForm.id)
+    .join(service_intake_forms, service_intake_forms.c.form_id == IntakeForm.id)
+    .where(
+        service_intake_forms.c.service_id == bindparam("service_id"),
+        IntakeForm.delivery == IntakeDelivery.AT_BOOKING,
+        IntakeForm.required,
+        ~_answered(bindparam("client_id"), IntakeForm.id),
+    )
+    .exists()
+)
+
+
+def _answers_owed() -> AnswersOwed:
+    return AnswersOwed(
+        gettext(
+            "This service asks you to answer its intake form before booking: book it "
+            "on its page, where the questions are."
         )
+    )
+
+
+def owes_answers(service_id: int, client_id: int) -> booking.Unless:
+    """Booking this service waits on a required form asked at booking that the client has
+    not answered: for paths that cannot ask (the API), a refusal the purchase makes with
+    its first statement (booking.Unless)."""
+    return booking.Unless(
+        OWES_ANSWERS, {"service_id": service_id, "client_id": client_id}, _answers_owed
     )
 
 

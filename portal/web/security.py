@@ -81,6 +81,7 @@ def allow_framing_by(origins: list[str]) -> None:
 
 
 View = TypeVar("View", bound=Callable)
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # The form around an upload: its CSRF token and a checkbox or two.
 FORM_ALLOWANCE = 64 * 1024
 
@@ -115,8 +116,13 @@ def register_security(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul_characters():
-        # PostgreSQL text cannot hold NUL, and no form a person fills in sends one.
-        fields = (v for sent in (request.args, request.form) for _, vs in sent.lists() for v in vs)
+        # PostgreSQL text cannot hold NUL, and no form a person fills in sends one. Werkzeug
+        # parses a form from these two types only: any other body (the API's JSON) is not
+        # read here, which spares every API call building an empty form (#19).
+        sent = [request.args]
+        if request.mimetype in _FORM_TYPES:
+            sent.append(request.form)
+        fields = (v for values in sent for _, vs in values.lists() for v in vs)
         if "\x00" in request.path or any("\x00" in value for value in fields):
             abort(400, gettext("The request contains a NUL character."))
 

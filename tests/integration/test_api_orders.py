@@ -295,9 +295,10 @@ def test_buying_again_into_a_full_workshop_with_a_lapsed_hold(api_as, apis, prac
     assert seat_invariant_violations() == []
 
 
-def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
-    """Token, whether a required intake form is still unanswered (#23: one EXISTS), the
-    locked session with its service, the order, the outbox rows telling
+def test_a_workshop_seat_purchase_takes_five_statements(apis, practitioner):
+    """Token, the locked session with its service (and, in the same statement, whether a
+    required intake form is still unanswered: #23's EXISTS, booking.Unless), the order,
+    the outbox rows telling
     the client and the practitioner (one INSERT for both), the booking (whose trigger
     also counts the seat and bumps the session's feed revision); the response is built
     from what was written, not read back. The token's last use is written apart, later
@@ -330,7 +331,8 @@ def test_a_workshop_seat_purchase_takes_six_statements(apis, practitioner):
     audit_statements = [s for s in statements if "audit_entries" in s or "advisory" in s]
     assert len(audit_statements) == (2 if db.engine.dialect.name == "sqlite" else 3)
     assert statements[-1].startswith("INSERT INTO audit_entries")
-    assert len(statements) - len(audit_statements) == 6, statements
+    assert len(statements) - len(audit_statements) == 5, statements
+    assert "intake_forms" in statements[1] and "FROM service_sessions" in statements[1]
     assert sum(s.startswith("INSERT INTO notifications") for s in statements) == 1
     assert not any(s.startswith("UPDATE api_tokens") for s in statements)
     # PostgreSQL carries the token lookup's transaction on into the purchase; SQLite

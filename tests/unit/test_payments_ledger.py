@@ -267,10 +267,13 @@ def test_the_express_seat_follows_the_payment_policy(practitioner, client_user):
         deposit_percent=25,
     )
 
-    pay_later = booking.purchase_by_ids(client_user, later.service_id, service_session_id=later.id)
-    with_deposit = booking.purchase_by_ids(
+    sold = booking.purchase_by_ids(client_user, later.service_id, service_session_id=later.id)
+    sold_with_deposit = booking.purchase_by_ids(
         client_user, deposit.service_id, service_session_id=deposit.id
     )
+    # The express path answers with what it wrote; the orders are read as stored.
+    pay_later = db.session.get(Order, sold.id)
+    with_deposit = db.session.get(Order, sold_with_deposit.id)
 
     assert (pay_later.status, pay_later.hold_expires_at, pay_later.amount_due) == (
         OrderStatus.PENDING,

@@ -133,6 +133,28 @@ def test_who_receives_what(practitioner, client_user, staff_user, receiver):
     assert theirs.id not in receivers and only_cancels.id not in receivers
 
 
+def test_a_seat_sold_by_ids_writes_the_same_event(practitioner, client_user, receiver):
+    """The express path (booking/express.py, the API's seat) writes booking.created from
+    the values it holds, as the general path does from its objects."""
+    _endpoint(practitioner, receiver.url)
+    workshop = make_workshop(practitioner, seats=5, price_cents=1500)
+    sale = booking.purchase_by_ids(client_user, workshop.service_id, service_session_id=workshop.id)
+    assert isinstance(sale, booking.Sale)
+    (event,) = _events(WebhookEventType.BOOKING_CREATED)
+    assert event.payload["data"] == {
+        "booking_id": sale.bookings[0].id,
+        "status": "pending_payment",
+        "client_id": client_user.id,
+        "order_id": sale.id,
+        "service_id": workshop.service_id,
+        "session_id": workshop.id,
+        "practitioner_id": practitioner.id,
+        "start_time": workshop.start_time.isoformat(),
+        "end_time": workshop.end_time.isoformat(),
+    }
+    assert _count(WebhookDelivery) == 1
+
+
 def test_nobody_listening_writes_no_event(practitioner, client_user):
     workshop = make_workshop(practitioner)
     booking.purchase(client_user, workshop.service, session=workshop)

@@ -83,7 +83,7 @@ def event_out(session: ServiceSession, viewer: User) -> Event:
     )
 
 
-def booking_out(item: Booking) -> BookingOut:
+def booking_out(item: Booking | booking.SoldSeat) -> BookingOut:
     return BookingOut(
         id=item.id,
         status=item.status,
@@ -120,7 +120,7 @@ def fees_out(rows: list[tuple[Fee, Order]]) -> FeeList:
     return FeeList(fees=[fee_out(fee, order) for fee, order in rows], due_cents=due)
 
 
-def order_out(order: Order) -> OrderResponse:
+def order_out(order: Order | booking.Sale) -> OrderResponse:
     return OrderResponse(
         order=OrderOut(
             id=order.id,

@@ -84,19 +84,14 @@ from .serializers import (
 ID = f"int(min=1, max={MAX_ID})"
 
 
-def _check_may_buy(user: User, service_id: int) -> None:
+def _may_buy(user: User, service_id: int) -> booking.Unless:
+    """Only clients buy. A required intake form (a consent among them) is answered on the
+    service's page, in the same transaction as the booking; the API has no questions to
+    ask, so it refuses: the refusal is returned for the purchase to make with its first
+    statement (records.owes_answers), or asked at once by a path that cannot."""
     if not user.is_client:
         raise forbidden(gettext("Only clients buy services."))
-    # A required intake form (a consent among them) is answered on the service's page, in
-    # the same transaction as the booking; the API has no questions to ask, so it refuses.
-    if records.owes_answers(service_id, user.id):
-        raise ApiError(
-            409,
-            gettext(
-                "This service asks you to answer its intake form before booking: book it on "
-                "its page, where the questions are."
-            ),
-        )
+    return records.owes_answers(service_id, user.id)
 
 
 def order_response(order_id: int) -> OrderResponse:
@@ -198,7 +193,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
     held until hold_expires_at) until the practitioner or staff marks them paid.
     Send an Idempotency-Key to make a retry safe: it never buys twice.
     """
-    _check_may_buy(user, body.service_id)
+    owes = _may_buy(user, body.service_id)
 
     def purchase():
         return booking.purchase_by_ids(
@@ -206,6 +201,7 @@ def create_order(user: User, body: OrderRequest, idempotency_key: str | None):
             body.service_id,
             service_session_id=body.service_session_id,
             start_time=body.start_time,
+            unless=owes,
         )
 
     with kept_loaded():
@@ -418,7 +414,9 @@ def buy_pass(user: User, body: PassPurchaseRequest, idempotency_key: str | None)
     A paid pass stays pending, unusable, until its order is paid (marked paid, or through
     the order's page). Send an Idempotency-Key to make a retry safe: it never buys twice.
     """
-    _check_may_buy(user, body.service_id)
+    owes = _may_buy(user, body.service_id)
+    if owes.holds():
+        raise owes.refusal()
     service = offered_pass(body.service_id)
     if service is None:
         raise ApiError(404, gettext("No such class pass."))
