@@ -18,8 +18,8 @@ from tests.fixtures.factories import make_service, make_user, make_workshop
 pytestmark = pytest.mark.e2e
 
 
-def tomorrow_at(user, hour: int) -> datetime:
-    day = datetime.now(user.zone).date() + timedelta(days=1)
+def day_at(user, hour: int, days: int = 1) -> datetime:
+    day = datetime.now(user.zone).date() + timedelta(days=days)
     return datetime.combine(day, time(hour), tzinfo=user.zone).astimezone(UTC)
 
 
@@ -27,7 +27,7 @@ def test_the_dashboard_says_who_is_coming_and_leads_to_the_session(
     sized_page, live_server, practitioner
 ):
     session = make_workshop(
-        practitioner, seats=6, start=tomorrow_at(practitioner, 10), name="Tide breathing"
+        practitioner, seats=6, start=day_at(practitioner, 10), name="Tide breathing"
     )
     for name in ("Ana Sol", "Ben Mar"):
         booking.book_workshop_seat(make_user(name=name), session)
@@ -53,7 +53,9 @@ def test_the_dashboard_says_who_is_coming_and_leads_to_the_session(
 def test_the_client_home_books_a_credit(sized_page, live_server, practitioner, client_user):
     paid_bundle(client_user, practitioner, classes=3)
     consultation = make_service(practitioner, name="Consultation", price_cents=0)
-    booking.book_individual_session(client_user, consultation, tomorrow_at(practitioner, 15))
+    # Two days ahead: tomorrow at 15:00 is inside the 24-hour cancellation window (no
+    # Reschedule link) once the practitioner's clock passes 15:00 today.
+    booking.book_individual_session(client_user, consultation, day_at(practitioner, 15, days=2))
     db.session.commit()
     page = sized_page
     sign_in(page, live_server, client_user)
