@@ -62,6 +62,21 @@ log = logging.getLogger(__name__)
 PASS_SERVICE_TYPES = frozenset({ServiceType.WORKSHOP})
 
 
+def nameable_services(practitioner: User) -> list[Service]:
+    """What a class pass or a membership plan of this practitioner may name: the choices
+    of their forms."""
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(
+                Service.primary_practitioner_id == practitioner.id,
+                Service.service_type.in_(PASS_SERVICE_TYPES),
+            )
+            .order_by(Service.name)
+        )
+    )
+
+
 def is_eligible(held: ClassPass, service: Service) -> bool:
     """A pass is spent on a service of its own practitioner that it names, or that carries its
     tag, as sold (its copied terms, never the pass's terms as edited since). One query, on the

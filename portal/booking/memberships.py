@@ -351,21 +351,31 @@ def take_back_refunded(order: Order, now: datetime) -> bool:
 # -- The client ---------------------------------------------------------------------------
 
 
+def holdings_of(memberships: list[Membership], now: datetime) -> dict[int, list[ClassPass]]:
+    """Each membership's credit holdings still usable, the soonest to expire first: one
+    query however many memberships a page shows."""
+    found: dict[int, list[ClassPass]] = {m.id: [] for m in memberships}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(MembershipPeriod.membership_id, ClassPass)
+        .join(MembershipPeriod, MembershipPeriod.class_pass_id == ClassPass.id)
+        .where(
+            MembershipPeriod.membership_id.in_(found),
+            MembershipPeriod.revoked_at.is_(None),
+            ClassPass.credits_used < ClassPass.credits,
+            (ClassPass.expires_at.is_(None)) | (ClassPass.expires_at > now),
+        )
+        .order_by(ClassPass.expires_at, ClassPass.id)
+    )
+    for membership_id, held in rows:
+        found[membership_id].append(held)
+    return found
+
+
 def holdings(membership: Membership, now: datetime) -> list[ClassPass]:
     """The membership's credit holdings still usable, the soonest to expire first."""
-    return list(
-        db.session.scalars(
-            select(ClassPass)
-            .join(MembershipPeriod, MembershipPeriod.class_pass_id == ClassPass.id)
-            .where(
-                MembershipPeriod.membership_id == membership.id,
-                MembershipPeriod.revoked_at.is_(None),
-                ClassPass.credits_used < ClassPass.credits,
-                (ClassPass.expires_at.is_(None)) | (ClassPass.expires_at > now),
-            )
-            .order_by(ClassPass.expires_at, ClassPass.id)
-        )
-    )
+    return holdings_of([membership], now)[membership.id]
 
 
 def credits_left(membership: Membership, now: datetime) -> int:

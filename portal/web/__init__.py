@@ -13,7 +13,7 @@ from ..l10n import hour_label, text_language, weekday_names
 from .auth import forget_user, load_user, roles_required, sign_in
 from .confirm import confirm_page, is_confirmed
 from .errors import flash_domain_error, register_error_pages
-from .forms import show_domain_error
+from .forms import saved_service, show_domain_error
 from .htmx import is_htmx, render_page
 from .localtime import (
     local_time,
@@ -40,6 +40,7 @@ __all__ = [
     "register_web",
     "render_page",
     "roles_required",
+    "saved_service",
     "show_domain_error",
     "sign_in",
     "viewer_zone",

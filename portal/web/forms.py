@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from collections.abc import Callable
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -28,7 +31,7 @@ from wtforms.validators import (
 from ..accounts import password_problem
 from ..core.errors import DomainError
 from ..l10n import CURRENCY_PROBLEM, canonical_zone, normalize_currency
-from ..models import PaymentPolicy
+from ..models import PaymentPolicy, Service
 from ..money import SMALLEST_AMOUNT, amount_problem, from_minor, to_minor
 from .localtime import timezone_groups, viewer_zone
 
@@ -40,6 +43,19 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def saved_service(form: FlaskForm, save: Callable[[], Service]):
+    """A practitioner's service form saved (a service, package, class pass or membership
+    plan): the saved notice and the services list, or None with the domain's refusal put
+    next to its field, for the view to show the form again."""
+    try:
+        saved = save()
+    except DomainError as error:
+        show_domain_error(form, error)
+        return None
+    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
+    return redirect(url_for("services.list_services"))
 
 
 def iso_currency(_form: FlaskForm, field: StringField) -> None:

@@ -17,16 +17,19 @@ from portal.extensions import db
 from portal.models import (
     BillingPeriod,
     ClassPassTerms,
+    Membership,
     MembershipPlan,
     MembershipStatus,
     Service,
     ServiceType,
+    User,
 )
 from portal.notifications import delivery
 from tests.fixtures.client_portal import text_of
 from tests.fixtures.factories import future, make_user
 from tests.fixtures.memberships import invoice, make_plan, membership_of, subscription
 from tests.fixtures.passes import make_group_class
+from tests.fixtures.practice import count_statements
 
 PLAN_FORM = {
     "name": "Studio unlimited",
@@ -174,6 +177,58 @@ def test_members_view_and_csv(signed_in, auth, practitioner):
     auth.logout()
     other = signed_in(make_user(practitioner.role))
     assert "Ann Member" not in other.get("/practice/members").text
+
+
+def test_the_members_csv_gives_each_currency_its_own_decimals(signed_in, practitioner):
+    """Amounts are kept in the currency's minor unit: 1200 is ¥1,200, 12345 is 12.345 KWD."""
+    plan = make_plan(practitioner, services=[make_group_class(practitioner)])
+    start = _now() - timedelta(days=3)
+    end = start + timedelta(days=30)
+    for name, sub_id, currency, minor in (
+        ("Chie Yen", "sub_jpy", "JPY", 1200),
+        ("Dana Dinar", "sub_kwd", "KWD", 12345),
+    ):
+        apply_subscription(
+            subscription(make_user(name=name), plan, start, end, sub_id=sub_id), start
+        )
+        row = db.session.scalar(
+            select(Membership).where(Membership.stripe_subscription_id == sub_id)
+        )
+        row.currency, row.price_cents = currency, minor
+    db.session.commit()
+
+    answer = signed_in(practitioner).get("/practice/members.csv")
+    rows = list(csv.DictReader(io.StringIO(answer.get_data(as_text=True))))
+    assert {(r["client"], r["price"], r["currency"]) for r in rows} == {
+        ("Chie Yen", "1200", "JPY"),
+        ("Dana Dinar", "12.345", "KWD"),
+    }
+
+
+def test_my_memberships_reads_the_same_whatever_their_number(signed_in, practitioner, client_user):
+    """The page's statements do not grow with the client's memberships (each with its
+    period's credits and the plans it may switch to)."""
+    web, client_id, practitioner_id = signed_in(client_user), client_user.id, practitioner.id
+    start = _now() - timedelta(days=3)
+    end = start + timedelta(days=30)
+
+    def join(n: int) -> None:
+        client, owner = db.session.get(User, client_id), db.session.get(User, practitioner_id)
+        plan = make_plan(owner, services=[make_group_class(owner)])
+        sub = subscription(client, plan, start, end, sub_id=f"sub_{n}")
+        grant_period(invoice(start, end, invoice_id=f"in_{n}"), sub, start)
+
+    def statements() -> int:
+        db.session.remove()
+        with count_statements() as seen:
+            assert web.get("/memberships").status_code == 200
+        return len(seen)
+
+    join(1)
+    one = statements()
+    join(2)
+    join(3)
+    assert statements() == one
 
 
 def test_the_renewal_and_failure_notices_are_sent(practitioner, client_user, smtp_server):

@@ -16,19 +16,6 @@ from ...models import (
 )
 
 
-def own_workshops(practitioner: User) -> list[Service]:
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(
-                Service.primary_practitioner_id == practitioner.id,
-                Service.service_type == ServiceType.WORKSHOP,
-            )
-            .order_by(Service.name)
-        )
-    )
-
-
 def offered_plan(service_id: int) -> Service | None:
     """An active membership plan as the shop offers it."""
     return db.session.scalar(
@@ -45,20 +32,32 @@ def offered_plan(service_id: int) -> Service | None:
     )
 
 
-def other_plans(membership: Membership) -> list[Service]:
-    """The active plans of the same practitioner a member may switch to."""
+def plans_to_switch_to(memberships: list[Membership]) -> list[Service]:
+    """The active plans of these memberships' practitioners, to switch to: one query."""
+    practitioners = {m.plan.primary_practitioner_id for m in memberships}
+    if not practitioners:
+        return []
     return list(
         db.session.scalars(
             select(Service)
             .where(
-                Service.primary_practitioner_id == membership.plan.primary_practitioner_id,
+                Service.primary_practitioner_id.in_(practitioners),
                 Service.service_type == ServiceType.MEMBERSHIP,
                 Service.is_active,
-                Service.id != membership.plan_id,
             )
             .order_by(Service.name)
         )
     )
+
+
+def other_plans(membership: Membership, plans: list[Service]) -> list[Service]:
+    """Of `plans`, the ones this member may switch to: their practitioner's, not their own."""
+    return [
+        p
+        for p in plans
+        if p.primary_practitioner_id == membership.plan.primary_practitioner_id
+        and p.id != membership.plan_id
+    ]
 
 
 def client_memberships(user: User) -> list[Membership]:

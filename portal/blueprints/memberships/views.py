@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -9,7 +7,8 @@ from ... import booking
 from ...database import utcnow
 from ...l10n import format_money
 from ...models import Membership, Role, Service, ServiceType
-from ...web import roles_required, show_domain_error
+from ...money import plain
+from ...web import roles_required, saved_service
 from ...web.access import get_own, get_own_service
 from ...web.spreadsheet import csv_response
 from . import bp, queries
@@ -20,20 +19,17 @@ from .forms import ChangePlanForm, PlanForm, SubscribeForm
 
 def _prepare(form: PlanForm) -> None:
     form.services.choices = [
-        SelectChoice(s.id, s.name) for s in queries.own_workshops(current_user)
+        SelectChoice(s.id, s.name) for s in booking.nameable_services(current_user)
     ]
 
 
 def _save(form: PlanForm, service: Service | None):
-    try:
-        saved = booking.save_plan(
+    return saved_service(
+        form,
+        lambda: booking.save_plan(
             current_user, service, form.pass_terms(), form.plan_terms(), **form.service_values()
-        )
-    except booking.DomainError as error:
-        show_domain_error(form, error)
-        return None
-    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("services.list_services"))
+        ),
+    )
 
 
 @bp.route("/practice/memberships/new", methods=["GET", "POST"])
@@ -94,7 +90,7 @@ def members_csv():
             m.user.email,
             m.plan.name,
             m.status.value,
-            f"{Decimal(m.price_cents) / 100:.2f}",
+            plain(m.price_cents, m.currency),
             m.currency,
             (m.cancel_at or m.current_period_end).isoformat()
             if (m.cancel_at or m.current_period_end)
@@ -144,13 +140,16 @@ def _own_membership(membership_id: int) -> Membership:
 def my_memberships():
     now = utcnow()
     memberships = queries.client_memberships(current_user)
+    plans = queries.plans_to_switch_to(memberships)
+    held = booking.holdings_of(memberships, now)
     rows = []
     for m in memberships:
         change = ChangePlanForm(formdata=None)
         change.plan_id.choices = [
-            SelectChoice(p.id, f"{p.name} · {p.price_display}") for p in queries.other_plans(m)
+            SelectChoice(p.id, f"{p.name} · {p.price_display}")
+            for p in queries.other_plans(m, plans)
         ]
-        holdings = booking.holdings(m, now)
+        holdings = held[m.id]
         rows.append(
             {
                 "membership": m,
@@ -220,7 +219,10 @@ def resume_membership(membership_id: int):
 def change_plan(membership_id: int):
     membership = _own_membership(membership_id)
     form = ChangePlanForm()
-    form.plan_id.choices = [SelectChoice(p.id, p.name) for p in queries.other_plans(membership)]
+    plans = queries.plans_to_switch_to([membership])
+    form.plan_id.choices = [
+        SelectChoice(p.id, p.name) for p in queries.other_plans(membership, plans)
+    ]
     if not form.validate():
         flash(gettext("Pick one of the plans."), "error")
         return redirect(url_for("memberships.my_memberships"))

@@ -6,7 +6,7 @@ from wtforms import SelectChoice
 from ... import booking
 from ...booking import save_service
 from ...models import CREDIT_SERVICE_TYPES, Booking, Role, Service
-from ...web import local_time, render_page, roles_required, show_domain_error
+from ...web import local_time, render_page, roles_required, saved_service
 from ...web.access import get_own, get_own_service
 from ...web.purchases import buy_offer
 from ...web.slot_picker import SlotForm, build_picker
@@ -82,20 +82,17 @@ def _save(form: PackageForm, service: Service | None):
         for line in form.components
         if line.included.data
     ]
-    try:
-        saved = save_service(
+    return saved_service(
+        form,
+        lambda: save_service(
             current_user,
             service,
             components=lines,
             service_type=service.service_type if service else form.service_type.data,
             validity_days=form.validity_days.data,
             **form.service_values(),
-        )
-    except booking.DomainError as error:
-        show_domain_error(form, error)
-        return None
-    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("services.list_services"))
+        ),
+    )
 
 
 @bp.route("/practice/packages/new", methods=["GET", "POST"])

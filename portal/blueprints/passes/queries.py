@@ -29,20 +29,6 @@ from ...models import (
 SESSIONS_SHOWN = 60
 
 
-def own_workshops(practitioner: User) -> list[Service]:
-    """What a class pass of this practitioner may name."""
-    return list(
-        db.session.scalars(
-            select(Service)
-            .where(
-                Service.primary_practitioner_id == practitioner.id,
-                Service.service_type.in_(booking.PASS_SERVICE_TYPES),
-            )
-            .order_by(Service.name)
-        )
-    )
-
-
 def offered_pass(service_id: int) -> Service | None:
     """An active class pass as the shop offers it."""
     return db.session.scalar(

@@ -7,7 +7,7 @@ from ... import booking
 from ...database import utcnow
 from ...extensions import db
 from ...models import ClassPass, Role, Service, ServiceSession, ServiceType
-from ...web import local_time, roles_required, show_domain_error
+from ...web import local_time, roles_required, saved_service
 from ...web.access import get_own, get_own_service
 from ...web.purchases import buy_offer
 from . import bp, queries
@@ -18,7 +18,7 @@ from .forms import PassForm, PassSeatForm
 
 def _prepare(form: PassForm) -> None:
     form.services.choices = [
-        SelectChoice(s.id, s.name) for s in queries.own_workshops(current_user)
+        SelectChoice(s.id, s.name) for s in booking.nameable_services(current_user)
     ]
 
 
@@ -30,20 +30,17 @@ def _save(form: PassForm, service: Service | None):
         per_day=form.per_day.data,
         per_week=form.per_week.data,
     )
-    try:
-        saved = booking.save_service(
+    return saved_service(
+        form,
+        lambda: booking.save_service(
             current_user,
             service,
             pass_terms=terms,
             service_type=ServiceType.CLASS_PASS,
             validity_days=form.validity_days.data,
             **form.service_values(),
-        )
-    except booking.DomainError as error:
-        show_domain_error(form, error)
-        return None
-    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("services.list_services"))
+        ),
+    )
 
 
 @bp.route("/practice/passes/new", methods=["GET", "POST"])

@@ -1,5 +1,4 @@
-from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -8,7 +7,7 @@ from ... import booking
 from ...booking import save_service
 from ...extensions import db
 from ...models import CREDIT_SERVICE_TYPES, Role, Service, ServiceComponent, ServiceType
-from ...web import roles_required, show_domain_error
+from ...web import roles_required, saved_service
 from ...web.access import get_own_service
 from . import bp
 from .forms import ServiceForm
@@ -36,19 +35,16 @@ def list_services():
 
 
 def _save(form: ServiceForm, service: Service | None):
-    try:
-        saved = save_service(
+    return saved_service(
+        form,
+        lambda: save_service(
             current_user,
             service,
             service_type=service.service_type if service else form.service_type.data,
             tags=(form.tags.data or "").split(","),
             **form.service_values(),
-        )
-    except booking.DomainError as error:
-        show_domain_error(form, error)
-        return None
-    flash(gettext("%(saved_name)s is saved.", saved_name=saved.name), "success")
-    return redirect(url_for("services.list_services"))
+        ),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
