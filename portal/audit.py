@@ -18,8 +18,8 @@ are as editable as any row until it runs, and the append-only trigger must let e
 that one UPDATE through) or drop the chain for per-row hashes ordered by an id sequence
 (PostgreSQL sequences leave gaps on rollback, so a deleted entry could no longer be told
 from a rolled-back one). Either weakens what the log is for. What the head costs is one
-indexed read (SQLite: inside the write lock the purchase holds anyway; PostgreSQL: one
-more round trip for the advisory lock, which serialises only audited writes and only
+indexed read (SQLite: inside the write lock the purchase holds anyway; PostgreSQL: the
+same round trip takes the advisory lock, which serialises only audited writes and only
 from just before COMMIT); its Python cost is kept small by statements built once below.
 
 It stands on the kernel alone (tests/unit/test_package_layering.py), so booking, accounts
@@ -152,8 +152,12 @@ def _hashed_fields(row: AuditEntry) -> dict:
 # Built once, on the table: every purchase runs them (the ORM's select and bulk insert
 # cost several times the Python work, and nothing is wanted back as an object).
 _entries = AuditEntry.__table__
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _HEAD = select(_entries.c.seq, _entries.c.hash).order_by(_entries.c.seq.desc()).limit(1)
+# PostgreSQL: the lock and the head in one round trip (migration 0045 says why it is a
+# function: its query sees what a writer committed while this one waited for the lock).
+_LOCKED_HEAD = text("SELECT seq, hash FROM audit_chain_head(:key)").columns(
+    _entries.c.seq, _entries.c.hash
+)
 _APPEND = insert(_entries)
 
 
@@ -165,9 +169,10 @@ def _append_pending(session: Session) -> None:
     # Flush first: the changes the entries describe are written before the chain is locked.
     session.flush()
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        conn.execute(_LOCK, {"key": _CHAIN_LOCK})
-    head = conn.execute(_HEAD).first()
+    if conn.dialect.name == "sqlite":
+        head = conn.execute(_HEAD).first()
+    else:
+        head = conn.execute(_LOCKED_HEAD, {"key": _CHAIN_LOCK}).first()
     seq, previous = (head.seq, head.hash) if head else (0, GENESIS)
     rows = []
     for entry in pending:

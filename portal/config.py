@@ -50,7 +50,9 @@ def build_config(instance_path: str) -> dict:
         # and otherwise keeps a generated one in the instance folder.
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: it costs a round trip on every request; configure_engine pings
+        # only a connection that sat idle (portal/database.py, #19).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "LIVEKIT_URL": os.environ.get("LIVEKIT_URL", ""),
         "LIVEKIT_API_KEY": os.environ.get("LIVEKIT_API_KEY", ""),
         "LIVEKIT_API_SECRET": os.environ.get("LIVEKIT_API_SECRET", ""),

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import CursorResult, DateTime, Executable, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -65,10 +66,47 @@ def is_sqlite(engine: Engine | None = None) -> bool:
     return (engine or db.engine).dialect.name == "sqlite"
 
 
+# A pooled connection idle longer than this is pinged before a request uses it.
+IDLE_PING_SECONDS = 5.0
+_IDLE_SINCE = "portal_idle_since"
+
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat in the pool: one that
+    was idle for IDLE_PING_SECONDS is pinged at checkout and, if the server is gone
+    (restarted, or a proxy dropped it), replaced before the request sees it.
+
+    Why not pool_pre_ping: it pings on every checkout, a round trip on every request
+    (#19 measured it on the purchase). A busy worker's connection is back in use within
+    milliseconds; one a restart broke mid-load fails its one request with a 503 (see
+    portal/ops/errors.py), and SQLAlchemy then replaces the whole pool. SQLAlchemy's
+    documented custom recipe: raise DisconnectionError at checkout and the pool retries
+    with a new connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle(_dbapi_connection, record):
+        if record is not None:
+            record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means the link is gone
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the idle connection did not answer the ping")
+
+
 def configure_engine(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
+        ping_idle_connections(engine)
         return
     busy_ms = int(app.config["PORTAL_SQLITE_BUSY_TIMEOUT_MS"])
 

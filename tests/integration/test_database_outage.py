@@ -9,11 +9,13 @@ connection is rolled back.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine, event, text
 
-from portal import api_tokens
+from portal import api_tokens, database
 from portal.extensions import db
 from portal.models import Role
 from tests.fixtures.app import make_app
+from tests.fixtures.database import postgres_url
 from tests.fixtures.factories import make_user, make_workshop
 from tests.fixtures.outage import Outage
 
@@ -114,3 +116,47 @@ def test_service_resumes_after_the_restart(world):
         with outage.at_statement(n):
             assert client.get("/bookings/").status_code == 503
         assert client.get("/bookings/").status_code == 200
+
+
+def _kill_pooled_connections(world, make_request) -> None:
+    """Serve one request on fresh connections, then end each of them on the server, as a
+    restart does while they sit in the pool."""
+    engine = world["outage"].engine
+    engine.dispose()
+    pids: list[int] = []
+
+    def remember(dbapi_connection, _record):
+        pids.append(dbapi_connection.info.backend_pid)
+
+    event.listen(engine, "connect", remember)
+    try:
+        assert make_request().status_code == 200
+    finally:
+        event.remove(engine, "connect", remember)
+    admin = create_engine(postgres_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    admin.dispose()
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="SQLite has no connection to lose")
+def test_an_idle_connection_a_restart_broke_is_replaced_before_a_request_uses_it(
+    world, monkeypatch
+):
+    """No round trip per request (#19), yet a connection that sat idle is pinged first."""
+    client = signed_in(world, world["client_email"])
+    _kill_pooled_connections(world, lambda: client.get("/bookings/"))
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)
+    assert client.get("/bookings/").status_code == 200
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="SQLite has no connection to lose")
+def test_a_busy_connection_is_not_pinged_and_a_restart_costs_its_one_request(world, monkeypatch):
+    """The price of not pinging on every request: a connection still in use when the server
+    went away answers one 503, and the pool is replaced for the next request."""
+    client = signed_in(world, world["client_email"])
+    _kill_pooled_connections(world, lambda: client.get("/bookings/"))
+    monkeypatch.setattr(database, "IDLE_PING_SECONDS", 3600.0)
+    assert client.get("/bookings/").status_code == 503
+    assert client.get("/bookings/").status_code == 200
