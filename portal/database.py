@@ -123,10 +123,12 @@ def configure_engine(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_on_begin(conn):
+        # On the driver's connection, as BEGIN IMMEDIATE is: through exec_driver_sql a
+        # BEGIN cost the Python work of a statement on every request (#19).
         if conn.get_execution_options().get(IMMEDIATE, False):
             _begin_immediate(conn.connection.dbapi_connection, busy_ms)
         else:
-            conn.exec_driver_sql("BEGIN")
+            conn.connection.dbapi_connection.execute("BEGIN")
 
 
 # SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries, so a
