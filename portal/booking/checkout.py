@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import gettext
 
 from ..core.errors import InvalidInput, NotBookable
-from ..core.transactions import unit_of_work
+from ..core.transactions import inside_unit_of_work, unit_of_work
 from ..database import utcnow
 from ..extensions import db
 from ..models import Order, Service, ServiceSession, ServiceType, User, Visibility
@@ -97,6 +97,16 @@ def purchase_by_ids(
     the Sale it wrote instead of the Order (read it by the Sale's id if needed). With
     `unless`, its refusal is raised before anything is bought if its clause holds."""
     if service_session_id is not None:
+        if start_time is None and not inside_unit_of_work():
+            # Its own unit of work, which a lost seat rolls back as a whole (express.py):
+            # inside a caller's unit (an idempotent purchase) it could not, so that one
+            # locks first.
+            try:
+                sale = _express_seat(user, service_id, service_session_id, now, unless)
+            except express.SeatGone:
+                sale = None
+            if sale is not None:
+                return sale
         return _seat_by_ids(user, service_id, service_session_id, start_time, now, unless)
     if unless is not None and unless.holds():
         raise unless.refusal()
@@ -104,6 +114,23 @@ def purchase_by_ids(
     if service is None:
         raise _no_such("service_id", "service")
     return purchase(user, service, start_time=start_time, now=now)
+
+
+@unit_of_work
+def _express_seat(
+    user: User,
+    service_id: int,
+    session_id: int,
+    now: datetime | None,
+    unless: express.Unless | None,
+) -> express.Sale | None:
+    """The seat bought with its session row read unlocked (express.py), or None when the
+    express path does not take it."""
+    now = now or utcnow()
+    row = express.read_seat(session_id, unless)
+    if row is None or not express.takes(row, service_id, now):
+        return None
+    return express.sell_seat(user, row, now)
 
 
 @unit_of_work

@@ -12,6 +12,15 @@ its message) is left to the general path (checkout.py), which says no in one pla
 It answers with a `Sale`: the values it wrote and locked, as plain data. Building
 persistent ORM objects for an answer that only shows them cost about a tenth of the
 request (#19); a caller that wants the Order reads it by `Sale.id`.
+
+The seat's row lock is taken as late as it can be (#19): by the booking's INSERT itself,
+whose SELECT locks the session row and takes the seat only if the session still sells it
+(scheduled, public, not started, at the time that was read, a seat free; on PostgreSQL
+under READ COMMITTED the conditions are checked again on the row as it stands once the
+lock is granted). The order and its outbox rows, written before, are outside the lock,
+so buyers of one session queue for the booking, the audit entry and the COMMIT only. A
+caller that read the row unlocked (`read_seat`) and finds the seat gone (`SeatGone`)
+rolls its unit of work back and asks the general path, which locks first.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, insert, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
@@ -45,7 +54,7 @@ from ..models import (
     deposit_for,
 )
 from . import events, notices
-from .locks import SEAT_LOCK
+from .locks import SEAT_LOCK, SEAT_READ
 from .payment_providers import default_provider_name
 from .seats import audit_new_booking, order_terms, second_seat_refusal
 from .transitions import SEAT_TRIGGER_COLUMNS
@@ -53,7 +62,53 @@ from .transitions import SEAT_TRIGGER_COLUMNS
 log = logging.getLogger(__name__)
 
 _ORDER_INSERT = insert(Order.__table__).returning(Order.__table__.c.id)
-_BOOKING_INSERT = insert(Booking.__table__).returning(Booking.__table__.c.id)
+_sessions, _bookings = ServiceSession.__table__, Booking.__table__
+
+
+def _bound(name: str):
+    return bindparam(name, type_=_bookings.c[name].type)
+
+
+# The booking, taken only while its session still sells the seat; the SELECT locks the
+# session row (FOR UPDATE; SQLite's writer already holds the database). No row: SeatGone.
+_SEAT_INSERT = (
+    insert(_bookings)
+    .from_select(
+        ["user_id", "service_id", "service_session_id", "order_id", "status"]
+        + ["price_charged_cents", "created_at", "pending_payment_at", "confirmed_at"],
+        select(
+            _bound("user_id"),
+            _sessions.c.service_id,
+            _sessions.c.id,
+            _bound("order_id"),
+            _bound("status"),
+            _bound("price_charged_cents"),
+            _bound("created_at"),
+            _bound("pending_payment_at"),
+            _bound("confirmed_at"),
+        )
+        .where(
+            # Named as the column it fills: the seat metric reads it (portal/ops/metrics.py).
+            _sessions.c.id == bindparam("service_session_id"),
+            _sessions.c.status == SessionStatus.SCHEDULED,
+            _sessions.c.visibility == Visibility.PUBLIC,
+            _sessions.c.start_time == bindparam("start_time", type_=_sessions.c.start_time.type),
+            _sessions.c.start_time > bindparam("now", type_=_sessions.c.start_time.type),
+            _sessions.c.end_time.is_not_distinct_from(
+                bindparam("end_time", type_=_sessions.c.end_time.type)
+            ),
+            _sessions.c.current_participants < _sessions.c.max_participants,
+        )
+        .with_for_update(of=_sessions),
+    )
+    .returning(_bookings.c.id)
+)
+
+
+class SeatGone(Exception):
+    """The session read unlocked stopped selling the seat before the booking's INSERT
+    locked it (filled, canceled, moved): the caller's unit of work must roll back, and
+    the general path decide with the row locked. Never shown to anyone."""
 
 
 @dataclass(frozen=True)
@@ -114,20 +169,33 @@ class Unless:
 
 # Statements built once per clause (module constants, so their ids stay theirs).
 _ASKED: dict[int, Select[Any]] = {}
+_READS: dict[int, Select[Any]] = {}
 _LOCKS: dict[int, Select[Any]] = {}
+
+
+def read_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
+    """The session row with its service's columns (locks.SEAT_READ), unlocked: the
+    booking's INSERT locks it (module docstring). As `lock_seat` otherwise."""
+    return _seat_row(SEAT_READ, _READS, session_id, unless)
 
 
 def lock_seat(session_id: int, unless: Unless | None = None) -> Row[Any] | None:
     """The locked session row with its service's columns (locks.SEAT_LOCK), and with
     `unless`, whether it refuses (column `refused`). Raises the refusal itself when the
     session does not exist and the clause holds, as it would be asked first elsewhere."""
-    statement: Select[Any] = SEAT_LOCK
+    return _seat_row(SEAT_LOCK, _LOCKS, session_id, unless)
+
+
+def _seat_row(
+    base: Select[Any], built: dict[int, Select[Any]], session_id: int, unless: Unless | None
+) -> Row[Any] | None:
+    statement: Select[Any] = base
     params = {"session_id": session_id}
     if unless is not None:
-        with_clause = _LOCKS.get(id(unless.clause))
+        with_clause = built.get(id(unless.clause))
         if with_clause is None:
-            with_clause = _LOCKS.setdefault(
-                id(unless.clause), SEAT_LOCK.add_columns(unless.clause.label("refused"))
+            with_clause = built.setdefault(
+                id(unless.clause), base.add_columns(unless.clause.label("refused"))
             )
         statement, params = with_clause, {**unless.params, **params}
     row = db.session.connection().execute(statement, params).one_or_none()
@@ -160,7 +228,9 @@ def _display_title(row: Row[Any]) -> str:
 
 
 def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
-    """The seat in the session `row` locked (inside the caller's unit of work)."""
+    """The seat in the session `row` read (inside the caller's unit of work). Raises
+    SeatGone if the session no longer sells it when its row is locked; a caller that
+    locked the row first never sees that."""
     terms = order_terms(
         row.price_cents,
         row.payment_policy,
@@ -185,7 +255,6 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
     status = BookingStatus.CONFIRMED if confirmed else BookingStatus.PENDING_PAYMENT
     booking_values = {
         "user_id": user.id,
-        "service_id": row.service_id,
         "service_session_id": row.id,
         "order_id": order_id,
         "status": status,
@@ -193,13 +262,18 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
         "created_at": now,
         "pending_payment_at": None if confirmed else now,
         "confirmed_at": now if confirmed else None,
+        "start_time": row.start_time,
+        "end_time": row.end_time,
+        "now": now,
     }
     try:
-        booking_id = conn.execute(_BOOKING_INSERT, booking_values).scalar_one()
+        booking_id = conn.execute(_SEAT_INSERT, booking_values).scalar_one_or_none()
     except IntegrityError as exc:
         if isinstance(translate_integrity_error(exc), AlreadyBooked):
             raise second_seat_refusal(_display_title(row)) from exc
         raise
+    if booking_id is None:
+        raise SeatGone(row.id)
     # The seat triggers moved the session's counters: a copy this session holds reloads them.
     held = db.session.identity_map.get(identity_key(ServiceSession, row.id))
     if held is not None:

@@ -24,11 +24,11 @@ from .events import session_listeners
 
 _sessions, _services = ServiceSession.__table__, Service.__table__
 
-# The seat purchase's lock (express.py): one session row, locked, with what a seat
-# purchase decides on (its service's columns, whether anyone listens for its webhooks).
-# Built once: the hottest statement of all is not rebuilt, nor its cache key recomputed,
-# per request.
-SEAT_LOCK = (
+# The seat purchase's read (express.py): one session row with what a seat purchase
+# decides on (its service's columns, whether anyone listens for its webhooks), and the
+# same read locked. Built once: the hottest statements of all are not rebuilt, nor their
+# cache keys recomputed, per request.
+SEAT_READ = (
     select(
         *(_sessions.c[name] for name in ("id", "service_id", "practitioner_id", "visibility")),
         *(_sessions.c[name] for name in ("status", "title", "sequence_number", "start_time")),
@@ -47,8 +47,8 @@ SEAT_LOCK = (
     )
     .join_from(_sessions, _services, _services.c.id == _sessions.c.service_id)
     .where(_sessions.c.id == bindparam("session_id"))
-    .with_for_update(of=_sessions)
 )
+SEAT_LOCK = SEAT_READ.with_for_update(of=_sessions)
 
 
 def lock_sessions(session_ids: list[int]) -> dict[int, ServiceSession]:

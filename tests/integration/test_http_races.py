@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal import api_tokens, booking
 from portal.extensions import db
-from portal.models import SEAT_HOLDING, Booking, ServiceType
+from portal.models import SEAT_HOLDING, Booking, Notification, Order, ServiceType
 from tests.fixtures.factories import (
     future,
     make_service,
@@ -46,6 +46,10 @@ def test_200_buyers_for_a_25_seat_workshop_get_25_seats_and_175_clear_refusals(
         Booking.service_session_id == session.id, Booking.status.in_(SEAT_HOLDING)
     )
     assert db.session.scalar(held) == 25
+    # A buyer who read a free seat and lost it at the booking's lock (booking/express.py)
+    # leaves no order and no message behind: 25 orders, two outbox rows each.
+    assert db.session.scalar(select(func.count(Order.id))) == 25
+    assert db.session.scalar(select(func.count(Notification.id))) == 50
     assert seat_invariant_violations() == []
 
 

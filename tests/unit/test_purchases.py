@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from portal import booking
-from portal.booking import AlreadyBooked, NotBookable
+from portal.booking import AlreadyBooked, NotBookable, SessionFull, express
 from portal.extensions import db
 from portal.models import (
     BookingStatus,
@@ -137,3 +138,50 @@ def test_a_seat_in_a_session_that_is_not_scheduled_is_refused_by_ids(practitione
     with pytest.raises(NotBookable):
         booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
     assert db.session.scalar(select(func.count(Order.id))) == 0
+
+
+def test_a_seat_read_free_but_taken_before_its_lock_is_refused_and_leaves_nothing(
+    practitioner, client_user, monkeypatch
+):
+    """The express path reads the session unlocked and locks it with the booking's INSERT
+    (booking/express.py). Here the read is stale, as when another buyer takes the last
+    seat in between: the INSERT takes nothing, the order and messages written before it
+    are rolled back, and the general path refuses with its usual message."""
+    session = make_workshop(practitioner, seats=1)
+    booking.purchase_by_ids(make_user(), session.service_id, service_session_id=session.id)
+    read = express.read_seat
+
+    def stale_read(session_id, unless=None):
+        row = read(session_id, unless)
+        return SimpleNamespace(**{**row._mapping, "current_participants": 0})
+
+    monkeypatch.setattr(express, "read_seat", stale_read)
+    with pytest.raises(SessionFull):
+        booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+    assert db.session.scalar(select(func.count(Notification.id))) == 2
+    assert seat_invariant_violations() == []
+
+
+def test_a_seat_whose_session_moved_after_the_read_is_sold_at_its_new_time(
+    practitioner, client_user, monkeypatch
+):
+    """A read that names an earlier time than the session now has never sells the seat
+    at that time: the INSERT takes nothing, and the seat is sold again with the row
+    locked, at the time the session has."""
+    session = make_workshop(practitioner, seats=3)
+    starts = session.start_time
+    read = express.read_seat
+
+    def stale_read(session_id, unless=None):
+        row = read(session_id, unless)
+        return SimpleNamespace(
+            **{**row._mapping, "start_time": row.start_time - timedelta(hours=1)}
+        )
+
+    monkeypatch.setattr(express, "read_seat", stale_read)
+    order = booking.purchase_by_ids(client_user, session.service_id, service_session_id=session.id)
+    assert order.bookings[0].start_time == starts
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+    assert db.session.get(ServiceSession, session.id).current_participants == 1
+    assert seat_invariant_violations() == []
