@@ -8,6 +8,7 @@ PostgreSQL: READ COMMITTED plus explicit row locks taken by the domain layer.
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -71,17 +72,29 @@ IDLE_PING_SECONDS = 5.0
 _IDLE_SINCE = "portal_idle_since"
 
 
-def ping_idle_connections(engine: Engine) -> None:
-    """Pessimistic disconnect handling for connections that sat in the pool: one that
-    was idle for IDLE_PING_SECONDS is pinged at checkout and, if the server is gone
-    (restarted, or a proxy dropped it), replaced before the request sees it.
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether the server sent something to a connection that asked nothing: a backend
+    ended by a restart (or pg_terminate_backend) says so and closes its socket, which
+    then reads as ready. A zero-timeout poll is a system call, not a round trip."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return True  # a driver without a socket to look at: ask it
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
-    Why not pool_pre_ping: it pings on every checkout, a round trip on every request
-    (#19 measured it on the purchase). A busy worker's connection is back in use within
-    milliseconds; one a restart broke mid-load fails its one request with a 503 (see
-    portal/ops/errors.py), and SQLAlchemy then replaces the whole pool. SQLAlchemy's
-    documented custom recipe: raise DisconnectionError at checkout and the pool retries
-    with a new connection.
+
+def ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling without a round trip per request: a pooled
+    connection is pinged at checkout when the server has spoken to it unasked (a
+    restart ended it) or it sat idle for IDLE_PING_SECONDS (a proxy may have dropped it
+    silently), and replaced if the ping fails, before the request sees it.
+
+    Why not pool_pre_ping: it pings every checkout, a round trip on every request (#19
+    measured it on the purchase). SQLAlchemy's documented custom recipe is used instead:
+    raise DisconnectionError at checkout and the pool retries with a new connection.
     """
 
     @event.listens_for(engine, "checkin")
@@ -90,16 +103,19 @@ def ping_idle_connections(engine: Engine) -> None:
             record.info[_IDLE_SINCE] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping_if_idle(dbapi_connection, record, _proxy):
+    def _ping_if_in_doubt(dbapi_connection, record, _proxy):
         since = record.info.get(_IDLE_SINCE)
-        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+        if since is None:
+            return  # just opened
+        fresh = time.monotonic() - since < IDLE_PING_SECONDS
+        if fresh and not _server_spoke(dbapi_connection):
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
         except Exception as exc:  # noqa: BLE001 - any failure means the link is gone
             raise DisconnectionError(str(exc)) from exc
         if not alive:
-            raise DisconnectionError("the idle connection did not answer the ping")
+            raise DisconnectionError("the pooled connection did not answer the ping")
 
 
 def configure_engine(app: Flask) -> None:
