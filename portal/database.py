@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import CursorResult, DateTime, Executable, event
+from sqlalchemy import CursorResult, DateTime, Executable, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session
@@ -222,6 +222,20 @@ def execute_write(statement: Executable, parameters: Any = None) -> CursorResult
     session = db.session()
     session.info[_WROTE] = True
     return session.connection().execute(statement, parameters)
+
+
+def with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` completed with the table's Python-side column defaults, as an INSERT of
+    `values` would write them: for a statement that names every column itself (an INSERT
+    inside another statement's WITH, where SQLAlchemy fills in no defaults)."""
+    row = dict(values)
+    for column in table.c:
+        default = column.default
+        if column.name in row or default is None or not hasattr(default, "arg"):
+            continue
+        # A callable default is wrapped by SQLAlchemy to take the execution context.
+        row[column.name] = default.arg(None) if default.is_callable else default.arg
+    return row
 
 
 def _has_written(session) -> bool:

@@ -52,17 +52,22 @@ def _reason(reason: CancelReason, note: str = "") -> str:
 def order_placed(order_id: int, client_id: int, status: OrderStatus, practitioner_id: int) -> None:
     """A new order: the client hears it is confirmed (free) or held until paid; the
     practitioner hears of the booking. Given values: the express path holds no objects."""
+    outbox.notify_all(order_placed_notices(order_id, client_id, status, practitioner_id))
+
+
+def order_placed_notices(
+    order_id: int, client_id: int, status: OrderStatus, practitioner_id: int
+) -> list[Notice]:
+    """order_placed's messages, for a caller that writes them itself (express.py)."""
     kind = K.BOOKING_CONFIRMED if status == OrderStatus.PAID else K.BOOKING_PENDING_PAYMENT
-    outbox.notify_all(
-        [
-            Notice(kind, client_id, {"order_id": order_id}),
-            Notice(
-                K.PRACTITIONER_NEW_BOOKING,
-                practitioner_id,
-                {"order_id": order_id, "client_id": client_id},
-            ),
-        ]
-    )
+    return [
+        Notice(kind, client_id, {"order_id": order_id}),
+        Notice(
+            K.PRACTITIONER_NEW_BOOKING,
+            practitioner_id,
+            {"order_id": order_id, "client_id": client_id},
+        ),
+    ]
 
 
 def booked_for_client(order: Order) -> None:

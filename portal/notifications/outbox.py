@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
-from ..database import execute_write
+from ..database import execute_write, with_defaults
 from ..extensions import db
 from ..models import Channel, Notification, NotificationKind, User
 from ..models.notifications import new_message_id
@@ -80,6 +80,21 @@ def notify_all(notices: Iterable[Notice]) -> list[str]:
     # ("insertmanyvalues"); without it psycopg sends a list as a pipeline, whose syncs cost
     # round trips inside the purchase's seat lock (#19). The ids are not wanted.
     execute_write(_INSERT, rows)
+    _written(rows)
+    return [row["message_id"] for row in rows]
+
+
+def queued(notices: Iterable[Notice]) -> list[dict]:
+    """The outbox rows of `notices`, every column given, for a caller that writes them
+    inside a statement of its own in this transaction (the express seat's, on
+    PostgreSQL: booking/express.py). They count as written, as notify_all's are."""
+    rows = [with_defaults(Notification.__table__, notice.row()) for notice in notices]
+    _written(rows)
+    return rows
+
+
+def _written(rows: list[dict]) -> None:
+    # The worker is woken after the commit (portal/worker.py).
     db.session.info[WRITTEN] = True
     for row in rows:
         log.info(
@@ -89,7 +104,6 @@ def notify_all(notices: Iterable[Notice]) -> list[str]:
             row["user_id"] or row["address"],
             without_link(row["payload"]),
         )
-    return [row["message_id"] for row in rows]
 
 
 def notify(
