@@ -51,7 +51,7 @@ def build_config(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": database_url,
         # No pool_pre_ping: it costs a round trip on every request; configure_engine pings
-        # only a connection that sat idle (portal/database.py, #19).
+        # only a connection in doubt (database.ping_idle_connections, #19).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "LIVEKIT_URL": os.environ.get("LIVEKIT_URL", ""),
         "LIVEKIT_API_KEY": os.environ.get("LIVEKIT_API_KEY", ""),
