@@ -314,9 +314,6 @@ def _answered(client_id, form_id):
     )
 
 
-# Built once, with bind parameters (service_id, client_id): the API asks it before every
-# purchase, the busiest request of all (#19), inside the seat's lock statement
-# (booking.Unless), so neither the statement nor its cache key is rebuilt per call.
 class AnswersOwed(DomainError):
     """A purchase through a path that cannot ask the questions (the API)."""
 
@@ -324,6 +321,9 @@ class AnswersOwed(DomainError):
     code = "conflict"
 
 
+# Built once, with bind parameters (service_id, client_id): the API asks it before every
+# purchase, the busiest request of all (#19), inside the seat's read
+# (booking.Unless), so neither the statement nor its cache key is rebuilt per call.
 OWES_ANSWERS = (
     select(IntakeForm.id)
     .join(service_intake_forms, service_intake_forms.c.form_id == IntakeForm.id)
