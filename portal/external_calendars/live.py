@@ -5,6 +5,10 @@ seen. It runs before the booking's transaction takes its locks (no writer waits 
 remote server) under a short deadline, PORTAL_CALENDAR_LIVE_CHECK_TIMEOUT_SECONDS, shared
 by all the practitioner's stale calendars; a calendar that fails to answer in time is
 left to its stored busy times, and the log says so.
+
+A calendar found busy keeps what it said: its busy times in the slot are stored at once,
+so the picker shown with the refusal does not offer the same time again, and the
+calendar falls due for a full refresh (the worker's next look).
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, update
 
 from ..crypto import decrypt
-from ..database import utcnow
+from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..models import CalendarKind, ExternalCalendar
+from ..models import CalendarKind, ExternalBusyTime, ExternalCalendar
+from .expand import BusyTime
 from .fetch import FetchFailed, Window, fetch_caldav
 
 log = logging.getLogger(__name__)
@@ -79,7 +84,9 @@ def busy_now(stale: list[ExternalCalendar], zone: ZoneInfo, start: datetime, end
                 failure,
             )
             continue
-        if any(b.start < end and start < b.end for b in fetched.busy):
+        overlapping = [b for b in fetched.busy if b.start < end and start < b.end]
+        if overlapping:
+            _remember(calendar, overlapping)
             log.info(
                 "live check: calendar %s of practitioner %s is busy at %s",
                 calendar.id,
@@ -88,3 +95,28 @@ def busy_now(stale: list[ExternalCalendar], zone: ZoneInfo, start: datetime, end
             )
             return True
     return False
+
+
+def _remember(calendar: ExternalCalendar, busy: list[BusyTime]) -> None:
+    """Store what the live check saw and make the calendar due now. Another refresh
+    that replaces the calendar's busy times meanwhile at worst drops these rows until
+    the one this makes due."""
+    with write_transaction():
+        db.session.execute(
+            insert(ExternalBusyTime),
+            [
+                {
+                    "calendar_id": calendar.id,
+                    "practitioner_id": calendar.practitioner_id,
+                    "start_time": b.start,
+                    "end_time": b.end,
+                }
+                for b in busy
+            ],
+        )
+        db.session.execute(
+            update(ExternalCalendar)
+            .where(ExternalCalendar.id == calendar.id)
+            .values(next_refresh_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )

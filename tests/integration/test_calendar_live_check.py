@@ -81,25 +81,36 @@ def test_an_event_added_since_the_refresh_refuses_the_slot(
     booking.book_individual_session(client_user, service, start + timedelta(hours=3))
 
 
-def test_the_buy_page_says_so_and_shows_the_picker_again(
+def test_the_buy_page_says_so_and_shows_the_chosen_day_without_that_time(
     app, signed_in, practitioner, client_user, radicale, remote
 ):
     service = make_service(practitioner, ServiceType.INDIVIDUAL)
     start = future(days=4, hour=10)
-    connect(practitioner, radicale, remote, refreshed_ago=timedelta(hours=1))
+    calendar = connect(practitioner, radicale, remote, refreshed_ago=timedelta(hours=1))
     busy_at(remote, start)
     web = signed_in(client_user)
-    # With the page's purchase token, the purchase runs inside the key's transaction:
-    # the view asks the calendar before it.
+    # As the picker's slot button posts it. With the page's purchase token, the purchase
+    # runs inside the key's transaction: the view asks the calendar before it.
     page = web.post(
         f"/book/services/{service.id}/buy",
-        data={"start": start.isoformat(), "purchase_token": uuid.uuid4().hex},
+        data={
+            "start": start.isoformat(),
+            "day": start.date().isoformat(),
+            "purchase_token": uuid.uuid4().hex,
+        },
     )
     assert page.status_code == 409
     assert "That time is no longer available." in page.text
-    # The picker again (this test's practitioner keeps no hours that day).
-    assert "try another day" in page.text
     assert db.session.query(Order).count() == 0
+    # The picker again on the day the client chose: what the calendar said is kept, so
+    # the refused time is not offered again, and the rest of the day still is.
+    assert f'value="{start.isoformat()}"' not in page.text
+    assert f'value="{(start + timedelta(hours=3)).isoformat()}"' in page.text
+    db.session.expire_all()
+    assert db.session.get(ExternalCalendar, calendar.id).next_refresh_at <= utcnow()
+    # The next client is refused by the stored busy times, with no call to the calendar.
+    with pytest.raises(booking.SlotUnavailable):
+        booking.check_bookable(practitioner, start, timedelta(minutes=60), service=service)
 
 
 def test_a_fresh_cache_is_trusted_without_asking(app, practitioner, client_user, radicale, remote):
