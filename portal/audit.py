@@ -18,9 +18,10 @@ are as editable as any row until it runs, and the append-only trigger must let e
 that one UPDATE through) or drop the chain for per-row hashes ordered by an id sequence
 (PostgreSQL sequences leave gaps on rollback, so a deleted entry could no longer be told
 from a rolled-back one). Either weakens what the log is for. What the head costs is one
-indexed read (SQLite: inside the write lock the purchase holds anyway; PostgreSQL: the
-same round trip takes the advisory lock, which serialises only audited writes and only
-from just before COMMIT); its Python cost is kept small by statements built once below.
+indexed read (SQLite: inside the write lock the purchase holds anyway; PostgreSQL: inside
+`audit_append`, migration 0045, one round trip that also takes the advisory lock, which
+serialises only audited writes and only from just before COMMIT, then hashes and inserts
+the entries); its Python cost is kept small by statements built once below.
 
 It stands on the kernel alone (tests/unit/test_package_layering.py), so booking, accounts
 and every other package that writes may call it.
@@ -38,7 +39,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from .core.transactions import inside_unit_of_work
@@ -153,12 +154,20 @@ def _hashed_fields(row: AuditEntry) -> dict:
 # cost several times the Python work, and nothing is wanted back as an object).
 _entries = AuditEntry.__table__
 _HEAD = select(_entries.c.seq, _entries.c.hash).order_by(_entries.c.seq.desc()).limit(1)
-# PostgreSQL: the lock and the head in one round trip (migration 0045 says why it is a
-# function: its query sees what a writer committed while this one waited for the lock).
-_LOCKED_HEAD = text("SELECT seq, hash FROM audit_chain_head(:key)").columns(
-    _entries.c.seq, _entries.c.hash
-)
 _APPEND = insert(_entries)
+# PostgreSQL: the lock, the head, the hashes and the INSERTs in one round trip
+# (migration 0045: why it is a function, and how it hashes).
+_APPEND_ON_POSTGRES = text("SELECT audit_append(:key, CAST(:entries AS json))")
+_LAST_KEY = "seq"
+
+
+def canonical_before_seq(entry: dict) -> str:
+    """The entry's canonical JSON (given without "seq") up to where its place goes: "seq"
+    sorts after every other key, so it is the last, and the function appends the place
+    and the closing brace."""
+    if max(entry) > _LAST_KEY:
+        raise ValueError(f"audit key {max(entry)!r} sorts after {_LAST_KEY!r}")
+    return canonical(entry)[:-1] + f',"{_LAST_KEY}":'
 
 
 @event.listens_for(Session, "before_commit")
@@ -170,9 +179,15 @@ def _append_pending(session: Session) -> None:
     session.flush()
     conn = session.connection()
     if conn.dialect.name == "sqlite":
-        head = conn.execute(_HEAD).first()
+        first, last = _append_under_write_lock(conn, pending)
     else:
-        head = conn.execute(_LOCKED_HEAD, {"key": _CHAIN_LOCK}).first()
+        first, last = _append_on_postgres(conn, pending)
+    log.info("audit entries appended: seq %s..%s", first, last)
+
+
+def _append_under_write_lock(conn: Connection, pending: list[dict]) -> tuple[int, int]:
+    """SQLite: the unit of work holds the database's write lock; read the head, insert."""
+    head = conn.execute(_HEAD).first()
     seq, previous = (head.seq, head.hash) if head else (0, GENESIS)
     rows = []
     for entry in pending:
@@ -184,7 +199,19 @@ def _append_pending(session: Session) -> None:
             {**entry, "seq": seq, "at": datetime.fromisoformat(hashed["at"]), "hash": previous}
         )
     conn.execute(_APPEND, rows)
-    log.info("audit entries appended: seq %s..%s", rows[0]["seq"], rows[-1]["seq"])
+    return rows[0]["seq"], seq
+
+
+def _append_on_postgres(conn: Connection, pending: list[dict]) -> tuple[int, int]:
+    """PostgreSQL: one call; the function gives each entry its place and hash."""
+    sent = []
+    for entry in pending:
+        stamped = {**entry, "at": utcnow().isoformat()}
+        sent.append({**stamped, "canonical": canonical_before_seq(stamped)})
+    last = conn.execute(
+        _APPEND_ON_POSTGRES, {"key": _CHAIN_LOCK, "entries": json.dumps(sent)}
+    ).scalar_one()
+    return last - len(sent) + 1, last
 
 
 @event.listens_for(Session, "after_rollback")

@@ -29,7 +29,7 @@ def _audit_as_today(conn) -> None:
     function migration 0045 creates: it is made ahead of its migration."""
     if conn.dialect.name == "sqlite":
         return
-    path = Path(__file__).parents[2] / "portal/migrations/versions/0045_audit_chain_head.py"
+    path = Path(__file__).parents[2] / "portal/migrations/versions/0045_audit_append.py"
     spec = importlib.util.spec_from_file_location("migration_0045", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -175,6 +175,40 @@ def test_the_chain_verifies_and_names_an_edited_entry(practitioner, client_user,
     assert f"entry {target.seq} (id {target.id}) does not match its hash" in result.output
 
 
+def test_entries_of_every_shape_appended_in_one_commit_verify(practitioner):
+    """Several entries in one unit of work, with text beyond ASCII, an empty before, nested
+    values and numbers: on PostgreSQL the function hashes what Python verifies."""
+    values = {
+        "name": "Zoë's café — 瞑想 🧘",
+        "quote": 'say "hi"\\ and \\u0041',
+        "nested": {"list": [1, 2.5, None, True], "empty": {}},
+        "price_cents": 1250,
+    }
+
+    @unit_of_work
+    def record_three():
+        audit.record(A.SERVICE_CREATED, "service", 1, practitioner_id=practitioner.id, after=values)
+        audit.record(A.SERVICE_UPDATED, "service", 1, before=values, after={"name": "Ünï"})
+        audit.record(A.NOTE_READ, "session_note", None)
+
+    before = len(entries())
+    record_three()
+    found = entries()[before:]
+    assert [e.action for e in found] == [A.SERVICE_CREATED, A.SERVICE_UPDATED, A.NOTE_READ]
+    assert found[0].after == values and found[1].before == values
+    assert found[2].before is None and found[2].object_id is None
+    assert [e.seq for e in found] == list(range(before + 1, before + 4))
+    assert audit.verify().ok
+
+
+def test_the_text_sent_for_hashing_is_the_canonical_json_up_to_the_place():
+    entry = {"action": "note_read", "object_id": 7, "after": {"é": 1.5}, "at": "2026-12-08"}
+    assert audit.canonical_before_seq(entry) + "42}" == audit.canonical({**entry, "seq": 42})
+    # A key after "seq" would no longer be last: refused rather than hashed wrongly.
+    with pytest.raises(ValueError, match="sorts after"):
+        audit.canonical_before_seq({**entry, "tags": []})
+
+
 def test_the_chain_names_a_missing_entry(practitioner, runner):
     session = make_workshop(practitioner, seats=3)
     for _ in range(2):
