@@ -2,7 +2,8 @@
 
 A domain operation calls `record()` inside its unit of work; the entry is appended when
 that unit commits, in the same transaction, so a rolled-back change leaves no entry and a
-committed one always has its entry. Appends are serialised (PostgreSQL: a transaction-level
+committed one always has its entry. (The express purchase on PostgreSQL appends its entry
+in its last statement instead, with `APPEND_CALL`: booking/express.py.) Appends are serialised (PostgreSQL: a transaction-level
 advisory lock; SQLite: the write lock every unit of work takes with BEGIN IMMEDIATE) and
 taken last, just before COMMIT, so the lock is held for one read and the INSERTs only.
 
@@ -39,7 +40,18 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Connection, event, insert, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    Text,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from .core.transactions import inside_unit_of_work
@@ -94,7 +106,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def record(
+def entry(
     action: AuditAction,
     object_type: str,
     object_id: int | None,
@@ -104,15 +116,14 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     actor_id: int | None = None,
-) -> None:
-    """Queue an entry for the current unit of work; it is written as the unit commits.
-
-    `actor_id` defaults to the request's signed-in user (none for the worker and the CLI:
-    the system)."""
+) -> dict:
+    """An entry's values, for `record` or for a statement that appends it itself
+    (`append_call`). `actor_id` defaults to the request's signed-in user (none for the
+    worker and the CLI: the system)."""
     if not inside_unit_of_work():
         raise AuditOutsideUnit(f"audit entry {action.value} recorded outside a unit of work")
     request_actor, address = _request_actor()
-    entry = {
+    return {
         "actor_id": actor_id if actor_id is not None else request_actor,
         "address": address,
         "action": AuditAction(action).value,
@@ -123,7 +134,16 @@ def record(
         "before": _plain(before),
         "after": _plain(after),
     }
-    db.session().info.setdefault(_PENDING, []).append(entry)
+
+
+def record(action: AuditAction, object_type: str, object_id: int | None, **values: Any) -> None:
+    """Queue an entry (the arguments are `entry`'s) for the current unit of work; it is
+    written as the unit commits."""
+    queue(entry(action, object_type, object_id, **values))
+
+
+def queue(values: dict) -> None:
+    db.session().info.setdefault(_PENDING, []).append(values)
 
 
 def canonical(entry: dict) -> str:
@@ -155,9 +175,13 @@ def _hashed_fields(row: AuditEntry) -> dict:
 _entries = AuditEntry.__table__
 _HEAD = select(_entries.c.seq, _entries.c.hash).order_by(_entries.c.seq.desc()).limit(1)
 _APPEND = insert(_entries)
-# PostgreSQL: the lock, the head, the hashes and the INSERTs in one round trip
-# (migration 0045: why it is a function, and how it hashes).
-_APPEND_ON_POSTGRES = text("SELECT audit_append(:key, CAST(:entries AS json))")
+# PostgreSQL: the lock, the head, the hashes and the INSERTs in one call (migration 0045:
+# why it is a function, and how it hashes). A statement may make the call itself, after
+# its own writes (`append_call`): the purchase saves a round trip that way.
+APPEND_CALL = func.audit_append(
+    bindparam("audit_key", type_=BigInteger), cast(bindparam("audit_entries", type_=Text), JSON)
+)
+_APPEND_ON_POSTGRES = select(APPEND_CALL)
 _LAST_KEY = "seq"
 
 
@@ -204,14 +228,19 @@ def _append_under_write_lock(conn: Connection, pending: list[dict]) -> tuple[int
 
 def _append_on_postgres(conn: Connection, pending: list[dict]) -> tuple[int, int]:
     """PostgreSQL: one call; the function gives each entry its place and hash."""
+    last = conn.execute(_APPEND_ON_POSTGRES, append_call(pending)).scalar_one()
+    return last - len(pending) + 1, last
+
+
+def append_call(entries: list[dict]) -> dict[str, Any]:
+    """The parameters of APPEND_CALL appending these entries (PostgreSQL). A statement
+    that makes the call appends them instead of the commit: pass entries not queued."""
     sent = []
-    for entry in pending:
-        stamped = {**entry, "at": utcnow().isoformat()}
+    for values in entries:
+        # Microseconds are what both databases keep.
+        stamped = {**values, "at": utcnow().isoformat()}
         sent.append({**stamped, "canonical": canonical_before_seq(stamped)})
-    last = conn.execute(
-        _APPEND_ON_POSTGRES, {"key": _CHAIN_LOCK, "entries": json.dumps(sent)}
-    ).scalar_one()
-    return last - len(sent) + 1, last
+    return {"audit_key": _CHAIN_LOCK, "audit_entries": json.dumps(sent)}
 
 
 @event.listens_for(Session, "after_rollback")

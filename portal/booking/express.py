@@ -22,12 +22,15 @@ so buyers of one session queue for the booking, the audit entry and the COMMIT o
 caller that read the row unlocked (`read_seat`) and finds the seat gone (`SeatGone`)
 rolls its unit of work back and asks the general path, which locks first.
 
-On PostgreSQL the read also draws the order's id from its sequence, and the order, its
-outbox rows and the booking go in one statement (the first two as INSERTs in its WITH):
-each statement a purchase saves is a round trip and a backend's work on a machine where
-the database and the app share the cores (#19: with the outbox's INSERT left out, 8 to
-24% more purchases per second). A seat gone rolls the three back together. SQLite runs
-them as three statements: there, a statement costs no round trip.
+On PostgreSQL the read also draws the order's and the booking's ids from their
+sequences, and the order, its outbox rows, the booking and the audit entry go in one
+statement: the first two as INSERTs in its WITH, the entry appended by `audit_append`
+(migration 0045) called on the row the booking's INSERT returns, so only after the
+seat's lock and never for a seat gone. Each statement a purchase saves is a round trip
+and a backend's work on a machine where the database and the app share the cores (#19:
+with the outbox's INSERT left out, 8 to 24% more purchases per second). A seat gone rolls
+them back together. SQLite runs them as separate statements, the entry appended as the
+unit of work commits: there, a statement costs no round trip.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from sqlalchemy import ColumnElement, Executable, Row, Select, bindparam, func, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.util import identity_key
 
+from .. import audit
 from ..core.errors import AlreadyBooked
 from ..core.transactions import translate_integrity_error
 from ..database import with_defaults
@@ -66,7 +70,7 @@ from ..notifications import outbox
 from . import events, notices
 from .locks import SEAT_LOCK, SEAT_READ
 from .payment_providers import default_provider_name
-from .seats import audit_new_booking, order_terms, second_seat_refusal
+from .seats import new_booking_entry, order_terms, second_seat_refusal
 from .transitions import SEAT_TRIGGER_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -76,7 +80,9 @@ _sessions, _bookings = ServiceSession.__table__, Booking.__table__
 
 
 def _bound(name: str):
-    return bindparam(name, type_=_bookings.c[name].type)
+    # The booking's given id is "booking_id": a parameter named as a column ("id") would
+    # also fill that column of the INSERTs in the statement's WITH.
+    return bindparam("booking_id" if name == "id" else name, type_=_bookings.c[name].type)
 
 
 # The booking, taken only while its session still sells the seat; the SELECT locks the
@@ -90,34 +96,43 @@ _SEAT_GIVEN += [
     for column in _bookings.c
     if column.default is not None and column.name not in _SEAT_GIVEN
 ]
-_SEAT_INSERT = (
-    insert(_bookings)
-    .from_select(
-        ["service_id", "service_session_id", *_SEAT_GIVEN],
-        select(_sessions.c.service_id, _sessions.c.id, *(_bound(name) for name in _SEAT_GIVEN))
-        .where(
-            # Named as the column it fills: the seat metric reads it (portal/ops/metrics.py).
-            _sessions.c.id == bindparam("service_session_id"),
-            _sessions.c.status == SessionStatus.SCHEDULED,
-            _sessions.c.visibility == Visibility.PUBLIC,
-            _sessions.c.start_time == bindparam("start_time", type_=_sessions.c.start_time.type),
-            _sessions.c.start_time > bindparam("now", type_=_sessions.c.start_time.type),
-            _sessions.c.end_time.is_not_distinct_from(
-                bindparam("end_time", type_=_sessions.c.end_time.type)
-            ),
-            _sessions.c.current_participants < _sessions.c.max_participants,
+
+
+def _seat_insert(given: list[str]):
+    return (
+        insert(_bookings)
+        .from_select(
+            ["service_id", "service_session_id", *given],
+            select(_sessions.c.service_id, _sessions.c.id, *(_bound(name) for name in given))
+            .where(
+                # Named as the column it fills: the seat metric reads it (portal/ops/metrics.py).
+                _sessions.c.id == bindparam("service_session_id"),
+                _sessions.c.status == SessionStatus.SCHEDULED,
+                _sessions.c.visibility == Visibility.PUBLIC,
+                _sessions.c.start_time
+                == bindparam("start_time", type_=_sessions.c.start_time.type),
+                _sessions.c.start_time > bindparam("now", type_=_sessions.c.start_time.type),
+                _sessions.c.end_time.is_not_distinct_from(
+                    bindparam("end_time", type_=_sessions.c.end_time.type)
+                ),
+                _sessions.c.current_participants < _sessions.c.max_participants,
+            )
+            .with_for_update(of=_sessions),
         )
-        .with_for_update(of=_sessions),
+        .returning(_bookings.c.id)
     )
-    .returning(_bookings.c.id)
-)
 
 
-# PostgreSQL: the seat's read draws the order's id, so the order and its messages can be
-# written in the booking's statement (module docstring). An id drawn for a purchase that
-# then takes the general path is skipped, as a rolled-back INSERT's would be.
+_SEAT_INSERT = _seat_insert(_SEAT_GIVEN)
+
+
+# PostgreSQL: the seat's read draws the order's and the booking's ids, so the order, its
+# messages and the audit entry can be written in the booking's statement (module
+# docstring). Ids drawn for a purchase that then takes the general path are skipped, as a
+# rolled-back INSERT's would be.
 _SEAT_READ_NUMBERED = SEAT_READ.add_columns(
-    func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id")).label("next_order_id")
+    func.nextval(func.pg_get_serial_sequence(Order.__tablename__, "id")).label("next_order_id"),
+    func.nextval(func.pg_get_serial_sequence(Booking.__tablename__, "id")).label("next_booking_id"),
 )
 _SALES: dict[tuple[Any, ...], Executable] = {}
 
@@ -125,16 +140,20 @@ _SALES: dict[tuple[Any, ...], Executable] = {}
 def _sale_statement(
     order_keys: tuple[str, ...], notice_keys: tuple[str, ...], notices: int
 ) -> Executable:
-    """_SEAT_INSERT with the order's and its outbox rows' INSERTs in its WITH; their
-    parameters are named order_<column> and notice<i>_<column>. Built once per shape."""
+    """The booking's INSERT (its id given) with the order's and its outbox rows' INSERTs in
+    its WITH, and the audit entry's append called on the booking it returns, so after the
+    seat's lock and never for a seat gone. Parameters: order_<column>, notice<i>_<column>,
+    audit.append_call's. Built once per shape."""
     shape = (order_keys, notice_keys, notices)
     statement = _SALES.get(shape)
     if statement is None:
         orders, messages = Order.__table__, Notification.__table__
+        booked = _seat_insert(["id", *_SEAT_GIVEN]).cte("sold_booking")
+        sale = select(booked.c.id, audit.APPEND_CALL.label("audited"))
         order = insert(orders).values(
             {key: bindparam(f"order_{key}", type_=orders.c[key].type) for key in order_keys}
         )
-        sale = _SEAT_INSERT.add_cte(order.cte("sold_order"))
+        sale = sale.add_cte(order.cte("sold_order"))
         # One INSERT per message: a multi-row VALUES is not cached by SQLAlchemy, and
         # compiling the statement on every purchase cost more than the round trips saved.
         for i in range(notices):
@@ -311,23 +330,40 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
         "payment_provider": default_provider_name(),
         **terms,
     }
-    conn = db.session.connection()
-    order_id = getattr(row, "next_order_id", None)
-    sale: Executable
-    sale_values: dict[str, Any]
-    if order_id is None:
-        order_id = conn.execute(_ORDER_INSERT, order_values).scalar_one()
-        notices.order_placed(order_id, user.id, terms["status"], row.primary_practitioner_id)
-        sale, sale_values = _SEAT_INSERT, {}
-    else:
-        sale, sale_values = _one_statement_sale(
-            order_id, order_values, user.id, terms["status"], row.primary_practitioner_id
-        )
     # Paid (free) or pay-later: confirmed at once; otherwise held until paid.
     confirmed = (
         terms["status"] == OrderStatus.PAID or terms["payment_policy"] == PaymentPolicy.PAY_LATER
     )
     status = BookingStatus.CONFIRMED if confirmed else BookingStatus.PENDING_PAYMENT
+
+    def audit_entry(booking_id: int, order_id: int) -> dict:
+        return new_booking_entry(
+            booking_id=booking_id,
+            client_id=user.id,
+            status=status,
+            session_id=row.id,
+            order_id=order_id,
+            price_charged_cents=terms["total_cents"],
+            practitioner_id=row.practitioner_id,
+        )
+
+    conn = db.session.connection()
+    numbered = getattr(row, "next_order_id", None) is not None
+    sale: Executable
+    sale_values: dict[str, Any]
+    if numbered:
+        order_id = row.next_order_id
+        sale, sale_values = _one_statement_sale(
+            order_id, order_values, user.id, terms["status"], row.primary_practitioner_id
+        )
+        sale_values.update(
+            booking_id=row.next_booking_id,
+            **audit.append_call([audit_entry(row.next_booking_id, order_id)]),
+        )
+    else:
+        order_id = conn.execute(_ORDER_INSERT, order_values).scalar_one()
+        notices.order_placed(order_id, user.id, terms["status"], row.primary_practitioner_id)
+        sale, sale_values = _SEAT_INSERT, {}
     booking_values = with_defaults(
         _bookings,
         {
@@ -353,6 +389,9 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
         raise
     if booking_id is None:
         raise SeatGone(row.id)
+    if not numbered:
+        # Appended as the unit of work commits (PostgreSQL: by the statement above).
+        audit.queue(audit_entry(booking_id, order_id))
     # The seat triggers moved the session's counters: a copy this session holds reloads them.
     held = db.session.identity_map.get(identity_key(ServiceSession, row.id))
     if held is not None:
@@ -371,15 +410,6 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
             end_time=row.end_time,
         )
         events.emit(created, practitioner_id=row.practitioner_id, data=data, now=now)
-    audit_new_booking(
-        booking_id=booking_id,
-        client_id=user.id,
-        status=status,
-        session_id=row.id,
-        order_id=order_id,
-        price_charged_cents=terms["total_cents"],
-        practitioner_id=row.practitioner_id,
-    )
     log.info("seat sold: order %s, booking %s, session %s", order_id, booking_id, row.id)
     seat = SoldSeat(
         id=booking_id,

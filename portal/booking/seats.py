@@ -159,19 +159,21 @@ def add_booking(
     # A credit is not an appointment yet: it becomes one when scheduled (schedule_credit).
     if status != BookingStatus.DRAFT:
         events.booking_event(WebhookEventType.BOOKING_CREATED, booking, session, now)
-    audit_new_booking(
-        booking_id=booking.id,
-        client_id=booking.user_id,
-        status=booking.status,
-        session_id=booking.service_session_id,
-        order_id=booking.order_id,
-        price_charged_cents=booking.price_charged_cents,
-        practitioner_id=session.practitioner_id,
+    audit.queue(
+        new_booking_entry(
+            booking_id=booking.id,
+            client_id=booking.user_id,
+            status=booking.status,
+            session_id=booking.service_session_id,
+            order_id=booking.order_id,
+            price_charged_cents=booking.price_charged_cents,
+            practitioner_id=session.practitioner_id,
+        )
     )
     return booking
 
 
-def audit_new_booking(
+def new_booking_entry(
     *,
     booking_id: int,
     client_id: int,
@@ -180,10 +182,10 @@ def audit_new_booking(
     order_id: int | None,
     price_charged_cents: int,
     practitioner_id: int,
-) -> None:
+) -> dict:
     """The audit entry of a booking just inserted, by whichever path (values: the express
     path holds no objects)."""
-    audit.record(
+    return audit.entry(
         AuditAction.BOOKING_CREATED,
         "booking",
         booking_id,

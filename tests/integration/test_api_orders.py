@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
+from portal import audit
 from portal.database import utcnow
 from portal.extensions import db
-from portal.models import Booking, Order, Role, ServiceType, Visibility
+from portal.models import AuditAction, AuditEntry, Booking, Order, Role, ServiceType, Visibility
 from tests.fixtures.api import error_of
 from tests.fixtures.factories import (
     future,
@@ -295,7 +296,7 @@ def test_buying_again_into_a_full_workshop_with_a_lapsed_hold(api_as, apis, prac
     assert seat_invariant_violations() == []
 
 
-def test_a_workshop_seat_purchase_takes_five_statements_three_on_postgresql(apis, practitioner):
+def test_a_workshop_seat_purchase_takes_seven_statements_three_on_postgresql(apis, practitioner):
     """Token, the session with its service (and, in the same statement, whether a
     required intake form is still unanswered: #23's EXISTS, booking.Unless), the order,
     the outbox rows telling the client and the practitioner (one INSERT for both), the
@@ -305,9 +306,9 @@ def test_a_workshop_seat_purchase_takes_five_statements_three_on_postgresql(apis
     The response is built from what was written, not read back. The token's last use is
     written apart, later (api_tokens.LastUses).
 
-    Plus the audit log's entry (#23), appended just before COMMIT: the chain's head read
-    (on PostgreSQL in one statement with the advisory lock that serialises appends,
-    migration 0045) and the INSERT."""
+    Plus the audit log's entry (#23), appended last: on SQLite the chain's head read and
+    the INSERT, just before COMMIT; on PostgreSQL the booking's statement calls
+    audit_append (migration 0045) on the booking it inserted, after the seat's lock."""
     session = make_workshop(practitioner, seats=5)
     body = {"service_id": session.service_id, "service_session_id": session.id}
     statements: list[str] = []
@@ -330,11 +331,13 @@ def test_a_workshop_seat_purchase_takes_five_statements_three_on_postgresql(apis
         event.remove(db.engine, "before_cursor_execute", record)
         event.remove(db.engine, "commit", record_commit)
 
-    audit_statements = [s for s in statements if "audit_" in s]
-    assert len(audit_statements) == 2
-    assert statements[-1].startswith("INSERT INTO audit_entries")
     sqlite = db.engine.dialect.name == "sqlite"
-    assert len(statements) - len(audit_statements) == (5 if sqlite else 3), statements
+    assert len(statements) == (7 if sqlite else 3), statements
+    if sqlite:
+        assert "FROM audit_entries" in statements[-2]
+        assert statements[-1].startswith("INSERT INTO audit_entries")
+    else:
+        assert "audit_append(" in statements[-1] and "FROM sold_booking" in statements[-1]
     assert "intake_forms" in statements[1] and "FROM service_sessions" in statements[1]
     assert sum("INSERT INTO notifications" in s for s in statements) == 1
     assert sum("INSERT INTO orders" in s for s in statements) == 1
@@ -346,6 +349,15 @@ def test_a_workshop_seat_purchase_takes_five_statements_three_on_postgresql(apis
     assert len(commits) == (2 if db.engine.dialect.name == "sqlite" else 1)
     assert order["bookings"][0]["start_time"] == session.start_time.isoformat()
     assert order["order"]["hold_expires_at"] is not None
+    # The entry names the booking and order it wrote (PostgreSQL: ids drawn by the read),
+    # and the chain verifies.
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.BOOKING_CREATED)
+    ).one()
+    assert entry.object_id == order["bookings"][0]["id"]
+    assert entry.after["order_id"] == order["order"]["id"]
+    assert entry.actor_id == entry.client_id
+    assert audit.verify().ok
 
 
 def test_slot_unavailable_names_the_field(api_as, apis, practitioner):

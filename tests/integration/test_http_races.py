@@ -8,9 +8,17 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from portal import api_tokens, booking
+from portal import api_tokens, audit, booking
 from portal.extensions import db
-from portal.models import SEAT_HOLDING, Booking, Notification, Order, ServiceType
+from portal.models import (
+    SEAT_HOLDING,
+    AuditAction,
+    AuditEntry,
+    Booking,
+    Notification,
+    Order,
+    ServiceType,
+)
 from tests.fixtures.factories import (
     future,
     make_service,
@@ -50,6 +58,13 @@ def test_200_buyers_for_a_25_seat_workshop_get_25_seats_and_175_clear_refusals(
     # leaves no order and no message behind: 25 orders, two outbox rows each.
     assert db.session.scalar(select(func.count(Order.id))) == 25
     assert db.session.scalar(select(func.count(Notification.id))) == 50
+    # One audit entry per seat, each naming a booking that exists, in a whole chain.
+    booked = select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == AuditAction.BOOKING_CREATED,
+        AuditEntry.object_id.in_(select(Booking.id)),
+    )
+    assert db.session.scalar(booked) == 25
+    assert audit.verify().ok
     assert seat_invariant_violations() == []
 
 
