@@ -3,9 +3,10 @@
 A domain operation calls `record()` inside its unit of work; the entry is appended when
 that unit commits, in the same transaction, so a rolled-back change leaves no entry and a
 committed one always has its entry. (The express purchase on PostgreSQL appends its entry
-in its last statement instead, with `APPEND_CALL`: booking/express.py.) Appends are serialised (PostgreSQL: a transaction-level
-advisory lock; SQLite: the write lock every unit of work takes with BEGIN IMMEDIATE) and
-taken last, just before COMMIT, so the lock is held for one read and the INSERTs only.
+in its last statement instead, with `APPEND_CALL`: booking/express.py.) Appends are
+serialised (PostgreSQL: a transaction-level advisory lock; SQLite: the write lock every
+unit of work takes with BEGIN IMMEDIATE) and taken last, just before COMMIT, so the lock
+is held for one read and the INSERTs only.
 
 Each entry's hash is SHA-256 of the previous entry's hash and the entry's own canonical
 JSON: `verify()` walks the chain and names the first entry that was edited, or the first
