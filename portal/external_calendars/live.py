@@ -86,18 +86,18 @@ def busy_now(stale: list[ExternalCalendar], zone: ZoneInfo, start: datetime, end
             continue
         overlapping = [b for b in fetched.busy if b.start < end and start < b.end]
         if overlapping:
-            _remember(calendar, overlapping)
             log.info(
                 "live check: calendar %s of practitioner %s is busy at %s",
                 calendar.id,
                 calendar.practitioner_id,
                 start.isoformat(),
             )
+            _remember(calendar.id, calendar.practitioner_id, overlapping)
             return True
     return False
 
 
-def _remember(calendar: ExternalCalendar, busy: list[BusyTime]) -> None:
+def _remember(calendar_id: int, practitioner_id: int, busy: list[BusyTime]) -> None:
     """Store what the live check saw and make the calendar due now. Another refresh
     that replaces the calendar's busy times meanwhile at worst drops these rows until
     the one this makes due."""
@@ -106,8 +106,8 @@ def _remember(calendar: ExternalCalendar, busy: list[BusyTime]) -> None:
             insert(ExternalBusyTime),
             [
                 {
-                    "calendar_id": calendar.id,
-                    "practitioner_id": calendar.practitioner_id,
+                    "calendar_id": calendar_id,
+                    "practitioner_id": practitioner_id,
                     "start_time": b.start,
                     "end_time": b.end,
                 }
@@ -116,7 +116,7 @@ def _remember(calendar: ExternalCalendar, busy: list[BusyTime]) -> None:
         )
         db.session.execute(
             update(ExternalCalendar)
-            .where(ExternalCalendar.id == calendar.id)
+            .where(ExternalCalendar.id == calendar_id)
             .values(next_refresh_at=utcnow())
             .execution_options(synchronize_session=False)
         )
