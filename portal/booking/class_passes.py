@@ -133,6 +133,7 @@ def issue_pass(
     credits: int,
     expires_at: datetime | None,
     now: datetime,
+    unlimited: bool = False,
 ) -> ClassPass:
     """A holding of credits on an order (a pass sold, a membership's period granted), with
     its own copy of the terms as they stand now: editing them later changes no holding."""
@@ -141,6 +142,7 @@ def issue_pass(
         user_id=user_id,
         service_id=service.id,
         credits=credits,
+        unlimited=unlimited,
         eligible_tag=terms.eligible_tag,
         per_day=terms.per_day,
         per_week=terms.per_week,

@@ -282,6 +282,7 @@ def grant_period(invoice: StripeInvoice, sub: StripeSubscription, now: datetime)
         plan.service,
         terms,
         credits=_granted_credits(plan),
+        unlimited=plan.unlimited,
         # Rolled over: usable until the end of the plan's Nth period after its own.
         expires_at=invoice.period_end + PERIOD_STEP[plan.period] * plan.rollover_periods,
         now=now,

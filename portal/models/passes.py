@@ -104,6 +104,9 @@ class ClassPass(Model):
     per_day: Mapped[int | None]
     per_week: Mapped[int | None]
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Granted by an unlimited membership plan: `credits` is then booking.UNLIMITED_CREDITS,
+    # a bound no one reaches, and pages say "Unlimited classes" instead of counting.
+    unlimited: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     order: Mapped[Order] = relationship()

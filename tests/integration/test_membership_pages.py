@@ -133,6 +133,36 @@ def test_my_membership_shows_classes_renewal_and_books_with_it(
     assert other.post(f"/memberships/{membership_id}/cancel").status_code == 404
 
 
+def test_an_unlimited_plan_reads_unlimited_before_and_after_a_class(
+    signed_in, api_as, practitioner, client_user
+):
+    """Its period holds booking.UNLIMITED_CREDITS as a bound: no page counts it down."""
+    yoga = make_group_class(practitioner, name="Yoga")
+    plan = make_plan(practitioner, unlimited=True, per_day=2, services=[yoga])
+    start = _now() - timedelta(days=1)
+    grant_period(
+        invoice(start, start + timedelta(days=30)),
+        subscription(client_user, plan, start, start + timedelta(days=30)),
+        start,
+    )
+    session = booking.create_session(yoga, start_time=future(days=2))
+    holding = booking.holdings(membership_of(client_user), _now())[0]
+    assert holding.unlimited
+    web = signed_in(client_user)
+    web.post(f"/passes/{holding.id}/book", data={"session_id": session.id})
+
+    mine = text_of(web.get("/memberships"))
+    assert "Classes left Unlimited" in mine and "999" not in mine
+    page = text_of(web.get(f"/passes/{holding.id}"))
+    assert "Unlimited classes" in page
+    assert "credits left" not in page and "1000" not in page and "999" not in page
+    # The API says so too, beside the numbers it always gave.
+    answer = api_as(client_user).get("/api/v1/passes")
+    assert answer.status_code == 200, answer.text
+    (held,) = [p for p in answer.get_json()["passes"] if p["id"] == holding.id]
+    assert held["unlimited"] is True and held["credits_used"] == 1
+
+
 def test_past_due_is_shown_and_the_book_button_gone(signed_in, practitioner, client_user):
     plan = make_plan(practitioner, services=[make_group_class(practitioner)])
     start = _now() - timedelta(days=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -267,5 +267,54 @@ def test_passes_sold_before_0043_are_given_their_terms(empty_database_url):
                 yoga_pass,
                 booking.create_session(breathwork, start_time=start + timedelta(hours=3)),
             )
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_unlimited_periods_granted_before_0046_are_marked(empty_database_url):
+    """0046: a period of an unlimited plan granted before the column existed is marked
+    unlimited; a limited plan's period and a class pass of as many credits are not."""
+    from portal.booking.memberships import grant_period
+    from portal.models import Role
+    from tests.fixtures.factories import make_user
+    from tests.fixtures.memberships import invoice, make_plan, subscription
+    from tests.fixtures.passes import held_pass, make_class_pass, make_group_class
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        practitioner = make_user(Role.PRACTITIONER)
+        yoga = make_group_class(practitioner, name="Yoga")
+        start = datetime.now(UTC) - timedelta(days=1)
+        ids = []
+        for n, plan in enumerate(
+            (
+                make_plan(practitioner, unlimited=True, services=[yoga], name="Unlimited"),
+                make_plan(practitioner, credits=1000, services=[yoga], name="A thousand"),
+            )
+        ):
+            client, sub_id = make_user(), f"sub_0046_{n}"
+            end = start + timedelta(days=30)
+            grant_period(
+                invoice(start, end, sub_id=sub_id),
+                subscription(client, plan, start, end, sub_id=sub_id),
+                start,
+            )
+            ids.append(
+                db.session.scalar(
+                    text("SELECT max(id) FROM class_passes WHERE user_id = :u"), {"u": client.id}
+                )
+            )
+        thousand = make_class_pass(practitioner, services=[yoga], credits=1000, name="Big pass")
+        ids.append(held_pass(make_user(), thousand).id)
+        db.session.remove()
+        downgrade(revision="0045")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("class_passes")}
+        assert "unlimited" not in columns
+
+        upgrade()
+        with db.engine.connect() as conn:
+            marked = dict(conn.execute(text("SELECT id, unlimited FROM class_passes")).all())
+        assert [bool(marked[i]) for i in ids] == [True, False, False]
         db.session.remove()
         db.engine.dispose()

@@ -313,6 +313,10 @@ class PassOut(ResponseModel):
     credits: int = Field(description="Credits bought.")
     credits_used: int
     credits_left: int
+    unlimited: bool = Field(
+        description="A period of an unlimited membership: credits is a bound no one reaches, "
+        "and only per_day and per_week limit it."
+    )
     expires_at: Instant | None = Field(description="null: the credits do not expire.")
     usable: bool = Field(description="Paid, unexpired and with credits left.")
     eligible_services: list[ServiceRef] = Field(

@@ -146,6 +146,7 @@ def pass_out(held: ClassPass, now: datetime) -> PassOut:
         credits=held.credits,
         credits_used=held.credits_used,
         credits_left=held.credits_left,
+        unlimited=held.unlimited,
         expires_at=held.expires_at,
         usable=booking.is_usable(held, now),
         eligible_services=[

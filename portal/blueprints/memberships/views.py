@@ -154,6 +154,8 @@ def my_memberships():
             {
                 "membership": m,
                 "holdings": holdings,
+                # An unlimited period's bound (booking.UNLIMITED_CREDITS) is no count to show.
+                "unlimited": any(h.unlimited for h in holdings),
                 "credits_left": sum(h.credits_left for h in holdings),
                 "change": change,
             }
@@ -163,7 +165,6 @@ def my_memberships():
         rows=rows,
         returned=request.args.get("returned") == "1",
         form=SubscribeForm(formdata=None),
-        unlimited=booking.UNLIMITED_CREDITS,
     )
 
 
