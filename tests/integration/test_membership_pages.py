@@ -105,18 +105,21 @@ def test_a_plan_is_not_bought_as_an_order(practitioner, client_user):
         booking.purchase(client_user, plan)
 
 
+def _yoga_class_and_a_period(practitioner, client, **plan_terms):
+    """A plan for a yoga class, its current period paid for the client, and a class in
+    two days (returned)."""
+    yoga = make_group_class(practitioner, name="Yoga")
+    plan = make_plan(practitioner, services=[yoga], **plan_terms)
+    start = _now() - timedelta(days=1)
+    end = start + timedelta(days=30)
+    grant_period(invoice(start, end), subscription(client, plan, start, end), start)
+    return booking.create_session(yoga, start_time=future(days=2))
+
+
 def test_my_membership_shows_classes_renewal_and_books_with_it(
     signed_in, auth, practitioner, client_user
 ):
-    yoga = make_group_class(practitioner, name="Yoga")
-    plan = make_plan(practitioner, credits=3, services=[yoga])
-    start = _now() - timedelta(days=1)
-    grant_period(
-        invoice(start, start + timedelta(days=30)),
-        subscription(client_user, plan, start, start + timedelta(days=30)),
-        start,
-    )
-    session = booking.create_session(yoga, start_time=future(days=2))
+    session = _yoga_class_and_a_period(practitioner, client_user, credits=3)
     web = signed_in(client_user)
 
     page = text_of(web.get("/memberships"))
@@ -137,15 +140,7 @@ def test_an_unlimited_plan_reads_unlimited_before_and_after_a_class(
     signed_in, api_as, practitioner, client_user
 ):
     """Its period holds booking.UNLIMITED_CREDITS as a bound: no page counts it down."""
-    yoga = make_group_class(practitioner, name="Yoga")
-    plan = make_plan(practitioner, unlimited=True, per_day=2, services=[yoga])
-    start = _now() - timedelta(days=1)
-    grant_period(
-        invoice(start, start + timedelta(days=30)),
-        subscription(client_user, plan, start, start + timedelta(days=30)),
-        start,
-    )
-    session = booking.create_session(yoga, start_time=future(days=2))
+    session = _yoga_class_and_a_period(practitioner, client_user, unlimited=True, per_day=2)
     holding = booking.holdings(membership_of(client_user), _now())[0]
     assert holding.unlimited
     web = signed_in(client_user)
