@@ -25,12 +25,12 @@ rolls its unit of work back and asks the general path, which locks first.
 On PostgreSQL the read also draws the order's and the booking's ids from their
 sequences, and the order, its outbox rows, the booking and the audit entry go in one
 statement: the first two as INSERTs in its WITH, the entry appended by `audit_append`
-(migration 0045) called on the row the booking's INSERT returns, so only after the
-seat's lock and never for a seat gone. Each statement a purchase saves is a round trip
-and a backend's work on a machine where the database and the app share the cores (#19:
-with the outbox's INSERT left out, 8 to 24% more purchases per second). A seat gone rolls
-them back together. SQLite runs them as separate statements, the entry appended as the
-unit of work commits: there, a statement costs no round trip.
+(migration 0045) called in the booking INSERT's RETURNING, on the row it inserted, so
+only after the seat's lock and never for a seat gone. Each statement a purchase saves is
+a round trip and a backend's work on a machine where the database and the app share the
+cores (#19: with the outbox's INSERT left out, 8 to 24% more purchases per second). A
+seat gone rolls them back together. SQLite runs them as separate statements, the entry
+appended as the unit of work commits: there, a statement costs no round trip.
 """
 
 from __future__ import annotations
@@ -141,15 +141,14 @@ def _sale_statement(
     order_keys: tuple[str, ...], notice_keys: tuple[str, ...], notices: int
 ) -> Executable:
     """The booking's INSERT (its id given) with the order's and its outbox rows' INSERTs in
-    its WITH, and the audit entry's append called on the booking it returns, so after the
-    seat's lock and never for a seat gone. Parameters: order_<column>, notice<i>_<column>,
-    audit.append_call's. Built once per shape."""
+    its WITH, and the audit entry's append called in its RETURNING, on the row it inserted:
+    after the seat's lock, and never for a seat gone. Parameters: order_<column>,
+    notice<i>_<column>, audit.append_call's. Built once per shape."""
     shape = (order_keys, notice_keys, notices)
     statement = _SALES.get(shape)
     if statement is None:
         orders, messages = Order.__table__, Notification.__table__
-        booked = _seat_insert(["id", *_SEAT_GIVEN]).cte("sold_booking")
-        sale = select(booked.c.id, audit.APPEND_CALL.label("audited"))
+        sale = _seat_insert(["id", *_SEAT_GIVEN]).returning(audit.APPEND_CALL.label("audited"))
         order = insert(orders).values(
             {key: bindparam(f"order_{key}", type_=orders.c[key].type) for key in order_keys}
         )

@@ -308,7 +308,7 @@ def test_a_workshop_seat_purchase_takes_seven_statements_three_on_postgresql(api
 
     Plus the audit log's entry (#23), appended last: on SQLite the chain's head read and
     the INSERT, just before COMMIT; on PostgreSQL the booking's statement calls
-    audit_append (migration 0045) on the booking it inserted, after the seat's lock."""
+    audit_append (migration 0045) in its RETURNING, after the seat's lock."""
     session = make_workshop(practitioner, seats=5)
     body = {"service_id": session.service_id, "service_session_id": session.id}
     statements: list[str] = []
@@ -337,7 +337,7 @@ def test_a_workshop_seat_purchase_takes_seven_statements_three_on_postgresql(api
         assert "FROM audit_entries" in statements[-2]
         assert statements[-1].startswith("INSERT INTO audit_entries")
     else:
-        assert "audit_append(" in statements[-1] and "FROM sold_booking" in statements[-1]
+        assert "audit_append(" in statements[-1] and "RETURNING" in statements[-1]
     assert "intake_forms" in statements[1] and "FROM service_sessions" in statements[1]
     assert sum("INSERT INTO notifications" in s for s in statements) == 1
     assert sum("INSERT INTO orders" in s for s in statements) == 1
