@@ -284,22 +284,22 @@ def takes(row: Row[Any], service_id: int, now: datetime) -> bool:
 
 
 def _one_statement_sale(
-    order_id: int,
-    order_values: dict[str, Any],
-    client_id: int,
-    status: OrderStatus,
-    practitioner_id: int,
+    row: Row[Any], order_values: dict[str, Any], client_id: int, entry: dict
 ) -> tuple[Executable, dict[str, Any]]:
-    """The booking's statement with the order and its messages in its WITH, and their
-    parameters (PostgreSQL, the order's id drawn by the read)."""
-    order = with_defaults(Order.__table__, {"id": order_id, **order_values})
-    rows = outbox.queued(notices.order_placed_notices(order_id, client_id, status, practitioner_id))
+    """The booking's statement with the order and its messages in its WITH and the audit
+    entry in its RETURNING, and their parameters but the booking's own (PostgreSQL: the
+    order's and the booking's ids drawn by the read `row`)."""
+    order = with_defaults(Order.__table__, {"id": row.next_order_id, **order_values})
+    placed = notices.order_placed_notices(
+        row.next_order_id, client_id, order["status"], row.primary_practitioner_id
+    )
+    rows = outbox.queued(placed)
     notice_keys = tuple(rows[0]) if rows else ()
     statement = _sale_statement(tuple(order), notice_keys, len(rows))
     values = {f"order_{key}": value for key, value in order.items()}
     for i, message in enumerate(rows):
         values.update({f"notice{i}_{key}": message[key] for key in notice_keys})
-    return statement, values
+    return statement, {"booking_id": row.next_booking_id, **values, **audit.append_call([entry])}
 
 
 def _display_title(row: Row[Any]) -> str:
@@ -353,11 +353,7 @@ def sell_seat(user: User, row: Row[Any], now: datetime) -> Sale:
     if numbered:
         order_id = row.next_order_id
         sale, sale_values = _one_statement_sale(
-            order_id, order_values, user.id, terms["status"], row.primary_practitioner_id
-        )
-        sale_values.update(
-            booking_id=row.next_booking_id,
-            **audit.append_call([audit_entry(row.next_booking_id, order_id)]),
+            row, order_values, user.id, audit_entry(row.next_booking_id, order_id)
         )
     else:
         order_id = conn.execute(_ORDER_INSERT, order_values).scalar_one()
